@@ -1,0 +1,2 @@
+# api/: the admin REST API, linked into gatehoused.
+API_SOURCES =

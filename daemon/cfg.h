@@ -1,0 +1,150 @@
+/*
+ * cfg.h: the immutable configuration snapshot.
+ *
+ * A struct cfg is compiled from the store by cfg_compile() (cfg_compile.c),
+ * published with cfg_publish() (cfg.c) and never edited afterwards. All its
+ * memory lives in one arena, freed by the last cfg_unref(). Pointers into a
+ * snapshot are valid while the holder keeps a reference. Runtime state that
+ * must outlive a swap (health, counters, idle upstream connections) is kept
+ * elsewhere, keyed by the stable ids below (SQLite row ids).
+ */
+#ifndef GH_CFG_H
+#define GH_CFG_H
+
+#include <sys/socket.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define CFG_MAGIC 0x43464721u /* "CFG!" */
+
+/* Defaults, applied by cfg_compile() where a column is NULL. */
+#define CFG_DEF_HEADER_MS 10000u
+#define CFG_DEF_KEEPALIVE_MS 75000u
+#define CFG_DEF_CONNECT_MS 5000u
+#define CFG_DEF_RESPONSE_MS 60000u
+#define CFG_DEF_IDLE_MS 60000u
+
+enum cfg_proto {
+	CFG_PROTO_HTTP = 0,
+	CFG_PROTO_HTTPS,
+	CFG_PROTO_TCP,
+	CFG_PROTO_UDP,
+	CFG_PROTO_TLS_PASSTHROUGH,
+};
+
+/* Route method bits; a route with methods == 0 matches every method. */
+enum cfg_method {
+	CFG_M_GET = 1u << 0,
+	CFG_M_HEAD = 1u << 1,
+	CFG_M_POST = 1u << 2,
+	CFG_M_PUT = 1u << 3,
+	CFG_M_DELETE = 1u << 4,
+	CFG_M_PATCH = 1u << 5,
+	CFG_M_OPTIONS = 1u << 6,
+	CFG_M_CONNECT = 1u << 7,
+	CFG_M_TRACE = 1u << 8,
+	CFG_M_OTHER = 1u << 9, /* any method not listed above */
+};
+
+struct cfg_origin;
+struct cfg_listener;
+
+struct cfg_server {
+	int64_t id;          /* servers.id: key for health and pools */
+	const char *address; /* numeric IPv4/IPv6 literal, as configured */
+	uint16_t port;
+	unsigned weight;     /* 1..1000 */
+	struct sockaddr_storage sa; /* resolved at compile time */
+	socklen_t salen;
+	const char *label;   /* "127.0.0.1:8081" / "[::1]:8081" for logs */
+	const struct cfg_origin *origin; /* back pointer */
+};
+
+struct cfg_origin {
+	int64_t id;
+	const char *name;
+	struct cfg_server *servers; /* array of nservers */
+	size_t nservers;
+	unsigned total_weight;
+};
+
+enum cfg_host_kind {
+	CFG_HOST_EXACT = 0, /* "app.example" */
+	CFG_HOST_WILDCARD,  /* "*.example": any name ending ".example" */
+};
+
+struct cfg_host {
+	enum cfg_host_kind kind;
+	const char *name; /* lowercased; for WILDCARD the suffix ".example" */
+	size_t len;
+};
+
+struct cfg_route {
+	int64_t id;
+	const char *name;
+	int priority; /* higher is tried first */
+	const struct cfg_listener *listener;
+	struct cfg_host *hosts; /* array of nhosts; none: any host */
+	size_t nhosts;
+	const char *path_prefix; /* starts with '/'; "/" matches all */
+	size_t path_prefix_len;
+	unsigned methods; /* CFG_M_* bits; 0: any */
+	const struct cfg_origin *origin;
+	bool forwarded;          /* add RFC 7239 Forwarded */
+	uint64_t max_body_bytes; /* 0: unlimited */
+	unsigned connect_ms, response_ms, idle_ms;
+};
+
+struct cfg_listener {
+	int64_t id;
+	const char *name;
+	const char *address; /* numeric literal, as configured */
+	uint16_t port;       /* 0: kernel-chosen (tests) */
+	enum cfg_proto proto;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	unsigned header_ms, keepalive_ms;
+	bool trust_forwarded; /* keep client X-Forwarded-* and append */
+	const struct cfg_route **routes; /* match order, see route.h */
+	size_t nroutes;
+};
+
+struct cfg {
+	unsigned magic;
+	_Atomic unsigned refs;
+	uint64_t revision; /* newest revisions.id when compiled; 0: none */
+	struct arena *arena; /* owned: everything below lives here */
+	struct cfg_listener *listeners;
+	size_t nlisteners;
+	struct cfg_route *routes;
+	size_t nroutes;
+	struct cfg_origin *origins;
+	size_t norigins;
+};
+
+/* Takes a reference; returns <c> for chaining. NULL-safe. */
+struct cfg *cfg_ref(struct cfg *c);
+/* Drops a reference; the last one frees the snapshot. NULL-safe. */
+void cfg_unref(struct cfg *c);
+
+/* An empty snapshot (no listeners) with one reference, or NULL. */
+struct cfg *cfg_new(void);
+
+struct store;
+/* Reads the whole configuration through <st> (inside whatever transaction
+ * the caller holds) and compiles a snapshot with one reference. On failure
+ * returns NULL and fills <e> with a field path such as
+ * "routes[app].origin" and a message. Thread: any; touches no global state.
+ */
+struct cfg *cfg_compile(struct store *st, struct err *e);
+
+/* Lookups by stable id; NULL when absent. */
+const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);
+const struct cfg_origin *cfg_origin_by_id(const struct cfg *c, int64_t id);
+
+#endif

@@ -1,0 +1,24 @@
+# daemon/: libcore.a (everything but main.c) and gatehoused.
+noinst_LIBRARIES += libcore.a
+
+# Shared basics.
+CORE_BASE_SOURCES = daemon/arena.c daemon/arena.h daemon/check.h daemon/schema.h \
+	daemon/err.c daemon/err.h daemon/log.c daemon/log.h daemon/str.h
+
+# HTTP/1 parsing glue (the only llhttp.h user) and message heads.
+CORE_HTTP_SOURCES =
+
+# The store (the only sqlite3.h user), snapshot compile, route matching.
+CORE_STORE_SOURCES =
+
+# Snapshots, workers, listeners, connections, proxying.
+CORE_NET_SOURCES =
+
+libcore_a_SOURCES = $(CORE_BASE_SOURCES) $(CORE_HTTP_SOURCES) \
+	$(CORE_STORE_SOURCES) $(CORE_NET_SOURCES)
+nodist_libcore_a_SOURCES = schema/schema.c
+libcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
+
+sbin_PROGRAMS += gatehoused
+gatehoused_SOURCES = daemon/main.c $(API_SOURCES)
+gatehoused_LDADD = libcore.a $(LLHTTP_LDADD) $(CORE_LIBS)

@@ -1,0 +1,72 @@
+/*
+ * str.h: strings as (pointer, length), never assuming a NUL.
+ */
+#ifndef GH_STR_H
+#define GH_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+struct str {
+	const char *p;
+	size_t len;
+};
+
+#define STR_LIT(s) ((struct str){ (s), sizeof(s) - 1 })
+#define STR_NULL ((struct str){ NULL, 0 })
+
+static inline struct str
+str_make(const char *p, size_t len)
+{
+	struct str s = { p, len };
+	return s;
+}
+
+static inline struct str
+str_cstr(const char *p)
+{
+	return str_make(p, p != NULL ? strlen(p) : 0);
+}
+
+static inline bool
+str_eq(struct str a, struct str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* ASCII case-insensitive equality (header names, host names). */
+static inline bool
+str_caseeq(struct str a, struct str b)
+{
+	return a.len == b.len && (a.len == 0 || strncasecmp(a.p, b.p, a.len) == 0);
+}
+
+static inline bool
+str_caseeq_cstr(struct str a, const char *b)
+{
+	return str_caseeq(a, str_cstr(b));
+}
+
+static inline bool
+str_has_prefix(struct str s, struct str prefix)
+{
+	return s.len >= prefix.len &&
+	    (prefix.len == 0 || memcmp(s.p, prefix.p, prefix.len) == 0);
+}
+
+/* Strips optional whitespace (SP, HTAB) from both ends. */
+static inline struct str
+str_trim(struct str s)
+{
+	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
+		s.len--;
+	return s;
+}
+
+#endif

@@ -1,0 +1,1 @@
+# doc/: prose that ships with the tarball.

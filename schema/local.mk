@@ -1,0 +1,8 @@
+# schema/: numbered SQL migrations, embedded into schema/schema.c.
+SCHEMA_SQL = schema/0001_init.sql
+EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md
+BUILT_SOURCES += schema/schema.c
+CLEANFILES += schema/schema.c
+schema/schema.c: $(SCHEMA_SQL) $(top_srcdir)/schema/embed.sh
+	@$(MKDIR_P) schema
+	$(AM_V_GEN)cd $(top_srcdir) && $(SHELL) schema/embed.sh $(abs_top_builddir)/$@ $(SCHEMA_SQL)

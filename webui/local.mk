@@ -1,0 +1,1 @@
+# webui/: static files served by the admin listener.

@@ -9,7 +9,8 @@ CORE_BASE_SOURCES = daemon/arena.c daemon/arena.h daemon/check.h daemon/schema.h
 CORE_HTTP_SOURCES =
 
 # The store (the only sqlite3.h user), snapshot compile, route matching.
-CORE_STORE_SOURCES =
+CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \
+	daemon/cfg_compile.c daemon/route.c daemon/route.h
 
 # Snapshots, workers, listeners, connections, proxying.
 CORE_NET_SOURCES =

@@ -1,0 +1,36 @@
+/*
+ * api.h: the admin REST API (the api/ directory), started by main.c after the boot
+ * publish. It runs on libmicrohttpd's own thread, which is the only
+ * SQLite writer in the process (it opens its own store connection).
+ */
+#ifndef GH_API_H
+#define GH_API_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct api_opts {
+	const char *listen;    /* "127.0.0.1:9080", "[::1]:0"; port 0: any */
+	const char *db_path;   /* the API opens its own store connection */
+	const char *cert_file; /* admin TLS cert/key PEM files, or NULL */
+	const char *key_file;
+	const char *webui_dir; /* static web UI files, or NULL */
+};
+
+/* Opens the store, creates user "admin" on first start (password logged
+ * once and written to <dir of db>/admin-password, mode 0600), and starts
+ * serving. Plain HTTP only on loopback addresses; elsewhere HTTPS with
+ * cert_file/key_file or a self-signed certificate generated next to the
+ * database. Logs "[info] admin API listening on http(s)://ADDR:PORT/".
+ * Returns 0, or -1 with <e> filled. Thread: main, once.
+ */
+int api_start(const struct api_opts *o, struct err *e);
+
+/* Stops serving and closes the store. Safe when never started. */
+void api_stop(void);
+
+/* The port the admin listener is bound to (0 before api_start). */
+uint16_t api_bound_port(void);
+
+#endif

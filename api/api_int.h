@@ -1,0 +1,201 @@
+/*
+ * api_int.h: what the files of api/ share (not for the daemon).
+ *
+ * A struct api_req is one HTTP request on the admin listener, owned by
+ * api.c from the first byte to the completion callback. Handlers run on
+ * the libmicrohttpd thread, one at a time, read the request through the
+ * api_req_*() accessors and answer with exactly one api_reply_*() call.
+ * Nothing here exposes libmicrohttpd or jansson types.
+ */
+#ifndef GH_API_INT_H
+#define GH_API_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct json;
+struct store;
+
+#define API_REQ_MAGIC 0x41504952u /* "APIR" */
+#define API_BODY_MAX (1024u * 1024u)
+
+enum api_method {
+	API_GET = 0,
+	API_POST,
+	API_PUT,
+	API_PATCH,
+	API_DELETE,
+	API_HEAD,
+	API_OTHER,
+};
+
+enum api_role {
+	API_ROLE_NONE = 0,
+	API_ROLE_VIEWER,
+	API_ROLE_ADMIN,
+};
+
+/* Endpoint flags. */
+#define API_F_PUBLIC 0x1u    /* answers without authentication */
+#define API_F_VIEWER_OK 0x2u /* an unsafe method a viewer may call */
+
+struct api_hdr {
+	char name[40];
+	char value[320];
+};
+
+struct api_req {
+	unsigned magic;
+	enum api_method method;
+	char method_str[16];
+	char *path;        /* owned: decoded path, no query */
+	char param[128];   /* the ":x" segment of the endpoint's pattern */
+	int arg;           /* the endpoint's argument (a conf_kind) */
+	char *body;        /* owned, NUL terminated */
+	size_t body_len, body_cap;
+	bool too_big;
+	char client[64]; /* peer address, no port */
+	void *conn;      /* the library's connection (api.c only) */
+
+	/* Filled by authentication. */
+	enum api_role role;
+	char actor[80]; /* "admin" (user) or "token:ci" */
+	bool via_cookie;
+	int64_t user_id; /* 0 for tokens */
+
+	/* The answer. */
+	unsigned status;
+	char *resp; /* owned */
+	size_t resp_len;
+	char ctype[64];
+	struct api_hdr hdrs[6];
+	size_t nhdrs;
+	bool replied;
+};
+
+/* ---- api.c ---- */
+struct store *api_store(void);
+bool api_is_tls(void);
+const char *api_db_dir(void);
+const char *api_webui_dir(void);
+double api_uptime(void);
+/* Header/cookie/query value, or NULL. */
+const char *api_req_header(struct api_req *r, const char *name);
+const char *api_req_cookie(struct api_req *r, const char *name);
+const char *api_req_query(struct api_req *r, const char *name);
+/* The body as JSON. NULL after replying 400 (empty or malformed). */
+struct json *api_req_json(struct api_req *r);
+void api_add_header(struct api_req *r, const char *name, const char *value);
+/* Steals <j>. */
+void api_reply_json(struct api_req *r, unsigned status, struct json *j);
+/* Copies <len> bytes. */
+void api_reply_raw(struct api_req *r, unsigned status, const char *ctype,
+    const void *p, size_t len);
+/* application/problem+json; <e> (may be NULL) adds errors[{field,msg}]. */
+void api_reply_problem(struct api_req *r, unsigned status, const char *detail,
+    const struct err *e);
+/* 204 No Content. */
+void api_reply_empty(struct api_req *r, unsigned status);
+
+/* The dispatch table, for the OpenAPI check. */
+size_t api_endpoint_count(void);
+void api_endpoint_at(size_t i, const char **method, const char **pattern,
+    unsigned *flags);
+
+/* ---- api_auth.c ---- */
+int auth_init(struct store *st, const char *db_dir, struct err *e);
+/* 0 with r->role/actor filled, or -1 after replying 401/403. */
+int auth_check(struct api_req *r, unsigned flags);
+void auth_session_login(struct api_req *r);
+void auth_session_logout(struct api_req *r);
+void auth_session_get(struct api_req *r);
+void auth_users_list(struct api_req *r);
+void auth_users_create(struct api_req *r);
+void auth_users_get(struct api_req *r);
+void auth_users_put(struct api_req *r);
+void auth_users_patch(struct api_req *r);
+void auth_users_delete(struct api_req *r);
+void auth_tokens_list(struct api_req *r);
+void auth_tokens_create(struct api_req *r);
+void auth_tokens_get(struct api_req *r);
+void auth_tokens_put(struct api_req *r);
+void auth_tokens_patch(struct api_req *r);
+void auth_tokens_delete(struct api_req *r);
+
+/* ---- api_config.c: the configuration document ---- */
+enum conf_kind {
+	CONF_LISTENERS = 0,
+	CONF_ORIGINS,
+	CONF_ROUTES,
+	CONF__KINDS,
+};
+extern const char *const conf_kind_names[CONF__KINDS];
+/* The whole configuration as {"listeners":[],"origins":[],"routes":[]},
+ * items with their "id". New reference or NULL with <e>.
+ */
+struct json *conf_load(struct store *st, struct err *e);
+/* Checks one item of <kind> alone (no references); <path> prefixes
+ * the error field ("" for item endpoints, "routes[2]" for documents).
+ */
+int conf_check_item(enum conf_kind kind, const struct json *item,
+    const char *path, struct err *e);
+/* Checks a whole document: items, unique names, references. */
+int conf_check(const struct json *doc, struct err *e);
+/* Makes the rows say what <doc> says, keeping the ids of kept objects
+ * (matched by "id", then by name). Inside the caller's transaction.
+ */
+int conf_sync(struct store *st, const struct json *doc, struct err *e);
+/* Names of items of <doc> that reference item <name> of <kind>, as
+ * "routes/app, routes/api"; "" when none.
+ */
+void conf_referrers(const struct json *doc, enum conf_kind kind,
+    const char *name, char *buf, size_t len);
+/* The item of <kind> named or numbered <key> in <doc>; borrowed. */
+struct json *conf_find(const struct json *doc, enum conf_kind kind,
+    const char *key, size_t *idx);
+
+/* ---- api_apply.c: the live-apply pipeline ---- */
+/* Validates <doc> (borrowed), writes it in one transaction with a
+ * revision row, compiles, commits, publishes, and answers: with <item>
+ * (kind, name) the stored item, else the revision. On any failure it
+ * answers the error and nothing changes. <status> is the success code.
+ */
+void apply_doc(struct api_req *r, const struct json *doc, const char *summary,
+    int kind, const char *item_name, unsigned status);
+/* Dry run of apply_doc: answers {"valid":true,"changes":[...]} or 422. */
+void apply_validate(struct api_req *r, const struct json *doc);
+/* 0 when If-Match is absent or names the current revision; else -1
+ * after replying 412.
+ */
+int apply_if_match(struct api_req *r, int64_t current);
+
+/* ---- api_res.c: listeners, origins, routes ---- */
+void res_list(struct api_req *r);
+void res_create(struct api_req *r);
+void res_get(struct api_req *r);
+void res_put(struct api_req *r);
+void res_patch(struct api_req *r);
+void res_delete(struct api_req *r);
+void res_config_get(struct api_req *r);
+void res_config_put(struct api_req *r);
+void res_config_patch(struct api_req *r);
+void res_config_validate(struct api_req *r);
+
+/* ---- api_revisions.c ---- */
+void rev_list(struct api_req *r);
+void rev_get(struct api_req *r);
+void rev_diff(struct api_req *r);
+void rev_restore(struct api_req *r);
+
+/* ---- api_system.c ---- */
+void sys_healthz(struct api_req *r);
+void sys_status(struct api_req *r);
+void sys_stats(struct api_req *r);
+void sys_metrics(struct api_req *r);
+void sys_openapi(struct api_req *r);
+void sys_static(struct api_req *r);
+
+#endif

@@ -93,6 +93,54 @@ store_query_int(sqlite3 *db, const char *sql, int64_t *out)
 	return rc;
 }
 
+/* Appends the lines of one check result row to <out>, skipping the
+ * "*** in database main ***" headings; returns how many it added.
+ */
+static int
+store_check_lines(const char *t, char *out, size_t outlen, int n)
+{
+	const char *nl;
+	size_t used, len;
+	int added = 0;
+
+	for (; *t != '\0' && n + added < 3; t = *nl != '\0' ? nl + 1 : nl) {
+		nl = strchr(t, '\n');
+		if (nl == NULL)
+			nl = t + strlen(t);
+		len = (size_t)(nl - t);
+		if (len == 0 || strncmp(t, "*** ", 4) == 0)
+			continue;
+		used = strlen(out);
+		snprintf(out + used, outlen - used, "%s%.*s",
+		    n + added > 0 ? "; " : "", (int)len, t);
+		added++;
+	}
+	return added;
+}
+
+/* Runs PRAGMA quick_check or integrity_check: "ok", or the first few
+ * problems joined by "; ".
+ */
+static int
+store_query_check(sqlite3 *db, const char *sql, char *out, size_t outlen)
+{
+	sqlite3_stmt *stmt;
+	const char *t;
+	int rc = SQLITE_DONE, n = 0;
+
+	out[0] = '\0';
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL)) != SQLITE_OK)
+		return rc;
+	while (n < 3 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(stmt, 0);
+		if (t != NULL)
+			n += store_check_lines(t, out, outlen, n);
+	}
+	sqlite3_finalize(stmt);
+	/* Reading on after the problems found may fail: report those. */
+	return n > 0 || rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* Explains a failed check in words a user can act on. */
 static int
 store_refuse(struct err *e, const char *path, sqlite3 *db, int rc)
@@ -123,7 +171,7 @@ store_check(sqlite3 *db, const char *path, struct err *e)
 	if ((rc = store_query_int(db, "PRAGMA user_version", &version)) !=
 	    SQLITE_OK)
 		return store_refuse(e, path, db, rc);
-	if ((rc = store_query_text(db, "PRAGMA quick_check", res,
+	if ((rc = store_query_check(db, "PRAGMA quick_check", res,
 		 sizeof(res))) != SQLITE_OK)
 		return store_refuse(e, path, db, rc);
 	if (strcmp(res, "ok") != 0)
@@ -527,7 +575,7 @@ store_integrity_ok(struct store *st)
 	char res[256];
 
 	CHECK_OBJ(st, STORE_MAGIC);
-	if (store_query_text(st->db, "PRAGMA integrity_check", res,
+	if (store_query_check(st->db, "PRAGMA integrity_check", res,
 		sizeof(res)) != SQLITE_OK)
 		return false;
 	return strcmp(res, "ok") == 0;

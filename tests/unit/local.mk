@@ -1,9 +1,16 @@
 # tests/unit: one cmocka program per module, linked against libcore.a.
 UNIT_HTTP_TESTS =
-UNIT_STORE_TESTS =
+UNIT_STORE_TESTS = tests/unit/test_store
 UNIT_NET_TESTS =
 UNIT_TESTS = $(UNIT_HTTP_TESTS) $(UNIT_STORE_TESTS) $(UNIT_NET_TESTS)
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
+
+# Store, snapshot compile and route matching (tests/unit/test_{store,cfg_compile,route}.c).
+UNIT_STORE_CPPFLAGS = $(AM_CPPFLAGS) -DFIXTURES_DIR=\"$(abs_top_srcdir)/tests/unit/fixtures\"
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CPPFLAGS = $(UNIT_STORE_CPPFLAGS)
+tests_unit_test_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

@@ -21,10 +21,13 @@
 enum http_msg_flag {
 	HTTP_MSG_F_CHUNKED = 1u << 0,     /* Transfer-Encoding: chunked */
 	HTTP_MSG_F_KEEPALIVE = 1u << 1,   /* connection may be reused after */
-	HTTP_MSG_F_UPGRADE = 1u << 2,     /* Upgrade requested / 101 given */
+	HTTP_MSG_F_UPGRADE = 1u << 2,     /* Upgrade requested / 101 given;
+					     also a CONNECT request */
 	HTTP_MSG_F_EXPECT_100 = 1u << 3,  /* Expect: 100-continue */
 	HTTP_MSG_F_HAS_LENGTH = 1u << 4,  /* Content-Length present */
-	HTTP_MSG_F_NO_BODY = 1u << 5,     /* response framed without body */
+	HTTP_MSG_F_NO_BODY = 1u << 5,     /* response framed without body
+					     (HEAD, 1xx, 204, 304): wins over
+					     CHUNKED and HAS_LENGTH */
 	HTTP_MSG_F_CLOSE_DELIM = 1u << 6, /* response body ends at EOF */
 };
 

@@ -547,6 +547,10 @@ compile_json_list(struct compile *k, const char *json, bool hosts,
 	int rc = 0;
 	bool bad;
 
+	/* SQLite's JSON functions cut strings at \u0000: refuse those. */
+	if (strstr(json, "\\u0000") != NULL)
+		return compile_fail(k, hosts ? ".hosts" : ".methods",
+		    "must not contain NUL characters");
 	s = store_prepare(k->st,
 	    "SELECT type, value, length(CAST(value AS BLOB)) FROM json_each(?1)"
 	    " ORDER BY key",

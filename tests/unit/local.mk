@@ -6,7 +6,8 @@ tests_unit_test_http1_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_http_msg_SOURCES = tests/unit/test_http_msg.c
 tests_unit_test_http_msg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
-UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile
+UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
+	tests/unit/test_route
 UNIT_NET_TESTS =
 UNIT_TESTS = $(UNIT_HTTP_TESTS) $(UNIT_STORE_TESTS) $(UNIT_NET_TESTS)
 if HAVE_CMOCKA
@@ -24,4 +25,8 @@ tests_unit_test_cfg_compile_SOURCES = tests/unit/test_cfg_compile.c
 tests_unit_test_cfg_compile_CPPFLAGS = $(UNIT_STORE_CPPFLAGS)
 tests_unit_test_cfg_compile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_cfg_compile_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_route_SOURCES = tests/unit/test_route.c
+tests_unit_test_route_CPPFLAGS = $(UNIT_STORE_CPPFLAGS)
+tests_unit_test_route_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_route_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/fixtures/base.sql tests/unit/fixtures/order.sql

@@ -7,10 +7,11 @@
  * snapshot from the store is cfg_compile.c's job; handing it to the workers
  * is publish.h's (worker.c).
  */
+#include "cfg.h"
+
 #include <stdlib.h>
 
 #include "arena.h"
-#include "cfg.h"
 #include "check.h"
 
 #define CFG_ARENA_CHUNK (16 * 1024)

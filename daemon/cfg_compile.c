@@ -66,9 +66,8 @@ static const struct {
 };
 /* clang-format on */
 
-static int
-compile_fail(struct compile *k, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int compile_fail(struct compile *k, const char *field, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 /* Fills the error with path "<k->obj><field>". */
 static int
@@ -88,7 +87,8 @@ compile_fail(struct compile *k, const char *field, const char *fmt, ...)
 static int
 compile_oom(struct compile *k)
 {
-	return err_set(k->e, "", "out of memory while compiling the configuration");
+	return err_set(k->e, "",
+	    "out of memory while compiling the configuration");
 }
 
 static void
@@ -125,8 +125,9 @@ compile_int(struct compile *k, struct store_stmt *s, int col, int64_t def,
 		return 0;
 	v = store_col_int64(s, col);
 	if (v < lo || v > hi)
-		return compile_fail(k, field, "%lld is out of range (%lld..%lld)",
-		    (long long)v, (long long)lo, (long long)hi);
+		return compile_fail(k, field,
+		    "%lld is out of range (%lld..%lld)", (long long)v,
+		    (long long)lo, (long long)hi);
 	*out = v;
 	return 0;
 }
@@ -138,7 +139,7 @@ compile_ms(struct compile *k, struct store_stmt *s, int col, unsigned def,
 	int64_t v;
 
 	if (compile_int(k, s, col, def, zero_ok ? 0 : 1, CFG_MAX_MS, field,
-		&v) == -1)
+	        &v) == -1)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -196,7 +197,8 @@ compile_text(struct compile *k, struct store_stmt *s, int col, int lencol,
 	size_t len = strlen(t);
 
 	if (bad != NULL)
-		*bad = lencol >= 0 && (int64_t)len != store_col_int64(s, lencol);
+		*bad =
+		    lencol >= 0 && (int64_t)len != store_col_int64(s, lencol);
 	return arena_strndup(k->c->arena, t, len);
 }
 
@@ -229,9 +231,9 @@ compile_listener_row(struct compile *k, struct store_stmt *s,
 		    "\"%.*s\" is not a protocol", CFG_SHOWN, proto);
 	l->proto = compile_protos[i].proto;
 	if (compile_ms(k, s, 5, CFG_DEF_HEADER_MS, false, ".timeouts.header_ms",
-		&l->header_ms) == -1 ||
+	        &l->header_ms) == -1 ||
 	    compile_ms(k, s, 6, CFG_DEF_KEEPALIVE_MS, true,
-		".timeouts.keepalive_ms", &l->keepalive_ms) == -1 ||
+	        ".timeouts.keepalive_ms", &l->keepalive_ms) == -1 ||
 	    compile_int(k, s, 7, 0, 0, 1, ".trust_forwarded", &v) == -1)
 		return -1;
 	l->trust_forwarded = v != 0;
@@ -254,7 +256,7 @@ compile_listener_dups(struct compile *k)
 		for (j = 0; j < i; j++) {
 			a = &k->c->listeners[j];
 			if ((a->proto == CFG_PROTO_UDP) !=
-				(b->proto == CFG_PROTO_UDP) ||
+			        (b->proto == CFG_PROTO_UDP) ||
 			    !compile_same_sockaddr(&a->sa, &b->sa))
 				continue;
 			compile_obj(k, "listeners", b->name);
@@ -279,7 +281,7 @@ compile_listeners(struct compile *k)
 		return -1;
 	if (n > 0 &&
 	    (k->c->listeners = arena_calloc(k->c->arena, n,
-		 sizeof(*k->c->listeners))) == NULL)
+	         sizeof(*k->c->listeners))) == NULL)
 		return compile_oom(k);
 	s = store_prepare(k->st,
 	    "SELECT id, name, address, port, protocol, header_timeout_ms,"
@@ -294,7 +296,7 @@ compile_listeners(struct compile *k)
 			break;
 		}
 		if (compile_listener_row(k, s,
-			&k->c->listeners[k->c->nlisteners]) == -1) {
+		        &k->c->listeners[k->c->nlisteners]) == -1) {
 			r = STORE_ERROR;
 			break;
 		}
@@ -391,8 +393,8 @@ compile_origins(struct compile *k)
 		return -1;
 	if (n > 0 &&
 	    ((k->c->origins = arena_calloc(k->c->arena, n,
-		  sizeof(*k->c->origins))) == NULL ||
-		(cap = arena_calloc(k->c->arena, n, sizeof(*cap))) == NULL))
+	          sizeof(*k->c->origins))) == NULL ||
+	        (cap = arena_calloc(k->c->arena, n, sizeof(*cap))) == NULL))
 		return compile_oom(k);
 	if (n == 0)
 		cap = NULL;
@@ -412,9 +414,9 @@ compile_origins(struct compile *k)
 		o = &k->c->origins[k->c->norigins++];
 		o->id = store_col_int64(s, 0);
 		o->name = compile_text(k, s, 1, -1, NULL);
-		o->servers = nsv > 0 ? arena_calloc(k->c->arena, nsv,
-					   sizeof(*o->servers)) :
-				       NULL;
+		o->servers = nsv > 0
+		    ? arena_calloc(k->c->arena, nsv, sizeof(*o->servers))
+		    : NULL;
 		if (o->name == NULL || (nsv > 0 && o->servers == NULL)) {
 			r = STORE_ERROR;
 			compile_oom(k);
@@ -443,8 +445,8 @@ compile_is_hostname(const char *p, size_t len)
 			continue;
 		}
 		if (!((p[i] >= 'a' && p[i] <= 'z') ||
-			(p[i] >= 'A' && p[i] <= 'Z') ||
-			(p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
+		        (p[i] >= 'A' && p[i] <= 'Z') ||
+		        (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
 			return false;
 		if (p[i] == '-' && label == 0)
 			return false;
@@ -492,9 +494,9 @@ compile_host(struct compile *k, const char *v, bool bad, size_t idx,
 	} else {
 		if (len > 1 && p[len - 1] == '.')
 			len--;
-		if (h->kind == CFG_HOST_WILDCARD ?
-			!compile_is_hostname(p + 1, len - 1) :
-			!compile_is_hostname(p, len))
+		if (h->kind == CFG_HOST_WILDCARD
+		        ? !compile_is_hostname(p + 1, len - 1)
+		        : !compile_is_hostname(p, len))
 			goto fail;
 	}
 	if ((name = arena_strndup(k->c->arena, p, len)) == NULL)
@@ -571,8 +573,8 @@ compile_json_list(struct compile *k, const char *json, bool hosts,
 				rc = compile_host(k, v, bad, idx,
 				    &r->hosts[r->nhosts++]);
 			else
-				rc = compile_method(k, v, bad, idx,
-				    &r->methods);
+				rc =
+				    compile_method(k, v, bad, idx, &r->methods);
 		}
 		idx++;
 	}
@@ -630,15 +632,15 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r)
 	nm = (size_t)store_col_int64(s, 15);
 	if (nh > 0 &&
 	    (r->hosts = arena_calloc(k->c->arena, nh, sizeof(*r->hosts))) ==
-		NULL)
+	        NULL)
 		return compile_oom(k);
 	if (compile_json_list(k, store_col_text(s, 12), true, r, nh) == -1 ||
 	    compile_path_prefix(k, r, bad) == -1 ||
 	    compile_json_list(k, store_col_text(s, 13), false, r, nm) == -1)
 		return -1;
 	if (o->nservers == 0)
-		return compile_fail(k, ".origin", "origin \"%s\" has no servers",
-		    o->name);
+		return compile_fail(k, ".origin",
+		    "origin \"%s\" has no servers", o->name);
 	if (compile_int(k, s, 7, 0, 0, 1, ".forwarded", &v) == -1)
 		return -1;
 	r->forwarded = v != 0;
@@ -646,11 +648,11 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r)
 		return -1;
 	r->max_body_bytes = (uint64_t)v;
 	if (compile_ms(k, s, 9, CFG_DEF_CONNECT_MS, false,
-		".timeouts.connect_ms", &r->connect_ms) == -1 ||
+	        ".timeouts.connect_ms", &r->connect_ms) == -1 ||
 	    compile_ms(k, s, 10, CFG_DEF_RESPONSE_MS, false,
-		".timeouts.response_ms", &r->response_ms) == -1 ||
+	        ".timeouts.response_ms", &r->response_ms) == -1 ||
 	    compile_ms(k, s, 11, CFG_DEF_IDLE_MS, false, ".timeouts.idle_ms",
-		&r->idle_ms) == -1)
+	        &r->idle_ms) == -1)
 		return -1;
 	return 0;
 }
@@ -666,7 +668,7 @@ compile_routes(struct compile *k)
 		return -1;
 	if (n > 0 &&
 	    (k->c->routes = arena_calloc(k->c->arena, n,
-		 sizeof(*k->c->routes))) == NULL)
+	         sizeof(*k->c->routes))) == NULL)
 		return compile_oom(k);
 	s = store_prepare(k->st,
 	    "SELECT id, name, listener_id, origin_id, priority, path_prefix,"
@@ -710,8 +712,8 @@ compile_listener_routes(struct compile *k)
 		l = &k->c->listeners[i];
 		if (l->nroutes == 0)
 			continue;
-		l->routes = arena_calloc(k->c->arena, l->nroutes,
-		    sizeof(*l->routes));
+		l->routes =
+		    arena_calloc(k->c->arena, l->nroutes, sizeof(*l->routes));
 		if (l->routes == NULL)
 			return compile_oom(k);
 		l->nroutes = 0;
@@ -743,7 +745,8 @@ cfg_compile(struct store *st, struct err *e)
 		k.e = &tmp;
 	err_clear(k.e);
 	if ((k.c = cfg_new()) == NULL) {
-		err_set(k.e, "", "out of memory while compiling the configuration");
+		err_set(k.e, "",
+		    "out of memory while compiling the configuration");
 		return NULL;
 	}
 	if (store_exec(st, "SAVEPOINT cfg_compile", k.e) == -1) {
@@ -759,8 +762,7 @@ cfg_compile(struct store *st, struct err *e)
 		rc = compile_listener_routes(&k);
 	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
-	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) ==
-	    -1)
+	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)
 		rc = -1;
 	if (rc == -1) {
 		cfg_unref(k.c);

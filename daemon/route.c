@@ -7,11 +7,11 @@
  * conditions (method bit, path prefix) before the host list. Configured
  * host names are already lowercased and validated, so matching is memcmp.
  */
+#include "route.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "route.h"
 
 enum route_hclass {
 	ROUTE_HC_EXACT = 0,
@@ -86,8 +86,8 @@ route_host_normalize(struct str raw, char *buf)
 	if (name.len == 0 || name.len > ROUTE_HOST_MAX)
 		return str_make(buf, 0);
 	for (i = 0; i < name.len; i++) {
-		if (!(v6 ? route_is_v6char(name.p[i]) :
-			   route_is_namechar(name.p[i])))
+		if (!(v6 ? route_is_v6char(name.p[i])
+		         : route_is_namechar(name.p[i])))
 			return str_make(buf, 0);
 		buf[i] = route_lower(name.p[i]);
 	}

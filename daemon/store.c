@@ -10,21 +10,21 @@
  * else is a thin, typed layer over prepared statements that turns SQLite
  * result codes into our 0/-1 + struct err convention.
  */
+#include "store.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "check.h"
 #include "log.h"
 #include "schema.h"
-#include "store.h"
 
 #define STORE_MAGIC      0x53544f52u /* "STOR" */
 #define STORE_BUSY_MS    5000
@@ -172,7 +172,7 @@ store_check(sqlite3 *db, const char *path, struct err *e)
 	    SQLITE_OK)
 		return store_refuse(e, path, db, rc);
 	if ((rc = store_query_check(db, "PRAGMA quick_check", res,
-		 sizeof(res))) != SQLITE_OK)
+	         sizeof(res))) != SQLITE_OK)
 		return store_refuse(e, path, db, rc);
 	if (strcmp(res, "ok") != 0)
 		return err_set(e, "", "%.*s: database is corrupt: %s",
@@ -244,18 +244,18 @@ store_pragmas(sqlite3 *db, const char *path, bool memory, bool readonly,
 	int rc;
 
 	if ((rc = store_query_text(db, "PRAGMA foreign_keys = ON", mode,
-		 sizeof(mode))) != SQLITE_OK)
+	         sizeof(mode))) != SQLITE_OK)
 		goto fail;
 	if (readonly)
 		return 0;
 	if ((rc = store_query_text(db, "PRAGMA journal_mode = WAL", mode,
-		 sizeof(mode))) != SQLITE_OK)
+	         sizeof(mode))) != SQLITE_OK)
 		goto fail;
 	if (strcmp(mode, memory ? "memory" : "wal") != 0)
 		return err_set(e, "", "%.*s: cannot use WAL journal (got %s)",
 		    STORE_PATH_SHOWN, path, mode);
 	if ((rc = store_query_text(db, "PRAGMA synchronous = FULL", mode,
-		 sizeof(mode))) != SQLITE_OK)
+	         sizeof(mode))) != SQLITE_OK)
 		goto fail;
 	return 0;
 fail:
@@ -283,15 +283,15 @@ store_open(const char *path, unsigned flags, struct err *e)
 		if (!ro) {
 			sqlite3_close(db);
 			if (store_open_db(path, SQLITE_OPEN_READWRITE, &db,
-				e) == -1)
+			        e) == -1)
 				return NULL;
 			/* The file may have changed since the check. */
 			if (store_check(db, path, e) == -1)
 				goto fail;
 		}
 	} else if (store_open_db(":memory:",
-		       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db,
-		       e) == -1) {
+	               SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db,
+	               e) == -1) {
 		return NULL;
 	}
 	if (store_pragmas(db, path, memory, ro, e) == -1)
@@ -374,7 +374,8 @@ store_migrate(struct store *st, struct err *e)
 			store_rollback(st);
 			return -1;
 		}
-		log_info("store: applied migration %s", schema_migrations[i].name);
+		log_info("store: applied migration %s",
+		    schema_migrations[i].name);
 	}
 	return 0;
 }
@@ -473,9 +474,9 @@ int
 store_bind_blob(struct store_stmt *s, int i, const void *p, int n)
 {
 	return sqlite3_bind_blob(s->stmt, i, p, n, SQLITE_TRANSIENT) ==
-		SQLITE_OK ?
-	    0 :
-	    -1;
+	        SQLITE_OK
+	    ? 0
+	    : -1;
 }
 
 int
@@ -563,8 +564,8 @@ store_revision(struct store *st)
 	int64_t v;
 
 	CHECK_OBJ(st, STORE_MAGIC);
-	if (store_query_int(st->db, "SELECT coalesce(max(id), 0) FROM revisions",
-		&v) != SQLITE_OK)
+	if (store_query_int(st->db,
+	        "SELECT coalesce(max(id), 0) FROM revisions", &v) != SQLITE_OK)
 		return 0;
 	return v;
 }
@@ -576,7 +577,7 @@ store_integrity_ok(struct store *st)
 
 	CHECK_OBJ(st, STORE_MAGIC);
 	if (store_query_check(st->db, "PRAGMA integrity_check", res,
-		sizeof(res)) != SQLITE_OK)
+	        sizeof(res)) != SQLITE_OK)
 		return false;
 	return strcmp(res, "ok") == 0;
 }

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "cfg.h"
 #include "log.h"
@@ -164,7 +163,8 @@ check_base_origins(const struct cfg *c)
 	assert_int_equal(o->servers[1].id, 10);
 	assert_string_equal(o->servers[1].label, "127.0.0.1:8081");
 	assert_int_equal(o->servers[1].port, 8081);
-	assert_int_equal(((const struct sockaddr_in *)&o->servers[1].sa)->sin_port,
+	assert_int_equal(((const struct sockaddr_in *)&o->servers[1].sa)
+	                     ->sin_port,
 	    htons(8081));
 
 	o = cfg_origin_by_id(c, 2);
@@ -245,7 +245,7 @@ test_base(void **state)
 	check_base_origins(c);
 	check_base_routes(c);
 	assert_ptr_equal(route_match(&c->listeners[0], STR_LIT("B.Example:80"),
-			     STR_LIT("/x"), CFG_M_GET),
+	                     STR_LIT("/x"), CFG_M_GET),
 	    &c->routes[0]);
 	assert_null(route_match(&c->listeners[0], STR_LIT("other.example"),
 	    STR_LIT("/"), CFG_M_GET));
@@ -484,10 +484,10 @@ test_in_transaction(void **state)
 	(void)state;
 	assert_int_equal(store_begin(st, &e), 0);
 	assert_int_equal(store_exec(st,
-			     "INSERT INTO revisions (actor) VALUES ('t');"
-			     "INSERT INTO routes (name, listener_id, origin_id)"
-			     " VALUES ('new', 5, 2)",
-			     &e),
+	                     "INSERT INTO revisions (actor) VALUES ('t');"
+	                     "INSERT INTO routes (name, listener_id, origin_id)"
+	                     " VALUES ('new', 5, 2)",
+	                     &e),
 	    0);
 	c = compile_ok(st);
 	assert_int_equal(c->revision, 3);
@@ -495,9 +495,9 @@ test_in_transaction(void **state)
 	assert_int_equal(c->listeners[2].nroutes, 1);
 	assert_string_equal(c->listeners[2].routes[0]->name, "new");
 	cfg_unref(c);
-	assert_int_equal(store_exec(st,
-			     "UPDATE routes SET origin_id = 3 WHERE name = 'new'",
-			     &e),
+	assert_int_equal(
+	    store_exec(st, "UPDATE routes SET origin_id = 3 WHERE name = 'new'",
+	        &e),
 	    0);
 	assert_null(cfg_compile(st, &e));
 	assert_string_equal(e.field, "routes[new].origin");
@@ -508,8 +508,8 @@ test_in_transaction(void **state)
 	cfg_unref(c);
 	/* NULL <e> is allowed. */
 	assert_int_equal(store_exec(st,
-			     "UPDATE listeners SET address = 'x' WHERE id = 1",
-			     &e),
+	                     "UPDATE listeners SET address = 'x' WHERE id = 1",
+	                     &e),
 	    0);
 	assert_null(cfg_compile(st, NULL));
 	store_close(st);

@@ -4,6 +4,7 @@
  * port and bracket stripping, trailing dots, case, methods and the
  * longest path prefix.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "cfg.h"
 #include "route.h"
@@ -217,8 +216,8 @@ test_match(void **state)
 	assert_non_null(f);
 	build(f, table, sizeof(table) / sizeof(table[0]));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		host = cases[i].host != NULL ? str_cstr(cases[i].host) :
-					       STR_NULL;
+		host =
+		    cases[i].host != NULL ? str_cstr(cases[i].host) : STR_NULL;
 		r = route_match(&f->l, host, str_cstr(cases[i].path),
 		    cases[i].method);
 		if (cases[i].want == NULL && r != NULL)
@@ -258,8 +257,8 @@ test_no_routes(void **state)
 	assert_null(route_match(&f->l, STR_LIT("x.b.example"), STR_LIT("/"),
 	    0));
 	assert_string_equal(route_match(&f->l, STR_LIT("x.b.example"),
-				STR_LIT("/"), CFG_M_GET)
-				->name,
+	                        STR_LIT("/"), CFG_M_GET)
+	                        ->name,
 	    "b");
 	free(f);
 }

@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 
+#include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 #include "log.h"
 #include "store.h"
@@ -148,10 +147,11 @@ test_memory(void **state)
 	assert_int_equal(store_migrate(st, &e), 0);
 	assert_int_equal(store_schema_version(st), store_schema_latest());
 	assert_int_equal(store_revision(st), 0);
-	assert_int_equal(store_exec(st,
-			     "INSERT INTO revisions (actor) VALUES ('a'), ('b'),"
-			     " ('c')",
-			     &e),
+	assert_int_equal(
+	    store_exec(st,
+	        "INSERT INTO revisions (actor) VALUES ('a'), ('b'),"
+	        " ('c')",
+	        &e),
 	    0);
 	assert_int_equal(store_revision(st), 3);
 	assert_true(store_integrity_ok(st));
@@ -202,7 +202,7 @@ test_create_and_reopen(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(store_migrate(st, &e), 0);
 	assert_int_equal(store_exec(st,
-			     "INSERT INTO origins (name) VALUES ('web')", &e),
+	                     "INSERT INTO origins (name) VALUES ('web')", &e),
 	    0);
 	store_close(st);
 
@@ -240,7 +240,7 @@ test_readonly(void **state)
 	assert_non_null(st);
 	assert_int_equal(store_migrate(st, &e), 0);
 	assert_int_equal(store_exec(st,
-			     "INSERT INTO origins (name) VALUES ('web')", &e),
+	                     "INSERT INTO origins (name) VALUES ('web')", &e),
 	    0);
 	store_close(st);
 
@@ -294,34 +294,42 @@ test_refuse_corrupt(void **state)
 	struct store *st;
 	struct err e;
 	char want[PATH_MAX + 256];
+	struct stat sb;
+	long npages;
 	size_t i;
 
 	st = store_open(fx->db, STORE_F_CREATE, &e);
 	assert_non_null(st);
 	assert_int_equal(store_migrate(st, &e), 0);
-	assert_int_equal(store_exec(st,
-			     "CREATE TABLE filler (x BLOB);"
-			     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
-			     " SELECT i + 1 FROM n WHERE i < 400)"
-			     " INSERT INTO filler SELECT randomblob(200) FROM n",
-			     &e),
+	assert_int_equal(
+	    store_exec(st,
+	        "CREATE TABLE filler (x BLOB);"
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+	        " SELECT i + 1 FROM n WHERE i < 400)"
+	        " INSERT INTO filler SELECT randomblob(200) FROM n",
+	        &e),
 	    0);
 	store_close(st);
 
-	/* Smash three pages in the middle: b-tree pages of the filler. */
+	/* Smash three of the filler's b-tree pages (the last table created,
+	 * so at the end of the file, whatever the migrations made before).
+	 */
+	assert_int_equal(stat(fx->db, &sb), 0);
+	npages = (long)(sb.st_size / 4096);
+	assert_true(npages > 20);
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (unsigned char)(0xa5 ^ i);
-	spill(fx->db, junk, sizeof(junk), 24L * 4096);
+	spill(fx->db, junk, sizeof(junk), (npages - 6) * 4096);
 	snprintf(want, sizeof(want),
-	    "%s: database is corrupt: Page 27: btreeInitPage() returns error "
-	    "code 11; Page 26: btreeInitPage() returns error code 11; Page 25: "
-	    "btreeInitPage() returns error code 11",
-	    fx->db);
+	    "%s: database is corrupt: Page %ld: btreeInitPage() returns error "
+	    "code 11; Page %ld: btreeInitPage() returns error code 11; Page "
+	    "%ld: btreeInitPage() returns error code 11",
+	    fx->db, npages - 3, npages - 4, npages - 5);
 
 	for (i = 0; i < 3; i++) {
-		unsigned flags = i == 0 ? 0 :
-		    i == 1		? STORE_F_CREATE :
-					  STORE_F_READONLY;
+		unsigned flags = i == 0 ? 0
+		    : i == 1            ? STORE_F_CREATE
+		                        : STORE_F_READONLY;
 		unsigned char *before, *after;
 		size_t blen, alen;
 
@@ -403,12 +411,12 @@ test_constraints(void **state)
 	assert_non_null(st);
 	assert_int_equal(store_migrate(st, &e), 0);
 	assert_int_equal(store_exec(st,
-			     "INSERT INTO listeners (id, name, address, port)"
-			     " VALUES (1, 'a', '::', 80);"
-			     "INSERT INTO origins (id, name) VALUES (1, 'web');"
-			     "INSERT INTO routes (name, listener_id, origin_id)"
-			     " VALUES ('app', 1, 1);",
-			     &e),
+	                     "INSERT INTO listeners (id, name, address, port)"
+	                     " VALUES (1, 'a', '::', 80);"
+	                     "INSERT INTO origins (id, name) VALUES (1, 'web');"
+	                     "INSERT INTO routes (name, listener_id, origin_id)"
+	                     " VALUES ('app', 1, 1);",
+	                     &e),
 	    0);
 	for (i = 0; i < sizeof(constraint_cases) / sizeof(constraint_cases[0]);
 	     i++) {
@@ -440,12 +448,14 @@ test_statements(void **state)
 	(void)state;
 	st = store_open(":memory:", 0, &e);
 	assert_non_null(st);
-	assert_int_equal(store_exec(st,
-			     "CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER,"
-			     " s TEXT, b BLOB)",
-			     &e),
+	assert_int_equal(
+	    store_exec(st,
+	        "CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER,"
+	        " s TEXT, b BLOB)",
+	        &e),
 	    0);
-	s = store_prepare(st, "INSERT INTO t (i, s, b) VALUES (?1, ?2, ?3)", &e);
+	s = store_prepare(st, "INSERT INTO t (i, s, b) VALUES (?1, ?2, ?3)",
+	    &e);
 	assert_non_null(s);
 	assert_int_equal(store_bind_int64(s, 1, INT64_MIN), 0);
 	assert_int_equal(store_bind_text(s, 2, "héllo"), 0);
@@ -530,8 +540,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_garbage, fx_setup,
 		    fx_teardown),
-		cmocka_unit_test_setup_teardown(test_refuse_text_file,
-		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_text_file, fx_setup,
+		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_corrupt, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_newer, fx_setup,

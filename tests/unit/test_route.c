@@ -4,7 +4,6 @@
  * port and bracket stripping, trailing dots, case, methods and the
  * longest path prefix.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <cmocka.h>
 
 #include "cfg.h"
 #include "route.h"

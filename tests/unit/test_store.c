@@ -5,7 +5,6 @@
  */
 #include <sys/stat.h>
 
-#include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <cmocka.h>
 
 #include "log.h"
 #include "store.h"

@@ -1,2 +1,29 @@
 # tests/fuzz: libFuzzer targets; without --enable-fuzzing each links
 # replay.c and replays its committed corpus under make check.
+FUZZ_TARGETS = tests/fuzz/fuzz_http1_request tests/fuzz/fuzz_http1_response
+FUZZ_COMMON = tests/fuzz/fuzz.h tests/fuzz/http1_fuzz.h
+FUZZ_LDADD = libcore.a $(LLHTTP_LDADD) $(CORE_LIBS)
+FUZZ_CORPUS_DIR = $(abs_top_srcdir)/tests/fuzz/corpus
+
+tests_fuzz_fuzz_http1_request_SOURCES = tests/fuzz/fuzz_http1_request.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_http1_request_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_http1_request\"
+tests_fuzz_fuzz_http1_request_LDADD = $(FUZZ_LDADD)
+tests_fuzz_fuzz_http1_response_SOURCES = tests/fuzz/fuzz_http1_response.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_http1_response_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_http1_response\"
+tests_fuzz_fuzz_http1_response_LDADD = $(FUZZ_LDADD)
+
+check_PROGRAMS += $(FUZZ_TARGETS)
+if FUZZING
+# Real libFuzzer binaries, built by make check and run by hand
+# (tests/fuzz/README.md).
+tests_fuzz_fuzz_http1_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_http1_response_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+TESTS += $(FUZZ_TARGETS)
+tests_fuzz_fuzz_http1_request_SOURCES += tests/fuzz/replay.c
+tests_fuzz_fuzz_http1_response_SOURCES += tests/fuzz/replay.c
+endif
+
+EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/README.md tests/fuzz/corpus

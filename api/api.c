@@ -776,18 +776,18 @@ api_start(const struct api_opts *o, struct err *e)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (api.tls)
 		api.d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
 		    MHD_OPTION_HTTPS_MEM_CERT, api.cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, api.key_pem, MHD_OPTION_END);
 	else
 		api.d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

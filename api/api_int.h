@@ -107,6 +107,11 @@ void api_endpoint_at(size_t i, const char **method, const char **pattern,
 
 /* ---- api_auth.c ---- */
 int auth_init(struct store *st, const char *db_dir, struct err *e);
+/* <nbytes> random bytes as hex into <out> (2 * nbytes + 1). 0 or -1. */
+int auth_rand_hex(char *out, size_t nbytes);
+/* argon2id encoded hash of <pw> into <out>. 0 or -1. */
+int auth_hash_password(const char *pw, char *out, size_t len);
+void auth_sessions_drop_user(int64_t user_id);
 /* 0 with r->role/actor filled, or -1 after replying 401/403. */
 int auth_check(struct api_req *r, unsigned flags);
 void auth_session_login(struct api_req *r);

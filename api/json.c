@@ -138,6 +138,20 @@ json_del(struct json *obj, const char *key)
 	return json_object_del(J(obj), key) == 0 ? 0 : -1;
 }
 
+int
+json_remove_at(struct json *arr, size_t i)
+{
+	return json_array_remove(J(arr), i) == 0 ? 0 : -1;
+}
+
+int
+json_replace_at(struct json *arr, size_t i, struct json *v)
+{
+	if (v == NULL)
+		return -1;
+	return json_array_set_new(J(arr), i, J(v)) == 0 ? 0 : -1;
+}
+
 bool
 json_is_obj(const struct json *j)
 {

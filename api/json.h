@@ -46,6 +46,9 @@ struct json *json_new_null(void);
 int json_set(struct json *obj, const char *key, struct json *v);
 int json_append(struct json *arr, struct json *v);
 int json_del(struct json *obj, const char *key);
+int json_remove_at(struct json *arr, size_t i);
+/* Replaces member <i>; steals <v>. */
+int json_replace_at(struct json *arr, size_t i, struct json *v);
 
 bool json_is_obj(const struct json *j);
 bool json_is_arr(const struct json *j);

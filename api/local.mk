@@ -1,2 +1,11 @@
 # api/: the admin REST API, linked into gatehoused.
-API_SOURCES =
+API_SOURCES = api/api.c api/api.h api/api_int.h api/json.c api/json.h \
+	api/api_auth.c api/api_users.c api/api_config.c api/api_apply.c \
+	api/api_res.c api/api_revisions.c api/api_system.c
+nodist_gatehoused_SOURCES = api/openapi_json.c
+EXTRA_DIST += api/openapi.json api/embed.sh
+BUILT_SOURCES += api/openapi_json.c
+CLEANFILES += api/openapi_json.c
+api/openapi_json.c: $(top_srcdir)/api/openapi.json $(top_srcdir)/api/embed.sh
+	@$(MKDIR_P) api
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/api/embed.sh $@ $(top_srcdir)/api/openapi.json

@@ -15,8 +15,11 @@ CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \
 # Snapshots, workers, listeners, connections, proxying.
 CORE_NET_SOURCES =
 
+# Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
+CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
+
 libcore_a_SOURCES = $(CORE_BASE_SOURCES) $(CORE_HTTP_SOURCES) \
-	$(CORE_STORE_SOURCES) $(CORE_NET_SOURCES)
+	$(CORE_STORE_SOURCES) $(CORE_NET_SOURCES) $(CORE_X509_SOURCES)
 nodist_libcore_a_SOURCES = schema/schema.c
 libcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 

@@ -1,0 +1,1171 @@
+/*
+ * api_config.c: the configuration as one JSON document.
+ *
+ * Every configuration write in the API, whether on one item or on the
+ * whole document, becomes "this is the new document": conf_check()
+ * validates it field by field, conf_sync() makes the rows say the same
+ * thing while keeping the row ids (the stable keys of runtime state) of
+ * every object that stays, and conf_load() reads it back. The document is
+ * {"listeners":[...],"origins":[...],"routes":[...]}; items reference one
+ * another by name.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "check.h"
+#include "json.h"
+#include "store.h"
+
+#define CONF_MAX_MS 86400000LL
+#define CONF_MAX_ITEMS 10000
+
+const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
+	"routes" };
+static const char *const conf_tables[CONF__KINDS] = { "listeners", "origins",
+	"routes" };
+
+/* ---- load ---- */
+
+static int
+load_listeners(struct store *st, struct json *out, struct err *e)
+{
+	struct store_stmt *s;
+	struct json *it, *to;
+	enum store_step_result r;
+
+	s = store_prepare(st,
+	    "SELECT l.id, l.name, l.address, l.port, l.protocol,"
+	    " l.header_timeout_ms, l.keepalive_timeout_ms, l.trust_forwarded,"
+	    " c.name FROM listeners l LEFT JOIN certificates c"
+	    " ON c.id = l.default_certificate_id ORDER BY l.id",
+	    e);
+	if (s == NULL)
+		return -1;
+	while ((r = store_step(s, e)) == STORE_ROW) {
+		it = json_new_obj();
+		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
+		json_set(it, "name", json_new_str(store_col_text(s, 1)));
+		json_set(it, "address", json_new_str(store_col_text(s, 2)));
+		json_set(it, "port", json_new_int(store_col_int64(s, 3)));
+		json_set(it, "protocol", json_new_str(store_col_text(s, 4)));
+		to = json_new_obj();
+		if (!store_col_is_null(s, 5))
+			json_set(to, "header_ms",
+			    json_new_int(store_col_int64(s, 5)));
+		if (!store_col_is_null(s, 6))
+			json_set(to, "keepalive_ms",
+			    json_new_int(store_col_int64(s, 6)));
+		json_set(it, "timeouts", to);
+		json_set(it, "trust_forwarded",
+		    json_new_bool(store_col_int64(s, 7) != 0));
+		if (!store_col_is_null(s, 8))
+			json_set(it, "default_certificate",
+			    json_new_str(store_col_text(s, 8)));
+		json_append(out, it);
+	}
+	store_finalize(s);
+	return r == STORE_DONE ? 0 : -1;
+}
+
+static int
+load_origins(struct store *st, struct json *out, struct err *e)
+{
+	struct store_stmt *s, *sv;
+	struct json *it, *servers, *one;
+	enum store_step_result r, rv = STORE_DONE;
+
+	s = store_prepare(st, "SELECT id, name, balance FROM origins ORDER BY id",
+	    e);
+	if (s == NULL)
+		return -1;
+	sv = store_prepare(st,
+	    "SELECT id, address, port, weight FROM servers WHERE origin_id = ?1"
+	    " ORDER BY position, id",
+	    e);
+	if (sv == NULL) {
+		store_finalize(s);
+		return -1;
+	}
+	while ((r = store_step(s, e)) == STORE_ROW) {
+		it = json_new_obj();
+		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
+		json_set(it, "name", json_new_str(store_col_text(s, 1)));
+		json_set(it, "balance", json_new_str(store_col_text(s, 2)));
+		servers = json_new_arr();
+		store_bind_int64(sv, 1, store_col_int64(s, 0));
+		while ((rv = store_step(sv, e)) == STORE_ROW) {
+			one = json_new_obj();
+			json_set(one, "id", json_new_int(store_col_int64(sv, 0)));
+			json_set(one, "address",
+			    json_new_str(store_col_text(sv, 1)));
+			json_set(one, "port", json_new_int(store_col_int64(sv, 2)));
+			json_set(one, "weight",
+			    json_new_int(store_col_int64(sv, 3)));
+			json_append(servers, one);
+		}
+		store_reset(sv);
+		json_set(it, "servers", servers);
+		json_append(out, it);
+		if (rv != STORE_DONE)
+			break;
+	}
+	store_finalize(sv);
+	store_finalize(s);
+	return r == STORE_DONE && rv == STORE_DONE ? 0 : -1;
+}
+
+static struct json *
+load_list(const char *text)
+{
+	struct json *j = json_parse(text, strlen(text), NULL);
+
+	if (j == NULL || !json_is_arr(j)) {
+		json_unref(j);
+		return json_new_arr();
+	}
+	return j;
+}
+
+static int
+load_routes(struct store *st, struct json *out, struct err *e)
+{
+	struct store_stmt *s;
+	struct json *it, *m, *to;
+	enum store_step_result r;
+	static const char *const tk[] = { "connect_ms", "response_ms",
+		"idle_ms" };
+	int i;
+
+	s = store_prepare(st,
+	    "SELECT r.id, r.name, l.name, o.name, r.priority, r.hosts,"
+	    " r.path_prefix, r.methods, r.forwarded, r.max_body_bytes,"
+	    " r.connect_timeout_ms, r.response_timeout_ms, r.idle_timeout_ms"
+	    " FROM routes r JOIN listeners l ON l.id = r.listener_id"
+	    " JOIN origins o ON o.id = r.origin_id ORDER BY r.id",
+	    e);
+	if (s == NULL)
+		return -1;
+	while ((r = store_step(s, e)) == STORE_ROW) {
+		it = json_new_obj();
+		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
+		json_set(it, "name", json_new_str(store_col_text(s, 1)));
+		json_set(it, "listener", json_new_str(store_col_text(s, 2)));
+		m = json_new_obj();
+		json_set(m, "hosts", load_list(store_col_text(s, 5)));
+		json_set(m, "path_prefix", json_new_str(store_col_text(s, 6)));
+		json_set(m, "methods", load_list(store_col_text(s, 7)));
+		json_set(it, "match", m);
+		json_set(it, "origin", json_new_str(store_col_text(s, 3)));
+		json_set(it, "priority", json_new_int(store_col_int64(s, 4)));
+		json_set(it, "forwarded",
+		    json_new_bool(store_col_int64(s, 8) != 0));
+		if (!store_col_is_null(s, 9))
+			json_set(it, "max_body_bytes",
+			    json_new_int(store_col_int64(s, 9)));
+		to = json_new_obj();
+		for (i = 0; i < 3; i++)
+			if (!store_col_is_null(s, 10 + i))
+				json_set(to, tk[i],
+				    json_new_int(store_col_int64(s, 10 + i)));
+		json_set(it, "timeouts", to);
+		json_append(out, it);
+	}
+	store_finalize(s);
+	return r == STORE_DONE ? 0 : -1;
+}
+
+struct json *
+conf_load(struct store *st, struct err *e)
+{
+	struct json *doc = json_new_obj(), *l, *o, *r;
+
+	l = json_new_arr();
+	o = json_new_arr();
+	r = json_new_arr();
+	json_set(doc, "listeners", l);
+	json_set(doc, "origins", o);
+	json_set(doc, "routes", r);
+	if (load_listeners(st, l, e) != 0 || load_origins(st, o, e) != 0 ||
+	    load_routes(st, r, e) != 0) {
+		json_unref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* ---- check ---- */
+
+static int fail(struct err *e, const char *path, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fills <e> with field "<path>.<key>". */
+static int
+fail(struct err *e, const char *path, const char *key, const char *fmt, ...)
+{
+	char p[128], msg[384];
+	va_list ap;
+
+	json_path_key(p, sizeof(p), path, key);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(e, p, "%s", msg);
+}
+
+/* 1..64 of [A-Za-z0-9._-], starting with a letter or digit, not all
+ * digits (those address items by id).
+ */
+static int
+check_name(const struct json *it, const char *path, struct err *e)
+{
+	const char *n = NULL, *p;
+	bool digits = true;
+	int rc;
+
+	if ((rc = json_get_str(it, path, "name", &n, e)) < 0)
+		return -1;
+	if (rc == 0)
+		return fail(e, path, "name", "%sis required", "");
+	if (n[0] == '\0' || strlen(n) > 64)
+		return fail(e, path, "name", "%smust be 1 to 64 characters",
+		    "");
+	for (p = n; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') ||
+			(p != n && (*p == '.' || *p == '_' || *p == '-'))))
+			return fail(e, path, "name",
+			    "\"%.64s\": use letters, digits, '.', '_', '-', starting with a letter or digit",
+			    n);
+		if (*p < '0' || *p > '9')
+			digits = false;
+	}
+	if (digits)
+		return fail(e, path, "name",
+		    "\"%.64s\" must not be all digits (ids are)", n);
+	return 0;
+}
+
+static int
+check_addr(const struct json *it, const char *path, struct err *e)
+{
+	unsigned char buf[16];
+	const char *a = NULL;
+	int rc;
+
+	if ((rc = json_get_str(it, path, "address", &a, e)) < 0)
+		return -1;
+	if (rc == 0)
+		return fail(e, path, "address", "%sis required", "");
+	if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1)
+		return fail(e, path, "address",
+		    "\"%.64s\" is not a numeric IPv4 or IPv6 address", a);
+	return 0;
+}
+
+static int
+check_port(const struct json *it, const char *path, int64_t min,
+    struct err *e)
+{
+	int64_t v;
+	int rc;
+
+	if ((rc = json_get_int(it, path, "port", min, 65535, &v, e)) < 0)
+		return -1;
+	if (rc == 0)
+		return fail(e, path, "port", "%sis required", "");
+	return 0;
+}
+
+static int
+check_id(const struct json *it, const char *path, struct err *e)
+{
+	int64_t v;
+
+	return json_get_int(it, path, "id", 1, INT64_MAX, &v, e) < 0 ? -1 : 0;
+}
+
+/* Checks the "timeouts" object against its allowed keys. */
+static int
+check_timeouts(const struct json *it, const char *path,
+    const char *const *keys, const int64_t *mins, struct err *e)
+{
+	struct json *to = NULL;
+	char p[128];
+	int64_t v;
+	size_t i;
+	int rc;
+
+	if ((rc = json_get_obj(it, path, "timeouts", &to, e)) <= 0)
+		return rc;
+	json_path_key(p, sizeof(p), path, "timeouts");
+	if (json_check_keys(to, p, keys, e) != 0)
+		return -1;
+	for (i = 0; keys[i] != NULL; i++)
+		if (json_get_int(to, p, keys[i], mins[i], CONF_MAX_MS, &v, e) <
+		    0)
+			return -1;
+	return 0;
+}
+
+static int
+check_listener(const struct json *it, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "id", "name", "address", "port",
+		"protocol", "timeouts", "trust_forwarded",
+		"default_certificate", NULL };
+	static const char *const tkeys[] = { "header_ms", "keepalive_ms",
+		NULL };
+	static const int64_t tmins[] = { 1, 0 };
+	static const char *const protos[] = { "http", "https", "tcp", "udp",
+		"tls-passthrough", NULL };
+	const char *proto = NULL, *cert = NULL;
+	bool b;
+	size_t i;
+
+	if (json_check_keys(it, path, keys, e) != 0 ||
+	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
+	    check_addr(it, path, e) != 0 || check_port(it, path, 0, e) != 0 ||
+	    json_get_str(it, path, "protocol", &proto, e) < 0 ||
+	    check_timeouts(it, path, tkeys, tmins, e) != 0 ||
+	    json_get_bool(it, path, "trust_forwarded", &b, e) < 0 ||
+	    json_get_str(it, path, "default_certificate", &cert, e) < 0)
+		return -1;
+	if (proto != NULL) {
+		for (i = 0; protos[i] != NULL; i++)
+			if (strcmp(proto, protos[i]) == 0)
+				break;
+		if (protos[i] == NULL)
+			return fail(e, path, "protocol",
+			    "\"%.32s\" is not one of http, https, tcp, udp, tls-passthrough",
+			    proto);
+	}
+	return 0;
+}
+
+static int
+check_server(const struct json *it, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "id", "address", "port", "weight",
+		NULL };
+	int64_t w;
+
+	if (json_check_keys(it, path, keys, e) != 0 ||
+	    check_id(it, path, e) != 0 || check_addr(it, path, e) != 0 ||
+	    check_port(it, path, 1, e) != 0 ||
+	    json_get_int(it, path, "weight", 1, 1000, &w, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+check_origin(const struct json *it, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "id", "name", "balance",
+		"servers", NULL };
+	struct json *servers = NULL;
+	const char *bal = NULL;
+	char sp[128], p[128];
+	size_t i;
+	int rc;
+
+	if (json_check_keys(it, path, keys, e) != 0 ||
+	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
+	    json_get_str(it, path, "balance", &bal, e) < 0)
+		return -1;
+	if (bal != NULL && strcmp(bal, "round_robin") != 0)
+		return fail(e, path, "balance",
+		    "\"%.32s\" is not a balancing method (round_robin)", bal);
+	if ((rc = json_get_arr(it, path, "servers", &servers, e)) < 0)
+		return -1;
+	if (rc == 0 || json_len(servers) == 0)
+		return fail(e, path, "servers", "%sneeds at least one server",
+		    "");
+	if (json_len(servers) > 1000)
+		return fail(e, path, "servers", "%sat most 1000 servers", "");
+	json_path_key(sp, sizeof(sp), path, "servers");
+	for (i = 0; i < json_len(servers); i++) {
+		json_path_idx(p, sizeof(p), sp, i);
+		if (check_server(json_at(servers, i), p, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A host name ("app.example", with an optional trailing dot), a wildcard
+ * ("*.example"), or an IPv6 literal with or without brackets.
+ */
+static bool
+host_is_valid(const char *h)
+{
+	unsigned char a6[16];
+	char v6[64];
+	size_t len = strlen(h), label = 0, i;
+
+	if (len == 0 || len > 253)
+		return false;
+	if (h[0] == '[' || strchr(h, ':') != NULL) {
+		if (h[0] == '[') {
+			if (len < 3 || h[len - 1] != ']' || len - 2 >= sizeof(v6))
+				return false;
+			memcpy(v6, h + 1, len - 2);
+			v6[len - 2] = '\0';
+		} else if (len < sizeof(v6))
+			memcpy(v6, h, len + 1);
+		else
+			return false;
+		return inet_pton(AF_INET6, v6, a6) == 1;
+	}
+	if (len > 2 && h[0] == '*' && h[1] == '.') {
+		h += 2;
+		len -= 2;
+	}
+	if (h[len - 1] == '.')
+		len--;
+	for (i = 0; i < len; i++) {
+		if (h[i] == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((h[i] >= 'a' && h[i] <= 'z') ||
+			(h[i] >= 'A' && h[i] <= 'Z') ||
+			(h[i] >= '0' && h[i] <= '9') || h[i] == '-'))
+			return false;
+		if ((h[i] == '-' && label == 0) || ++label > 63)
+			return false;
+	}
+	return label > 0 && h[len - 1] != '-';
+}
+
+static int
+check_match(const struct json *m, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "hosts", "path_prefix", "methods",
+		NULL };
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
+		"DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
+	struct json *hosts = NULL, *ms = NULL;
+	const char *pp = NULL, *v;
+	char lp[128], p[160];
+	size_t i, j;
+
+	if (json_check_keys(m, path, keys, e) != 0 ||
+	    json_get_arr(m, path, "hosts", &hosts, e) < 0 ||
+	    json_get_str(m, path, "path_prefix", &pp, e) < 0 ||
+	    json_get_arr(m, path, "methods", &ms, e) < 0)
+		return -1;
+	json_path_key(lp, sizeof(lp), path, "hosts");
+	for (i = 0; i < json_len(hosts); i++) {
+		json_path_idx(p, sizeof(p), lp, i);
+		v = json_str(json_at(hosts, i));
+		if (v == NULL)
+			return err_set(e, p, "must be a string");
+		if (!host_is_valid(v))
+			return err_set(e, p, "\"%.100s\" is not a host name",
+			    v);
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v, json_str(json_at(hosts, j))) == 0)
+				return err_set(e, p, "\"%.100s\" is listed twice",
+				    v);
+	}
+	if (pp != NULL) {
+		if (pp[0] != '/' || strlen(pp) > 1024)
+			return fail(e, path, "path_prefix",
+			    "\"%.100s\" must start with '/' (at most 1024 characters)",
+			    pp);
+		for (v = pp; *v != '\0'; v++)
+			if ((unsigned char)*v <= ' ' || *v == 0x7f ||
+			    *v == '?' || *v == '#')
+				return fail(e, path, "path_prefix",
+				    "\"%.100s\" must not contain spaces, controls, '?' or '#'",
+				    pp);
+	}
+	json_path_key(lp, sizeof(lp), path, "methods");
+	for (i = 0; i < json_len(ms); i++) {
+		json_path_idx(p, sizeof(p), lp, i);
+		v = json_str(json_at(ms, i));
+		if (v == NULL)
+			return err_set(e, p, "must be a string");
+		for (j = 0; methods[j] != NULL; j++)
+			if (strcmp(v, methods[j]) == 0)
+				break;
+		if (methods[j] == NULL)
+			return err_set(e, p,
+			    "\"%.32s\" is not a known method (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE)",
+			    v);
+		for (j = 0; j < i; j++)
+			if (strcmp(v, json_str(json_at(ms, j))) == 0)
+				return err_set(e, p, "\"%.32s\" is listed twice",
+				    v);
+	}
+	return 0;
+}
+
+static int
+check_route(const struct json *it, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "id", "name", "listener", "match",
+		"origin", "priority", "forwarded", "max_body_bytes", "timeouts",
+		NULL };
+	static const char *const tkeys[] = { "connect_ms", "response_ms",
+		"idle_ms", NULL };
+	static const int64_t tmins[] = { 1, 1, 1 };
+	const char *l = NULL, *o = NULL;
+	struct json *m = NULL;
+	char p[128];
+	int64_t v;
+	bool b;
+	int rl, ro;
+
+	if (json_check_keys(it, path, keys, e) != 0 ||
+	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
+	    (rl = json_get_str(it, path, "listener", &l, e)) < 0 ||
+	    json_get_obj(it, path, "match", &m, e) < 0 ||
+	    (ro = json_get_str(it, path, "origin", &o, e)) < 0 ||
+	    json_get_int(it, path, "priority", -1000000, 1000000, &v, e) < 0 ||
+	    json_get_bool(it, path, "forwarded", &b, e) < 0 ||
+	    json_get_int(it, path, "max_body_bytes", 0, INT64_C(1) << 53, &v,
+		e) < 0 ||
+	    check_timeouts(it, path, tkeys, tmins, e) != 0)
+		return -1;
+	if (rl == 0)
+		return fail(e, path, "listener", "%sis required", "");
+	if (ro == 0)
+		return fail(e, path, "origin", "%sis required", "");
+	json_path_key(p, sizeof(p), path, "match");
+	if (m != NULL && check_match(m, p, e) != 0)
+		return -1;
+	return 0;
+}
+
+int
+conf_check_item(enum conf_kind kind, const struct json *item,
+    const char *path, struct err *e)
+{
+	if (!json_is_obj(item))
+		return err_set(e, path, "must be an object");
+	switch (kind) {
+	case CONF_LISTENERS:
+		return check_listener(item, path, e);
+	case CONF_ORIGINS:
+		return check_origin(item, path, e);
+	case CONF_ROUTES:
+		return check_route(item, path, e);
+	default:
+		return err_set(e, path, "unknown kind");
+	}
+}
+
+struct json *
+conf_find(const struct json *doc, enum conf_kind kind, const char *key,
+    size_t *idx)
+{
+	struct json *arr = json_get(doc, conf_kind_names[kind]), *it;
+	char *end;
+	long long id = strtoll(key, &end, 10);
+	bool by_id = key[0] != '\0' && *end == '\0';
+	const char *n;
+	size_t i;
+
+	for (i = 0; i < json_len(arr); i++) {
+		it = json_at(arr, i);
+		n = json_str(json_get(it, "name"));
+		if (by_id ? json_int(json_get(it, "id")) == id
+			  : (n != NULL && strcmp(n, key) == 0)) {
+			if (idx != NULL)
+				*idx = i;
+			return it;
+		}
+	}
+	return NULL;
+}
+
+void
+conf_referrers(const struct json *doc, enum conf_kind kind, const char *name,
+    char *buf, size_t len)
+{
+	struct json *routes = json_get(doc, "routes"), *it;
+	const char *key = kind == CONF_LISTENERS ? "listener" : "origin";
+	const char *v;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	if (kind == CONF_ROUTES)
+		return;
+	for (i = 0; i < json_len(routes); i++) {
+		it = json_at(routes, i);
+		v = json_str(json_get(it, key));
+		if (v == NULL || strcmp(v, name) != 0)
+			continue;
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%sroutes/%s",
+		    n > 0 ? ", " : "", json_str(json_get(it, "name")));
+		if (n >= len)
+			break;
+	}
+}
+
+/* Unique names and ids within <arr>; <what> names the collection. */
+static int
+check_unique(const struct json *arr, const char *what, struct err *e)
+{
+	const struct json *a, *b;
+	char p[128];
+	size_t i, j;
+
+	for (i = 0; i < json_len(arr); i++) {
+		a = json_at(arr, i);
+		for (j = 0; j < i; j++) {
+			b = json_at(arr, j);
+			snprintf(p, sizeof(p), "%s[%zu]", what, i);
+			if (strcmp(json_str(json_get(a, "name")),
+				json_str(json_get(b, "name"))) == 0)
+				return fail(e, p, "name",
+				    "\"%.64s\" is already used", json_str(
+				    json_get(a, "name")));
+			if (json_get(a, "id") != NULL &&
+			    json_same(json_get(a, "id"), json_get(b, "id")))
+				return fail(e, p, "id", "%sis already used", "");
+		}
+	}
+	return 0;
+}
+
+int
+conf_check(const struct json *doc, struct err *e)
+{
+	static const char *const keys[] = { "listeners", "origins", "routes",
+		NULL };
+	struct json *arr[CONF__KINDS], *it;
+	const char *ref;
+	char p[128];
+	size_t i;
+	int k;
+
+	if (json_check_keys(doc, "", keys, e) != 0)
+		return -1;
+	for (k = 0; k < CONF__KINDS; k++) {
+		arr[k] = NULL;
+		if (json_get_arr(doc, "", conf_kind_names[k], &arr[k], e) < 0)
+			return -1;
+		if (json_len(arr[k]) > CONF_MAX_ITEMS)
+			return err_set(e, conf_kind_names[k],
+			    "at most %d items", CONF_MAX_ITEMS);
+		for (i = 0; i < json_len(arr[k]); i++) {
+			json_path_idx(p, sizeof(p), conf_kind_names[k], i);
+			if (conf_check_item((enum conf_kind)k,
+				json_at(arr[k], i), p, e) != 0)
+				return -1;
+		}
+		if (check_unique(arr[k], conf_kind_names[k], e) != 0)
+			return -1;
+	}
+	for (i = 0; i < json_len(arr[CONF_ROUTES]); i++) {
+		it = json_at(arr[CONF_ROUTES], i);
+		json_path_idx(p, sizeof(p), "routes", i);
+		ref = json_str(json_get(it, "listener"));
+		if (conf_find(doc, CONF_LISTENERS, ref, NULL) == NULL ||
+		    strspn(ref, "0123456789") == strlen(ref))
+			return fail(e, p, "listener",
+			    "no listener named \"%.64s\"", ref);
+		ref = json_str(json_get(it, "origin"));
+		if (conf_find(doc, CONF_ORIGINS, ref, NULL) == NULL ||
+		    strspn(ref, "0123456789") == strlen(ref))
+			return fail(e, p, "origin", "no origin named \"%.64s\"",
+			    ref);
+	}
+	return 0;
+}
+
+/* ---- sync ---- */
+
+struct sync_row {
+	int64_t id;
+	bool claimed;
+};
+
+struct sync_kind {
+	struct sync_row *rows;
+	size_t nrows;
+	int64_t *ids; /* per doc item: existing row id, explicit new id, 0 */
+	bool *exists; /* per doc item: ids[i] is an existing row */
+	size_t nitems;
+};
+
+static void
+sync_kind_free(struct sync_kind *k)
+{
+	free(k->rows);
+	free(k->ids);
+	free(k->exists);
+}
+
+static int
+step_done(struct store_stmt *s, struct err *e)
+{
+	enum store_step_result r = store_step(s, e);
+
+	store_reset(s);
+	return r == STORE_DONE || r == STORE_ROW ? 0 : -1;
+}
+
+/* Loads the row ids and names of <table> and decides which row each item
+ * of <arr> becomes: the row with its "id", else the row with its name,
+ * else a new row (with its "id" when it gives one).
+ */
+static int
+sync_plan(struct store *st, const char *table, const struct json *arr,
+    struct sync_kind *k, struct err *e)
+{
+	char sql[128];
+	struct store_stmt *s;
+	char **names = NULL;
+	size_t cap = 16, i, j;
+	enum store_step_result r;
+	const struct json *it;
+	int rc = -1;
+
+	memset(k, 0, sizeof(*k));
+	k->nitems = json_len(arr);
+	k->ids = calloc(k->nitems + 1, sizeof(*k->ids));
+	k->exists = calloc(k->nitems + 1, sizeof(*k->exists));
+	k->rows = calloc(cap, sizeof(*k->rows));
+	names = calloc(cap, sizeof(*names));
+	if (k->ids == NULL || k->exists == NULL || k->rows == NULL ||
+	    names == NULL)
+		goto oom;
+	snprintf(sql, sizeof(sql), "SELECT id, name FROM %s ORDER BY id",
+	    table);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		goto out;
+	while ((r = store_step(s, e)) == STORE_ROW) {
+		if (k->nrows == cap) {
+			void *nr = realloc(k->rows, 2 * cap * sizeof(*k->rows));
+			void *nn = nr != NULL
+			    ? realloc(names, 2 * cap * sizeof(*names))
+			    : NULL;
+			if (nr != NULL)
+				k->rows = nr;
+			if (nn == NULL) {
+				store_finalize(s);
+				goto oom;
+			}
+			names = nn;
+			cap *= 2;
+		}
+		k->rows[k->nrows].id = store_col_int64(s, 0);
+		k->rows[k->nrows].claimed = false;
+		if ((names[k->nrows] = strdup(store_col_text(s, 1))) == NULL) {
+			store_finalize(s);
+			goto oom;
+		}
+		k->nrows++;
+	}
+	store_finalize(s);
+	if (r != STORE_DONE)
+		goto out;
+	for (i = 0; i < k->nitems; i++) {
+		it = json_at(arr, i);
+		int64_t want = json_int(json_get(it, "id"));
+		const char *name = json_str(json_get(it, "name"));
+		for (j = 0; want > 0 && j < k->nrows; j++)
+			if (k->rows[j].id == want && !k->rows[j].claimed)
+				break;
+		if (want <= 0 || j == k->nrows)
+			for (j = 0; j < k->nrows; j++)
+				if (!k->rows[j].claimed &&
+				    strcmp(names[j], name) == 0)
+					break;
+		if (j < k->nrows) {
+			k->rows[j].claimed = true;
+			k->ids[i] = k->rows[j].id;
+			k->exists[i] = true;
+		} else
+			k->ids[i] = want > 0 ? want : 0;
+	}
+	/* An explicit new id that an existing row has is not free. */
+	for (i = 0; i < k->nitems; i++)
+		for (j = 0; !k->exists[i] && k->ids[i] != 0 && j < k->nrows; j++)
+			if (k->rows[j].id == k->ids[i])
+				k->ids[i] = 0;
+	rc = 0;
+	goto out;
+oom:
+	err_set(e, "", "out of memory");
+out:
+	for (i = 0; names != NULL && i < k->nrows; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+/* Parks the name of every row that changes name or goes away, so that
+ * names can move between rows without tripping UNIQUE.
+ */
+static int
+sync_park(struct store *st, const char *table, const struct sync_kind *k,
+    struct err *e)
+{
+	char sql[128];
+	struct store_stmt *s;
+	size_t j;
+	int rc = 0;
+
+	snprintf(sql, sizeof(sql), "UPDATE %s SET name = '~' || id WHERE id = ?1",
+	    table);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	for (j = 0; rc == 0 && j < k->nrows; j++) {
+		store_bind_int64(s, 1, k->rows[j].id);
+		rc = step_done(s, e);
+	}
+	store_finalize(s);
+	return rc;
+}
+
+static int
+sync_delete(struct store *st, const char *table, const struct sync_kind *k,
+    struct err *e)
+{
+	char sql[128];
+	struct store_stmt *s;
+	size_t j;
+	int rc = 0;
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", table);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	for (j = 0; rc == 0 && j < k->nrows; j++) {
+		if (k->rows[j].claimed)
+			continue;
+		store_bind_int64(s, 1, k->rows[j].id);
+		rc = step_done(s, e);
+	}
+	store_finalize(s);
+	return rc;
+}
+
+static void
+bind_id(struct store_stmt *s, int i, int64_t id)
+{
+	if (id > 0)
+		store_bind_int64(s, i, id);
+	else
+		store_bind_null(s, i);
+}
+
+static void
+bind_opt_int(struct store_stmt *s, int i, const struct json *obj,
+    const char *key)
+{
+	const struct json *v = json_get(obj, key);
+
+	if (json_is_int(v))
+		store_bind_int64(s, i, json_int(v));
+	else
+		store_bind_null(s, i);
+}
+
+static void
+bind_str(struct store_stmt *s, int i, const struct json *obj,
+    const char *key, const char *def)
+{
+	const char *v = json_str(json_get(obj, key));
+
+	store_bind_text(s, i, v != NULL ? v : def);
+}
+
+static int
+sync_listeners(struct store *st, const struct json *arr,
+    const struct sync_kind *k, struct err *e)
+{
+	struct store_stmt *s, *cs;
+	const struct json *it, *to;
+	const char *cert;
+	char p[64];
+	size_t i;
+	int rc = 0;
+
+	s = store_prepare(st,
+	    "INSERT INTO listeners (id, name, address, port, protocol,"
+	    " header_timeout_ms, keepalive_timeout_ms, trust_forwarded,"
+	    " default_certificate_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+	    " address = excluded.address, port = excluded.port,"
+	    " protocol = excluded.protocol,"
+	    " header_timeout_ms = excluded.header_timeout_ms,"
+	    " keepalive_timeout_ms = excluded.keepalive_timeout_ms,"
+	    " trust_forwarded = excluded.trust_forwarded,"
+	    " default_certificate_id = excluded.default_certificate_id",
+	    e);
+	cs = store_prepare(st, "SELECT id FROM certificates WHERE name = ?1", e);
+	if (s == NULL || cs == NULL) {
+		store_finalize(s);
+		store_finalize(cs);
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < json_len(arr); i++) {
+		it = json_at(arr, i);
+		to = json_get(it, "timeouts");
+		bind_id(s, 1, k->ids[i]);
+		bind_str(s, 2, it, "name", "");
+		bind_str(s, 3, it, "address", "");
+		store_bind_int64(s, 4, json_int(json_get(it, "port")));
+		bind_str(s, 5, it, "protocol", "http");
+		bind_opt_int(s, 6, to, "header_ms");
+		bind_opt_int(s, 7, to, "keepalive_ms");
+		store_bind_int64(s, 8,
+		    json_bool(json_get(it, "trust_forwarded")) ? 1 : 0);
+		store_bind_null(s, 9);
+		if ((cert = json_str(json_get(it, "default_certificate"))) !=
+		    NULL) {
+			store_bind_text(cs, 1, cert);
+			if (store_step(cs, e) != STORE_ROW) {
+				store_reset(cs);
+				snprintf(p, sizeof(p), "listeners[%zu]", i);
+				rc = fail(e, p, "default_certificate",
+				    "no certificate named \"%.64s\"", cert);
+				break;
+			}
+			store_bind_int64(s, 9, store_col_int64(cs, 0));
+			store_reset(cs);
+		}
+		rc = step_done(s, e);
+	}
+	store_finalize(cs);
+	store_finalize(s);
+	return rc;
+}
+
+/* Writes the servers of origin <oid> in order, keeping the ids of the
+ * servers that stay (same id, else same address and port).
+ */
+static int
+sync_servers(struct store *st, int64_t oid, const struct json *servers,
+    struct err *e)
+{
+	struct store_stmt *sel, *up, *del;
+	struct {
+		int64_t id;
+		char addr[64];
+		int64_t port;
+		bool kept;
+	} *old = NULL;
+	size_t nold = 0, cap = 0, i, j;
+	const struct json *sv;
+	int64_t want;
+	int rc = -1;
+
+	sel = store_prepare(st,
+	    "SELECT id, address, port FROM servers WHERE origin_id = ?1"
+	    " ORDER BY position, id",
+	    e);
+	up = store_prepare(st,
+	    "INSERT INTO servers (id, origin_id, address, port, weight, position)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET"
+	    " origin_id = excluded.origin_id, address = excluded.address,"
+	    " port = excluded.port, weight = excluded.weight,"
+	    " position = excluded.position",
+	    e);
+	del = store_prepare(st, "DELETE FROM servers WHERE id = ?1", e);
+	if (sel == NULL || up == NULL || del == NULL)
+		goto out;
+	store_bind_int64(sel, 1, oid);
+	while (store_step(sel, e) == STORE_ROW) {
+		if (nold == cap) {
+			void *n = realloc(old, (cap + 16) * sizeof(*old));
+			if (n == NULL)
+				goto out;
+			old = n;
+			cap += 16;
+		}
+		old[nold].id = store_col_int64(sel, 0);
+		snprintf(old[nold].addr, sizeof(old[nold].addr), "%s",
+		    store_col_text(sel, 1));
+		old[nold].port = store_col_int64(sel, 2);
+		old[nold].kept = false;
+		nold++;
+	}
+	for (i = 0; i < json_len(servers); i++) {
+		sv = json_at(servers, i);
+		want = json_int(json_get(sv, "id"));
+		for (j = 0; j < nold; j++)
+			if (!old[j].kept && want > 0 && old[j].id == want)
+				break;
+		if (j == nold)
+			for (j = 0; j < nold; j++)
+				if (!old[j].kept &&
+				    json_int(json_get(sv, "port")) ==
+					old[j].port &&
+				    strcmp(json_str(json_get(sv, "address")),
+					old[j].addr) == 0)
+					break;
+		if (j < nold) {
+			old[j].kept = true;
+			store_bind_int64(up, 1, old[j].id);
+		} else
+			store_bind_null(up, 1);
+		store_bind_int64(up, 2, oid);
+		bind_str(up, 3, sv, "address", "");
+		store_bind_int64(up, 4, json_int(json_get(sv, "port")));
+		store_bind_int64(up, 5,
+		    json_is_int(json_get(sv, "weight"))
+			? json_int(json_get(sv, "weight"))
+			: 1);
+		store_bind_int64(up, 6, (int64_t)i);
+		if (step_done(up, e) != 0)
+			goto out;
+	}
+	for (j = 0; j < nold; j++) {
+		if (old[j].kept)
+			continue;
+		store_bind_int64(del, 1, old[j].id);
+		if (step_done(del, e) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(old);
+	store_finalize(sel);
+	store_finalize(up);
+	store_finalize(del);
+	return rc;
+}
+
+static int
+sync_origins(struct store *st, const struct json *arr,
+    const struct sync_kind *k, struct err *e)
+{
+	struct store_stmt *s;
+	const struct json *it;
+	int64_t oid;
+	size_t i;
+	int rc = 0;
+
+	s = store_prepare(st,
+	    "INSERT INTO origins (id, name, balance) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+	    " balance = excluded.balance",
+	    e);
+	if (s == NULL)
+		return -1;
+	for (i = 0; rc == 0 && i < json_len(arr); i++) {
+		it = json_at(arr, i);
+		bind_id(s, 1, k->ids[i]);
+		bind_str(s, 2, it, "name", "");
+		bind_str(s, 3, it, "balance", "round_robin");
+		if ((rc = step_done(s, e)) != 0)
+			break;
+		oid = k->exists[i] || k->ids[i] > 0 ? k->ids[i]
+						    : store_last_insert_id(st);
+		rc = sync_servers(st, oid, json_get(it, "servers"), e);
+	}
+	store_finalize(s);
+	return rc;
+}
+
+static char *
+dump_or(const struct json *v, const char *def)
+{
+	return json_is_arr(v) ? json_dump(v, NULL) : strdup(def);
+}
+
+static int
+sync_routes(struct store *st, const struct json *arr,
+    const struct sync_kind *k, struct err *e)
+{
+	struct store_stmt *s;
+	const struct json *it, *m, *to;
+	char *hosts, *methods;
+	size_t i;
+	int rc = 0;
+
+	s = store_prepare(st,
+	    "INSERT INTO routes (id, name, listener_id, origin_id, priority,"
+	    " hosts, path_prefix, methods, forwarded, max_body_bytes,"
+	    " connect_timeout_ms, response_timeout_ms, idle_timeout_ms)"
+	    " VALUES (?1, ?2, (SELECT id FROM listeners WHERE name = ?3),"
+	    " (SELECT id FROM origins WHERE name = ?4), ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET"
+	    " name = excluded.name, listener_id = excluded.listener_id,"
+	    " origin_id = excluded.origin_id, priority = excluded.priority,"
+	    " hosts = excluded.hosts, path_prefix = excluded.path_prefix,"
+	    " methods = excluded.methods, forwarded = excluded.forwarded,"
+	    " max_body_bytes = excluded.max_body_bytes,"
+	    " connect_timeout_ms = excluded.connect_timeout_ms,"
+	    " response_timeout_ms = excluded.response_timeout_ms,"
+	    " idle_timeout_ms = excluded.idle_timeout_ms",
+	    e);
+	if (s == NULL)
+		return -1;
+	for (i = 0; rc == 0 && i < json_len(arr); i++) {
+		it = json_at(arr, i);
+		m = json_get(it, "match");
+		to = json_get(it, "timeouts");
+		hosts = dump_or(json_get(m, "hosts"), "[]");
+		methods = dump_or(json_get(m, "methods"), "[]");
+		if (hosts == NULL || methods == NULL) {
+			free(hosts);
+			free(methods);
+			rc = err_set(e, "", "out of memory");
+			break;
+		}
+		bind_id(s, 1, k->ids[i]);
+		bind_str(s, 2, it, "name", "");
+		bind_str(s, 3, it, "listener", "");
+		bind_str(s, 4, it, "origin", "");
+		store_bind_int64(s, 5, json_int(json_get(it, "priority")));
+		store_bind_text(s, 6, hosts);
+		bind_str(s, 7, m, "path_prefix", "/");
+		store_bind_text(s, 8, methods);
+		store_bind_int64(s, 9,
+		    json_bool(json_get(it, "forwarded")) ? 1 : 0);
+		bind_opt_int(s, 10, it, "max_body_bytes");
+		bind_opt_int(s, 11, to, "connect_ms");
+		bind_opt_int(s, 12, to, "response_ms");
+		bind_opt_int(s, 13, to, "idle_ms");
+		rc = step_done(s, e);
+		free(hosts);
+		free(methods);
+	}
+	store_finalize(s);
+	return rc;
+}
+
+int
+conf_sync(struct store *st, const struct json *doc, struct err *e)
+{
+	struct sync_kind k[CONF__KINDS];
+	const struct json *arr[CONF__KINDS];
+	int i, rc = -1;
+
+	memset(k, 0, sizeof(k));
+	for (i = 0; i < CONF__KINDS; i++) {
+		arr[i] = json_get(doc, conf_kind_names[i]);
+		if (sync_plan(st, conf_tables[i], arr[i], &k[i], e) != 0)
+			goto out;
+	}
+	if (sync_delete(st, "routes", &k[CONF_ROUTES], e) != 0)
+		goto out;
+	for (i = 0; i < CONF__KINDS; i++)
+		if (sync_park(st, conf_tables[i], &k[i], e) != 0)
+			goto out;
+	if (sync_listeners(st, arr[CONF_LISTENERS], &k[CONF_LISTENERS], e) !=
+		0 ||
+	    sync_origins(st, arr[CONF_ORIGINS], &k[CONF_ORIGINS], e) != 0 ||
+	    sync_routes(st, arr[CONF_ROUTES], &k[CONF_ROUTES], e) != 0 ||
+	    sync_delete(st, "listeners", &k[CONF_LISTENERS], e) != 0 ||
+	    sync_delete(st, "origins", &k[CONF_ORIGINS], e) != 0)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < CONF__KINDS; i++)
+		sync_kind_free(&k[i]);
+	return rc;
+}

@@ -1,0 +1,548 @@
+/*
+ * api_users.c: /users and /tokens.
+ *
+ * Users log in with a password (stored as an argon2id hash by
+ * api_auth.c); tokens are for scripts: the token is shown once, at
+ * creation, and only its SHA-256 is stored. Both are addressable by id or
+ * name, and neither is part of a configuration revision. The last admin
+ * user cannot be deleted or demoted.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_int.h"
+#include "json.h"
+#include "store.h"
+#include "x509.h"
+
+#define USERS_COLS "id, name, role, created_at"
+#define TOKENS_COLS "id, name, role, created_at, created_by, expires_at"
+
+static int
+check_name(const char *n, struct err *e)
+{
+	const char *p;
+	bool digits = true;
+
+	if (n[0] == '\0' || strlen(n) > 64)
+		return err_set(e, "name", "must be 1 to 64 characters");
+	for (p = n; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') ||
+			(p != n && strchr("._@-", *p) != NULL)))
+			return err_set(e, "name",
+			    "\"%.64s\": use letters, digits, '.', '_', '@', '-', starting with a letter or digit",
+			    n);
+		if (*p < '0' || *p > '9')
+			digits = false;
+	}
+	if (digits)
+		return err_set(e, "name", "\"%.64s\" must not be all digits",
+		    n);
+	return 0;
+}
+
+static int
+check_role(const char *role, struct err *e)
+{
+	if (role != NULL && strcmp(role, "admin") != 0 &&
+	    strcmp(role, "viewer") != 0)
+		return err_set(e, "role", "\"%.32s\" is not admin or viewer",
+		    role);
+	return 0;
+}
+
+static struct json *
+row_json(struct store_stmt *s, bool token)
+{
+	struct json *o = json_new_obj();
+
+	json_set(o, "id", json_new_int(store_col_int64(s, 0)));
+	json_set(o, "name", json_new_str(store_col_text(s, 1)));
+	json_set(o, "role", json_new_str(store_col_text(s, 2)));
+	json_set(o, "created_at", json_new_int(store_col_int64(s, 3)));
+	if (token) {
+		json_set(o, "created_by", json_new_str(store_col_text(s, 4)));
+		json_set(o, "expires_at", store_col_is_null(s, 5)
+			? json_new_null()
+			: json_new_int(store_col_int64(s, 5)));
+	}
+	return o;
+}
+
+static void
+list(struct api_req *r, const char *table, bool token)
+{
+	char sql[128];
+	struct store_stmt *s;
+	struct json *out;
+	struct err e;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY id",
+	    token ? TOKENS_COLS : USERS_COLS, table);
+	if ((s = store_prepare(api_store(), sql, &e)) == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		return;
+	}
+	out = json_new_arr();
+	while (store_step(s, &e) == STORE_ROW)
+		json_append(out, row_json(s, token));
+	store_finalize(s);
+	api_reply_json(r, 200, out);
+}
+
+/* The row addressed by r->param (id or name), or NULL after a 404. */
+static struct json *
+find(struct api_req *r, const char *table, bool token)
+{
+	char sql[160], *end;
+	struct store_stmt *s;
+	struct json *o = NULL;
+	long long id = strtoll(r->param, &end, 10);
+	bool by_id = *end == '\0';
+	struct err e;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1",
+	    token ? TOKENS_COLS : USERS_COLS, table, by_id ? "id" : "name");
+	if ((s = store_prepare(api_store(), sql, &e)) == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		return NULL;
+	}
+	if (by_id)
+		store_bind_int64(s, 1, id);
+	else
+		store_bind_text(s, 1, r->param);
+	if (store_step(s, &e) == STORE_ROW)
+		o = row_json(s, token);
+	store_finalize(s);
+	if (o == NULL)
+		api_reply_problem(r, 404,
+		    token ? "no such token" : "no such user", NULL);
+	return o;
+}
+
+/* Runs one write; 409 on a UNIQUE conflict. Returns 0 or -1 (replied). */
+static int
+write_one(struct api_req *r, struct store_stmt *s, struct err *e)
+{
+	enum store_step_result res = store_step(s, e);
+
+	store_finalize(s);
+	if (res == STORE_DONE)
+		return 0;
+	if (res == STORE_CONSTRAINT && strstr(e->msg, "UNIQUE") != NULL) {
+		err_set(e, "name", "is already used");
+		api_reply_problem(r, 409, "that name is already used", e);
+	} else
+		api_reply_problem(r, res == STORE_CONSTRAINT ? 422 : 500,
+		    e->msg, NULL);
+	return -1;
+}
+
+static int64_t
+admins_other_than(int64_t id)
+{
+	struct store_stmt *s;
+	struct err e;
+	int64_t n = 0;
+
+	s = store_prepare(api_store(),
+	    "SELECT count(*) FROM users WHERE role = 'admin' AND id != ?1", &e);
+	if (s == NULL)
+		return 0;
+	store_bind_int64(s, 1, id);
+	if (store_step(s, &e) == STORE_ROW)
+		n = store_col_int64(s, 0);
+	store_finalize(s);
+	return n;
+}
+
+/* ---- users ---- */
+
+void
+auth_users_list(struct api_req *r)
+{
+	list(r, "users", false);
+}
+
+void
+auth_users_get(struct api_req *r)
+{
+	struct json *o = find(r, "users", false);
+
+	if (o != NULL)
+		api_reply_json(r, 200, o);
+}
+
+/* Checks a user body; <need_pw> for creation. */
+static int
+user_body(const struct json *b, bool need_pw, const char **name,
+    const char **pw, const char **role, struct err *e)
+{
+	static const char *const keys[] = { "id", "name", "password", "role",
+		"created_at", NULL };
+
+	if (json_check_keys(b, "", keys, e) != 0 ||
+	    json_get_str(b, "", "name", name, e) < 0 ||
+	    json_get_str(b, "", "password", pw, e) < 0 ||
+	    json_get_str(b, "", "role", role, e) < 0)
+		return -1;
+	if (*name == NULL)
+		return err_set(e, "name", "is required");
+	if (check_name(*name, e) != 0 || check_role(*role, e) != 0)
+		return -1;
+	if (*pw == NULL && need_pw)
+		return err_set(e, "password", "is required");
+	if (*pw != NULL && (strlen(*pw) < 8 || strlen(*pw) > 1024))
+		return err_set(e, "password", "must be 8 to 1024 characters");
+	return 0;
+}
+
+void
+auth_users_create(struct api_req *r)
+{
+	const char *name = NULL, *pw = NULL, *role = NULL;
+	char hash[160];
+	struct store_stmt *s;
+	struct json *b;
+	struct err e;
+
+	err_clear(&e);
+	if ((b = api_req_json(r)) == NULL)
+		return;
+	if (json_get(b, "id") != NULL) {
+		err_set(&e, "id", "is assigned by the server");
+		goto invalid;
+	}
+	if (user_body(b, true, &name, &pw, &role, &e) != 0)
+		goto invalid;
+	if (auth_hash_password(pw, hash, sizeof(hash)) != 0) {
+		api_reply_problem(r, 503, "cannot hash the password", NULL);
+		goto out;
+	}
+	s = store_prepare(api_store(),
+	    "INSERT INTO users (name, password_hash, role) VALUES (?1, ?2, ?3)",
+	    &e);
+	if (s == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		goto out;
+	}
+	store_bind_text(s, 1, name);
+	store_bind_text(s, 2, hash);
+	store_bind_text(s, 3, role != NULL ? role : "admin");
+	if (write_one(r, s, &e) == 0) {
+		snprintf(r->param, sizeof(r->param), "%s", name);
+		json_unref(b);
+		if ((b = find(r, "users", false)) != NULL)
+			api_reply_json(r, 201, b);
+		return;
+	}
+	goto out;
+invalid:
+	api_reply_problem(r, 422, "the request body is not valid", &e);
+out:
+	json_unref(b);
+}
+
+/* PUT (<merge> false) or PATCH (RFC 7396 onto the current user). */
+static void
+user_update(struct api_req *r, bool merge)
+{
+	const char *name = NULL, *pw = NULL, *role = NULL;
+	struct json *cur, *b, *m = NULL;
+	struct store_stmt *s;
+	char hash[160];
+	int64_t id;
+	struct err e;
+
+	err_clear(&e);
+	if ((cur = find(r, "users", false)) == NULL)
+		return;
+	id = json_int(json_get(cur, "id"));
+	if ((b = api_req_json(r)) == NULL)
+		goto out;
+	if (!json_is_obj(b)) {
+		err_set(&e, "", "must be an object");
+		goto invalid;
+	}
+	m = merge ? json_merge_patch(cur, b) : json_ref(b);
+	if (json_get(m, "id") != NULL &&
+	    json_int(json_get(m, "id")) != id) {
+		err_set(&e, "id", "cannot be changed");
+		goto invalid;
+	}
+	if (user_body(m, false, &name, &pw, &role, &e) != 0)
+		goto invalid;
+	if (role == NULL)
+		role = "admin";
+	if (strcmp(role, "admin") != 0 && admins_other_than(id) == 0) {
+		api_reply_problem(r, 409, "the last admin cannot be demoted",
+		    NULL);
+		goto out;
+	}
+	if (pw != NULL && auth_hash_password(pw, hash, sizeof(hash)) != 0) {
+		api_reply_problem(r, 503, "cannot hash the password", NULL);
+		goto out;
+	}
+	s = store_prepare(api_store(),
+	    "UPDATE users SET name = ?2, role = ?3,"
+	    " password_hash = coalesce(?4, password_hash) WHERE id = ?1",
+	    &e);
+	if (s == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		goto out;
+	}
+	store_bind_int64(s, 1, id);
+	store_bind_text(s, 2, name);
+	store_bind_text(s, 3, role);
+	store_bind_text(s, 4, pw != NULL ? hash : NULL);
+	if (write_one(r, s, &e) == 0) {
+		if (pw != NULL && id != r->user_id)
+			auth_sessions_drop_user(id);
+		snprintf(r->param, sizeof(r->param), "%" PRId64, id);
+		json_unref(cur);
+		if ((cur = find(r, "users", false)) != NULL)
+			api_reply_json(r, 200, json_ref(cur));
+	}
+	goto out;
+invalid:
+	api_reply_problem(r, 422, "the request body is not valid", &e);
+out:
+	json_unref(m);
+	json_unref(b);
+	json_unref(cur);
+}
+
+void
+auth_users_put(struct api_req *r)
+{
+	user_update(r, false);
+}
+
+void
+auth_users_patch(struct api_req *r)
+{
+	user_update(r, true);
+}
+
+static void
+delete_row(struct api_req *r, const char *table, int64_t id)
+{
+	char sql[64];
+	struct store_stmt *s;
+	struct err e;
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", table);
+	if ((s = store_prepare(api_store(), sql, &e)) == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		return;
+	}
+	store_bind_int64(s, 1, id);
+	if (write_one(r, s, &e) == 0)
+		api_reply_empty(r, 204);
+}
+
+void
+auth_users_delete(struct api_req *r)
+{
+	struct json *cur = find(r, "users", false);
+	int64_t id;
+
+	if (cur == NULL)
+		return;
+	id = json_int(json_get(cur, "id"));
+	if (admins_other_than(id) == 0)
+		api_reply_problem(r, 409, "the last admin cannot be deleted",
+		    NULL);
+	else {
+		auth_sessions_drop_user(id);
+		delete_row(r, "users", id);
+	}
+	json_unref(cur);
+}
+
+/* ---- tokens ---- */
+
+void
+auth_tokens_list(struct api_req *r)
+{
+	list(r, "tokens", true);
+}
+
+void
+auth_tokens_get(struct api_req *r)
+{
+	struct json *o = find(r, "tokens", true);
+
+	if (o != NULL)
+		api_reply_json(r, 200, o);
+}
+
+static int
+token_body(const struct json *b, bool create, const char **name,
+    const char **role, int64_t *expires, bool *has_exp, struct err *e)
+{
+	static const char *const ckeys[] = { "name", "role", "expires_at",
+		"expires_in", NULL };
+	static const char *const ukeys[] = { "id", "name", "role", "expires_at",
+		"created_at", "created_by", NULL };
+	int64_t in = 0;
+	int rc;
+
+	if (json_check_keys(b, "", create ? ckeys : ukeys, e) != 0 ||
+	    json_get_str(b, "", "name", name, e) < 0 ||
+	    json_get_str(b, "", "role", role, e) < 0 ||
+	    (rc = json_get_int(b, "", "expires_at", 1, INT64_C(1) << 40,
+		 expires, e)) < 0)
+		return -1;
+	*has_exp = rc == 1;
+	if (create) {
+		if ((rc = json_get_int(b, "", "expires_in", 1, INT64_C(1) << 32,
+			 &in, e)) < 0)
+			return -1;
+		if (rc == 1 && *has_exp)
+			return err_set(e, "expires_in",
+			    "give expires_at or expires_in, not both");
+		if (rc == 1) {
+			*expires = (int64_t)time(NULL) + in;
+			*has_exp = true;
+		}
+	}
+	if (*name == NULL)
+		return err_set(e, "name", "is required");
+	return check_name(*name, e) != 0 || check_role(*role, e) != 0 ? -1 : 0;
+}
+
+void
+auth_tokens_create(struct api_req *r)
+{
+	const char *name = NULL, *role = NULL;
+	char raw[70], tok[80], hash[65];
+	struct store_stmt *s;
+	struct json *b, *o;
+	int64_t exp = 0;
+	bool has_exp = false;
+	struct err e;
+
+	err_clear(&e);
+	if ((b = api_req_json(r)) == NULL)
+		return;
+	if (token_body(b, true, &name, &role, &exp, &has_exp, &e) != 0) {
+		api_reply_problem(r, 422, "the request body is not valid", &e);
+		goto out;
+	}
+	if (auth_rand_hex(raw, 32) != 0) {
+		api_reply_problem(r, 503, "no randomness", NULL);
+		goto out;
+	}
+	snprintf(tok, sizeof(tok), "gh_%s", raw);
+	x509_sha256_hex(tok, strlen(tok), hash);
+	s = store_prepare(api_store(),
+	    "INSERT INTO tokens (name, role, token_hash, created_by, expires_at)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	    &e);
+	if (s == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		goto out;
+	}
+	store_bind_text(s, 1, name);
+	store_bind_text(s, 2, role != NULL ? role : "viewer");
+	store_bind_text(s, 3, hash);
+	store_bind_text(s, 4, r->actor);
+	if (has_exp)
+		store_bind_int64(s, 5, exp);
+	else
+		store_bind_null(s, 5);
+	if (write_one(r, s, &e) != 0)
+		goto out;
+	snprintf(r->param, sizeof(r->param), "%s", name);
+	if ((o = find(r, "tokens", true)) != NULL) {
+		json_set(o, "token", json_new_str(tok));
+		api_reply_json(r, 201, o);
+	}
+out:
+	json_unref(b);
+}
+
+static void
+token_update(struct api_req *r, bool merge)
+{
+	const char *name = NULL, *role = NULL;
+	struct json *cur, *b, *m = NULL;
+	struct store_stmt *s;
+	int64_t id, exp = 0;
+	bool has_exp = false;
+	struct err e;
+
+	err_clear(&e);
+	if ((cur = find(r, "tokens", true)) == NULL)
+		return;
+	id = json_int(json_get(cur, "id"));
+	if ((b = api_req_json(r)) == NULL)
+		goto out;
+	if (!json_is_obj(b)) {
+		err_set(&e, "", "must be an object");
+		goto invalid;
+	}
+	m = merge ? json_merge_patch(cur, b) : json_ref(b);
+	if (json_get(m, "id") != NULL && json_int(json_get(m, "id")) != id) {
+		err_set(&e, "id", "cannot be changed");
+		goto invalid;
+	}
+	if (token_body(m, false, &name, &role, &exp, &has_exp, &e) != 0)
+		goto invalid;
+	s = store_prepare(api_store(),
+	    "UPDATE tokens SET name = ?2, role = ?3, expires_at = ?4"
+	    " WHERE id = ?1",
+	    &e);
+	if (s == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		goto out;
+	}
+	store_bind_int64(s, 1, id);
+	store_bind_text(s, 2, name);
+	store_bind_text(s, 3, role != NULL ? role : "viewer");
+	if (has_exp)
+		store_bind_int64(s, 4, exp);
+	else
+		store_bind_null(s, 4);
+	if (write_one(r, s, &e) == 0) {
+		snprintf(r->param, sizeof(r->param), "%" PRId64, id);
+		json_unref(cur);
+		if ((cur = find(r, "tokens", true)) != NULL)
+			api_reply_json(r, 200, json_ref(cur));
+	}
+	goto out;
+invalid:
+	api_reply_problem(r, 422, "the request body is not valid", &e);
+out:
+	json_unref(m);
+	json_unref(b);
+	json_unref(cur);
+}
+
+void
+auth_tokens_put(struct api_req *r)
+{
+	token_update(r, false);
+}
+
+void
+auth_tokens_patch(struct api_req *r)
+{
+	token_update(r, true);
+}
+
+void
+auth_tokens_delete(struct api_req *r)
+{
+	struct json *cur = find(r, "tokens", true);
+
+	if (cur == NULL)
+		return;
+	delete_row(r, "tokens", json_int(json_get(cur, "id")));
+	json_unref(cur);
+}

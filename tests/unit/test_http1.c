@@ -553,6 +553,61 @@ test_callback_refuses(void **state)
 	http_msg_fini(&m);
 }
 
+/* A refused upgrade (the origin answered 200, not 101): HTTP/1 goes on
+ * with the bytes after the upgrade request.
+ */
+static void
+test_upgrade_refused(void **state)
+{
+	static const char req[] = "GET /ws HTTP/1.1\r\nHost: a\r\n"
+				  "Connection: upgrade\r\nUpgrade: x\r\n\r\n"
+				  "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct counter c = { 0 };
+	struct http_msg m;
+	struct http1_parser *p;
+	size_t used, off;
+
+	http_msg_init(&m);
+	assert_non_null(p = http1_new(HTTP1_REQUEST, NULL, &count_cb, &c, &m));
+	assert_int_equal(http1_feed(p, req, sizeof(req) - 1, &used),
+	    HTTP1_UPGRADE);
+	off = used;
+	assert_int_equal(off, 62); /* the end of the upgrade head */
+	assert_true(m.flags & HTTP_MSG_F_UPGRADE);
+	http1_next(p);
+	assert_int_equal(http1_feed(p, req + off, sizeof(req) - 1 - off, &used),
+	    HTTP1_PAUSED);
+	assert_int_equal(off + used, sizeof(req) - 1);
+	assert_true(str_eq(http_msg_str(&m, m.target), STR_LIT("/next")));
+	assert_false(m.flags & HTTP_MSG_F_UPGRADE);
+	assert_int_equal(c.heads, 2);
+	assert_int_equal(c.completes, 2);
+	http1_free(p);
+	http_msg_fini(&m);
+}
+
+/* The defaults apply when no limits are given. */
+static void
+test_default_limits(void **state)
+{
+	struct counter c = { 0 };
+	struct http_msg m;
+	struct http1_parser *p;
+	size_t used, n = HTTP1_DEF_MAX_REQUEST_LINE + 16;
+	char *req = malloc(n);
+
+	assert_non_null(req);
+	memcpy(req, "GET /", 5);
+	memset(req + 5, 'a', n - 5);
+	http_msg_init(&m);
+	assert_non_null(p = http1_new(HTTP1_REQUEST, NULL, &count_cb, &c, &m));
+	assert_int_equal(http1_feed(p, req, n, &used), HTTP1_ERROR);
+	assert_int_equal(http1_error_status(p), 414);
+	http1_free(p);
+	http_msg_fini(&m);
+	free(req);
+}
+
 /* The reason strings are log output: check a few exactly. */
 static void
 test_reasons(void **state)
@@ -603,6 +658,8 @@ main(void)
 		cmocka_unit_test(test_in_message),
 		cmocka_unit_test(test_callback_refuses),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_upgrade_refused),
+		cmocka_unit_test(test_default_limits),
 	};
 	size_t ncases = NELEM(cases), i;
 	int rc;

@@ -27,3 +27,15 @@ tests_fuzz_fuzz_http1_response_SOURCES += tests/fuzz/replay.c
 endif
 
 EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/README.md tests/fuzz/corpus
+
+# Route matching over random listeners (tests/fuzz/fuzz_route_match.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_route_match
+tests_fuzz_fuzz_route_match_SOURCES = tests/fuzz/fuzz_route_match.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_route_match_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_route_match\"
+tests_fuzz_fuzz_route_match_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_route_match_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_route_match_SOURCES += tests/fuzz/replay.c
+endif

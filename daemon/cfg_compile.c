@@ -602,6 +602,33 @@ compile_path_prefix(struct compile *k, struct cfg_route *r, bool bad)
 	return 0;
 }
 
+/* A TCP or UDP listener sees no host, path or method: a route there that
+ * asks for one could never match, so say so instead of never matching.
+ */
+static int
+compile_l4_match(struct compile *k, const struct cfg_route *r)
+{
+	const char *proto;
+
+	if (r->listener->proto != CFG_PROTO_TCP &&
+	    r->listener->proto != CFG_PROTO_UDP)
+		return 0;
+	proto = r->listener->proto == CFG_PROTO_TCP ? "tcp" : "udp";
+	if (r->nhosts > 0)
+		return compile_fail(k, ".hosts",
+		    "must be empty: listener \"%s\" is %s", r->listener->name,
+		    proto);
+	if (r->path_prefix_len != 1)
+		return compile_fail(k, ".path_prefix",
+		    "must be \"/\": listener \"%s\" is %s", r->listener->name,
+		    proto);
+	if (r->methods != 0)
+		return compile_fail(k, ".methods",
+		    "must be empty: listener \"%s\" is %s", r->listener->name,
+		    proto);
+	return 0;
+}
+
 /* Columns: see the SELECT in compile_routes(). */
 static int
 compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r)
@@ -636,7 +663,8 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r)
 		return compile_oom(k);
 	if (compile_json_list(k, store_col_text(s, 12), true, r, nh) == -1 ||
 	    compile_path_prefix(k, r, bad) == -1 ||
-	    compile_json_list(k, store_col_text(s, 13), false, r, nm) == -1)
+	    compile_json_list(k, store_col_text(s, 13), false, r, nm) == -1 ||
+	    compile_l4_match(k, r) == -1)
 		return -1;
 	if (o->nservers == 0)
 		return compile_fail(k, ".origin",

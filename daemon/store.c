@@ -44,7 +44,7 @@ struct store_stmt {
 static bool
 store_is_memory(const char *path)
 {
-	return strcmp(path, ":memory:") == 0 || path[0] == '\0';
+	return strcmp(path, ":memory:") == 0;
 }
 
 /* Runs a pragma (or any statement) whose first row's first column is text
@@ -273,6 +273,10 @@ store_open(const char *path, unsigned flags, struct err *e)
 	bool memory = store_is_memory(path);
 	bool ro = (flags & STORE_F_READONLY) != 0;
 
+	if (path[0] == '\0') {
+		err_set(e, "", "no database path given");
+		return NULL;
+	}
 	if (!memory) {
 		if (store_prepare_file(path, flags, e) == -1)
 			return NULL;

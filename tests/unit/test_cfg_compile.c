@@ -407,6 +407,22 @@ static const struct {
 	  "routes[app].priority", "3000000000 is out of range (-2147483648..2147483647)" },
 	{ "UPDATE routes SET priority = -2147483648, connect_timeout_ms = 86400000"
 	  " WHERE name = 'app'", NULL, NULL },
+	/* Layer 4 listeners have nothing to match on. */
+	{ "INSERT INTO routes (name, listener_id, origin_id, hosts)"
+	  " VALUES ('db', 5, 1, '[\"db.example\"]')",
+	  "routes[db].hosts", "must be empty: listener \"idle\" is tcp" },
+	{ "INSERT INTO routes (name, listener_id, origin_id, path_prefix)"
+	  " VALUES ('db', 5, 1, '/x')",
+	  "routes[db].path_prefix", "must be \"/\": listener \"idle\" is tcp" },
+	{ "UPDATE listeners SET protocol = 'udp' WHERE id = 5;"
+	  "INSERT INTO routes (name, listener_id, origin_id, methods)"
+	  " VALUES ('dns', 5, 1, '[\"GET\"]')",
+	  "routes[dns].methods", "must be empty: listener \"idle\" is udp" },
+	{ "UPDATE listeners SET protocol = 'tls-passthrough' WHERE id = 5;"
+	  "INSERT INTO routes (name, listener_id, origin_id, hosts)"
+	  " VALUES ('pt', 5, 1, '[\"db.example\"]')", NULL, NULL },
+	{ "INSERT INTO routes (name, listener_id, origin_id) VALUES ('db', 5, 1)",
+	  NULL, NULL },
 	/* The first error wins: listeners, then origins, then routes. */
 	{ "UPDATE routes SET hosts = '[\"a b\"]';"
 	  "UPDATE servers SET address = 'x' WHERE id = 12;"

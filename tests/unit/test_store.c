@@ -186,6 +186,8 @@ test_missing_without_create(void **state)
 	assert_false(exists(fx->db));
 	assert_null(store_open(fx->db, STORE_F_CREATE | STORE_F_READONLY, &e));
 	assert_false(exists(fx->db));
+	assert_null(store_open("", STORE_F_CREATE, &e));
+	assert_string_equal(e.msg, "no database path given");
 }
 
 static void

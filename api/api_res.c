@@ -142,6 +142,25 @@ out:
 	json_unref(body);
 }
 
+/* A renamed listener or origin: its routes follow the new name. */
+static void
+rename_refs(struct json *doc, enum conf_kind k, const char *from,
+    const char *to)
+{
+	struct json *routes = json_get(doc, "routes"), *rt;
+	const char *key = k == CONF_LISTENERS ? "listener" : "origin";
+	size_t i;
+
+	if (k == CONF_ROUTES || strcmp(from, to) == 0)
+		return;
+	for (i = 0; i < json_len(routes); i++) {
+		rt = json_at(routes, i);
+		if (json_str(json_get(rt, key)) != NULL &&
+		    strcmp(json_str(json_get(rt, key)), from) == 0)
+			json_set(rt, key, json_new_str(to));
+	}
+}
+
 /* PUT and PATCH: <item> (stolen) replaces the addressed item. */
 static void
 replace(struct api_req *r, struct json *doc, size_t idx, struct json *item,
@@ -167,6 +186,8 @@ replace(struct api_req *r, struct json *doc, size_t idx, struct json *item,
 		goto out;
 	json_set(item, "id", json_ref(json_get(old, "id")));
 	nd = json_clone(doc);
+	rename_refs(nd, (enum conf_kind)r->arg, json_str(json_get(old, "name")),
+	    json_str(json_get(item, "name")));
 	json_replace_at(json_get(nd, conf_kind_names[r->arg]), idx,
 	    json_ref(item));
 	snprintf(summary, sizeof(summary), "%s %s/%s", verb,

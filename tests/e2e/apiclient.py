@@ -103,9 +103,8 @@ def admin_base(gh, since=0):
 
 def start_api(gh, args=(), role="admin"):
     """Starts gh with the admin API on port 0; returns an Api with a token."""
-    since = gh.mark()
     gh.start(args=["--admin-listen", "127.0.0.1:0"] + list(args))
-    base = admin_base(gh, since)
+    base = admin_base(gh)  # start() begins a new log
     sess, _ = login(base, "admin", admin_password(gh))
     r = sess.post("/tokens", {"name": "t-%s-%d" % (role, os.getpid()), "role": role})
     assert r.status_code == 201, r.text
@@ -114,9 +113,8 @@ def start_api(gh, args=(), role="admin"):
 
 def restart_api(gh, api, args=()):
     """Starts gh again (same database) and points <api> at the new port."""
-    since = gh.mark()
     gh.start(args=["--admin-listen", "127.0.0.1:0"] + list(args))
-    api.base = admin_base(gh, since)
+    api.base = admin_base(gh)
     return api
 
 

@@ -1,0 +1,281 @@
+/*
+ * test_api_config.c: the configuration document of the admin API:
+ * field-path errors from conf_check_item()/conf_check(), and
+ * conf_sync()/conf_load() round trips on an in-memory store that keep the
+ * ids of objects that stay (renames and name swaps included), feeding a
+ * snapshot that cfg_compile() accepts.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <cmocka.h>
+
+#include "api_int.h"
+#include "cfg.h"
+#include "json.h"
+#include "store.h"
+
+static struct json *
+P(const char *s)
+{
+	struct err e;
+	struct json *j = json_parse(s, strlen(s), &e);
+
+	if (j == NULL)
+		fail_msg("parse %s: %s", s, e.msg);
+	return j;
+}
+
+static void
+item_err(enum conf_kind k, const char *item, const char *field,
+    const char *msg)
+{
+	struct json *j = P(item);
+	struct err e;
+
+	err_clear(&e);
+	assert_int_equal(conf_check_item(k, j, "", &e), -1);
+	assert_string_equal(e.field, field);
+	if (msg != NULL)
+		assert_string_equal(e.msg, msg);
+	json_unref(j);
+}
+
+static void
+item_ok(enum conf_kind k, const char *item)
+{
+	struct json *j = P(item);
+	struct err e;
+
+	err_clear(&e);
+	if (conf_check_item(k, j, "", &e) != 0)
+		fail_msg("%s: %s: %s", item, e.field, e.msg);
+	json_unref(j);
+}
+
+static void
+test_items(void **state)
+{
+	item_ok(CONF_ORIGINS,
+	    "{\"name\":\"web\",\"servers\":[{\"address\":\"127.0.0.1\","
+	    "\"port\":8081,\"weight\":1},{\"address\":\"::1\",\"port\":1}]}");
+	item_err(CONF_ORIGINS,
+	    "{\"name\":\"web\",\"servers\":[{\"address\":\"127.0.0.1\","
+	    "\"port\":1},{\"address\":\"127.0.0.1\",\"port\":2},"
+	    "{\"address\":\"127.0.0.1\",\"port\":65536}]}",
+	    "servers[2].port", "65536 is out of range 1..65535");
+	item_err(CONF_ORIGINS, "{\"name\":\"web\",\"servers\":[]}", "servers",
+	    "needs at least one server");
+	item_err(CONF_ORIGINS,
+	    "{\"name\":\"web\",\"servers\":[{\"address\":\"example.com\",\"port\":1}]}",
+	    "servers[0].address", NULL);
+	item_err(CONF_ORIGINS, "{\"name\":\"w\",\"servers\":[],\"x\":1}", "x",
+	    "unknown field");
+	item_ok(CONF_LISTENERS,
+	    "{\"name\":\"public\",\"address\":\"0.0.0.0\",\"port\":8080,"
+	    "\"protocol\":\"http\",\"timeouts\":{\"header_ms\":1,\"keepalive_ms\":0},"
+	    "\"trust_forwarded\":true}");
+	item_err(CONF_LISTENERS, "{\"name\":\"p\",\"address\":\"0.0.0.0\"}",
+	    "port", "is required");
+	item_err(CONF_LISTENERS,
+	    "{\"name\":\"p\",\"address\":\"0.0.0.0\",\"port\":1,"
+	    "\"timeouts\":{\"keepalive_ms\":-1}}",
+	    "timeouts.keepalive_ms", NULL);
+	item_ok(CONF_ROUTES,
+	    "{\"name\":\"app\",\"listener\":\"public\",\"match\":{\"hosts\":"
+	    "[\"app.example\",\"*.app.example\",\"[::1]\",\"APP2.example.\"],"
+	    "\"path_prefix\":\"/\",\"methods\":[\"GET\",\"POST\"]},\"origin\":\"web\","
+	    "\"forwarded\":true,\"max_body_bytes\":16777216,"
+	    "\"timeouts\":{\"response_ms\":5000}}");
+	item_err(CONF_ROUTES,
+	    "{\"name\":\"a\",\"listener\":\"l\",\"origin\":\"o\",\"match\":"
+	    "{\"hosts\":[\"ok.example\",\"a..b\"]}}",
+	    "match.hosts[1]", "\"a..b\" is not a host name");
+	item_err(CONF_ROUTES,
+	    "{\"name\":\"a\",\"listener\":\"l\",\"origin\":\"o\",\"match\":"
+	    "{\"hosts\":[\"x.example\",\"X.example\"]}}",
+	    "match.hosts[1]", NULL);
+	item_err(CONF_ROUTES,
+	    "{\"name\":\"a\",\"listener\":\"l\",\"origin\":\"o\",\"match\":"
+	    "{\"path_prefix\":\"/a b\"}}",
+	    "match.path_prefix", NULL);
+	item_err(CONF_ROUTES, "{\"name\":\"a\",\"origin\":\"o\"}", "listener",
+	    "is required");
+	item_err(CONF_ROUTES,
+	    "{\"name\":\"a\",\"listener\":\"l\",\"origin\":\"o\",\"priority\":1.5}",
+	    "priority", "must be an integer");
+	item_err(CONF_ROUTES, "[]", "", "must be an object");
+}
+
+static const char *doc1 =
+    "{\"listeners\":[{\"name\":\"public\",\"address\":\"127.0.0.1\",\"port\":0}],"
+    "\"origins\":[{\"name\":\"web\",\"servers\":[{\"address\":\"127.0.0.1\","
+    "\"port\":8081},{\"address\":\"127.0.0.1\",\"port\":8082,\"weight\":3}]},"
+    "{\"name\":\"alt\",\"servers\":[{\"address\":\"::1\",\"port\":9000}]}],"
+    "\"routes\":[{\"name\":\"app\",\"listener\":\"public\",\"origin\":\"web\","
+    "\"match\":{\"hosts\":[\"app.example\"]}}]}";
+
+static void
+test_doc_check(void **state)
+{
+	struct json *d = P(doc1), *bad;
+	struct err e;
+
+	err_clear(&e);
+	assert_int_equal(conf_check(d, &e), 0);
+	bad = json_clone(d);
+	json_set(json_at(json_get(bad, "routes"), 0), "origin",
+	    json_new_str("nope"));
+	assert_int_equal(conf_check(bad, &e), -1);
+	assert_string_equal(e.field, "routes[0].origin");
+	assert_string_equal(e.msg, "no origin named \"nope\"");
+	json_unref(bad);
+	bad = json_clone(d);
+	json_append(json_get(bad, "origins"),
+	    json_clone(json_at(json_get(bad, "origins"), 0)));
+	assert_int_equal(conf_check(bad, &e), -1);
+	assert_string_equal(e.field, "origins[2].name");
+	json_unref(bad);
+	bad = P("{\"listeners\":[],\"extra\":[]}");
+	assert_int_equal(conf_check(bad, &e), -1);
+	assert_string_equal(e.field, "extra");
+	json_unref(bad);
+	json_unref(d);
+}
+
+static struct store *
+mem_store(void)
+{
+	struct err e;
+	struct store *st = store_open(":memory:", STORE_F_CREATE, &e);
+
+	assert_non_null(st);
+	assert_int_equal(store_migrate(st, &e), 0);
+	return st;
+}
+
+static struct json *
+sync_load(struct store *st, struct json *doc)
+{
+	struct err e;
+	struct json *out;
+
+	err_clear(&e);
+	if (conf_sync(st, doc, &e) != 0)
+		fail_msg("sync: %s: %s", e.field, e.msg);
+	out = conf_load(st, &e);
+	assert_non_null(out);
+	return out;
+}
+
+static int64_t
+id_of(struct json *doc, enum conf_kind k, const char *name)
+{
+	struct json *it = conf_find(doc, k, name, NULL);
+
+	assert_non_null(it);
+	return json_int(json_get(it, "id"));
+}
+
+static void
+test_sync_roundtrip(void **state)
+{
+	struct store *st = mem_store();
+	struct json *d = P(doc1), *got, *again, *sw;
+	struct cfg *c;
+	struct err e;
+	int64_t web, alt, srv;
+
+	got = sync_load(st, d);
+	assert_int_equal(json_len(json_get(got, "origins")), 2);
+	web = id_of(got, CONF_ORIGINS, "web");
+	alt = id_of(got, CONF_ORIGINS, "alt");
+	srv = json_int(json_get(json_at(json_get(conf_find(got, CONF_ORIGINS,
+						      "web", NULL),
+					     "servers"),
+				    1),
+	    "id"));
+	assert_int_equal(json_int(json_get(json_at(json_get(conf_find(got,
+						    CONF_ORIGINS, "web", NULL),
+					       "servers"),
+				      1),
+			     "weight")),
+	    3);
+	/* Loading and syncing what was loaded changes nothing. */
+	again = sync_load(st, got);
+	assert_true(json_same(again, got));
+	json_unref(again);
+
+	/* Swap the origin names (ids given): ids follow the objects. */
+	sw = json_clone(got);
+	json_set(json_at(json_get(sw, "origins"), 0), "name", json_new_str("alt"));
+	json_set(json_at(json_get(sw, "origins"), 1), "name", json_new_str("web"));
+	json_set(json_at(json_get(sw, "routes"), 0), "origin", json_new_str("alt"));
+	again = sync_load(st, sw);
+	assert_int_equal(id_of(again, CONF_ORIGINS, "alt"), web);
+	assert_int_equal(id_of(again, CONF_ORIGINS, "web"), alt);
+	assert_string_equal(json_str(json_get(json_at(json_get(again, "routes"), 0),
+				"origin")),
+	    "alt");
+	/* The server on 8082 kept its id through the rename. */
+	assert_int_equal(json_int(json_get(json_at(json_get(conf_find(again,
+						    CONF_ORIGINS, "alt", NULL),
+					       "servers"),
+				      1),
+			     "id")),
+	    srv);
+	err_clear(&e);
+	c = cfg_compile(st, &e);
+	if (c == NULL)
+		fail_msg("compile: %s: %s", e.field, e.msg);
+	assert_int_equal(c->norigins, 2);
+	assert_int_equal(c->nroutes, 1);
+	assert_int_equal(c->routes[0].origin->id, web);
+	cfg_unref(c);
+	json_unref(again);
+	json_unref(sw);
+
+	/* Everything removed. */
+	json_unref(d);
+	d = P("{\"listeners\":[],\"origins\":[],\"routes\":[]}");
+	again = sync_load(st, d);
+	assert_true(json_same(again, d));
+	json_unref(again);
+	json_unref(got);
+	json_unref(d);
+	store_close(st);
+}
+
+static void
+test_referrers(void **state)
+{
+	struct json *d = P(doc1);
+	char buf[128];
+
+	conf_referrers(d, CONF_ORIGINS, "web", buf, sizeof(buf));
+	assert_string_equal(buf, "routes/app");
+	conf_referrers(d, CONF_ORIGINS, "alt", buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	conf_referrers(d, CONF_LISTENERS, "public", buf, sizeof(buf));
+	assert_string_equal(buf, "routes/app");
+	json_unref(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_items),
+		cmocka_unit_test(test_doc_check),
+		cmocka_unit_test(test_sync_roundtrip),
+		cmocka_unit_test(test_referrers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -143,6 +143,37 @@ is_value_char(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
+/* True when all <n> bytes at <p> are value bytes. Eight at a time: a word
+ * with no byte below 0x20 and none equal to 0x7f is clean (bytes >= 0x80
+ * are obs-text, allowed); only a flagged word (usually a HTAB) is looked
+ * at byte by byte.
+ */
+static bool
+value_bytes_ok(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t highs = 0x8080808080808080ull;
+	size_t i = 0, j;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, d;
+
+		memcpy(&x, p + i, 8);
+		d = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((d - ones) & ~d)) & highs) {
+			for (j = i; j < i + 8; j++) {
+				if (!is_value_char((unsigned char)p[j]))
+					return false;
+			}
+		}
+	}
+	for (; i < n; i++) {
+		if (!is_value_char((unsigned char)p[i]))
+			return false;
+	}
+	return true;
+}
+
 static inline bool
 is_digit(char c)
 {
@@ -173,44 +204,69 @@ scan_eol(struct http1_parser *p)
 	return 0;
 }
 
+/* Adds <n> bytes of line content to the counts; -1 past a limit. */
+static int
+scan_count(struct http1_parser *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	p->started = true;
+	p->sc = SC_IN_LINE;
+	p->sc_line += n;
+	if (!p->sc_first_done) {
+		if (p->sc_line > p->lim.max_request_line)
+			return fail(p, p->kind == HTTP1_REQUEST ? 414 : 400,
+			    p->kind == HTTP1_REQUEST ? "request line too long" : "status line too long");
+	} else if ((p->sc_hbytes += n) > p->lim.max_header_bytes) {
+		return fail(p, 431, "header section too large");
+	}
+	return 0;
+}
+
 /* Scans the head bytes in <buf> (stopping at the end of the head) for what
- * llhttp would accept but we refuse, and for the size limits. Returns 0 or
- * -1 with the error set.
+ * llhttp would accept but we refuse, and for the size limits. Line content
+ * is skipped with memchr(), so a head costs little more than a copy.
+ * Returns 0 or -1 with the error set.
  */
 static int
 scan_head(struct http1_parser *p, const char *buf, size_t n)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < n && p->sc != SC_DONE; i++) {
-		unsigned char c = (unsigned char)buf[i];
+	while (i < n && p->sc != SC_DONE) {
+		const char *cr, *lf;
+		size_t seg;
 
-		if (p->sc_first_done && ++p->sc_hbytes > p->lim.max_header_bytes)
-			return fail(p, 431, "header section too large");
 		if (p->sc == SC_CR) {
-			if (c != '\n')
+			if (p->sc_first_done &&
+			    ++p->sc_hbytes > p->lim.max_header_bytes)
+				return fail(p, 431, "header section too large");
+			if (buf[i++] != '\n')
 				return fail(p, 400, "bare CR in message head");
 			if (scan_eol(p) < 0)
 				return -1;
 			continue;
 		}
-		if (c == '\r') {
-			p->sc = SC_CR;
-			continue;
-		}
-		if (c == '\n')
-			return fail(p, 400, "bare LF in message head");
 		if (p->sc == SC_LINE_START && p->sc_first_done &&
-		    (c == ' ' || c == '\t'))
+		    (buf[i] == ' ' || buf[i] == '\t'))
 			return fail(p, 400, "obs-fold or whitespace before header name");
-		p->sc = SC_IN_LINE;
-		p->started = true;
-		if (!p->sc_first_done && ++p->sc_line > p->lim.max_request_line) {
-			return fail(p, p->kind == HTTP1_REQUEST ? 414 : 400,
-			    p->kind == HTTP1_REQUEST ? "request line too long" : "status line too long");
+		cr = memchr(buf + i, '\r', n - i);
+		seg = cr != NULL ? (size_t)(cr - (buf + i)) : n - i;
+		if ((lf = memchr(buf + i, '\n', seg)) != NULL) {
+			if (scan_count(p, (size_t)(lf - (buf + i))) < 0)
+				return -1;
+			return fail(p, 400, "bare LF in message head");
 		}
-		if (p->sc_first_done)
-			p->sc_line++;
+		if (scan_count(p, seg) < 0)
+			return -1;
+		i += seg;
+		if (cr != NULL) {
+			if (p->sc_first_done &&
+			    ++p->sc_hbytes > p->lim.max_header_bytes)
+				return fail(p, 431, "header section too large");
+			p->sc = SC_CR;
+			i++;
+		}
 	}
 	return 0;
 }
@@ -309,7 +365,6 @@ static int
 on_header_value(llhttp_t *ll, const char *at, size_t len)
 {
 	struct http1_parser *p = parser_of(ll);
-	size_t i;
 
 	if (p->hs != HS_VALUE)
 		return fail(p, 400, "header value without name");
@@ -322,10 +377,8 @@ on_header_value(llhttp_t *ll, const char *at, size_t len)
 	p->value_started = true;
 	p->vexpect = at + len;
 	p->v_at_end = p->vexpect == p->feed_end;
-	for (i = 0; i < len; i++) {
-		if (!is_value_char((unsigned char)at[i]))
-			return fail(p, 400, "invalid byte in header value");
-	}
+	if (!value_bytes_ok(at, len))
+		return fail(p, 400, "invalid byte in header value");
 	if (p->in_body) {
 		p->trailer_bytes += len;
 		if (p->trailer_bytes > p->lim.max_header_bytes)

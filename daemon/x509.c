@@ -2,8 +2,8 @@
  * x509.c: self-signed admin certificates and SHA-256, through GnuTLS.
  *
  * Used once at admin API start (certificate) and per API token check
- * (digest). Writes files with O_EXCL-free create+rename so a crash never
- * leaves half a key behind.
+ * (digest). Files are written to a temporary name, synced and renamed, so
+ * a crash never leaves half a key behind.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,7 +81,26 @@ x509_selfsigned_files(const char *cert_path, const char *key_path,
 	    (r = gnutls_x509_crt_set_key_purpose_oid(crt,
 		 GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
 		goto gnutls_fail;
-	if (host != NULL) {
+	if (host != NULL && (strcmp(host, "0.0.0.0") == 0 ||
+				strcmp(host, "::") == 0)) {
+		/* A wildcard address: name what clients will dial. */
+		char hn[256];
+		inet_pton(AF_INET, "127.0.0.1", ip);
+		if ((r = gnutls_x509_crt_set_subject_alt_name(crt,
+			 GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND)) < 0)
+			goto gnutls_fail;
+		inet_pton(AF_INET6, "::1", ip);
+		if ((r = gnutls_x509_crt_set_subject_alt_name(crt,
+			 GNUTLS_SAN_IPADDRESS, ip, 16, GNUTLS_FSAN_APPEND)) < 0)
+			goto gnutls_fail;
+		if (gethostname(hn, sizeof(hn)) == 0 && hn[0] != '\0' &&
+		    strcmp(hn, "localhost") != 0 &&
+		    (r = gnutls_x509_crt_set_subject_alt_name(crt,
+			 GNUTLS_SAN_DNSNAME, hn, (unsigned)strlen(hn),
+			 GNUTLS_FSAN_APPEND)) < 0)
+			goto gnutls_fail;
+	} else if (host != NULL) {
+		r = 0;
 		if (inet_pton(AF_INET, host, ip) == 1)
 			r = gnutls_x509_crt_set_subject_alt_name(crt,
 			    GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND);

@@ -11,8 +11,9 @@
 #include "err.h"
 
 /* Generates an ECDSA P-256 key and a self-signed certificate (10 years,
- * CN "gatehouse admin", SAN <host> when it is an IP address, plus
- * "localhost") and writes them as PEM to <cert_path> (0644) and
+ * CN "gatehouse admin"; SANs: "localhost", and <host> when it is an
+ * IP address, or for 0.0.0.0 and :: the loopback addresses and the host
+ * name) and writes them as PEM to <cert_path> (0644) and
  * <key_path> (0600). 0, or -1 with <e>.
  */
 int x509_selfsigned_files(const char *cert_path, const char *key_path,

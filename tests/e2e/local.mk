@@ -1,1 +1,27 @@
-# tests/e2e: pytest suites against the real daemon.
+# tests/e2e: pytest suites against the real daemon (GATEHOUSED is set by
+# AM_TESTS_ENVIRONMENT in tests/local.mk). Each file is one automake test;
+# tap_pytest.py runs it with /usr/bin/python3 -m pytest and prints one TAP
+# line per test case, so the TAP driver counts cases, not files.
+E2E_TESTS = \
+	tests/e2e/test_10_boot.py \
+	tests/e2e/test_20_proxy_basic.py \
+	tests/e2e/test_21_bodies.py \
+	tests/e2e/test_22_strict.py \
+	tests/e2e/test_23_headers.py \
+	tests/e2e/test_24_upgrade.py \
+	tests/e2e/test_25_errors.py \
+	tests/e2e/test_30_reload.py \
+	tests/e2e/test_31_access_log.py
+# Admin API suites (test_5x_*.py) are listed here by their authors.
+E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_validation.py \
+	tests/e2e/test_52_api_auth.py tests/e2e/test_53_api_revisions.py \
+	tests/e2e/test_54_api_crash.py tests/e2e/test_55_api_load.py \
+	tests/e2e/test_56_api_longlived.py tests/e2e/test_57_api_tls.py
+E2E_HELPERS = tests/e2e/conftest.py tests/e2e/backends.py tests/e2e/tap_pytest.py \
+	tests/e2e/apiclient.py
+
+TESTS += $(E2E_TESTS) $(E2E_API_TESTS)
+TEST_EXTENSIONS = .py
+PY_LOG_DRIVER = $(LOG_DRIVER)
+PY_LOG_COMPILER = /usr/bin/python3 $(top_srcdir)/tests/e2e/tap_pytest.py
+EXTRA_DIST += tests/e2e/local.mk $(E2E_TESTS) $(E2E_API_TESTS) $(E2E_HELPERS)

@@ -30,14 +30,14 @@
  * The parser pauses after every message (llhttp's HPE_PAUSED from our
  * on_message_complete), which is what makes pipelining one-at-a-time.
  */
+#include "http1.h"
+
+#include <llhttp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <llhttp.h>
-
 #include "cfg.h"
 #include "check.h"
-#include "http1.h"
 
 #define HTTP1_MAGIC 0x31505448u /* "HTP1" */
 
@@ -91,10 +91,10 @@ struct http1_parser {
 	enum hdr_state hs;
 	struct http_span name, value;
 	bool value_started;
-	const char *vexpect; /* where the next span of this value must start */
+	const char *vexpect;  /* where the next span of this value must start */
 	const char *feed_end; /* end of the buffer being fed */
-	bool v_at_end;       /* the last value span ended the previous feed */
-	bool in_body;        /* head done: header callbacks are trailers */
+	bool v_at_end;        /* the last value span ended the previous feed */
+	bool in_body;         /* head done: header callbacks are trailers */
 	size_t trailer_bytes, ntrailers;
 	size_t ext_bytes;
 
@@ -191,7 +191,8 @@ scan_eol(struct http1_parser *p)
 			return 0;
 		}
 		if (++p->sc_empty > HTTP1_MAX_LEADING_CRLF)
-			return fail(p, 400, "too many empty lines before message");
+			return fail(p, 400,
+			    "too many empty lines before message");
 		p->sc = SC_LINE_START;
 		return 0;
 	}
@@ -216,7 +217,8 @@ scan_count(struct http1_parser *p, size_t n)
 	if (!p->sc_first_done) {
 		if (p->sc_line > p->lim.max_request_line)
 			return fail(p, p->kind == HTTP1_REQUEST ? 414 : 400,
-			    p->kind == HTTP1_REQUEST ? "request line too long" : "status line too long");
+			    p->kind == HTTP1_REQUEST ? "request line too long"
+			                             : "status line too long");
 	} else if ((p->sc_hbytes += n) > p->lim.max_header_bytes) {
 		return fail(p, 431, "header section too large");
 	}
@@ -249,7 +251,8 @@ scan_head(struct http1_parser *p, const char *buf, size_t n)
 		}
 		if (p->sc == SC_LINE_START && p->sc_first_done &&
 		    (buf[i] == ' ' || buf[i] == '\t'))
-			return fail(p, 400, "obs-fold or whitespace before header name");
+			return fail(p, 400,
+			    "obs-fold or whitespace before header name");
 		cr = memchr(buf + i, '\r', n - i);
 		seg = cr != NULL ? (size_t)(cr - (buf + i)) : n - i;
 		if ((lf = memchr(buf + i, '\n', seg)) != NULL) {
@@ -539,16 +542,20 @@ head_framing(struct http1_parser *p)
 
 	if (p->te_seen) {
 		if (p->ncl > 0)
-			return fail(p, 400, "both Content-Length and Transfer-Encoding");
+			return fail(p, 400,
+			    "both Content-Length and Transfer-Encoding");
 		if (m->minor == 0)
-			return fail(p, 400, "Transfer-Encoding in an HTTP/1.0 message");
+			return fail(p, 400,
+			    "Transfer-Encoding in an HTTP/1.0 message");
 		if (p->te_bad)
 			return fail(p, 400, "malformed Transfer-Encoding");
 		if (p->te_nchunked > 1 ||
 		    (p->te_nchunked == 1 && !p->te_last_chunked))
-			return fail(p, 400, "chunked is not the final transfer coding");
+			return fail(p, 400,
+			    "chunked is not the final transfer coding");
 		if (p->kind == HTTP1_REQUEST && !p->te_last_chunked)
-			return fail(p, 400, "request Transfer-Encoding does not end in chunked");
+			return fail(p, 400,
+			    "request Transfer-Encoding does not end in chunked");
 		if (p->kind == HTTP1_REQUEST && p->te_other)
 			return fail(p, 501, "unsupported transfer coding");
 		if (ll_chunked != p->te_last_chunked)
@@ -757,7 +764,8 @@ http1_new(enum http1_kind kind, const struct http1_limits *lim,
 	p->cb = *cb;
 	p->arg = arg;
 	p->m = m;
-	llhttp_init(&p->ll, kind == HTTP1_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE,
+	llhttp_init(&p->ll,
+	    kind == HTTP1_REQUEST ? HTTP_REQUEST : HTTP_RESPONSE,
 	    &http1_settings);
 	p->ll.data = p;
 	parser_rewind(p);
@@ -781,8 +789,8 @@ feed_error(struct http1_parser *p, llhttp_errno_t e)
 		const char *r = llhttp_get_error_reason(&p->ll);
 
 		p->err_status = 400;
-		p->err_reason = r != NULL && r[0] != '\0' ? r :
-		    llhttp_errno_name(e);
+		p->err_reason =
+		    r != NULL && r[0] != '\0' ? r : llhttp_errno_name(e);
 	}
 	p->rs = RS_ERROR;
 	return HTTP1_ERROR;

@@ -44,10 +44,10 @@ enum http1_kind {
 };
 
 enum http1_status {
-	HTTP1_OK = 0,   /* all input consumed, need more */
-	HTTP1_PAUSED,   /* stopped after on_complete; see *used */
-	HTTP1_UPGRADE,  /* head of an upgrade done; the rest is tunnel bytes */
-	HTTP1_ERROR,    /* see http1_error_status()/http1_error_reason() */
+	HTTP1_OK = 0,  /* all input consumed, need more */
+	HTTP1_PAUSED,  /* stopped after on_complete; see *used */
+	HTTP1_UPGRADE, /* head of an upgrade done; the rest is tunnel bytes */
+	HTTP1_ERROR,   /* see http1_error_status()/http1_error_reason() */
 };
 
 struct http1_limits {
@@ -58,7 +58,7 @@ struct http1_limits {
 
 #define HTTP1_DEF_MAX_REQUEST_LINE 8192
 #define HTTP1_DEF_MAX_HEADER_BYTES 32768
-#define HTTP1_DEF_MAX_HEADERS 100
+#define HTTP1_DEF_MAX_HEADERS      100
 
 struct http1_callbacks {
 	/* The head is complete in <m>. Return 0 to go on, -1 to stop with
@@ -81,8 +81,8 @@ struct http1_parser;
  * Returns NULL on allocation failure.
  */
 struct http1_parser *http1_new(enum http1_kind kind,
-    const struct http1_limits *lim, const struct http1_callbacks *cb,
-    void *arg, struct http_msg *m);
+    const struct http1_limits *lim, const struct http1_callbacks *cb, void *arg,
+    struct http_msg *m);
 void http1_free(struct http1_parser *p);
 
 /* Feeds <n> bytes. *used says how many were consumed: all of them on
@@ -95,8 +95,8 @@ void http1_free(struct http1_parser *p);
  * the final response follows. After HTTP1_ERROR every call returns
  * HTTP1_ERROR with *used 0. Not to be called while paused.
  */
-enum http1_status http1_feed(struct http1_parser *p, const char *buf,
-    size_t n, size_t *used);
+enum http1_status http1_feed(struct http1_parser *p, const char *buf, size_t n,
+    size_t *used);
 
 /* The peer closed. Completes a close-delimited response body (calling
  * on_complete) and returns HTTP1_PAUSED; HTTP1_OK when no message had

@@ -7,13 +7,14 @@
  * connection resets its message between requests and keeps both arrays:
  * after the first few requests the data path allocates nothing here.
  */
+#include "http_msg.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "http_msg.h"
 
-#define HTTP_MSG_BUF_MIN 1024
+#define HTTP_MSG_BUF_MIN  1024
 #define HTTP_MSG_HDRS_MIN 16
 
 void

@@ -22,12 +22,12 @@ enum http_msg_flag {
 	HTTP_MSG_F_CHUNKED = 1u << 0,     /* Transfer-Encoding: chunked */
 	HTTP_MSG_F_KEEPALIVE = 1u << 1,   /* connection may be reused after */
 	HTTP_MSG_F_UPGRADE = 1u << 2,     /* Upgrade requested / 101 given;
-					     also a CONNECT request */
+	                                     also a CONNECT request */
 	HTTP_MSG_F_EXPECT_100 = 1u << 3,  /* Expect: 100-continue */
 	HTTP_MSG_F_HAS_LENGTH = 1u << 4,  /* Content-Length present */
 	HTTP_MSG_F_NO_BODY = 1u << 5,     /* response framed without body
-					     (HEAD, 1xx, 204, 304): wins over
-					     CHUNKED and HAS_LENGTH */
+	                                     (HEAD, 1xx, 204, 304): wins over
+	                                     CHUNKED and HAS_LENGTH */
 	HTTP_MSG_F_CLOSE_DELIM = 1u << 6, /* response body ends at EOF */
 };
 
@@ -45,8 +45,8 @@ struct http_msg {
 	unsigned magic;
 	unsigned flags; /* HTTP_MSG_F_* */
 	uint8_t major, minor;
-	uint16_t status;        /* responses */
-	unsigned method;        /* requests: CFG_M_* bit (cfg.h) */
+	uint16_t status;              /* responses */
+	unsigned method;              /* requests: CFG_M_* bit (cfg.h) */
 	struct http_span method_name; /* requests: method as sent */
 	struct http_span target;      /* requests: request-target */
 	struct http_span reason;      /* responses: reason phrase */

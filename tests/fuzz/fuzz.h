@@ -15,13 +15,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(e)                                                          \
-	do {                                                                   \
-		if (!(e)) {                                                    \
-			fprintf(stderr, "%s:%d: property failed: %s\n",        \
-			    __FILE__, __LINE__, #e);                           \
-			abort();                                               \
-		}                                                              \
+#define FUZZ_CHECK(e)                                                   \
+	do {                                                            \
+		if (!(e)) {                                             \
+			fprintf(stderr, "%s:%d: property failed: %s\n", \
+			    __FILE__, __LINE__, #e);                    \
+			abort();                                        \
+		}                                                       \
 	} while (0)
 
 #endif

@@ -22,7 +22,7 @@
 #include "http1.h"
 #include "http_msg.h"
 
-#define FZ_LOG_MAX 65536
+#define FZ_LOG_MAX          65536
 #define FZ_BYTE_BY_BYTE_MAX 1024
 
 struct fz {
@@ -59,8 +59,8 @@ static int
 fz_is_tchar(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
-						    c) != NULL);
+	    (c >= 'A' && c <= 'Z') ||
+	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 static void
@@ -119,18 +119,21 @@ fz_on_head(void *arg, struct http_msg *m)
 	}
 	if (m->flags & HTTP_MSG_F_CLOSE_DELIM) {
 		FUZZ_CHECK(f->kind == HTTP1_RESPONSE);
-		FUZZ_CHECK((m->flags & (HTTP_MSG_F_KEEPALIVE |
-				HTTP_MSG_F_CHUNKED | HTTP_MSG_F_HAS_LENGTH |
-				HTTP_MSG_F_NO_BODY)) == 0);
+		FUZZ_CHECK((m->flags &
+		               (HTTP_MSG_F_KEEPALIVE | HTTP_MSG_F_CHUNKED |
+		                   HTTP_MSG_F_HAS_LENGTH |
+		                   HTTP_MSG_F_NO_BODY)) == 0);
 	}
 	if (f->kind == HTTP1_REQUEST) {
 		fz_check_span(m, m->method_name);
 		fz_check_span(m, m->target);
-		FUZZ_CHECK(m->method != 0 && (m->method & (m->method - 1)) == 0);
+		FUZZ_CHECK(m->method != 0 &&
+		    (m->method & (m->method - 1)) == 0);
 		FUZZ_CHECK(m->method <= CFG_M_OTHER);
 		FUZZ_CHECK(m->method_name.len > 0 && m->target.len > 0);
-		FUZZ_CHECK((m->flags & (HTTP_MSG_F_NO_BODY |
-				HTTP_MSG_F_CLOSE_DELIM)) == 0);
+		FUZZ_CHECK((m->flags &
+		               (HTTP_MSG_F_NO_BODY | HTTP_MSG_F_CLOSE_DELIM)) ==
+		    0);
 		if (m->minor == 1)
 			FUZZ_CHECK(http_msg_count(m, "host") == 1);
 		else
@@ -227,7 +230,8 @@ fz_run(struct fz *f, enum http1_kind kind, int head, const uint8_t *data,
 	FUZZ_CHECK(p != NULL);
 	http1_set_head_response(p, head);
 	while (pos < size) {
-		size_t n = chunk != 0 ? chunk : 1 + (size_t)data[k++ % size] % 97;
+		size_t n =
+		    chunk != 0 ? chunk : 1 + (size_t)data[k++ % size] % 97;
 		size_t end = pos + n < size ? pos + n : size;
 
 		while (pos < end) {

@@ -76,7 +76,7 @@ collect(struct names *ns, const char *path)
 		if (de->d_name[0] == '.')
 			continue;
 		if ((size_t)snprintf(buf, sizeof(buf), "%s/%s", path,
-			de->d_name) >= sizeof(buf))
+		        de->d_name) >= sizeof(buf))
 			continue;
 		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) &&
 		    names_add(ns, buf) < 0) {

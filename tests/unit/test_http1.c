@@ -18,6 +18,7 @@
  *   E<status>             HTTP1_ERROR and http1_error_status()
  *   UPG[bytes]            HTTP1_UPGRADE and the bytes left for the tunnel
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,8 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "cfg.h"
 #include "check.h"
@@ -122,8 +121,7 @@ cb_complete(void *arg)
 	return 0;
 }
 
-static const struct http1_callbacks log_cb = { cb_head, cb_body,
-	cb_complete };
+static const struct http1_callbacks log_cb = { cb_head, cb_body, cb_complete };
 
 struct tcase {
 	const char *name;
@@ -225,12 +223,12 @@ run_case(void **state)
 		    split.s, whole.s);
 }
 
-#define Q HTTP1_REQUEST
-#define R HTTP1_RESPONSE
-#define H11 "GET / HTTP/1.1\r\nHost: a\r\n"
-#define P11 "POST /p HTTP/1.1\r\nHost: a\r\n"
+#define Q    HTTP1_REQUEST
+#define R    HTTP1_RESPONSE
+#define H11  "GET / HTTP/1.1\r\nHost: a\r\n"
+#define P11  "POST /p HTTP/1.1\r\nHost: a\r\n"
 #define OK11 "HTTP/1.1 200 OK\r\n"
-#define X16 "xxxxxxxxxxxxxxxx"
+#define X16  "xxxxxxxxxxxxxxxx"
 #define X256 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
 
 /* Trailing fields default to zero: the table stays one case a line. */
@@ -464,8 +462,8 @@ static void
 test_reuse(void **state)
 {
 	static const char req[] = "GET /a/fairly/long/path HTTP/1.1\r\n"
-				  "Host: example.test\r\nAccept: */*\r\n"
-				  "User-Agent: test\r\n\r\n";
+	                          "Host: example.test\r\nAccept: */*\r\n"
+	                          "User-Agent: test\r\n\r\n";
 	struct counter c = { 0 };
 	struct http_msg m;
 	struct http1_parser *p;
@@ -504,7 +502,7 @@ static void
 test_in_message(void **state)
 {
 	static const char rest[] = "ET / HTTP/1.1\r\nHost: a\r\n"
-				   "Content-Length: 2\r\n\r\nx";
+	                           "Content-Length: 2\r\n\r\nx";
 	struct counter c = { 0 };
 	struct http_msg m;
 	struct http1_parser *p;
@@ -560,8 +558,8 @@ static void
 test_upgrade_refused(void **state)
 {
 	static const char req[] = "GET /ws HTTP/1.1\r\nHost: a\r\n"
-				  "Connection: upgrade\r\nUpgrade: x\r\n\r\n"
-				  "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+	                          "Connection: upgrade\r\nUpgrade: x\r\n\r\n"
+	                          "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
 	struct counter c = { 0 };
 	struct http_msg m;
 	struct http1_parser *p;
@@ -640,7 +638,7 @@ test_reasons(void **state)
 		p = http1_new(HTTP1_REQUEST, NULL, &count_cb, &c, &m);
 		assert_non_null(p);
 		assert_int_equal(http1_feed(p, t[i].raw, strlen(t[i].raw),
-				     &used),
+		                     &used),
 		    HTTP1_ERROR);
 		assert_int_equal(http1_error_status(p), t[i].status);
 		assert_string_equal(http1_error_reason(p), t[i].reason);

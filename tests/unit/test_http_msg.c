@@ -1,13 +1,12 @@
 /*
  * test_http_msg.c: message heads: buffer spans, header lookups, reuse.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "http_msg.h"
 

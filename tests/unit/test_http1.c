@@ -18,7 +18,6 @@
  *   E<status>             HTTP1_ERROR and http1_error_status()
  *   UPG[bytes]            HTTP1_UPGRADE and the bytes left for the tunnel
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <cmocka.h>
 
 #include "cfg.h"
 #include "check.h"

@@ -1,12 +1,14 @@
 /*
  * test_http_msg.c: message heads: buffer spans, header lookups, reuse.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <cmocka.h>
 
 #include "http_msg.h"
 

@@ -8,6 +8,8 @@
 #ifndef GH_ERR_H
 #define GH_ERR_H
 
+#include <stddef.h>
+
 struct err {
 	char field[128]; /* "" when the error is not about one field */
 	char msg[384];

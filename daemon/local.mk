@@ -13,7 +13,11 @@ CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \
 	daemon/cfg_compile.c daemon/route.c daemon/route.h
 
 # Snapshots, workers, listeners, connections, proxying.
-CORE_NET_SOURCES =
+CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/conn.c \
+	daemon/conn.h daemon/listener.c daemon/listener.h daemon/privdrop.c \
+	daemon/privdrop.h daemon/proxy.c daemon/proxy.h daemon/publish.h \
+	daemon/stats.c daemon/stats.h daemon/stats_tbl.h daemon/upstream.c \
+	daemon/upstream.h daemon/worker.c daemon/worker.h
 
 # Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h

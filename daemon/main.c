@@ -1,11 +1,301 @@
 /*
- * main.c: gatehoused entry point (being written).
+ * main.c: gatehoused, the Gatehouse daemon.
+ *
+ * Order of things: parse options; open (creating on first start) and
+ * migrate the store; drop to the service user while still alone (only
+ * CAP_NET_BIND_SERVICE kept); compile the first snapshot; start the
+ * workers and publish it through the same handoff every later change
+ * uses; start the admin API; then wait for signals. SIGHUP re-reads the
+ * store and publishes (an invalid store leaves the running config alone);
+ * SIGTERM/SIGINT stop accepting, let requests in flight finish up to the
+ * shutdown timeout, and exit 0.
  */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "access_log.h"
+#include "api.h"
+#include "cfg.h"
+#include "config.h"
+#include "err.h"
 #include "log.h"
+#include "privdrop.h"
+#include "publish.h"
+#include "stats.h"
+#include "store.h"
+#include "worker.h"
+
+#define DEF_DB "/var/lib/gatehouse/gatehouse.db"
+#define DEF_ADMIN "127.0.0.1:9080"
+#define DEF_SHUTDOWN_MS 10000u
+#define PUBLISH_TIMEOUT_MS 5000u
+
+struct opts {
+	const char *db;
+	const char *admin_listen;
+	const char *admin_cert, *admin_key;
+	const char *access_log;
+	const char *user;
+	const char *webui_dir;
+	unsigned workers;
+	unsigned shutdown_ms;
+};
+
+static struct store *main_store;
+static volatile int main_stopping;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: gatehoused [options]\n"
+	    "  --db PATH               configuration database (default %s)\n"
+	    "  --workers N             data-plane threads (default: one per core)\n"
+	    "  --admin-listen A:P|off  admin API address (default %s)\n"
+	    "  --admin-cert FILE       admin TLS certificate (PEM)\n"
+	    "  --admin-key FILE        admin TLS private key (PEM)\n"
+	    "  --webui-dir DIR         web UI files served by the admin listener\n"
+	    "  --log-level LEVEL       crit, warn, info or debug (default info)\n"
+	    "  --access-log PATH|-|off access log file, - for stderr (default -)\n"
+	    "  --user NAME             drop to this user after opening the store\n"
+	    "  --shutdown-timeout-ms N drain deadline on SIGTERM (default %u)\n"
+	    "  --version, --help\n",
+	    DEF_DB, DEF_ADMIN, DEF_SHUTDOWN_MS);
+}
+
+static unsigned
+parse_uint(const char *opt, const char *s, unsigned min, unsigned max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < min || v > max)
+		fatalx("%s: %s is not a number from %u to %u", opt, s, min,
+		    max);
+	return (unsigned)v;
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "admin-listen", required_argument, NULL, 'a' },
+		{ "admin-cert", required_argument, NULL, 'C' },
+		{ "admin-key", required_argument, NULL, 'K' },
+		{ "webui-dir", required_argument, NULL, 'W' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "access-log", required_argument, NULL, 'A' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "shutdown-timeout-ms", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long ncpu;
+	int ch, lvl;
+
+	o->db = DEF_DB;
+	o->admin_listen = DEF_ADMIN;
+	o->access_log = "-";
+	o->shutdown_ms = DEF_SHUTDOWN_MS;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o->workers = ncpu > 0 && ncpu < 256 ? (unsigned)ncpu : 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			o->db = optarg;
+			break;
+		case 'w':
+			o->workers = parse_uint("--workers", optarg, 1, 256);
+			break;
+		case 'a':
+			o->admin_listen = optarg;
+			break;
+		case 'C':
+			o->admin_cert = optarg;
+			break;
+		case 'K':
+			o->admin_key = optarg;
+			break;
+		case 'W':
+			o->webui_dir = optarg;
+			break;
+		case 'l':
+			if ((lvl = log_level_parse(optarg)) == -1)
+				fatalx("--log-level: %s is not crit, warn, info or debug", optarg);
+			log_set_level((enum log_level)lvl);
+			break;
+		case 'A':
+			o->access_log = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 's':
+			o->shutdown_ms = parse_uint("--shutdown-timeout-ms",
+			    optarg, 0, 3600000);
+			break;
+		case 'V':
+			printf("gatehoused %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+	if ((o->admin_cert == NULL) != (o->admin_key == NULL))
+		fatalx("--admin-cert and --admin-key go together");
+}
+
+/* Creates the database's directory (0700) on first start. */
+static void
+ensure_db_dir(const char *db)
+{
+	char *copy, *dir;
+
+	if (strcmp(db, ":memory:") == 0)
+		return;
+	if ((copy = strdup(db)) == NULL)
+		fatal("strdup");
+	dir = dirname(copy);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("database directory %s", dir);
+	free(copy);
+}
+
+/* Compiles the store's configuration in one read transaction. */
+static struct cfg *
+load_cfg(struct store *st, struct err *e)
+{
+	struct cfg *c;
+
+	if (store_exec(st, "BEGIN", e) == -1)
+		return NULL;
+	c = cfg_compile(st, e);
+	(void)store_rollback(st);
+	return c;
+}
+
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct cfg *c;
+	struct err e;
+	char buf[600];
+
+	err_clear(&e);
+	log_info("SIGHUP: reading the configuration again");
+	if ((c = load_cfg(main_store, &e)) == NULL) {
+		stats_inc(STAT_CFG_REJECTED);
+		log_warnx("config rejected: %s", err_str(&e, buf, sizeof(buf)));
+		return;
+	}
+	(void)publish_cfg(c, PUBLISH_TIMEOUT_MS);
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	log_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	main_stopping = 1;
+	event_base_loopbreak(base);
+}
 
 int
 main(int argc, char **argv)
 {
-	log_info("gatehoused starting");
+	struct opts o = { 0 };
+	struct api_opts ao = { 0 };
+	struct event_base *base;
+	struct event *ev_hup, *ev_term, *ev_int;
+	struct cfg *c;
+	struct err e;
+	char buf[600];
+
+	parse_opts(argc, argv, &o);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1)
+		fatalx("libevent: no pthreads support");
+	log_info("gatehoused %s starting (database %s, %u workers)",
+	    PACKAGE_VERSION, o.db, o.workers);
+
+	err_clear(&e);
+	ensure_db_dir(o.db);
+	if ((main_store = store_open(o.db, STORE_F_CREATE, &e)) == NULL)
+		fatalx("database %s: %s", o.db, err_str(&e, buf, sizeof(buf)));
+	if (store_migrate(main_store, &e) == -1)
+		fatalx("database %s: %s", o.db, err_str(&e, buf, sizeof(buf)));
+	if (o.user != NULL) {
+		if (privdrop(o.user, o.db, &e) == -1)
+			fatalx("privileges: %s", err_str(&e, buf, sizeof(buf)));
+		log_info("running as user %s, keeping only CAP_NET_BIND_SERVICE", o.user);
+	}
+	if ((c = load_cfg(main_store, &e)) == NULL)
+		fatalx("config invalid: %s", err_str(&e, buf, sizeof(buf)));
+	if (access_log_open(o.access_log) == -1)
+		fatal("access log %s", o.access_log);
+
+	workers_init(o.workers);
+	workers_start();
+	if (publish_cfg(c, PUBLISH_TIMEOUT_MS) == -1)
+		fatalx("workers did not take the first configuration");
+
+	if (strcmp(o.admin_listen, "off") != 0) {
+		ao.listen = o.admin_listen;
+		ao.db_path = o.db;
+		ao.cert_file = o.admin_cert;
+		ao.key_file = o.admin_key;
+		ao.webui_dir = o.webui_dir;
+		if (api_start(&ao, &e) == -1)
+			fatalx("admin API: %s", err_str(&e, buf, sizeof(buf)));
+	}
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	ev_hup = evsignal_new(base, SIGHUP, on_reload, NULL);
+	ev_term = evsignal_new(base, SIGTERM, on_stop, base);
+	ev_int = evsignal_new(base, SIGINT, on_stop, base);
+	if (ev_hup == NULL || ev_term == NULL || ev_int == NULL ||
+	    event_add(ev_hup, NULL) == -1 || event_add(ev_term, NULL) == -1 ||
+	    event_add(ev_int, NULL) == -1)
+		fatalx("cannot watch signals");
+	log_info("gatehoused ready");
+	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+
+	api_stop();
+	workers_shutdown(o.shutdown_ms);
+	access_log_close();
+	event_free(ev_hup);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(base);
+	store_close(main_store);
+	log_info("gatehoused stopped");
 	return 0;
 }

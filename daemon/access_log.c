@@ -1,0 +1,180 @@
+/*
+ * access_log.c: the per-request log line.
+ *
+ * The line is built in a stack buffer with JSON string escaping (jansson
+ * lives only in the API; this is the one hand-made JSON in the daemon, a
+ * flat object of known keys) and written with a single write(2).
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access_log.h"
+#include "cfg.h"
+#include "conn.h"
+#include "http_msg.h"
+
+#define ACCESS_LINE_MAX 4096
+
+static int access_fd = -1;
+
+int
+access_log_open(const char *path)
+{
+	int fd;
+
+	access_log_close();
+	if (path == NULL || strcmp(path, "off") == 0)
+		return 0;
+	if (strcmp(path, "-") == 0) {
+		access_fd = STDERR_FILENO;
+		return 0;
+	}
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) ==
+	    -1)
+		return -1;
+	access_fd = fd;
+	return 0;
+}
+
+void
+access_log_close(void)
+{
+	if (access_fd > STDERR_FILENO)
+		(void)close(access_fd);
+	access_fd = -1;
+}
+
+bool
+access_log_enabled(void)
+{
+	return access_fd != -1;
+}
+
+struct line {
+	char buf[ACCESS_LINE_MAX];
+	size_t len;
+};
+
+static void
+line_raw(struct line *l, const char *p, size_t n)
+{
+	if (l->len + n > sizeof(l->buf) - 2)
+		n = sizeof(l->buf) - 2 - l->len;
+	memcpy(l->buf + l->len, p, n);
+	l->len += n;
+}
+
+static void
+line_str(struct line *l, const char *key, struct str s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[6];
+	size_t i;
+	unsigned char ch;
+
+	line_raw(l, ",\"", 2);
+	line_raw(l, key, strlen(key));
+	line_raw(l, "\":\"", 3);
+	for (i = 0; i < s.len && l->len < sizeof(l->buf) - 16; i++) {
+		ch = (unsigned char)s.p[i];
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			line_raw(l, esc, 2);
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			/* Bytes outside printable ASCII are escaped one by
+			 * one, so the line stays valid JSON whatever a
+			 * client sent.
+			 */
+			esc[0] = '\\';
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 15];
+			line_raw(l, esc, 6);
+		} else {
+			line_raw(l, (const char *)&s.p[i], 1);
+		}
+	}
+	line_raw(l, "\"", 1);
+}
+
+static void
+line_num(struct line *l, const char *key, int64_t v)
+{
+	char num[64];
+	int n;
+
+	n = snprintf(num, sizeof(num), ",\"%s\":%" PRId64, key, v);
+	line_raw(l, num, (size_t)n);
+}
+
+static int64_t
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	if (t->tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+void
+access_log_request(const struct conn *c)
+{
+	const struct req *r = &c->req;
+	const struct http_msg *m = &c->msg;
+	struct line l;
+	struct timeval tv;
+	struct tm tm;
+	struct str target = STR_NULL, path;
+	size_t i;
+	char ts[40];
+
+	if (access_fd == -1)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	i = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + i, sizeof(ts) - i, ".%03dZ", (int)(tv.tv_usec / 1000));
+	l.len = 0;
+	line_raw(&l, "{\"time\":\"", 9);
+	line_raw(&l, ts, strlen(ts));
+	line_raw(&l, "\"", 1);
+	line_str(&l, "client", str_cstr(c->peer));
+	if (m->buf != NULL && m->method_name.len > 0) {
+		line_str(&l, "method", http_msg_str(m, m->method_name));
+		target = http_msg_str(m, m->target);
+	} else {
+		line_str(&l, "method", STR_NULL);
+	}
+	line_str(&l, "host",
+	    m->buf != NULL ? http_msg_get(m, "host") : STR_NULL);
+	for (i = 0; i < target.len && target.p[i] != '?'; i++)
+		;
+	path = str_make(target.p, i);
+	line_str(&l, "path", path);
+	line_num(&l, "status", r->status);
+	line_num(&l, "bytes_in", (int64_t)r->bytes_in);
+	line_num(&l, "bytes_out", (int64_t)r->bytes_out);
+	line_str(&l, "route",
+	    r->route != NULL ? str_cstr(r->route->name) : STR_NULL);
+	line_str(&l, "server",
+	    r->server != NULL ? str_cstr(r->server->label) : STR_NULL);
+	line_num(&l, "upstream_ms", r->upstream_ms);
+	line_num(&l, "total_ms", ms_since(&r->t_start));
+	line_raw(&l, "}\n", 2);
+	if (l.buf[l.len - 1] != '\n') {
+		l.buf[l.len - 2] = '}';
+		l.buf[l.len - 1] = '\n';
+	}
+	(void)!write(access_fd, l.buf, l.len);
+}

@@ -1,0 +1,25 @@
+/*
+ * access_log.h: one JSON line per finished request, to a file or stderr.
+ *
+ * Keys: time, client, method, host, path, status, bytes_in, bytes_out,
+ * route, server, upstream_ms, total_ms. Each line is one write(2) on an
+ * O_APPEND descriptor, so workers never interleave lines.
+ */
+#ifndef GH_ACCESS_LOG_H
+#define GH_ACCESS_LOG_H
+
+#include <stdbool.h>
+
+struct conn;
+
+/* <path>: a file (created 0640, appended), "-" for stderr, or "off".
+ * Returns 0, or -1 with errno. Thread: main, before workers start.
+ */
+int access_log_open(const char *path);
+void access_log_close(void);
+bool access_log_enabled(void);
+
+/* Logs the request that just ended on <c>. Thread: its worker. */
+void access_log_request(const struct conn *c);
+
+#endif

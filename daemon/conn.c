@@ -1,0 +1,741 @@
+/*
+ * conn.c: client connections and the request cycle on them.
+ *
+ * States: IDLE (waiting for a request) -> HEAD (bytes of a head arrived;
+ * the header deadline runs) -> ACTIVE (routed; proxy.c forwards it) ->
+ * back to IDLE when both the request and the response are complete, or
+ * TUNNEL after a 101. Pipelined requests wait in the input buffer: the
+ * parser stops after each message and resumes only once the previous
+ * response is fully queued, so answers go out in order. Every libevent
+ * callback brackets its work with conn_enter()/conn_leave(); the struct is
+ * freed only by the outermost leave, so no callback ever touches freed
+ * memory.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "access_log.h"
+#include "cfg.h"
+#include "check.h"
+#include "conn.h"
+#include "http1.h"
+#include "log.h"
+#include "proxy.h"
+#include "route.h"
+#include "stats.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define CONN_FEED_MAX (64 * 1024)
+#define CONN_READ_HIGH (256 * 1024)
+#define CONN_LINGER_MS 2000u
+
+static const struct http1_limits conn_limits = {
+	.max_request_line = HTTP1_DEF_MAX_REQUEST_LINE,
+	.max_header_bytes = HTTP1_DEF_MAX_HEADER_BYTES,
+	.max_headers = HTTP1_DEF_MAX_HEADERS,
+};
+
+static int conn_on_head(void *arg, struct http_msg *m);
+static int conn_on_body(void *arg, const char *p, size_t n);
+static int conn_on_complete(void *arg);
+
+static const struct http1_callbacks conn_cbs = {
+	.on_head = conn_on_head,
+	.on_body = conn_on_body,
+	.on_complete = conn_on_complete,
+};
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_req_end(struct conn *c);
+
+bool
+conn_serves(enum cfg_proto proto)
+{
+	return proto == CFG_PROTO_HTTP;
+}
+
+static void
+ms_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void
+conn_arm(struct conn *c, unsigned ms)
+{
+	struct timeval tv;
+
+	ms_tv(ms, &tv);
+	event_add(c->tmr, &tv);
+}
+
+static const struct cfg_listener *
+conn_listener(const struct conn *c)
+{
+	const struct cfg_listener *l;
+
+	if (c->w->cur != NULL &&
+	    (l = cfg_listener_by_id(c->w->cur, c->listener_id)) != NULL)
+		return l;
+	return cfg_listener_by_id(c->cfg, c->listener_id);
+}
+
+void
+conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct conn *c;
+	const struct cfg_listener *l;
+	int one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		(void)close(fd);
+		return;
+	}
+	c->magic = CONN_MAGIC;
+	c->w = w;
+	c->id = ++w->next_conn_id;
+	c->listener_id = lid;
+	c->cfg = cfg_ref(w->cur);
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer_sa))
+		memcpy(&c->peer_sa, sa, salen);
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, c->peer, sizeof(c->peer));
+		c->peer_port = ntohs(s6->sin6_port);
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, c->peer, sizeof(c->peer));
+		c->peer_port = ntohs(s4->sin_port);
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	http_msg_init(&c->msg);
+	c->parser = http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c,
+	    &c->msg);
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->tmr = evtimer_new(w->base, conn_timer_cb, c);
+	TAILQ_INSERT_TAIL(&w->conns, c, link);
+	w->nconns++;
+	if (c->parser == NULL || c->bev == NULL || c->tmr == NULL ||
+	    (l = conn_listener(c)) == NULL) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		if (c->bev == NULL)
+			(void)close(fd);
+		conn_close(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
+	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_arm(c, l->header_ms);
+}
+
+void
+conn_enter(struct conn *c)
+{
+	CHECK_OBJ(c, CONN_MAGIC);
+	c->busy++;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct req *r = &c->req;
+
+	if ((r->flags & REQ_F_ACTIVE) && !(r->flags & REQ_F_RESP_DONE)) {
+		if (r->status == 0 || !(r->flags & REQ_F_RESP_STARTED))
+			r->status = 499; /* client went away first */
+		stats_inc(STAT_REQ_CLIENT_ABORT);
+		access_log_request(c);
+	}
+	upstream_release(r->up, false);
+	cfg_unref(r->cfg);
+	free(r->head_copy);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->tmr != NULL)
+		event_free(c->tmr);
+	http1_free(c->parser);
+	http_msg_fini(&c->msg);
+	cfg_unref(c->cfg);
+	worker_conn_gone(c->w, c);
+	stats_inc(STAT_CONN_CLOSED);
+	c->magic = 0;
+	free(c);
+}
+
+bool
+conn_leave(struct conn *c)
+{
+	ASSERT(c->busy > 0);
+	if (--c->busy == 0 && (c->flags & CONN_F_DEAD)) {
+		conn_free(c);
+		return true;
+	}
+	return false;
+}
+
+void
+conn_close(struct conn *c)
+{
+	CHECK_OBJ(c, CONN_MAGIC);
+	if (c->flags & CONN_F_DEAD)
+		return;
+	c->flags |= CONN_F_DEAD;
+	if (c->bev != NULL)
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (c->busy == 0)
+		conn_free(c);
+}
+
+static void
+conn_linger(struct conn *c)
+{
+	int fd = bufferevent_getfd(c->bev);
+
+	c->flags |= CONN_F_CLOSING;
+	if (fd == -1 || shutdown(fd, SHUT_WR) == -1) {
+		conn_close(c);
+		return;
+	}
+	/* Read and drop what the client still sends, briefly, so that our
+	 * answer is not destroyed by a reset.
+	 */
+	evbuffer_drain(bufferevent_get_input(c->bev),
+	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_disable(c->bev, EV_WRITE);
+	conn_arm(c, CONN_LINGER_MS);
+	c->flags |= CONN_F_LINGER;
+}
+
+void
+conn_finish(struct conn *c)
+{
+	CHECK_OBJ(c, CONN_MAGIC);
+	if (c->flags & (CONN_F_DEAD | CONN_F_LINGER))
+		return;
+	if (!(c->flags & CONN_F_CLOSING)) {
+		c->flags |= CONN_F_CLOSING;
+		upstream_release(c->req.up, false);
+		event_del(c->tmr);
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_linger(c);
+}
+
+void
+conn_abort(struct conn *c)
+{
+	conn_close(c);
+}
+
+void
+conn_drain(struct conn *c)
+{
+	conn_enter(c);
+	c->flags |= CONN_F_DRAIN;
+	if (c->state == CONN_S_IDLE && !(c->flags & CONN_F_CLOSING))
+		conn_close(c);
+	conn_leave(c);
+}
+
+/* Answers from the proxy itself. */
+static void
+conn_local(struct conn *c, int status, bool close)
+{
+	struct req *r = &c->req;
+
+	if (close)
+		r->flags |= REQ_F_CLOSE;
+	proxy_write_local(c, status, (r->flags & REQ_F_CLOSE) != 0);
+	r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+}
+
+void
+conn_respond_error(struct conn *c, int status, bool close)
+{
+	struct req *r = &c->req;
+
+	if (r->flags & REQ_F_RESP_STARTED) {
+		conn_finish(c);
+		return;
+	}
+	r->flags |= REQ_F_ACTIVE;
+	if (r->t_start.tv_sec == 0)
+		clock_gettime(CLOCK_MONOTONIC, &r->t_start);
+	conn_local(c, status, close);
+	if (close) {
+		r->flags |= REQ_F_REQ_DONE;
+		conn_req_end(c);
+	}
+}
+
+static struct stats_obj *
+stats_cached(enum stats_kind kind, int64_t id)
+{
+	static _Thread_local struct {
+		int64_t id;
+		struct stats_obj *o;
+	} cache[STATS__KINDS][128];
+	size_t slot = (size_t)((uint64_t)id & 127);
+
+	if (cache[kind][slot].o == NULL || cache[kind][slot].id != id) {
+		cache[kind][slot].o = stats_obj(kind, id);
+		cache[kind][slot].id = id;
+	}
+	return cache[kind][slot].o;
+}
+
+/* The path of a request-target for routing: origin-form up to '?', or
+ * the path of an absolute-form target.
+ */
+static struct str
+target_path(struct str t, struct str *authority)
+{
+	size_t i, skip = 0;
+
+	if (t.len >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+		skip = 7;
+	else if (t.len >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+		skip = 8;
+	if (skip > 0) {
+		for (i = skip; i < t.len && t.p[i] != '/' && t.p[i] != '?'; i++)
+			;
+		*authority = str_make(t.p + skip, i - skip);
+		t = str_make(t.p + i, t.len - i);
+		if (t.len == 0 || t.p[0] == '?')
+			return STR_LIT("/");
+	}
+	for (i = 0; i < t.len && t.p[i] != '?'; i++)
+		;
+	return str_make(t.p, i);
+}
+
+static int
+conn_on_head(void *arg, struct http_msg *m)
+{
+	struct conn *c = arg;
+	struct req *r = &c->req;
+	struct str host, path, authority = STR_NULL;
+
+	stats_inc(STAT_REQ_TOTAL);
+	event_del(c->tmr);
+	c->state = CONN_S_ACTIVE;
+	r->flags |= REQ_F_ACTIVE;
+	r->cfg = cfg_ref(c->w->cur);
+	if ((r->listener = cfg_listener_by_id(r->cfg, c->listener_id)) ==
+	    NULL) {
+		/* The listener was removed: finish this one request under
+		 * the snapshot the connection was accepted with.
+		 */
+		cfg_unref(r->cfg);
+		r->cfg = cfg_ref(c->cfg);
+		r->listener = cfg_listener_by_id(r->cfg, c->listener_id);
+		r->flags |= REQ_F_CLOSE;
+	}
+	if (m->major == 1 && m->minor >= 1)
+		r->flags |= REQ_F_CLIENT_11;
+	if (!(m->flags & HTTP_MSG_F_KEEPALIVE) || (c->flags & CONN_F_DRAIN) ||
+	    r->listener->keepalive_ms == 0)
+		r->flags |= REQ_F_CLOSE;
+	if (m->method == CFG_M_HEAD)
+		r->flags |= REQ_F_HEAD_METHOD;
+	if (m->flags & HTTP_MSG_F_CHUNKED)
+		r->flags |= REQ_F_HAS_BODY | REQ_F_CHUNK_UP;
+	else if ((m->flags & HTTP_MSG_F_HAS_LENGTH) && m->content_length > 0)
+		r->flags |= REQ_F_HAS_BODY;
+	if (m->flags & HTTP_MSG_F_UPGRADE)
+		r->flags |= REQ_F_UPGRADE;
+	if (m->method == CFG_M_CONNECT) {
+		stats_inc(STAT_REQ_NOT_IMPL);
+		conn_local(c, 501, true);
+		return -1;
+	}
+	path = target_path(http_msg_str(m, m->target), &authority);
+	host = authority.p != NULL ? authority : http_msg_get(m, "host");
+	r->route = route_match(r->listener, host, path, m->method);
+	if (r->route == NULL) {
+		stats_inc(STAT_REQ_NO_ROUTE);
+		conn_local(c, 404, false);
+		return 0; /* a body, if any, is read and dropped */
+	}
+	r->rstats = stats_cached(STATS_ROUTE, r->route->id);
+	r->ostats = stats_cached(STATS_ORIGIN, r->route->origin->id);
+	if (r->rstats != NULL) {
+		stats_add(&r->rstats->requests, 1);
+		stats_add(&r->rstats->active, 1);
+	}
+	if (r->ostats != NULL)
+		stats_add(&r->ostats->requests, 1);
+	if (r->route->max_body_bytes != 0 &&
+	    (m->flags & HTTP_MSG_F_HAS_LENGTH) &&
+	    m->content_length > r->route->max_body_bytes) {
+		stats_inc(STAT_REQ_BODY_TOO_BIG);
+		conn_local(c, 413, true);
+		return -1;
+	}
+	if ((m->flags & HTTP_MSG_F_EXPECT_100) && (r->flags & REQ_F_HAS_BODY) &&
+	    (r->flags & REQ_F_CLIENT_11))
+		(void)bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n",
+		    25);
+	if (r->flags & REQ_F_HAS_BODY) {
+		struct timeval tv;
+
+		ms_tv(r->route->idle_ms, &tv);
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+	}
+	if (proxy_start(c) == -1 && (r->flags & REQ_F_CLOSE) &&
+	    (r->flags & REQ_F_HAS_BODY))
+		return -1;
+	return 0;
+}
+
+static int
+conn_on_body(void *arg, const char *p, size_t n)
+{
+	struct conn *c = arg;
+	struct req *r = &c->req;
+
+	r->body_in += n;
+	if (r->route != NULL && r->route->max_body_bytes != 0 &&
+	    r->body_in > r->route->max_body_bytes) {
+		stats_inc(STAT_REQ_BODY_TOO_BIG);
+		if (!(r->flags & REQ_F_RESP_STARTED)) {
+			upstream_release(r->up, false);
+			conn_local(c, 413, true);
+		}
+		r->flags |= REQ_F_CLOSE;
+		return -1;
+	}
+	return proxy_request_body(c, p, n);
+}
+
+static int
+conn_on_complete(void *arg)
+{
+	struct conn *c = arg;
+	struct req *r = &c->req;
+
+	r->flags |= REQ_F_REQ_DONE;
+	if (r->flags & REQ_F_HAS_BODY)
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	proxy_request_end(c);
+	return 0;
+}
+
+static void
+conn_req_end(struct conn *c)
+{
+	struct req *r = &c->req;
+	const struct cfg_listener *l = r->listener;
+	unsigned keepalive_ms = l != NULL ? l->keepalive_ms : 0;
+	bool close = (r->flags & REQ_F_CLOSE) || (c->flags & CONN_F_DRAIN);
+	struct stats_obj *so[2] = { r->rstats, r->sstats };
+	size_t i;
+	char *head_copy = r->head_copy;
+	size_t head_cap = r->head_copy_len;
+
+	for (i = 0; i < 2; i++) {
+		if (so[i] == NULL)
+			continue;
+		stats_add(&so[i]->status[r->status / 100 <= 5 ? r->status / 100
+							     : 0], 1);
+		stats_add(&so[i]->bytes_in, r->bytes_in);
+		stats_add(&so[i]->bytes_out, r->bytes_out);
+	}
+	if (r->rstats != NULL)
+		atomic_fetch_sub_explicit(&r->rstats->active, 1,
+		    memory_order_relaxed);
+	access_log_request(c);
+	upstream_release(r->up, false);
+	cfg_unref(r->cfg);
+	memset(r, 0, sizeof(*r));
+	r->head_copy = head_copy; /* kept for the next request */
+	(void)head_cap;
+	c->nreqs++;
+	if (close) {
+		conn_finish(c);
+		return;
+	}
+	http1_next(c->parser);
+	c->state = CONN_S_IDLE;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	conn_arm(c, keepalive_ms);
+	if (c->flags & CONN_F_READ_PAUSED) {
+		c->flags &= ~CONN_F_READ_PAUSED;
+		bufferevent_enable(c->bev, EV_READ);
+	}
+}
+
+void
+conn_req_finish_if_done(struct conn *c)
+{
+	struct req *r = &c->req;
+
+	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
+		return;
+	if (!(r->flags & REQ_F_RESP_DONE))
+		return;
+	if (!(r->flags & REQ_F_REQ_DONE)) {
+		/* Answered before the body was read: it is not worth
+		 * reading; close once the answer is out.
+		 */
+		if (r->flags & REQ_F_CLOSE) {
+			r->flags |= REQ_F_REQ_DONE;
+			conn_req_end(c);
+		}
+		return;
+	}
+	if (c->flags & CONN_F_PROCESSING)
+		return; /* conn_process() ends it and goes on */
+	conn_req_end(c);
+	conn_process(c);
+}
+
+static int
+conn_parse_error_status(struct conn *c)
+{
+	int status = http1_error_status(c->parser);
+
+	switch (status) {
+	case 414:
+		stats_inc(STAT_REQ_URI_TOO_LONG);
+		break;
+	case 431:
+		stats_inc(STAT_REQ_HEADERS_TOO_BIG);
+		break;
+	case 413:
+		stats_inc(STAT_REQ_BODY_TOO_BIG);
+		break;
+	case 501:
+		stats_inc(STAT_REQ_NOT_IMPL);
+		break;
+	default:
+		stats_inc(STAT_REQ_BAD);
+		status = status >= 400 ? status : 400;
+		break;
+	}
+	log_debug("conn %llu from %s: refused request (%d): %s",
+	    (unsigned long long)c->id, c->peer, status,
+	    http1_error_reason(c->parser));
+	return status;
+}
+
+void
+conn_process(struct conn *c)
+{
+	struct evbuffer *in;
+	struct evbuffer_iovec v;
+	struct req *r = &c->req;
+	enum http1_status st;
+	size_t used, n;
+	const struct cfg_listener *l;
+
+	if (c->flags & (CONN_F_PROCESSING | CONN_F_DEAD | CONN_F_CLOSING))
+		return;
+	c->flags |= CONN_F_PROCESSING;
+	in = bufferevent_get_input(c->bev);
+	for (;;) {
+		if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
+			break;
+		if (c->state == CONN_S_TUNNEL) {
+			proxy_tunnel_from_client(c);
+			break;
+		}
+		if ((r->flags & REQ_F_ACTIVE) && (r->flags & REQ_F_REQ_DONE)) {
+			if (!(r->flags & REQ_F_RESP_DONE))
+				break; /* pipelined bytes wait their turn */
+			conn_req_end(c);
+			continue;
+		}
+		if ((r->flags & REQ_F_ACTIVE) && proxy_upstream_backlogged(c)) {
+			c->flags |= CONN_F_READ_PAUSED;
+			bufferevent_disable(c->bev, EV_READ);
+			break;
+		}
+		if (evbuffer_get_length(in) == 0)
+			break;
+		if (c->state == CONN_S_IDLE) {
+			c->state = CONN_S_HEAD;
+			clock_gettime(CLOCK_MONOTONIC, &r->t_start);
+			if ((l = conn_listener(c)) != NULL)
+				conn_arm(c, l->header_ms);
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		n = v.iov_len > CONN_FEED_MAX ? CONN_FEED_MAX : v.iov_len;
+		st = http1_feed(c->parser, v.iov_base, n, &used);
+		if (c->flags & CONN_F_DEAD)
+			break;
+		evbuffer_drain(in, used);
+		r->bytes_in += used;
+		if (st == HTTP1_OK || st == HTTP1_PAUSED)
+			continue;
+		if (st == HTTP1_UPGRADE) {
+			/* The rest of the input is tunnel data, sent on once
+			 * the origin agrees (101).
+			 */
+			r->flags |= REQ_F_REQ_DONE;
+			if (r->flags & REQ_F_RESP_DONE) {
+				r->flags |= REQ_F_CLOSE;
+				conn_req_end(c);
+			}
+			break;
+		}
+		/* HTTP1_ERROR */
+		if (r->flags & REQ_F_RESP_STARTED) {
+			/* Refused by a callback that already answered, or a
+			 * broken body mid-proxy: nothing more is read.
+			 */
+			r->flags |= REQ_F_CLOSE;
+			if (r->flags & REQ_F_RESP_DONE) {
+				r->flags |= REQ_F_REQ_DONE;
+				conn_req_end(c);
+			} else {
+				conn_finish(c);
+			}
+			break;
+		}
+		upstream_release(r->up, false);
+		conn_respond_error(c, conn_parse_error_status(c), true);
+		break;
+	}
+	c->flags &= ~CONN_F_PROCESSING;
+}
+
+void
+conn_resume_read(struct conn *c)
+{
+	if (c->flags & CONN_F_READ_PAUSED) {
+		c->flags &= ~CONN_F_READ_PAUSED;
+		bufferevent_enable(c->bev, EV_READ);
+	}
+	conn_process(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_enter(c);
+	if (c->flags & CONN_F_CLOSING) {
+		struct evbuffer *in = bufferevent_get_input(bev);
+
+		evbuffer_drain(in, evbuffer_get_length(in));
+	} else {
+		conn_process(c);
+	}
+	conn_leave(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_enter(c);
+	if (c->flags & CONN_F_CLOSING) {
+		conn_finish(c);
+	} else if (c->state == CONN_S_TUNNEL) {
+		if (c->req.up != NULL) {
+			upstream_resume_read(c->req.up);
+			proxy_tunnel_from_upstream(c);
+		}
+	} else if (c->req.flags & REQ_F_ACTIVE) {
+		proxy_on_client_drained(c);
+	}
+	conn_leave(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct req *r = &c->req;
+
+	conn_enter(c);
+	if (c->flags & CONN_F_CLOSING) {
+		conn_close(c);
+		goto out;
+	}
+	if (c->state == CONN_S_TUNNEL) {
+		if (what & BEV_EVENT_TIMEOUT) {
+			upstream_release(r->up, false);
+			conn_close(c);
+		} else {
+			proxy_tunnel_client_eof(c);
+		}
+		goto out;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		/* The request body stalled. */
+		stats_inc(STAT_REQ_HEADER_TIMEOUT);
+		upstream_release(r->up, false);
+		if (!(r->flags & REQ_F_RESP_STARTED)) {
+			conn_local(c, 408, true);
+			conn_finish(c);
+		} else {
+			conn_close(c);
+		}
+		goto out;
+	}
+	/* EOF or error from the client. */
+	if (c->state == CONN_S_ACTIVE && (r->flags & REQ_F_REQ_DONE) &&
+	    !(r->flags & REQ_F_RESP_DONE) && (what & BEV_EVENT_EOF) &&
+	    !(r->flags & REQ_F_UPGRADE)) {
+		/* A half-close after a complete request: let the answer
+		 * come, then close.
+		 */
+		r->flags |= REQ_F_CLOSE;
+		bufferevent_disable(bev, EV_READ);
+		goto out;
+	}
+	conn_close(c);
+out:
+	conn_leave(c);
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	conn_enter(c);
+	if (c->flags & CONN_F_CLOSING) {
+		conn_close(c); /* lingering is over */
+	} else if (c->state == CONN_S_HEAD) {
+		stats_inc(STAT_REQ_HEADER_TIMEOUT);
+		conn_respond_error(c, 408, true);
+	} else if (c->state == CONN_S_IDLE) {
+		conn_close(c); /* keep-alive idle time is over */
+	}
+	conn_leave(c);
+}

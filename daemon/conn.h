@@ -1,0 +1,144 @@
+/*
+ * conn.h: a client connection and the request running on it.
+ *
+ * A struct conn is owned by its worker (listed in w->conns) from accept
+ * until conn_close(), which is the only way it ends. It holds the snapshot
+ * it was accepted under; each request takes the worker's newest snapshot
+ * when its head is complete and routes with it, so a keep-alive connection
+ * picks up new routes on its next request while a request in flight
+ * finishes on the snapshot it started with.
+ *
+ * Callbacks from libevent enter with conn_enter() and leave with
+ * conn_leave(); a conn_close() inside them only marks the connection, and
+ * the outermost conn_leave() frees it. After conn_leave() returns true the
+ * caller must not touch the connection again.
+ */
+#ifndef GH_CONN_H
+#define GH_CONN_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cfg.h"
+#include "http_msg.h"
+
+#define CONN_MAGIC 0x434f4e4eu /* "CONN" */
+
+struct worker;
+struct upstream_conn;
+struct http1_parser;
+struct stats_obj;
+
+enum conn_state {
+	CONN_S_IDLE = 0, /* waiting for the first byte of a request */
+	CONN_S_HEAD,     /* reading a request head */
+	CONN_S_ACTIVE,   /* a request is being proxied */
+	CONN_S_TUNNEL,   /* upgraded: bytes both ways */
+};
+
+enum conn_flag {
+	CONN_F_CLOSING = 1u << 0, /* flush the output, then close */
+	CONN_F_DEAD = 1u << 1,    /* closed inside a callback; free on leave */
+	CONN_F_PROCESSING = 1u << 2, /* conn_process() is on the stack */
+	CONN_F_READ_PAUSED = 1u << 3, /* back-pressure from the origin */
+	CONN_F_DRAIN = 1u << 4,   /* shutting down: close after this request */
+	CONN_F_LINGER = 1u << 5,  /* output sent; reading the rest, then close */
+};
+
+enum req_flag {
+	REQ_F_ACTIVE = 1u << 0,
+	REQ_F_HEAD_METHOD = 1u << 1, /* HEAD: the response has no body */
+	REQ_F_REQ_DONE = 1u << 2,    /* request message fully read */
+	REQ_F_RESP_DONE = 1u << 3,   /* response fully queued to the client */
+	REQ_F_RESP_STARTED = 1u << 4, /* response head queued to the client */
+	REQ_F_CHUNK_OUT = 1u << 5,   /* chunk-encode the response body */
+	REQ_F_CHUNK_UP = 1u << 6,    /* chunk-encode the request body */
+	REQ_F_CLOSE = 1u << 7,       /* close the connection after this */
+	REQ_F_UPGRADE = 1u << 8,     /* client asked to upgrade */
+	REQ_F_HAS_BODY = 1u << 9,    /* request carries a body */
+	REQ_F_CLIENT_11 = 1u << 10,  /* client speaks HTTP/1.1 */
+	REQ_F_RETRIED = 1u << 11,    /* already retried once */
+	REQ_F_LOCAL = 1u << 12,      /* answered by the proxy itself */
+};
+
+struct req {
+	struct cfg *cfg;                     /* ref held */
+	const struct cfg_listener *listener; /* borrowed from cfg */
+	const struct cfg_route *route;       /* borrowed from cfg */
+	const struct cfg_server *server;     /* borrowed from cfg */
+	struct upstream_conn *up;            /* owned while attached */
+	struct stats_obj *rstats, *ostats, *sstats; /* borrowed, global */
+	unsigned flags;                      /* REQ_F_* */
+	uint16_t status;
+	uint64_t bytes_in, bytes_out, body_in;
+	struct timespec t_start, t_up;
+	int64_t upstream_ms;
+	char *head_copy; /* owned: request head, kept for one retry */
+	size_t head_copy_len;
+};
+
+struct conn {
+	unsigned magic;
+	unsigned flags; /* CONN_F_* */
+	unsigned busy;  /* conn_enter() depth */
+	uint64_t id;
+	struct worker *w;          /* borrowed: the owner */
+	int64_t listener_id;
+	struct cfg *cfg;           /* ref held: snapshot at accept */
+	struct bufferevent *bev;   /* owned */
+	struct event *tmr;         /* owned: header / keep-alive deadline */
+	enum conn_state state;
+	struct http_msg msg;       /* owned: current request head */
+	struct http1_parser *parser; /* owned */
+	struct req req;
+	unsigned nreqs;
+	struct sockaddr_storage peer_sa;
+	char peer[INET6_ADDRSTRLEN];
+	uint16_t peer_port;
+	TAILQ_ENTRY(conn) link;
+};
+
+/* Does the HTTP data plane serve listeners of <proto>? */
+bool conn_serves(enum cfg_proto proto);
+
+/* Takes <fd> (accepted on listener <lid>) into worker <w>. On failure the
+ * fd is closed and the failure counted.
+ */
+void conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
+    socklen_t salen);
+
+/* Shutdown: closes an idle connection now, or lets the running request
+ * finish and closes after it.
+ */
+void conn_drain(struct conn *c);
+/* Closes at once (worker exit). */
+void conn_abort(struct conn *c);
+
+void conn_enter(struct conn *c);
+/* Returns true when the connection was freed. */
+bool conn_leave(struct conn *c);
+/* Ends the connection at once, dropping unsent output (the one close
+ * path: everything else ends up here).
+ */
+void conn_close(struct conn *c);
+/* Sends what is queued, then closes (with a short lingering read so a
+ * client still sending does not turn our answer into a reset).
+ */
+void conn_finish(struct conn *c);
+
+/* Parses and acts on buffered client bytes; safe to call again. */
+void conn_process(struct conn *c);
+
+/* Called by upstream.c / proxy.c. */
+void conn_resume_read(struct conn *c);
+void conn_req_finish_if_done(struct conn *c);
+/* Answers <status> with a short text body; closes after when <close>. */
+void conn_respond_error(struct conn *c, int status, bool close);
+
+#endif

@@ -1,0 +1,836 @@
+/*
+ * proxy.c: one request's trip to its origin and back.
+ *
+ * Heads are never forwarded as received: the request and response heads
+ * are re-serialized from the parsed name/value pairs (so no smuggling
+ * shape survives), minus hop-by-hop headers and the headers Connection
+ * names, plus X-Forwarded-For/-Proto/-Host (and RFC 7239 Forwarded when
+ * the route asks). Framing is chosen per side: a chunked request body is
+ * re-chunked to the origin; a chunked or close-delimited response goes to
+ * an HTTP/1.1 client chunked, to an HTTP/1.0 client delimited by close.
+ * Bodies stream with back-pressure: a side whose send queue passes
+ * PROXY_HIGH_WATER stops the other side's reads until it drains.
+ */
+#include <sys/socket.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "check.h"
+#include "conn.h"
+#include "http1.h"
+#include "log.h"
+#include "proxy.h"
+#include "stats.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define PROXY_MAX_CONN_TOKENS 16
+#define PROXY_MAX_AVOID 8
+
+/* Head serialization into the worker's scratch buffer. */
+struct sb {
+	struct worker *w;
+	size_t len;
+	bool fail;
+};
+
+static void
+sb_add(struct sb *b, const char *p, size_t n)
+{
+	if (b->fail || worker_scratch(b->w, b->len + n) == -1) {
+		b->fail = true;
+		return;
+	}
+	memcpy(b->w->scratch + b->len, p, n);
+	b->len += n;
+}
+
+static void
+sb_str(struct sb *b, struct str s)
+{
+	sb_add(b, s.p, s.len);
+}
+
+static void
+sb_cstr(struct sb *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void
+sb_hdr(struct sb *b, const char *name, struct str value)
+{
+	sb_cstr(b, name);
+	sb_add(b, ": ", 2);
+	sb_str(b, value);
+	sb_add(b, "\r\n", 2);
+}
+
+const char *
+proxy_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+static void
+client_write(struct conn *c, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (bufferevent_write(c->bev, p, n) == -1)
+		c->req.flags |= REQ_F_CLOSE;
+	c->req.bytes_out += n;
+}
+
+void
+proxy_write_local(struct conn *c, int status, bool close)
+{
+	char buf[512];
+	const char *reason = proxy_reason(status);
+	int body, n;
+
+	body = (int)strlen(reason) + 5; /* "404 " + reason + "\n" */
+	n = snprintf(buf, sizeof(buf),
+	    "HTTP/1.1 %d %s\r\n"
+	    "Server: gatehouse\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %d\r\n"
+	    "%s"
+	    "\r\n"
+	    "%d %s\n",
+	    status, reason, body, close ? "Connection: close\r\n" : "",
+	    status, reason);
+	if ((c->req.flags & REQ_F_HEAD_METHOD) && n > body)
+		n -= body;
+	client_write(c, buf, (size_t)n);
+	c->req.status = (uint16_t)status;
+}
+
+/* Hop-by-hop header names (RFC 9110 7.6.1) and the framing headers the
+ * proxy sets itself. Lowercase.
+ */
+static bool
+hdr_is_hop(struct str n)
+{
+	switch (n.len) {
+	case 2:
+		return str_caseeq_cstr(n, "te");
+	case 7:
+		return str_caseeq_cstr(n, "trailer") ||
+		    str_caseeq_cstr(n, "upgrade");
+	case 10:
+		return str_caseeq_cstr(n, "connection") ||
+		    str_caseeq_cstr(n, "keep-alive");
+	case 14:
+		return str_caseeq_cstr(n, "content-length");
+	case 16:
+		return str_caseeq_cstr(n, "proxy-connection");
+	case 17:
+		return str_caseeq_cstr(n, "transfer-encoding");
+	case 19:
+		return str_caseeq_cstr(n, "proxy-authorization");
+	default:
+		return false;
+	}
+}
+
+static size_t
+conn_tokens(const struct http_msg *m, struct str *tok, size_t max)
+{
+	size_t i, n = 0;
+	struct str v, t;
+	const char *p, *end, *comma;
+
+	for (i = 0; i < m->nhdrs; i++) {
+		if (!str_caseeq_cstr(http_msg_hname(m, i), "connection"))
+			continue;
+		v = http_msg_hvalue(m, i);
+		p = v.p;
+		end = v.p + v.len;
+		while (p < end) {
+			comma = memchr(p, ',', (size_t)(end - p));
+			if (comma == NULL)
+				comma = end;
+			t = str_trim(str_make(p, (size_t)(comma - p)));
+			if (t.len > 0 && n < max)
+				tok[n++] = t;
+			p = comma + 1;
+		}
+	}
+	return n;
+}
+
+static bool
+in_tokens(struct str name, const struct str *tok, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (str_caseeq(name, tok[i]))
+			return true;
+	return false;
+}
+
+/* Splits an absolute-form target into authority and path. */
+static bool
+target_absolute(struct str t, struct str *authority, struct str *path)
+{
+	size_t skip, i;
+
+	if (t.len >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+		skip = 7;
+	else if (t.len >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+		skip = 8;
+	else
+		return false;
+	for (i = skip; i < t.len && t.p[i] != '/' && t.p[i] != '?'; i++)
+		;
+	*authority = str_make(t.p + skip, i - skip);
+	*path = i < t.len ? str_make(t.p + i, t.len - i) : STR_LIT("/");
+	return true;
+}
+
+static void
+add_forwarded_for(struct sb *b, const struct conn *c)
+{
+	if (c->peer_sa.ss_family == AF_INET6) {
+		sb_cstr(b, "for=\"[");
+		sb_cstr(b, c->peer);
+		sb_cstr(b, "]\"");
+	} else {
+		sb_cstr(b, "for=");
+		sb_cstr(b, c->peer);
+	}
+}
+
+/* Serializes the request head for the origin into the scratch buffer. */
+static int
+build_request_head(struct conn *c, struct sb *b)
+{
+	const struct http_msg *m = &c->msg;
+	struct req *r = &c->req;
+	const bool trust = r->listener->trust_forwarded;
+	const char *proto = r->listener->proto == CFG_PROTO_HTTPS ? "https"
+								  : "http";
+	struct str tok[PROXY_MAX_CONN_TOKENS], target, authority, path, host;
+	struct str name, xfp = STR_NULL, xfh = STR_NULL;
+	size_t ntok, i;
+	bool absolute, first_xff = true, have_fwd = false, have_host = false;
+	char num[32];
+
+	target = http_msg_str(m, m->target);
+	absolute = target_absolute(target, &authority, &path);
+	host = absolute ? authority : http_msg_get(m, "host");
+	ntok = conn_tokens(m, tok, PROXY_MAX_CONN_TOKENS);
+
+	sb_str(b, http_msg_str(m, m->method_name));
+	sb_add(b, " ", 1);
+	sb_str(b, absolute ? path : target);
+	sb_add(b, " HTTP/1.1\r\n", 11);
+
+	for (i = 0; i < m->nhdrs; i++) {
+		name = http_msg_hname(m, i);
+		if (hdr_is_hop(name) || (ntok > 0 && in_tokens(name, tok, ntok)))
+			continue;
+		switch (name.len) {
+		case 4:
+			if (str_caseeq_cstr(name, "host")) {
+				have_host = true;
+				if (absolute) {
+					sb_hdr(b, "Host", authority);
+					continue;
+				}
+			}
+			break;
+		case 6:
+			if (str_caseeq_cstr(name, "expect"))
+				continue; /* answered here: 100 Continue */
+			break;
+		case 9:
+			if (str_caseeq_cstr(name, "forwarded")) {
+				if (!trust)
+					continue;
+				if (r->route->forwarded) {
+					/* Our element is appended below. */
+					if (!have_fwd)
+						sb_cstr(b, "Forwarded: ");
+					else
+						sb_add(b, ", ", 2);
+					sb_str(b, http_msg_hvalue(m, i));
+					have_fwd = true;
+					continue;
+				}
+			}
+			break;
+		case 15:
+			if (str_caseeq_cstr(name, "x-forwarded-for"))
+				continue; /* rebuilt below */
+			break;
+		case 16:
+			if (str_caseeq_cstr(name, "x-forwarded-host")) {
+				if (trust && xfh.p == NULL)
+					xfh = http_msg_hvalue(m, i);
+				continue;
+			}
+			break;
+		case 17:
+			if (str_caseeq_cstr(name, "x-forwarded-proto")) {
+				if (trust && xfp.p == NULL)
+					xfp = http_msg_hvalue(m, i);
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		sb_str(b, name);
+		sb_add(b, ": ", 2);
+		sb_str(b, http_msg_hvalue(m, i));
+		sb_add(b, "\r\n", 2);
+	}
+	if (have_fwd) {
+		sb_add(b, ", ", 2);
+	} else if (r->route->forwarded) {
+		sb_cstr(b, "Forwarded: ");
+	}
+	if (r->route->forwarded) {
+		add_forwarded_for(b, c);
+		if (host.len > 0) {
+			sb_cstr(b, ";host=\"");
+			sb_str(b, host);
+			sb_add(b, "\"", 1);
+		}
+		sb_cstr(b, ";proto=");
+		sb_cstr(b, proto);
+		sb_add(b, "\r\n", 2);
+	} else if (have_fwd) {
+		/* unreachable: have_fwd implies route->forwarded */
+		sb_add(b, "\r\n", 2);
+	}
+	if (!have_host && !absolute)
+		sb_hdr(b, "Host", str_cstr(r->server->label));
+	sb_cstr(b, "X-Forwarded-For: ");
+	if (trust)
+		for (i = 0; i < m->nhdrs; i++)
+			if (str_caseeq_cstr(http_msg_hname(m, i),
+				"x-forwarded-for")) {
+				if (!first_xff)
+					sb_add(b, ", ", 2);
+				sb_str(b, http_msg_hvalue(m, i));
+				first_xff = false;
+			}
+	if (!first_xff)
+		sb_add(b, ", ", 2);
+	sb_cstr(b, c->peer);
+	sb_add(b, "\r\n", 2);
+	sb_hdr(b, "X-Forwarded-Proto", xfp.p != NULL ? xfp : str_cstr(proto));
+	if (xfh.p != NULL)
+		sb_hdr(b, "X-Forwarded-Host", xfh);
+	else if (host.len > 0)
+		sb_hdr(b, "X-Forwarded-Host", host);
+	if (m->flags & HTTP_MSG_F_CHUNKED) {
+		sb_cstr(b, "Transfer-Encoding: chunked\r\n");
+	} else if (m->flags & HTTP_MSG_F_HAS_LENGTH) {
+		snprintf(num, sizeof(num), "%" PRIu64, m->content_length);
+		sb_hdr(b, "Content-Length", str_cstr(num));
+	}
+	if (r->flags & REQ_F_UPGRADE) {
+		sb_hdr(b, "Upgrade", http_msg_get(m, "upgrade"));
+		sb_cstr(b, "Connection: upgrade\r\n");
+	}
+	sb_add(b, "\r\n", 2);
+	return b->fail ? -1 : 0;
+}
+
+static void
+fail_status(struct conn *c, int status, enum stat_id id)
+{
+	struct req *r = &c->req;
+
+	stats_inc(id);
+	if (r->sstats != NULL)
+		stats_add(&r->sstats->errors, 1);
+	upstream_release(r->up, false);
+	if (r->flags & REQ_F_RESP_STARTED) {
+		/* Never fake a complete response: the client sees the
+		 * connection end early.
+		 */
+		r->flags |= REQ_F_CLOSE;
+		conn_finish(c);
+		return;
+	}
+	if (!(r->flags & REQ_F_REQ_DONE))
+		r->flags |= REQ_F_CLOSE;
+	proxy_write_local(c, status, (r->flags & REQ_F_CLOSE) != 0);
+	r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+	conn_req_finish_if_done(c);
+}
+
+static int
+send_head(struct conn *c, bool fresh)
+{
+	struct req *r = &c->req;
+	const struct cfg_route *rt = r->route;
+
+	if (upstream_attach(c, r->server, rt->connect_ms, rt->idle_ms, fresh) ==
+	    -1)
+		return -1;
+	if (evbuffer_add(upstream_output(r->up), r->head_copy,
+		r->head_copy_len) == -1)
+		return -1;
+	upstream_expect_response(r->up, rt->response_ms,
+	    (r->flags & REQ_F_HEAD_METHOD) != 0);
+	clock_gettime(CLOCK_MONOTONIC, &r->t_up);
+	return 0;
+}
+
+int
+proxy_start(struct conn *c)
+{
+	struct req *r = &c->req;
+	struct sb b = { c->w, 0, false };
+	char *copy;
+
+	r->server = upstream_pick(c->w->pools, r->route->origin, NULL, 0);
+	if (r->server == NULL) {
+		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
+		return -1;
+	}
+	if (build_request_head(c, &b) == -1) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		r->flags |= REQ_F_CLOSE;
+		proxy_write_local(c, 503, true);
+		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+		return -1;
+	}
+	/* Keep the head: a pooled connection the origin closed under us
+	 * gets one retry on a fresh one.
+	 */
+	if (b.len > r->head_copy_len) {
+		if ((copy = realloc(r->head_copy, b.len)) == NULL) {
+			stats_inc(STAT_REQ_NO_MEMORY);
+			r->flags |= REQ_F_CLOSE;
+			proxy_write_local(c, 503, true);
+			r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+			return -1;
+		}
+		r->head_copy = copy;
+	}
+	memcpy(r->head_copy, c->w->scratch, b.len);
+	r->head_copy_len = b.len;
+	r->sstats = stats_obj(STATS_SERVER, r->server->id);
+	if (r->sstats != NULL)
+		stats_add(&r->sstats->requests, 1);
+	if (send_head(c, false) == -1) {
+		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
+		return -1;
+	}
+	return 0;
+}
+
+int
+proxy_request_body(struct conn *c, const char *p, size_t n)
+{
+	struct req *r = &c->req;
+	struct evbuffer *out;
+	char line[24];
+	int len;
+
+	if (r->up == NULL || n == 0)
+		return 0; /* discarded: answered locally or failed */
+	out = upstream_output(r->up);
+	if (r->flags & REQ_F_CHUNK_UP) {
+		len = snprintf(line, sizeof(line), "%zx\r\n", n);
+		evbuffer_add(out, line, (size_t)len);
+		evbuffer_add(out, p, n);
+		evbuffer_add(out, "\r\n", 2);
+	} else {
+		evbuffer_add(out, p, n);
+	}
+	return 0;
+}
+
+void
+proxy_request_end(struct conn *c)
+{
+	struct req *r = &c->req;
+
+	if (r->up != NULL && (r->flags & REQ_F_CHUNK_UP))
+		evbuffer_add(upstream_output(r->up), "0\r\n\r\n", 5);
+}
+
+bool
+proxy_upstream_backlogged(struct conn *c)
+{
+	return c->req.up != NULL && upstream_pending(c->req.up) >
+	    PROXY_HIGH_WATER;
+}
+
+bool
+proxy_client_backlogged(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    PROXY_HIGH_WATER;
+}
+
+void
+proxy_on_client_drained(struct conn *c)
+{
+	struct upstream_conn *u = c->req.up;
+
+	if (u == NULL)
+		return;
+	upstream_resume_read(u);
+	upstream_process(u);
+}
+
+void
+proxy_on_upstream_drained(struct conn *c)
+{
+	if (c->state == CONN_S_TUNNEL) {
+		bufferevent_enable(c->bev, EV_READ);
+		proxy_tunnel_from_client(c);
+		return;
+	}
+	if (c->flags & CONN_F_READ_PAUSED)
+		conn_resume_read(c);
+}
+
+static void
+write_response_head(struct conn *c, const struct http_msg *m)
+{
+	struct req *r = &c->req;
+	struct sb b = { c->w, 0, false };
+	struct str tok[PROXY_MAX_CONN_TOKENS], name;
+	size_t ntok, i;
+	char line[64];
+	int n;
+	bool no_body = (m->flags & HTTP_MSG_F_NO_BODY) != 0;
+	bool keep_length;
+
+	if (c->flags & CONN_F_DRAIN)
+		r->flags |= REQ_F_CLOSE;
+	keep_length = no_body || ((m->flags & HTTP_MSG_F_HAS_LENGTH) &&
+	    !(m->flags & HTTP_MSG_F_CHUNKED));
+	if (!no_body && !keep_length) {
+		if (r->flags & REQ_F_CLIENT_11)
+			r->flags |= REQ_F_CHUNK_OUT;
+		else
+			r->flags |= REQ_F_CLOSE; /* close-delimited */
+	}
+	ntok = conn_tokens(m, tok, PROXY_MAX_CONN_TOKENS);
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %u ", m->status);
+	sb_add(&b, line, (size_t)n);
+	if (m->reason.len > 0)
+		sb_str(&b, http_msg_str(m, m->reason));
+	else
+		sb_cstr(&b, proxy_reason(m->status));
+	sb_add(&b, "\r\n", 2);
+	for (i = 0; i < m->nhdrs; i++) {
+		name = http_msg_hname(m, i);
+		if (keep_length && name.len == 14 &&
+		    str_caseeq_cstr(name, "content-length"))
+			goto copy;
+		if (hdr_is_hop(name) || (ntok > 0 && in_tokens(name, tok, ntok)))
+			continue;
+copy:
+		sb_str(&b, name);
+		sb_add(&b, ": ", 2);
+		sb_str(&b, http_msg_hvalue(m, i));
+		sb_add(&b, "\r\n", 2);
+	}
+	if (r->flags & REQ_F_CHUNK_OUT)
+		sb_cstr(&b, "Transfer-Encoding: chunked\r\n");
+	if (r->flags & REQ_F_CLOSE)
+		sb_cstr(&b, "Connection: close\r\n");
+	else if (!(r->flags & REQ_F_CLIENT_11))
+		sb_cstr(&b, "Connection: keep-alive\r\n");
+	sb_add(&b, "\r\n", 2);
+	if (b.fail) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		r->flags |= REQ_F_CLOSE;
+		conn_finish(c);
+		return;
+	}
+	client_write(c, c->w->scratch, b.len);
+	r->status = m->status;
+	r->flags |= REQ_F_RESP_STARTED;
+}
+
+int
+proxy_on_response_head(struct conn *c, struct http_msg *m)
+{
+	struct req *r = &c->req;
+
+	if (c->flags & CONN_F_DEAD)
+		return -1;
+	if (m->status < 200 && m->status != 101)
+		return 0; /* interim: our own 100 Continue already went out */
+	if (m->status == 101) {
+		if (!(r->flags & REQ_F_UPGRADE))
+			return -1; /* an unasked-for switch: bad response */
+		return 0;  /* written by proxy_on_upgrade() */
+	}
+	if (r->t_up.tv_sec != 0) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		r->upstream_ms = (now.tv_sec - r->t_up.tv_sec) * 1000 +
+		    (now.tv_nsec - r->t_up.tv_nsec) / 1000000;
+	}
+	write_response_head(c, m);
+	return 0;
+}
+
+int
+proxy_on_response_body(struct conn *c, const char *p, size_t n)
+{
+	struct req *r = &c->req;
+	char line[24];
+	int len;
+
+	if (c->flags & CONN_F_DEAD)
+		return -1;
+	if (n == 0 || (r->flags & REQ_F_HEAD_METHOD))
+		return 0;
+	if (r->flags & REQ_F_CHUNK_OUT) {
+		len = snprintf(line, sizeof(line), "%zx\r\n", n);
+		client_write(c, line, (size_t)len);
+		client_write(c, p, n);
+		client_write(c, "\r\n", 2);
+	} else {
+		client_write(c, p, n);
+	}
+	return 0;
+}
+
+void
+proxy_on_response_complete(struct conn *c)
+{
+	struct req *r = &c->req;
+	struct upstream_conn *u = r->up;
+
+	if (r->flags & REQ_F_CHUNK_OUT)
+		client_write(c, "0\r\n\r\n", 5);
+	r->flags |= REQ_F_RESP_DONE;
+	/* The origin connection is reusable only when the whole request
+	 * went out and nothing is left over.
+	 */
+	upstream_release(u, (r->flags & REQ_F_REQ_DONE) != 0);
+	if (!(r->flags & REQ_F_REQ_DONE))
+		r->flags |= REQ_F_CLOSE; /* the rest of the body is unread */
+	conn_req_finish_if_done(c);
+}
+
+void
+proxy_on_upgrade(struct conn *c)
+{
+	struct req *r = &c->req;
+	struct upstream_conn *u = r->up;
+	const struct http_msg *m = &u->resp;
+	struct sb b = { c->w, 0, false };
+	struct str name;
+	size_t i;
+	char line[64];
+	int n;
+
+	if (m->status != 101 || !(r->flags & REQ_F_UPGRADE)) {
+		proxy_on_upstream_fail(c, UPSTREAM_FAIL_BAD_RESPONSE);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "HTTP/1.1 101 %s\r\n",
+	    proxy_reason(101));
+	sb_add(&b, line, (size_t)n);
+	for (i = 0; i < m->nhdrs; i++) {
+		name = http_msg_hname(m, i);
+		if (hdr_is_hop(name) && !str_caseeq_cstr(name, "upgrade"))
+			continue;
+		sb_str(&b, name);
+		sb_add(&b, ": ", 2);
+		sb_str(&b, http_msg_hvalue(m, i));
+		sb_add(&b, "\r\n", 2);
+	}
+	sb_cstr(&b, "Connection: upgrade\r\n\r\n");
+	if (b.fail) {
+		proxy_on_upstream_fail(c, UPSTREAM_FAIL_BAD_RESPONSE);
+		return;
+	}
+	client_write(c, c->w->scratch, b.len);
+	r->status = 101;
+	r->flags |= REQ_F_RESP_STARTED | REQ_F_CLOSE;
+	stats_inc(STAT_UPGRADES);
+	c->state = CONN_S_TUNNEL;
+	upstream_start_tunnel(u);
+	{
+		struct timeval tv = { u->idle_ms / 1000,
+			(u->idle_ms % 1000) * 1000 };
+
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+	}
+	event_del(c->tmr);
+	bufferevent_enable(c->bev, EV_READ);
+	/* Bytes that came along with either head go first. */
+	proxy_tunnel_from_client(c);
+	if (!(c->flags & CONN_F_DEAD))
+		proxy_tunnel_from_upstream(c);
+}
+
+void
+proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
+{
+	struct req *r = &c->req;
+	struct upstream_conn *u = r->up;
+	int64_t avoid[1];
+
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (c->state == CONN_S_TUNNEL) {
+		proxy_tunnel_upstream_eof(c);
+		return;
+	}
+	/* A pooled connection the origin had closed: retry once on a
+	 * fresh one, when nothing of the request body has been sent.
+	 */
+	if (u != NULL && (u->flags & UPSTREAM_F_REUSED) &&
+	    !(u->flags & UPSTREAM_F_GOT_BYTES) &&
+	    !(r->flags & (REQ_F_HAS_BODY | REQ_F_RETRIED |
+		REQ_F_RESP_STARTED | REQ_F_UPGRADE)) &&
+	    (why == UPSTREAM_FAIL_CLOSED || why == UPSTREAM_FAIL_CONNECT)) {
+		r->flags |= REQ_F_RETRIED;
+		upstream_release(u, false);
+		if (send_head(c, true) == 0)
+			return;
+		why = UPSTREAM_FAIL_CONNECT;
+	}
+	/* A refused connect: try another server of the origin once. */
+	if (why == UPSTREAM_FAIL_CONNECT && u != NULL &&
+	    !(u->flags & UPSTREAM_F_CONNECTED) &&
+	    !(r->flags & (REQ_F_HAS_BODY | REQ_F_RETRIED)) &&
+	    r->route->origin->nservers > 1) {
+		avoid[0] = r->server->id;
+		log_debug("upstream %s: connect failed, trying another server",
+		    r->server->label);
+		upstream_release(u, false);
+		r->flags |= REQ_F_RETRIED;
+		stats_inc(STAT_UP_CONNECT_FAILED);
+		if (r->sstats != NULL)
+			stats_add(&r->sstats->errors, 1);
+		r->server = upstream_pick(c->w->pools, r->route->origin, avoid,
+		    1);
+		if (r->server != NULL && send_head(c, true) == 0) {
+			r->sstats = stats_obj(STATS_SERVER, r->server->id);
+			return;
+		}
+		if (r->server == NULL) {
+			fail_status(c, 502, STAT_UP_CONNECT_FAILED);
+			return;
+		}
+	}
+	switch (why) {
+	case UPSTREAM_FAIL_CONNECT:
+		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
+		break;
+	case UPSTREAM_FAIL_CONNECT_TIMEOUT:
+		fail_status(c, 504, STAT_UP_CONNECT_TIMEOUT);
+		break;
+	case UPSTREAM_FAIL_RESPONSE_TIMEOUT:
+	case UPSTREAM_FAIL_IDLE_TIMEOUT:
+		fail_status(c, 504, STAT_UP_RESPONSE_TIMEOUT);
+		break;
+	case UPSTREAM_FAIL_BAD_RESPONSE:
+		fail_status(c, 502, STAT_UP_BAD_RESPONSE);
+		break;
+	case UPSTREAM_FAIL_CLOSED:
+		fail_status(c, 502, STAT_UP_PREMATURE_CLOSE);
+		break;
+	}
+}
+
+/* Tunnel: move whatever one side sent to the other, zero-copy. */
+static void
+tunnel_move(struct bufferevent *from, struct bufferevent *to)
+{
+	struct evbuffer *in = bufferevent_get_input(from);
+	struct evbuffer *out = bufferevent_get_output(to);
+
+	if (evbuffer_get_length(in) > 0)
+		evbuffer_add_buffer(out, in);
+	if (evbuffer_get_length(out) > PROXY_HIGH_WATER)
+		bufferevent_disable(from, EV_READ);
+}
+
+void
+proxy_tunnel_from_client(struct conn *c)
+{
+	struct upstream_conn *u = c->req.up;
+
+	if (u == NULL)
+		return;
+	c->req.bytes_in += evbuffer_get_length(bufferevent_get_input(c->bev));
+	tunnel_move(c->bev, u->bev);
+}
+
+void
+proxy_tunnel_from_upstream(struct conn *c)
+{
+	struct upstream_conn *u = c->req.up;
+
+	if (u == NULL)
+		return;
+	c->req.bytes_out += evbuffer_get_length(bufferevent_get_input(u->bev));
+	tunnel_move(u->bev, c->bev);
+}
+
+void
+proxy_tunnel_upstream_eof(struct conn *c)
+{
+	/* The origin is done: flush what it sent, then close. */
+	if (c->req.up != NULL)
+		proxy_tunnel_from_upstream(c);
+	upstream_release(c->req.up, false);
+	c->req.flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
+	conn_finish(c);
+}
+
+void
+proxy_tunnel_client_eof(struct conn *c)
+{
+	struct upstream_conn *u = c->req.up;
+
+	if (u != NULL) {
+		/* Hand the origin what is left, then let it go. */
+		proxy_tunnel_from_client(c);
+		(void)bufferevent_flush(u->bev, EV_WRITE, BEV_FLUSH);
+		upstream_release(u, false);
+	}
+	c->req.flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
+	conn_close(c);
+}

@@ -1,0 +1,58 @@
+/*
+ * proxy.h: forwarding one request to its origin and relaying the answer.
+ *
+ * proxy.c rewrites heads (hop-by-hop headers out, X-Forwarded-* and
+ * Forwarded in, framing chosen for each side), streams bodies both ways
+ * with back-pressure, turns a 101 into a byte tunnel and maps origin
+ * failures to 502/504 or to an abortive close once a response has begun.
+ */
+#ifndef GH_PROXY_H
+#define GH_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "upstream.h"
+
+#define PROXY_HIGH_WATER (256 * 1024) /* stop reading the other side */
+#define PROXY_LOW_WATER (64 * 1024)   /* and resume below this */
+
+struct conn;
+struct http_msg;
+
+/* The request head in c->msg is routed (c->req.route set): connect, send
+ * the rewritten head. Returns 0, or -1 after answering an error itself.
+ */
+int proxy_start(struct conn *c);
+/* Request body bytes (de-chunked) and the end of the request body. */
+int proxy_request_body(struct conn *c, const char *p, size_t n);
+void proxy_request_end(struct conn *c);
+
+/* Is the origin's send queue above the high-water mark? */
+bool proxy_upstream_backlogged(struct conn *c);
+/* Is the client's send queue above the high-water mark? */
+bool proxy_client_backlogged(struct conn *c);
+/* The client's send queue drained: read from the origin again. */
+void proxy_on_client_drained(struct conn *c);
+
+/* Called by upstream.c. */
+int proxy_on_response_head(struct conn *c, struct http_msg *m);
+int proxy_on_response_body(struct conn *c, const char *p, size_t n);
+void proxy_on_response_complete(struct conn *c);
+void proxy_on_upgrade(struct conn *c);
+void proxy_on_upstream_fail(struct conn *c, enum upstream_fail why);
+void proxy_on_upstream_drained(struct conn *c);
+
+/* Tunnel mode (after a 101). */
+void proxy_tunnel_from_client(struct conn *c);
+void proxy_tunnel_from_upstream(struct conn *c);
+void proxy_tunnel_upstream_eof(struct conn *c);
+void proxy_tunnel_client_eof(struct conn *c);
+
+/* Writes the proxy's own short response (404, 502, ...) to the client.
+ * <close>: add Connection: close.
+ */
+void proxy_write_local(struct conn *c, int status, bool close);
+const char *proxy_reason(int status);
+
+#endif

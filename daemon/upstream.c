@@ -1,0 +1,701 @@
+/*
+ * upstream.c: origin connections, keep-alive pools and server choice.
+ *
+ * Each worker has one struct upstream_pools: a pool of idle connections
+ * per server (keyed by the server's stable id and address) and a smooth
+ * weighted round-robin state per origin. Pools are created and dropped by
+ * upstream_pools_reconcile() when the worker takes a snapshot; idle
+ * connections of a server that went away are closed then. A busy
+ * connection belongs to exactly one request (conn->req.up); its events are
+ * turned into calls to proxy.c.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "check.h"
+#include "conn.h"
+#include "http1.h"
+#include "log.h"
+#include "proxy.h"
+#include "stats.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define UPOOL_BUCKETS 64
+#define UPSTREAM_FEED_MAX (64 * 1024)
+
+TAILQ_HEAD(upstream_list, upstream_conn);
+
+struct upool {
+	int64_t server_id;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	struct upstream_list idle;
+	unsigned nidle;
+	bool seen; /* mark for reconcile */
+	struct upool *next;
+};
+
+struct wrr {
+	int64_t origin_id;
+	size_t n;
+	int64_t *ids;
+	long *cw;
+	struct wrr *next;
+};
+
+struct upstream_pools {
+	struct worker *w;
+	struct upool *buckets[UPOOL_BUCKETS];
+	struct wrr *wrrs;
+};
+
+static void upstream_read_cb(struct bufferevent *bev, void *arg);
+static void upstream_write_cb(struct bufferevent *bev, void *arg);
+static void upstream_event_cb(struct bufferevent *bev, short what, void *arg);
+static void upstream_free(struct upstream_conn *u);
+
+static int up_on_head(void *arg, struct http_msg *m);
+static int up_on_body(void *arg, const char *p, size_t n);
+static int up_on_complete(void *arg);
+
+static const struct http1_callbacks upstream_cbs = {
+	.on_head = up_on_head,
+	.on_body = up_on_body,
+	.on_complete = up_on_complete,
+};
+
+static const struct http1_limits upstream_limits = {
+	.max_request_line = HTTP1_DEF_MAX_REQUEST_LINE,
+	.max_header_bytes = 64 * 1024,
+	.max_headers = 200,
+};
+
+static size_t
+upool_bucket(int64_t id)
+{
+	return (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ull >> 58) %
+	    UPOOL_BUCKETS;
+}
+
+static struct upool *
+upool_find(struct upstream_pools *p, int64_t id)
+{
+	struct upool *pl;
+
+	for (pl = p->buckets[upool_bucket(id)]; pl != NULL; pl = pl->next)
+		if (pl->server_id == id)
+			return pl;
+	return NULL;
+}
+
+struct upstream_pools *
+upstream_pools_new(struct worker *w)
+{
+	struct upstream_pools *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->w = w;
+	return p;
+}
+
+static void
+upool_drop_idle(struct upool *pl)
+{
+	struct upstream_conn *u;
+
+	while ((u = TAILQ_FIRST(&pl->idle)) != NULL) {
+		TAILQ_REMOVE(&pl->idle, u, link);
+		pl->nidle--;
+		upstream_free(u);
+	}
+}
+
+void
+upstream_pools_free_idle(struct upstream_pools *p)
+{
+	struct upool *pl;
+	size_t i;
+
+	for (i = 0; i < UPOOL_BUCKETS; i++)
+		for (pl = p->buckets[i]; pl != NULL; pl = pl->next)
+			upool_drop_idle(pl);
+}
+
+static void
+wrr_free(struct wrr *s)
+{
+	free(s->ids);
+	free(s->cw);
+	free(s);
+}
+
+void
+upstream_pools_free(struct upstream_pools *p)
+{
+	struct upool *pl, *next;
+	struct wrr *s;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < UPOOL_BUCKETS; i++)
+		for (pl = p->buckets[i]; pl != NULL; pl = next) {
+			next = pl->next;
+			upool_drop_idle(pl);
+			free(pl);
+		}
+	while ((s = p->wrrs) != NULL) {
+		p->wrrs = s->next;
+		wrr_free(s);
+	}
+	free(p);
+}
+
+void
+upstream_pools_reconcile(struct upstream_pools *p, const struct cfg *c)
+{
+	struct upool *pl, **pp;
+	struct wrr *s, **sp;
+	size_t i, j;
+	bool keep;
+
+	for (i = 0; i < UPOOL_BUCKETS; i++)
+		for (pl = p->buckets[i]; pl != NULL; pl = pl->next)
+			pl->seen = false;
+	for (i = 0; i < c->norigins; i++)
+		for (j = 0; j < c->origins[i].nservers; j++) {
+			const struct cfg_server *sv = &c->origins[i].servers[j];
+
+			pl = upool_find(p, sv->id);
+			if (pl != NULL && (pl->salen != sv->salen ||
+			    memcmp(&pl->sa, &sv->sa, sv->salen) != 0)) {
+				/* Same server id, new address: old idle
+				 * connections go to the wrong place.
+				 */
+				upool_drop_idle(pl);
+				pl->sa = sv->sa;
+				pl->salen = sv->salen;
+			}
+			if (pl == NULL) {
+				if ((pl = calloc(1, sizeof(*pl))) == NULL)
+					continue; /* no pooling for it */
+				pl->server_id = sv->id;
+				pl->sa = sv->sa;
+				pl->salen = sv->salen;
+				TAILQ_INIT(&pl->idle);
+				pl->next = p->buckets[upool_bucket(sv->id)];
+				p->buckets[upool_bucket(sv->id)] = pl;
+			}
+			pl->seen = true;
+		}
+	for (i = 0; i < UPOOL_BUCKETS; i++)
+		for (pp = &p->buckets[i]; (pl = *pp) != NULL;) {
+			if (pl->seen) {
+				pp = &pl->next;
+				continue;
+			}
+			*pp = pl->next;
+			upool_drop_idle(pl);
+			free(pl);
+		}
+	for (sp = &p->wrrs; (s = *sp) != NULL;) {
+		keep = cfg_origin_by_id(c, s->origin_id) != NULL;
+		if (keep) {
+			sp = &s->next;
+			continue;
+		}
+		*sp = s->next;
+		wrr_free(s);
+	}
+}
+
+static struct wrr *
+wrr_get(struct upstream_pools *p, const struct cfg_origin *o)
+{
+	struct wrr *s;
+	size_t i;
+
+	for (s = p->wrrs; s != NULL; s = s->next)
+		if (s->origin_id == o->id)
+			break;
+	if (s != NULL && s->n == o->nservers) {
+		for (i = 0; i < s->n; i++)
+			if (s->ids[i] != o->servers[i].id)
+				break;
+		if (i == s->n)
+			return s;
+	}
+	if (s == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return NULL;
+		s->origin_id = o->id;
+		s->next = p->wrrs;
+		p->wrrs = s;
+	}
+	free(s->ids);
+	free(s->cw);
+	s->n = o->nservers;
+	s->ids = calloc(s->n ? s->n : 1, sizeof(*s->ids));
+	s->cw = calloc(s->n ? s->n : 1, sizeof(*s->cw));
+	if (s->ids == NULL || s->cw == NULL) {
+		s->n = 0;
+		return NULL;
+	}
+	for (i = 0; i < s->n; i++)
+		s->ids[i] = o->servers[i].id;
+	return s;
+}
+
+const struct cfg_server *
+upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
+    const int64_t *avoid, size_t navoid)
+{
+	struct wrr *s;
+	long total = 0;
+	size_t i, j, best = SIZE_MAX;
+
+	if (o->nservers == 0)
+		return NULL;
+	if (o->nservers == 1)
+		return navoid == 0 ? &o->servers[0] : NULL;
+	if ((s = wrr_get(p, o)) == NULL)
+		return &o->servers[0];
+	/* Smooth weighted round-robin: every candidate gains its weight,
+	 * the richest is chosen and pays the total back.
+	 */
+	for (i = 0; i < s->n; i++) {
+		for (j = 0; j < navoid; j++)
+			if (avoid[j] == s->ids[i])
+				break;
+		if (j < navoid)
+			continue;
+		s->cw[i] += (long)o->servers[i].weight;
+		total += (long)o->servers[i].weight;
+		if (best == SIZE_MAX || s->cw[i] > s->cw[best])
+			best = i;
+	}
+	if (best == SIZE_MAX)
+		return NULL;
+	s->cw[best] -= total;
+	return &o->servers[best];
+}
+
+static void
+upstream_free(struct upstream_conn *u)
+{
+	if (u == NULL)
+		return;
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if (u->bev != NULL)
+		bufferevent_free(u->bev);
+	if (u->tmr != NULL)
+		event_free(u->tmr);
+	http1_free(u->parser);
+	http_msg_fini(&u->resp);
+	u->magic = 0;
+	free(u);
+}
+
+static void
+upstream_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream_conn *u = arg;
+	struct conn *c = u->owner;
+
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if (c == NULL)
+		return;
+	conn_enter(c);
+	proxy_on_upstream_fail(c, (u->flags & UPSTREAM_F_CONNECTED)
+		? UPSTREAM_FAIL_RESPONSE_TIMEOUT
+		: UPSTREAM_FAIL_CONNECT_TIMEOUT);
+	conn_leave(c);
+}
+
+static struct upstream_conn *
+upstream_new(struct worker *w, const struct sockaddr_storage *sa,
+    socklen_t salen, int64_t server_id)
+{
+	struct upstream_conn *u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	u->magic = UPSTREAM_MAGIC;
+	u->w = w;
+	u->server_id = server_id;
+	u->sa = *sa;
+	u->salen = salen;
+	http_msg_init(&u->resp);
+	u->parser = http1_new(HTTP1_RESPONSE, &upstream_limits, &upstream_cbs,
+	    u, &u->resp);
+	u->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	u->tmr = evtimer_new(w->base, upstream_timer_cb, u);
+	if (u->parser == NULL || u->bev == NULL || u->tmr == NULL) {
+		upstream_free(u);
+		return NULL;
+	}
+	bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
+	    upstream_event_cb, u);
+	return u;
+}
+
+static void
+ms_to_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+int
+upstream_attach(struct conn *c, const struct cfg_server *s,
+    unsigned connect_ms, unsigned idle_ms, bool fresh)
+{
+	struct upstream_pools *p = c->w->pools;
+	struct upstream_conn *u = NULL;
+	struct upool *pl;
+	struct timeval tv;
+
+	pl = upool_find(p, s->id);
+	if (!fresh && pl != NULL && (u = TAILQ_FIRST(&pl->idle)) != NULL) {
+		TAILQ_REMOVE(&pl->idle, u, link);
+		pl->nidle--;
+		u->flags |= UPSTREAM_F_REUSED;
+		bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
+		    upstream_event_cb, u);
+		stats_inc(STAT_UP_CONN_REUSED);
+	} else {
+		if ((u = upstream_new(c->w, &s->sa, s->salen, s->id)) == NULL)
+			return -1;
+		if (bufferevent_socket_connect(u->bev,
+			(const struct sockaddr *)&s->sa, (int)s->salen) == -1) {
+			upstream_free(u);
+			return -1;
+		}
+		stats_inc(STAT_UP_CONN_OPENED);
+		ms_to_tv(connect_ms, &tv);
+		evtimer_add(u->tmr, &tv);
+	}
+	u->owner = c;
+	u->idle_ms = idle_ms;
+	if (u->flags & UPSTREAM_F_REUSED)
+		http1_next(u->parser); /* paused after the last response */
+	u->flags &= ~(UPSTREAM_F_GOT_BYTES | UPSTREAM_F_KEEPALIVE |
+	    UPSTREAM_F_RESP_DONE);
+	bufferevent_set_timeouts(u->bev, NULL, NULL);
+	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_LOW_WATER, 0);
+	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	c->req.up = u;
+	return 0;
+}
+
+static void
+upstream_idle_cb(struct bufferevent *bev, void *arg)
+{
+	/* Bytes or EOF from an idle origin connection: it cannot be
+	 * reused safely.
+	 */
+	struct upstream_conn *u = arg;
+	struct upool *pl;
+
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if ((pl = upool_find(u->w->pools, u->server_id)) != NULL) {
+		struct upstream_conn *x;
+
+		TAILQ_FOREACH(x, &pl->idle, link)
+			if (x == u)
+				break;
+		if (x != NULL) {
+			TAILQ_REMOVE(&pl->idle, u, link);
+			pl->nidle--;
+		}
+	}
+	upstream_free(u);
+}
+
+static void
+upstream_idle_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	upstream_idle_cb(bev, arg);
+}
+
+void
+upstream_release(struct upstream_conn *u, bool reuse)
+{
+	struct upool *pl;
+	struct timeval tv;
+
+	if (u == NULL)
+		return;
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if (u->owner != NULL)
+		u->owner->req.up = NULL;
+	u->owner = NULL;
+	evtimer_del(u->tmr);
+	pl = upool_find(u->w->pools, u->server_id);
+	if (!reuse || !(u->flags & UPSTREAM_F_KEEPALIVE) ||
+	    !(u->flags & UPSTREAM_F_RESP_DONE) ||
+	    (u->flags & UPSTREAM_F_TUNNEL) || u->w->draining || pl == NULL ||
+	    pl->salen != u->salen || memcmp(&pl->sa, &u->sa, u->salen) != 0 ||
+	    pl->nidle >= UPSTREAM_IDLE_MAX ||
+	    evbuffer_get_length(bufferevent_get_input(u->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_output(u->bev)) != 0) {
+		upstream_free(u);
+		return;
+	}
+	bufferevent_setcb(u->bev, upstream_idle_cb, NULL,
+	    upstream_idle_event_cb, u);
+	ms_to_tv(UPSTREAM_IDLE_MS, &tv);
+	bufferevent_set_timeouts(u->bev, &tv, NULL);
+	bufferevent_enable(u->bev, EV_READ);
+	/* Newest first: the warmest connection is reused first and the
+	 * coldest ones age out.
+	 */
+	TAILQ_INSERT_HEAD(&pl->idle, u, link);
+	pl->nidle++;
+}
+
+struct evbuffer *
+upstream_output(struct upstream_conn *u)
+{
+	return bufferevent_get_output(u->bev);
+}
+
+size_t
+upstream_pending(struct upstream_conn *u)
+{
+	return evbuffer_get_length(bufferevent_get_output(u->bev));
+}
+
+void
+upstream_pause_read(struct upstream_conn *u)
+{
+	bufferevent_disable(u->bev, EV_READ);
+}
+
+void
+upstream_resume_read(struct upstream_conn *u)
+{
+	bufferevent_enable(u->bev, EV_READ);
+}
+
+void
+upstream_expect_response(struct upstream_conn *u, unsigned ms,
+    bool head_request)
+{
+	struct timeval tv;
+
+	http1_set_head_response(u->parser, head_request);
+	if (u->flags & UPSTREAM_F_CONNECTED || u->flags & UPSTREAM_F_REUSED) {
+		ms_to_tv(ms, &tv);
+		evtimer_add(u->tmr, &tv);
+	}
+	/* else: the connect timer runs; the response timer starts once
+	 * connected (upstream_event_cb).
+	 */
+	u->idle_ms = u->idle_ms ? u->idle_ms : CFG_DEF_IDLE_MS;
+}
+
+void
+upstream_start_tunnel(struct upstream_conn *u)
+{
+	struct timeval tv;
+
+	u->flags |= UPSTREAM_F_TUNNEL;
+	evtimer_del(u->tmr);
+	ms_to_tv(u->idle_ms, &tv);
+	bufferevent_set_timeouts(u->bev, &tv, NULL);
+}
+
+static int
+up_on_head(void *arg, struct http_msg *m)
+{
+	struct upstream_conn *u = arg;
+
+	u->flags |= UPSTREAM_F_GOT_BYTES;
+	if (m->status >= 200 || m->status == 101) {
+		struct timeval tv;
+
+		/* The head is here: from now on only the body idle
+		 * timeout applies.
+		 */
+		evtimer_del(u->tmr);
+		ms_to_tv(u->idle_ms, &tv);
+		bufferevent_set_timeouts(u->bev, &tv, NULL);
+	}
+	if (u->owner == NULL)
+		return -1;
+	return proxy_on_response_head(u->owner, m);
+}
+
+static int
+up_on_body(void *arg, const char *p, size_t n)
+{
+	struct upstream_conn *u = arg;
+
+	if (u->owner == NULL)
+		return -1;
+	return proxy_on_response_body(u->owner, p, n);
+}
+
+static int
+up_on_complete(void *arg)
+{
+	struct upstream_conn *u = arg;
+
+	if (u->resp.status >= 200) {
+		u->flags |= UPSTREAM_F_RESP_DONE;
+		if (u->resp.flags & HTTP_MSG_F_KEEPALIVE)
+			u->flags |= UPSTREAM_F_KEEPALIVE;
+	}
+	return 0;
+}
+
+void
+upstream_process(struct upstream_conn *u)
+{
+	struct evbuffer *in = bufferevent_get_input(u->bev);
+	struct evbuffer_iovec v;
+	struct conn *c = u->owner;
+	enum http1_status st;
+	size_t used, n;
+	bool head_req;
+
+	while (c != NULL && !(c->flags & CONN_F_DEAD) && c->req.up == u) {
+		if (u->flags & UPSTREAM_F_TUNNEL) {
+			proxy_tunnel_from_upstream(c);
+			return;
+		}
+		if (evbuffer_get_length(in) == 0)
+			return;
+		if (proxy_client_backlogged(c)) {
+			upstream_pause_read(u);
+			return;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			return;
+		n = v.iov_len > UPSTREAM_FEED_MAX ? UPSTREAM_FEED_MAX : v.iov_len;
+		u->flags |= UPSTREAM_F_GOT_BYTES;
+		st = http1_feed(u->parser, v.iov_base, n, &used);
+		if (c->flags & CONN_F_DEAD || c->req.up != u)
+			return;
+		evbuffer_drain(in, used);
+		switch (st) {
+		case HTTP1_OK:
+			break;
+		case HTTP1_PAUSED:
+			if (u->resp.status < 200) {
+				/* An interim response: the final one follows. */
+				head_req = c->req.flags & REQ_F_HEAD_METHOD;
+				http1_next(u->parser);
+				http1_set_head_response(u->parser, head_req);
+				break;
+			}
+			proxy_on_response_complete(c);
+			return;
+		case HTTP1_UPGRADE:
+			proxy_on_upgrade(c);
+			return;
+		case HTTP1_ERROR:
+			log_debug("upstream %lld: bad response: %s",
+			    (long long)u->server_id,
+			    http1_error_reason(u->parser));
+			proxy_on_upstream_fail(c, UPSTREAM_FAIL_BAD_RESPONSE);
+			return;
+		}
+	}
+}
+
+static void
+upstream_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct upstream_conn *u = arg;
+	struct conn *c = u->owner;
+
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if (c == NULL)
+		return;
+	conn_enter(c);
+	upstream_process(u);
+	conn_leave(c);
+}
+
+static void
+upstream_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct upstream_conn *u = arg;
+	struct conn *c = u->owner;
+
+	if (c == NULL)
+		return;
+	conn_enter(c);
+	proxy_on_upstream_drained(c);
+	conn_leave(c);
+}
+
+static void
+upstream_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream_conn *u = arg;
+	struct conn *c = u->owner;
+	struct timeval tv;
+	enum http1_status st;
+	int one = 1;
+
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if (c == NULL) {
+		upstream_idle_cb(bev, arg);
+		return;
+	}
+	conn_enter(c);
+	if (what & BEV_EVENT_CONNECTED) {
+		u->flags |= UPSTREAM_F_CONNECTED;
+		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
+		evtimer_del(u->tmr);
+		if (c->req.route != NULL) {
+			ms_to_tv(c->req.route->response_ms, &tv);
+			evtimer_add(u->tmr, &tv);
+		}
+		goto out;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		proxy_on_upstream_fail(c, UPSTREAM_FAIL_IDLE_TIMEOUT);
+		goto out;
+	}
+	if (!(u->flags & UPSTREAM_F_CONNECTED) && !(u->flags & UPSTREAM_F_REUSED)) {
+		proxy_on_upstream_fail(c, UPSTREAM_FAIL_CONNECT);
+		goto out;
+	}
+	if (u->flags & UPSTREAM_F_TUNNEL) {
+		proxy_tunnel_upstream_eof(c);
+		goto out;
+	}
+	/* EOF or error after connect: drain what is buffered first. */
+	upstream_process(u);
+	if (c->flags & CONN_F_DEAD || c->req.up != u)
+		goto out;
+	if (what & BEV_EVENT_EOF) {
+		st = http1_finish(u->parser);
+		if (st == HTTP1_PAUSED && u->resp.status >= 200) {
+			u->flags &= ~UPSTREAM_F_KEEPALIVE;
+			proxy_on_response_complete(c);
+			goto out;
+		}
+	}
+	proxy_on_upstream_fail(c, UPSTREAM_FAIL_CLOSED);
+out:
+	conn_leave(c);
+}

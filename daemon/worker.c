@@ -1,0 +1,407 @@
+/*
+ * worker.c: data-plane threads and the snapshot handoff (publish.h).
+ *
+ * The publisher (main thread on SIGHUP, the admin thread on an API write)
+ * stores the newest snapshot under pub_mu and pokes every worker's
+ * handoff event. Each worker takes a reference to it, swaps its own `cur`,
+ * reconciles its listener wrappers (new sockets first, then the removed
+ * ones) and acknowledges the generation. publish_cfg() waits for every
+ * acknowledgement before it closes retired sockets and returns, so the
+ * admin API can answer "live" truthfully. Requests already running keep
+ * the snapshot they started with until they end.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "cfg.h"
+#include "check.h"
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "publish.h"
+#include "stats.h"
+#include "upstream.h"
+#include "worker.h"
+
+static struct worker *workers;
+static unsigned nworkers;
+static bool workers_started;
+
+static pthread_mutex_t pub_serial = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pub_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pub_cond = PTHREAD_COND_INITIALIZER;
+static struct cfg *pub_cfg; /* ref held: newest published */
+static int64_t pub_gen;
+
+static void
+worker_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct wlistener *wl = arg;
+
+	stats_inc(STAT_CONN_ACCEPTED);
+	conn_new(wl->w, wl->id, fd, sa, (socklen_t)salen);
+}
+
+static void
+worker_accept_error(struct evconnlistener *evl, void *arg)
+{
+	struct wlistener *wl = arg;
+	int e = EVUTIL_SOCKET_ERROR();
+
+	stats_inc(STAT_CONN_ACCEPT_FAILED);
+	/* EMFILE and friends: pause accepting briefly instead of spinning. */
+	log_msg(LOG_LVL_WARN, "worker %u: accept on listener %lld: %s",
+	    wl->w->idx, (long long)wl->id, strerror(e));
+}
+
+static bool
+worker_wants(const struct worker *w, const struct wlistener *wl)
+{
+	size_t i;
+
+	if (w->draining || w->cur == NULL)
+		return false;
+	for (i = 0; i < w->cur->nlisteners; i++) {
+		const struct cfg_listener *l = &w->cur->listeners[i];
+
+		if (l->id == wl->id && conn_serves(l->proto) &&
+		    listener_fd_for(l, w->idx) == wl->fd)
+			return true;
+	}
+	return false;
+}
+
+static void
+worker_reconcile(struct worker *w)
+{
+	struct wlistener **pp, *wl;
+	size_t i;
+	int fd;
+
+	/* Open new wrappers first ... */
+	for (i = 0; w->cur != NULL && !w->draining && i < w->cur->nlisteners;
+	     i++) {
+		const struct cfg_listener *l = &w->cur->listeners[i];
+
+		if (!conn_serves(l->proto))
+			continue;
+		if ((fd = listener_fd_for(l, w->idx)) == -1)
+			continue;
+		for (wl = w->listeners; wl != NULL; wl = wl->next)
+			if (wl->id == l->id && wl->fd == fd)
+				break;
+		if (wl != NULL)
+			continue;
+		if ((wl = calloc(1, sizeof(*wl))) == NULL) {
+			log_warn("worker %u: listener %s", w->idx, l->name);
+			continue;
+		}
+		wl->id = l->id;
+		wl->fd = fd;
+		wl->w = w;
+		wl->evl = evconnlistener_new(w->base, worker_accept, wl,
+		    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+		if (wl->evl == NULL) {
+			log_warnx("worker %u: listener %s: cannot watch socket",
+			    w->idx, l->name);
+			free(wl);
+			continue;
+		}
+		evconnlistener_set_error_cb(wl->evl, worker_accept_error);
+		wl->next = w->listeners;
+		w->listeners = wl;
+	}
+	/* ... then stop accepting on the ones that went away; their
+	 * connections run to completion.
+	 */
+	for (pp = &w->listeners; (wl = *pp) != NULL;) {
+		if (worker_wants(w, wl)) {
+			pp = &wl->next;
+			continue;
+		}
+		*pp = wl->next;
+		evconnlistener_free(wl->evl);
+		free(wl);
+	}
+}
+
+static void
+worker_handoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct cfg *new = NULL, *old;
+	int64_t gen = 0;
+
+	CHECK_OBJ(w, WORKER_MAGIC);
+	pthread_mutex_lock(&pub_mu);
+	if (pub_gen > w->cur_gen && pub_cfg != NULL) {
+		new = cfg_ref(pub_cfg);
+		gen = pub_gen;
+	}
+	pthread_mutex_unlock(&pub_mu);
+	if (new != NULL) {
+		old = w->cur;
+		w->cur = new;
+		w->cur_gen = gen;
+		worker_reconcile(w);
+		upstream_pools_reconcile(w->pools, new);
+		cfg_unref(old);
+		stats_inc(STAT_CFG_SWAPS);
+	}
+	pthread_mutex_lock(&pub_mu);
+	atomic_store(&w->acked_gen, w->cur_gen);
+	pthread_cond_broadcast(&pub_cond);
+	pthread_mutex_unlock(&pub_mu);
+}
+
+static void
+worker_stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_loopbreak(w->base);
+}
+
+static void
+worker_begin_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c, *next;
+
+	w->draining = true;
+	worker_reconcile(w); /* stops accepting everywhere */
+	upstream_pools_free_idle(w->pools);
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		conn_drain(c);
+	}
+	if (w->nconns == 0)
+		event_base_loopbreak(w->base);
+}
+
+void
+worker_conn_gone(struct worker *w, struct conn *c)
+{
+	TAILQ_REMOVE(&w->conns, c, link);
+	w->nconns--;
+	if (w->draining && w->nconns == 0)
+		event_base_loopbreak(w->base);
+}
+
+int
+worker_scratch(struct worker *w, size_t n)
+{
+	char *p;
+	size_t cap;
+
+	if (n <= w->scratch_cap)
+		return 0;
+	cap = w->scratch_cap ? w->scratch_cap : 4096;
+	while (cap < n)
+		cap *= 2;
+	if ((p = realloc(w->scratch, cap)) == NULL)
+		return -1;
+	w->scratch = p;
+	w->scratch_cap = cap;
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct conn *c;
+	struct wlistener *wl;
+
+	worker_handoff(-1, 0, w);
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		conn_abort(c);
+	while ((wl = w->listeners) != NULL) {
+		w->listeners = wl->next;
+		evconnlistener_free(wl->evl);
+		free(wl);
+	}
+	upstream_pools_free(w->pools);
+	w->pools = NULL;
+	cfg_unref(w->cur);
+	w->cur = NULL;
+	return NULL;
+}
+
+void
+workers_init(unsigned n)
+{
+	unsigned i;
+	struct worker *w;
+
+	ASSERT(n > 0 && workers == NULL);
+	if ((workers = calloc(n, sizeof(*workers))) == NULL)
+		fatal("workers: calloc");
+	nworkers = n;
+	for (i = 0; i < n; i++) {
+		w = &workers[i];
+		w->magic = WORKER_MAGIC;
+		w->idx = i;
+		TAILQ_INIT(&w->conns);
+		if ((w->base = event_base_new()) == NULL)
+			fatalx("worker %u: event_base_new failed", i);
+		w->handoff_ev = event_new(w->base, -1, EV_PERSIST,
+		    worker_handoff, w);
+		w->shutdown_ev = event_new(w->base, -1, 0, worker_begin_drain,
+		    w);
+		w->deadline_ev = evtimer_new(w->base, worker_stop_loop, w);
+		if (w->handoff_ev == NULL || w->shutdown_ev == NULL ||
+		    w->deadline_ev == NULL)
+			fatalx("worker %u: event_new failed", i);
+		event_add(w->handoff_ev, NULL);
+		if ((w->pools = upstream_pools_new(w)) == NULL)
+			fatalx("worker %u: upstream pools", i);
+	}
+}
+
+unsigned
+workers_count(void)
+{
+	return nworkers;
+}
+
+void
+workers_start(void)
+{
+	unsigned i;
+	sigset_t all, old;
+
+	/* Workers get no signals: the main thread handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < nworkers; i++)
+		if (pthread_create(&workers[i].thread, NULL, worker_main,
+			&workers[i]) != 0)
+			fatalx("worker %u: pthread_create failed", i);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	workers_started = true;
+}
+
+void
+workers_shutdown(unsigned timeout_ms)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++) {
+		event_add(workers[i].deadline_ev, &tv);
+		event_active(workers[i].shutdown_ev, EV_READ, 0);
+	}
+	for (i = 0; i < nworkers; i++)
+		pthread_join(workers[i].thread, NULL);
+	for (i = 0; i < nworkers; i++) {
+		event_free(workers[i].handoff_ev);
+		event_free(workers[i].shutdown_ev);
+		event_free(workers[i].deadline_ev);
+		event_base_free(workers[i].base);
+		free(workers[i].scratch);
+	}
+	listener_close_all();
+	pthread_mutex_lock(&pub_mu);
+	cfg_unref(pub_cfg);
+	pub_cfg = NULL;
+	pthread_mutex_unlock(&pub_mu);
+	free(workers);
+	workers = NULL;
+	workers_started = false;
+}
+
+static bool
+publish_all_acked(int64_t gen)
+{
+	unsigned i;
+
+	for (i = 0; i < nworkers; i++)
+		if (atomic_load(&workers[i].acked_gen) < gen)
+			return false;
+	return true;
+}
+
+int64_t
+publish_cfg(struct cfg *c, unsigned timeout_ms)
+{
+	struct cfg *old;
+	struct timespec ts;
+	int64_t gen;
+	unsigned i;
+	bool ok = true;
+	uint64_t rev = c->revision;
+
+	CHECK_OBJ(c, CFG_MAGIC);
+	pthread_mutex_lock(&pub_serial);
+	listener_prepare(c, nworkers);
+	pthread_mutex_lock(&pub_mu);
+	old = pub_cfg;
+	pub_cfg = c;
+	gen = ++pub_gen;
+	pthread_mutex_unlock(&pub_mu);
+	cfg_unref(old);
+	if (workers_started) {
+		for (i = 0; i < nworkers; i++)
+			event_active(workers[i].handoff_ev, EV_READ, 0);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += timeout_ms / 1000;
+		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&pub_mu);
+		while (!publish_all_acked(gen))
+			if (pthread_cond_timedwait(&pub_cond, &pub_mu, &ts) ==
+			    ETIMEDOUT) {
+				ok = publish_all_acked(gen);
+				break;
+			}
+		pthread_mutex_unlock(&pub_mu);
+	}
+	if (ok) {
+		pthread_mutex_lock(&pub_mu);
+		listener_retire(pub_cfg);
+		pthread_mutex_unlock(&pub_mu);
+		log_info("config generation %lld (revision %llu) active",
+		    (long long)gen, (unsigned long long)rev);
+	} else {
+		log_warnx("config generation %lld: not every worker took it within %u ms", (long long)gen, timeout_ms);
+	}
+	pthread_mutex_unlock(&pub_serial);
+	return ok ? gen : -1;
+}
+
+struct cfg *
+publish_current(void)
+{
+	struct cfg *c;
+
+	pthread_mutex_lock(&pub_mu);
+	c = cfg_ref(pub_cfg);
+	pthread_mutex_unlock(&pub_mu);
+	return c;
+}
+
+int64_t
+publish_generation(void)
+{
+	int64_t g;
+
+	pthread_mutex_lock(&pub_mu);
+	g = pub_gen;
+	pthread_mutex_unlock(&pub_mu);
+	return g;
+}

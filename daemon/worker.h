@@ -1,0 +1,70 @@
+/*
+ * worker.h: data-plane threads. Each worker owns an event_base, its own
+ * SO_REUSEPORT socket per listener (from listener.c), its client
+ * connections and its upstream keep-alive pools. Nothing on a worker's
+ * request path takes a lock; the only cross-thread traffic is the snapshot
+ * handoff (publish.h) and the shutdown request.
+ */
+#ifndef GH_WORKER_H
+#define GH_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#define WORKER_MAGIC 0x574f524bu /* "WORK" */
+
+struct cfg;
+struct conn;
+struct upstream_pools;
+struct access_log;
+
+struct wlistener {
+	int64_t id;
+	int fd; /* borrowed from listener.c */
+	struct evconnlistener *evl; /* owned */
+	struct worker *w;
+	struct wlistener *next;
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+struct worker {
+	unsigned magic;
+	unsigned idx;
+	pthread_t thread;
+	struct event_base *base;    /* owned */
+	struct event *handoff_ev;   /* owned; poked by publish_cfg() */
+	struct event *shutdown_ev;  /* owned; poked by worker_shutdown() */
+	struct event *deadline_ev;  /* owned; hard stop of the drain */
+	struct cfg *cur;            /* ref held: newest snapshot taken */
+	int64_t cur_gen;
+	_Atomic int64_t acked_gen;  /* read by the publisher */
+	struct wlistener *listeners;
+	struct conn_list conns;     /* every open client connection */
+	unsigned nconns;
+	struct upstream_pools *pools; /* owned; idle origin connections */
+	bool draining;
+	uint64_t next_conn_id;
+	char *scratch;              /* owned; head serialization buffer */
+	size_t scratch_cap;
+};
+
+/* Creates <n> workers (not started). Thread: main, once. */
+void workers_init(unsigned n);
+unsigned workers_count(void);
+/* Starts the threads; each takes the newest published snapshot. */
+void workers_start(void);
+/* Asks every worker to stop accepting, finish in-flight requests and
+ * exit within <timeout_ms>; joins them. Thread: main.
+ */
+void workers_shutdown(unsigned timeout_ms);
+
+/* Called by a connection when it is done. */
+void worker_conn_gone(struct worker *w, struct conn *c);
+
+/* Ensures w->scratch holds at least <n> bytes; -1 on no memory. */
+int worker_scratch(struct worker *w, size_t n);
+
+#endif

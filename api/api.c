@@ -34,6 +34,7 @@
 #include "check.h"
 #include "json.h"
 #include "log.h"
+#include "stats.h"
 #include "store.h"
 #include "x509.h"
 
@@ -520,6 +521,33 @@ body_append(struct api_req *r, const char *p, size_t n)
 	return 0;
 }
 
+/* Every answer is counted; refusals by kind. */
+static void
+stats_count(unsigned status)
+{
+	stats_inc(STAT_API_REQUESTS);
+	switch (status) {
+	case 401:
+		stats_inc(STAT_API_UNAUTHORIZED);
+		break;
+	case 403:
+		stats_inc(STAT_API_FORBIDDEN);
+		break;
+	case 400:
+	case 413:
+	case 415:
+	case 422:
+		stats_inc(STAT_API_INVALID);
+		break;
+	case 409:
+	case 412:
+		stats_inc(STAT_API_CONFLICT);
+		break;
+	default:
+		break;
+	}
+}
+
 static enum MHD_Result
 req_send(struct api_req *r)
 {
@@ -537,6 +565,7 @@ req_send(struct api_req *r)
 		    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
+	stats_count(r->status);
 	if (r->status != 204 && r->ctype[0] != '\0')
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    r->ctype);

@@ -26,6 +26,7 @@
 #include "check.h"
 #include "json.h"
 #include "log.h"
+#include "stats.h"
 #include "store.h"
 #include "x509.h"
 
@@ -376,6 +377,7 @@ auth_session_login(struct api_req *r)
 		snprintf(retry, sizeof(retry), "%ld",
 		    (long)(t->first + AUTH_FAIL_WINDOW - time(NULL)));
 		api_add_header(r, "Retry-After", retry);
+		stats_inc(STAT_API_LOGIN_THROTTLED);
 		api_reply_problem(r, 429,
 		    "too many failed logins from this address; try again later",
 		    NULL);
@@ -407,6 +409,7 @@ auth_session_login(struct api_req *r)
 	if (!ok) {
 		t = throttle_find(r->client, true);
 		t->fails++;
+		stats_inc(STAT_API_LOGIN_FAILED);
 		log_warnx("admin api: failed login for \"%.64s\" from %s", user,
 		    r->client);
 		api_reply_problem(r, 401, "wrong user name or password", NULL);

@@ -113,8 +113,11 @@ def test_failed_logins_are_throttled(gh, api):
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     r = anon.post("/session", {"username": "admin", "pasword": "x"})
     assert r.status_code == 429
-    # Tokens are unaffected.
+    # Tokens are unaffected; the refusals are counted.
     assert api.get("/config").status_code == 200
+    g = api.get("/stats").json()["global"]
+    assert g["api_login_failed"] == 5 and g["api_login_throttled"] == 2
+    assert g["api_invalid"] == 0 and g["api_requests"] >= 9
 
 
 def test_login_validation(gh, api):

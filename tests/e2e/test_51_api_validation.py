@@ -212,3 +212,22 @@ def test_put_patch_delete_by_id_and_name(gh, api, origin, origin_factory):
     assert api.delete("/listeners/public").status_code == 204
     assert api.get("/routes").json() == []
     assert [o["name"] for o in api.get("/origins").json()] == ["alt"]
+
+
+def test_refused_bind_is_state_not_failure(gh, api, origin):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    taken = s.getsockname()[1]
+    try:
+        r = api.post("/listeners", {"name": "busy", "address": "127.0.0.1", "port": taken})
+        assert r.status_code == 201, r.text
+        st = api.status()
+        busy = [ls for ls in st["listeners"] if ls["name"] == "busy"]
+        assert busy and busy[0]["state"] == "error" and not busy[0]["bound"], st
+        assert "in use" in busy[0]["error"]
+        assert st["in_sync"]
+        assert gh.proc.poll() is None
+    finally:
+        s.close()

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# install-deps.sh [build] [test] [bench]: installs the Debian 12 packages
+# Gatehouse needs to build (build), to run its tests (test) and to run the
+# benchmark (bench); no argument means all three. Idempotent: it asks dpkg
+# what is missing and runs apt-get update + install only when something is.
+set -euo pipefail
+
+build_pkgs=(libevent-dev libgnutls28-dev gnutls-bin libsqlite3-dev sqlite3
+	libmicrohttpd-dev libjansson-dev libargon2-dev libcmocka-dev node-llhttp
+	autoconf automake libtool pkg-config libcap-dev gcc clang
+	libclang-rt-14-dev make git)
+test_pkgs=(python3 python3-pytest python3-requests curl openssl passwd)
+bench_pkgs=(nginx-light haproxy wrk util-linux procps)
+
+want=()
+[ $# -gt 0 ] || set -- build test bench
+for set in "$@"; do
+	case "$set" in
+	build) want+=("${build_pkgs[@]}") ;;
+	test) want+=("${test_pkgs[@]}") ;;
+	bench) want+=("${bench_pkgs[@]}") ;;
+	*) echo "install-deps.sh: unknown set '$set' (build, test, bench)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps.sh: all packages present ($*)"
+	exit 0
+fi
+
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps.sh: missing ${missing[*]}; run as root" >&2; exit 1; }
+	as_root=(sudo)
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -q
+"${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

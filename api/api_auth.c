@@ -44,7 +44,8 @@ struct session {
 	char id[65];   /* cookie value, hex */
 	char csrf[65]; /* X-CSRF-Token value, hex */
 	int64_t user_id;
-	time_t expires; /* 0: free slot */
+	time_t expires;   /* 0: free slot */
+	bool must_change; /* logged in with the generated first password */
 };
 
 struct throttle {
@@ -154,6 +155,30 @@ auth_init(struct store *st, const char *db_dir, struct err *e)
 	close(fd);
 	log_info("first start: user admin, password in %s", path);
 	return 0;
+}
+
+/* True when <pw> is still the generated first password kept in
+ * <db dir>/admin-password: the web UI then asks for a new one. Once it is
+ * changed the file no longer matches and nothing more is asked.
+ */
+static bool
+is_first_password(const char *pw)
+{
+	char path[4200], line[80];
+	bool eq = false;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/admin-password", api_db_dir());
+	if ((f = fopen(path, "re")) == NULL)
+		return false;
+	if (fgets(line, sizeof(line), f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		eq = n > 0 && str_ct_eq(line, pw);
+	}
+	fclose(f);
+	return eq;
 }
 
 /* ---- throttling ---- */
@@ -421,6 +446,7 @@ auth_session_login(struct api_req *r)
 		api_reply_problem(r, 503, "cannot create a session", NULL);
 		return;
 	}
+	ss->must_change = is_first_password(pw);
 	set_cookie(r, ss->id, AUTH_SESSION_TTL);
 	auth_user(r, uid);
 	out = json_new_obj();
@@ -429,6 +455,7 @@ auth_session_login(struct api_req *r)
 	json_set(out, "role", json_new_str(r->role == API_ROLE_ADMIN ? "admin"
 								   : "viewer"));
 	json_set(out, "expires_at", json_new_int((int64_t)ss->expires));
+	json_set(out, "must_change_password", json_new_bool(ss->must_change));
 	api_reply_json(r, 200, out);
 }
 
@@ -446,11 +473,20 @@ auth_session_logout(struct api_req *r)
 void
 auth_session_get(struct api_req *r)
 {
+	struct session *s =
+	    r->via_cookie ? session_find(api_req_cookie(r, AUTH_COOKIE)) : NULL;
 	struct json *out = json_new_obj();
 
 	json_set(out, "user", json_new_str(r->actor));
 	json_set(out, "role", json_new_str(r->role == API_ROLE_ADMIN ? "admin"
 								   : "viewer"));
 	json_set(out, "via", json_new_str(r->via_cookie ? "session" : "token"));
+	if (s != NULL) {
+		/* A page reloaded by the web UI needs these again. */
+		json_set(out, "csrf_token", json_new_str(s->csrf));
+		json_set(out, "expires_at", json_new_int((int64_t)s->expires));
+		json_set(out, "must_change_password",
+		    json_new_bool(s->must_change));
+	}
 	api_reply_json(r, 200, out);
 }

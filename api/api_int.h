@@ -105,6 +105,12 @@ size_t api_endpoint_count(void);
 void api_endpoint_at(size_t i, const char **method, const char **pattern,
     unsigned *flags);
 
+/* ---- api_static.c ---- */
+/* Adds the web UI's Content-Security-Policy and framing/referrer headers
+ * to <r> (4 header slots). Call before replying with a static file.
+ */
+void static_headers(struct api_req *r);
+
 /* ---- api_auth.c ---- */
 int auth_init(struct store *st, const char *db_dir, struct err *e);
 /* <nbytes> random bytes as hex into <out> (2 * nbytes + 1). 0 or -1. */

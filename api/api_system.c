@@ -385,6 +385,7 @@ sys_static(struct api_req *r)
 		return;
 	}
 	api_add_header(r, "Cache-Control", "no-cache");
+	static_headers(r);
 	api_reply_raw(r, 200, mime_type(path), buf, (size_t)n);
 	free(buf);
 }

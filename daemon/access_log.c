@@ -31,7 +31,7 @@ access_log_open(const char *path)
 	if (path == NULL || strcmp(path, "off") == 0)
 		return 0;
 	if (strcmp(path, "-") == 0) {
-		access_fd = STDERR_FILENO;
+		access_fd = STDOUT_FILENO;
 		return 0;
 	}
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) ==

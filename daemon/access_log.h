@@ -1,5 +1,5 @@
 /*
- * access_log.h: one JSON line per finished request, to a file or stderr.
+ * access_log.h: one JSON line per finished request, to a file or stdout.
  *
  * Keys: time, client, method, host, path, status, bytes_in, bytes_out,
  * route, server, upstream_ms, total_ms. Each line is one write(2) on an
@@ -12,7 +12,7 @@
 
 struct conn;
 
-/* <path>: a file (created 0640, appended), "-" for stderr, or "off".
+/* <path>: a file (created 0640, appended), "-" for stdout, or "off".
  * Returns 0, or -1 with errno. Thread: main, before workers start.
  */
 int access_log_open(const char *path);

@@ -173,6 +173,8 @@ conn_free(struct conn *c)
 	upstream_release(r->up, false);
 	cfg_unref(r->cfg);
 	free(r->head_copy);
+	if (r->body_buf != NULL)
+		evbuffer_free(r->body_buf);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->tmr != NULL)
@@ -411,9 +413,11 @@ conn_on_head(void *arg, struct http_msg *m)
 		ms_tv(r->route->idle_ms, &tv);
 		bufferevent_set_timeouts(c->bev, &tv, NULL);
 	}
-	if (proxy_start(c) == -1 && (r->flags & REQ_F_CLOSE) &&
-	    (r->flags & REQ_F_HAS_BODY))
-		return -1;
+	if (r->flags & REQ_F_HAS_BODY) {
+		r->flags |= REQ_F_BUFFERING; /* proxy_request_body() starts */
+		return 0;
+	}
+	(void)proxy_start(c);
 	return 0;
 }
 
@@ -429,6 +433,7 @@ conn_on_body(void *arg, const char *p, size_t n)
 		stats_inc(STAT_REQ_BODY_TOO_BIG);
 		if (!(r->flags & REQ_F_RESP_STARTED)) {
 			upstream_release(r->up, false);
+			r->flags &= ~REQ_F_BUFFERING;
 			conn_local(c, 413, true);
 		}
 		r->flags |= REQ_F_CLOSE;
@@ -460,7 +465,8 @@ conn_req_end(struct conn *c)
 	struct stats_obj *so[2] = { r->rstats, r->sstats };
 	size_t i;
 	char *head_copy = r->head_copy;
-	size_t head_cap = r->head_copy_len;
+	size_t head_cap = r->head_copy_cap;
+	struct evbuffer *body_buf = r->body_buf;
 
 	for (i = 0; i < 2; i++) {
 		if (so[i] == NULL)
@@ -478,7 +484,11 @@ conn_req_end(struct conn *c)
 	cfg_unref(r->cfg);
 	memset(r, 0, sizeof(*r));
 	r->head_copy = head_copy; /* kept for the next request */
-	(void)head_cap;
+	r->head_copy_cap = head_cap;
+	if (body_buf != NULL) {
+		evbuffer_drain(body_buf, evbuffer_get_length(body_buf));
+		r->body_buf = body_buf;
+	}
 	c->nreqs++;
 	if (close) {
 		conn_finish(c);

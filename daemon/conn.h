@@ -65,6 +65,9 @@ enum req_flag {
 	REQ_F_CLIENT_11 = 1u << 10,  /* client speaks HTTP/1.1 */
 	REQ_F_RETRIED = 1u << 11,    /* already retried once */
 	REQ_F_LOCAL = 1u << 12,      /* answered by the proxy itself */
+	REQ_F_BUFFERING = 1u << 13,  /* body held back until complete or big */
+	REQ_F_BODY_BUFFERED = 1u << 14, /* whole body in body_buf: sent with a
+					  * Content-Length, can be resent */
 };
 
 struct req {
@@ -80,7 +83,8 @@ struct req {
 	struct timespec t_start, t_up;
 	int64_t upstream_ms;
 	char *head_copy; /* owned: request head, kept for one retry */
-	size_t head_copy_len;
+	size_t head_copy_len, head_copy_cap;
+	struct evbuffer *body_buf; /* owned: request body held back */
 };
 
 struct conn {

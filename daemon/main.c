@@ -69,7 +69,7 @@ usage(FILE *f)
 	    "  --admin-key FILE        admin TLS private key (PEM)\n"
 	    "  --webui-dir DIR         web UI files served by the admin listener\n"
 	    "  --log-level LEVEL       crit, warn, info or debug (default info)\n"
-	    "  --access-log PATH|-|off access log file, - for stderr (default -)\n"
+	    "  --access-log PATH|-|off access log file, - for stdout (default -)\n"
 	    "  --user NAME             drop to this user after opening the store\n"
 	    "  --shutdown-timeout-ms N drain deadline on SIGTERM (default %u)\n"
 	    "  --version, --help\n",

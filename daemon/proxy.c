@@ -356,7 +356,11 @@ build_request_head(struct conn *c, struct sb *b)
 		sb_hdr(b, "X-Forwarded-Host", xfh);
 	else if (host.len > 0)
 		sb_hdr(b, "X-Forwarded-Host", host);
-	if (m->flags & HTTP_MSG_F_CHUNKED) {
+	if (r->flags & REQ_F_BODY_BUFFERED) {
+		snprintf(num, sizeof(num), "%zu",
+		    evbuffer_get_length(r->body_buf));
+		sb_hdr(b, "Content-Length", str_cstr(num));
+	} else if (m->flags & HTTP_MSG_F_CHUNKED) {
 		sb_cstr(b, "Transfer-Encoding: chunked\r\n");
 	} else if (m->flags & HTTP_MSG_F_HAS_LENGTH) {
 		snprintf(num, sizeof(num), "%" PRIu64, m->content_length);
@@ -406,6 +410,15 @@ send_head(struct conn *c, bool fresh)
 	if (evbuffer_add(upstream_output(r->up), r->head_copy,
 		r->head_copy_len) == -1)
 		return -1;
+	if (r->flags & REQ_F_BODY_BUFFERED) {
+		/* Copied, not moved: a retry sends it again. */
+		size_t n = evbuffer_get_length(r->body_buf);
+		unsigned char *p = evbuffer_pullup(r->body_buf, -1);
+
+		if (n > 0 && (p == NULL ||
+		    evbuffer_add(upstream_output(r->up), p, n) == -1))
+			return -1;
+	}
 	upstream_expect_response(r->up, rt->response_ms,
 	    (r->flags & REQ_F_HEAD_METHOD) != 0);
 	clock_gettime(CLOCK_MONOTONIC, &r->t_up);
@@ -434,7 +447,7 @@ proxy_start(struct conn *c)
 	/* Keep the head: a pooled connection the origin closed under us
 	 * gets one retry on a fresh one.
 	 */
-	if (b.len > r->head_copy_len) {
+	if (b.len > r->head_copy_cap) {
 		if ((copy = realloc(r->head_copy, b.len)) == NULL) {
 			stats_inc(STAT_REQ_NO_MEMORY);
 			r->flags |= REQ_F_CLOSE;
@@ -443,6 +456,7 @@ proxy_start(struct conn *c)
 			return -1;
 		}
 		r->head_copy = copy;
+		r->head_copy_cap = b.len;
 	}
 	memcpy(r->head_copy, c->w->scratch, b.len);
 	r->head_copy_len = b.len;
@@ -453,6 +467,20 @@ proxy_start(struct conn *c)
 		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
 		return -1;
 	}
+	if ((r->flags & REQ_F_BUFFERING) && r->body_buf != NULL) {
+		/* Part of a large body was held back: send it on and
+		 * stream the rest.
+		 */
+		struct evbuffer *held = r->body_buf;
+		size_t n = evbuffer_get_length(held);
+		unsigned char *p = evbuffer_pullup(held, -1);
+
+		r->flags &= ~REQ_F_BUFFERING;
+		if (n > 0 && p != NULL)
+			(void)proxy_request_body(c, (const char *)p, n);
+		evbuffer_drain(held, n);
+	}
+	r->flags &= ~REQ_F_BUFFERING;
 	return 0;
 }
 
@@ -464,6 +492,15 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 	char line[24];
 	int len;
 
+	if (r->flags & REQ_F_BUFFERING) {
+		if (r->body_buf == NULL && (r->body_buf = evbuffer_new()) == NULL)
+			return -1;
+		if (evbuffer_add(r->body_buf, p, n) == -1)
+			return -1;
+		if (evbuffer_get_length(r->body_buf) > PROXY_BODY_BUFFER)
+			(void)proxy_start(c);
+		return 0;
+	}
 	if (r->up == NULL || n == 0)
 		return 0; /* discarded: answered locally or failed */
 	out = upstream_output(r->up);
@@ -483,6 +520,23 @@ proxy_request_end(struct conn *c)
 {
 	struct req *r = &c->req;
 
+	if (r->flags & REQ_F_BUFFERING) {
+		/* The whole body is here: it goes out in one piece with a
+		 * Content-Length, chunked or not.
+		 */
+		if (r->body_buf == NULL && (r->body_buf = evbuffer_new()) == NULL) {
+			stats_inc(STAT_REQ_NO_MEMORY);
+			r->flags &= ~REQ_F_BUFFERING;
+			r->flags |= REQ_F_CLOSE;
+			proxy_write_local(c, 503, true);
+			r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+			return;
+		}
+		r->flags &= ~(REQ_F_BUFFERING | REQ_F_CHUNK_UP);
+		r->flags |= REQ_F_BODY_BUFFERED;
+		(void)proxy_start(c);
+		return;
+	}
 	if (r->up != NULL && (r->flags & REQ_F_CHUNK_UP))
 		evbuffer_add(upstream_output(r->up), "0\r\n\r\n", 5);
 }
@@ -721,8 +775,10 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	 */
 	if (u != NULL && (u->flags & UPSTREAM_F_REUSED) &&
 	    !(u->flags & UPSTREAM_F_GOT_BYTES) &&
-	    !(r->flags & (REQ_F_HAS_BODY | REQ_F_RETRIED |
-		REQ_F_RESP_STARTED | REQ_F_UPGRADE)) &&
+	    (!(r->flags & REQ_F_HAS_BODY) ||
+		(r->flags & REQ_F_BODY_BUFFERED)) &&
+	    !(r->flags & (REQ_F_RETRIED | REQ_F_RESP_STARTED |
+		REQ_F_UPGRADE)) &&
 	    (why == UPSTREAM_FAIL_CLOSED || why == UPSTREAM_FAIL_CONNECT)) {
 		r->flags |= REQ_F_RETRIED;
 		upstream_release(u, false);
@@ -733,7 +789,9 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	/* A refused connect: try another server of the origin once. */
 	if (why == UPSTREAM_FAIL_CONNECT && u != NULL &&
 	    !(u->flags & UPSTREAM_F_CONNECTED) &&
-	    !(r->flags & (REQ_F_HAS_BODY | REQ_F_RETRIED)) &&
+	    (!(r->flags & REQ_F_HAS_BODY) ||
+		(r->flags & REQ_F_BODY_BUFFERED)) &&
+	    !(r->flags & REQ_F_RETRIED) &&
 	    r->route->origin->nservers > 1) {
 		avoid[0] = r->server->id;
 		log_debug("upstream %s: connect failed, trying another server",

@@ -16,6 +16,11 @@
 
 #define PROXY_HIGH_WATER (256 * 1024) /* stop reading the other side */
 #define PROXY_LOW_WATER (64 * 1024)   /* and resume below this */
+/* A request body is held back until it is complete or this large, so a
+ * small request with broken framing never reaches the origin, and a
+ * complete one can be resent once and goes out with a Content-Length.
+ */
+#define PROXY_BODY_BUFFER (64 * 1024)
 
 struct conn;
 struct http_msg;
@@ -24,7 +29,10 @@ struct http_msg;
  * the rewritten head. Returns 0, or -1 after answering an error itself.
  */
 int proxy_start(struct conn *c);
-/* Request body bytes (de-chunked) and the end of the request body. */
+/* Request body bytes (de-chunked) and the end of the request body. While
+ * REQ_F_BUFFERING they are held back; proxy_start() is called when the
+ * body is complete or passes PROXY_BODY_BUFFER.
+ */
 int proxy_request_body(struct conn *c, const char *p, size_t n);
 void proxy_request_end(struct conn *c);
 

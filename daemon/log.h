@@ -26,7 +26,8 @@ enum log_level log_get_level(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level lvl, int errnum, const char *fmt, va_list ap);
+void log_vmsg(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

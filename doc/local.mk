@@ -1,2 +1,2 @@
 # doc/: prose that ships with the tarball.
-dist_doc_DATA += doc/api.md
+dist_doc_DATA += doc/api.md doc/design.md doc/live-config.md

@@ -94,6 +94,9 @@ stop_running
 
 args=(--db "$db" --admin-listen "$admin_listen" --user "$user"
 	--access-log "$log_dir/access.log")
+if "$bin" --help 2>&1 | grep -q -- --webui-dir; then
+	args+=(--webui-dir "$top/webui")
+fi
 
 show_credentials() {
 	local url

@@ -204,7 +204,7 @@ class Gatehouse:
         cmd += ["--access-log", access_log or self.access_log]
         if "--admin-listen" not in args:
             # Never the default 9080: tests run in parallel.
-            cmd += ["--admin-listen", "127.0.0.1:0"]
+            cmd += ["--admin-listen", "off"]
         cmd += list(args)
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")

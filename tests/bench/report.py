@@ -1,0 +1,93 @@
+"""report.py: helpers for tests/bench/run.sh.
+
+  report.py --parse-wrk FILE     prints "rps<TAB>p50_ms<TAB>p99_ms<TAB>errors"
+                                 from one `wrk --latency` output
+  report.py --report RAW [--note TEXT]
+                                 prints the Markdown table of medians per
+                                 proxy from run.sh's raw.tsv, with ratios to
+                                 nginx
+"""
+
+import argparse
+import re
+import statistics
+import sys
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:
+        raise ValueError("bad latency %r" % text)
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def parse_wrk(text):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", text, re.M))
+    errors = 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    if m:
+        errors += int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    return rps, to_ms(lat["50"]), to_ms(lat["99"]), errors
+
+
+def report(raw, note):
+    rows = {}
+    with open(raw) as f:
+        next(f)
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            proxy = parts[1]
+            rows.setdefault(proxy, [])
+            if parts[2]:
+                rows[proxy].append([float(x) for x in parts[2:7]])
+    med = {}
+    for proxy, rs in rows.items():
+        if rs:
+            med[proxy] = [statistics.median(col) for col in zip(*rs)] + [len(rs)]
+    out = ["| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | errors | req/s vs nginx"
+           " | p99 vs nginx | RSS vs nginx | rounds |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    base = med.get("nginx")
+    for proxy in ("gatehoused", "nginx", "haproxy"):
+        if proxy not in rows:
+            continue
+        if proxy not in med:
+            out.append("| %s | not measured (did not proxy) | | | | | | | | 0 |" % proxy)
+            continue
+        rps, p50, p99, errs, hwm, n = med[proxy]
+
+        def ratio(i):
+            return "%.2f" % (med[proxy][i] / base[i]) if base and base[i] else "n/a"
+        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %s | %s | %s | %d |" % (
+            proxy, rps, p50, p99, hwm / 1024.0, errs, ratio(0), ratio(2), ratio(4), n))
+    if note:
+        out.append("")
+        out.append("Medians over rounds; " + note + ".")
+    print("\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--parse-wrk")
+    ap.add_argument("--report")
+    ap.add_argument("--note", default="")
+    a = ap.parse_args()
+    if a.parse_wrk:
+        with open(a.parse_wrk) as f:
+            print("%.2f\t%.3f\t%.3f\t%d" % parse_wrk(f.read()))
+    elif a.report:
+        report(a.report, a.note)
+    else:
+        ap.print_help()
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh: gatehoused against nginx and HAProxy as reverse proxies.
+#
+# Each proxy runs alone, with one worker/thread, pinned to PROXY_CPU, in
+# front of the same origin: nginx serving a small fixed response on
+# ORIGIN_PORT, pinned to ORIGIN_CPU. All three proxies keep upstream
+# connections alive. wrk (pinned to WRK_CPU) drives small keep-alive
+# requests. Rounds are interleaved (g, n, h, g, n, h, ...) and the report
+# gives medians: requests/s, p50 and p99 latency (wrk --latency), peak RSS
+# (VmHWM of the proxy's processes, summed) and each proxy's ratio to nginx.
+#
+# Usage: tests/bench/run.sh [GATEHOUSED]   (default: builds build-bench/)
+# Environment: ROUNDS (5), DURATION (10 s), WARMUP (2 s), CONNECTIONS (50),
+# PROXY_CPU (0), ORIGIN_CPU (1), WRK_CPU (1, or 2 with > 2 CPUs),
+# PROXY_PORT, ORIGIN_PORT (free ports), OUT (tests/bench/out).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$top/tests/bench"
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-50}
+ncpu=$(nproc)
+PROXY_CPU=${PROXY_CPU:-0}
+ORIGIN_CPU=${ORIGIN_CPU:-1}
+if [ "$ncpu" -gt 2 ]; then WRK_CPU=${WRK_CPU:-2}; else WRK_CPU=${WRK_CPU:-1}; fi
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PROXY_PORT=${PROXY_PORT:-$(free_port)}
+ORIGIN_PORT=${ORIGIN_PORT:-$(free_port)}
+OUT=${OUT:-$here/out}
+
+bash "$top/scripts/install-deps.sh" bench
+command -v sqlite3 >/dev/null || bash "$top/scripts/install-deps.sh" build
+
+gh=${1:-}
+if [ -z "$gh" ]; then
+	gh="$top/build-bench/gatehoused"
+	(
+		cd "$top"
+		[ -x configure ] || ./autogen.sh >/dev/null 2>&1
+		mkdir -p build-bench && cd build-bench
+		[ -f Makefile ] || ../configure >configure.out 2>&1
+		make -j"$ncpu" gatehoused >build.out 2>&1
+	) || { echo "run.sh: building gatehoused failed (see build-bench/build.out)" >&2; exit 1; }
+fi
+[ -x "$gh" ] || { echo "run.sh: no gatehoused at $gh" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/gh-bench.XXXXXX)
+chmod 755 "$work"
+mkdir -p "$OUT"
+raw="$OUT/raw.tsv"
+printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\n' >"$raw"
+pids=()
+
+cleanup() {
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_port() {
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# -- origin: nginx, one worker, fixed small response ----------------------
+cat >"$work/origin.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/origin.pid;
+error_log $work/origin.err warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $work/tmp-origin;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$ORIGIN_PORT reuseport;
+		location / { default_type text/plain; return 200 "hello from the origin\n"; }
+	}
+}
+EOF
+taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
+origin_pid=$!
+pids+=("$origin_pid")
+wait_port "$ORIGIN_PORT" || { echo "run.sh: origin nginx did not start" >&2; cat "$work/origin.err" >&2; exit 1; }
+
+# -- the proxies ------------------------------------------------------------------
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $work/tmp-nginx;
+	proxy_temp_path $work/tmp-nginx-proxy;
+	keepalive_requests 1000000;
+	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
+	server {
+		listen 127.0.0.1:$PROXY_PORT;
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOF
+cat >"$work/haproxy.cfg" <<EOF
+global
+	nbthread 1
+	maxconn 4096
+defaults
+	mode http
+	option http-keep-alive
+	http-reuse safe
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend fe
+	bind 127.0.0.1:$PROXY_PORT
+	default_backend be
+backend be
+	server origin 127.0.0.1:$ORIGIN_PORT maxconn 1000
+EOF
+gh_db="$work/gatehouse.db"
+# Let gatehoused create its database, then add one listener, origin, route.
+"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
+p=$!
+for _ in $(seq 1 100); do [ -s "$gh_db" ] && break; sleep 0.1; done
+sleep 0.5
+kill -TERM "$p"
+wait "$p" || true
+sqlite3 "$gh_db" <<EOF
+PRAGMA foreign_keys=ON;
+INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
+INSERT INTO origins (name) VALUES ('origin');
+INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
+INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
+EOF
+
+# start_proxy NAME: starts it pinned to PROXY_CPU; sets proxy_pid.
+start_proxy() {
+	case "$1" in
+	gatehoused)
+		taskset -c "$PROXY_CPU" "$gh" --db "$gh_db" --workers 1 --access-log off \
+		    --admin-listen off --log-level warn 2>>"$work/gatehoused.err" & ;;
+	nginx)
+		taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
+	haproxy)
+		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
+	esac
+	proxy_pid=$!
+}
+
+stop_proxy() {
+	kill -TERM "$proxy_pid" 2>/dev/null || true
+	wait "$proxy_pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PROXY_PORT/" || return 0
+		sleep 0.1
+	done
+}
+
+# hwm_kb PID: VmHWM of PID and its children, summed.
+hwm_kb() {
+	local total=0 kb
+	for p in "$1" $(pgrep -P "$1" || true); do
+		kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+		total=$((total + ${kb:-0}))
+	done
+	echo "$total"
+}
+
+echo "run.sh: $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections; proxy on CPU $PROXY_CPU," \
+    "origin on CPU $ORIGIN_CPU, wrk on CPU $WRK_CPU"
+for round in $(seq 1 "$ROUNDS"); do
+	for proxy in gatehoused nginx haproxy; do
+		start_proxy "$proxy"
+		if ! wait_port "$PROXY_PORT" ||
+		    ! curl -s --max-time 2 "http://127.0.0.1:$PROXY_PORT/" | grep -q "hello from the origin"; then
+			echo "round $round: $proxy does not proxy; skipped"
+			tail -n 5 "$work/$proxy.err" 2>/dev/null || true
+			printf '%s\t%s\t\t\t\t\t\n' "$round" "$proxy" >>"$raw"
+			stop_proxy
+			continue
+		fi
+		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
+		    "http://127.0.0.1:$PROXY_PORT/" >/dev/null
+		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+		    "http://127.0.0.1:$PROXY_PORT/" >"$work/wrk.out"
+		hwm=$(hwm_kb "$proxy_pid")
+		row=$(/usr/bin/python3 "$here/report.py" --parse-wrk "$work/wrk.out")
+		printf '%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" >>"$raw"
+		echo "round $round: $proxy $(echo "$row" | tr '\t' ' ') ${hwm}kB"
+		stop_proxy
+	done
+done
+
+/usr/bin/python3 "$here/report.py" --report "$raw" \
+    --note "$ROUNDS rounds x ${DURATION}s, wrk -t1 -c$CONNECTIONS, $ncpu CPUs ($(uname -r)), $(date -u +%Y-%m-%d)" \
+    | tee "$OUT/results.md"

@@ -430,23 +430,25 @@ auth_session_login(struct api_req *r)
 	}
 	ok = argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK && uid > 0;
 	store_finalize(s);
-	json_unref(body);
 	if (!ok) {
 		t = throttle_find(r->client, true);
 		t->fails++;
 		stats_inc(STAT_API_LOGIN_FAILED);
 		log_warnx("admin api: failed login for \"%.64s\" from %s", user,
 		    r->client);
+		json_unref(body); /* <user> pointed into it */
 		api_reply_problem(r, 401, "wrong user name or password", NULL);
 		return;
 	}
 	if (t != NULL)
 		t->fails = 0;
 	if ((ss = session_new(uid)) == NULL) {
+		json_unref(body);
 		api_reply_problem(r, 503, "cannot create a session", NULL);
 		return;
 	}
 	ss->must_change = is_first_password(pw);
+	json_unref(body); /* <user> and <pw> pointed into it */
 	set_cookie(r, ss->id, AUTH_SESSION_TTL);
 	auth_user(r, uid);
 	out = json_new_obj();

@@ -115,6 +115,12 @@ obj_name(const struct cfg *c, enum stats_kind k, int64_t id)
 	case STATS_SERVER:
 		s = server_find(c, id);
 		return s != NULL ? s->label : NULL;
+	case STATS_LISTENER: {
+		const struct cfg_listener *l =
+		    c != NULL ? cfg_listener_by_id(c, id) : NULL;
+
+		return l != NULL ? l->name : NULL;
+	}
 	default:
 		return NULL;
 	}
@@ -162,7 +168,7 @@ void
 sys_stats(struct api_req *r)
 {
 	static const char *const kinds[STATS__KINDS] = { "routes", "origins",
-		"servers" };
+		"servers", "listeners" };
 	struct cfg *c = publish_current();
 	struct json *o = json_new_obj(), *g = json_new_obj();
 	struct stats_walk w = { .c = c };
@@ -240,7 +246,7 @@ metric_one(const struct stats_obj *so, void *arg)
 	static const char *const cls[6] = { "none", "1xx", "2xx", "3xx", "4xx",
 		"5xx" };
 	static const char *const kn[STATS__KINDS] = { "route", "origin",
-		"server" };
+		"server", "listener" };
 	struct metrics_walk *w = arg;
 	const char *name = obj_name(w->c, w->kind, so->id);
 	char lbl[200];
@@ -267,7 +273,7 @@ void
 sys_metrics(struct api_req *r)
 {
 	static const char *const kn[STATS__KINDS] = { "route", "origin",
-		"server" };
+		"server", "listener" };
 	static const char *const fields[] = { "requests", "responses",
 		"bytes_in", "bytes_out", "errors", "active" };
 	static const char *const help[] = { "requests handled",

@@ -54,6 +54,13 @@ enum cfg_method {
 struct cfg_origin;
 struct cfg_listener;
 
+/* An address block "10.0.0.0/8", "2001:db8::/32" or one address. */
+struct cfg_cidr {
+	int family;       /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network order, host bits zero */
+	unsigned prefix;  /* 0..32 or 0..128 */
+};
+
 struct cfg_server {
 	int64_t id;          /* servers.id: key for health and pools */
 	const char *address; /* numeric IPv4/IPv6 literal, as configured */
@@ -71,6 +78,7 @@ struct cfg_origin {
 	struct cfg_server *servers; /* array of nservers */
 	size_t nservers;
 	unsigned total_weight;
+	unsigned proxy_protocol; /* 0, or PROXY header version sent (L4) */
 };
 
 enum cfg_host_kind {
@@ -98,6 +106,10 @@ struct cfg_route {
 	bool forwarded;          /* add RFC 7239 Forwarded */
 	uint64_t max_body_bytes; /* 0: unlimited */
 	unsigned connect_ms, response_ms, idle_ms;
+	struct cfg_host *snis; /* array of nsnis (tls-passthrough) */
+	size_t nsnis;
+	struct cfg_cidr *sources; /* array of nsources; none: any client */
+	size_t nsources;
 };
 
 struct cfg_listener {
@@ -112,6 +124,9 @@ struct cfg_listener {
 	bool trust_forwarded; /* keep client X-Forwarded-* and append */
 	const struct cfg_route **routes; /* match order, see route.h */
 	size_t nroutes;
+	unsigned max_connections; /* L4 connections/sessions; 0: no limit */
+	struct cfg_cidr *proxy_from; /* PROXY header required from these */
+	size_t nproxy_from;
 };
 
 struct cfg {
@@ -142,6 +157,11 @@ struct store;
  * "routes[app].origin" and a message. Thread: any; touches no global state.
  */
 struct cfg *cfg_compile(struct store *st, struct err *e);
+
+/* Parses "10.0.0.0/8", "2001:db8::/32" or a bare address (a full-length
+ * prefix) into <out>; host bits are cleared. Returns 0 or -1.
+ */
+int cfg_cidr_parse(const char *s, struct cfg_cidr *out);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "cfg.h"
@@ -758,6 +759,357 @@ compile_listener_routes(struct compile *k)
 	return 0;
 }
 
+/* ---- Layer 4: listener limits and PROXY trust, route SNI and sources,
+ * origin PROXY headers (schema/0004_l4.sql). Read in a pass of their own
+ * after the rest is compiled, so the checks can see every object.
+ */
+
+/* "10.0.0.0/8", "2001:db8::/32", or one address (a full-length prefix). */
+int
+cfg_cidr_parse(const char *s, struct cfg_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned long bits = 0, max, i;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
+		return -1;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -1;
+	}
+	bits = max;
+	if (slash != NULL) {
+		if (slash[1] == '\0' || strlen(slash + 1) > 3 ||
+		    (slash[1] == '0' && slash[2] != '\0'))
+			return -1;
+		for (bits = 0, i = 1; slash[i] != '\0'; i++) {
+			if (slash[i] < '0' || slash[i] > '9')
+				return -1;
+			bits = bits * 10 + (unsigned long)(slash[i] - '0');
+		}
+		if (bits > max)
+			return -1;
+	}
+	out->prefix = (unsigned)bits;
+	/* Host bits set ("10.1.2.3/8") are cleared, as most tools do. */
+	for (i = 0; i < max / 8; i++) {
+		if (i * 8 >= bits)
+			out->addr[i] = 0;
+		else if (i * 8 + 8 > bits)
+			out->addr[i] &= (uint8_t)(0xff00u >> (bits - i * 8));
+	}
+	return 0;
+}
+
+/* Calls <fn> for each string of the JSON array <json> (column <field>). */
+static int
+compile_l4_list(struct compile *k, const char *json, const char *field,
+    int (*fn)(struct compile *, const char *, const char *, void *),
+    void *arg)
+{
+	struct store_stmt *s;
+	enum store_step_result res = STORE_ERROR;
+	char path[48];
+	size_t idx = 0;
+	int rc = 0;
+
+	if (strstr(json, "\\u0000") != NULL)
+		return compile_fail(k, field, "must not contain NUL characters");
+	s = store_prepare(k->st,
+	    "SELECT type, value FROM json_each(?1) ORDER BY key", k->e);
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, json);
+	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
+		snprintf(path, sizeof(path), "%s[%zu]", field, idx++);
+		if (strcmp(store_col_text(s, 0), "text") != 0)
+			rc = compile_fail(k, path, "must be a string");
+		else
+			rc = fn(k, path, store_col_text(s, 1), arg);
+	}
+	if (rc == 0 && res != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
+struct l4_cidrs {
+	struct cfg_cidr *v;
+	size_t n, cap;
+};
+
+static int
+compile_l4_cidr(struct compile *k, const char *path, const char *v, void *arg)
+{
+	struct l4_cidrs *cs = arg;
+
+	if (cs->n == cs->cap)
+		return compile_fail(k, path, "changed while compiling");
+	if (cfg_cidr_parse(v, &cs->v[cs->n]) == -1)
+		return compile_fail(k, path,
+		    "\"%.*s\" is not an address or CIDR block", CFG_SHOWN, v);
+	cs->n++;
+	return 0;
+}
+
+static int
+compile_l4_cidrs(struct compile *k, const char *json, size_t n,
+    const char *field, struct cfg_cidr **out, size_t *nout)
+{
+	struct l4_cidrs cs = { .cap = n };
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	if ((cs.v = arena_calloc(k->c->arena, n, sizeof(*cs.v))) == NULL)
+		return compile_oom(k);
+	if (compile_l4_list(k, json, field, compile_l4_cidr, &cs) == -1)
+		return -1;
+	*out = cs.v;
+	*nout = cs.n;
+	return 0;
+}
+
+/* A server name: "db.example" or "*.example", stored lowercased (for a
+ * wildcard, the suffix ".example").
+ */
+static int
+compile_l4_sni(struct compile *k, const char *path, const char *v, void *arg)
+{
+	struct cfg_route *r = arg;
+	struct cfg_host *h = &r->snis[r->nsnis];
+	size_t len = strlen(v), i;
+	const char *p = v;
+	char *name;
+
+	h->kind = CFG_HOST_EXACT;
+	if (len > 2 && p[0] == '*' && p[1] == '.') {
+		h->kind = CFG_HOST_WILDCARD;
+		p++;
+		len--;
+	}
+	if (h->kind == CFG_HOST_WILDCARD ? !compile_is_hostname(p + 1, len - 1)
+					 : !compile_is_hostname(p, len))
+		return compile_fail(k, path, "\"%.*s\" is not a server name",
+		    CFG_SHOWN, v);
+	for (i = 0; i < r->nsnis; i++)
+		if (r->snis[i].kind == h->kind && r->snis[i].len == len &&
+		    strncasecmp(r->snis[i].name, p, len) == 0)
+			return compile_fail(k, path, "\"%.*s\" is listed twice",
+			    CFG_SHOWN, v);
+	if ((name = arena_strndup(k->c->arena, p, len)) == NULL)
+		return compile_oom(k);
+	for (i = 0; i < len; i++)
+		if (name[i] >= 'A' && name[i] <= 'Z')
+			name[i] = (char)(name[i] - 'A' + 'a');
+	h->name = name;
+	h->len = len;
+	r->nsnis++;
+	return 0;
+}
+
+static const char *
+compile_proto_name(enum cfg_proto p)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(compile_protos); i++)
+		if (compile_protos[i].proto == p)
+			return compile_protos[i].name;
+	return "?";
+}
+
+static bool
+compile_is_l4(enum cfg_proto p)
+{
+	return p == CFG_PROTO_TCP || p == CFG_PROTO_UDP ||
+	    p == CFG_PROTO_TLS_PASSTHROUGH;
+}
+
+static int
+compile_l4_listeners(struct compile *k)
+{
+	struct store_stmt *s;
+	enum store_step_result r;
+	struct cfg_listener *l;
+	int64_t v;
+	size_t i;
+	int rc = 0;
+
+	s = store_prepare(k->st,
+	    "SELECT id, max_connections, proxy_protocol_from,"
+	    " json_array_length(proxy_protocol_from) FROM listeners", k->e);
+	if (s == NULL)
+		return -1;
+	while (rc == 0 && (r = store_step(s, k->e)) == STORE_ROW) {
+		for (i = 0, l = NULL; i < k->c->nlisteners; i++)
+			if (k->c->listeners[i].id == store_col_int64(s, 0))
+				l = &k->c->listeners[i];
+		if (l == NULL) {
+			rc = err_set(k->e, "", "listeners changed while compiling");
+			break;
+		}
+		compile_obj(k, "listeners", l->name);
+		if ((rc = compile_int(k, s, 1, 0, 1, 1000000,
+			 ".max_connections", &v)) == -1)
+			break;
+		l->max_connections = (unsigned)v;
+		if (v != 0 && !compile_is_l4(l->proto))
+			rc = compile_fail(k, ".max_connections",
+			    "applies to tcp, udp and tls-passthrough listeners, "
+			    "not %s", compile_proto_name(l->proto));
+		else
+			rc = compile_l4_cidrs(k, store_col_text(s, 2),
+			    (size_t)store_col_int64(s, 3), ".proxy_protocol_from",
+			    &l->proxy_from, &l->nproxy_from);
+		if (rc == 0 && l->nproxy_from > 0 && l->proto == CFG_PROTO_UDP)
+			rc = compile_fail(k, ".proxy_protocol_from",
+			    "must be empty: listener \"%s\" is udp", l->name);
+	}
+	if (rc == 0 && r != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
+static int
+compile_l4_origins(struct compile *k)
+{
+	struct store_stmt *s;
+	enum store_step_result r;
+	struct cfg_origin *o;
+	int64_t v;
+	size_t i;
+	int rc = 0;
+
+	s = store_prepare(k->st, "SELECT id, proxy_protocol FROM origins", k->e);
+	if (s == NULL)
+		return -1;
+	while (rc == 0 && (r = store_step(s, k->e)) == STORE_ROW) {
+		for (i = 0, o = NULL; i < k->c->norigins; i++)
+			if (k->c->origins[i].id == store_col_int64(s, 0))
+				o = &k->c->origins[i];
+		if (o == NULL) {
+			rc = err_set(k->e, "", "origins changed while compiling");
+			break;
+		}
+		compile_obj(k, "origins", o->name);
+		if ((rc = compile_int(k, s, 1, 0, 0, 2, ".proxy_protocol",
+			 &v)) == 0)
+			o->proxy_protocol = (unsigned)v;
+	}
+	if (rc == 0 && r != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
+/* What an L4 route may ask for, by listener protocol. */
+static int
+compile_l4_route_check(struct compile *k, const struct cfg_route *r)
+{
+	enum cfg_proto p = r->listener->proto;
+	const char *pn = compile_proto_name(p);
+
+	if (r->nsnis > 0 && p != CFG_PROTO_TLS_PASSTHROUGH)
+		return compile_fail(k, ".sni",
+		    "must be empty: listener \"%s\" is %s (server names are "
+		    "matched on tls-passthrough listeners)",
+		    r->listener->name, pn);
+	if (r->nsources > 0 && !compile_is_l4(p))
+		return compile_fail(k, ".sources",
+		    "must be empty: listener \"%s\" is %s (sources are matched "
+		    "on tcp, udp and tls-passthrough listeners)",
+		    r->listener->name, pn);
+	/* On tls-passthrough, hosts are server names too (l4_route_match()). */
+	if (p == CFG_PROTO_TLS_PASSTHROUGH &&
+	    (r->path_prefix_len != 1 || r->methods != 0))
+		return compile_fail(k,
+		    r->methods != 0 ? ".methods" : ".path_prefix",
+		    "must be left out: listener \"%s\" is tls-passthrough "
+		    "(match on sni)",
+		    r->listener->name);
+	if (r->origin->proxy_protocol != 0 && p != CFG_PROTO_TCP &&
+	    p != CFG_PROTO_TLS_PASSTHROUGH)
+		return compile_fail(k, ".origin",
+		    "origin \"%s\" sends a PROXY protocol header, which only "
+		    "tcp and tls-passthrough routes send (listener \"%s\" is "
+		    "%s)",
+		    r->origin->name, r->listener->name, pn);
+	return 0;
+}
+
+static int
+compile_l4_routes(struct compile *k)
+{
+	struct store_stmt *s;
+	enum store_step_result res;
+	struct cfg_route *r = NULL;
+	size_t i, nsni;
+	int rc = 0;
+
+	s = store_prepare(k->st,
+	    "SELECT id, sni, json_array_length(sni), sources,"
+	    " json_array_length(sources) FROM routes", k->e);
+	if (s == NULL)
+		return -1;
+	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
+		for (i = 0, r = NULL; i < k->c->nroutes; i++)
+			if (k->c->routes[i].id == store_col_int64(s, 0))
+				r = &k->c->routes[i];
+		if (r == NULL) {
+			rc = err_set(k->e, "", "routes changed while compiling");
+			break;
+		}
+		compile_obj(k, "routes", r->name);
+		nsni = (size_t)store_col_int64(s, 2);
+		if (nsni > 0 &&
+		    (r->snis = arena_calloc(k->c->arena, nsni,
+			 sizeof(*r->snis))) == NULL) {
+			rc = compile_oom(k);
+			break;
+		}
+		if (nsni > 0)
+			rc = compile_l4_list(k, store_col_text(s, 1), ".sni",
+			    compile_l4_sni, r);
+		if (rc == 0)
+			rc = compile_l4_cidrs(k, store_col_text(s, 3),
+			    (size_t)store_col_int64(s, 4), ".sources",
+			    &r->sources, &r->nsources);
+		if (rc == 0)
+			rc = compile_l4_route_check(k, r);
+	}
+	if (rc == 0 && res != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
+static int
+compile_l4(struct compile *k)
+{
+	int rc;
+
+	rc = compile_l4_listeners(k);
+	if (rc == 0)
+		rc = compile_l4_origins(k);
+	if (rc == 0)
+		rc = compile_l4_routes(k);
+	k->obj[0] = '\0';
+	return rc;
+}
+
 /* Compiles the store's configuration: see cfg.h. The reads run inside a
  * savepoint (a read transaction of its own when the caller holds none),
  * released before returning; nothing is written.
@@ -788,6 +1140,8 @@ cfg_compile(struct store *st, struct err *e)
 		rc = compile_routes(&k);
 	if (rc == 0)
 		rc = compile_listener_routes(&k);
+	if (rc == 0)
+		rc = compile_l4(&k);
 	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
 	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)

@@ -22,8 +22,14 @@ CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/conn.c \
 # Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
 
+# Layer 4: TCP/UDP proxying, TLS passthrough by SNI, PROXY protocol.
+CORE_L4_SOURCES = daemon/clienthello.c daemon/clienthello.h \
+	daemon/proxy_proto.c daemon/proxy_proto.h daemon/l4_route.c \
+	daemon/l4_route.h daemon/l4.c daemon/l4.h daemon/udp.c daemon/udp.h
+
 libcore_a_SOURCES = $(CORE_BASE_SOURCES) $(CORE_HTTP_SOURCES) \
 	$(CORE_STORE_SOURCES) $(CORE_NET_SOURCES) $(CORE_X509_SOURCES)
+libcore_a_SOURCES += $(CORE_L4_SOURCES)
 nodist_libcore_a_SOURCES = schema/schema.c
 libcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 

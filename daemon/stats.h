@@ -39,6 +39,7 @@ enum stats_kind {
 	STATS_ROUTE = 0,
 	STATS_ORIGIN,
 	STATS_SERVER,
+	STATS_LISTENER, /* L4 listeners: connections or UDP sessions */
 	STATS__KINDS,
 };
 

@@ -25,10 +25,12 @@
 #include "cfg.h"
 #include "check.h"
 #include "conn.h"
+#include "l4.h"
 #include "listener.h"
 #include "log.h"
 #include "publish.h"
 #include "stats.h"
+#include "udp.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -53,6 +55,35 @@ worker_accept(struct evconnlistener *evl, evutil_socket_t fd,
 }
 
 static void
+worker_accept_l4(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct wlistener *wl = arg;
+
+	stats_inc(STAT_CONN_ACCEPTED);
+	l4_accept(wl->w, wl->id, fd, sa, (socklen_t)salen);
+}
+
+/* Listener protocols the workers serve: HTTP (conn.c), tcp and
+ * tls-passthrough (l4.c), udp (udp.c).
+ */
+static bool
+worker_serves(enum cfg_proto proto)
+{
+	return conn_serves(proto) || l4_serves(proto) ||
+	    proto == CFG_PROTO_UDP;
+}
+
+static void
+wlistener_free(struct wlistener *wl)
+{
+	if (wl->evl != NULL)
+		evconnlistener_free(wl->evl);
+	udp_listener_free(wl->udp);
+	free(wl);
+}
+
+static void
 worker_accept_error(struct evconnlistener *evl, void *arg)
 {
 	struct wlistener *wl = arg;
@@ -74,7 +105,7 @@ worker_wants(const struct worker *w, const struct wlistener *wl)
 	for (i = 0; i < w->cur->nlisteners; i++) {
 		const struct cfg_listener *l = &w->cur->listeners[i];
 
-		if (l->id == wl->id && conn_serves(l->proto) &&
+		if (l->id == wl->id && worker_serves(l->proto) &&
 		    listener_fd_for(l, w->idx) == wl->fd)
 			return true;
 	}
@@ -93,7 +124,7 @@ worker_reconcile(struct worker *w)
 	     i++) {
 		const struct cfg_listener *l = &w->cur->listeners[i];
 
-		if (!conn_serves(l->proto))
+		if (!worker_serves(l->proto))
 			continue;
 		if ((fd = listener_fd_for(l, w->idx)) == -1)
 			continue;
@@ -109,15 +140,22 @@ worker_reconcile(struct worker *w)
 		wl->id = l->id;
 		wl->fd = fd;
 		wl->w = w;
-		wl->evl = evconnlistener_new(w->base, worker_accept, wl,
-		    LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-		if (wl->evl == NULL) {
+		if (l->proto == CFG_PROTO_UDP)
+			wl->udp = udp_listener_new(w, l->id, fd);
+		else
+			wl->evl = evconnlistener_new(w->base,
+			    conn_serves(l->proto) ? worker_accept
+						  : worker_accept_l4,
+			    wl, LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+		if (wl->evl == NULL && wl->udp == NULL) {
 			log_warnx("worker %u: listener %s: cannot watch socket",
 			    w->idx, l->name);
 			free(wl);
 			continue;
 		}
-		evconnlistener_set_error_cb(wl->evl, worker_accept_error);
+		if (wl->evl != NULL)
+			evconnlistener_set_error_cb(wl->evl,
+			    worker_accept_error);
 		wl->next = w->listeners;
 		w->listeners = wl;
 	}
@@ -130,8 +168,7 @@ worker_reconcile(struct worker *w)
 			continue;
 		}
 		*pp = wl->next;
-		evconnlistener_free(wl->evl);
-		free(wl);
+		wlistener_free(wl);
 	}
 }
 
@@ -198,6 +235,18 @@ worker_conn_gone(struct worker *w, struct conn *c)
 		event_base_loopbreak(w->base);
 }
 
+void
+worker_l4_count(struct worker *w, int delta)
+{
+	if (delta > 0) {
+		w->nconns++;
+		return;
+	}
+	w->nconns--;
+	if (w->draining && w->nconns == 0)
+		event_base_loopbreak(w->base);
+}
+
 int
 worker_scratch(struct worker *w, size_t n)
 {
@@ -229,9 +278,10 @@ worker_main(void *arg)
 		conn_abort(c);
 	while ((wl = w->listeners) != NULL) {
 		w->listeners = wl->next;
-		evconnlistener_free(wl->evl);
-		free(wl);
+		wlistener_free(wl);
 	}
+	l4_worker_free(w->l4);
+	w->l4 = NULL;
 	upstream_pools_free(w->pools);
 	w->pools = NULL;
 	cfg_unref(w->cur);
@@ -267,6 +317,8 @@ workers_init(unsigned n)
 		event_add(w->handoff_ev, NULL);
 		if ((w->pools = upstream_pools_new(w)) == NULL)
 			fatalx("worker %u: upstream pools", i);
+		if ((w->l4 = l4_worker_new(w)) == NULL)
+			fatalx("worker %u: l4 state", i);
 	}
 }
 

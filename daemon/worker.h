@@ -19,11 +19,14 @@ struct cfg;
 struct conn;
 struct upstream_pools;
 struct access_log;
+struct l4_worker;
+struct udp_listener;
 
 struct wlistener {
 	int64_t id;
 	int fd; /* borrowed from listener.c */
-	struct evconnlistener *evl; /* owned */
+	struct evconnlistener *evl; /* owned; NULL for udp */
+	struct udp_listener *udp;   /* owned; udp listeners only (udp.c) */
 	struct worker *w;
 	struct wlistener *next;
 };
@@ -45,6 +48,7 @@ struct worker {
 	struct conn_list conns;     /* every open client connection */
 	unsigned nconns;
 	struct upstream_pools *pools; /* owned; idle origin connections */
+	struct l4_worker *l4;       /* owned; tcp/passthrough conns (l4.c) */
 	bool draining;
 	uint64_t next_conn_id;
 	char *scratch;              /* owned; head serialization buffer */
@@ -63,6 +67,11 @@ void workers_shutdown(unsigned timeout_ms);
 
 /* Called by a connection when it is done. */
 void worker_conn_gone(struct worker *w, struct conn *c);
+
+/* An L4 connection (l4.c) starts (+1) or ends (-1): they count in
+ * w->nconns, so a drain waits for them.
+ */
+void worker_l4_count(struct worker *w, int delta);
 
 /* Ensures w->scratch holds at least <n> bytes; -1 on no memory. */
 int worker_scratch(struct worker *w, size_t n);

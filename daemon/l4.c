@@ -1,0 +1,807 @@
+/*
+ * l4.c: the TCP pump for tcp and tls-passthrough listeners (see l4.h).
+ *
+ * Why not bufferevents: a bufferevent copies every byte into user space
+ * and back. Here each direction owns a pipe and moves bytes socket ->
+ * pipe -> socket with splice(2), so payload never leaves the kernel; when
+ * pipes cannot be had (descriptor limit) the same loop copies through a
+ * 64 KiB buffer instead. Events are plain level-triggered libevent events,
+ * one read and one write per socket: a direction reads only while its
+ * pipe is empty enough and waits for the destination to drain otherwise,
+ * which is the whole of the back-pressure. Bytes read before the origin
+ * was chosen (ClientHello, bytes after a PROXY header) sit in a "prefix"
+ * buffer that is written before the first splice, so they go out first
+ * and untouched.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "check.h"
+#include "clienthello.h"
+#include "l4.h"
+#include "l4_route.h"
+#include "log.h"
+#include "proxy_proto.h"
+#include "stats.h"
+#include "upstream.h"
+#include "worker.h"
+
+#define L4_MAGIC 0x4c34434eu /* "L4CN" */
+#define L4_PIPE_SIZE (256 * 1024)
+#define L4_COPY_SIZE (64 * 1024)
+#define L4_PRE_MAX (CLIENTHELLO_MAX_BYTES + 5 + PROXY_PROTO_V2_MAX)
+#define L4_ROUNDS 8   /* reads per direction per wakeup */
+#define L4_TRIES_MAX 8 /* servers tried per connection */
+
+enum l4_state {
+	L4_S_PREAMBLE = 0, /* reading a PROXY header or the ClientHello */
+	L4_S_CONNECT,      /* connecting to a server */
+	L4_S_PUMP,         /* bytes both ways */
+};
+
+/* Bytes flowing from one socket to the other. */
+struct l4_dir {
+	int src, dst;          /* borrowed from the connection */
+	struct event *rev;     /* borrowed: src readable */
+	struct event *wev;     /* borrowed: dst writable */
+	int pipe[2];           /* owned; -1 in copy mode */
+	size_t inpipe;         /* bytes in the pipe */
+	uint8_t *buf;          /* owned: prefix, or the copy buffer */
+	size_t off, len, cap;
+	bool copy;             /* buf is the copy buffer (no pipe) */
+	bool eof;              /* src reached EOF */
+	bool shut;             /* dst shut down for writing */
+	uint64_t bytes;        /* moved src -> dst */
+};
+
+struct l4_conn {
+	unsigned magic;
+	struct l4_worker *lw;
+	struct worker *w;
+	struct cfg *cfg;                     /* ref held: snapshot at accept */
+	const struct cfg_listener *l;        /* borrowed from cfg */
+	const struct cfg_route *route;       /* borrowed from cfg */
+	const struct cfg_server *server;     /* borrowed from cfg */
+	struct stats_obj *ls, *rs, *os, *ss; /* borrowed, global */
+	enum l4_state state;
+	int cfd, ofd;                        /* owned */
+	struct event *crev, *cwev, *orev, *owev, *tmr; /* owned */
+	struct sockaddr_storage peer, local; /* client as seen (or PROXY'd) */
+	uint8_t *pre;                        /* owned: bytes before connect */
+	size_t pre_len, pre_off, pre_cap;
+	bool need_pp;                        /* a PROXY header must come */
+	bool need_hello;                     /* a ClientHello must come */
+	bool counted_active;                 /* ls->active was raised */
+	int64_t tried[L4_TRIES_MAX];
+	size_t ntried;
+	struct l4_dir up, down;              /* client->origin, back */
+	struct timeval last;                 /* last byte moved */
+	unsigned idle_ms;
+	TAILQ_ENTRY(l4_conn) link;
+};
+
+TAILQ_HEAD(l4_list, l4_conn);
+
+struct l4_worker {
+	struct worker *w;
+	struct l4_list conns;
+	bool no_splice; /* GATEHOUSED_L4_COPY=1: copy mode (benchmarks) */
+};
+
+static void l4_cli_read_cb(evutil_socket_t fd, short what, void *arg);
+static void l4_cli_write_cb(evutil_socket_t fd, short what, void *arg);
+static void l4_org_read_cb(evutil_socket_t fd, short what, void *arg);
+static void l4_org_write_cb(evutil_socket_t fd, short what, void *arg);
+static void l4_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void l4_connect_next(struct l4_conn *c);
+
+bool
+l4_serves(enum cfg_proto proto)
+{
+	return proto == CFG_PROTO_TCP || proto == CFG_PROTO_TLS_PASSTHROUGH;
+}
+
+struct stats_obj *
+l4_stats(enum stats_kind kind, int64_t id)
+{
+	static _Thread_local struct {
+		int64_t id;
+		struct stats_obj *o;
+	} cache[STATS__KINDS][64];
+	size_t slot = (size_t)((uint64_t)id & 63);
+
+	if (cache[kind][slot].o == NULL || cache[kind][slot].id != id) {
+		cache[kind][slot].o = stats_obj(kind, id);
+		cache[kind][slot].id = id;
+	}
+	return cache[kind][slot].o;
+}
+
+struct l4_worker *
+l4_worker_new(struct worker *w)
+{
+	struct l4_worker *lw;
+	const char *e = getenv("GATEHOUSED_L4_COPY");
+
+	if ((lw = calloc(1, sizeof(*lw))) == NULL)
+		return NULL;
+	lw->w = w;
+	TAILQ_INIT(&lw->conns);
+	lw->no_splice = e != NULL && strcmp(e, "1") == 0;
+	return lw;
+}
+
+static void
+ms_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static void
+l4_arm(struct l4_conn *c, unsigned ms)
+{
+	struct timeval tv;
+
+	ms_tv(ms, &tv);
+	evtimer_add(c->tmr, &tv);
+}
+
+static void
+l4_dir_fini(struct l4_dir *d)
+{
+	if (d->pipe[0] != -1)
+		(void)close(d->pipe[0]);
+	if (d->pipe[1] != -1)
+		(void)close(d->pipe[1]);
+	d->pipe[0] = d->pipe[1] = -1;
+	free(d->buf);
+	d->buf = NULL;
+}
+
+static void
+l4_ev_free(struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+static void
+l4_origin_close(struct l4_conn *c)
+{
+	l4_ev_free(&c->orev);
+	l4_ev_free(&c->owev);
+	if (c->ofd != -1)
+		(void)close(c->ofd);
+	c->ofd = -1;
+}
+
+/* The one close path. */
+static void
+l4_close(struct l4_conn *c)
+{
+	CHECK_OBJ(c, L4_MAGIC);
+	if (c->rs != NULL) {
+		stats_add(&c->rs->bytes_in, c->up.bytes);
+		stats_add(&c->rs->bytes_out, c->down.bytes);
+		atomic_fetch_sub_explicit(&c->rs->active, 1,
+		    memory_order_relaxed);
+	}
+	if (c->ls != NULL) {
+		stats_add(&c->ls->bytes_in, c->up.bytes);
+		stats_add(&c->ls->bytes_out, c->down.bytes);
+		if (c->counted_active)
+			atomic_fetch_sub_explicit(&c->ls->active, 1,
+			    memory_order_relaxed);
+	}
+	if (c->ss != NULL) {
+		stats_add(&c->ss->bytes_in, c->up.bytes);
+		stats_add(&c->ss->bytes_out, c->down.bytes);
+	}
+	log_debug("l4 %s: closed, %llu bytes in, %llu out",
+	    c->l != NULL ? c->l->name : "?",
+	    (unsigned long long)c->up.bytes, (unsigned long long)c->down.bytes);
+	l4_origin_close(c);
+	l4_ev_free(&c->crev);
+	l4_ev_free(&c->cwev);
+	l4_ev_free(&c->tmr);
+	if (c->cfd != -1)
+		(void)close(c->cfd);
+	l4_dir_fini(&c->up);
+	l4_dir_fini(&c->down);
+	free(c->pre);
+	cfg_unref(c->cfg);
+	TAILQ_REMOVE(&c->lw->conns, c, link);
+	worker_l4_count(c->w, -1);
+	c->magic = 0;
+	free(c);
+}
+
+void
+l4_worker_free(struct l4_worker *lw)
+{
+	struct l4_conn *c;
+
+	if (lw == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&lw->conns)) != NULL)
+		l4_close(c);
+	free(lw);
+}
+
+static void
+l4_touch(struct l4_conn *c)
+{
+	event_base_gettimeofday_cached(c->w->base, &c->last);
+}
+
+/* A socket error or reset on either side ends both. */
+static void
+l4_fail(struct l4_conn *c, int err)
+{
+	stats_inc(STAT_L4_RESET);
+	log_debug("l4 %s: %s", c->l->name, strerror(err));
+	l4_close(c);
+}
+
+static bool
+l4_again(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+/* Both directions are shut: the connection is over. */
+static bool
+l4_done(struct l4_conn *c)
+{
+	if (c->up.shut && c->down.shut) {
+		l4_close(c);
+		return true;
+	}
+	return false;
+}
+
+/* Writes what <d> holds to its destination. Returns 1 when all is out,
+ * 0 when the destination is full, -1 when the connection was closed.
+ */
+static int
+l4_flush(struct l4_conn *c, struct l4_dir *d)
+{
+	ssize_t n;
+
+	while (d->len > d->off) {
+		n = write(d->dst, d->buf + d->off, d->len - d->off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (l4_again(errno))
+				return 0;
+			l4_fail(c, errno);
+			return -1;
+		}
+		d->off += (size_t)n;
+		l4_touch(c);
+	}
+	if (!d->copy && d->buf != NULL) {
+		free(d->buf); /* the prefix is out */
+		d->buf = NULL;
+		d->cap = 0;
+	}
+	d->off = d->len = 0;
+	while (d->inpipe > 0) {
+		n = splice(d->pipe[0], NULL, d->dst, NULL, d->inpipe,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (l4_again(errno))
+				return 0;
+			l4_fail(c, errno);
+			return -1;
+		}
+		d->inpipe -= (size_t)n;
+		l4_touch(c);
+	}
+	return 1;
+}
+
+/* Moves what is available in direction <d>. Returns -1 when the
+ * connection was closed.
+ */
+static int
+l4_pump(struct l4_conn *c, struct l4_dir *d)
+{
+	ssize_t n;
+	int rounds, r;
+
+	for (rounds = 0; rounds < L4_ROUNDS; rounds++) {
+		if ((r = l4_flush(c, d)) == -1)
+			return -1;
+		if (r == 0) {
+			/* The destination is full: stop reading. */
+			event_del(d->rev);
+			event_add(d->wev, NULL);
+			return 0;
+		}
+		if (d->eof) {
+			event_del(d->rev);
+			event_del(d->wev);
+			if (!d->shut) {
+				d->shut = true;
+				if (shutdown(d->dst, SHUT_WR) == -1 &&
+				    errno != ENOTCONN) {
+					l4_fail(c, errno);
+					return -1;
+				}
+			}
+			return l4_done(c) ? -1 : 0;
+		}
+		if (d->copy) {
+			n = read(d->src, d->buf, d->cap);
+			if (n > 0)
+				d->len = (size_t)n;
+		} else {
+			n = splice(d->src, NULL, d->pipe[1], NULL, L4_PIPE_SIZE,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0)
+				d->inpipe = (size_t)n;
+		}
+		if (n == 0) {
+			d->eof = true;
+			continue;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (l4_again(errno)) {
+				event_add(d->rev, NULL);
+				event_del(d->wev);
+				return 0;
+			}
+			l4_fail(c, errno);
+			return -1;
+		}
+		d->bytes += (uint64_t)n;
+		l4_touch(c);
+	}
+	/* Enough for one wakeup: flush what was read when the destination
+	 * allows, read more after.
+	 */
+	event_del(d->rev);
+	event_add(d->wev, NULL);
+	return 0;
+}
+
+static void
+l4_cli_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct l4_conn *c = arg;
+
+	CHECK_OBJ(c, L4_MAGIC);
+	(void)l4_pump(c, &c->down);
+}
+
+static void
+l4_org_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct l4_conn *c = arg;
+
+	CHECK_OBJ(c, L4_MAGIC);
+	(void)l4_pump(c, &c->down);
+}
+
+/* A direction's pipe, or its copy buffer when pipes are out. */
+static int
+l4_dir_setup(struct l4_conn *c, struct l4_dir *d, bool splice_ok)
+{
+	if (splice_ok && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
+		(void)fcntl(d->pipe[1], F_SETPIPE_SZ, L4_PIPE_SIZE);
+		return 0;
+	}
+	d->pipe[0] = d->pipe[1] = -1;
+	if (d->buf != NULL) {
+		/* A prefix waits: the copy buffer takes over after it. */
+		uint8_t *p;
+		size_t need = d->len > L4_COPY_SIZE ? d->len : L4_COPY_SIZE;
+
+		if ((p = realloc(d->buf, need)) == NULL)
+			return -1;
+		d->buf = p;
+		d->cap = need;
+	} else if ((d->buf = malloc(L4_COPY_SIZE)) == NULL) {
+		return -1;
+	} else {
+		d->cap = L4_COPY_SIZE;
+	}
+	d->copy = true;
+	return 0;
+}
+
+/* The origin accepted: start pumping. */
+static void
+l4_connected(struct l4_conn *c)
+{
+	uint8_t hdr[PROXY_PROTO_ENC_MAX];
+	size_t hlen = 0, rest = c->pre_len - c->pre_off;
+	bool splice_ok = !c->lw->no_splice;
+	int one = 1;
+
+	evtimer_del(c->tmr);
+	(void)setsockopt(c->ofd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->route->origin->proxy_protocol != 0) {
+		hlen = proxy_proto_encode(c->route->origin->proxy_protocol,
+		    (const struct sockaddr *)&c->peer,
+		    (const struct sockaddr *)&c->local, hdr);
+		stats_inc(STAT_PROXY_HDR_SENT);
+	}
+	if (hlen + rest > 0) {
+		if ((c->up.buf = malloc(hlen + rest)) == NULL)
+			goto oom;
+		memcpy(c->up.buf, hdr, hlen);
+		memcpy(c->up.buf + hlen, c->pre + c->pre_off, rest);
+		c->up.len = c->up.cap = hlen + rest;
+	}
+	free(c->pre);
+	c->pre = NULL;
+	c->pre_len = c->pre_off = c->pre_cap = 0;
+	c->up.src = c->cfd;
+	c->up.dst = c->ofd;
+	c->up.rev = c->crev;
+	c->up.wev = c->owev;
+	c->down.src = c->ofd;
+	c->down.dst = c->cfd;
+	c->down.rev = c->orev;
+	c->down.wev = c->cwev;
+	if (l4_dir_setup(c, &c->up, splice_ok) == -1 ||
+	    l4_dir_setup(c, &c->down, splice_ok) == -1)
+		goto oom;
+	stats_inc(c->up.copy ? STAT_L4_COPY : STAT_L4_SPLICE);
+	c->state = L4_S_PUMP;
+	l4_touch(c);
+	l4_arm(c, c->idle_ms);
+	event_del(c->owev);
+	if (l4_pump(c, &c->up) == -1)
+		return;
+	(void)l4_pump(c, &c->down);
+	return;
+oom:
+	stats_inc(STAT_L4_NO_MEMORY);
+	l4_close(c);
+}
+
+static void
+l4_connect_failed(struct l4_conn *c, bool timeout)
+{
+	stats_inc(timeout ? STAT_L4_CONNECT_TIMEOUT : STAT_L4_CONNECT_FAILED);
+	if (c->ss != NULL)
+		stats_add(&c->ss->errors, 1);
+	if (c->os != NULL)
+		stats_add(&c->os->errors, 1);
+	log_debug("l4 %s: origin %s: %s", c->l->name, c->server->label,
+	    timeout ? "connect timed out" : "connect failed");
+	l4_origin_close(c);
+	l4_connect_next(c);
+}
+
+static void
+l4_org_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct l4_conn *c = arg;
+	socklen_t len;
+	int err = 0;
+
+	CHECK_OBJ(c, L4_MAGIC);
+	if (c->state == L4_S_PUMP) {
+		(void)l4_pump(c, &c->up);
+		return;
+	}
+	len = sizeof(err);
+	if (getsockopt(c->ofd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		l4_connect_failed(c, false);
+		return;
+	}
+	l4_connected(c);
+}
+
+/* Connects to the next server of the route's origin, or gives up. */
+static void
+l4_connect_next(struct l4_conn *c)
+{
+	const struct cfg_server *s;
+	struct worker *w = c->w;
+
+	for (;;) {
+		s = NULL;
+		if (c->ntried < L4_TRIES_MAX)
+			s = upstream_pick(w->pools, c->route->origin, c->tried,
+			    c->ntried);
+		if (s == NULL) {
+			if (c->rs != NULL)
+				stats_add(&c->rs->errors, 1);
+			l4_close(c);
+			return;
+		}
+		c->server = s;
+		c->tried[c->ntried++] = s->id;
+		c->ss = l4_stats(STATS_SERVER, s->id);
+		if (c->ss != NULL)
+			stats_add(&c->ss->requests, 1);
+		c->ofd = socket(s->sa.ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (c->ofd == -1) {
+			stats_inc(STAT_L4_NO_MEMORY);
+			l4_close(c);
+			return;
+		}
+		if (connect(c->ofd, (const struct sockaddr *)&s->sa, s->salen) ==
+		        -1 &&
+		    errno != EINPROGRESS) {
+			stats_inc(STAT_L4_CONNECT_FAILED);
+			if (c->ss != NULL)
+				stats_add(&c->ss->errors, 1);
+			(void)close(c->ofd);
+			c->ofd = -1;
+			continue;
+		}
+		c->orev = event_new(w->base, c->ofd, EV_READ | EV_PERSIST,
+		    l4_org_read_cb, c);
+		c->owev = event_new(w->base, c->ofd, EV_WRITE | EV_PERSIST,
+		    l4_org_write_cb, c);
+		if (c->orev == NULL || c->owev == NULL) {
+			stats_inc(STAT_L4_NO_MEMORY);
+			l4_close(c);
+			return;
+		}
+		c->state = L4_S_CONNECT;
+		event_add(c->owev, NULL);
+		l4_arm(c, c->route->connect_ms);
+		return;
+	}
+}
+
+/* A route is chosen: count it and connect. */
+static void
+l4_start(struct l4_conn *c)
+{
+	event_del(c->crev); /* client bytes wait in the kernel meanwhile */
+	evtimer_del(c->tmr);
+	c->idle_ms = c->route->idle_ms;
+	c->rs = l4_stats(STATS_ROUTE, c->route->id);
+	c->os = l4_stats(STATS_ORIGIN, c->route->origin->id);
+	if (c->rs != NULL) {
+		stats_add(&c->rs->requests, 1);
+		stats_add(&c->rs->active, 1);
+	}
+	if (c->os != NULL)
+		stats_add(&c->os->requests, 1);
+	l4_connect_next(c);
+}
+
+/* Acts on the bytes read so far before the origin is chosen. */
+static void
+l4_advance(struct l4_conn *c)
+{
+	struct proxy_proto_info pi;
+	struct clienthello ch;
+	enum proxy_proto_status ps;
+	enum clienthello_status hs;
+	const char *sni = NULL;
+	size_t sni_len = 0;
+
+	if (c->need_pp) {
+		ps = proxy_proto_decode(c->pre, c->pre_len, &pi);
+		if (ps == PROXY_PROTO_MORE)
+			return;
+		if (ps == PROXY_PROTO_BAD) {
+			stats_inc(STAT_PROXY_HDR_BAD);
+			log_debug("l4 %s: %s", c->l->name, pi.error);
+			l4_close(c);
+			return;
+		}
+		stats_inc(STAT_PROXY_HDR_ACCEPTED);
+		if (!pi.local) {
+			c->peer = pi.src;
+			c->local = pi.dst;
+		}
+		c->pre_off = pi.len;
+		c->need_pp = false;
+	}
+	if (c->need_hello) {
+		hs = clienthello_parse(c->pre + c->pre_off,
+		    c->pre_len - c->pre_off, &ch);
+		if (hs == CLIENTHELLO_MORE)
+			return;
+		c->need_hello = false;
+		if (hs == CLIENTHELLO_BAD) {
+			stats_inc(STAT_TLS_HELLO_BAD);
+			log_debug("l4 %s: ClientHello: %s", c->l->name,
+			    ch.error);
+		} else if (!ch.has_sni) {
+			stats_inc(STAT_TLS_HELLO_NO_SNI);
+		} else {
+			sni = ch.sni;
+			sni_len = ch.sni_len;
+		}
+	}
+	c->route = l4_route_match(c->l, (const struct sockaddr *)&c->peer,
+	    sni, sni_len);
+	if (c->route == NULL) {
+		stats_inc(STAT_L4_NO_ROUTE);
+		log_debug("l4 %s: no route for %.*s", c->l->name,
+		    (int)(sni_len < 64 ? sni_len : 64), sni != NULL ? sni : "");
+		l4_close(c);
+		return;
+	}
+	l4_start(c);
+}
+
+static void
+l4_preamble_read(struct l4_conn *c)
+{
+	ssize_t n;
+	uint8_t *p;
+	size_t cap;
+
+	if (c->pre_len == c->pre_cap) {
+		if (c->pre_cap >= L4_PRE_MAX) {
+			/* The parsers said "more" up to the limit. */
+			stats_inc(c->need_pp ? STAT_PROXY_HDR_BAD
+					     : STAT_TLS_HELLO_BAD);
+			l4_close(c);
+			return;
+		}
+		cap = c->pre_cap ? c->pre_cap * 2 : 4096;
+		if (cap > L4_PRE_MAX)
+			cap = L4_PRE_MAX;
+		if ((p = realloc(c->pre, cap)) == NULL) {
+			stats_inc(STAT_L4_NO_MEMORY);
+			l4_close(c);
+			return;
+		}
+		c->pre = p;
+		c->pre_cap = cap;
+	}
+	/* Whatever follows a PROXY header or the hello stays in <pre> and
+	 * goes to the origin first.
+	 */
+	n = read(c->cfd, c->pre + c->pre_len, c->pre_cap - c->pre_len);
+	if (n < 0 && (errno == EINTR || l4_again(errno)))
+		return;
+	if (n <= 0) {
+		/* Gone (or broken) before it said enough to be routed. */
+		if (c->need_pp)
+			stats_inc(STAT_PROXY_HDR_BAD);
+		else
+			stats_inc(STAT_TLS_HELLO_BAD);
+		l4_close(c);
+		return;
+	}
+	c->pre_len += (size_t)n;
+	l4_advance(c);
+}
+
+static void
+l4_cli_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct l4_conn *c = arg;
+
+	CHECK_OBJ(c, L4_MAGIC);
+	if (c->state == L4_S_PREAMBLE)
+		l4_preamble_read(c);
+	else if (c->state == L4_S_PUMP)
+		(void)l4_pump(c, &c->up);
+}
+
+static void
+l4_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct l4_conn *c = arg;
+	struct timeval now, idle;
+	long long ms;
+
+	CHECK_OBJ(c, L4_MAGIC);
+	switch (c->state) {
+	case L4_S_PREAMBLE:
+		stats_inc(c->need_pp ? STAT_PROXY_HDR_BAD
+				     : STAT_TLS_HELLO_TIMEOUT);
+		l4_close(c);
+		return;
+	case L4_S_CONNECT:
+		l4_connect_failed(c, true);
+		return;
+	case L4_S_PUMP:
+		event_base_gettimeofday_cached(c->w->base, &now);
+		timersub(&now, &c->last, &idle);
+		ms = (long long)idle.tv_sec * 1000 + idle.tv_usec / 1000;
+		if (ms >= (long long)c->idle_ms) {
+			stats_inc(STAT_L4_IDLE_TIMEOUT);
+			l4_close(c);
+			return;
+		}
+		l4_arm(c, c->idle_ms - (unsigned)ms);
+		return;
+	}
+}
+
+void
+l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct l4_worker *lw = w->l4;
+	struct l4_conn *c;
+	socklen_t len;
+	uint64_t was;
+
+	stats_inc(STAT_L4_ACCEPTED);
+	if (lw == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
+		stats_inc(STAT_L4_NO_MEMORY);
+		(void)close(fd);
+		return;
+	}
+	c->magic = L4_MAGIC;
+	c->lw = lw;
+	c->w = w;
+	c->cfd = fd;
+	c->ofd = -1;
+	c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
+	c->cfg = cfg_ref(w->cur);
+	TAILQ_INSERT_TAIL(&lw->conns, c, link);
+	worker_l4_count(w, 1);
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
+		memcpy(&c->peer, sa, salen);
+	len = sizeof(c->local);
+	if (getsockname(fd, (struct sockaddr *)&c->local, &len) == -1)
+		c->local.ss_family = AF_UNSPEC;
+	if (c->cfg == NULL ||
+	    (c->l = cfg_listener_by_id(c->cfg, lid)) == NULL) {
+		l4_close(c);
+		return;
+	}
+	if ((c->ls = l4_stats(STATS_LISTENER, lid)) != NULL) {
+		stats_add(&c->ls->requests, 1);
+		was = atomic_fetch_add_explicit(&c->ls->active, 1,
+		    memory_order_relaxed);
+		c->counted_active = true;
+		if (c->l->max_connections != 0 &&
+		    was >= c->l->max_connections) {
+			stats_inc(STAT_L4_LIMIT);
+			stats_add(&c->ls->errors, 1);
+			l4_close(c);
+			return;
+		}
+	}
+	c->crev = event_new(w->base, fd, EV_READ | EV_PERSIST, l4_cli_read_cb,
+	    c);
+	c->cwev = event_new(w->base, fd, EV_WRITE | EV_PERSIST,
+	    l4_cli_write_cb, c);
+	c->tmr = evtimer_new(w->base, l4_timer_cb, c);
+	if (c->crev == NULL || c->cwev == NULL || c->tmr == NULL) {
+		stats_inc(STAT_L4_NO_MEMORY);
+		l4_close(c);
+		return;
+	}
+	c->need_pp = c->l->nproxy_from > 0 &&
+	    l4_cidr_any(c->l->proxy_from, c->l->nproxy_from, sa);
+	c->need_hello = c->l->proto == CFG_PROTO_TLS_PASSTHROUGH;
+	c->state = L4_S_PREAMBLE;
+	if (c->need_pp || c->need_hello) {
+		event_add(c->crev, NULL);
+		l4_arm(c, c->l->header_ms);
+		return;
+	}
+	l4_advance(c);
+}

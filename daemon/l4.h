@@ -1,0 +1,55 @@
+/*
+ * l4.h: TCP proxying for tcp and tls-passthrough listeners.
+ *
+ * A struct l4_conn (private to l4.c) is one client connection and its
+ * origin connection. It is owned by its worker's struct l4_worker from
+ * accept to close, holds the snapshot it was accepted under (routes
+ * chosen later on the same connection use it), and counts in the
+ * worker's w->nconns so a graceful drain waits for it.
+ *
+ * Life of a connection: PREAMBLE (a PROXY header from a trusted client,
+ * then, on tls-passthrough, the ClientHello: read and kept, never
+ * consumed) -> CONNECT (to a server of the route's origin, trying the
+ * others when one refuses) -> PUMP (the kept bytes, after our own PROXY
+ * header if the origin wants one, then everything else both ways with
+ * splice(2); each direction's EOF becomes a shutdown(SHUT_WR) of the
+ * other side once its bytes are out; the connection ends when both
+ * directions have, or on an error or the route's idle timeout).
+ */
+#ifndef GH_L4_H
+#define GH_L4_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "stats.h"
+
+struct worker;
+struct l4_worker;
+
+/* Does l4_accept() serve listeners of <proto> (tcp, tls-passthrough)? */
+bool l4_serves(enum cfg_proto proto);
+
+/* The L4 state of worker <w>, or NULL on no memory. Thread: main. */
+struct l4_worker *l4_worker_new(struct worker *w);
+/* Closes every L4 connection of the worker at once and frees <lw>.
+ * Thread: the worker, after its loop ended. NULL-safe.
+ */
+void l4_worker_free(struct l4_worker *lw);
+
+/* Takes <fd>, accepted on listener <lid>, into worker <w> (which uses
+ * its current snapshot). On failure the fd is closed and counted.
+ * Thread: the worker.
+ */
+void l4_accept(struct worker *w, int64_t lid, int fd,
+    const struct sockaddr *sa, socklen_t salen);
+
+/* The counters of object <id> of <kind> through a per-thread cache (no
+ * lock once cached); NULL only when memory runs out. Thread: a worker.
+ */
+struct stats_obj *l4_stats(enum stats_kind kind, int64_t id);
+
+#endif

@@ -147,3 +147,19 @@ def test_upstream_reuse_across_client_connections(gh, origin):
     for _ in range(20):
         assert gh.curl("/x").status == 200
     assert origin.accepted <= 3, origin.accepted
+
+
+def test_two_workers_serve_and_reload(gh, origin_factory):
+    """With 2 workers (SO_REUSEPORT), every worker serves, and every worker
+    takes the new snapshot on reload."""
+    a, b = origin_factory("a"), origin_factory("b")
+    gh.add_listener("l")
+    gh.add_origin("a", [(a.host, a.port)])
+    gh.add_origin("b", [(b.host, b.port)])
+    gh.add_route("r", "l", "a", hosts=["app.test"])
+    gh.start(workers=2)
+    # Fresh connections spread over both workers' sockets.
+    assert {backend(gh, "app.test") for _ in range(20)} == {"a"}
+    gh.sql("UPDATE routes SET origin_id = (SELECT id FROM origins WHERE name = 'b')")
+    gh.reload()
+    assert {backend(gh, "app.test") for _ in range(20)} == {"b"}

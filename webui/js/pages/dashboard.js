@@ -1,0 +1,171 @@
+// dashboard.js: live traffic (polls /stats every 2 s), server health,
+// listener state, certificates that expire soon and routes that send
+// plaintext off the host.
+
+import { api, hasPath } from '../api.js';
+import { h, clear, pageHead, table, badge, fmtNum, fmtBytes, fmtDuration, fmtTime } from '../ui.js';
+import { LineChart } from '../chart.js';
+import { loadRefs } from './resources.js';
+import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
+
+const POLL_MS = 2000;
+const DAY = 86400;
+
+function sum(arr, f) {
+  return arr.reduce((a, x) => a + (f(x) || 0), 0);
+}
+
+export async function render(main, rest, ctx) {
+  const [refs, routes] = await Promise.all([loadRefs(), api('GET', '/routes')]);
+  const kpi = {};
+  const card = (id, label) => {
+    kpi[id] = h('div', { class: 'kpi-value', id: 'kpi-' + id }, '—');
+    return h('div', { class: 'kpi' }, h('div', { class: 'kpi-label' }, label), kpi[id]);
+  };
+  const statusLine = h('p', { class: 'status-line', 'aria-live': 'off' });
+  const byRoute = new LineChart({ label: 'Requests per second by route', unit: '/s', xlabel: 'last 2 minutes' });
+  const byOrigin = new LineChart({ label: 'Requests per second by origin', unit: '/s', xlabel: 'last 2 minutes' });
+  const routeTable = h('div');
+  const serverTable = h('div');
+  const listenerTable = h('div');
+  const certBox = h('div');
+  const plainBox = h('div');
+  const pollError = h('div', { role: 'alert' });
+
+  main.append(
+    pageHead('Dashboard'),
+    statusLine,
+    pollError,
+    h('section', { class: 'kpis', 'aria-label': 'Totals' },
+      card('rps', 'Requests / s'), card('err', '5xx share'), card('conns', 'Open connections'), card('total', 'Requests (total)')),
+    h('section', { class: 'charts' }, byRoute.el, byOrigin.el),
+    h('section', { class: 'panel' }, h('h2', null, 'Traffic per route'), routeTable),
+    h('div', { class: 'two' },
+      h('section', { class: 'panel' }, h('h2', null, 'Server health'), serverTable),
+      h('section', { class: 'panel' }, h('h2', null, 'Listeners'), listenerTable)),
+    h('div', { class: 'two' },
+      h('section', { class: 'panel', id: 'expiring' }, h('h2', null, 'Certificates expiring within 30 days'), certBox),
+      h('section', { class: 'panel', id: 'plaintext' }, h('h2', null, 'Routes sending plaintext off the host'), plainBox)));
+
+  renderCerts(certBox, refs.certs);
+  renderPlain(plainBox, routes, refs);
+
+  let prev = null, timer = null, stopped = false;
+  async function tick() {
+    timer = null;
+    try {
+      const [stats, status] = await Promise.all([api('GET', '/stats'), api('GET', '/status')]);
+      if (stopped) return;
+      pollError.replaceChildren();
+      update(stats, status);
+    } catch (err) {
+      if (stopped || err.status === 401) return;
+      pollError.replaceChildren(h('p', { class: 'alert error' }, 'Live data unavailable: ' + err.message));
+    }
+    if (!stopped) timer = setTimeout(tick, POLL_MS);
+  }
+
+  function update(stats, status) {
+    const now = performance.now();
+    const g = stats.global || {};
+    const rs = stats.routes || [], os = stats.origins || [];
+    statusLine.replaceChildren(
+      `Version ${status.version} · up ${fmtDuration(status.uptime_s)} · serving revision ${status.serving_revision} `,
+      status.in_sync === false ? badge('applying a change', 'warn') : badge('in sync', 'ok'));
+    kpi.conns.textContent = String(Math.max(0, (g.conn_accepted || 0) - (g.conn_closed || 0)));
+    kpi.total.textContent = String(g.requests || 0);
+    const rates = { route: {}, origin: {} };
+    if (prev) {
+      const dt = (now - prev.t) / 1000;
+      const rate = (cur, old) => Math.max(0, ((cur || 0) - (old || 0)) / dt);
+      kpi.rps.textContent = fmtNum(rate(g.requests, prev.g.requests));
+      const reqs = sum(rs, (r) => r.requests) - sum(prev.rs, (r) => r.requests);
+      const errs = sum(rs, (r) => r.responses && r.responses['5xx']) - sum(prev.rs, (r) => r.responses && r.responses['5xx']);
+      kpi.err.textContent = reqs > 0 ? fmtNum((100 * Math.max(0, errs)) / reqs) + ' %' : '0 %';
+      const old = (arr, id) => arr.find((x) => x.id === id) || {};
+      for (const r of rs) rates.route[r.name || '#' + r.id] = rate(r.requests, old(prev.rs, r.id).requests);
+      for (const o of os) rates.origin[o.name || '#' + o.id] = rate(o.requests, old(prev.os, o.id).requests);
+      byRoute.push(rates.route);
+      byOrigin.push(rates.origin);
+    }
+    prev = { t: now, g, rs, os };
+    const posture = new Map(routes.map((r) => [r.id, routePosture(r, refs.listenersByName, refs.originsByName)]));
+    routeTable.replaceChildren(table('Traffic per route', [
+      { label: 'Route', cell: (r) => h('a', { href: '#/routes/' + encodeURIComponent(r.name) }, r.name) },
+      { label: 'Req/s', class: 'num', cell: (r) => fmtNum(rates.route[r.name] || 0) },
+      { label: 'Requests', class: 'num', cell: (r) => String(r.requests || 0) },
+      { label: '2xx', class: 'num', cell: (r) => String((r.responses || {})['2xx'] || 0) },
+      { label: '4xx', class: 'num', cell: (r) => String((r.responses || {})['4xx'] || 0) },
+      { label: '5xx', class: 'num', cell: (r) => String((r.responses || {})['5xx'] || 0) },
+      { label: 'In / out', class: 'num', cell: (r) => `${fmtBytes(r.bytes_in || 0)} / ${fmtBytes(r.bytes_out || 0)}` },
+      { label: 'To origin', cell: (r) => {
+        const p = posture.get(r.id);
+        return p ? badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]) : '—';
+      } },
+    ], rs, 'No traffic yet.'));
+    serverTable.replaceChildren(table('Server health', [
+      { label: 'Server', cell: (s) => s.name || '#' + s.id },
+      { label: 'Origin', cell: (s) => s.origin || '—' },
+      { label: 'Health', cell: (s) => health(s) },
+      { label: 'Requests', class: 'num', cell: (s) => String(s.requests || 0) },
+      { label: 'Errors', class: 'num', cell: (s) => String(s.errors || 0) },
+      { label: 'Active', class: 'num', cell: (s) => String(s.active || 0) },
+    ], stats.servers || [], 'No server has had traffic yet.'));
+    listenerTable.replaceChildren(table('Listeners', [
+      { label: 'Listener', cell: (l) => l.name },
+      { label: 'Address', cell: (l) => (String(l.address).includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`) },
+      { label: 'State', cell: (l) => (l.state === 'error' || l.bound === false ? h('span', null, badge('error', 'bad'), ' ', l.error || '') : badge(l.state || 'bound', 'ok')) },
+    ], status.listeners || [], 'No listeners: add one on the Listeners page.'));
+  }
+
+  tick();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    byRoute.destroy();
+    byOrigin.destroy();
+  };
+}
+
+function health(s) {
+  const st = s.health || s.state;
+  if (st === 'up' || st === 'healthy') return badge(st, 'ok');
+  if (st === 'down' || st === 'unhealthy') return badge(st, 'bad');
+  if (st) return badge(st, 'info');
+  // no active checks: judge by the share of failed attempts
+  if (!s.requests) return badge('no traffic', 'info');
+  return (s.errors || 0) * 2 > s.requests ? badge('failing', 'bad') : badge('answering', 'ok');
+}
+
+function renderCerts(box, certs) {
+  if (!hasPath('/certificates')) {
+    box.replaceChildren(h('p', { class: 'muted' }, 'This daemon has no certificate store.'));
+    return;
+  }
+  const now = Date.now() / 1000;
+  const soon = certs.filter((c) => certTime(c.not_after) - now < 30 * DAY).sort((a, b) => certTime(a.not_after) - certTime(b.not_after));
+  box.replaceChildren(table('Certificates expiring within 30 days', [
+    { label: 'Certificate', cell: (c) => h('a', { href: '#/certificates/' + encodeURIComponent(c.name) }, c.name) },
+    { label: 'Expires', cell: (c) => fmtTime(certTime(c.not_after)) },
+    { label: 'Left', cell: (c) => {
+      const d = Math.floor((certTime(c.not_after) - now) / DAY);
+      return d < 0 ? badge('expired', 'bad') : badge(d + ' days', d < 7 ? 'bad' : 'warn');
+    } },
+  ], soon, 'None: every certificate is valid for more than 30 days.'));
+}
+
+// Certificate times may be Unix seconds or ISO 8601 strings.
+export function certTime(v) {
+  if (typeof v === 'number') return v;
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? t / 1000 : NaN;
+}
+
+function renderPlain(box, routes, refs) {
+  const bad = routes.map((r) => ({ r, p: routePosture(r, refs.listenersByName, refs.originsByName) })).filter((x) => x.p.level === 'plaintext');
+  box.replaceChildren(table('Routes sending plaintext off the host', [
+    { label: 'Route', cell: (x) => h('a', { href: '#/routes/' + encodeURIComponent(x.r.name) }, x.r.name) },
+    { label: 'Origin', cell: (x) => h('a', { href: '#/origins/' + encodeURIComponent(x.r.origin) }, x.r.origin) },
+    { label: 'Servers', cell: (x) => ((refs.originsByName.get(x.r.origin) || {}).servers || []).map((s) => `${s.address}:${s.port}`).join(', ') },
+  ], bad, 'None: traffic to origins off this host is encrypted.'));
+}

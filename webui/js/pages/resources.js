@@ -1,0 +1,298 @@
+// resources.js: list, create, edit and delete for listeners, routes,
+// origins, users and tokens. Each collection is a description below; the
+// forms send what the API documents and show its field errors in place.
+
+import { api, seg, hasPath, schemaProp, schemaEnum } from '../api.js';
+import { h, toast, confirmDialog, revealDialog, pageHead, table, badge, fmtTime, errorBox } from '../ui.js';
+import { buildForm } from '../form.js';
+import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
+
+const PROTOCOLS = ['http', 'https', 'tcp', 'udp', 'tls-passthrough'];
+const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
+
+// What the other pages need to fill selects and badges.
+export async function loadRefs() {
+  const [listeners, origins, status, certs] = await Promise.all([
+    api('GET', '/listeners'),
+    api('GET', '/origins'),
+    api('GET', '/status'),
+    hasPath('/certificates') ? api('GET', '/certificates') : Promise.resolve([]),
+  ]);
+  return {
+    listeners, origins, status, certs,
+    listenersByName: new Map(listeners.map((l) => [l.name, l])),
+    originsByName: new Map(origins.map((o) => [o.name, o])),
+    boundById: new Map((status.listeners || []).map((l) => [l.id, l])),
+  };
+}
+
+const names = (arr) => arr.map((x) => x.name);
+
+// Fields the served OpenAPI schema has that the forms below do not know
+// yet (booleans, integers, enums): shown generically, so a newer daemon's
+// simple options are editable at once.
+function extraFields(component, known) {
+  const s = schemaProp(component, '') || null;
+  const props = (s && s.properties) || {};
+  const out = [];
+  for (const [k, p] of Object.entries(props)) {
+    if (known.includes(k) || p.readOnly) continue;
+    if (p.type === 'boolean') out.push({ key: k, label: k.replace(/_/g, ' '), type: 'checkbox' });
+    else if (Array.isArray(p.enum)) out.push({ key: k, label: k.replace(/_/g, ' '), type: 'select', empty: '(default)', options: p.enum });
+    else if (p.type === 'integer') out.push({ key: k, label: k.replace(/_/g, ' '), type: 'number' });
+  }
+  return out;
+}
+
+function certOptions(refs) {
+  return names(refs.certs);
+}
+
+export const COLLECTIONS = {
+  listeners: {
+    title: 'Listeners',
+    one: 'listener',
+    schema: 'Listener',
+    intro: 'Addresses and ports the appliance accepts client traffic on.',
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (l) => h('a', { href: '#/listeners/' + seg(l.name) }, l.name) },
+      { label: 'Address', cell: (l) => l.address },
+      { label: 'Port', cell: (l) => {
+        const b = refs.boundById.get(l.id);
+        return b && b.port !== l.port ? `${b.port} (asked ${l.port})` : String(l.port);
+      } },
+      { label: 'Protocol', cell: (l) => l.protocol || 'http' },
+      { label: 'State', cell: (l) => {
+        const b = refs.boundById.get(l.id);
+        if (!b) return badge('pending', 'info');
+        if (b.state === 'error' || b.bound === false) return h('span', null, badge('error', 'bad'), ' ', b.error || '');
+        return badge(b.state || 'bound', 'ok');
+      } },
+      actions('listeners', ctx),
+    ],
+    fields: (refs) => [
+      { key: 'name', label: 'Name', required: true, help: 'Letters, digits, . _ -; unique.' },
+      { key: 'address', label: 'Address', required: true, placeholder: '0.0.0.0', help: 'A numeric IPv4 or IPv6 address: 0.0.0.0 or :: for all, 127.0.0.1 for this host only.' },
+      { key: 'port', label: 'Port', type: 'number', required: true, help: '0 lets the kernel pick; the bound port is shown in the list.' },
+      { key: 'protocol', label: 'Protocol', type: 'select', options: schemaEnum('Listener', 'protocol', PROTOCOLS), default: 'http' },
+      { key: 'default_certificate', label: 'Default certificate', type: 'select', empty: '(none)', options: () => certOptions(refs),
+        show: (v) => v.protocol === 'https', help: 'Served to clients that send no SNI name or an unknown one.' },
+      { type: 'section', label: 'Timeouts and headers' },
+      { key: 'timeouts.header_ms', label: 'Header timeout (ms)', type: 'number', placeholder: '10000' },
+      { key: 'timeouts.keepalive_ms', label: 'Keep-alive timeout (ms)', type: 'number', placeholder: '75000' },
+      { key: 'trust_forwarded', label: "Trust clients' X-Forwarded-* headers", type: 'checkbox' },
+      ...extraFields('Listener', ['id', 'name', 'address', 'port', 'protocol', 'timeouts', 'trust_forwarded', 'default_certificate']),
+    ],
+  },
+
+  routes: {
+    title: 'Routes',
+    one: 'route',
+    schema: 'Route',
+    intro: 'Which requests on which listener go to which origin. The last column says whether the traffic leaves the appliance encrypted.',
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (r) => h('a', { href: '#/routes/' + seg(r.name) }, r.name) },
+      { label: 'Listener', cell: (r) => r.listener },
+      { label: 'Match', cell: (r) => matchText(r) },
+      { label: 'Origin', cell: (r) => r.origin },
+      { label: 'To origin', cell: (r) => {
+        const p = routePosture(r, refs.listenersByName, refs.originsByName);
+        return h('span', { title: p.text }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), h('span', { class: 'sr-only' }, ': ' + p.text));
+      } },
+      actions('routes', ctx),
+    ],
+    fields: (refs) => {
+      const proto = (v) => (refs.listenersByName.get(v.listener) || {}).protocol || 'http';
+      const isHttp = (v) => ['http', 'https'].includes(proto(v));
+      return [
+        { key: 'name', label: 'Name', required: true },
+        { key: 'listener', label: 'Listener', type: 'select', empty: '(choose)', options: names(refs.listeners), required: true },
+        { key: 'origin', label: 'Origin', type: 'select', empty: '(choose)', options: names(refs.origins), required: true },
+        { type: 'section', label: 'Match', show: isHttp },
+        { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
+        { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: '/' },
+        { key: 'match.methods', label: 'Methods', type: 'list', show: isHttp, placeholder: 'GET, POST', help: 'Empty: any. ' + METHODS },
+        { key: 'match.sni', label: 'SNI names', type: 'list', show: (v) => proto(v) === 'tls-passthrough' && !!schemaProp('Route', 'match.sni') },
+        { type: 'section', label: 'Options' },
+        { key: 'priority', label: 'Priority', type: 'number', placeholder: '0', help: 'Higher is tried first.' },
+        { key: 'forwarded', label: 'Add an RFC 7239 Forwarded header', type: 'checkbox', show: isHttp },
+        { key: 'max_body_bytes', label: 'Largest request body (bytes)', type: 'number', show: isHttp, placeholder: 'unlimited' },
+        { key: 'timeouts.connect_ms', label: 'Connect timeout (ms)', type: 'number', placeholder: '5000' },
+        { key: 'timeouts.response_ms', label: 'Response timeout (ms)', type: 'number', placeholder: '60000', show: isHttp },
+        { key: 'timeouts.idle_ms', label: 'Idle timeout (ms)', type: 'number', placeholder: '60000' },
+        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts']),
+      ];
+    },
+  },
+
+  origins: {
+    title: 'Origins',
+    one: 'origin',
+    schema: 'Origin',
+    intro: 'Groups of servers traffic is balanced over, and how the appliance talks to them.',
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (o) => h('a', { href: '#/origins/' + seg(o.name) }, o.name) },
+      { label: 'Servers', cell: (o) => h('ul', { class: 'plain' }, (o.servers || []).map((s) => h('li', null, `${s.address}:${s.port}` + (s.weight && s.weight !== 1 ? ` ×${s.weight}` : '')))) },
+      { label: 'Balance', cell: (o) => o.balance || 'round_robin' },
+      { label: 'TLS to origin', cell: (o) => (o.tls && o.tls.enabled ? badge(o.tls.verify === false ? 'TLS, not verified' : 'TLS', o.tls.verify === false ? 'warn' : 'ok') : badge('plain', 'info')) },
+      actions('origins', ctx),
+    ],
+    fields: (refs) => {
+      const tls = !!schemaProp('Origin', 'tls');
+      const on = (v) => !!(v.tls && v.tls.enabled);
+      return [
+        { key: 'name', label: 'Name', required: true },
+        { key: 'balance', label: 'Balancing', type: 'select', options: schemaEnum('Origin', 'balance', ['round_robin']), default: 'round_robin' },
+        { key: 'servers', label: 'Servers', type: 'rows', min: 1, addLabel: 'Add server', newRow: { weight: 1 },
+          columns: [{ key: 'address', label: 'Address', placeholder: '127.0.0.1' }, { key: 'port', label: 'Port', type: 'number' }, { key: 'weight', label: 'Weight', type: 'number' }] },
+        ...(tls ? [
+          { type: 'section', label: 'TLS to origin' },
+          { key: 'tls.enabled', label: 'Encrypt traffic to these servers (TLS)', type: 'checkbox' },
+          { key: 'tls.verify', label: "Verify the servers' certificates", type: 'checkbox', default: true, show: on },
+          { key: 'tls.ca', label: 'Trusted CA', type: 'select', empty: '(system trust store)', options: () => certOptions(refs), show: on },
+          { key: 'tls.sni', label: 'SNI name', show: on, help: "Default: the server's host name." },
+          { key: 'tls.client_certificate', label: 'Client certificate', type: 'select', empty: '(none)', options: () => certOptions(refs), show: on },
+        ] : []),
+        ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls']),
+      ];
+    },
+  },
+
+  users: {
+    title: 'Users',
+    one: 'user',
+    schema: 'User',
+    intro: 'People who log in to this UI. Admins change everything; viewers only look.',
+    noRefs: true,
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (u) => h('a', { href: '#/users/' + seg(u.name) }, u.name) },
+      { label: 'Role', cell: (u) => u.role },
+      { label: 'Created', cell: (u) => fmtTime(u.created_at) },
+      actions('users', ctx),
+    ],
+    fields: (refs, mode) => [
+      { key: 'name', label: 'Name', required: true, autocomplete: 'off' },
+      { key: 'password', label: mode === 'edit' ? 'New password' : 'Password', type: 'password', autocomplete: 'new-password', required: mode !== 'edit',
+        help: mode === 'edit' ? 'Leave empty to keep the current one. Changing it logs the user out elsewhere.' : '8 to 1024 characters.' },
+      { key: 'role', label: 'Role', type: 'select', options: schemaEnum('User', 'role', ['admin', 'viewer']), default: 'admin' },
+    ],
+  },
+
+  tokens: {
+    title: 'API tokens',
+    one: 'token',
+    schema: 'Token',
+    intro: 'Bearer tokens for scripts and monitoring. A token is shown once, when it is made.',
+    noRefs: true,
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (t) => h('a', { href: '#/tokens/' + seg(t.name) }, t.name) },
+      { label: 'Role', cell: (t) => t.role },
+      { label: 'Expires', cell: (t) => (t.expires_at ? fmtTime(t.expires_at) : 'never') },
+      { label: 'Created', cell: (t) => fmtTime(t.created_at) },
+      actions('tokens', ctx, 'Revoke'),
+    ],
+    fields: (refs, mode) => [
+      { key: 'name', label: 'Name', required: true },
+      { key: 'role', label: 'Role', type: 'select', options: schemaEnum('Token', 'role', ['viewer', 'admin']), default: 'viewer' },
+      mode === 'edit'
+        ? { key: 'expires_at', label: 'Expires (Unix seconds)', type: 'number', placeholder: 'never' }
+        : { key: 'expires_in', label: 'Expires', type: 'select', number: true, empty: 'never', options: [
+          { value: '86400', label: 'in 1 day' }, { value: '2592000', label: 'in 30 days' },
+          { value: '7776000', label: 'in 90 days' }, { value: '31536000', label: 'in 1 year' }] },
+    ],
+  },
+};
+
+function matchText(r) {
+  const m = r.match || {};
+  const parts = [];
+  if (m.sni && m.sni.length) parts.push('SNI ' + m.sni.join(', '));
+  parts.push(m.hosts && m.hosts.length ? m.hosts.join(', ') : 'any host');
+  if (m.path_prefix && m.path_prefix !== '/') parts.push(m.path_prefix);
+  if (m.methods && m.methods.length) parts.push(m.methods.join(' '));
+  return parts.join(' ');
+}
+
+function actions(coll, ctx, delLabel = 'Delete') {
+  return { label: 'Actions', class: 'actions-col', cell: (it) => h('div', { class: 'row-actions' },
+    h('a', { class: 'button secondary small', href: `#/${coll}/${seg(it.name)}`, 'aria-label': `${ctx.canWrite ? 'Edit' : 'View'} ${it.name}` }, ctx.canWrite ? 'Edit' : 'View'),
+    ctx.canWrite ? h('button', { type: 'button', class: 'danger small', dataset: { del: it.name }, 'aria-label': `${delLabel} ${it.name}` }, delLabel) : null) };
+}
+
+export async function render(main, coll, rest, ctx) {
+  if (rest.length) return renderEdit(main, coll, rest[0] === 'new' ? null : rest[0], ctx);
+  const c = COLLECTIONS[coll];
+  const [items, refs] = await Promise.all([api('GET', '/' + coll), c.noRefs ? Promise.resolve(null) : loadRefs()]);
+  const notice = h('div', { class: 'notice', 'aria-live': 'polite' });
+  main.append(
+    pageHead(c.title, ctx.canWrite ? h('a', { class: 'button primary', href: `#/${coll}/new` }, 'New ' + c.one) : null),
+    h('p', { class: 'intro' }, c.intro),
+    notice,
+    table(c.title, c.columns(refs, ctx), items, `No ${coll} yet.`));
+  main.addEventListener('click', async (ev) => {
+    const b = ev.target.closest('button[data-del]');
+    if (!b) return;
+    const name = b.dataset.del;
+    const verb = coll === 'tokens' ? 'Revoke' : 'Delete';
+    if (!(await confirmDialog(`${verb} ${c.one} “${name}”?`, coll === 'tokens' ? 'Scripts using it stop working at once.' : 'This takes effect at once and is recorded as a revision.', verb, true))) {
+      b.focus();
+      return;
+    }
+    try {
+      const res = await api('DELETE', `/${coll}/${seg(name)}`, undefined, { full: true });
+      toast(`${verb}d ${c.one} ${name}` + revText(res));
+      ctx.go('#/' + coll);
+    } catch (err) {
+      notice.replaceChildren(errorBox(err));
+      b.focus();
+    }
+  });
+}
+
+function revText(res) {
+  const rev = res && res.headers && res.headers.get('X-Config-Revision');
+  return rev ? ` — revision ${rev} is serving.` : '.';
+}
+
+async function renderEdit(main, coll, name, ctx) {
+  const c = COLLECTIONS[coll];
+  const mode = name === null ? 'new' : 'edit';
+  const [item, refs] = await Promise.all([
+    mode === 'edit' ? api('GET', `/${coll}/${seg(name)}`) : Promise.resolve({}),
+    c.noRefs ? Promise.resolve(null) : loadRefs(),
+  ]);
+  const form = buildForm({
+    label: mode === 'new' ? 'New ' + c.one : 'Edit ' + c.one,
+    mode,
+    values: item,
+    fields: c.fields(refs, mode),
+    errorPrefix: [coll],
+    submitLabel: mode === 'new' ? 'Create ' + c.one : 'Save changes',
+    cancel: () => ctx.go('#/' + coll),
+    onSubmit: async (f) => {
+      const body = f.read(mode === 'edit');
+      const res = mode === 'new'
+        ? await api('POST', '/' + coll, body, { full: true })
+        : await api('PATCH', `/${coll}/${seg(name)}`, body, { full: true });
+      toast(`Saved ${c.one} ${(res.data && res.data.name) || body.name || name}` + revText(res));
+      if (coll === 'tokens' && res.data && res.data.token) {
+        await revealDialog('Your new token', 'Copy it now: it is not shown again. Send it as Authorization: Bearer <token>.', res.data.token);
+      }
+      ctx.go('#/' + coll);
+    },
+  });
+  if (!ctx.canWrite) for (const el of form.el.querySelectorAll('input, select, textarea, button[type=submit]')) el.disabled = true;
+  const extra = [];
+  if (coll === 'routes' && mode === 'edit') {
+    const p = routePosture(item, refs.listenersByName, refs.originsByName);
+    extra.push(h('p', { class: 'posture ' + p.level }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), ' ', p.text,
+      p.client ? ' Clients connect with TLS.' : ' Clients connect in the clear.'));
+  }
+  main.append(
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' + coll }, c.title), ' / ', mode === 'new' ? 'new' : name),
+    pageHead(mode === 'new' ? 'New ' + c.one : `${c.one[0].toUpperCase() + c.one.slice(1)} ${name}`),
+    extra,
+    form.el);
+  const first = form.el.querySelector('input:not([readonly]), select');
+  if (first && mode === 'new') first.focus();
+}

@@ -9,14 +9,18 @@
  * the handler and sends what it replied. Errors are RFC 9457
  * application/problem+json everywhere.
  */
+#include "api.h"
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
+#include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,9 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
-#include "api.h"
 #include "api_int.h"
 #include "check.h"
 #include "json.h"
@@ -264,20 +265,34 @@ static const char *
 status_title(unsigned status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -399,7 +414,7 @@ dispatch(struct api_req *r)
 
 	for (i = 0; i < NELEM(endpoints); i++) {
 		if (!path_match(endpoints[i].pattern, r->path, param,
-			sizeof(param)))
+		        sizeof(param)))
 			continue;
 		if (method_parse(endpoints[i].method) == m) {
 			ep = &endpoints[i];
@@ -416,8 +431,7 @@ dispatch(struct api_req *r)
 		if (allow[0] != '\0') {
 			api_add_header(r, "Allow", allow);
 			api_reply_problem(r, 405,
-			    "this resource does not support that method",
-			    NULL);
+			    "this resource does not support that method", NULL);
 		} else if (strncmp(r->path, "/api/", 5) != 0 &&
 		    (m == API_GET) && api_webui_dir() != NULL)
 			sys_static(r);
@@ -472,12 +486,12 @@ req_new(struct MHD_Connection *c, const char *url, const char *method)
 		if (sa->sa_family == AF_INET)
 			inet_ntop(AF_INET,
 			    &((const struct sockaddr_in *)(const void *)sa)
-				 ->sin_addr,
+			         ->sin_addr,
 			    r->client, sizeof(r->client));
 		else if (sa->sa_family == AF_INET6)
 			inet_ntop(AF_INET6,
 			    &((const struct sockaddr_in6 *)(const void *)sa)
-				 ->sin6_addr,
+			         ->sin6_addr,
 			    r->client, sizeof(r->client));
 	}
 	return r;
@@ -561,8 +575,8 @@ req_send(struct api_req *r)
 		if (resp != NULL)
 			r->resp = NULL;
 	} else
-		resp = MHD_create_response_from_buffer(0, (void *)(uintptr_t)"",
-		    MHD_RESPMEM_PERSISTENT);
+		resp = MHD_create_response_from_buffer(0,
+		    (void *)(uintptr_t) "", MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
 	stats_count(r->status);
@@ -706,8 +720,8 @@ file_read(const char *path, struct err *e)
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
 		len += (size_t)n;
 		if (len + 1 == cap) {
-			char *nb = cap < (1u << 20) ? realloc(buf, cap * 2)
-						    : NULL;
+			char *nb =
+			    cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
 			if (nb == NULL) {
 				free(buf);
 				close(fd);
@@ -745,7 +759,8 @@ tls_load(const struct api_opts *o, const char *host, struct err *e)
 		if (access(cpath, R_OK) != 0 || access(kpath, R_OK) != 0) {
 			if (x509_selfsigned_files(cpath, kpath, host, e) != 0)
 				return -1;
-			log_info("admin api: generated a self-signed certificate in %s",
+			log_info(
+			    "admin api: generated a self-signed certificate in %s",
 			    cpath);
 		}
 	}
@@ -770,7 +785,7 @@ api_start(const struct api_opts *o, struct err *e)
 	memset(&api, 0, sizeof(api));
 	clock_gettime(CLOCK_MONOTONIC, &api.start);
 	if (listen_parse(o->listen != NULL ? o->listen : "127.0.0.1:9080", &ss,
-		&loopback, e) != 0)
+	        &loopback, e) != 0)
 		return -1;
 	snprintf(api.db_dir, sizeof(api.db_dir), "%s", o->db_path);
 	if ((slash = strrchr(api.db_dir, '/')) != NULL)
@@ -794,8 +809,8 @@ api_start(const struct api_opts *o, struct err *e)
 	if (api.tls && tls_load(o, host, e) != 0)
 		goto fail;
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (api.tls)

@@ -1,7 +1,7 @@
 /*
- * api.h: the admin REST API (the api/ directory), started by main.c after the boot
- * publish. It runs on libmicrohttpd's own thread, which is the only
- * SQLite writer in the process (it opens its own store connection).
+ * api.h: the admin REST API (the api/ directory), started by main.c after the
+ * boot publish. It runs on libmicrohttpd's own thread, which is the only SQLite
+ * writer in the process (it opens its own store connection).
  */
 #ifndef GH_API_H
 #define GH_API_H

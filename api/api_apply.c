@@ -186,7 +186,9 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 		}
 		gen = publish_cfg(c, APPLY_PUBLISH_MS);
 		if (gen < 0)
-			log_warnx("admin api: revision %" PRId64 " committed but not every worker took it within %u ms",
+			log_warnx(
+			    "admin api: revision %" PRId64
+			    " committed but not every worker took it within %u ms",
 			    rev, APPLY_PUBLISH_MS);
 		log_info("admin api: revision %" PRId64 " by %s from %s: %s",
 		    rev, r->actor, r->client, summary);
@@ -198,8 +200,8 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 	if (status == 204) {
 		api_reply_empty(r, 204);
 	} else if (kind >= 0 && item_name != NULL &&
-	    (item = conf_find(newdoc, (enum conf_kind)kind, item_name,
-		 NULL)) != NULL) {
+	    (item = conf_find(newdoc, (enum conf_kind)kind, item_name, NULL)) !=
+	        NULL) {
 		api_reply_json(r, c != NULL ? status : 200, json_ref(item));
 	} else {
 		out = json_new_obj();

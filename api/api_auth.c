@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <argon2.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <argon2.h>
-
 #include "api_int.h"
 #include "check.h"
 #include "json.h"
@@ -30,15 +29,15 @@
 #include "store.h"
 #include "x509.h"
 
-#define AUTH_COOKIE "gatehouse_session"
-#define AUTH_SESSIONS 256
+#define AUTH_COOKIE      "gatehouse_session"
+#define AUTH_SESSIONS    256
 #define AUTH_SESSION_TTL (12 * 3600)
-#define AUTH_THROTTLE 128
-#define AUTH_FAILS_MAX 5      /* failures per window before refusing */
-#define AUTH_FAIL_WINDOW 60   /* seconds */
-#define AUTH_T_COST 2
-#define AUTH_M_COST 19456 /* KiB */
-#define AUTH_HASH_LEN 128
+#define AUTH_THROTTLE    128
+#define AUTH_FAILS_MAX   5  /* failures per window before refusing */
+#define AUTH_FAIL_WINDOW 60 /* seconds */
+#define AUTH_T_COST      2
+#define AUTH_M_COST      19456 /* KiB */
+#define AUTH_HASH_LEN    128
 
 struct session {
 	char id[65];   /* cookie value, hex */
@@ -91,7 +90,7 @@ auth_hash_password(const char *pw, char *out, size_t len)
 	if (getrandom(salt, sizeof(salt), 0) != (ssize_t)sizeof(salt))
 		return -1;
 	return argon2id_hash_encoded(AUTH_T_COST, AUTH_M_COST, 1, pw,
-		   strlen(pw), salt, sizeof(salt), 32, out, len) == ARGON2_OK
+	           strlen(pw), salt, sizeof(salt), 32, out, len) == ARGON2_OK
 	    ? 0
 	    : -1;
 }
@@ -310,13 +309,14 @@ auth_user(struct api_req *r, int64_t user_id)
 	struct err e;
 	int rc = -1;
 
-	s = store_prepare(api_store(), "SELECT name, role FROM users WHERE id = ?1",
-	    &e);
+	s = store_prepare(api_store(),
+	    "SELECT name, role FROM users WHERE id = ?1", &e);
 	if (s == NULL)
 		return -1;
 	store_bind_int64(s, 1, user_id);
 	if (store_step(s, &e) == STORE_ROW) {
-		snprintf(r->actor, sizeof(r->actor), "%s", store_col_text(s, 0));
+		snprintf(r->actor, sizeof(r->actor), "%s",
+		    store_col_text(s, 0));
 		r->role = role_parse(store_col_text(s, 1));
 		r->user_id = user_id;
 		rc = 0;
@@ -343,10 +343,12 @@ auth_check(struct api_req *r, unsigned flags)
 		return 0;
 	if (!ok) {
 		r->role = API_ROLE_NONE;
-		api_add_header(r, "WWW-Authenticate", "Bearer realm=\"gatehouse\"");
+		api_add_header(r, "WWW-Authenticate",
+		    "Bearer realm=\"gatehouse\"");
 		api_reply_problem(r, 401,
-		    h != NULL ? "the bearer token is not valid"
-			      : "authentication required: log in or send a bearer token",
+		    h != NULL
+		        ? "the bearer token is not valid"
+		        : "authentication required: log in or send a bearer token",
 		    NULL);
 		return -1;
 	}
@@ -362,8 +364,8 @@ auth_check(struct api_req *r, unsigned flags)
 		}
 	}
 	if (r->role != API_ROLE_ADMIN && !(flags & API_F_VIEWER_OK)) {
-		api_reply_problem(r, 403, "the viewer role cannot change anything",
-		    NULL);
+		api_reply_problem(r, 403,
+		    "the viewer role cannot change anything", NULL);
 		return -1;
 	}
 	return 0;
@@ -454,8 +456,8 @@ auth_session_login(struct api_req *r)
 	out = json_new_obj();
 	json_set(out, "csrf_token", json_new_str(ss->csrf));
 	json_set(out, "user", json_new_str(r->actor));
-	json_set(out, "role", json_new_str(r->role == API_ROLE_ADMIN ? "admin"
-								   : "viewer"));
+	json_set(out, "role",
+	    json_new_str(r->role == API_ROLE_ADMIN ? "admin" : "viewer"));
 	json_set(out, "expires_at", json_new_int((int64_t)ss->expires));
 	json_set(out, "must_change_password", json_new_bool(ss->must_change));
 	api_reply_json(r, 200, out);
@@ -480,8 +482,8 @@ auth_session_get(struct api_req *r)
 	struct json *out = json_new_obj();
 
 	json_set(out, "user", json_new_str(r->actor));
-	json_set(out, "role", json_new_str(r->role == API_ROLE_ADMIN ? "admin"
-								   : "viewer"));
+	json_set(out, "role",
+	    json_new_str(r->role == API_ROLE_ADMIN ? "admin" : "viewer"));
 	json_set(out, "via", json_new_str(r->via_cookie ? "session" : "token"));
 	if (s != NULL) {
 		/* A page reloaded by the web UI needs these again. */

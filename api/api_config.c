@@ -22,7 +22,7 @@
 #include "json.h"
 #include "store.h"
 
-#define CONF_MAX_MS 86400000LL
+#define CONF_MAX_MS    86400000LL
 #define CONF_MAX_ITEMS 10000
 
 const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
@@ -80,8 +80,8 @@ load_origins(struct store *st, struct json *out, struct err *e)
 	struct json *it, *servers, *one;
 	enum store_step_result r, rv = STORE_DONE;
 
-	s = store_prepare(st, "SELECT id, name, balance FROM origins ORDER BY id",
-	    e);
+	s = store_prepare(st,
+	    "SELECT id, name, balance FROM origins ORDER BY id", e);
 	if (s == NULL)
 		return -1;
 	sv = store_prepare(st,
@@ -101,10 +101,12 @@ load_origins(struct store *st, struct json *out, struct err *e)
 		store_bind_int64(sv, 1, store_col_int64(s, 0));
 		while ((rv = store_step(sv, e)) == STORE_ROW) {
 			one = json_new_obj();
-			json_set(one, "id", json_new_int(store_col_int64(sv, 0)));
+			json_set(one, "id",
+			    json_new_int(store_col_int64(sv, 0)));
 			json_set(one, "address",
 			    json_new_str(store_col_text(sv, 1)));
-			json_set(one, "port", json_new_int(store_col_int64(sv, 2)));
+			json_set(one, "port",
+			    json_new_int(store_col_int64(sv, 2)));
 			json_set(one, "weight",
 			    json_new_int(store_col_int64(sv, 3)));
 			json_append(servers, one);
@@ -237,8 +239,8 @@ check_name(const struct json *it, const char *path, struct err *e)
 		    "");
 	for (p = n; *p != '\0'; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') ||
-			(p != n && (*p == '.' || *p == '_' || *p == '-'))))
+		        (*p >= '0' && *p <= '9') ||
+		        (p != n && (*p == '.' || *p == '_' || *p == '-'))))
 			return fail(e, path, "name",
 			    "\"%.64s\": use letters, digits, '.', '_', '-', starting with a letter or digit",
 			    n);
@@ -269,8 +271,7 @@ check_addr(const struct json *it, const char *path, struct err *e)
 }
 
 static int
-check_port(const struct json *it, const char *path, int64_t min,
-    struct err *e)
+check_port(const struct json *it, const char *path, int64_t min, struct err *e)
 {
 	int64_t v;
 	int rc;
@@ -292,8 +293,8 @@ check_id(const struct json *it, const char *path, struct err *e)
 
 /* Checks the "timeouts" object against its allowed keys. */
 static int
-check_timeouts(const struct json *it, const char *path,
-    const char *const *keys, const int64_t *mins, struct err *e)
+check_timeouts(const struct json *it, const char *path, const char *const *keys,
+    const int64_t *mins, struct err *e)
 {
 	struct json *to = NULL;
 	char p[128];
@@ -366,8 +367,8 @@ check_server(const struct json *it, const char *path, struct err *e)
 static int
 check_origin(const struct json *it, const char *path, struct err *e)
 {
-	static const char *const keys[] = { "id", "name", "balance",
-		"servers", NULL };
+	static const char *const keys[] = { "id", "name", "balance", "servers",
+		NULL };
 	struct json *servers = NULL;
 	const char *bal = NULL;
 	char sp[128], p[128];
@@ -411,7 +412,8 @@ host_is_valid(const char *h)
 		return false;
 	if (h[0] == '[' || strchr(h, ':') != NULL) {
 		if (h[0] == '[') {
-			if (len < 3 || h[len - 1] != ']' || len - 2 >= sizeof(v6))
+			if (len < 3 || h[len - 1] != ']' ||
+			    len - 2 >= sizeof(v6))
 				return false;
 			memcpy(v6, h + 1, len - 2);
 			v6[len - 2] = '\0';
@@ -435,8 +437,8 @@ host_is_valid(const char *h)
 			continue;
 		}
 		if (!((h[i] >= 'a' && h[i] <= 'z') ||
-			(h[i] >= 'A' && h[i] <= 'Z') ||
-			(h[i] >= '0' && h[i] <= '9') || h[i] == '-'))
+		        (h[i] >= 'A' && h[i] <= 'Z') ||
+		        (h[i] >= '0' && h[i] <= '9') || h[i] == '-'))
 			return false;
 		if ((h[i] == '-' && label == 0) || ++label > 63)
 			return false;
@@ -472,8 +474,8 @@ check_match(const struct json *m, const char *path, struct err *e)
 			    v);
 		for (j = 0; j < i; j++)
 			if (strcasecmp(v, json_str(json_at(hosts, j))) == 0)
-				return err_set(e, p, "\"%.100s\" is listed twice",
-				    v);
+				return err_set(e, p,
+				    "\"%.100s\" is listed twice", v);
 	}
 	if (pp != NULL) {
 		if (pp[0] != '/' || strlen(pp) > 1024)
@@ -502,8 +504,8 @@ check_match(const struct json *m, const char *path, struct err *e)
 			    v);
 		for (j = 0; j < i; j++)
 			if (strcmp(v, json_str(json_at(ms, j))) == 0)
-				return err_set(e, p, "\"%.32s\" is listed twice",
-				    v);
+				return err_set(e, p,
+				    "\"%.32s\" is listed twice", v);
 	}
 	return 0;
 }
@@ -532,7 +534,7 @@ check_route(const struct json *it, const char *path, struct err *e)
 	    json_get_int(it, path, "priority", -1000000, 1000000, &v, e) < 0 ||
 	    json_get_bool(it, path, "forwarded", &b, e) < 0 ||
 	    json_get_int(it, path, "max_body_bytes", 0, INT64_C(1) << 53, &v,
-		e) < 0 ||
+	        e) < 0 ||
 	    check_timeouts(it, path, tkeys, tmins, e) != 0)
 		return -1;
 	if (rl == 0)
@@ -546,8 +548,8 @@ check_route(const struct json *it, const char *path, struct err *e)
 }
 
 int
-conf_check_item(enum conf_kind kind, const struct json *item,
-    const char *path, struct err *e)
+conf_check_item(enum conf_kind kind, const struct json *item, const char *path,
+    struct err *e)
 {
 	if (!json_is_obj(item))
 		return err_set(e, path, "must be an object");
@@ -578,7 +580,7 @@ conf_find(const struct json *doc, enum conf_kind kind, const char *key,
 		it = json_at(arr, i);
 		n = json_str(json_get(it, "name"));
 		if (by_id ? json_int(json_get(it, "id")) == id
-			  : (n != NULL && strcmp(n, key) == 0)) {
+		          : (n != NULL && strcmp(n, key) == 0)) {
 			if (idx != NULL)
 				*idx = i;
 			return it;
@@ -604,8 +606,9 @@ conf_referrers(const struct json *doc, enum conf_kind kind, const char *name,
 		v = json_str(json_get(it, key));
 		if (v == NULL || strcmp(v, name) != 0)
 			continue;
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%sroutes/%s",
-		    n > 0 ? ", " : "", json_str(json_get(it, "name")));
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
+		    "%sroutes/%s", n > 0 ? ", " : "",
+		    json_str(json_get(it, "name")));
 		if (n >= len)
 			break;
 	}
@@ -625,13 +628,14 @@ check_unique(const struct json *arr, const char *what, struct err *e)
 			b = json_at(arr, j);
 			snprintf(p, sizeof(p), "%s[%zu]", what, i);
 			if (strcmp(json_str(json_get(a, "name")),
-				json_str(json_get(b, "name"))) == 0)
+			        json_str(json_get(b, "name"))) == 0)
 				return fail(e, p, "name",
-				    "\"%.64s\" is already used", json_str(
-				    json_get(a, "name")));
+				    "\"%.64s\" is already used",
+				    json_str(json_get(a, "name")));
 			if (json_get(a, "id") != NULL &&
 			    json_same(json_get(a, "id"), json_get(b, "id")))
-				return fail(e, p, "id", "%sis already used", "");
+				return fail(e, p, "id", "%sis already used",
+				    "");
 		}
 	}
 	return 0;
@@ -660,7 +664,7 @@ conf_check(const struct json *doc, struct err *e)
 		for (i = 0; i < json_len(arr[k]); i++) {
 			json_path_idx(p, sizeof(p), conf_kind_names[k], i);
 			if (conf_check_item((enum conf_kind)k,
-				json_at(arr[k], i), p, e) != 0)
+			        json_at(arr[k], i), p, e) != 0)
 				return -1;
 		}
 		if (check_unique(arr[k], conf_kind_names[k], e) != 0)
@@ -791,7 +795,8 @@ sync_plan(struct store *st, const char *table, const struct json *arr,
 	}
 	/* An explicit new id that an existing row has is not free. */
 	for (i = 0; i < k->nitems; i++)
-		for (j = 0; !k->exists[i] && k->ids[i] != 0 && j < k->nrows; j++)
+		for (j = 0; !k->exists[i] && k->ids[i] != 0 && j < k->nrows;
+		     j++)
 			if (k->rows[j].id == k->ids[i])
 				k->ids[i] = 0;
 	rc = 0;
@@ -817,8 +822,8 @@ sync_park(struct store *st, const char *table, const struct sync_kind *k,
 	size_t j;
 	int rc = 0;
 
-	snprintf(sql, sizeof(sql), "UPDATE %s SET name = '~' || id WHERE id = ?1",
-	    table);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE %s SET name = '~' || id WHERE id = ?1", table);
 	if ((s = store_prepare(st, sql, e)) == NULL)
 		return -1;
 	for (j = 0; rc == 0 && j < k->nrows; j++) {
@@ -873,8 +878,8 @@ bind_opt_int(struct store_stmt *s, int i, const struct json *obj,
 }
 
 static void
-bind_str(struct store_stmt *s, int i, const struct json *obj,
-    const char *key, const char *def)
+bind_str(struct store_stmt *s, int i, const struct json *obj, const char *key,
+    const char *def)
 {
 	const char *v = json_str(json_get(obj, key));
 
@@ -904,7 +909,8 @@ sync_listeners(struct store *st, const struct json *arr,
 	    " trust_forwarded = excluded.trust_forwarded,"
 	    " default_certificate_id = excluded.default_certificate_id",
 	    e);
-	cs = store_prepare(st, "SELECT id FROM certificates WHERE name = ?1", e);
+	cs =
+	    store_prepare(st, "SELECT id FROM certificates WHERE name = ?1", e);
 	if (s == NULL || cs == NULL) {
 		store_finalize(s);
 		store_finalize(cs);
@@ -1002,9 +1008,9 @@ sync_servers(struct store *st, int64_t oid, const struct json *servers,
 			for (j = 0; j < nold; j++)
 				if (!old[j].kept &&
 				    json_int(json_get(sv, "port")) ==
-					old[j].port &&
+				        old[j].port &&
 				    strcmp(json_str(json_get(sv, "address")),
-					old[j].addr) == 0)
+				        old[j].addr) == 0)
 					break;
 		if (j < nold) {
 			old[j].kept = true;
@@ -1016,8 +1022,8 @@ sync_servers(struct store *st, int64_t oid, const struct json *servers,
 		store_bind_int64(up, 4, json_int(json_get(sv, "port")));
 		store_bind_int64(up, 5,
 		    json_is_int(json_get(sv, "weight"))
-			? json_int(json_get(sv, "weight"))
-			: 1);
+		        ? json_int(json_get(sv, "weight"))
+		        : 1);
 		store_bind_int64(up, 6, (int64_t)i);
 		if (step_done(up, e) != 0)
 			goto out;
@@ -1063,7 +1069,7 @@ sync_origins(struct store *st, const struct json *arr,
 		if ((rc = step_done(s, e)) != 0)
 			break;
 		oid = k->exists[i] || k->ids[i] > 0 ? k->ids[i]
-						    : store_last_insert_id(st);
+		                                    : store_last_insert_id(st);
 		rc = sync_servers(st, oid, json_get(it, "servers"), e);
 	}
 	store_finalize(s);
@@ -1077,8 +1083,8 @@ dump_or(const struct json *v, const char *def)
 }
 
 static int
-sync_routes(struct store *st, const struct json *arr,
-    const struct sync_kind *k, struct err *e)
+sync_routes(struct store *st, const struct json *arr, const struct sync_kind *k,
+    struct err *e)
 {
 	struct store_stmt *s;
 	const struct json *it, *m, *to;
@@ -1157,7 +1163,7 @@ conf_sync(struct store *st, const struct json *doc, struct err *e)
 		if (sync_park(st, conf_tables[i], &k[i], e) != 0)
 			goto out;
 	if (sync_listeners(st, arr[CONF_LISTENERS], &k[CONF_LISTENERS], e) !=
-		0 ||
+	        0 ||
 	    sync_origins(st, arr[CONF_ORIGINS], &k[CONF_ORIGINS], e) != 0 ||
 	    sync_routes(st, arr[CONF_ROUTES], &k[CONF_ROUTES], e) != 0 ||
 	    sync_delete(st, "listeners", &k[CONF_LISTENERS], e) != 0 ||

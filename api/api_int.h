@@ -20,7 +20,7 @@ struct json;
 struct store;
 
 #define API_REQ_MAGIC 0x41504952u /* "APIR" */
-#define API_BODY_MAX (1024u * 1024u)
+#define API_BODY_MAX  (1024u * 1024u)
 
 enum api_method {
 	API_GET = 0,
@@ -39,7 +39,7 @@ enum api_role {
 };
 
 /* Endpoint flags. */
-#define API_F_PUBLIC 0x1u    /* answers without authentication */
+#define API_F_PUBLIC    0x1u /* answers without authentication */
 #define API_F_VIEWER_OK 0x2u /* an unsafe method a viewer may call */
 
 struct api_hdr {
@@ -51,10 +51,10 @@ struct api_req {
 	unsigned magic;
 	enum api_method method;
 	char method_str[16];
-	char *path;        /* owned: decoded path, no query */
-	char param[128];   /* the ":x" segment of the endpoint's pattern */
-	int arg;           /* the endpoint's argument (a conf_kind) */
-	char *body;        /* owned, NUL terminated */
+	char *path;      /* owned: decoded path, no query */
+	char param[128]; /* the ":x" segment of the endpoint's pattern */
+	int arg;         /* the endpoint's argument (a conf_kind) */
+	char *body;      /* owned, NUL terminated */
 	size_t body_len, body_cap;
 	bool too_big;
 	char client[64]; /* peer address, no port */

@@ -39,7 +39,8 @@ res_list(struct api_req *r)
 
 	if (doc == NULL)
 		return;
-	api_reply_json(r, 200, json_ref(json_get(doc, conf_kind_names[r->arg])));
+	api_reply_json(r, 200,
+	    json_ref(json_get(doc, conf_kind_names[r->arg])));
 	json_unref(doc);
 }
 
@@ -89,8 +90,8 @@ item_check(struct api_req *r, const struct json *doc, const struct json *item,
 	}
 	name = json_str(json_get(item, "name"));
 	if (conf_find(doc, k, name, &idx) != NULL && idx != self) {
-		snprintf(detail, sizeof(detail), "a %s named \"%s\" already exists",
-		    kind_one[k], name);
+		snprintf(detail, sizeof(detail),
+		    "a %s named \"%s\" already exists", kind_one[k], name);
 		err_set(&e, "name", "\"%s\" is already used", name);
 		api_reply_problem(r, 409, detail, &e);
 		return -1;

@@ -150,7 +150,7 @@ rev_diff(struct api_req *r)
 	empty = empty_doc();
 	json_set(out, "changes",
 	    json_diff(base != NULL ? json_get(base, "config") : empty,
-		json_get(o, "config")));
+	        json_get(o, "config")));
 	json_unref(empty);
 	api_reply_json(r, 200, out);
 	json_unref(base);

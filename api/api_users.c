@@ -18,7 +18,7 @@
 #include "store.h"
 #include "x509.h"
 
-#define USERS_COLS "id, name, role, created_at"
+#define USERS_COLS  "id, name, role, created_at"
 #define TOKENS_COLS "id, name, role, created_at, created_by, expires_at"
 
 static int
@@ -31,8 +31,8 @@ check_name(const char *n, struct err *e)
 		return err_set(e, "name", "must be 1 to 64 characters");
 	for (p = n; *p != '\0'; p++) {
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') ||
-			(p != n && strchr("._@-", *p) != NULL)))
+		        (*p >= '0' && *p <= '9') ||
+		        (p != n && strchr("._@-", *p) != NULL)))
 			return err_set(e, "name",
 			    "\"%.64s\": use letters, digits, '.', '_', '@', '-', starting with a letter or digit",
 			    n);
@@ -66,9 +66,10 @@ row_json(struct store_stmt *s, bool token)
 	json_set(o, "created_at", json_new_int(store_col_int64(s, 3)));
 	if (token) {
 		json_set(o, "created_by", json_new_str(store_col_text(s, 4)));
-		json_set(o, "expires_at", store_col_is_null(s, 5)
-			? json_new_null()
-			: json_new_int(store_col_int64(s, 5)));
+		json_set(o, "expires_at",
+		    store_col_is_null(s, 5)
+		        ? json_new_null()
+		        : json_new_int(store_col_int64(s, 5)));
 	}
 	return o;
 }
@@ -269,8 +270,7 @@ user_update(struct api_req *r, bool merge)
 		goto invalid;
 	}
 	m = merge ? json_merge_patch(cur, b) : json_ref(b);
-	if (json_get(m, "id") != NULL &&
-	    json_int(json_get(m, "id")) != id) {
+	if (json_get(m, "id") != NULL && json_int(json_get(m, "id")) != id) {
 		err_set(&e, "id", "cannot be changed");
 		goto invalid;
 	}
@@ -396,12 +396,12 @@ token_body(const struct json *b, bool create, const char **name,
 	    json_get_str(b, "", "name", name, e) < 0 ||
 	    json_get_str(b, "", "role", role, e) < 0 ||
 	    (rc = json_get_int(b, "", "expires_at", 1, INT64_C(1) << 40,
-		 expires, e)) < 0)
+	         expires, e)) < 0)
 		return -1;
 	*has_exp = rc == 1;
 	if (create) {
 		if ((rc = json_get_int(b, "", "expires_in", 1, INT64_C(1) << 32,
-			 &in, e)) < 0)
+		         &in, e)) < 0)
 			return -1;
 		if (rc == 1 && *has_exp)
 			return err_set(e, "expires_in",

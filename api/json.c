@@ -6,19 +6,18 @@
  * patch functions (RFC 6902, RFC 7396) and the diff work on deep copies so
  * callers' values never change under them.
  */
+#include "json.h"
+
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
-#include "json.h"
-
-#define J(x) ((json_t *)(uintptr_t)(x))
+#define J(x)  ((json_t *)(uintptr_t)(x))
 #define CJ(x) ((const json_t *)(x))
-#define W(x) ((struct json *)(x))
+#define W(x)  ((struct json *)(x))
 
 struct json *
 json_parse(const char *buf, size_t len, struct err *e)
@@ -40,8 +39,8 @@ json_dump(const struct json *j, size_t *lenp)
 {
 	char *s;
 
-	s = json_dumps(CJ(j), JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_ENCODE_ANY);
+	s = json_dumps(CJ(j),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 	if (s != NULL && lenp != NULL)
 		*lenp = strlen(s);
 	return s;
@@ -232,7 +231,7 @@ const char *
 json_str(const struct json *j)
 {
 	return j != NULL && json_is_string(CJ(j)) ? json_string_value(CJ(j))
-						  : NULL;
+	                                          : NULL;
 }
 
 int64_t
@@ -364,7 +363,8 @@ json_check_keys(const struct json *obj, const char *path,
 
 	if (obj == NULL || !json_is_object(CJ(obj)))
 		return err_set(e, path, "must be an object");
-	json_object_foreach (J(obj), key, v) {
+	json_object_foreach(J(obj), key, v)
+	{
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(allowed[i], key) == 0)
 				break;
@@ -405,8 +405,8 @@ ptr_parent(json_t *doc, const char *ptr, char *tok, size_t toklen,
 				else if (q[1] == '1')
 					c = '/';
 				else {
-					err_set(e, field, "bad escape in \"%s\"",
-					    ptr);
+					err_set(e, field,
+					    "bad escape in \"%s\"", ptr);
 					return NULL;
 				}
 				q++;
@@ -426,7 +426,7 @@ ptr_parent(json_t *doc, const char *ptr, char *tok, size_t toklen,
 			char *ep;
 			unsigned long i = strtoul(tok, &ep, 10);
 			next = (*tok != '\0' && *ep == '\0' &&
-				   (tok[0] != '0' || tok[1] == '\0'))
+			           (tok[0] != '0' || tok[1] == '\0'))
 			    ? json_array_get(cur, i)
 			    : NULL;
 		} else
@@ -473,7 +473,8 @@ ptr_get(json_t *doc, const char *ptr, struct err *e, const char *field)
 		return NULL;
 	if (json_is_object(parent))
 		v = json_object_get(parent, tok);
-	else if (json_is_array(parent) && (i = ptr_index(parent, tok, false)) >= 0)
+	else if (json_is_array(parent) &&
+	    (i = ptr_index(parent, tok, false)) >= 0)
 		v = json_array_get(parent, (size_t)i);
 	if (v == NULL)
 		err_set(e, field, "\"%s\" does not exist", ptr);
@@ -511,8 +512,8 @@ ptr_remove(json_t *doc, const char *ptr, struct err *e, const char *field)
 
 /* Adds <v> (stolen) at <ptr>; <*docp> changes when <ptr> is "". */
 static int
-ptr_add(json_t **docp, const char *ptr, json_t *v, bool replace,
-    struct err *e, const char *field)
+ptr_add(json_t **docp, const char *ptr, json_t *v, bool replace, struct err *e,
+    const char *field)
 {
 	char tok[256];
 	json_t *parent;
@@ -540,10 +541,11 @@ ptr_add(json_t **docp, const char *ptr, json_t *v, bool replace,
 			goto fail;
 		}
 		if (replace)
-			return json_array_set_new(parent, (size_t)i, v) == 0 ? 0
-									     : -1;
+			return json_array_set_new(parent, (size_t)i, v) == 0
+			    ? 0
+			    : -1;
 		return json_array_insert_new(parent, (size_t)i, v) == 0 ? 0
-									: -1;
+		                                                        : -1;
 	}
 	err_set(e, field, "\"%s\": parent is not a container", ptr);
 fail:
@@ -579,8 +581,8 @@ patch_one(json_t **docp, json_t *op, size_t idx, struct err *e)
 			snprintf(field, sizeof(field), "[%zu].value", idx);
 			return err_set(e, field, "is required");
 		}
-		return ptr_add(docp, path, json_deep_copy(val),
-		    name[0] == 'r', e, field);
+		return ptr_add(docp, path, json_deep_copy(val), name[0] == 'r',
+		    e, field);
 	}
 	if (strcmp(name, "remove") == 0) {
 		if ((v = ptr_remove(*docp, path, e, field)) == NULL)
@@ -609,8 +611,7 @@ patch_one(json_t **docp, json_t *op, size_t idx, struct err *e)
 		if ((v = ptr_get(*docp, path, e, field)) == NULL)
 			return -1;
 		if (val == NULL || !json_equal(v, val))
-			return err_set(e, field, "test failed at \"%s\"",
-			    path);
+			return err_set(e, field, "test failed at \"%s\"", path);
 		return 0;
 	}
 	snprintf(field, sizeof(field), "[%zu].op", idx);
@@ -631,7 +632,8 @@ json_patch(const struct json *doc, const struct json *patch, struct err *e)
 		err_set(e, "", "out of memory");
 		return NULL;
 	}
-	json_array_foreach (CJ(patch), i, op) {
+	json_array_foreach(CJ(patch), i, op)
+	{
 		if (patch_one(&d, op, i, e) != 0) {
 			json_decref(d);
 			return NULL;
@@ -651,7 +653,8 @@ merge(const json_t *target, const json_t *patch)
 	out = json_is_object(target) ? json_deep_copy(target) : json_object();
 	if (out == NULL)
 		return NULL;
-	json_object_foreach (J(patch), key, v) {
+	json_object_foreach(J(patch), key, v)
+	{
 		if (json_is_null(v)) {
 			json_object_del(out, key);
 			continue;
@@ -709,9 +712,8 @@ arr_is_named(const json_t *a)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach (a, i, v)
-		if (json_string_value(json_object_get(v, "name")) == NULL)
-			return false;
+	json_array_foreach(a, i, v) if (json_string_value(json_object_get(v,
+	                                    "name")) == NULL) return false;
 	return true;
 }
 
@@ -721,7 +723,8 @@ arr_find_name(const json_t *arr, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach (arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		const char *n = json_string_value(json_object_get(v, "name"));
 		if (n != NULL && strcmp(n, name) == 0)
 			return v;
@@ -740,14 +743,16 @@ diff_rec(json_t *out, const char *path, const json_t *a, const json_t *b)
 	if (json_equal(a, b))
 		return;
 	if (json_is_object(a) && json_is_object(b)) {
-		json_object_foreach (J(a), key, v) {
+		json_object_foreach(J(a), key, v)
+		{
 			ptr_join(sub, sizeof(sub), path, key);
 			if ((w = json_object_get(b, key)) == NULL)
 				diff_add(out, "remove", sub, v, NULL);
 			else
 				diff_rec(out, sub, v, w);
 		}
-		json_object_foreach (J(b), key, w) {
+		json_object_foreach(J(b), key, w)
+		{
 			if (json_object_get(a, key) != NULL)
 				continue;
 			ptr_join(sub, sizeof(sub), path, key);
@@ -757,7 +762,8 @@ diff_rec(json_t *out, const char *path, const json_t *a, const json_t *b)
 	}
 	if (json_is_array(a) && json_is_array(b) && arr_is_named(a) &&
 	    arr_is_named(b) && json_array_size(a) + json_array_size(b) > 0) {
-		json_array_foreach (a, i, v) {
+		json_array_foreach(a, i, v)
+		{
 			key = json_string_value(json_object_get(v, "name"));
 			ptr_join(sub, sizeof(sub), path, key);
 			if ((w = arr_find_name(b, key)) == NULL)
@@ -765,7 +771,8 @@ diff_rec(json_t *out, const char *path, const json_t *a, const json_t *b)
 			else
 				diff_rec(out, sub, v, w);
 		}
-		json_array_foreach (b, i, w) {
+		json_array_foreach(b, i, w)
+		{
 			key = json_string_value(json_object_get(w, "name"));
 			if (arr_find_name(a, key) != NULL)
 				continue;

@@ -30,7 +30,7 @@ struct json *json_parse(const char *buf, size_t len, struct err *e);
 char *json_dump(const struct json *j, size_t *lenp);
 
 struct json *json_ref(struct json *j);
-void json_unref(struct json *j); /* NULL-safe */
+void json_unref(struct json *j);               /* NULL-safe */
 struct json *json_clone(const struct json *j); /* deep */
 bool json_same(const struct json *a, const struct json *b);
 
@@ -68,8 +68,7 @@ int64_t json_int(const struct json *j);     /* 0 unless an integer */
 bool json_bool(const struct json *j);       /* false unless true */
 
 /* Field paths: "prefix.key" (or "key") and "prefix[i]". */
-void json_path_key(char *buf, size_t len, const char *prefix,
-    const char *key);
+void json_path_key(char *buf, size_t len, const char *prefix, const char *key);
 void json_path_idx(char *buf, size_t len, const char *prefix, size_t i);
 
 /* Typed getters. Return 1 when the field is present and valid (<*out>
@@ -101,8 +100,7 @@ int json_check_keys(const struct json *obj, const char *path,
 struct json *json_patch(const struct json *doc, const struct json *patch,
     struct err *e);
 /* RFC 7396 merge patch onto a copy of <doc>; new reference or NULL. */
-struct json *json_merge_patch(const struct json *doc,
-    const struct json *patch);
+struct json *json_merge_patch(const struct json *doc, const struct json *patch);
 
 /* The changes from <a> to <b> as an array of
  * {"op":"add"|"remove"|"replace","path":...,"old":...,"new":...}. Paths

@@ -33,8 +33,7 @@ P(const char *s)
 }
 
 static void
-item_err(enum conf_kind k, const char *item, const char *field,
-    const char *msg)
+item_err(enum conf_kind k, const char *item, const char *field, const char *msg)
 {
 	struct json *j = P(item);
 	struct err e;
@@ -197,15 +196,16 @@ test_sync_roundtrip(void **state)
 	web = id_of(got, CONF_ORIGINS, "web");
 	alt = id_of(got, CONF_ORIGINS, "alt");
 	srv = json_int(json_get(json_at(json_get(conf_find(got, CONF_ORIGINS,
-						      "web", NULL),
-					     "servers"),
-				    1),
+	                                             "web", NULL),
+	                                    "servers"),
+	                            1),
 	    "id"));
 	assert_int_equal(json_int(json_get(json_at(json_get(conf_find(got,
-						    CONF_ORIGINS, "web", NULL),
-					       "servers"),
-				      1),
-			     "weight")),
+	                                                        CONF_ORIGINS,
+	                                                        "web", NULL),
+	                                               "servers"),
+	                                       1),
+	                     "weight")),
 	    3);
 	/* Loading and syncing what was loaded changes nothing. */
 	again = sync_load(st, got);
@@ -214,21 +214,26 @@ test_sync_roundtrip(void **state)
 
 	/* Swap the origin names (ids given): ids follow the objects. */
 	sw = json_clone(got);
-	json_set(json_at(json_get(sw, "origins"), 0), "name", json_new_str("alt"));
-	json_set(json_at(json_get(sw, "origins"), 1), "name", json_new_str("web"));
-	json_set(json_at(json_get(sw, "routes"), 0), "origin", json_new_str("alt"));
+	json_set(json_at(json_get(sw, "origins"), 0), "name",
+	    json_new_str("alt"));
+	json_set(json_at(json_get(sw, "origins"), 1), "name",
+	    json_new_str("web"));
+	json_set(json_at(json_get(sw, "routes"), 0), "origin",
+	    json_new_str("alt"));
 	again = sync_load(st, sw);
 	assert_int_equal(id_of(again, CONF_ORIGINS, "alt"), web);
 	assert_int_equal(id_of(again, CONF_ORIGINS, "web"), alt);
-	assert_string_equal(json_str(json_get(json_at(json_get(again, "routes"), 0),
-				"origin")),
+	assert_string_equal(json_str(json_get(json_at(json_get(again, "routes"),
+	                                          0),
+	                        "origin")),
 	    "alt");
 	/* The server on 8082 kept its id through the rename. */
 	assert_int_equal(json_int(json_get(json_at(json_get(conf_find(again,
-						    CONF_ORIGINS, "alt", NULL),
-					       "servers"),
-				      1),
-			     "id")),
+	                                                        CONF_ORIGINS,
+	                                                        "alt", NULL),
+	                                               "servers"),
+	                                       1),
+	                     "id")),
 	    srv);
 	err_clear(&e);
 	c = cfg_compile(st, &e);

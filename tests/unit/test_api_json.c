@@ -55,7 +55,7 @@ static void
 test_getters(void **state)
 {
 	struct json *o = P("{\"s\":\"x\",\"i\":70000,\"b\":true,\"n\":null,"
-			   "\"a\":[1],\"o\":{}}");
+	                   "\"a\":[1],\"o\":{}}");
 	const char *s = NULL;
 	int64_t i = 0;
 	bool b = false;
@@ -140,9 +140,11 @@ patch_fails(const char *doc, const char *patch, const char *field)
 static void
 test_json_patch(void **state)
 {
-	patch_ok("{\"a\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/a/-\",\"value\":3}]",
+	patch_ok("{\"a\":[1,2]}",
+	    "[{\"op\":\"add\",\"path\":\"/a/-\",\"value\":3}]",
 	    "{\"a\":[1,2,3]}");
-	patch_ok("{\"a\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/a/0\",\"value\":0}]",
+	patch_ok("{\"a\":[1,2]}",
+	    "[{\"op\":\"add\",\"path\":\"/a/0\",\"value\":0}]",
 	    "{\"a\":[0,1,2]}");
 	patch_ok("{\"a\":{\"b\":1}}",
 	    "[{\"op\":\"replace\",\"path\":\"/a/b\",\"value\":2},"
@@ -153,14 +155,15 @@ test_json_patch(void **state)
 	patch_ok("{\"a\":1,\"b\":{}}",
 	    "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/b/a\"}]",
 	    "{\"b\":{\"a\":1}}");
-	patch_ok("{\"a\":[1]}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]",
+	patch_ok("{\"a\":[1]}",
+	    "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/b\"}]",
 	    "{\"a\":[1],\"b\":[1]}");
 	patch_ok("{\"a/b\":1,\"m~n\":2}",
 	    "[{\"op\":\"test\",\"path\":\"/a~1b\",\"value\":1},"
 	    "{\"op\":\"remove\",\"path\":\"/m~0n\"}]",
 	    "{\"a/b\":1}");
-	patch_ok("{\"a\":1}", "[{\"op\":\"replace\",\"path\":\"\",\"value\":[]}]",
-	    "[]");
+	patch_ok("{\"a\":1}",
+	    "[{\"op\":\"replace\",\"path\":\"\",\"value\":[]}]", "[]");
 	/* Failures name the operation; nothing is half applied. */
 	patch_fails("{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/b\"}]",
 	    "[0].path");
@@ -168,15 +171,16 @@ test_json_patch(void **state)
 	    "[{\"op\":\"add\",\"path\":\"/b\",\"value\":1},"
 	    "{\"op\":\"test\",\"path\":\"/a\",\"value\":2}]",
 	    "[1].path");
-	patch_fails("{\"a\":[1]}", "[{\"op\":\"replace\",\"path\":\"/a/1\",\"value\":1}]",
-	    "[0].path");
-	patch_fails("{\"a\":[1]}", "[{\"op\":\"add\",\"path\":\"/a/01\",\"value\":1}]",
-	    "[0].path");
+	patch_fails("{\"a\":[1]}",
+	    "[{\"op\":\"replace\",\"path\":\"/a/1\",\"value\":1}]", "[0].path");
+	patch_fails("{\"a\":[1]}",
+	    "[{\"op\":\"add\",\"path\":\"/a/01\",\"value\":1}]", "[0].path");
 	patch_fails("{}", "[{\"op\":\"jump\",\"path\":\"/a\"}]", "[0].op");
 	patch_fails("{}", "[{\"op\":\"add\",\"path\":\"/a\"}]", "[0].value");
 	patch_fails("{}", "[{\"op\":\"add\",\"path\":\"a\",\"value\":1}]",
 	    "[0].path");
-	patch_fails("{\"a\":{}}", "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]",
+	patch_fails("{\"a\":{}}",
+	    "[{\"op\":\"move\",\"from\":\"/a\",\"path\":\"/a/b\"}]",
 	    "[0].from");
 	patch_fails("{}", "{\"op\":\"add\"}", "");
 }
@@ -186,7 +190,7 @@ test_merge_patch(void **state)
 {
 	struct json *d = P("{\"a\":1,\"t\":{\"x\":1,\"y\":2},\"l\":[1]}");
 	struct json *p = P("{\"a\":null,\"t\":{\"x\":null,\"z\":3},\"l\":[2],"
-			   "\"n\":{\"k\":null}}");
+	                   "\"n\":{\"k\":null}}");
 	struct json *out = json_merge_patch(d, p);
 
 	assert_json(out, "{\"t\":{\"y\":2,\"z\":3},\"l\":[2],\"n\":{}}");
@@ -199,9 +203,9 @@ static void
 test_diff(void **state)
 {
 	struct json *a = P("{\"routes\":[{\"name\":\"app\",\"origin\":\"web\"},"
-			   "{\"name\":\"old\",\"origin\":\"x\"}],\"n\":1}");
+	                   "{\"name\":\"old\",\"origin\":\"x\"}],\"n\":1}");
 	struct json *b = P("{\"routes\":[{\"name\":\"new\",\"origin\":\"y\"},"
-			   "{\"name\":\"app\",\"origin\":\"alt\"}],\"n\":1}");
+	                   "{\"name\":\"app\",\"origin\":\"alt\"}],\"n\":1}");
 	struct json *d = json_diff(a, b);
 
 	assert_json(d,

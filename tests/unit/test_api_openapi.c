@@ -96,7 +96,8 @@ test_table_matches_document(void **state)
 					break;
 			}
 			if (i == api_endpoint_count())
-				fail_msg("openapi.json has %s %s, the table does not",
+				fail_msg(
+				    "openapi.json has %s %s, the table does not",
 				    m, p);
 		}
 	}

@@ -973,9 +973,15 @@ compile_l4_listeners(struct compile *k)
 			rc = compile_l4_cidrs(k, store_col_text(s, 2),
 			    (size_t)store_col_int64(s, 3), ".proxy_protocol_from",
 			    &l->proxy_from, &l->nproxy_from);
-		if (rc == 0 && l->nproxy_from > 0 && l->proto == CFG_PROTO_UDP)
+		/* udp: no connection to start with a header; https: the
+		 * header would have to be read before TLS starts.
+		 */
+		if (rc == 0 && l->nproxy_from > 0 &&
+		    (l->proto == CFG_PROTO_UDP || l->proto == CFG_PROTO_HTTPS))
 			rc = compile_fail(k, ".proxy_protocol_from",
-			    "must be empty: listener \"%s\" is udp", l->name);
+			    "must be empty: listener \"%s\" is %s (PROXY headers "
+			    "are read on http, tcp and tls-passthrough listeners)",
+			    l->name, compile_proto_name(l->proto));
 	}
 	if (rc == 0 && r != STORE_DONE)
 		rc = -1;

@@ -31,8 +31,10 @@
 #include "check.h"
 #include "conn.h"
 #include "http1.h"
+#include "l4_route.h"
 #include "log.h"
 #include "proxy.h"
+#include "proxy_proto.h"
 #include "route.h"
 #include "stats.h"
 #include "upstream.h"
@@ -149,6 +151,9 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (l->nproxy_from > 0 &&
+	    l4_cidr_any(l->proxy_from, l->nproxy_from, sa))
+		c->flags |= CONN_F_PROXY_HDR;
 	conn_arm(c, l->header_ms);
 }
 
@@ -558,6 +563,58 @@ conn_parse_error_status(struct conn *c)
 	return status;
 }
 
+/* A PROXY protocol header from a client the listener trusts
+ * (proxy_protocol_from) comes before any request; the address it names
+ * replaces the peer's for logs, X-Forwarded-For and Forwarded. Returns 1
+ * when it was consumed, 0 while it is incomplete, -1 when it was refused
+ * (the connection is closed: a trusted peer that sends none is broken).
+ */
+static int
+conn_proxy_header(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct proxy_proto_info pi;
+	enum proxy_proto_status st;
+	size_t len = evbuffer_get_length(in);
+	unsigned char *p;
+
+	if (len > PROXY_PROTO_V2_MAX)
+		len = PROXY_PROTO_V2_MAX;
+	if ((p = evbuffer_pullup(in, (ev_ssize_t)len)) == NULL) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		conn_close(c);
+		return -1;
+	}
+	st = proxy_proto_decode(p, len, &pi);
+	if (st == PROXY_PROTO_MORE && len < PROXY_PROTO_V2_MAX)
+		return 0;
+	if (st != PROXY_PROTO_OK) {
+		stats_inc(STAT_PROXY_HDR_BAD);
+		log_debug("conn %llu from %s: %s", (unsigned long long)c->id,
+		    c->peer, st == PROXY_PROTO_BAD ? pi.error : "no PROXY header");
+		conn_close(c);
+		return -1;
+	}
+	evbuffer_drain(in, pi.len);
+	c->flags &= ~CONN_F_PROXY_HDR;
+	stats_inc(STAT_PROXY_HDR_ACCEPTED);
+	if (pi.local)
+		return 1;
+	c->peer_sa = pi.src;
+	if (pi.src.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)&pi.src;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, c->peer, sizeof(c->peer));
+		c->peer_port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)&pi.src;
+
+		inet_ntop(AF_INET, &s4->sin_addr, c->peer, sizeof(c->peer));
+		c->peer_port = ntohs(s4->sin_port);
+	}
+	return 1;
+}
+
 void
 conn_process(struct conn *c)
 {
@@ -591,6 +648,8 @@ conn_process(struct conn *c)
 			break;
 		}
 		if (evbuffer_get_length(in) == 0)
+			break;
+		if ((c->flags & CONN_F_PROXY_HDR) && conn_proxy_header(c) != 1)
 			break;
 		if (c->state == CONN_S_IDLE) {
 			c->state = CONN_S_HEAD;

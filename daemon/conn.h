@@ -49,6 +49,7 @@ enum conn_flag {
 	CONN_F_READ_PAUSED = 1u << 3, /* back-pressure from the origin */
 	CONN_F_DRAIN = 1u << 4,   /* shutting down: close after this request */
 	CONN_F_LINGER = 1u << 5,  /* output sent; reading the rest, then close */
+	CONN_F_PROXY_HDR = 1u << 6, /* a PROXY header must come first */
 };
 
 enum req_flag {

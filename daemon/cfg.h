@@ -53,6 +53,23 @@ enum cfg_method {
 
 struct cfg_origin;
 struct cfg_listener;
+struct tls_server;
+struct tls_client;
+
+enum cfg_client_auth {
+	CFG_CLIENT_AUTH_NONE = 0,
+	CFG_CLIENT_AUTH_OPTIONAL,
+	CFG_CLIENT_AUTH_REQUIRED,
+};
+
+/* A stored certificate: a leaf (with key) or a CA (without). */
+struct cfg_cert {
+	int64_t id;
+	const char *name;
+	bool is_ca;
+	const char *cert_pem;
+	const char *key_pem; /* NULL for a CA */
+};
 
 /* An address block "10.0.0.0/8", "2001:db8::/32" or one address. */
 struct cfg_cidr {
@@ -79,6 +96,12 @@ struct cfg_origin {
 	size_t nservers;
 	unsigned total_weight;
 	unsigned proxy_protocol; /* 0, or PROXY header version sent (L4) */
+	/* TLS to the servers (cfg_tls.c); tls == NULL: plain TCP. */
+	bool tls_enabled, tls_verify;
+	const char *tls_sni;                    /* NULL: none sent */
+	const struct cfg_cert *tls_ca;          /* NULL: system trust */
+	const struct cfg_cert *tls_client_cert; /* NULL: none presented */
+	struct tls_client *tls;                 /* freed with the arena */
 };
 
 enum cfg_host_kind {
@@ -110,6 +133,8 @@ struct cfg_route {
 	size_t nsnis;
 	struct cfg_cidr *sources; /* array of nsources; none: any client */
 	size_t nsources;
+	bool redirect_https;   /* on http listeners: 308 to https:// */
+	unsigned hsts_max_age; /* on https listeners; 0: no HSTS header */
 };
 
 struct cfg_listener {
@@ -127,6 +152,11 @@ struct cfg_listener {
 	unsigned max_connections; /* L4 connections/sessions; 0: no limit */
 	struct cfg_cidr *proxy_from; /* PROXY header required from these */
 	size_t nproxy_from;
+	/* https (cfg_tls.c): certificates by SNI, client certificates. */
+	const struct cfg_cert *default_cert;
+	enum cfg_client_auth client_auth;
+	const struct cfg_cert *client_ca;
+	struct tls_server *tls; /* freed with the arena */
 };
 
 struct cfg {
@@ -140,6 +170,8 @@ struct cfg {
 	size_t nroutes;
 	struct cfg_origin *origins;
 	size_t norigins;
+	struct cfg_cert *certs; /* the certificate store (cfg_tls.c) */
+	size_t ncerts;
 };
 
 /* Takes a reference; returns <c> for chaining. NULL-safe. */
@@ -162,6 +194,13 @@ struct cfg *cfg_compile(struct store *st, struct err *e);
  * prefix) into <out>; host bits are cleared. Returns 0 or -1.
  */
 int cfg_cidr_parse(const char *s, struct cfg_cidr *out);
+
+/* TLS part of cfg_compile() (cfg_tls.c): reads the certificate store and
+ * the TLS columns of listeners, origins and routes into <c> (whose
+ * listeners, origins and routes are already compiled) and builds the
+ * credentials, owned by c's arena. 0, or -1 with <e> naming the field.
+ */
+int cfg_compile_tls(struct store *st, struct cfg *c, struct err *e);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

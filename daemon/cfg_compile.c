@@ -1149,6 +1149,8 @@ cfg_compile(struct store *st, struct err *e)
 	if (rc == 0)
 		rc = compile_l4(&k);
 	if (rc == 0)
+		rc = cfg_compile_tls(st, k.c, k.e); /* cfg_tls.c */
+	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
 	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)
 		rc = -1;

@@ -37,6 +37,7 @@
 #include "proxy_proto.h"
 #include "route.h"
 #include "stats.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -69,7 +70,26 @@ static void conn_req_end(struct conn *c);
 bool
 conn_serves(enum cfg_proto proto)
 {
-	return proto == CFG_PROTO_HTTP;
+	return proto == CFG_PROTO_HTTP || proto == CFG_PROTO_HTTPS;
+}
+
+/* https listeners: TLS over the socket bufferevent, with the credentials
+ * of the snapshot the connection holds (c->cfg). NULL when <bev> is freed.
+ */
+static struct bufferevent *
+conn_tls_wrap(struct conn *c, struct bufferevent *bev)
+{
+	const struct cfg_listener *l;
+
+	l = cfg_listener_by_id(c->cfg, c->listener_id);
+	if (bev == NULL || l == NULL || l->proto != CFG_PROTO_HTTPS)
+		return bev;
+	if (l->tls == NULL) { /* no default certificate: nothing to serve */
+		stats_inc(STAT_TLS_HANDSHAKE_FAILED);
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return tls_server_wrap(bev, l->tls, c->peer, &c->tls);
 }
 
 static void
@@ -106,6 +126,7 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	struct conn *c;
 	const struct cfg_listener *l;
 	int one = 1;
+	bool fd_taken;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
@@ -135,13 +156,15 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	c->parser = http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c,
 	    &c->msg);
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	fd_taken = c->bev != NULL;
+	c->bev = conn_tls_wrap(c, c->bev);
 	c->tmr = evtimer_new(w->base, conn_timer_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	if (c->parser == NULL || c->bev == NULL || c->tmr == NULL ||
 	    (l = conn_listener(c)) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
-		if (c->bev == NULL)
+		if (!fd_taken)
 			(void)close(fd);
 		conn_close(c);
 		return;
@@ -220,7 +243,8 @@ conn_close(struct conn *c)
 static void
 conn_linger(struct conn *c)
 {
-	int fd = bufferevent_getfd(c->bev);
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	int fd = bufferevent_getfd(under != NULL ? under : c->bev);
 
 	c->flags |= CONN_F_CLOSING;
 	if (fd == -1 || shutdown(fd, SHUT_WR) == -1) {
@@ -253,7 +277,8 @@ conn_finish(struct conn *c)
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_enable(c->bev, EV_WRITE);
 	}
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
+	    tls_conn_unsent(c->tls) == 0)
 		conn_linger(c);
 }
 

@@ -34,6 +34,7 @@ struct worker;
 struct upstream_conn;
 struct http1_parser;
 struct stats_obj;
+struct tls_conn;
 
 enum conn_state {
 	CONN_S_IDLE = 0, /* waiting for the first byte of a request */
@@ -97,6 +98,7 @@ struct conn {
 	int64_t listener_id;
 	struct cfg *cfg;           /* ref held: snapshot at accept */
 	struct bufferevent *bev;   /* owned */
+	struct tls_conn *tls;      /* https: the session, owned by bev */
 	struct event *tmr;         /* owned: header / keep-alive deadline */
 	enum conn_state state;
 	struct http_msg msg;       /* owned: current request head */

@@ -30,6 +30,9 @@ CORE_L4_SOURCES = daemon/clienthello.c daemon/clienthello.h \
 libcore_a_SOURCES = $(CORE_BASE_SOURCES) $(CORE_HTTP_SOURCES) \
 	$(CORE_STORE_SOURCES) $(CORE_NET_SOURCES) $(CORE_X509_SOURCES)
 libcore_a_SOURCES += $(CORE_L4_SOURCES)
+# TLS on bufferevents (the only GnuTLS session user) and snapshot TLS.
+CORE_TLS_SOURCES = daemon/tls.c daemon/tls.h daemon/cfg_tls.c
+libcore_a_SOURCES += $(CORE_TLS_SOURCES)
 nodist_libcore_a_SOURCES = schema/schema.c
 libcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 

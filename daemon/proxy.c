@@ -29,6 +29,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "stats.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -308,6 +309,14 @@ build_request_head(struct conn *c, struct sb *b)
 				continue;
 			}
 			break;
+		case 21: /* set below from the TLS session only */
+			if (str_caseeq_cstr(name, "x-client-cert-subject"))
+				continue;
+			break;
+		case 25:
+			if (str_caseeq_cstr(name, "x-client-cert-fingerprint"))
+				continue;
+			break;
 		default:
 			break;
 		}
@@ -352,6 +361,12 @@ build_request_head(struct conn *c, struct sb *b)
 	sb_cstr(b, c->peer);
 	sb_add(b, "\r\n", 2);
 	sb_hdr(b, "X-Forwarded-Proto", xfp.p != NULL ? xfp : str_cstr(proto));
+	if (tls_conn_peer_subject(c->tls) != NULL) {
+		sb_hdr(b, "X-Client-Cert-Subject",
+		    str_cstr(tls_conn_peer_subject(c->tls)));
+		sb_hdr(b, "X-Client-Cert-Fingerprint",
+		    str_cstr(tls_conn_peer_fingerprint(c->tls)));
+	}
 	if (xfh.p != NULL)
 		sb_hdr(b, "X-Forwarded-Host", xfh);
 	else if (host.len > 0)

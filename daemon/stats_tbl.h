@@ -57,4 +57,12 @@ STAT(UDP_DGRAMS_OUT,       "udp_datagrams_out",    "UDP datagrams from origins f
 STAT(UDP_DROPPED,          "udp_dropped",          "UDP datagrams dropped: socket full, error or no session")
 STAT(UDP_NO_ROUTE,         "udp_no_route",         "UDP datagrams dropped: no route accepts the client")
 STAT(UDP_IDLE_TIMEOUT,     "udp_idle_timeout",     "UDP sessions closed after the route's idle timeout")
+STAT(TLS_HANDSHAKES,       "tls_handshakes",       "TLS handshakes completed on https listeners")
+STAT(TLS_RESUMED,          "tls_resumed",          "TLS handshakes on https listeners that resumed a session (ticket)")
+STAT(TLS_HANDSHAKE_FAILED, "tls_handshake_failed", "TLS handshakes on https listeners that failed (protocol, cipher, certificate)")
+STAT(TLS_CLIENT_CERT_REFUSED, "tls_client_cert_refused", "TLS clients refused: client certificate missing or not verified")
+STAT(UP_TLS_HANDSHAKES,    "upstream_tls_handshakes", "TLS handshakes completed with origins")
+STAT(UP_TLS_VERIFY_FAILED, "upstream_tls_verify_failed", "origin TLS certificates that failed verification (502)")
+STAT(UP_TLS_FAILED,        "upstream_tls_failed",  "origin TLS handshakes that failed for another reason (502)")
+STAT(REQ_REDIRECT_HTTPS,   "req_redirect_https",   "requests redirected to https by a route's redirect_https")
 /* clang-format on */

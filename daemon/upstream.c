@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "stats.h"
+#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -305,6 +307,7 @@ upstream_free(struct upstream_conn *u)
 		event_free(u->tmr);
 	http1_free(u->parser);
 	http_msg_fini(&u->resp);
+	cfg_unref(u->tls_cfg); /* after the session that used it */
 	u->magic = 0;
 	free(u);
 }
@@ -359,6 +362,35 @@ ms_to_tv(unsigned ms, struct timeval *tv)
 	tv->tv_usec = (ms % 1000) * 1000;
 }
 
+/* TLS origins: the connecting socket bufferevent goes under a TLS
+ * client filter; the connection keeps the request's snapshot (whose
+ * credentials the session uses) until it is freed. -1: <u> was freed.
+ */
+static int
+upstream_tls(struct upstream_conn *u, struct conn *c,
+    const struct cfg_server *s)
+{
+	const struct cfg_origin *o = s->origin;
+	char label[256];
+	int one = 1;
+
+	(void)setsockopt(bufferevent_getfd(u->bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one));
+	snprintf(label, sizeof(label), "origin %s server %s", o->name,
+	    s->label);
+	u->bev = tls_client_wrap(u->bev, o->tls,
+	    o->tls_sni != NULL ? o->tls_sni : s->address, label);
+	if (u->bev == NULL) {
+		upstream_free(u);
+		return -1;
+	}
+	u->tls_cfg = cfg_ref(c->req.cfg);
+	u->tls_key = tls_client_key(o->tls);
+	bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
+	    upstream_event_cb, u);
+	return 0;
+}
+
 int
 upstream_attach(struct conn *c, const struct cfg_server *s,
     unsigned connect_ms, unsigned idle_ms, bool fresh)
@@ -369,6 +401,10 @@ upstream_attach(struct conn *c, const struct cfg_server *s,
 	struct timeval tv;
 
 	pl = upool_find(p, s->id);
+	if (pl != NULL && (u = TAILQ_FIRST(&pl->idle)) != NULL &&
+	    u->tls_key != tls_client_key(s->origin->tls))
+		upool_drop_idle(pl); /* the origin's TLS settings changed */
+	u = NULL;
 	if (!fresh && pl != NULL && (u = TAILQ_FIRST(&pl->idle)) != NULL) {
 		TAILQ_REMOVE(&pl->idle, u, link);
 		pl->nidle--;
@@ -384,6 +420,8 @@ upstream_attach(struct conn *c, const struct cfg_server *s,
 			upstream_free(u);
 			return -1;
 		}
+		if (s->origin->tls != NULL && upstream_tls(u, c, s) == -1)
+			return -1;
 		stats_inc(STAT_UP_CONN_OPENED);
 		ms_to_tv(connect_ms, &tv);
 		evtimer_add(u->tmr, &tv);

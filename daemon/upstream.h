@@ -61,6 +61,8 @@ struct upstream_conn {
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned idle_ms;         /* body idle timeout of the request */
+	struct cfg *tls_cfg;      /* ref held: TLS credentials' snapshot */
+	uint64_t tls_key;         /* tls_client_key() of its settings; 0 */
 	TAILQ_ENTRY(upstream_conn) link; /* in the pool while idle */
 };
 

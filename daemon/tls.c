@@ -1,0 +1,947 @@
+/*
+ * tls.c: GnuTLS sessions as libevent bufferevent filters.
+ *
+ * libevent 2.1 has no GnuTLS bufferevent, so a TLS connection is a
+ * bufferevent_filter over the socket bufferevent. GnuTLS reads ciphertext
+ * from the socket bufferevent's input and writes it to its output through
+ * push/pull functions on those evbuffers; the filters turn records into
+ * plaintext on the way in and plaintext into records on the way out. The
+ * handshake is driven from the filters (input for servers, output then
+ * input for clients) and never blocks.
+ *
+ * The filter machinery of libevent cannot report an error or an EOF by
+ * itself, nor does it call the filter again when bytes are left behind in
+ * the socket buffer, so each connection has a "kick" event: it delivers
+ * EOF/error to the owner's event callback, flushes output held during the
+ * handshake, re-reads ciphertext left behind by back-pressure, and tells a
+ * closing owner when the last ciphertext byte left (tls_conn_unsent()).
+ *
+ * SNI: one credentials object per certificate per listener; the
+ * post-ClientHello hook picks it by name (exact SAN, then wildcard SAN,
+ * then the listener's default).
+ */
+#include <sys/uio.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "check.h"
+#include "log.h"
+#include "stats.h"
+#include "tls.h"
+#include "x509.h"
+
+#define TLS_CONN_MAGIC 0x544c5343u /* "TLSC" */
+#define TLS_READ_CHUNK (16 * 1024 + 256)
+#define TLS_WRITE_BATCH (64 * 1024)
+#define TLS_UNDER_WLOW (32 * 1024)
+#define TLS_UNDER_WHIGH (256 * 1024)
+#define TLS_TICKET_SECS 3600
+
+/* clang-format off */
+const char tls_priority_server[] =
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:"
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:"
+	"+ECDHE-ECDSA:+ECDHE-RSA:"
+	"+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"
+	"+SIGN-ALL:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:+COMP-NULL:+CTYPE-X509:"
+	"%SERVER_PRECEDENCE";
+const char tls_priority_client[] =
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:"
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:+AEAD:"
+	"+ECDHE-ECDSA:+ECDHE-RSA:"
+	"+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"
+	"+SIGN-ALL:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1:+COMP-NULL:+CTYPE-X509";
+/* clang-format on */
+
+static const gnutls_datum_t tls_alpn_http11 = {
+	(unsigned char *)(uintptr_t) "http/1.1", 8
+};
+
+static struct {
+	pthread_once_t once;
+	int ok;
+	gnutls_priority_t server, client;
+	gnutls_datum_t ticket_key;
+} tls_g = { .once = PTHREAD_ONCE_INIT };
+
+enum tls_flag {
+	TLS_F_SERVER = 1u << 0,
+	TLS_F_HS_DONE = 1u << 1,
+	TLS_F_FAILED = 1u << 2,
+	TLS_F_EOF = 1u << 3,      /* close_notify or EOF seen */
+	TLS_F_REPORTED = 1u << 4, /* EOF/error told to the owner */
+	TLS_F_WANT_DRAIN = 1u << 5,
+	TLS_F_FINISHED = 1u << 6, /* the socket reached EOF */
+};
+
+struct tls_entry {
+	gnutls_certificate_credentials_t cred;
+	char **names; /* lowercase DNS SANs; "*.x" for wildcards */
+	size_t nnames;
+};
+
+struct tls_server {
+	struct tls_entry *ents;
+	size_t n, def;
+	enum tls_client_auth auth;
+};
+
+struct tls_client {
+	gnutls_certificate_credentials_t cred;
+	bool verify;
+	char *sni;
+	uint64_t key;
+};
+
+struct tls_conn {
+	unsigned magic;
+	unsigned flags; /* TLS_F_* */
+	gnutls_session_t s;
+	struct bufferevent *bev;   /* the filter (owns us) */
+	struct bufferevent *under; /* the socket bufferevent */
+	struct evbuffer *uin, *uout;
+	struct evbuffer_cb_entry *uout_cb, *in_cb;
+	struct event *kick;
+	const struct tls_server *ts;
+	char label[128];
+	char *verify_name;
+	char subject[512];
+	char fp[65];
+};
+
+static void
+tls_global_init(void)
+{
+	const char *errpos = NULL;
+
+	if (gnutls_priority_init2(&tls_g.server, tls_priority_server, &errpos,
+		0) < 0 ||
+	    gnutls_priority_init2(&tls_g.client, tls_priority_client, &errpos,
+		0) < 0) {
+		log_warnx("tls: priority string refused at \"%s\"",
+		    errpos != NULL ? errpos : "?");
+		return;
+	}
+	if (gnutls_session_ticket_key_generate(&tls_g.ticket_key) < 0) {
+		log_warnx("tls: cannot generate the session ticket key");
+		return;
+	}
+	tls_g.ok = 1;
+}
+
+static int
+tls_ready(struct err *e)
+{
+	pthread_once(&tls_g.once, tls_global_init);
+	if (!tls_g.ok)
+		return err_set(e, "", "TLS library initialization failed");
+	return 0;
+}
+
+/* ---- credentials ---- */
+
+static void
+entry_fini(struct tls_entry *en)
+{
+	size_t i;
+
+	if (en->cred != NULL)
+		gnutls_certificate_free_credentials(en->cred);
+	for (i = 0; i < en->nnames; i++)
+		free(en->names[i]);
+	free(en->names);
+}
+
+void
+tls_server_free(void *arg)
+{
+	struct tls_server *ts = arg;
+	size_t i;
+
+	if (ts == NULL)
+		return;
+	for (i = 0; i < ts->n; i++)
+		entry_fini(&ts->ents[i]);
+	free(ts->ents);
+	free(ts);
+}
+
+static gnutls_datum_t
+datum_of(const char *s)
+{
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)s,
+		(unsigned)strlen(s) };
+
+	return d;
+}
+
+static int
+entry_init(struct tls_entry *en, const struct tls_cert_src *src,
+    enum tls_client_auth auth, const char *ca_pem, struct err *e)
+{
+	struct x509_info *info;
+	gnutls_datum_t c, k, ca;
+	size_t i, j;
+	int r;
+
+	if ((info = calloc(1, sizeof(*info))) == NULL)
+		return err_set(e, "", "out of memory");
+	if (src->key_pem == NULL || src->key_pem[0] == '\0') {
+		free(info);
+		return err_set(e, "", "certificate \"%s\" has no private key",
+		    src->name);
+	}
+	if (x509_check(src->cert_pem, src->key_pem, info, e) != 0) {
+		char msg[sizeof(e->msg)];
+
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		free(info);
+		return err_set(e, "", "certificate \"%s\": %s", src->name,
+		    msg);
+	}
+	if ((en->names = calloc(info->nsans + 1, sizeof(*en->names))) ==
+	    NULL) {
+		free(info);
+		return err_set(e, "", "out of memory");
+	}
+	for (i = 0; i < info->nsans; i++) {
+		if ((en->names[en->nnames] = strdup(info->sans[i])) == NULL)
+			break;
+		for (j = 0; en->names[en->nnames][j] != '\0'; j++)
+			en->names[en->nnames][j] = (char)tolower(
+			    (unsigned char)en->names[en->nnames][j]);
+		en->nnames++;
+	}
+	free(info);
+	if ((r = gnutls_certificate_allocate_credentials(&en->cred)) < 0)
+		return err_set(e, "", "%s", gnutls_strerror(r));
+	c = datum_of(src->cert_pem);
+	k = datum_of(src->key_pem);
+	if ((r = gnutls_certificate_set_x509_key_mem2(en->cred, &c, &k,
+		 GNUTLS_X509_FMT_PEM, NULL, 0)) < 0)
+		return err_set(e, "", "certificate \"%s\": %s", src->name,
+		    gnutls_strerror(r));
+	if (auth != TLS_CLIENT_AUTH_NONE) {
+		ca = datum_of(ca_pem);
+		if ((r = gnutls_certificate_set_x509_trust_mem(en->cred, &ca,
+			 GNUTLS_X509_FMT_PEM)) <= 0)
+			return err_set(e, "", "client CA: %s",
+			    r < 0 ? gnutls_strerror(r) : "no certificate");
+	}
+	return 0;
+}
+
+struct tls_server *
+tls_server_new(const struct tls_cert_src *certs, size_t n, size_t def,
+    enum tls_client_auth auth, const char *client_ca_pem, struct err *e)
+{
+	struct tls_server *ts;
+	size_t i;
+
+	if (tls_ready(e) != 0)
+		return NULL;
+	if (n == 0 || def >= n) {
+		err_set(e, "", "no default certificate");
+		return NULL;
+	}
+	if (auth != TLS_CLIENT_AUTH_NONE && client_ca_pem == NULL) {
+		err_set(e, "", "client_auth needs a client CA");
+		return NULL;
+	}
+	if ((ts = calloc(1, sizeof(*ts))) == NULL ||
+	    (ts->ents = calloc(n, sizeof(*ts->ents))) == NULL) {
+		free(ts);
+		err_set(e, "", "out of memory");
+		return NULL;
+	}
+	ts->n = n;
+	ts->def = def;
+	ts->auth = auth;
+	for (i = 0; i < n; i++)
+		if (entry_init(&ts->ents[i], &certs[i], auth, client_ca_pem,
+			e) != 0) {
+			tls_server_free(ts);
+			return NULL;
+		}
+	return ts;
+}
+
+void
+tls_client_free(void *arg)
+{
+	struct tls_client *tc = arg;
+
+	if (tc == NULL)
+		return;
+	if (tc->cred != NULL)
+		gnutls_certificate_free_credentials(tc->cred);
+	free(tc->sni);
+	free(tc);
+}
+
+static uint64_t
+fnv1a(uint64_t h, const char *s)
+{
+	if (s == NULL)
+		s = "\x01";
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	h ^= 0xff;
+	return h * 0x100000001b3ull;
+}
+
+struct tls_client *
+tls_client_new(const char *ca_pem, bool verify, const char *sni,
+    const char *cert_pem, const char *key_pem, struct err *e)
+{
+	struct tls_client *tc;
+	gnutls_datum_t d, k;
+	int r;
+
+	if (tls_ready(e) != 0)
+		return NULL;
+	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
+		err_set(e, "", "out of memory");
+		return NULL;
+	}
+	tc->verify = verify;
+	if (sni != NULL && sni[0] != '\0' && (tc->sni = strdup(sni)) == NULL)
+		goto oom;
+	if ((r = gnutls_certificate_allocate_credentials(&tc->cred)) < 0)
+		goto lib;
+	if (ca_pem != NULL) {
+		d = datum_of(ca_pem);
+		r = gnutls_certificate_set_x509_trust_mem(tc->cred, &d,
+		    GNUTLS_X509_FMT_PEM);
+		if (r <= 0) {
+			err_set(e, "tls.ca", "%s",
+			    r < 0 ? gnutls_strerror(r) : "no CA certificate");
+			goto fail;
+		}
+	} else if (verify &&
+	    (r = gnutls_certificate_set_x509_system_trust(tc->cred)) < 0) {
+		err_set(e, "tls.ca", "system trust store: %s",
+		    gnutls_strerror(r));
+		goto fail;
+	}
+	if (cert_pem != NULL && key_pem != NULL) {
+		d = datum_of(cert_pem);
+		k = datum_of(key_pem);
+		if ((r = gnutls_certificate_set_x509_key_mem2(tc->cred, &d, &k,
+			 GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+			err_set(e, "tls.client_certificate", "%s",
+			    gnutls_strerror(r));
+			goto fail;
+		}
+	}
+	tc->key = fnv1a(fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ull, ca_pem),
+				  tc->sni),
+			    cert_pem),
+	    verify ? "v" : "n");
+	return tc;
+oom:
+	err_set(e, "", "out of memory");
+	goto fail;
+lib:
+	err_set(e, "", "%s", gnutls_strerror(r));
+fail:
+	tls_client_free(tc);
+	return NULL;
+}
+
+uint64_t
+tls_client_key(const struct tls_client *tc)
+{
+	return tc != NULL ? tc->key : 0;
+}
+
+/* ---- transport: GnuTLS <-> the socket bufferevent's evbuffers ---- */
+
+static ssize_t
+tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
+{
+	struct tls_conn *t = p;
+	ssize_t total = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (evbuffer_add(t->uout, iov[i].iov_base, iov[i].iov_len) !=
+		    0) {
+			gnutls_transport_set_errno(t->s, ENOMEM);
+			return -1;
+		}
+		total += (ssize_t)iov[i].iov_len;
+	}
+	return total;
+}
+
+static ssize_t
+tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct tls_conn *t = p;
+	int n = evbuffer_remove(t->uin, buf, len);
+
+	if (n > 0)
+		return n;
+	if (t->flags & TLS_F_FINISHED)
+		return 0;
+	gnutls_transport_set_errno(t->s, EAGAIN);
+	return -1;
+}
+
+static int
+tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct tls_conn *t = p;
+
+	return evbuffer_get_length(t->uin) > 0 ||
+	    (t->flags & TLS_F_FINISHED);
+}
+
+/* ---- SNI ---- */
+
+static bool
+name_match(const char *pat, const char *name, bool wildcard)
+{
+	const char *dot;
+
+	if (!wildcard)
+		return pat[0] != '*' && strcmp(pat, name) == 0;
+	if (pat[0] != '*' || pat[1] != '.')
+		return false;
+	dot = strchr(name, '.');
+	return dot != NULL && dot != name && strcmp(dot, pat + 1) == 0;
+}
+
+static const struct tls_entry *
+tls_select(const struct tls_server *ts, const char *name)
+{
+	size_t i, j;
+	int pass;
+
+	if (name != NULL && name[0] != '\0')
+		for (pass = 0; pass < 2; pass++)
+			for (i = 0; i < ts->n; i++)
+				for (j = 0; j < ts->ents[i].nnames; j++)
+					if (name_match(ts->ents[i].names[j],
+						name, pass == 1))
+						return &ts->ents[i];
+	return &ts->ents[ts->def];
+}
+
+static int
+tls_client_hello_cb(gnutls_session_t s)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(s);
+	char name[256];
+	size_t len = sizeof(name) - 1, i;
+	unsigned type;
+	const struct tls_entry *en;
+
+	if (gnutls_server_name_get(s, name, &len, &type, 0) < 0 ||
+	    type != GNUTLS_NAME_DNS)
+		len = 0;
+	name[len < sizeof(name) ? len : sizeof(name) - 1] = '\0';
+	for (i = 0; name[i] != '\0'; i++)
+		name[i] = (char)tolower((unsigned char)name[i]);
+	en = tls_select(t->ts, name);
+	return gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, en->cred);
+}
+
+/* ---- the connection ---- */
+
+static void
+tls_conn_free(void *arg)
+{
+	struct tls_conn *t = arg;
+
+	CHECK_OBJ(t, TLS_CONN_MAGIC);
+	if (t->uout_cb != NULL)
+		evbuffer_remove_cb_entry(t->uout, t->uout_cb);
+	if (t->in_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(t->bev),
+		    t->in_cb);
+	if (t->kick != NULL)
+		event_free(t->kick);
+	if (t->s != NULL)
+		gnutls_deinit(t->s);
+	free(t->verify_name);
+	t->magic = 0;
+	free(t);
+}
+
+static void
+tls_kick(struct tls_conn *t)
+{
+	event_active(t->kick, EV_WRITE, 0);
+}
+
+static void
+tls_fail(struct tls_conn *t, int r)
+{
+	gnutls_datum_t out = { NULL, 0 };
+	unsigned status;
+
+	t->flags |= TLS_F_FAILED;
+	if (t->flags & TLS_F_SERVER) {
+		if (r == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+		    r == GNUTLS_E_CERTIFICATE_REQUIRED ||
+		    r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR ||
+		    r == GNUTLS_E_CERTIFICATE_ERROR)
+			stats_inc(STAT_TLS_CLIENT_CERT_REFUSED);
+		if (!(t->flags & TLS_F_HS_DONE))
+			stats_inc(STAT_TLS_HANDSHAKE_FAILED);
+		log_debug("tls: client %s: %s", t->label, gnutls_strerror(r));
+	} else if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		status = gnutls_session_get_verify_cert_status(t->s);
+		(void)gnutls_certificate_verification_status_print(status,
+		    GNUTLS_CRT_X509, &out, 0);
+		stats_inc(STAT_UP_TLS_VERIFY_FAILED);
+		log_warnx("%s: TLS certificate verification failed: %s",
+		    t->label,
+		    out.data != NULL ? (const char *)out.data : "unknown");
+		gnutls_free(out.data);
+	} else if (!(t->flags & TLS_F_HS_DONE)) {
+		stats_inc(STAT_UP_TLS_FAILED);
+		log_warnx("%s: TLS handshake failed: %s", t->label,
+		    gnutls_strerror(r));
+	} else {
+		log_debug("%s: TLS: %s", t->label, gnutls_strerror(r));
+	}
+	tls_kick(t);
+}
+
+static void
+tls_handshake_done(struct tls_conn *t)
+{
+	const gnutls_datum_t *peers;
+	unsigned n = 0;
+
+	t->flags |= TLS_F_HS_DONE;
+	if (t->flags & TLS_F_SERVER) {
+		stats_inc(STAT_TLS_HANDSHAKES);
+		if (gnutls_session_is_resumed(t->s))
+			stats_inc(STAT_TLS_RESUMED);
+		if (t->ts->auth != TLS_CLIENT_AUTH_NONE &&
+		    (peers = gnutls_certificate_get_peers(t->s, &n)) != NULL &&
+		    n > 0 &&
+		    x509_der_describe(peers[0].data, peers[0].size, t->subject,
+			sizeof(t->subject), t->fp) != 0) {
+			t->subject[0] = t->fp[0] = '\0';
+		}
+		for (char *q = t->subject; *q != '\0'; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = '?'; /* it goes into a header value */
+	} else {
+		stats_inc(STAT_UP_TLS_HANDSHAKES);
+	}
+	if (evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
+		tls_kick(t);
+}
+
+/* 0: done, 1: in progress, -1: failed (reported). */
+static int
+tls_handshake(struct tls_conn *t)
+{
+	int r;
+
+	for (;;) {
+		r = gnutls_handshake(t->s);
+		if (r == 0) {
+			tls_handshake_done(t);
+			return 0;
+		}
+		if (r == GNUTLS_E_AGAIN)
+			return 1;
+		if (r == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal(r))
+			continue;
+		tls_fail(t, r);
+		return -1;
+	}
+}
+
+static enum bufferevent_filter_result
+tls_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	struct tls_conn *t = arg;
+	struct evbuffer_iovec v;
+	bool got = false;
+	ssize_t n;
+
+	if (mode == BEV_FINISHED)
+		t->flags |= TLS_F_FINISHED;
+	if (t->flags & (TLS_F_FAILED | TLS_F_EOF)) {
+		evbuffer_drain(src, evbuffer_get_length(src));
+		return BEV_ERROR;
+	}
+	if (!(t->flags & TLS_F_HS_DONE)) {
+		int r = tls_handshake(t);
+
+		if (r != 0)
+			return r > 0 ? BEV_NEED_MORE : BEV_ERROR;
+	}
+	/* Everything GnuTLS can decrypt now, ignoring <lim>: bytes left in
+	 * GnuTLS or the socket buffer would not be looked at again until
+	 * more arrive.
+	 */
+	for (;;) {
+		if (evbuffer_reserve_space(dst, TLS_READ_CHUNK, &v, 1) < 1)
+			break;
+		n = gnutls_record_recv(t->s, v.iov_base, v.iov_len);
+		if (n > 0) {
+			v.iov_len = (size_t)n;
+			evbuffer_commit_space(dst, &v, 1);
+			got = true;
+			continue;
+		}
+		evbuffer_commit_space(dst, &v, 0);
+		if (n == GNUTLS_E_AGAIN)
+			break;
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == 0) {
+			t->flags |= TLS_F_EOF;
+			tls_kick(t);
+			break;
+		}
+		if (n == GNUTLS_E_REHANDSHAKE ||
+		    n == GNUTLS_E_GOT_APPLICATION_DATA ||
+		    !gnutls_error_is_fatal((int)n))
+			continue;
+		tls_fail(t, (int)n);
+		break;
+	}
+	return got ? BEV_OK : BEV_NEED_MORE;
+}
+
+static enum bufferevent_filter_result
+tls_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	struct tls_conn *t = arg;
+	struct evbuffer_iovec v[8];
+	size_t budget = TLS_WRITE_BATCH, sent = 0;
+	ssize_t r;
+	int nv, i;
+
+	if (t->flags & TLS_F_FAILED) {
+		evbuffer_drain(src, evbuffer_get_length(src));
+		return BEV_ERROR;
+	}
+	if (!(t->flags & TLS_F_HS_DONE)) {
+		if (t->flags & TLS_F_SERVER)
+			return BEV_NEED_MORE; /* the client speaks first */
+		if (tls_handshake(t) != 0)
+			return BEV_NEED_MORE;
+	}
+	if (lim > 0 && (size_t)lim < budget)
+		budget = (size_t)lim;
+	gnutls_record_cork(t->s);
+	while (sent < budget && evbuffer_get_length(src) > 0) {
+		size_t round = 0, len;
+		bool stop = false;
+
+		nv = evbuffer_peek(src, (ev_ssize_t)(budget - sent), NULL, v,
+		    8);
+		if (nv > 8)
+			nv = 8;
+		for (i = 0; i < nv && sent + round < budget; i++) {
+			len = v[i].iov_len;
+			if (len > budget - sent - round)
+				len = budget - sent - round;
+			r = gnutls_record_send(t->s, v[i].iov_base, len);
+			if (r < 0 && r != GNUTLS_E_AGAIN &&
+			    r != GNUTLS_E_INTERRUPTED) {
+				evbuffer_drain(src, round);
+				tls_fail(t, (int)r);
+				return BEV_ERROR;
+			}
+			if (r <= 0 || (size_t)r < len) {
+				if (r > 0)
+					round += (size_t)r;
+				stop = true;
+				break;
+			}
+			round += (size_t)r;
+		}
+		evbuffer_drain(src, round);
+		sent += round;
+		if (stop || round == 0)
+			break;
+	}
+	r = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
+	if (r < 0 && r != GNUTLS_E_AGAIN) {
+		tls_fail(t, (int)r);
+		return BEV_ERROR;
+	}
+	return sent > 0 ? BEV_OK : BEV_NEED_MORE;
+}
+
+static void
+tls_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tls_conn *t = arg;
+	struct bufferevent *bev = t->bev;
+	bufferevent_data_cb rcb, wcb;
+	bufferevent_event_cb ecb;
+	void *cbarg;
+	size_t before;
+
+	CHECK_OBJ(t, TLS_CONN_MAGIC);
+	bufferevent_getcb(bev, &rcb, &wcb, &ecb, &cbarg);
+	if ((t->flags & TLS_F_EOF) && !(t->flags & TLS_F_REPORTED) &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+		/* Plaintext that came with the close_notify goes first; the
+		 * EOF follows once it has been read (tls_in_cb() kicks).
+		 */
+		if ((bufferevent_get_enabled(bev) & EV_READ) && rcb != NULL) {
+			struct evbuffer *in = bufferevent_get_input(bev);
+
+			before = evbuffer_get_length(in);
+			bufferevent_incref(bev);
+			rcb(bev, cbarg);
+			if (evbuffer_get_length(in) < before)
+				tls_kick(t); /* progress: try again */
+			bufferevent_decref(bev); /* may free <t> */
+		}
+		return;
+	}
+	if ((t->flags & (TLS_F_FAILED | TLS_F_EOF)) &&
+	    !(t->flags & TLS_F_REPORTED)) {
+		t->flags |= TLS_F_REPORTED;
+		if (ecb != NULL)
+			ecb(bev,
+			    BEV_EVENT_READING |
+				((t->flags & TLS_F_FAILED) ? BEV_EVENT_ERROR
+							   : BEV_EVENT_EOF),
+			    cbarg);
+		return; /* the owner may have freed us */
+	}
+	if ((t->flags & TLS_F_HS_DONE) && !(t->flags & TLS_F_FAILED) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		bufferevent_flush(bev, EV_WRITE, BEV_NORMAL);
+	if (!(t->flags & (TLS_F_FAILED | TLS_F_EOF)) &&
+	    evbuffer_get_length(t->uin) > 0 &&
+	    (bufferevent_get_enabled(bev) & EV_READ)) {
+		before = evbuffer_get_length(bufferevent_get_input(bev));
+		bufferevent_flush(bev, EV_READ, BEV_NORMAL);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > before &&
+		    rcb != NULL) {
+			if (t->flags & TLS_F_WANT_DRAIN)
+				tls_kick(t);
+			rcb(bev, cbarg);
+			return;
+		}
+	}
+	if ((t->flags & TLS_F_WANT_DRAIN) && evbuffer_get_length(t->uout) == 0) {
+		t->flags &= ~TLS_F_WANT_DRAIN;
+		if (wcb != NULL)
+			wcb(bev, cbarg);
+	}
+}
+
+/* The socket buffer drained: a closing owner may be waiting for it. */
+static void
+tls_uout_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct tls_conn *t = arg;
+
+	if ((t->flags & TLS_F_WANT_DRAIN) && info->n_deleted > 0 &&
+	    evbuffer_get_length(buf) == 0)
+		tls_kick(t);
+}
+
+/* The owner consumed plaintext: ciphertext held back may now fit. */
+static void
+tls_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct tls_conn *t = arg;
+
+	if (info->n_deleted > 0 &&
+	    (evbuffer_get_length(t->uin) > 0 ||
+		((t->flags & TLS_F_EOF) && evbuffer_get_length(buf) == 0)))
+		tls_kick(t);
+}
+
+static struct tls_conn *
+tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
+{
+	struct tls_conn *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->magic = TLS_CONN_MAGIC;
+	t->flags = flags;
+	t->under = under;
+	t->uin = bufferevent_get_input(under);
+	t->uout = bufferevent_get_output(under);
+	snprintf(t->label, sizeof(t->label), "%s", label);
+	if (gnutls_init(&t->s,
+		((flags & TLS_F_SERVER) ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+		    GNUTLS_NONBLOCK) < 0) {
+		t->s = NULL;
+		goto fail;
+	}
+	gnutls_session_set_ptr(t->s, t);
+	gnutls_transport_set_ptr(t->s, t);
+	gnutls_transport_set_vec_push_function(t->s, tls_push);
+	gnutls_transport_set_pull_function(t->s, tls_pull);
+	gnutls_transport_set_pull_timeout_function(t->s, tls_pull_timeout);
+	gnutls_handshake_set_timeout(t->s, 0);
+	if (gnutls_alpn_set_protocols(t->s, &tls_alpn_http11, 1,
+		(flags & TLS_F_SERVER) ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0) <
+	    0)
+		goto fail;
+	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb,
+	    t);
+	if (t->kick == NULL)
+		goto fail;
+	return t;
+fail:
+	if (t->s != NULL)
+		gnutls_deinit(t->s);
+	if (t->kick != NULL)
+		event_free(t->kick);
+	free(t);
+	return NULL;
+}
+
+/* Puts the filter over <under>; on failure frees <t> and <under>. */
+static struct bufferevent *
+tls_conn_attach(struct tls_conn *t, struct bufferevent *under)
+{
+	struct bufferevent *bev;
+
+	/* Deferred callbacks: the filter would otherwise call the owner's
+	 * write callback from inside bufferevent_write(), which the owners
+	 * (like every socket bufferevent user) do not expect.
+	 */
+	bev = bufferevent_filter_new(under, tls_filter_in, tls_filter_out,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, tls_conn_free, t);
+	if (bev == NULL) {
+		tls_conn_free(t);
+		bufferevent_free(under);
+		return NULL;
+	}
+	t->bev = bev;
+	bufferevent_setwatermark(under, EV_WRITE, TLS_UNDER_WLOW,
+	    TLS_UNDER_WHIGH);
+	t->uout_cb = evbuffer_add_cb(t->uout, tls_uout_cb, t);
+	t->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), tls_in_cb, t);
+	if (t->uout_cb == NULL || t->in_cb == NULL) {
+		bufferevent_free(bev); /* frees <t> and <under> */
+		return NULL;
+	}
+	return bev;
+}
+
+struct bufferevent *
+tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
+    const char *peer, struct tls_conn **out)
+{
+	struct tls_conn *t;
+	struct err e;
+
+	*out = NULL;
+	if (tls_ready(&e) != 0 ||
+	    (t = tls_conn_new(under, TLS_F_SERVER, peer)) == NULL) {
+		bufferevent_free(under);
+		return NULL;
+	}
+	t->ts = ts;
+	if (gnutls_priority_set(t->s, tls_g.server) < 0 ||
+	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
+		ts->ents[ts->def].cred) < 0 ||
+	    gnutls_session_ticket_enable_server(t->s, &tls_g.ticket_key) < 0) {
+		tls_conn_free(t);
+		bufferevent_free(under);
+		return NULL;
+	}
+	gnutls_db_set_cache_expiration(t->s, TLS_TICKET_SECS);
+	gnutls_handshake_set_post_client_hello_function(t->s,
+	    tls_client_hello_cb);
+	if (ts->auth != TLS_CLIENT_AUTH_NONE) {
+		gnutls_certificate_server_set_request(t->s,
+		    ts->auth == TLS_CLIENT_AUTH_REQUIRED ? GNUTLS_CERT_REQUIRE
+							 : GNUTLS_CERT_REQUEST);
+		gnutls_session_set_verify_cert(t->s, NULL, 0);
+	}
+	*out = t;
+	return tls_conn_attach(t, under);
+}
+
+struct bufferevent *
+tls_client_wrap(struct bufferevent *under, const struct tls_client *tc,
+    const char *verify_name, const char *label)
+{
+	struct tls_conn *t;
+	struct err e;
+
+	if (tls_ready(&e) != 0 ||
+	    (t = tls_conn_new(under, 0, label)) == NULL) {
+		bufferevent_free(under);
+		return NULL;
+	}
+	if (gnutls_priority_set(t->s, tls_g.client) < 0 ||
+	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, tc->cred) <
+		0 ||
+	    (tc->sni != NULL &&
+		gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, tc->sni,
+		    strlen(tc->sni)) < 0)) {
+		tls_conn_free(t);
+		bufferevent_free(under);
+		return NULL;
+	}
+	if (tc->verify) {
+		if (verify_name != NULL &&
+		    (t->verify_name = strdup(verify_name)) == NULL) {
+			tls_conn_free(t);
+			bufferevent_free(under);
+			return NULL;
+		}
+		gnutls_session_set_verify_cert(t->s, t->verify_name, 0);
+	}
+	return tls_conn_attach(t, under);
+}
+
+const char *
+tls_conn_peer_subject(const struct tls_conn *t)
+{
+	return t != NULL && t->subject[0] != '\0' ? t->subject : NULL;
+}
+
+const char *
+tls_conn_peer_fingerprint(const struct tls_conn *t)
+{
+	return t != NULL && t->fp[0] != '\0' ? t->fp : NULL;
+}
+
+size_t
+tls_conn_unsent(struct tls_conn *t)
+{
+	size_t n;
+
+	if (t == NULL)
+		return 0;
+	n = evbuffer_get_length(t->uout);
+	if (n > 0)
+		t->flags |= TLS_F_WANT_DRAIN;
+	return n;
+}

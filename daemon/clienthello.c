@@ -298,7 +298,7 @@ clienthello_parse(const uint8_t *buf, size_t len, struct clienthello *ch)
 
 	memset(ch, 0, sizeof(*ch));
 	if (ch_hello(&r) == 0) {
-		ch->hello_len = r.pos + r.rec_left;
+		ch->hello_len = r.pos;
 		return CLIENTHELLO_OK;
 	}
 	if (r.err == NULL && r.more) {

@@ -29,8 +29,7 @@ enum clienthello_status {
 struct clienthello {
 	uint16_t record_version; /* of the first record */
 	uint16_t client_version; /* legacy_version of the hello */
-	size_t hello_len; /* input bytes up to the end of the hello's last
-			     record (OK only) */
+	size_t hello_len; /* input bytes up to the hello's last byte (OK) */
 	bool has_sni;
 	char sni[CLIENTHELLO_SNI_MAX + 1]; /* NUL-terminated, as sent */
 	size_t sni_len;

@@ -39,3 +39,15 @@ tests_fuzz_fuzz_route_match_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_route_match_SOURCES += tests/fuzz/replay.c
 endif
+
+# TLS ClientHello reader for tls-passthrough (tests/fuzz/fuzz_clienthello.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_clienthello
+tests_fuzz_fuzz_clienthello_SOURCES = tests/fuzz/fuzz_clienthello.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_clienthello_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_clienthello\"
+tests_fuzz_fuzz_clienthello_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_clienthello_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_clienthello_SOURCES += tests/fuzz/replay.c
+endif

@@ -43,3 +43,20 @@ tests_unit_test_api_openapi_SOURCES = tests/unit/test_api_openapi.c $(API_SOURCE
 nodist_tests_unit_test_api_openapi_SOURCES = api/openapi_json.c
 tests_unit_test_api_openapi_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_openapi_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+
+# Layer 4: ClientHello reader, PROXY protocol codec, L4 route matching.
+UNIT_L4_TESTS = tests/unit/test_clienthello tests/unit/test_proxy_proto \
+	tests/unit/test_l4_route
+tests_unit_test_clienthello_SOURCES = tests/unit/test_clienthello.c
+tests_unit_test_clienthello_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_clienthello_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_proxy_proto_SOURCES = tests/unit/test_proxy_proto.c
+tests_unit_test_proxy_proto_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_proxy_proto_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_l4_route_SOURCES = tests/unit/test_l4_route.c
+tests_unit_test_l4_route_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_l4_route_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+if HAVE_CMOCKA
+check_PROGRAMS += $(UNIT_L4_TESTS)
+TESTS += $(UNIT_L4_TESTS)
+endif

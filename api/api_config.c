@@ -3,9 +3,10 @@
  *
  * Every configuration write in the API, whether on one item or on the
  * whole document, becomes "this is the new document": conf_check()
- * validates it field by field, conf_sync() makes the rows say the same
- * thing while keeping the row ids (the stable keys of runtime state) of
- * every object that stays, and conf_load() reads it back. The document is
+ * validates it field by field, conf_sync() (api_sync.c) makes the rows
+ * say the same thing while keeping the row ids (the stable keys of runtime
+ * state) of every object that stays, and conf_load() reads it back. The
+ * document is
  * {"listeners":[...],"origins":[...],"routes":[...]}; items reference one
  * another by name.
  */
@@ -27,10 +28,10 @@
 
 const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
 	"routes" };
-static const char *const conf_tables[CONF__KINDS] = { "listeners", "origins",
-	"routes" };
 
 /* ---- load ---- */
+
+static struct json *load_list(const char *text);
 
 static int
 load_listeners(struct store *st, struct json *out, struct err *e)
@@ -42,8 +43,10 @@ load_listeners(struct store *st, struct json *out, struct err *e)
 	s = store_prepare(st,
 	    "SELECT l.id, l.name, l.address, l.port, l.protocol,"
 	    " l.header_timeout_ms, l.keepalive_timeout_ms, l.trust_forwarded,"
-	    " c.name FROM listeners l LEFT JOIN certificates c"
-	    " ON c.id = l.default_certificate_id ORDER BY l.id",
+	    " c.name, l.client_auth, cc.name, l.max_connections,"
+	    " l.proxy_protocol_from FROM listeners l"
+	    " LEFT JOIN certificates c ON c.id = l.default_certificate_id"
+	    " LEFT JOIN certificates cc ON cc.id = l.client_ca_id ORDER BY l.id",
 	    e);
 	if (s == NULL)
 		return -1;
@@ -67,10 +70,37 @@ load_listeners(struct store *st, struct json *out, struct err *e)
 		if (!store_col_is_null(s, 8))
 			json_set(it, "default_certificate",
 			    json_new_str(store_col_text(s, 8)));
+		json_set(it, "client_auth", json_new_str(store_col_text(s, 9)));
+		if (!store_col_is_null(s, 10))
+			json_set(it, "client_ca",
+			    json_new_str(store_col_text(s, 10)));
+		if (!store_col_is_null(s, 11))
+			json_set(it, "max_connections",
+			    json_new_int(store_col_int64(s, 11)));
+		json_set(it, "proxy_protocol_from",
+		    load_list(store_col_text(s, 12)));
 		json_append(out, it);
 	}
 	store_finalize(s);
 	return r == STORE_DONE ? 0 : -1;
+}
+
+/* Columns 3..7 of the SELECT in load_origins(). */
+static struct json *
+load_origin_tls(struct store_stmt *s)
+{
+	struct json *t = json_new_obj();
+
+	json_set(t, "enabled", json_new_bool(store_col_int64(s, 3) != 0));
+	json_set(t, "verify", json_new_bool(store_col_int64(s, 4) != 0));
+	if (!store_col_is_null(s, 5))
+		json_set(t, "ca", json_new_str(store_col_text(s, 5)));
+	if (!store_col_is_null(s, 6))
+		json_set(t, "sni", json_new_str(store_col_text(s, 6)));
+	if (!store_col_is_null(s, 7))
+		json_set(t, "client_certificate",
+		    json_new_str(store_col_text(s, 7)));
+	return t;
 }
 
 static int
@@ -81,7 +111,12 @@ load_origins(struct store *st, struct json *out, struct err *e)
 	enum store_step_result r, rv = STORE_DONE;
 
 	s = store_prepare(st,
-	    "SELECT id, name, balance FROM origins ORDER BY id", e);
+	    "SELECT o.id, o.name, o.balance, o.tls_enabled, o.tls_verify,"
+	    " ca.name, o.tls_sni, cc.name, o.proxy_protocol FROM origins o"
+	    " LEFT JOIN certificates ca ON ca.id = o.tls_ca_id"
+	    " LEFT JOIN certificates cc ON cc.id = o.tls_client_certificate_id"
+	    " ORDER BY o.id",
+	    e);
 	if (s == NULL)
 		return -1;
 	sv = store_prepare(st,
@@ -97,6 +132,9 @@ load_origins(struct store *st, struct json *out, struct err *e)
 		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
 		json_set(it, "name", json_new_str(store_col_text(s, 1)));
 		json_set(it, "balance", json_new_str(store_col_text(s, 2)));
+		json_set(it, "tls", load_origin_tls(s));
+		json_set(it, "proxy_protocol",
+		    json_new_int(store_col_int64(s, 8)));
 		servers = json_new_arr();
 		store_bind_int64(sv, 1, store_col_int64(s, 0));
 		while ((rv = store_step(sv, e)) == STORE_ROW) {
@@ -147,7 +185,8 @@ load_routes(struct store *st, struct json *out, struct err *e)
 	s = store_prepare(st,
 	    "SELECT r.id, r.name, l.name, o.name, r.priority, r.hosts,"
 	    " r.path_prefix, r.methods, r.forwarded, r.max_body_bytes,"
-	    " r.connect_timeout_ms, r.response_timeout_ms, r.idle_timeout_ms"
+	    " r.connect_timeout_ms, r.response_timeout_ms, r.idle_timeout_ms,"
+	    " r.sni, r.sources, r.redirect_https, r.hsts_max_age"
 	    " FROM routes r JOIN listeners l ON l.id = r.listener_id"
 	    " JOIN origins o ON o.id = r.origin_id ORDER BY r.id",
 	    e);
@@ -162,6 +201,8 @@ load_routes(struct store *st, struct json *out, struct err *e)
 		json_set(m, "hosts", load_list(store_col_text(s, 5)));
 		json_set(m, "path_prefix", json_new_str(store_col_text(s, 6)));
 		json_set(m, "methods", load_list(store_col_text(s, 7)));
+		json_set(m, "sni", load_list(store_col_text(s, 13)));
+		json_set(m, "sources", load_list(store_col_text(s, 14)));
 		json_set(it, "match", m);
 		json_set(it, "origin", json_new_str(store_col_text(s, 3)));
 		json_set(it, "priority", json_new_int(store_col_int64(s, 4)));
@@ -176,6 +217,11 @@ load_routes(struct store *st, struct json *out, struct err *e)
 				json_set(to, tk[i],
 				    json_new_int(store_col_int64(s, 10 + i)));
 		json_set(it, "timeouts", to);
+		json_set(it, "redirect_https",
+		    json_new_bool(store_col_int64(s, 15) != 0));
+		if (!store_col_is_null(s, 16))
+			json_set(it, "hsts_max_age",
+			    json_new_int(store_col_int64(s, 16)));
 		json_append(out, it);
 	}
 	store_finalize(s);
@@ -314,18 +360,97 @@ check_timeouts(const struct json *it, const char *path, const char *const *keys,
 	return 0;
 }
 
+/* "10.0.0.0/8", "192.0.2.7", "2001:db8::/32". */
+static bool
+cidr_is_valid(const char *v)
+{
+	unsigned char buf[16];
+	char addr[64], *end;
+	const char *slash = strchr(v, '/');
+	size_t n = slash != NULL ? (size_t)(slash - v) : strlen(v);
+	unsigned long bits;
+	int max;
+
+	if (n == 0 || n >= sizeof(addr))
+		return false;
+	memcpy(addr, v, n);
+	addr[n] = '\0';
+	if (inet_pton(AF_INET, addr, buf) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, addr, buf) == 1)
+		max = 128;
+	else
+		return false;
+	if (slash == NULL)
+		return true;
+	bits = strtoul(slash + 1, &end, 10);
+	return slash[1] >= '0' && slash[1] <= '9' && *end == '\0' &&
+	    bits <= (unsigned long)max;
+}
+
+static bool host_is_valid(const char *h);
+
+/* An optional array of unique strings each accepted by <ok>. */
+static int
+check_list(const struct json *obj, const char *path, const char *key,
+    bool (*ok)(const char *), const char *what, struct err *e)
+{
+	struct json *arr = NULL;
+	char lp[128], p[160];
+	const char *v;
+	size_t i, j;
+	int rc;
+
+	if ((rc = json_get_arr(obj, path, key, &arr, e)) <= 0)
+		return rc;
+	json_path_key(lp, sizeof(lp), path, key);
+	for (i = 0; i < json_len(arr); i++) {
+		json_path_idx(p, sizeof(p), lp, i);
+		if ((v = json_str(json_at(arr, i))) == NULL)
+			return err_set(e, p, "must be a string");
+		if (!ok(v))
+			return err_set(e, p, "\"%.100s\" is not %s", v, what);
+		for (j = 0; j < i; j++)
+			if (strcasecmp(v, json_str(json_at(arr, j))) == 0)
+				return err_set(e, p,
+				    "\"%.100s\" is listed twice", v);
+	}
+	return 0;
+}
+
+/* An optional string field that must be one of <vals>. */
+static int
+check_enum(const struct json *obj, const char *path, const char *key,
+    const char *const *vals, const char *list, struct err *e)
+{
+	const char *v = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = json_get_str(obj, path, key, &v, e)) <= 0)
+		return rc;
+	for (i = 0; vals[i] != NULL; i++)
+		if (strcmp(v, vals[i]) == 0)
+			return 0;
+	return fail(e, path, key, "\"%.32s\" is not one of %s", v, list);
+}
+
 static int
 check_listener(const struct json *it, const char *path, struct err *e)
 {
 	static const char *const keys[] = { "id", "name", "address", "port",
 		"protocol", "timeouts", "trust_forwarded",
-		"default_certificate", NULL };
+		"default_certificate", "client_auth", "client_ca",
+		"max_connections", "proxy_protocol_from", NULL };
+	static const char *const auths[] = { "none", "optional", "required",
+		NULL };
 	static const char *const tkeys[] = { "header_ms", "keepalive_ms",
 		NULL };
 	static const int64_t tmins[] = { 1, 0 };
 	static const char *const protos[] = { "http", "https", "tcp", "udp",
 		"tls-passthrough", NULL };
 	const char *proto = NULL, *cert = NULL;
+	int64_t mc;
 	bool b;
 	size_t i;
 
@@ -335,7 +460,14 @@ check_listener(const struct json *it, const char *path, struct err *e)
 	    json_get_str(it, path, "protocol", &proto, e) < 0 ||
 	    check_timeouts(it, path, tkeys, tmins, e) != 0 ||
 	    json_get_bool(it, path, "trust_forwarded", &b, e) < 0 ||
-	    json_get_str(it, path, "default_certificate", &cert, e) < 0)
+	    json_get_str(it, path, "default_certificate", &cert, e) < 0 ||
+	    check_enum(it, path, "client_auth", auths,
+	        "none, optional, required", e) != 0 ||
+	    json_get_str(it, path, "client_ca", &cert, e) < 0 ||
+	    json_get_int(it, path, "max_connections", 1, 10000000, &mc, e) <
+	        0 ||
+	    check_list(it, path, "proxy_protocol_from", cidr_is_valid,
+	        "an address or CIDR block", e) != 0)
 		return -1;
 	if (proto != NULL) {
 		for (i = 0; protos[i] != NULL; i++)
@@ -364,20 +496,59 @@ check_server(const struct json *it, const char *path, struct err *e)
 	return 0;
 }
 
+static bool
+sni_is_valid(const char *v)
+{
+	return v[0] != '*' && v[0] != '[' && strchr(v, ':') == NULL &&
+	    host_is_valid(v);
+}
+
+/* "tls": {"enabled","verify","ca","sni","client_certificate"}. */
+static int
+check_origin_tls(const struct json *it, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "enabled", "verify", "ca", "sni",
+		"client_certificate", NULL };
+	struct json *t = NULL;
+	const char *v = NULL;
+	char p[128];
+	bool b;
+	int rc;
+
+	if ((rc = json_get_obj(it, path, "tls", &t, e)) <= 0)
+		return rc;
+	json_path_key(p, sizeof(p), path, "tls");
+	if (json_check_keys(t, p, keys, e) != 0 ||
+	    json_get_bool(t, p, "enabled", &b, e) < 0 ||
+	    json_get_bool(t, p, "verify", &b, e) < 0 ||
+	    json_get_str(t, p, "ca", &v, e) < 0 ||
+	    json_get_str(t, p, "client_certificate", &v, e) < 0)
+		return -1;
+	v = NULL;
+	if (json_get_str(t, p, "sni", &v, e) < 0)
+		return -1;
+	if (v != NULL && !sni_is_valid(v))
+		return fail(e, p, "sni", "\"%.100s\" is not a host name", v);
+	return 0;
+}
+
 static int
 check_origin(const struct json *it, const char *path, struct err *e)
 {
 	static const char *const keys[] = { "id", "name", "balance", "servers",
-		NULL };
+		"tls", "proxy_protocol", NULL };
 	struct json *servers = NULL;
 	const char *bal = NULL;
 	char sp[128], p[128];
+	int64_t pp;
 	size_t i;
 	int rc;
 
 	if (json_check_keys(it, path, keys, e) != 0 ||
 	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
-	    json_get_str(it, path, "balance", &bal, e) < 0)
+	    json_get_str(it, path, "balance", &bal, e) < 0 ||
+	    json_get_int(it, path, "proxy_protocol", 0, 2, &pp, e) < 0 ||
+	    check_origin_tls(it, path, e) != 0)
 		return -1;
 	if (bal != NULL && strcmp(bal, "round_robin") != 0)
 		return fail(e, path, "balance",
@@ -450,7 +621,7 @@ static int
 check_match(const struct json *m, const char *path, struct err *e)
 {
 	static const char *const keys[] = { "hosts", "path_prefix", "methods",
-		NULL };
+		"sni", "sources", NULL };
 	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
 		"DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
 	struct json *hosts = NULL, *ms = NULL;
@@ -459,6 +630,9 @@ check_match(const struct json *m, const char *path, struct err *e)
 	size_t i, j;
 
 	if (json_check_keys(m, path, keys, e) != 0 ||
+	    check_list(m, path, "sni", host_is_valid, "a host name", e) != 0 ||
+	    check_list(m, path, "sources", cidr_is_valid,
+	        "an address or CIDR block", e) != 0 ||
 	    json_get_arr(m, path, "hosts", &hosts, e) < 0 ||
 	    json_get_str(m, path, "path_prefix", &pp, e) < 0 ||
 	    json_get_arr(m, path, "methods", &ms, e) < 0)
@@ -515,7 +689,7 @@ check_route(const struct json *it, const char *path, struct err *e)
 {
 	static const char *const keys[] = { "id", "name", "listener", "match",
 		"origin", "priority", "forwarded", "max_body_bytes", "timeouts",
-		NULL };
+		"redirect_https", "hsts_max_age", NULL };
 	static const char *const tkeys[] = { "connect_ms", "response_ms",
 		"idle_ms", NULL };
 	static const int64_t tmins[] = { 1, 1, 1 };
@@ -535,7 +709,10 @@ check_route(const struct json *it, const char *path, struct err *e)
 	    json_get_bool(it, path, "forwarded", &b, e) < 0 ||
 	    json_get_int(it, path, "max_body_bytes", 0, INT64_C(1) << 53, &v,
 	        e) < 0 ||
-	    check_timeouts(it, path, tkeys, tmins, e) != 0)
+	    check_timeouts(it, path, tkeys, tmins, e) != 0 ||
+	    json_get_bool(it, path, "redirect_https", &b, e) < 0 ||
+	    json_get_int(it, path, "hsts_max_age", 0, INT64_C(1) << 31, &v, e) <
+	        0)
 		return -1;
 	if (rl == 0)
 		return fail(e, path, "listener", "%sis required", "");
@@ -685,493 +862,4 @@ conf_check(const struct json *doc, struct err *e)
 			    ref);
 	}
 	return 0;
-}
-
-/* ---- sync ---- */
-
-struct sync_row {
-	int64_t id;
-	bool claimed;
-};
-
-struct sync_kind {
-	struct sync_row *rows;
-	size_t nrows;
-	int64_t *ids; /* per doc item: existing row id, explicit new id, 0 */
-	bool *exists; /* per doc item: ids[i] is an existing row */
-	size_t nitems;
-};
-
-static void
-sync_kind_free(struct sync_kind *k)
-{
-	free(k->rows);
-	free(k->ids);
-	free(k->exists);
-}
-
-static int
-step_done(struct store_stmt *s, struct err *e)
-{
-	enum store_step_result r = store_step(s, e);
-
-	store_reset(s);
-	return r == STORE_DONE || r == STORE_ROW ? 0 : -1;
-}
-
-/* Loads the row ids and names of <table> and decides which row each item
- * of <arr> becomes: the row with its "id", else the row with its name,
- * else a new row (with its "id" when it gives one).
- */
-static int
-sync_plan(struct store *st, const char *table, const struct json *arr,
-    struct sync_kind *k, struct err *e)
-{
-	char sql[128];
-	struct store_stmt *s;
-	char **names = NULL;
-	size_t cap = 16, i, j;
-	enum store_step_result r;
-	const struct json *it;
-	int rc = -1;
-
-	memset(k, 0, sizeof(*k));
-	k->nitems = json_len(arr);
-	k->ids = calloc(k->nitems + 1, sizeof(*k->ids));
-	k->exists = calloc(k->nitems + 1, sizeof(*k->exists));
-	k->rows = calloc(cap, sizeof(*k->rows));
-	names = calloc(cap, sizeof(*names));
-	if (k->ids == NULL || k->exists == NULL || k->rows == NULL ||
-	    names == NULL)
-		goto oom;
-	snprintf(sql, sizeof(sql), "SELECT id, name FROM %s ORDER BY id",
-	    table);
-	if ((s = store_prepare(st, sql, e)) == NULL)
-		goto out;
-	while ((r = store_step(s, e)) == STORE_ROW) {
-		if (k->nrows == cap) {
-			void *nr = realloc(k->rows, 2 * cap * sizeof(*k->rows));
-			void *nn = nr != NULL
-			    ? realloc(names, 2 * cap * sizeof(*names))
-			    : NULL;
-			if (nr != NULL)
-				k->rows = nr;
-			if (nn == NULL) {
-				store_finalize(s);
-				goto oom;
-			}
-			names = nn;
-			cap *= 2;
-		}
-		k->rows[k->nrows].id = store_col_int64(s, 0);
-		k->rows[k->nrows].claimed = false;
-		if ((names[k->nrows] = strdup(store_col_text(s, 1))) == NULL) {
-			store_finalize(s);
-			goto oom;
-		}
-		k->nrows++;
-	}
-	store_finalize(s);
-	if (r != STORE_DONE)
-		goto out;
-	for (i = 0; i < k->nitems; i++) {
-		it = json_at(arr, i);
-		int64_t want = json_int(json_get(it, "id"));
-		const char *name = json_str(json_get(it, "name"));
-		for (j = 0; want > 0 && j < k->nrows; j++)
-			if (k->rows[j].id == want && !k->rows[j].claimed)
-				break;
-		if (want <= 0 || j == k->nrows)
-			for (j = 0; j < k->nrows; j++)
-				if (!k->rows[j].claimed &&
-				    strcmp(names[j], name) == 0)
-					break;
-		if (j < k->nrows) {
-			k->rows[j].claimed = true;
-			k->ids[i] = k->rows[j].id;
-			k->exists[i] = true;
-		} else
-			k->ids[i] = want > 0 ? want : 0;
-	}
-	/* An explicit new id that an existing row has is not free. */
-	for (i = 0; i < k->nitems; i++)
-		for (j = 0; !k->exists[i] && k->ids[i] != 0 && j < k->nrows;
-		     j++)
-			if (k->rows[j].id == k->ids[i])
-				k->ids[i] = 0;
-	rc = 0;
-	goto out;
-oom:
-	err_set(e, "", "out of memory");
-out:
-	for (i = 0; names != NULL && i < k->nrows; i++)
-		free(names[i]);
-	free(names);
-	return rc;
-}
-
-/* Parks the name of every row that changes name or goes away, so that
- * names can move between rows without tripping UNIQUE.
- */
-static int
-sync_park(struct store *st, const char *table, const struct sync_kind *k,
-    struct err *e)
-{
-	char sql[128];
-	struct store_stmt *s;
-	size_t j;
-	int rc = 0;
-
-	snprintf(sql, sizeof(sql),
-	    "UPDATE %s SET name = '~' || id WHERE id = ?1", table);
-	if ((s = store_prepare(st, sql, e)) == NULL)
-		return -1;
-	for (j = 0; rc == 0 && j < k->nrows; j++) {
-		store_bind_int64(s, 1, k->rows[j].id);
-		rc = step_done(s, e);
-	}
-	store_finalize(s);
-	return rc;
-}
-
-static int
-sync_delete(struct store *st, const char *table, const struct sync_kind *k,
-    struct err *e)
-{
-	char sql[128];
-	struct store_stmt *s;
-	size_t j;
-	int rc = 0;
-
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", table);
-	if ((s = store_prepare(st, sql, e)) == NULL)
-		return -1;
-	for (j = 0; rc == 0 && j < k->nrows; j++) {
-		if (k->rows[j].claimed)
-			continue;
-		store_bind_int64(s, 1, k->rows[j].id);
-		rc = step_done(s, e);
-	}
-	store_finalize(s);
-	return rc;
-}
-
-static void
-bind_id(struct store_stmt *s, int i, int64_t id)
-{
-	if (id > 0)
-		store_bind_int64(s, i, id);
-	else
-		store_bind_null(s, i);
-}
-
-static void
-bind_opt_int(struct store_stmt *s, int i, const struct json *obj,
-    const char *key)
-{
-	const struct json *v = json_get(obj, key);
-
-	if (json_is_int(v))
-		store_bind_int64(s, i, json_int(v));
-	else
-		store_bind_null(s, i);
-}
-
-static void
-bind_str(struct store_stmt *s, int i, const struct json *obj, const char *key,
-    const char *def)
-{
-	const char *v = json_str(json_get(obj, key));
-
-	store_bind_text(s, i, v != NULL ? v : def);
-}
-
-static int
-sync_listeners(struct store *st, const struct json *arr,
-    const struct sync_kind *k, struct err *e)
-{
-	struct store_stmt *s, *cs;
-	const struct json *it, *to;
-	const char *cert;
-	char p[64];
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "INSERT INTO listeners (id, name, address, port, protocol,"
-	    " header_timeout_ms, keepalive_timeout_ms, trust_forwarded,"
-	    " default_certificate_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-	    " address = excluded.address, port = excluded.port,"
-	    " protocol = excluded.protocol,"
-	    " header_timeout_ms = excluded.header_timeout_ms,"
-	    " keepalive_timeout_ms = excluded.keepalive_timeout_ms,"
-	    " trust_forwarded = excluded.trust_forwarded,"
-	    " default_certificate_id = excluded.default_certificate_id",
-	    e);
-	cs =
-	    store_prepare(st, "SELECT id FROM certificates WHERE name = ?1", e);
-	if (s == NULL || cs == NULL) {
-		store_finalize(s);
-		store_finalize(cs);
-		return -1;
-	}
-	for (i = 0; rc == 0 && i < json_len(arr); i++) {
-		it = json_at(arr, i);
-		to = json_get(it, "timeouts");
-		bind_id(s, 1, k->ids[i]);
-		bind_str(s, 2, it, "name", "");
-		bind_str(s, 3, it, "address", "");
-		store_bind_int64(s, 4, json_int(json_get(it, "port")));
-		bind_str(s, 5, it, "protocol", "http");
-		bind_opt_int(s, 6, to, "header_ms");
-		bind_opt_int(s, 7, to, "keepalive_ms");
-		store_bind_int64(s, 8,
-		    json_bool(json_get(it, "trust_forwarded")) ? 1 : 0);
-		store_bind_null(s, 9);
-		if ((cert = json_str(json_get(it, "default_certificate"))) !=
-		    NULL) {
-			store_bind_text(cs, 1, cert);
-			if (store_step(cs, e) != STORE_ROW) {
-				store_reset(cs);
-				snprintf(p, sizeof(p), "listeners[%zu]", i);
-				rc = fail(e, p, "default_certificate",
-				    "no certificate named \"%.64s\"", cert);
-				break;
-			}
-			store_bind_int64(s, 9, store_col_int64(cs, 0));
-			store_reset(cs);
-		}
-		rc = step_done(s, e);
-	}
-	store_finalize(cs);
-	store_finalize(s);
-	return rc;
-}
-
-/* Writes the servers of origin <oid> in order, keeping the ids of the
- * servers that stay (same id, else same address and port).
- */
-static int
-sync_servers(struct store *st, int64_t oid, const struct json *servers,
-    struct err *e)
-{
-	struct store_stmt *sel, *up, *del;
-	struct {
-		int64_t id;
-		char addr[64];
-		int64_t port;
-		bool kept;
-	} *old = NULL;
-	size_t nold = 0, cap = 0, i, j;
-	const struct json *sv;
-	int64_t want;
-	int rc = -1;
-
-	sel = store_prepare(st,
-	    "SELECT id, address, port FROM servers WHERE origin_id = ?1"
-	    " ORDER BY position, id",
-	    e);
-	up = store_prepare(st,
-	    "INSERT INTO servers (id, origin_id, address, port, weight, position)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET"
-	    " origin_id = excluded.origin_id, address = excluded.address,"
-	    " port = excluded.port, weight = excluded.weight,"
-	    " position = excluded.position",
-	    e);
-	del = store_prepare(st, "DELETE FROM servers WHERE id = ?1", e);
-	if (sel == NULL || up == NULL || del == NULL)
-		goto out;
-	store_bind_int64(sel, 1, oid);
-	while (store_step(sel, e) == STORE_ROW) {
-		if (nold == cap) {
-			void *n = realloc(old, (cap + 16) * sizeof(*old));
-			if (n == NULL)
-				goto out;
-			old = n;
-			cap += 16;
-		}
-		old[nold].id = store_col_int64(sel, 0);
-		snprintf(old[nold].addr, sizeof(old[nold].addr), "%s",
-		    store_col_text(sel, 1));
-		old[nold].port = store_col_int64(sel, 2);
-		old[nold].kept = false;
-		nold++;
-	}
-	for (i = 0; i < json_len(servers); i++) {
-		sv = json_at(servers, i);
-		want = json_int(json_get(sv, "id"));
-		for (j = 0; j < nold; j++)
-			if (!old[j].kept && want > 0 && old[j].id == want)
-				break;
-		if (j == nold)
-			for (j = 0; j < nold; j++)
-				if (!old[j].kept &&
-				    json_int(json_get(sv, "port")) ==
-				        old[j].port &&
-				    strcmp(json_str(json_get(sv, "address")),
-				        old[j].addr) == 0)
-					break;
-		if (j < nold) {
-			old[j].kept = true;
-			store_bind_int64(up, 1, old[j].id);
-		} else
-			store_bind_null(up, 1);
-		store_bind_int64(up, 2, oid);
-		bind_str(up, 3, sv, "address", "");
-		store_bind_int64(up, 4, json_int(json_get(sv, "port")));
-		store_bind_int64(up, 5,
-		    json_is_int(json_get(sv, "weight"))
-		        ? json_int(json_get(sv, "weight"))
-		        : 1);
-		store_bind_int64(up, 6, (int64_t)i);
-		if (step_done(up, e) != 0)
-			goto out;
-	}
-	for (j = 0; j < nold; j++) {
-		if (old[j].kept)
-			continue;
-		store_bind_int64(del, 1, old[j].id);
-		if (step_done(del, e) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(old);
-	store_finalize(sel);
-	store_finalize(up);
-	store_finalize(del);
-	return rc;
-}
-
-static int
-sync_origins(struct store *st, const struct json *arr,
-    const struct sync_kind *k, struct err *e)
-{
-	struct store_stmt *s;
-	const struct json *it;
-	int64_t oid;
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "INSERT INTO origins (id, name, balance) VALUES (?1, ?2, ?3)"
-	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-	    " balance = excluded.balance",
-	    e);
-	if (s == NULL)
-		return -1;
-	for (i = 0; rc == 0 && i < json_len(arr); i++) {
-		it = json_at(arr, i);
-		bind_id(s, 1, k->ids[i]);
-		bind_str(s, 2, it, "name", "");
-		bind_str(s, 3, it, "balance", "round_robin");
-		if ((rc = step_done(s, e)) != 0)
-			break;
-		oid = k->exists[i] || k->ids[i] > 0 ? k->ids[i]
-		                                    : store_last_insert_id(st);
-		rc = sync_servers(st, oid, json_get(it, "servers"), e);
-	}
-	store_finalize(s);
-	return rc;
-}
-
-static char *
-dump_or(const struct json *v, const char *def)
-{
-	return json_is_arr(v) ? json_dump(v, NULL) : strdup(def);
-}
-
-static int
-sync_routes(struct store *st, const struct json *arr, const struct sync_kind *k,
-    struct err *e)
-{
-	struct store_stmt *s;
-	const struct json *it, *m, *to;
-	char *hosts, *methods;
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "INSERT INTO routes (id, name, listener_id, origin_id, priority,"
-	    " hosts, path_prefix, methods, forwarded, max_body_bytes,"
-	    " connect_timeout_ms, response_timeout_ms, idle_timeout_ms)"
-	    " VALUES (?1, ?2, (SELECT id FROM listeners WHERE name = ?3),"
-	    " (SELECT id FROM origins WHERE name = ?4), ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET"
-	    " name = excluded.name, listener_id = excluded.listener_id,"
-	    " origin_id = excluded.origin_id, priority = excluded.priority,"
-	    " hosts = excluded.hosts, path_prefix = excluded.path_prefix,"
-	    " methods = excluded.methods, forwarded = excluded.forwarded,"
-	    " max_body_bytes = excluded.max_body_bytes,"
-	    " connect_timeout_ms = excluded.connect_timeout_ms,"
-	    " response_timeout_ms = excluded.response_timeout_ms,"
-	    " idle_timeout_ms = excluded.idle_timeout_ms",
-	    e);
-	if (s == NULL)
-		return -1;
-	for (i = 0; rc == 0 && i < json_len(arr); i++) {
-		it = json_at(arr, i);
-		m = json_get(it, "match");
-		to = json_get(it, "timeouts");
-		hosts = dump_or(json_get(m, "hosts"), "[]");
-		methods = dump_or(json_get(m, "methods"), "[]");
-		if (hosts == NULL || methods == NULL) {
-			free(hosts);
-			free(methods);
-			rc = err_set(e, "", "out of memory");
-			break;
-		}
-		bind_id(s, 1, k->ids[i]);
-		bind_str(s, 2, it, "name", "");
-		bind_str(s, 3, it, "listener", "");
-		bind_str(s, 4, it, "origin", "");
-		store_bind_int64(s, 5, json_int(json_get(it, "priority")));
-		store_bind_text(s, 6, hosts);
-		bind_str(s, 7, m, "path_prefix", "/");
-		store_bind_text(s, 8, methods);
-		store_bind_int64(s, 9,
-		    json_bool(json_get(it, "forwarded")) ? 1 : 0);
-		bind_opt_int(s, 10, it, "max_body_bytes");
-		bind_opt_int(s, 11, to, "connect_ms");
-		bind_opt_int(s, 12, to, "response_ms");
-		bind_opt_int(s, 13, to, "idle_ms");
-		rc = step_done(s, e);
-		free(hosts);
-		free(methods);
-	}
-	store_finalize(s);
-	return rc;
-}
-
-int
-conf_sync(struct store *st, const struct json *doc, struct err *e)
-{
-	struct sync_kind k[CONF__KINDS];
-	const struct json *arr[CONF__KINDS];
-	int i, rc = -1;
-
-	memset(k, 0, sizeof(k));
-	for (i = 0; i < CONF__KINDS; i++) {
-		arr[i] = json_get(doc, conf_kind_names[i]);
-		if (sync_plan(st, conf_tables[i], arr[i], &k[i], e) != 0)
-			goto out;
-	}
-	if (sync_delete(st, "routes", &k[CONF_ROUTES], e) != 0)
-		goto out;
-	for (i = 0; i < CONF__KINDS; i++)
-		if (sync_park(st, conf_tables[i], &k[i], e) != 0)
-			goto out;
-	if (sync_listeners(st, arr[CONF_LISTENERS], &k[CONF_LISTENERS], e) !=
-	        0 ||
-	    sync_origins(st, arr[CONF_ORIGINS], &k[CONF_ORIGINS], e) != 0 ||
-	    sync_routes(st, arr[CONF_ROUTES], &k[CONF_ROUTES], e) != 0 ||
-	    sync_delete(st, "listeners", &k[CONF_LISTENERS], e) != 0 ||
-	    sync_delete(st, "origins", &k[CONF_ORIGINS], e) != 0)
-		goto out;
-	rc = 0;
-out:
-	for (i = 0; i < CONF__KINDS; i++)
-		sync_kind_free(&k[i]);
-	return rc;
 }

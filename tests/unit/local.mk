@@ -36,7 +36,8 @@ EXTRA_DIST += tests/unit/fixtures/base.sql tests/unit/fixtures/order.sql
 tests_unit_test_api_json_SOURCES = tests/unit/test_api_json.c api/json.c
 tests_unit_test_api_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_json_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
-tests_unit_test_api_config_SOURCES = tests/unit/test_api_config.c api/api_config.c api/json.c
+tests_unit_test_api_config_SOURCES = tests/unit/test_api_config.c api/api_config.c \
+	api/api_sync.c api/json.c
 tests_unit_test_api_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_config_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_api_openapi_SOURCES = tests/unit/test_api_openapi.c $(API_SOURCES)

@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,22 @@ datum_of(const char *s)
 	return d;
 }
 
+/* During the handshake, when a client sent certificates: they must chain
+ * to the listener's client CA. A client that sent none passes here;
+ * GNUTLS_CERT_REQUIRE refuses it where client_auth is "required".
+ */
+static int
+tls_verify_client(gnutls_session_t s)
+{
+	unsigned n = 0, status = 0;
+
+	if (gnutls_certificate_get_peers(s, &n) == NULL || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers2(s, &status) < 0 || status != 0)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	return 0;
+}
+
 static int
 entry_init(struct tls_entry *en, const struct tls_cert_src *src,
     enum tls_client_auth auth, const char *ca_pem, struct err *e)
@@ -234,6 +251,8 @@ entry_init(struct tls_entry *en, const struct tls_cert_src *src,
 		return err_set(e, "", "certificate \"%s\": %s", src->name,
 		    gnutls_strerror(r));
 	if (auth != TLS_CLIENT_AUTH_NONE) {
+		gnutls_certificate_set_verify_function(en->cred,
+		    tls_verify_client);
 		ca = datum_of(ca_pem);
 		if ((r = gnutls_certificate_set_x509_trust_mem(en->cred, &ca,
 			 GNUTLS_X509_FMT_PEM)) <= 0)
@@ -581,6 +600,7 @@ tls_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
 	struct tls_conn *t = arg;
 	struct evbuffer_iovec v;
 	bool got = false;
+	size_t seen = SIZE_MAX;
 	ssize_t n;
 
 	if (mode == BEV_FINISHED)
@@ -610,8 +630,18 @@ tls_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
 			continue;
 		}
 		evbuffer_commit_space(dst, &v, 0);
-		if (n == GNUTLS_E_AGAIN)
+		if (n == GNUTLS_E_AGAIN) {
+			/* Also returned after a post-handshake message (a
+			 * TLS 1.3 ticket): go on while records are consumed.
+			 */
+			size_t left = evbuffer_get_length(t->uin);
+
+			if (left > 0 && left < seen) {
+				seen = left;
+				continue;
+			}
 			break;
+		}
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (n == 0) {
@@ -881,7 +911,6 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 		gnutls_certificate_server_set_request(t->s,
 		    ts->auth == TLS_CLIENT_AUTH_REQUIRED ? GNUTLS_CERT_REQUIRE
 							 : GNUTLS_CERT_REQUEST);
-		gnutls_session_set_verify_cert(t->s, NULL, 0);
 	}
 	*out = t;
 	return tls_conn_attach(t, under);

@@ -227,3 +227,40 @@ def test_live_change_keeps_open_connection(gh, servers):
     c.close()
     with pytest.raises(OSError):
         connect(port, timeout=2).recv(1)
+
+
+def test_counters_per_listener_and_route(gh, servers):
+    from apiclient import start_api
+    srv = servers(hash_sink)
+    gh.add_listener("t", protocol="tcp", max_connections=1)
+    gh.add_origin("o", [(srv.host, srv.port)])
+    gh.add_route("r", "t", "o")
+    api = start_api(gh)
+    port = gh.ports["t"]
+    want, answer = send_hashed(port, 3000)
+    assert answer == "%s 3000\n" % want
+    # One more held open, and one refused by max_connections.
+    held = connect(port)
+    held.sendall(b"x")
+    wait_until(lambda: srv.accepted == 2, what="second connection")
+    refused = connect(port, timeout=5)
+    assert refused.recv(1) == b""
+    held.shutdown(socket.SHUT_WR)
+    answer += read_all(held).decode()
+    held.close()
+
+    def stats():
+        doc = api.get("/stats").json()
+        lst = {o["name"]: o for o in doc["listeners"]}
+        rts = {o["name"]: o for o in doc["routes"]}
+        return doc["global"], lst.get("t"), rts.get("r")
+
+    wait_until(lambda: stats()[1] is not None and stats()[1]["active"] == 0,
+               what="connections closed")
+    g, lst, rt = stats()
+    assert g["l4_accepted"] == 3 and g["l4_limit"] == 1
+    assert lst["requests"] == 3 and lst["errors"] == 1
+    assert lst["bytes_in"] == 3001 and lst["bytes_out"] == len(answer)
+    assert rt["requests"] == 2 and rt["active"] == 0
+    assert rt["bytes_in"] == 3001 and rt["bytes_out"] == len(answer)
+    assert g["l4_splice"] == 2

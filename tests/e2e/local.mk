@@ -22,8 +22,6 @@ E2E_HELPERS = tests/e2e/conftest.py tests/e2e/backends.py tests/e2e/tap_pytest.p
 	tests/e2e/apiclient.py
 E2E_TESTS += tests/e2e/test_60_l4_tcp.py tests/e2e/test_61_l4_udp.py tests/e2e/test_62_l4_passthrough.py tests/e2e/test_63_proxy_protocol.py tests/e2e/test_64_l4_config.py
 E2E_HELPERS += tests/e2e/l4util.py
-E2E_TESTS += tests/e2e/test_60_l4_tcp.py tests/e2e/test_61_l4_udp.py tests/e2e/test_62_l4_passthrough.py tests/e2e/test_63_proxy_protocol.py
-E2E_HELPERS += tests/e2e/l4util.py
 
 TESTS += $(E2E_TESTS) $(E2E_API_TESTS)
 TEST_EXTENSIONS = .py

@@ -25,7 +25,7 @@ json_parse(const char *buf, size_t len, struct err *e)
 	json_error_t je;
 	json_t *j;
 
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (j == NULL) {
 		err_set(e, "", "malformed JSON: line %d, column %d: %s",
 		    je.line, je.column, je.text);

@@ -20,7 +20,8 @@
 
 struct json;
 
-/* Parses <len> bytes. Duplicate object keys are refused. NULL + <e>
+/* Parses <len> bytes of any JSON value (a bare scalar too: callers check
+ * types). Duplicate object keys are refused. NULL + <e>
  * ("line 1, column 7: ...") when malformed.
  */
 struct json *json_parse(const char *buf, size_t len, struct err *e);

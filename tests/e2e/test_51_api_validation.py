@@ -99,6 +99,12 @@ def test_malformed_unsupported_too_large(gh, api, origin):
     assert r.status_code == 413
     r = api.post("/origins", raw="")
     assert r.status_code == 400
+    # Well-formed JSON of the wrong shape is invalid content, not malformed.
+    for raw in ("8080", '"x"', "[]", "null"):
+        r = api.post("/origins", raw=raw)
+        assert r.status_code == 422 and problem_fields(r)[0][1] == "must be an object", raw
+        r = api.put("/config", raw=raw)
+        assert r.status_code == 422, raw
     assert api.revision() == rev
 
 

@@ -51,3 +51,16 @@ tests_fuzz_fuzz_clienthello_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_clienthello_SOURCES += tests/fuzz/replay.c
 endif
+
+# Admin API request bodies -> validated change (tests/fuzz/fuzz_api_json.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_api_json
+tests_fuzz_fuzz_api_json_SOURCES = tests/fuzz/fuzz_api_json.c tests/fuzz/fuzz.h \
+	api/json.c api/api_config.c
+tests_fuzz_fuzz_api_json_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_api_json\"
+tests_fuzz_fuzz_api_json_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_api_json_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_api_json_SOURCES += tests/fuzz/replay.c
+endif

@@ -98,6 +98,14 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/tokens/:id",           auth_tokens_put,     0, 0 },
 	{ "PATCH",  "/api/v1/tokens/:id",           auth_tokens_patch,   0, 0 },
 	{ "DELETE", "/api/v1/tokens/:id",           auth_tokens_delete,  0, 0 },
+	/* TLS (api_certs.c) */
+	{ "GET",    "/api/v1/certificates",         certs_list,          0, 0 },
+	{ "POST",   "/api/v1/certificates",         certs_create,        0, 0 },
+	{ "POST",   "/api/v1/certificates/self-signed", certs_selfsigned, 0, 0 },
+	{ "GET",    "/api/v1/certificates/:id",     certs_get,           0, 0 },
+	{ "PUT",    "/api/v1/certificates/:id",     certs_put,           0, 0 },
+	{ "DELETE", "/api/v1/certificates/:id",     certs_delete,        0, 0 },
+	{ "GET",    "/api/v1/posture",              posture_get,         0, 0 },
 };
 /* clang-format on */
 #undef L

@@ -201,6 +201,15 @@ void rev_get(struct api_req *r);
 void rev_diff(struct api_req *r);
 void rev_restore(struct api_req *r);
 
+/* ---- api_certs.c: certificates (never their keys) and TLS posture ---- */
+void certs_list(struct api_req *r);
+void certs_create(struct api_req *r);
+void certs_selfsigned(struct api_req *r);
+void certs_get(struct api_req *r);
+void certs_put(struct api_req *r);
+void certs_delete(struct api_req *r);
+void posture_get(struct api_req *r);
+
 /* ---- api_system.c ---- */
 void sys_healthz(struct api_req *r);
 void sys_status(struct api_req *r);

@@ -515,8 +515,11 @@ x509_selfsigned_pem(const char *const *names, size_t nnames, unsigned days,
 	for (i = 0; i < nnames; i++)
 		if ((r = san_add(crt, names[i])) < 0)
 			goto gnutls_fail;
-	if ((r = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) <
-		0 ||
+	if ((r = gnutls_x509_crt_sign2(crt, crt, key,
+		 x509_key_types[kt].pk == GNUTLS_PK_EDDSA_ED25519
+		     ? GNUTLS_DIG_SHA512
+		     : GNUTLS_DIG_SHA256,
+		 0)) < 0 ||
 	    (r = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM,
 		 NULL, GNUTLS_PKCS_PLAIN, &kpem)) < 0 ||
 	    (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem)) < 0)

@@ -426,6 +426,16 @@ conn_on_head(void *arg, struct http_msg *m)
 	}
 	if (r->ostats != NULL)
 		stats_add(&r->ostats->requests, 1);
+	if (r->route->redirect_https && r->listener->proto == CFG_PROTO_HTTP &&
+	    host.len > 0) {
+		struct str t = http_msg_str(m, m->target);
+
+		stats_inc(STAT_REQ_REDIRECT_HTTPS);
+		proxy_write_redirect(c, host,
+		    t.len > 0 && t.p[0] == '/' ? t : path);
+		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+		return 0; /* a body, if any, is read and dropped */
+	}
 	if (r->route->max_body_bytes != 0 &&
 	    (m->flags & HTTP_MSG_F_HAS_LENGTH) &&
 	    m->content_length > r->route->max_body_bytes) {

@@ -135,6 +135,36 @@ proxy_write_local(struct conn *c, int status, bool close)
 	c->req.status = (uint16_t)status;
 }
 
+void
+proxy_write_redirect(struct conn *c, struct str host, struct str target)
+{
+	struct sb b = { c->w, 0, false };
+	size_t i;
+
+	for (i = 0; i < host.len && host.p[i] != ':'; i++)
+		;
+	if (host.len > 0 && host.p[0] == '[') /* [v6]:port */
+		for (i = 0; i < host.len && host.p[i] != ']'; i++)
+			;
+	if (i < host.len && host.p[i] == ']')
+		i++;
+	sb_cstr(&b, "HTTP/1.1 308 Permanent Redirect\r\n"
+		    "Server: gatehouse\r\n"
+		    "Location: https://");
+	sb_add(&b, host.p, i);
+	sb_str(&b, target);
+	sb_cstr(&b, "\r\nContent-Length: 0\r\n");
+	if (c->req.flags & REQ_F_CLOSE)
+		sb_cstr(&b, "Connection: close\r\n");
+	sb_add(&b, "\r\n", 2);
+	if (b.fail) {
+		proxy_write_local(c, 503, true);
+		return;
+	}
+	client_write(c, c->w->scratch, b.len);
+	c->req.status = 308;
+}
+
 /* Hop-by-hop header names (RFC 9110 7.6.1) and the framing headers the
  * proxy sets itself. Lowercase.
  */
@@ -604,6 +634,8 @@ write_response_head(struct conn *c, const struct http_msg *m)
 	int n;
 	bool no_body = (m->flags & HTTP_MSG_F_NO_BODY) != 0;
 	bool keep_length;
+	bool hsts = r->route != NULL && r->route->hsts_max_age > 0 &&
+	    r->listener->proto == CFG_PROTO_HTTPS;
 
 	if (c->flags & CONN_F_DRAIN)
 		r->flags |= REQ_F_CLOSE;
@@ -630,11 +662,20 @@ write_response_head(struct conn *c, const struct http_msg *m)
 			goto copy;
 		if (hdr_is_hop(name) || (ntok > 0 && in_tokens(name, tok, ntok)))
 			continue;
+		if (hsts && name.len == 25 &&
+		    str_caseeq_cstr(name, "strict-transport-security"))
+			continue; /* the route's own replaces the origin's */
 copy:
 		sb_str(&b, name);
 		sb_add(&b, ": ", 2);
 		sb_str(&b, http_msg_hvalue(m, i));
 		sb_add(&b, "\r\n", 2);
+	}
+	if (hsts) {
+		n = snprintf(line, sizeof(line),
+		    "Strict-Transport-Security: max-age=%u\r\n",
+		    r->route->hsts_max_age);
+		sb_add(&b, line, (size_t)n);
 	}
 	if (r->flags & REQ_F_CHUNK_OUT)
 		sb_cstr(&b, "Transfer-Encoding: chunked\r\n");

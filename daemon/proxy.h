@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "str.h"
 #include "upstream.h"
 
 #define PROXY_HIGH_WATER (256 * 1024) /* stop reading the other side */
@@ -61,6 +62,11 @@ void proxy_tunnel_client_eof(struct conn *c);
  * <close>: add Connection: close.
  */
 void proxy_write_local(struct conn *c, int status, bool close);
+/* Answers 308 to https://<host without port><target> (route
+ * redirect_https); closes after when the request asked to.
+ */
+void proxy_write_redirect(struct conn *c, struct str host,
+    struct str target);
 const char *proxy_reason(int status);
 
 #endif

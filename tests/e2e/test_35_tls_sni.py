@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 
+from conftest import curl
 from tlsutil import add_cert, https_curl, make_ca, make_leaf, peer_cn
 
 
@@ -114,3 +115,26 @@ def test_certificate_change_live(gh, origin, tmp_path):
     assert get(b"/two") == b"200"
     assert s.getpeercert(binary_form=True) == fp_old
     s.close()
+
+
+def test_redirect_https_and_hsts(gh, origin, tmp_path):
+    ca = make_ca(tmp_path)
+    a = make_leaf(tmp_path, "a.test", ca, dns=["a.test"])
+    cid = add_cert(gh, "a", a)
+    gh.add_listener("plain")
+    gh.add_listener("l", protocol="https", default_certificate_id=cid)
+    gh.add_origin("o", [(origin.host, origin.port)])
+    gh.add_route("to-https", "plain", "o", hosts=["a.test"], redirect_https=1)
+    gh.add_route("other", "plain", "o", hosts=["b.test"])
+    gh.add_route("secure", "l", "o", hosts=["a.test"], hsts_max_age=31536000,
+                 redirect_https=1)
+    gh.start()
+    r = curl(gh.ports["plain"], "/x/y?q=1", "a.test:8080")
+    assert r.status == 308
+    assert r.header("Location") == "https://a.test/x/y?q=1"
+    assert origin.requests == []
+    assert curl(gh.ports["plain"], "/", "b.test").status == 200
+    assert curl(gh.ports["plain"], "/", "b.test").header("Strict-Transport-Security") is None
+    status, body, err = https_curl(gh.ports["l"], "a.test", "/", cafile=ca.cert)
+    assert status == 200, err
+    assert "strict-transport-security: max-age=31536000" in body.lower()

@@ -61,3 +61,16 @@ if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_L4_TESTS)
 TESTS += $(UNIT_L4_TESTS)
 endif
+
+# TLS: the X.509 shim and the GnuTLS bufferevent filter.
+UNIT_TLS_TESTS = tests/unit/test_x509 tests/unit/test_tls
+tests_unit_test_x509_SOURCES = tests/unit/test_x509.c
+tests_unit_test_x509_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_x509_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_tls_SOURCES = tests/unit/test_tls.c
+tests_unit_test_tls_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_tls_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+if HAVE_CMOCKA
+check_PROGRAMS += $(UNIT_TLS_TESTS)
+TESTS += $(UNIT_TLS_TESTS)
+endif

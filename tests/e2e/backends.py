@@ -15,12 +15,14 @@ server, the slow server, the chunked server, and so on:
   /_early                           103 Early Hints, then the echo
   /_hop                             a response carrying hop-by-hop headers
   WebSocket upgrade (any path)      RFC 6455 handshake, then echo frames
+  any path with ?_close=1           echo with "Connection: close", then close
   anything else                     echo: JSON {method, path, headers,
                                     body_len, body_sha256, backend}
 
 Every response carries "X-Backend: <name>". The origin records what it
 saw: connections accepted (`accepted`), and every parsed request head
-(`requests`) so a test can prove that nothing reached it.
+(`requests`) so a test can prove that nothing reached it. With
+idle_close=S it closes keep-alive connections idle for S seconds.
 """
 
 import base64
@@ -158,8 +160,9 @@ def read_body(conn, req):
 class Origin:
     """An HTTP/1.1 origin server in threads; see the module comment."""
 
-    def __init__(self, name="origin", host="127.0.0.1"):
+    def __init__(self, name="origin", host="127.0.0.1", idle_close=None):
         self.name = name
+        self.idle_close = idle_close  # seconds an idle keep-alive conn lives
         self.lock = threading.Lock()
         self.accepted = 0
         self.requests = []
@@ -213,6 +216,13 @@ class Origin:
         conn = Conn(s)
         try:
             while True:
+                if self.idle_close is not None and not conn.buf:
+                    s.settimeout(self.idle_close)
+                    try:
+                        conn.fill()
+                    except socket.timeout:
+                        break  # idle keep-alive connection closed by us
+                    s.settimeout(None)
                 req = read_request(conn)
                 with self.lock:
                     self.requests.append(req)
@@ -331,10 +341,12 @@ class Origin:
                       b"Link: </style.css>; rel=preload\r\n\r\n")
 
         doc = self.echo_doc(req, body)
+        close = q.get("_close") == "1"
         self.send(s, 200, [("Content-Type", "application/json"),
-                           ("Content-Length", str(len(doc)))],
+                           ("Content-Length", str(len(doc)))]
+                  + ([("Connection", "close")] if close else []),
                   b"" if head_only else doc)
-        return True
+        return not close
 
     def websocket(self, conn, req):
         key = req.header("Sec-WebSocket-Key") or ""

@@ -163,3 +163,27 @@ def test_two_workers_serve_and_reload(gh, origin_factory):
     gh.sql("UPDATE routes SET origin_id = (SELECT id FROM origins WHERE name = 'b')")
     gh.reload()
     assert {backend(gh, "app.test") for _ in range(20)} == {"b"}
+
+
+def test_origin_connection_close_is_not_reused(gh, origin):
+    gh.simple(origin)
+    url = "http://127.0.0.1:%d/c?_close=1" % gh.ports["l"]
+    p = subprocess.run(["curl", "-sS", "-H", "Host: app.test", "-w", "%{http_code}\\n"]
+                       + ["-o", "/dev/null", url] * 5, capture_output=True, timeout=30)
+    assert p.stdout.decode().split() == ["200"] * 5, p.stderr
+    assert origin.accepted == 5
+
+
+def test_pooled_connection_closed_by_origin(gh, origin_factory):
+    """The origin closes idle keep-alive connections after 0.2 s: the proxy
+    must notice and not answer the next request with an error."""
+    import time
+    o = origin_factory("a")
+    o.idle_close = 0.2
+    gh.simple(o)
+    for i in range(3):
+        r = gh.curl("/n%d" % i)
+        assert r.status == 200, (i, r.status)
+        time.sleep(0.5)
+    assert o.paths() == ["/n0", "/n1", "/n2"]
+    assert o.accepted == 3

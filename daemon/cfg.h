@@ -152,6 +152,11 @@ struct cfg_listener {
 	unsigned max_connections; /* L4 connections/sessions; 0: no limit */
 	struct cfg_cidr *proxy_from; /* PROXY header required from these */
 	size_t nproxy_from;
+	/* https: routes with sni names pass TLS through (l4.c); they are
+	 * not in routes[] (match order as routes[]).
+	 */
+	const struct cfg_route **sni_routes;
+	size_t nsni_routes;
 	/* https (cfg_tls.c): certificates by SNI, client certificates. */
 	const struct cfg_cert *default_cert;
 	enum cfg_client_auth client_auth;

@@ -1028,16 +1028,37 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 	enum cfg_proto p = r->listener->proto;
 	const char *pn = compile_proto_name(p);
 
-	if (r->nsnis > 0 && p != CFG_PROTO_TLS_PASSTHROUGH)
+	/* On an https listener, a route with server names passes those
+	 * names' TLS through instead of terminating it (one port for both).
+	 */
+	bool pt = p == CFG_PROTO_TLS_PASSTHROUGH ||
+	    (p == CFG_PROTO_HTTPS && r->nsnis > 0);
+
+	if (r->nsnis > 0 && !pt)
 		return compile_fail(k, ".sni",
 		    "must be empty: listener \"%s\" is %s (server names are "
-		    "matched on tls-passthrough listeners)",
+		    "matched on tls-passthrough and https listeners)",
 		    r->listener->name, pn);
-	if (r->nsources > 0 && !compile_is_l4(p))
+	if (r->nsources > 0 && !compile_is_l4(p) && !pt)
 		return compile_fail(k, ".sources",
 		    "must be empty: listener \"%s\" is %s (sources are matched "
 		    "on tcp, udp and tls-passthrough listeners)",
 		    r->listener->name, pn);
+	if (p == CFG_PROTO_HTTPS && pt &&
+	    (r->nhosts > 0 || r->path_prefix_len != 1 || r->methods != 0))
+		return compile_fail(k,
+		    r->nhosts > 0 ? ".hosts"
+		    : r->methods != 0 ? ".methods"
+				       : ".path_prefix",
+		    "must be left out: the route passes TLS for its sni names "
+		    "through (listener \"%s\" is https)",
+		    r->listener->name);
+	if ((compile_is_l4(p) || pt) && r->origin->tls_enabled)
+		return compile_fail(k, ".origin",
+		    "origin \"%s\" speaks TLS to its servers, which only HTTP "
+		    "routes do (listener \"%s\" is %s%s)",
+		    r->origin->name, r->listener->name, pn,
+		    pt ? ": passthrough forwards the client's own TLS" : "");
 	/* On tls-passthrough, hosts are server names too (l4_route_match()). */
 	if (p == CFG_PROTO_TLS_PASSTHROUGH &&
 	    (r->path_prefix_len != 1 || r->methods != 0))
@@ -1046,8 +1067,7 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 		    "must be left out: listener \"%s\" is tls-passthrough "
 		    "(match on sni)",
 		    r->listener->name);
-	if (r->origin->proxy_protocol != 0 && p != CFG_PROTO_TCP &&
-	    p != CFG_PROTO_TLS_PASSTHROUGH)
+	if (r->origin->proxy_protocol != 0 && p != CFG_PROTO_TCP && !pt)
 		return compile_fail(k, ".origin",
 		    "origin \"%s\" sends a PROXY protocol header, which only "
 		    "tcp and tls-passthrough routes send (listener \"%s\" is "
@@ -1102,6 +1122,38 @@ compile_l4_routes(struct compile *k)
 	return rc;
 }
 
+/* An https listener's routes with server names leave its HTTP match
+ * list for sni_routes (l4_route_match(), l4_accept_shared()).
+ */
+static int
+compile_l4_split(struct compile *k)
+{
+	struct cfg_listener *l;
+	size_t i, j, n;
+
+	for (i = 0; i < k->c->nlisteners; i++) {
+		l = &k->c->listeners[i];
+		if (l->proto != CFG_PROTO_HTTPS)
+			continue;
+		for (j = 0, n = 0; j < l->nroutes; j++)
+			n += l->routes[j]->nsnis > 0;
+		if (n == 0)
+			continue;
+		l->sni_routes = arena_calloc(k->c->arena, n,
+		    sizeof(*l->sni_routes));
+		if (l->sni_routes == NULL)
+			return compile_oom(k);
+		for (j = 0, n = 0; j < l->nroutes; j++) {
+			if (l->routes[j]->nsnis > 0)
+				l->sni_routes[l->nsni_routes++] = l->routes[j];
+			else
+				l->routes[n++] = l->routes[j];
+		}
+		l->nroutes = n;
+	}
+	return 0;
+}
+
 static int
 compile_l4(struct compile *k)
 {
@@ -1112,6 +1164,8 @@ compile_l4(struct compile *k)
 		rc = compile_l4_origins(k);
 	if (rc == 0)
 		rc = compile_l4_routes(k);
+	if (rc == 0)
+		rc = compile_l4_split(k);
 	k->obj[0] = '\0';
 	return rc;
 }
@@ -1147,9 +1201,9 @@ cfg_compile(struct store *st, struct err *e)
 	if (rc == 0)
 		rc = compile_listener_routes(&k);
 	if (rc == 0)
-		rc = compile_l4(&k);
-	if (rc == 0)
 		rc = cfg_compile_tls(st, k.c, k.e); /* cfg_tls.c */
+	if (rc == 0)
+		rc = compile_l4(&k); /* after TLS: it checks origins' tls */
 	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
 	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)

@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "clienthello.h"
+#include "conn.h"
 #include "l4.h"
 #include "l4_route.h"
 #include "log.h"
@@ -82,6 +83,9 @@ struct l4_conn {
 	size_t pre_len, pre_off, pre_cap;
 	bool need_pp;                        /* a PROXY header must come */
 	bool need_hello;                     /* a ClientHello must come */
+	bool peek;                           /* https shared port: the hello
+						stays in the kernel */
+	socklen_t peerlen;
 	bool counted_active;                 /* ls->active was raised */
 	int64_t tried[L4_TRIES_MAX];
 	size_t ntried;
@@ -695,12 +699,92 @@ l4_preamble_read(struct l4_conn *c)
 }
 
 static void
+l4_rcvlowat(struct l4_conn *c, int n)
+{
+	(void)setsockopt(c->cfd, SOL_SOCKET, SO_RCVLOWAT, &n, sizeof(n));
+}
+
+/* The https listener terminates this one after all: conn.c takes the
+ * socket, with the ClientHello still unread in it.
+ */
+static void
+l4_handoff(struct l4_conn *c)
+{
+	struct worker *w = c->w;
+	struct sockaddr_storage peer = c->peer;
+	socklen_t peerlen = c->peerlen;
+	int64_t lid = c->l->id;
+	int fd = c->cfd;
+
+	l4_rcvlowat(c, 1);
+	c->cfd = -1;
+	l4_close(c);
+	conn_new(w, lid, fd, (const struct sockaddr *)&peer, peerlen);
+}
+
+/* Shared port: peeks at the ClientHello; a name that a passthrough route
+ * of the https listener accepts is passed through, anything else goes to
+ * the TLS terminator untouched.
+ */
+static void
+l4_peek(struct l4_conn *c)
+{
+	struct clienthello ch;
+	enum clienthello_status hs;
+	ssize_t n;
+	uint8_t *p;
+	size_t cap;
+
+	for (;;) {
+		n = recv(c->cfd, c->pre, c->pre_cap, MSG_PEEK);
+		if (n < 0 && (errno == EINTR || l4_again(errno)))
+			return;
+		if (n <= 0) {
+			l4_close(c); /* gone before its hello */
+			return;
+		}
+		if ((size_t)n < c->pre_cap || c->pre_cap >= L4_PRE_MAX)
+			break;
+		cap = c->pre_cap * 2 > L4_PRE_MAX ? L4_PRE_MAX : c->pre_cap * 2;
+		if ((p = realloc(c->pre, cap)) == NULL) {
+			stats_inc(STAT_L4_NO_MEMORY);
+			l4_close(c);
+			return;
+		}
+		c->pre = p;
+		c->pre_cap = cap;
+	}
+	hs = clienthello_parse(c->pre, (size_t)n, &ch);
+	if (hs == CLIENTHELLO_MORE && (size_t)n < L4_PRE_MAX) {
+		/* Wake up only when more than this has arrived. */
+		l4_rcvlowat(c, (int)n + 1);
+		return;
+	}
+	if (hs == CLIENTHELLO_OK && ch.has_sni)
+		c->route = l4_route_match(c->l,
+		    (const struct sockaddr *)&c->peer, ch.sni, ch.sni_len);
+	if (c->route == NULL) {
+		l4_handoff(c);
+		return;
+	}
+	stats_inc(STAT_L4_ACCEPTED);
+	l4_rcvlowat(c, 1);
+	free(c->pre);
+	c->pre = NULL;
+	c->pre_len = c->pre_cap = 0;
+	c->peek = c->need_hello = false;
+	l4_start(c);
+}
+
+static void
 l4_cli_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct l4_conn *c = arg;
 
 	CHECK_OBJ(c, L4_MAGIC);
-	if (c->state == L4_S_PREAMBLE)
+	if (c->state == L4_S_PREAMBLE && c->peek)
+		l4_peek(c);
+	else if (c->state == L4_S_PREAMBLE)
 		l4_preamble_read(c);
 	else if (c->state == L4_S_PUMP)
 		(void)l4_pump(c, &c->up);
@@ -737,20 +821,22 @@ l4_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void
-l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+/* A connection object for <fd> with its events, in PREAMBLE, or NULL
+ * (the fd is closed and the failure counted).
+ */
+static struct l4_conn *
+l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
+    socklen_t salen, bool shared)
 {
 	struct l4_worker *lw = w->l4;
 	struct l4_conn *c;
 	socklen_t len;
 	uint64_t was;
 
-	stats_inc(STAT_L4_ACCEPTED);
 	if (lw == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_inc(STAT_L4_NO_MEMORY);
 		(void)close(fd);
-		return;
+		return NULL;
 	}
 	c->magic = L4_MAGIC;
 	c->lw = lw;
@@ -761,17 +847,19 @@ l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	c->cfg = cfg_ref(w->cur);
 	TAILQ_INSERT_TAIL(&lw->conns, c, link);
 	worker_l4_count(w, 1);
-	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
+	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, salen);
+		c->peerlen = salen;
+	}
 	len = sizeof(c->local);
 	if (getsockname(fd, (struct sockaddr *)&c->local, &len) == -1)
 		c->local.ss_family = AF_UNSPEC;
 	if (c->cfg == NULL ||
 	    (c->l = cfg_listener_by_id(c->cfg, lid)) == NULL) {
 		l4_close(c);
-		return;
+		return NULL;
 	}
-	if ((c->ls = l4_stats(STATS_LISTENER, lid)) != NULL) {
+	if (!shared && (c->ls = l4_stats(STATS_LISTENER, lid)) != NULL) {
 		stats_add(&c->ls->requests, 1);
 		was = atomic_fetch_add_explicit(&c->ls->active, 1,
 		    memory_order_relaxed);
@@ -781,7 +869,7 @@ l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 			stats_inc(STAT_L4_LIMIT);
 			stats_add(&c->ls->errors, 1);
 			l4_close(c);
-			return;
+			return NULL;
 		}
 	}
 	c->crev = event_new(w->base, fd, EV_READ | EV_PERSIST, l4_cli_read_cb,
@@ -792,12 +880,48 @@ l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	if (c->crev == NULL || c->cwev == NULL || c->tmr == NULL) {
 		stats_inc(STAT_L4_NO_MEMORY);
 		l4_close(c);
-		return;
+		return NULL;
 	}
+	c->state = L4_S_PREAMBLE;
+	return c;
+}
+
+bool
+l4_accept_shared(struct worker *w, int64_t lid, int fd,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	const struct cfg_listener *l;
+	struct l4_conn *c;
+
+	if (w->cur == NULL || (l = cfg_listener_by_id(w->cur, lid)) == NULL ||
+	    l->proto != CFG_PROTO_HTTPS || l->nsni_routes == 0)
+		return false;
+	if ((c = l4_conn_new(w, lid, fd, sa, salen, true)) == NULL)
+		return true;
+	if ((c->pre = malloc(4096)) == NULL) {
+		stats_inc(STAT_L4_NO_MEMORY);
+		l4_close(c);
+		return true;
+	}
+	c->pre_cap = 4096;
+	c->peek = c->need_hello = true;
+	event_add(c->crev, NULL);
+	l4_arm(c, c->l->header_ms);
+	return true;
+}
+
+void
+l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct l4_conn *c;
+
+	stats_inc(STAT_L4_ACCEPTED);
+	if ((c = l4_conn_new(w, lid, fd, sa, salen, false)) == NULL)
+		return;
 	c->need_pp = c->l->nproxy_from > 0 &&
 	    l4_cidr_any(c->l->proxy_from, c->l->nproxy_from, sa);
 	c->need_hello = c->l->proto == CFG_PROTO_TLS_PASSTHROUGH;
-	c->state = L4_S_PREAMBLE;
 	if (c->need_pp || c->need_hello) {
 		event_add(c->crev, NULL);
 		l4_arm(c, c->l->header_ms);

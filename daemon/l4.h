@@ -47,6 +47,15 @@ void l4_worker_free(struct l4_worker *lw);
 void l4_accept(struct worker *w, int64_t lid, int fd,
     const struct sockaddr *sa, socklen_t salen);
 
+/* An https listener with passthrough routes (routes with sni names):
+ * takes <fd>, peeks at its ClientHello and either passes it through (a
+ * name one of those routes accepts) or hands it, untouched, to conn_new()
+ * for TLS termination. Returns false, taking nothing, when the listener
+ * has no passthrough routes. Thread: the worker.
+ */
+bool l4_accept_shared(struct worker *w, int64_t lid, int fd,
+    const struct sockaddr *sa, socklen_t salen);
+
 /* The counters of object <id> of <kind> through a per-thread cache (no
  * lock once cached); NULL only when memory runs out. Thread: a worker.
  */

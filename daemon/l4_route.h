@@ -31,8 +31,9 @@ bool l4_cidr_any(const struct cfg_cidr *v, size_t n,
  * priority, then the most specific name (exact, then the longest
  * wildcard suffix, then routes without names), then a source list over
  * none, then the lowest id. A route's names are its sni list and, on
- * tls-passthrough listeners, its hosts. A routes with names never
- * accepts a connection without a name. Thread: any.
+ * tls-passthrough listeners, its hosts. A route with names never
+ * accepts a connection without a name. On an https listener only its
+ * sni_routes (passthrough names) are considered. Thread: any.
  */
 const struct cfg_route *l4_route_match(const struct cfg_listener *l,
     const struct sockaddr *peer, const char *sni, size_t sni_len);

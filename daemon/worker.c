@@ -51,6 +51,8 @@ worker_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	struct wlistener *wl = arg;
 
 	stats_inc(STAT_CONN_ACCEPTED);
+	if (l4_accept_shared(wl->w, wl->id, fd, sa, (socklen_t)salen))
+		return; /* https with passthrough names (l4.c) */
 	conn_new(wl->w, wl->id, fd, sa, (socklen_t)salen);
 }
 

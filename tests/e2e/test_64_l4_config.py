@@ -11,7 +11,7 @@ from l4util import TcpServer, echo
 CASES = [
     ("UPDATE routes SET sni = '[\"db.example\"]' WHERE name = 'r'",
      'routes[r].sni: must be empty: listener "t" is tcp (server names are '
-     'matched on tls-passthrough listeners)'),
+     'matched on tls-passthrough and https listeners)'),
     ("UPDATE routes SET sources = '[\"10.0.0.0/33\"]' WHERE name = 'r'",
      'routes[r].sources[0]: "10.0.0.0/33" is not an address or CIDR block'),
     ("UPDATE routes SET sources = '[42]' WHERE name = 'r'",

@@ -90,6 +90,7 @@ async function logout() {
   } catch {
     /* gone already */
   }
+  history.replaceState(null, '', location.pathname); // the next login starts on the dashboard
   endSession('You are logged out.');
 }
 

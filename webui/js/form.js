@@ -120,9 +120,11 @@ export function buildForm(opts) {
       const desc = [f.help ? helpId : null, errId].filter(Boolean).join(' ');
       const input = makeInput(f, id, getPath(values, f.key), desc);
       if (f.readonlyOnEdit && opts.mode === 'edit') input.setAttribute('readonly', '');
-      const label = h('label', { for: id }, f.label, f.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+      const label = h('label', { for: id }, f.label);
+      if (f.required) input.setAttribute('aria-required', 'true');
+      const star = f.required ? h('span', { class: 'req', title: 'required', 'aria-hidden': 'true' }, '*') : null;
       if (f.type === 'checkbox') wrap.append(h('div', { class: 'check' }, input, label));
-      else wrap.append(label, input);
+      else wrap.append(h('div', { class: 'label-row' }, label, star), input);
       if (f.file) {
         const picker = h('input', { type: 'file', id: id + '-file', class: 'file', accept: f.accept || '', 'aria-label': f.label + ' from a file' });
         picker.addEventListener('change', async () => {

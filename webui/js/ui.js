@@ -1,4 +1,4 @@
-// ui.js: DOM helpers, toasts, dialogs and formatting. No innerHTML with data:
+// ui.js: DOM helpers, toasts, dialogs and formatting. Nothing is parsed as HTML:
 // everything the API says is set as text.
 
 export function h(tag, attrs, ...children) {

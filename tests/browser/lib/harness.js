@@ -103,6 +103,22 @@ export function request(port, pathName, headers = {}, method = 'GET') {
   });
 }
 
+// One JSON POST from node. -> {status, headers, body}
+export function postJson(port, pathName, obj) {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(obj);
+    const req = http.request({ host: '127.0.0.1', port, path: pathName, method: 'POST', agent: false,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
 // A key and a self-signed certificate made by GnuTLS's certtool.
 export function makeCertificate(dir, name, days) {
   const key = path.join(dir, `${name}.key`), cert = path.join(dir, `${name}.crt`), tmpl = path.join(dir, `${name}.tmpl`);

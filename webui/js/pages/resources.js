@@ -291,7 +291,7 @@ async function renderEdit(main, coll, name, ctx) {
   main.append(
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' + coll }, c.title), ' / ', mode === 'new' ? 'new' : name),
     pageHead(mode === 'new' ? 'New ' + c.one : `${c.one[0].toUpperCase() + c.one.slice(1)} ${name}`),
-    extra,
+    ...extra,
     form.el);
   const first = form.el.querySelector('input:not([readonly]), select');
   if (first && mode === 'new') first.focus();

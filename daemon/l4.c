@@ -454,7 +454,8 @@ l4_connected(struct l4_conn *c)
 		if ((c->up.buf = malloc(hlen + rest)) == NULL)
 			goto oom;
 		memcpy(c->up.buf, hdr, hlen);
-		memcpy(c->up.buf + hlen, c->pre + c->pre_off, rest);
+		if (rest > 0)
+			memcpy(c->up.buf + hlen, c->pre + c->pre_off, rest);
 		c->up.len = c->up.cap = hlen + rest;
 	}
 	free(c->pre);

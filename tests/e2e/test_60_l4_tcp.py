@@ -264,3 +264,21 @@ def test_counters_per_listener_and_route(gh, servers):
     assert rt["requests"] == 2 and rt["active"] == 0
     assert rt["bytes_in"] == 3001 and rt["bytes_out"] == len(answer)
     assert g["l4_splice"] == 2
+
+
+def test_sigterm_lets_open_connections_finish(gh, servers):
+    import signal
+    srv = servers(echo)
+    port = tcp_setup(gh, srv)
+    s = connect(port)
+    s.sendall(b"a")
+    assert s.recv(1) == b"a"
+    gh.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    # Draining: no new connections, the open one still works ...
+    assert gh.proc.poll() is None
+    s.sendall(b"b")
+    assert s.recv(1) == b"b"
+    # ... and once it ends the daemon exits cleanly.
+    s.close()
+    assert gh.proc.wait(10) == 0

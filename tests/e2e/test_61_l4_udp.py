@@ -115,3 +115,19 @@ def test_live_route_change_new_sessions_only(gh, udp_origin):
             assert sum(len(v) for v in other.seen.values()) == 1
     finally:
         other.close()
+
+
+def test_removed_listener_ends_its_sessions(gh, udp_origin):
+    port = udp_setup(gh, udp_origin)
+    a = client()
+    a.sendto(b"x", ("127.0.0.1", port))
+    assert a.recvfrom(10)[0] == b"x"
+    gh.sql("DELETE FROM routes")
+    gh.sql("DELETE FROM listeners WHERE name = 'u'")
+    gh.reload()
+    a.settimeout(0.5)
+    a.sendto(b"y", ("127.0.0.1", port))
+    with pytest.raises((socket.timeout, ConnectionRefusedError)):
+        a.recvfrom(10)
+    with udp_origin.lock:
+        assert sum(len(v) for v in udp_origin.seen.values()) == 1

@@ -35,11 +35,14 @@ def test_passthrough_bodies_as_written(gh, api, origin):
 
 
 def test_l4_and_tls_fields_round_trip(gh, api, origin):
-    r = api.post("/origins", {"name": "up", "proxy_protocol": 2, "servers": [
+    r = api.post("/origins", {"name": "sec", "servers": [
         {"address": "127.0.0.1", "port": origin.port}],
         "tls": {"enabled": True, "verify": False, "sni": "up.example"}})
     assert r.status_code == 201, r.text
     assert r.json()["tls"] == {"enabled": True, "verify": False, "sni": "up.example"}
+    r = api.post("/origins", {"name": "up", "proxy_protocol": 2, "servers": [
+        {"address": "127.0.0.1", "port": origin.port}]})
+    assert r.status_code == 201, r.text
     assert r.json()["proxy_protocol"] == 2
     r = api.post("/listeners", {"name": "l4", "address": "127.0.0.1", "port": 0,
                                 "protocol": "tcp", "max_connections": 100,
@@ -52,8 +55,10 @@ def test_l4_and_tls_fields_round_trip(gh, api, origin):
     doc = api.get("/config").json()
     r = api.put("/config", doc)
     assert r.status_code == 200 and r.json()["changes"] == []
-    r = api.ok("PATCH", "/origins/up", {"tls": {"verify": None}, "proxy_protocol": 0})
-    assert r.json()["tls"]["verify"] is True and r.json()["proxy_protocol"] == 0
+    r = api.ok("PATCH", "/origins/sec", {"tls": {"verify": None}})
+    assert r.json()["tls"]["verify"] is True
+    r = api.ok("PATCH", "/origins/up", {"proxy_protocol": 0})
+    assert r.json()["proxy_protocol"] == 0
     r = api.ok("POST", "/revisions/%d/restore" % (api.revision() - 1))
     assert api.get("/origins/up").json()["proxy_protocol"] == 2
 

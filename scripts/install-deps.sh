@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# install-deps.sh [build] [test] [bench]: installs the Debian 12 packages
-# Gatehouse needs to build (build), to run its tests (test) and to run the
-# benchmark (bench); no argument means all three. Idempotent: it asks dpkg
-# what is missing and runs apt-get update + install only when something is.
+# install-deps.sh [build] [test] [browser] [bench]: installs the Debian 12
+# packages Gatehouse needs to build (build), to run its tests (test), its
+# web UI browser tests (browser: node, npm, chromium) and the benchmark
+# (bench); no argument means all four. Idempotent: it asks dpkg (for node and
+# npm: PATH) what is missing and runs apt-get update + install only when
+# something is.
 set -euo pipefail
 
 build_pkgs=(libevent-dev libgnutls28-dev gnutls-bin libsqlite3-dev sqlite3
@@ -11,19 +13,26 @@ build_pkgs=(libevent-dev libgnutls28-dev gnutls-bin libsqlite3-dev sqlite3
 	libclang-rt-14-dev make git)
 test_pkgs=(python3 python3-pytest python3-requests curl openssl passwd sslscan)
 bench_pkgs=(nginx-light haproxy wrk util-linux procps)
+browser_pkgs=(chromium)
 
 want=()
-[ $# -gt 0 ] || set -- build test bench
+missing=()
+[ $# -gt 0 ] || set -- build test browser bench
 for set in "$@"; do
 	case "$set" in
 	build) want+=("${build_pkgs[@]}") ;;
 	test) want+=("${test_pkgs[@]}") ;;
 	bench) want+=("${bench_pkgs[@]}") ;;
-	*) echo "install-deps.sh: unknown set '$set' (build, test, bench)" >&2; exit 2 ;;
+	browser)
+		want+=("${browser_pkgs[@]}")
+		# A node from elsewhere (with its own npm) is fine: check PATH.
+		command -v node >/dev/null || missing+=(nodejs)
+		command -v npm >/dev/null || missing+=(npm)
+		;;
+	*) echo "install-deps.sh: unknown set '$set' (build, test, browser, bench)" >&2; exit 2 ;;
 	esac
 done
 
-missing=()
 for p in "${want[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing+=("$p")

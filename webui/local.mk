@@ -1,1 +1,25 @@
-# webui/: static files served by the admin listener.
+# webui/: static files served by the admin listener (no build step).
+# Installed into $(datadir)/gatehouse/webui; gatehoused serves them with
+# --webui-dir DIR. WEBUI_CPPFLAGS carries that directory as GH_WEBUI_DIR
+# for a compiled-in default.
+webuidir = $(datadir)/gatehouse/webui
+dist_webui_DATA = webui/index.html webui/app.css webui/favicon.svg
+webuijsdir = $(webuidir)/js
+dist_webuijs_DATA = webui/js/app.js webui/js/api.js webui/js/ui.js \
+	webui/js/form.js webui/js/chart.js webui/js/posture.js
+webuipagesdir = $(webuidir)/js/pages
+dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js \
+	webui/js/pages/config.js webui/js/pages/dashboard.js \
+	webui/js/pages/resources.js webui/js/pages/revisions.js
+WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
+
+# Browser tests: playwright-core (npm, tests/browser/package-lock.json)
+# driving Debian's chromium against this build's gatehoused.
+EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
+	tests/browser/run.sh tests/browser/lib/harness.js \
+	tests/browser/test/webui.test.js
+browser-check: gatehoused$(EXEEXT)
+	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
+	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \
+	$(SHELL) $(top_srcdir)/tests/browser/run.sh
+.PHONY: browser-check

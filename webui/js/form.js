@@ -114,7 +114,7 @@ export function buildForm(opts) {
     const wrap = h('div', { class: 'field ' + (f.type || 'text'), dataset: { field: f.key } });
     if (f.type === 'rows') {
       const rows = buildRows(f, getPath(values, f.key) || [], id);
-      wrap.append(h('div', { class: 'label', id: id + '-label' }, f.label), f.help ? h('p', { class: 'help', id: helpId }, f.help) : null, rows.el, h('p', { class: 'field-error', id: errId, hidden: true }));
+      wrap.append(...[h('div', { class: 'label', id: id + '-label' }, f.label), f.help ? h('p', { class: 'help', id: helpId }, f.help) : null, rows.el, h('p', { class: 'field-error', id: errId, hidden: true })].filter(Boolean));
       entries.push({ f, wrap, rows });
     } else {
       const desc = [f.help ? helpId : null, errId].filter(Boolean).join(' ');

@@ -177,7 +177,7 @@ export async function startBrowser(adminBase) {
   };
 }
 
-export async function shot(page, name) {
+export async function shot(page, name, fullPage = true) {
   fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage });
 }

@@ -85,6 +85,9 @@ describe('gatehouse web UI', () => {
     };
     walk(dir);
     assert.ok(files.length >= 5, 'webui files found');
+    // every file is installed by webui/local.mk
+    const mk = fs.readFileSync(path.join(dir, 'local.mk'), 'utf8');
+    for (const f of files) assert.ok(mk.includes(path.relative(REPO, f)), `${path.relative(REPO, f)} is listed in webui/local.mk`);
     for (const f of files) {
       const s = fs.readFileSync(f, 'utf8');
       const urls = (s.match(/\b(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s'")]*/gi) || []).filter((u) => !u.startsWith('http://www.w3.org/'));
@@ -304,7 +307,7 @@ describe('gatehouse web UI', () => {
     await page.getByRole('button', { name: `Restore revision ${beforeRoute.revision}` }).click();
     const dlg = page.getByRole('dialog');
     await dlg.getByText('/routes/app').first().waitFor(); // what would change
-    await shot(page, '13-restore-confirm');
+    await shot(page, '13-restore-confirm', false);
     // cancelling changes nothing
     await dlg.getByRole('button', { name: 'Cancel' }).click();
     assert.equal((await apiGet('/routes')).length, 1);
@@ -334,7 +337,7 @@ describe('gatehouse web UI', () => {
     await page.getByRole('button', { name: 'Check and import' }).click();
     const dlg = page.getByRole('dialog');
     await dlg.getByText('/routes/app').first().waitFor();
-    await shot(page, '14-import-confirm');
+    await shot(page, '14-import-confirm', false);
     await dlg.getByRole('button', { name: 'Import' }).click();
     await page.locator('#import-result').getByText(/Imported as revision \d+/).waitFor();
     await shot(page, '15-config');
@@ -360,7 +363,7 @@ describe('gatehouse web UI', () => {
     await dlg.waitFor();
     const token = await dlg.locator('input.secret').inputValue();
     assert.match(token, /^gh_/);
-    await shot(page, '17-token-created');
+    await shot(page, '17-token-created', false);
     await dlg.getByRole('button', { name: 'Done' }).click();
     await page.getByRole('heading', { level: 1, name: 'API tokens' }).waitFor();
     await shot(page, '18-tokens');
@@ -377,7 +380,7 @@ describe('gatehouse web UI', () => {
     await page.getByRole('button', { name: 'Menu' }).focus();
     await page.keyboard.press('Enter');
     await page.locator('#nav').getByRole('link', { name: 'Routes' }).waitFor();
-    await shot(page, '20-phone-menu');
+    await shot(page, '20-phone-menu', false);
     await page.keyboard.press('Escape');
     await page.locator('#nav').waitFor({ state: 'hidden' });
     await goto('#/routes', 'Routes');

@@ -40,12 +40,11 @@ export async function render(main, rest, ctx) {
       card('rps', 'Requests / s'), card('err', '5xx share'), card('conns', 'Open connections'), card('total', 'Requests (total)')),
     h('section', { class: 'charts' }, byRoute.el, byOrigin.el),
     h('section', { class: 'panel' }, h('h2', null, 'Traffic per route'), routeTable),
-    h('div', { class: 'two' },
-      h('section', { class: 'panel' }, h('h2', null, 'Server health'), serverTable),
-      h('section', { class: 'panel' }, h('h2', null, 'Listeners'), listenerTable)),
+    h('section', { class: 'panel' }, h('h2', null, 'Server health'), serverTable),
     h('div', { class: 'two' },
       h('section', { class: 'panel', id: 'expiring' }, h('h2', null, 'Certificates expiring within 30 days'), certBox),
-      h('section', { class: 'panel', id: 'plaintext' }, h('h2', null, 'Routes sending plaintext off the host'), plainBox)));
+      h('section', { class: 'panel', id: 'plaintext' }, h('h2', null, 'Routes sending plaintext off the host'), plainBox)),
+    h('section', { class: 'panel' }, h('h2', null, 'Listeners'), listenerTable));
 
   renderCerts(certBox, refs.certs);
   renderPlain(plainBox, routes, refs);

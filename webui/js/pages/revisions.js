@@ -83,14 +83,14 @@ export async function render(main, rest, ctx) {
     ], revs, 'No changes have been made yet.'));
   }
 
-  main.append(pageHead('Revisions'),
+  main.append(...[pageHead('Revisions'),
     h('p', { class: 'intro' }, 'Every configuration change is a revision. Compare any two, or go back to one.'),
     notice,
     revs.length > 1 ? h('form', { class: 'compare', id: 'compare' },
       h('label', { for: 'diff-from' }, 'Compare revision'), from,
       h('label', { for: 'diff-to' }, 'with'), to,
       h('button', { type: 'submit', class: 'primary' }, 'Show differences')) : null,
-    diffOut, tableBox, more);
+    diffOut, tableBox, more].filter(Boolean));
   fillSelects();
   drawTable();
   diffOut.hidden = true;

@@ -75,6 +75,7 @@ static struct {
 	int ok;
 	gnutls_priority_t server, client;
 	gnutls_datum_t ticket_key;
+	bool tickets;
 } tls_g = { .once = PTHREAD_ONCE_INIT };
 
 enum tls_flag {
@@ -135,6 +136,11 @@ tls_global_init(void)
 		    errpos != NULL ? errpos : "?");
 		return;
 	}
+	/* Session tickets are on unless GATEHOUSE_TLS_TICKETS=off (for
+	 * benchmarks of full handshakes, or a policy without resumption).
+	 */
+	tls_g.tickets = getenv("GATEHOUSE_TLS_TICKETS") == NULL ||
+	    strcmp(getenv("GATEHOUSE_TLS_TICKETS"), "off") != 0;
 	if (gnutls_session_ticket_key_generate(&tls_g.ticket_key) < 0) {
 		log_warnx("tls: cannot generate the session ticket key");
 		return;
@@ -598,7 +604,7 @@ tls_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
     enum bufferevent_flush_mode mode, void *arg)
 {
 	struct tls_conn *t = arg;
-	struct evbuffer_iovec v;
+	char buf[TLS_READ_CHUNK];
 	bool got = false;
 	size_t seen = SIZE_MAX;
 	ssize_t n;
@@ -620,16 +626,18 @@ tls_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
 	 * more arrive.
 	 */
 	for (;;) {
-		if (evbuffer_reserve_space(dst, TLS_READ_CHUNK, &v, 1) < 1)
-			break;
-		n = gnutls_record_recv(t->s, v.iov_base, v.iov_len);
+		/* A stack buffer, then a copy: reserving 16 KiB in <dst> for
+		 * every small record costs a large allocation each time.
+		 */
+		n = gnutls_record_recv(t->s, buf, sizeof(buf));
 		if (n > 0) {
-			v.iov_len = (size_t)n;
-			evbuffer_commit_space(dst, &v, 1);
+			if (evbuffer_add(dst, buf, (size_t)n) != 0) {
+				tls_fail(t, GNUTLS_E_MEMORY_ERROR);
+				break;
+			}
 			got = true;
 			continue;
 		}
-		evbuffer_commit_space(dst, &v, 0);
 		if (n == GNUTLS_E_AGAIN) {
 			/* Also returned after a post-handshake message (a
 			 * TLS 1.3 ticket): go on while records are consumed.
@@ -899,7 +907,9 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 	if (gnutls_priority_set(t->s, tls_g.server) < 0 ||
 	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
 		ts->ents[ts->def].cred) < 0 ||
-	    gnutls_session_ticket_enable_server(t->s, &tls_g.ticket_key) < 0) {
+	    (tls_g.tickets &&
+		gnutls_session_ticket_enable_server(t->s, &tls_g.ticket_key) <
+		    0)) {
 		tls_conn_free(t);
 		bufferevent_free(under);
 		return NULL;

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# tests/bench/tls.sh: TLS termination, gatehoused against nginx and HAProxy
+# with the same certificate and key, as two rows:
+#   tls-keepalive   requests/s over kept-alive TLS connections
+#   tls-handshakes  full handshakes/s: every request on a new connection
+#                   ("Connection: close"), with session resumption off in
+#                   all three (wrk would resume: GATEHOUSE_TLS_TICKETS=off,
+#                   nginx ssl_session_tickets off, HAProxy no-tls-tickets)
+#
+# Each proxy runs alone with one worker/thread pinned to PROXY_CPU and
+# proxies to the same plain-HTTP origin (nginx, fixed small response) with
+# upstream keep-alive. The three proxies offer the same protocol posture:
+# TLS 1.2/1.3, ECDHE, AEAD. The certificate is made by certtool at run
+# time (KEY=ecdsa for ECDSA P-256, the default, or KEY=rsa for RSA 2048).
+# Rounds are interleaved (g, n, h, g, ...); the report gives each proxy's
+# median and its ratio to nginx, and writes $OUT/tls.tsv (raw) and
+# $OUT/tls.md (the table for doc/performance.md).
+#
+# Usage: tests/bench/tls.sh [GATEHOUSED]  (default: build-bench/gatehoused,
+# built by run.sh). Environment: ROUNDS (5), DURATION (10 s), WARMUP (2 s),
+# CONNECTIONS (50), KEY (ecdsa), PROXY_CPU (0), ORIGIN_CPU (1), WRK_CPU (1,
+# or 2 with > 2 CPUs), OUT (tests/bench/out).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$top/tests/bench"
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNECTIONS=${CONNECTIONS:-50}
+KEY=${KEY:-ecdsa}
+ncpu=$(nproc)
+PROXY_CPU=${PROXY_CPU:-0}
+ORIGIN_CPU=${ORIGIN_CPU:-1}
+if [ "$ncpu" -gt 2 ]; then WRK_CPU=${WRK_CPU:-2}; else WRK_CPU=${WRK_CPU:-1}; fi
+OUT=${OUT:-$here/out}
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PROXY_PORT=$(free_port)
+ORIGIN_PORT=$(free_port)
+
+bash "$top/scripts/install-deps.sh" bench build >/dev/null
+
+gh=${1:-$top/build-bench/gatehoused}
+[ -x "$gh" ] || { echo "tls.sh: no gatehoused at $gh (run tests/bench/run.sh once, or pass a path)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/gh-tls-bench.XXXXXX)
+chmod 755 "$work"
+mkdir -p "$OUT"
+raw="$OUT/tls.tsv"
+printf 'round\tproxy\ttest\trps\tp99_ms\terrors\n' >"$raw"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# -- the certificate --------------------------------------------------------
+case "$KEY" in
+ecdsa) keyargs=(--key-type ecdsa --curve secp256r1) ;;
+rsa) keyargs=(--key-type rsa --bits 2048) ;;
+*) echo "tls.sh: KEY is ecdsa or rsa" >&2; exit 2 ;;
+esac
+certtool --generate-privkey "${keyargs[@]}" --no-text --outfile "$work/key.pem" 2>/dev/null
+printf 'cn = "bench.test"\ndns_name = "bench.test"\nexpiration_days = 7\ntls_www_server\nsigning_key\nencryption_key\n' >"$work/cert.tmpl"
+certtool --generate-self-signed --load-privkey "$work/key.pem" --template "$work/cert.tmpl" \
+    --outfile "$work/cert.pem" 2>/dev/null
+cat "$work/cert.pem" "$work/key.pem" >"$work/haproxy.pem"
+
+url="https://127.0.0.1:$PROXY_PORT/"
+wait_tls() {
+	for _ in $(seq 1 100); do
+		curl -sk -o /dev/null --max-time 1 "$url" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# -- origin -------------------------------------------------------------------
+cat >"$work/origin.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/origin.pid;
+error_log $work/origin.err warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $work/tmp-origin;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$ORIGIN_PORT reuseport;
+		location / { default_type text/plain; return 200 "hello from the origin\n"; }
+	}
+}
+EOF
+taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
+pids+=("$!")
+sleep 0.5
+
+# -- the proxies --------------------------------------------------------------
+# write_configs on|off: session resumption (tickets) on or off in all three.
+# wrk resumes TLS sessions when it reconnects, so the handshakes row turns
+# resumption off everywhere: every connection is a full handshake.
+write_configs() {
+if [ "$1" = on ]; then nginx_tickets=on; haproxy_tickets=""; else nginx_tickets=off; haproxy_tickets=no-tls-tickets; fi
+gh_tickets=$1
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $work/tmp-nginx;
+	proxy_temp_path $work/tmp-nginx-proxy;
+	keepalive_requests 1000000;
+	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
+	server {
+		listen 127.0.0.1:$PROXY_PORT ssl;
+		ssl_certificate $work/cert.pem;
+		ssl_certificate_key $work/key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20;
+		ssl_session_tickets $nginx_tickets;
+		ssl_session_cache off;
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOF
+cat >"$work/haproxy.cfg" <<EOF
+global
+	nbthread 1
+	maxconn 4096
+	ssl-default-bind-options ssl-min-ver TLSv1.2
+	ssl-default-bind-ciphers ECDHE+AESGCM:ECDHE+CHACHA20
+	tune.ssl.cachesize 0
+defaults
+	mode http
+	option http-keep-alive
+	http-reuse safe
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend fe
+	bind 127.0.0.1:$PROXY_PORT ssl crt $work/haproxy.pem alpn http/1.1 $haproxy_tickets
+	default_backend be
+backend be
+	server origin 127.0.0.1:$ORIGIN_PORT maxconn 1000
+EOF
+}
+write_configs on
+gh_db="$work/gatehouse.db"
+"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
+p=$!
+for _ in $(seq 1 100); do [ -s "$gh_db" ] && break; sleep 0.1; done
+sleep 0.5
+kill -TERM "$p"
+wait "$p" || true
+sqlite3 "$gh_db" <<EOF
+PRAGMA foreign_keys=ON;
+INSERT INTO certificates (name, certificate_pem, private_key_pem)
+	VALUES ('bench', CAST(readfile('$work/cert.pem') AS TEXT), readfile('$work/key.pem'));
+INSERT INTO listeners (name, address, port, protocol, default_certificate_id)
+	VALUES ('bench', '127.0.0.1', $PROXY_PORT, 'https', (SELECT id FROM certificates WHERE name = 'bench'));
+INSERT INTO origins (name) VALUES ('origin');
+INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
+INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
+EOF
+
+start_proxy() {
+	case "$1" in
+	gatehoused)
+		GATEHOUSE_TLS_TICKETS=$gh_tickets taskset -c "$PROXY_CPU" "$gh" --db "$gh_db" \
+		    --workers 1 --access-log off --admin-listen off --log-level warn \
+		    2>>"$work/gatehoused.err" & ;;
+	nginx)
+		taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
+	haproxy)
+		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
+	esac
+	proxy_pid=$!
+}
+stop_proxy() {
+	kill -TERM "$proxy_pid" 2>/dev/null || true
+	wait "$proxy_pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		curl -sk -o /dev/null --max-time 1 "$url" || return 0
+		sleep 0.1
+	done
+}
+
+# run_wrk ROUND PROXY TEST [wrk args]: one measurement into $raw.
+run_wrk() {
+	local round=$1 proxy=$2 test=$3 out rps p99 errs
+	shift 3
+	out=$(taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url")
+	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000}
+		else if (v ~ /ms$/) sub(/ms/, "", v); else if (v ~ /s$/) {sub(/s/, "", v); v *= 1000}
+		print v}' <<<"$out")
+	errs=$(awk '/Non-2xx|Socket errors/ {s = s $0 " "} END {print s}' <<<"$out")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$test" "$rps" "$p99" "$errs" >>"$raw"
+	printf '  %-10s %-15s %10s req/s  p99 %s ms %s\n' "$proxy" "$test" "$rps" "$p99" "$errs"
+}
+
+echo "tls.sh: $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, $KEY certificate;" \
+    "proxy on CPU $PROXY_CPU, origin on CPU $ORIGIN_CPU, wrk on CPU $WRK_CPU"
+for round in $(seq 1 "$ROUNDS"); do
+	echo "round $round"
+	for test in tls-keepalive tls-handshakes; do
+		if [ "$test" = tls-keepalive ]; then write_configs on; args=(); else
+			write_configs off; args=(-H "Connection: close"); fi
+		for proxy in gatehoused nginx haproxy; do
+			start_proxy "$proxy"
+			if ! wait_tls || ! curl -sk --max-time 2 "$url" | grep -q "hello from the origin"; then
+				echo "  $proxy does not proxy over TLS; skipped"
+				tail -n 5 "$work/$proxy.err" 2>/dev/null || true
+				stop_proxy
+				continue
+			fi
+			taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "${args[@]}" "$url" >/dev/null
+			run_wrk "$round" "$proxy" "$test" "${args[@]}"
+			stop_proxy
+		done
+	done
+done
+
+# -- report: medians and the ratio to nginx ------------------------------------
+/usr/bin/python3 - "$raw" "$OUT/tls.md" "$KEY" <<'EOF'
+import statistics, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
+med = {}
+for r in rows:
+    if r[3]:
+        med.setdefault((r[2], r[1]), []).append(float(r[3]))
+lines = ["| test (%s certificate) | gatehoused | nginx | HAProxy | gatehoused / nginx |" % sys.argv[3],
+         "| --- | ---: | ---: | ---: | ---: |"]
+for test in ("tls-keepalive", "tls-handshakes"):
+    m = {p: statistics.median(v) for (t, p), v in med.items() if t == test}
+    g, n, h = m.get("gatehoused"), m.get("nginx"), m.get("haproxy")
+    fmt = lambda v: "%.0f" % v if v else "-"
+    ratio = "%.2fx" % (g / n) if g and n else "-"
+    lines.append("| %s (req/s) | %s | %s | %s | %s |" % (test, fmt(g), fmt(n), fmt(h), ratio))
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+EOF

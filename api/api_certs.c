@@ -97,7 +97,8 @@ cert_json(struct store *st, struct store_stmt *s)
 		json_set(o, "not_before", json_new_str(t));
 		iso_time(in->not_after, t, sizeof(t));
 		json_set(o, "not_after", json_new_str(t));
-		json_set(o, "fingerprint_sha256", json_new_str(in->fingerprint));
+		json_set(o, "fingerprint_sha256",
+		    json_new_str(in->fingerprint));
 		json_set(o, "key_type", json_new_str(in->key_type));
 		json_set(o, "is_ca", json_new_bool(in->is_ca));
 		json_set(o, "chain_length", json_new_int((int64_t)in->nchain));
@@ -189,9 +190,10 @@ cert_name_ok(const char *n)
 	if (len == 0 || len > 64)
 		return false;
 	for (i = 0; i < len; i++)
-		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
-			(n[i] >= '0' && n[i] <= '9') || n[i] == '-' || n[i] == '_' ||
-			n[i] == '.'))
+		if (!((n[i] >= 'a' && n[i] <= 'z') ||
+		        (n[i] >= 'A' && n[i] <= 'Z') ||
+		        (n[i] >= '0' && n[i] <= '9') || n[i] == '-' ||
+		        n[i] == '_' || n[i] == '.'))
 			return false;
 	return !(n[0] >= '0' && n[0] <= '9' && strspn(n, "0123456789") == len);
 }
@@ -301,7 +303,9 @@ cert_apply(struct api_req *r, const struct cert_write *w, const char *summary,
 		goto rollback_quiet;
 	}
 	if (publish_cfg(c, CERT_PUBLISH_MS) < 0)
-		log_warnx("admin api: revision %" PRId64 " committed but not every worker took it within %u ms",
+		log_warnx(
+		    "admin api: revision %" PRId64
+		    " committed but not every worker took it within %u ms",
 		    rev, CERT_PUBLISH_MS);
 	log_info("admin api: revision %" PRId64 " by %s from %s: %s", rev,
 	    r->actor, r->client, summary);
@@ -376,7 +380,7 @@ certs_create(struct api_req *r)
 	if (cert_body(r, j, true, &w.name, &w.cert, &w.key, in) == 0) {
 		w.kind = w.key != NULL ? "leaf" : "ca";
 		w.sql = "INSERT INTO certificates (name, kind, certificate_pem,"
-			" private_key_pem) VALUES (?1, ?2, ?3, ?4)";
+		        " private_key_pem) VALUES (?1, ?2, ?3, ?4)";
 		snprintf(summary, sizeof(summary), "certificates: add %s (%s)",
 		    w.name, w.kind);
 		cert_apply(r, &w, summary, 201);
@@ -424,8 +428,8 @@ certs_put(struct api_req *r)
 		} else {
 			w.kind = w.key != NULL ? "leaf" : "ca";
 			w.sql = "UPDATE certificates SET kind = ?2,"
-				" certificate_pem = ?3, private_key_pem = ?4"
-				" WHERE id = ?5 AND ?1 IS NOT NULL";
+			        " certificate_pem = ?3, private_key_pem = ?4"
+			        " WHERE id = ?5 AND ?1 IS NOT NULL";
 			snprintf(summary, sizeof(summary),
 			    "certificates: replace %s (%s, was %s)", w.name,
 			    w.kind, oldkind != NULL ? oldkind : "?");
@@ -463,8 +467,8 @@ certs_delete(struct api_req *r)
 	}
 	w.name = json_str(json_get(old, "name"));
 	w.sql = "DELETE FROM certificates WHERE id = ?5 AND ?1 IS NOT NULL"
-		" AND (?2 IS NULL OR 1) AND (?3 IS NULL OR 1)"
-		" AND (?4 IS NULL OR 1)";
+	        " AND (?2 IS NULL OR 1) AND (?3 IS NULL OR 1)"
+	        " AND (?4 IS NULL OR 1)";
 	snprintf(summary, sizeof(summary), "certificates: delete %s", w.name);
 	cert_apply(r, &w, summary, 204);
 	json_unref(old);
@@ -473,8 +477,8 @@ certs_delete(struct api_req *r)
 void
 certs_selfsigned(struct api_req *r)
 {
-	static const char *const keys[] = { "name", "names", "days",
-		"key_type", NULL };
+	static const char *const keys[] = { "name", "names", "days", "key_type",
+		NULL };
 	const char *names[X509_MAX_NAMES], *kt = NULL;
 	struct json *j, *arr = NULL;
 	struct cert_write w = { 0 };
@@ -509,15 +513,15 @@ certs_selfsigned(struct api_req *r)
 			goto refuse;
 		}
 	if (x509_selfsigned_pem(names, n, (unsigned)days, kt, &cert, &key,
-		&e) != 0)
+	        &e) != 0)
 		goto refuse;
 	w.kind = "leaf";
 	w.cert = cert;
 	w.key = key;
 	w.sql = "INSERT INTO certificates (name, kind, certificate_pem,"
-		" private_key_pem) VALUES (?1, ?2, ?3, ?4)";
-	snprintf(summary, sizeof(summary),
-	    "certificates: add %s (self-signed)", w.name);
+	        " private_key_pem) VALUES (?1, ?2, ?3, ?4)";
+	snprintf(summary, sizeof(summary), "certificates: add %s (self-signed)",
+	    w.name);
 	cert_apply(r, &w, summary, 201);
 	free(cert);
 	if (key != NULL) {
@@ -544,8 +548,8 @@ addr_is_loopback(const char *a)
 		return b[0] == 127;
 	if (inet_pton(AF_INET6, a, b) == 1) {
 		static const unsigned char lo6[16] = { [15] = 1 };
-		static const unsigned char v4m[12] = { [10] = 0xff,
-			[11] = 0xff };
+		static const unsigned char
+		    v4m[12] = { [10] = 0xff, [11] = 0xff };
 
 		return memcmp(b, lo6, 16) == 0 ||
 		    (memcmp(b, v4m, 12) == 0 && b[12] == 127);
@@ -560,8 +564,7 @@ find_named(const struct json *arr, const char *name)
 	const char *n;
 
 	for (i = 0; i < json_len(arr); i++)
-		if ((n = json_str(json_get(json_at(arr, i), "name"))) !=
-			NULL &&
+		if ((n = json_str(json_get(json_at(arr, i), "name"))) != NULL &&
 		    name != NULL && strcmp(n, name) == 0)
 			return json_at(arr, i);
 	return NULL;
@@ -593,35 +596,38 @@ posture_get(struct api_req *r)
 		proto = json_str(json_get(l, "protocol"));
 		pass = proto != NULL && strcmp(proto, "tls-passthrough") == 0;
 		cenc = pass || (proto != NULL && strcmp(proto, "https") == 0);
-		oenc = pass || json_bool(json_get(json_get(o, "tls"), "enabled"));
+		oenc =
+		    pass || json_bool(json_get(json_get(o, "tls"), "enabled"));
 		off = json_new_arr();
-		for (j = 0; !oenc && j < json_len(json_get(o, "servers")); j++) {
+		for (j = 0; !oenc && j < json_len(json_get(o, "servers"));
+		     j++) {
 			srv = json_at(json_get(o, "servers"), j);
-			if (!addr_is_loopback(json_str(json_get(srv, "address"))))
+			if (!addr_is_loopback(json_str(json_get(srv,
+			        "address"))))
 				json_append(off,
 				    json_new_str(json_str(json_get(srv,
-					"address"))));
+				        "address"))));
 		}
 		leaves = json_len(off) > 0 ||
 		    (!cenc &&
-			!addr_is_loopback(json_str(json_get(l, "address"))));
+		        !addr_is_loopback(json_str(json_get(l, "address"))));
 		p = json_new_obj();
 		json_set(p, "route", json_ref(json_get(rt, "name")));
 		json_set(p, "listener", json_ref(json_get(rt, "listener")));
 		json_set(p, "origin", json_ref(json_get(rt, "origin")));
 		json_set(p, "client_to_proxy",
 		    json_new_str(pass ? "passthrough"
-			    : cenc    ? "encrypted"
-				      : "plaintext"));
+		            : cenc    ? "encrypted"
+		                      : "plaintext"));
 		json_set(p, "proxy_to_origin",
 		    json_new_str(pass ? "passthrough"
-			    : oenc    ? "encrypted"
-				      : "plaintext"));
+		            : oenc    ? "encrypted"
+		                      : "plaintext"));
 		json_set(p, "client_encrypted", json_new_bool(cenc));
 		json_set(p, "origin_encrypted", json_new_bool(oenc));
 		json_set(p, "origin_verified",
 		    json_new_bool(oenc && !pass &&
-			json_bool(json_get(json_get(o, "tls"), "verify"))));
+		        json_bool(json_get(json_get(o, "tls"), "verify"))));
 		json_set(p, "cleartext_leaves_host", json_new_bool(leaves));
 		json_set(p, "plaintext_servers_off_host", json_ref(off));
 		json_append(routes, p);

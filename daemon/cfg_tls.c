@@ -61,9 +61,9 @@ tls_certs(struct store *st, struct cfg *c, struct err *e)
 		ct->id = store_col_int64(s, 0);
 		ct->is_ca = strcmp(store_col_text(s, 2), "ca") == 0;
 		if ((ct->name = arena_strdup(c->arena, store_col_text(s, 1))) ==
-			NULL ||
+		        NULL ||
 		    (ct->cert_pem = arena_strdup(c->arena,
-			 store_col_text(s, 3))) == NULL) {
+		         store_col_text(s, 3))) == NULL) {
 			r = STORE_ERROR;
 			err_set(e, "", "out of memory");
 			break;
@@ -71,7 +71,7 @@ tls_certs(struct store *st, struct cfg *c, struct err *e)
 		if (!store_col_is_null(s, 4) &&
 		    (key = store_col_blob(s, 4, &klen)) != NULL && klen > 0 &&
 		    (ct->key_pem = arena_strndup(c->arena, key,
-			 (size_t)klen)) == NULL) {
+		         (size_t)klen)) == NULL) {
 			r = STORE_ERROR;
 			err_set(e, "", "out of memory");
 			break;
@@ -96,11 +96,13 @@ tls_listener(struct cfg *c, struct cfg_listener *l, int64_t def_id,
 		return err_set(e, field, "no certificate with id %lld",
 		    (long long)def_id);
 	if (ca_id != 0 && (l->client_ca = cert_by_id(c, ca_id)) == NULL)
-		return err_set(e, "", "listeners[%s].client_ca: no certificate with id %lld",
+		return err_set(e, "",
+		    "listeners[%s].client_ca: no certificate with id %lld",
 		    l->name, (long long)ca_id);
-	l->client_auth = strcmp(auth, "required") == 0 ? CFG_CLIENT_AUTH_REQUIRED
-	    : strcmp(auth, "optional") == 0	       ? CFG_CLIENT_AUTH_OPTIONAL
-						       : CFG_CLIENT_AUTH_NONE;
+	l->client_auth = strcmp(auth, "required") == 0
+	    ? CFG_CLIENT_AUTH_REQUIRED
+	    : strcmp(auth, "optional") == 0 ? CFG_CLIENT_AUTH_OPTIONAL
+	                                    : CFG_CLIENT_AUTH_NONE;
 	if (l->proto != CFG_PROTO_HTTPS || l->default_cert == NULL)
 		return 0; /* the API requires one; nothing to serve without */
 	if (l->default_cert->key_pem == NULL)
@@ -125,8 +127,9 @@ tls_listener(struct cfg *c, struct cfg_listener *l, int64_t def_id,
 		src[n].key_pem = c->certs[i].key_pem;
 		n++;
 	}
-	l->tls = tls_server_new(src, n, def, (enum tls_client_auth)l->client_auth,
-	    l->client_ca != NULL ? l->client_ca->cert_pem : NULL, e);
+	l->tls =
+	    tls_server_new(src, n, def, (enum tls_client_auth)l->client_auth,
+	        l->client_ca != NULL ? l->client_ca->cert_pem : NULL, e);
 	if (l->tls == NULL) {
 		char msg[sizeof(e->msg)];
 
@@ -181,16 +184,14 @@ tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 	o->tls_enabled = store_col_int64(s, 1) != 0;
 	o->tls_verify = store_col_int64(s, 2) != 0;
 	if (!store_col_is_null(s, 4) && store_col_text(s, 4)[0] != '\0' &&
-	    (o->tls_sni = arena_strdup(c->arena, store_col_text(s, 4))) ==
-		NULL)
+	    (o->tls_sni = arena_strdup(c->arena, store_col_text(s, 4))) == NULL)
 		return err_set(e, "", "out of memory");
 	if (!store_col_is_null(s, 3) &&
 	    (o->tls_ca = cert_by_id(c, store_col_int64(s, 3))) == NULL)
 		return err_set(e, "", "origins[%s].tls.ca: no such certificate",
 		    o->name);
 	if (!store_col_is_null(s, 5) &&
-	    (o->tls_client_cert = cert_by_id(c, store_col_int64(s, 5))) ==
-		NULL)
+	    (o->tls_client_cert = cert_by_id(c, store_col_int64(s, 5))) == NULL)
 		return err_set(e, "",
 		    "origins[%s].tls.client_certificate: no such certificate",
 		    o->name);

@@ -20,6 +20,8 @@
  * post-ClientHello hook picks it by name (exact SAN, then wildcard SAN,
  * then the listener's default).
  */
+#include "tls.h"
+
 #include <sys/uio.h>
 
 #include <ctype.h>
@@ -40,13 +42,12 @@
 #include "check.h"
 #include "log.h"
 #include "stats.h"
-#include "tls.h"
 #include "x509.h"
 
-#define TLS_CONN_MAGIC 0x544c5343u /* "TLSC" */
-#define TLS_READ_CHUNK (16 * 1024 + 256)
+#define TLS_CONN_MAGIC  0x544c5343u /* "TLSC" */
+#define TLS_READ_CHUNK  (16 * 1024 + 256)
 #define TLS_WRITE_BATCH (64 * 1024)
-#define TLS_UNDER_WLOW (32 * 1024)
+#define TLS_UNDER_WLOW  (32 * 1024)
 #define TLS_UNDER_WHIGH (256 * 1024)
 #define TLS_TICKET_SECS 3600
 
@@ -129,9 +130,9 @@ tls_global_init(void)
 	const char *errpos = NULL;
 
 	if (gnutls_priority_init2(&tls_g.server, tls_priority_server, &errpos,
-		0) < 0 ||
+	        0) < 0 ||
 	    gnutls_priority_init2(&tls_g.client, tls_priority_client, &errpos,
-		0) < 0) {
+	        0) < 0) {
 		log_warnx("tls: priority string refused at \"%s\"",
 		    errpos != NULL ? errpos : "?");
 		return;
@@ -231,11 +232,9 @@ entry_init(struct tls_entry *en, const struct tls_cert_src *src,
 
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		free(info);
-		return err_set(e, "", "certificate \"%s\": %s", src->name,
-		    msg);
+		return err_set(e, "", "certificate \"%s\": %s", src->name, msg);
 	}
-	if ((en->names = calloc(info->nsans + 1, sizeof(*en->names))) ==
-	    NULL) {
+	if ((en->names = calloc(info->nsans + 1, sizeof(*en->names))) == NULL) {
 		free(info);
 		return err_set(e, "", "out of memory");
 	}
@@ -243,8 +242,8 @@ entry_init(struct tls_entry *en, const struct tls_cert_src *src,
 		if ((en->names[en->nnames] = strdup(info->sans[i])) == NULL)
 			break;
 		for (j = 0; en->names[en->nnames][j] != '\0'; j++)
-			en->names[en->nnames][j] = (char)tolower(
-			    (unsigned char)en->names[en->nnames][j]);
+			en->names[en->nnames][j] = (char)
+			    tolower((unsigned char)en->names[en->nnames][j]);
 		en->nnames++;
 	}
 	free(info);
@@ -253,7 +252,7 @@ entry_init(struct tls_entry *en, const struct tls_cert_src *src,
 	c = datum_of(src->cert_pem);
 	k = datum_of(src->key_pem);
 	if ((r = gnutls_certificate_set_x509_key_mem2(en->cred, &c, &k,
-		 GNUTLS_X509_FMT_PEM, NULL, 0)) < 0)
+	         GNUTLS_X509_FMT_PEM, NULL, 0)) < 0)
 		return err_set(e, "", "certificate \"%s\": %s", src->name,
 		    gnutls_strerror(r));
 	if (auth != TLS_CLIENT_AUTH_NONE) {
@@ -261,7 +260,7 @@ entry_init(struct tls_entry *en, const struct tls_cert_src *src,
 		    tls_verify_client);
 		ca = datum_of(ca_pem);
 		if ((r = gnutls_certificate_set_x509_trust_mem(en->cred, &ca,
-			 GNUTLS_X509_FMT_PEM)) <= 0)
+		         GNUTLS_X509_FMT_PEM)) <= 0)
 			return err_set(e, "", "client CA: %s",
 			    r < 0 ? gnutls_strerror(r) : "no certificate");
 	}
@@ -296,7 +295,7 @@ tls_server_new(const struct tls_cert_src *certs, size_t n, size_t def,
 	ts->auth = auth;
 	for (i = 0; i < n; i++)
 		if (entry_init(&ts->ents[i], &certs[i], auth, client_ca_pem,
-			e) != 0) {
+		        e) != 0) {
 			tls_server_free(ts);
 			return NULL;
 		}
@@ -367,16 +366,16 @@ tls_client_new(const char *ca_pem, bool verify, const char *sni,
 		d = datum_of(cert_pem);
 		k = datum_of(key_pem);
 		if ((r = gnutls_certificate_set_x509_key_mem2(tc->cred, &d, &k,
-			 GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		         GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
 			err_set(e, "tls.client_certificate", "%s",
 			    gnutls_strerror(r));
 			goto fail;
 		}
 	}
-	tc->key = fnv1a(fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ull, ca_pem),
-				  tc->sni),
-			    cert_pem),
-	    verify ? "v" : "n");
+	tc->key =
+	    fnv1a(fnv1a(fnv1a(fnv1a(0xcbf29ce484222325ull, ca_pem), tc->sni),
+	              cert_pem),
+	        verify ? "v" : "n");
 	return tc;
 oom:
 	err_set(e, "", "out of memory");
@@ -433,8 +432,7 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 {
 	struct tls_conn *t = p;
 
-	return evbuffer_get_length(t->uin) > 0 ||
-	    (t->flags & TLS_F_FINISHED);
+	return evbuffer_get_length(t->uin) > 0 || (t->flags & TLS_F_FINISHED);
 }
 
 /* ---- SNI ---- */
@@ -463,7 +461,7 @@ tls_select(const struct tls_server *ts, const char *name)
 			for (i = 0; i < ts->n; i++)
 				for (j = 0; j < ts->ents[i].nnames; j++)
 					if (name_match(ts->ents[i].names[j],
-						name, pass == 1))
+					        name, pass == 1))
 						return &ts->ents[i];
 	return &ts->ents[ts->def];
 }
@@ -565,7 +563,7 @@ tls_handshake_done(struct tls_conn *t)
 		    (peers = gnutls_certificate_get_peers(t->s, &n)) != NULL &&
 		    n > 0 &&
 		    x509_der_describe(peers[0].data, peers[0].size, t->subject,
-			sizeof(t->subject), t->fp) != 0) {
+		        sizeof(t->subject), t->fp) != 0) {
 			t->subject[0] = t->fp[0] = '\0';
 		}
 		for (char *q = t->subject; *q != '\0'; q++)
@@ -694,8 +692,8 @@ tls_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
 		size_t round = 0, len;
 		bool stop = false;
 
-		nv = evbuffer_peek(src, (ev_ssize_t)(budget - sent), NULL, v,
-		    8);
+		nv =
+		    evbuffer_peek(src, (ev_ssize_t)(budget - sent), NULL, v, 8);
 		if (nv > 8)
 			nv = 8;
 		for (i = 0; i < nv && sent + round < budget; i++) {
@@ -754,7 +752,7 @@ tls_kick_cb(evutil_socket_t fd, short what, void *arg)
 			bufferevent_incref(bev);
 			rcb(bev, cbarg);
 			if (evbuffer_get_length(in) < before)
-				tls_kick(t); /* progress: try again */
+				tls_kick(t);     /* progress: try again */
 			bufferevent_decref(bev); /* may free <t> */
 		}
 		return;
@@ -765,8 +763,8 @@ tls_kick_cb(evutil_socket_t fd, short what, void *arg)
 		if (ecb != NULL)
 			ecb(bev,
 			    BEV_EVENT_READING |
-				((t->flags & TLS_F_FAILED) ? BEV_EVENT_ERROR
-							   : BEV_EVENT_EOF),
+			        ((t->flags & TLS_F_FAILED) ? BEV_EVENT_ERROR
+			                                   : BEV_EVENT_EOF),
 			    cbarg);
 		return; /* the owner may have freed us */
 	}
@@ -786,7 +784,8 @@ tls_kick_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	if ((t->flags & TLS_F_WANT_DRAIN) && evbuffer_get_length(t->uout) == 0) {
+	if ((t->flags & TLS_F_WANT_DRAIN) &&
+	    evbuffer_get_length(t->uout) == 0) {
 		t->flags &= ~TLS_F_WANT_DRAIN;
 		if (wcb != NULL)
 			wcb(bev, cbarg);
@@ -807,14 +806,13 @@ tls_uout_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 /* The owner consumed plaintext: ciphertext held back may now fit. */
 static void
-tls_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+tls_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct tls_conn *t = arg;
 
 	if (info->n_deleted > 0 &&
 	    (evbuffer_get_length(t->uin) > 0 ||
-		((t->flags & TLS_F_EOF) && evbuffer_get_length(buf) == 0)))
+	        ((t->flags & TLS_F_EOF) && evbuffer_get_length(buf) == 0)))
 		tls_kick(t);
 }
 
@@ -832,8 +830,8 @@ tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
 	t->uout = bufferevent_get_output(under);
 	snprintf(t->label, sizeof(t->label), "%s", label);
 	if (gnutls_init(&t->s,
-		((flags & TLS_F_SERVER) ? GNUTLS_SERVER : GNUTLS_CLIENT) |
-		    GNUTLS_NONBLOCK) < 0) {
+	        ((flags & TLS_F_SERVER) ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+	            GNUTLS_NONBLOCK) < 0) {
 		t->s = NULL;
 		goto fail;
 	}
@@ -844,11 +842,9 @@ tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
 	gnutls_transport_set_pull_timeout_function(t->s, tls_pull_timeout);
 	gnutls_handshake_set_timeout(t->s, 0);
 	if (gnutls_alpn_set_protocols(t->s, &tls_alpn_http11, 1,
-		(flags & TLS_F_SERVER) ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0) <
-	    0)
+	        (flags & TLS_F_SERVER) ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0) < 0)
 		goto fail;
-	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb,
-	    t);
+	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb, t);
 	if (t->kick == NULL)
 		goto fail;
 	return t;
@@ -906,10 +902,10 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 	t->ts = ts;
 	if (gnutls_priority_set(t->s, tls_g.server) < 0 ||
 	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
-		ts->ents[ts->def].cred) < 0 ||
+	        ts->ents[ts->def].cred) < 0 ||
 	    (tls_g.tickets &&
-		gnutls_session_ticket_enable_server(t->s, &tls_g.ticket_key) <
-		    0)) {
+	        gnutls_session_ticket_enable_server(t->s, &tls_g.ticket_key) <
+	            0)) {
 		tls_conn_free(t);
 		bufferevent_free(under);
 		return NULL;
@@ -920,7 +916,7 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 	if (ts->auth != TLS_CLIENT_AUTH_NONE) {
 		gnutls_certificate_server_set_request(t->s,
 		    ts->auth == TLS_CLIENT_AUTH_REQUIRED ? GNUTLS_CERT_REQUIRE
-							 : GNUTLS_CERT_REQUEST);
+		                                         : GNUTLS_CERT_REQUEST);
 	}
 	*out = t;
 	return tls_conn_attach(t, under);
@@ -933,17 +929,16 @@ tls_client_wrap(struct bufferevent *under, const struct tls_client *tc,
 	struct tls_conn *t;
 	struct err e;
 
-	if (tls_ready(&e) != 0 ||
-	    (t = tls_conn_new(under, 0, label)) == NULL) {
+	if (tls_ready(&e) != 0 || (t = tls_conn_new(under, 0, label)) == NULL) {
 		bufferevent_free(under);
 		return NULL;
 	}
 	if (gnutls_priority_set(t->s, tls_g.client) < 0 ||
 	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, tc->cred) <
-		0 ||
+	        0 ||
 	    (tc->sni != NULL &&
-		gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, tc->sni,
-		    strlen(tc->sni)) < 0)) {
+	        gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, tc->sni,
+	            strlen(tc->sni)) < 0)) {
 		tls_conn_free(t);
 		bufferevent_free(under);
 		return NULL;

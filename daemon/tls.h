@@ -66,8 +66,7 @@ void tls_server_free(void *ts);
  * <e> on failure.
  */
 struct tls_client *tls_client_new(const char *ca_pem, bool verify,
-    const char *sni, const char *cert_pem, const char *key_pem,
-    struct err *e);
+    const char *sni, const char *cert_pem, const char *key_pem, struct err *e);
 void tls_client_free(void *tc);
 /* A digest of the settings: pooled origin connections are reused only
  * by an origin whose key is the same.

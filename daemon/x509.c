@@ -8,6 +8,8 @@
  * are written to a temporary name, synced and renamed, so a crash never
  * leaves half a key behind.
  */
+#include "x509.h"
+
 #include <arpa/inet.h>
 
 #include <ctype.h>
@@ -23,8 +25,6 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-
-#include "x509.h"
 
 static int
 file_write(const char *path, const void *p, size_t n, mode_t mode,
@@ -65,7 +65,7 @@ x509_selfsigned_files(const char *cert_path, const char *key_path,
 
 	if ((r = gnutls_x509_privkey_init(&key)) < 0 ||
 	    (r = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
-		 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
+	         GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
 	    (r = gnutls_x509_crt_init(&crt)) < 0)
 		goto gnutls_fail;
 	if ((r = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
@@ -75,35 +75,35 @@ x509_selfsigned_files(const char *cert_path, const char *key_path,
 	    (r = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) < 0 ||
 	    (r = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
 	    (r = gnutls_x509_crt_set_expiration_time(crt,
-		 now + 3650L * 86400)) < 0 ||
-	    (r = gnutls_x509_crt_set_dn_by_oid(crt,
-		 GNUTLS_OID_X520_COMMON_NAME, 0, "gatehouse admin", 15)) < 0 ||
+	         now + 3650L * 86400)) < 0 ||
+	    (r = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+	         0, "gatehouse admin", 15)) < 0 ||
 	    (r = gnutls_x509_crt_set_key(crt, key)) < 0 ||
 	    (r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME,
-		 "localhost", 9, GNUTLS_FSAN_APPEND)) < 0 ||
+	         "localhost", 9, GNUTLS_FSAN_APPEND)) < 0 ||
 	    (r = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
 	    (r = gnutls_x509_crt_set_key_usage(crt,
-		 GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
+	         GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
 	    (r = gnutls_x509_crt_set_key_purpose_oid(crt,
-		 GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
+	         GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
 		goto gnutls_fail;
-	if (host != NULL && (strcmp(host, "0.0.0.0") == 0 ||
-				strcmp(host, "::") == 0)) {
+	if (host != NULL &&
+	    (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)) {
 		/* A wildcard address: name what clients will dial. */
 		char hn[256];
 		inet_pton(AF_INET, "127.0.0.1", ip);
 		if ((r = gnutls_x509_crt_set_subject_alt_name(crt,
-			 GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND)) < 0)
+		         GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND)) < 0)
 			goto gnutls_fail;
 		inet_pton(AF_INET6, "::1", ip);
 		if ((r = gnutls_x509_crt_set_subject_alt_name(crt,
-			 GNUTLS_SAN_IPADDRESS, ip, 16, GNUTLS_FSAN_APPEND)) < 0)
+		         GNUTLS_SAN_IPADDRESS, ip, 16, GNUTLS_FSAN_APPEND)) < 0)
 			goto gnutls_fail;
 		if (gethostname(hn, sizeof(hn)) == 0 && hn[0] != '\0' &&
 		    strcmp(hn, "localhost") != 0 &&
 		    (r = gnutls_x509_crt_set_subject_alt_name(crt,
-			 GNUTLS_SAN_DNSNAME, hn, (unsigned)strlen(hn),
-			 GNUTLS_FSAN_APPEND)) < 0)
+		         GNUTLS_SAN_DNSNAME, hn, (unsigned)strlen(hn),
+		         GNUTLS_FSAN_APPEND)) < 0)
 			goto gnutls_fail;
 	} else if (host != NULL) {
 		r = 0;
@@ -117,9 +117,9 @@ x509_selfsigned_files(const char *cert_path, const char *key_path,
 			goto gnutls_fail;
 	}
 	if ((r = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0)) <
-		0 ||
+	        0 ||
 	    (r = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM,
-		 NULL, GNUTLS_PKCS_PLAIN, &kpem)) < 0 ||
+	         NULL, GNUTLS_PKCS_PLAIN, &kpem)) < 0 ||
 	    (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem)) < 0)
 		goto gnutls_fail;
 	if (file_write(key_path, kpem.data, kpem.size, 0600, e) != 0 ||
@@ -167,8 +167,8 @@ hex_of(const unsigned char *d, size_t n, char *out)
 
 /* "RSA-2048" etc. into <out>, or -1 with a reason for unsupported keys. */
 static int
-key_type_name(gnutls_pk_algorithm_t pk, unsigned bits,
-    gnutls_ecc_curve_t curve, char *out, size_t len, char *why, size_t wlen)
+key_type_name(gnutls_pk_algorithm_t pk, unsigned bits, gnutls_ecc_curve_t curve,
+    char *out, size_t len, char *why, size_t wlen)
 {
 	switch (pk) {
 	case GNUTLS_PK_RSA:
@@ -195,8 +195,8 @@ key_type_name(gnutls_pk_algorithm_t pk, unsigned bits,
 			snprintf(why, wlen,
 			    "ECDSA curve %s is not supported (P-256, P-384)",
 			    gnutls_ecc_curve_get_name(curve) != NULL
-				? gnutls_ecc_curve_get_name(curve)
-				: "unknown");
+			        ? gnutls_ecc_curve_get_name(curve)
+			        : "unknown");
 			return -1;
 		}
 	case GNUTLS_PK_EDDSA_ED25519:
@@ -206,8 +206,8 @@ key_type_name(gnutls_pk_algorithm_t pk, unsigned bits,
 		snprintf(why, wlen,
 		    "%s keys are not supported (RSA 2048+, ECDSA P-256/P-384, Ed25519)",
 		    gnutls_pk_algorithm_get_name(pk) != NULL
-			? gnutls_pk_algorithm_get_name(pk)
-			: "unknown");
+		        ? gnutls_pk_algorithm_get_name(pk)
+		        : "unknown");
 		return -1;
 	}
 }
@@ -244,8 +244,8 @@ crt_describe(gnutls_x509_crt_t crt, struct x509_info *in)
 	int t;
 
 	if (gnutls_x509_crt_get_dn3(crt, &d, 0) >= 0) {
-		snprintf(in->subject, sizeof(in->subject), "%.*s",
-		    (int)d.size, (const char *)d.data);
+		snprintf(in->subject, sizeof(in->subject), "%.*s", (int)d.size,
+		    (const char *)d.data);
 		gnutls_free(d.data);
 	}
 	d.data = NULL;
@@ -271,7 +271,7 @@ crt_describe(gnutls_x509_crt_t crt, struct x509_info *in)
 			    "%s", (const char *)buf);
 		} else if (t == GNUTLS_SAN_IPADDRESS && (sz == 4 || sz == 16) &&
 		    inet_ntop(sz == 4 ? AF_INET : AF_INET6, buf, ip,
-			sizeof(ip)) != NULL) {
+		        sizeof(ip)) != NULL) {
 			snprintf(in->sans[in->nsans++], sizeof(in->sans[0]),
 			    "%s", ip);
 		}
@@ -280,11 +280,11 @@ crt_describe(gnutls_x509_crt_t crt, struct x509_info *in)
 	in->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
 	sz = sizeof(fp);
 	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp, &sz) >=
-		0 &&
+	        0 &&
 	    sz == sizeof(fp))
 		hex_of(fp, sz, in->fingerprint);
-	in->is_ca = gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca,
-			NULL) >= 0 &&
+	in->is_ca =
+	    gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, NULL) >= 0 &&
 	    ca != 0;
 	in->self_signed = gnutls_x509_crt_check_issuer(crt, crt) != 0;
 }
@@ -346,7 +346,8 @@ x509_check(const char *cert, const char *key, struct x509_info *info,
 		goto out;
 	}
 	if (key[0] == '\0' || strstr(key, "-----BEGIN") == NULL) {
-		err_set(e, "private_key", "is not PEM: no \"-----BEGIN\" block");
+		err_set(e, "private_key",
+		    "is not PEM: no \"-----BEGIN\" block");
 		goto out;
 	}
 	if (strstr(key, "ENCRYPTED") != NULL) {
@@ -361,7 +362,7 @@ x509_check(const char *cert, const char *key, struct x509_info *info,
 	d.data = (unsigned char *)(uintptr_t)key;
 	d.size = (unsigned)strlen(key);
 	if ((r = gnutls_x509_privkey_import2(pk, &d, GNUTLS_X509_FMT_PEM, NULL,
-		 GNUTLS_PKCS_PLAIN)) < 0) {
+	         GNUTLS_PKCS_PLAIN)) < 0) {
 		err_set(e, "private_key", "is not a valid PEM private key: %s",
 		    gnutls_strerror(r));
 		goto out;
@@ -369,13 +370,13 @@ x509_check(const char *cert, const char *key, struct x509_info *info,
 	alg = gnutls_x509_privkey_get_pk_algorithm2(pk, &bits);
 	if (alg == GNUTLS_PK_ECDSA &&
 	    gnutls_x509_privkey_export_ecc_raw(pk, &curve, NULL, NULL, NULL) <
-		0) {
+	        0) {
 		err_set(e, "private_key", "unreadable ECDSA key");
 		goto out;
 	}
 	if (alg < 0 ||
 	    key_type_name((gnutls_pk_algorithm_t)alg, bits, curve, ktk,
-		sizeof(ktk), why, sizeof(why)) != 0) {
+	        sizeof(ktk), why, sizeof(why)) != 0) {
 		err_set(e, "private_key", "%s",
 		    alg < 0 ? "unreadable key" : why);
 		goto out;
@@ -489,7 +490,7 @@ x509_selfsigned_pem(const char *const *names, size_t nnames, unsigned days,
 		return err_set(e, "days", "%u is out of range (1..3650)", days);
 	if ((r = gnutls_x509_privkey_init(&key)) < 0 ||
 	    (r = gnutls_x509_privkey_generate(key, x509_key_types[kt].pk,
-		 x509_key_types[kt].bits, 0)) < 0 ||
+	         x509_key_types[kt].bits, 0)) < 0 ||
 	    (r = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (r = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
 		goto gnutls_fail;
@@ -498,30 +499,29 @@ x509_selfsigned_pem(const char *const *names, size_t nnames, unsigned days,
 	    (r = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) < 0 ||
 	    (r = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
 	    (r = gnutls_x509_crt_set_expiration_time(crt,
-		 now + (time_t)days * 86400)) < 0 ||
-	    (r = gnutls_x509_crt_set_dn_by_oid(crt,
-		 GNUTLS_OID_X520_COMMON_NAME, 0, names[0],
-		 (unsigned)strlen(names[0]))) < 0 ||
+	         now + (time_t)days * 86400)) < 0 ||
+	    (r = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+	         0, names[0], (unsigned)strlen(names[0]))) < 0 ||
 	    (r = gnutls_x509_crt_set_key(crt, key)) < 0 ||
 	    (r = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
 	    (r = gnutls_x509_crt_set_key_usage(crt,
-		 GNUTLS_KEY_DIGITAL_SIGNATURE |
-		     (x509_key_types[kt].pk == GNUTLS_PK_RSA
-			     ? GNUTLS_KEY_KEY_ENCIPHERMENT
-			     : 0))) < 0 ||
+	         GNUTLS_KEY_DIGITAL_SIGNATURE |
+	             (x509_key_types[kt].pk == GNUTLS_PK_RSA
+	                     ? GNUTLS_KEY_KEY_ENCIPHERMENT
+	                     : 0))) < 0 ||
 	    (r = gnutls_x509_crt_set_key_purpose_oid(crt,
-		 GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
+	         GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
 		goto gnutls_fail;
 	for (i = 0; i < nnames; i++)
 		if ((r = san_add(crt, names[i])) < 0)
 			goto gnutls_fail;
 	if ((r = gnutls_x509_crt_sign2(crt, crt, key,
-		 x509_key_types[kt].pk == GNUTLS_PK_EDDSA_ED25519
-		     ? GNUTLS_DIG_SHA512
-		     : GNUTLS_DIG_SHA256,
-		 0)) < 0 ||
+	         x509_key_types[kt].pk == GNUTLS_PK_EDDSA_ED25519
+	             ? GNUTLS_DIG_SHA512
+	             : GNUTLS_DIG_SHA256,
+	         0)) < 0 ||
 	    (r = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM,
-		 NULL, GNUTLS_PKCS_PLAIN, &kpem)) < 0 ||
+	         NULL, GNUTLS_PKCS_PLAIN, &kpem)) < 0 ||
 	    (r = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &cpem)) < 0)
 		goto gnutls_fail;
 	if ((*cert_pem = datum_str(&cpem)) == NULL ||

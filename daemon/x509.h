@@ -16,9 +16,9 @@
 
 #include "err.h"
 
-#define X509_PEM_MAX (64u * 1024u) /* longest certificate chain accepted */
-#define X509_KEY_MAX (16u * 1024u) /* longest private key accepted */
-#define X509_MAX_SANS 64
+#define X509_PEM_MAX   (64u * 1024u) /* longest certificate chain accepted */
+#define X509_KEY_MAX   (16u * 1024u) /* longest private key accepted */
+#define X509_MAX_SANS  64
 #define X509_MAX_NAMES 32 /* names of a self-signed certificate */
 
 /* What the API shows about the first certificate of a chain. */
@@ -65,12 +65,11 @@ int x509_check(const char *cert, const char *key, struct x509_info *info,
  * and <*key_pem> are malloc'ed PEM strings the caller frees. 0 or -1 with
  * <e> (field "key_type", "names" or "" for library failures).
  */
-int x509_selfsigned_pem(const char *const *names, size_t nnames,
-    unsigned days, const char *key_type, char **cert_pem, char **key_pem,
-    struct err *e);
+int x509_selfsigned_pem(const char *const *names, size_t nnames, unsigned days,
+    const char *key_type, char **cert_pem, char **key_pem, struct err *e);
 
 /* Subject DN and SHA-256 fingerprint of one DER certificate. 0 or -1. */
-int x509_der_describe(const void *der, size_t len, char *subject,
-    size_t sublen, char fingerprint[65]);
+int x509_der_describe(const void *der, size_t len, char *subject, size_t sublen,
+    char fingerprint[65]);
 
 #endif

@@ -50,8 +50,8 @@ gen(const char *n1, const char *n2)
 	struct pair p;
 	struct err e;
 
-	assert_int_equal(x509_selfsigned_pem(names, n2 != NULL ? 2 : 1, 5,
-			     NULL, &p.cert, &p.key, &e),
+	assert_int_equal(x509_selfsigned_pem(names, n2 != NULL ? 2 : 1, 5, NULL,
+	                     &p.cert, &p.key, &e),
 	    0);
 	return p;
 }
@@ -174,7 +174,8 @@ connect_pair(struct side *srv, struct side *cli, const struct tls_server *ts,
 	u = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
 	side_init(srv, tls_server_wrap(u, ts, "test", &srv->tc));
 	u = bufferevent_socket_new(base, sv[1], BEV_OPT_CLOSE_ON_FREE);
-	side_init(cli, tls_client_wrap(u, tc, verify_name, "origin t server x"));
+	side_init(cli,
+	    tls_client_wrap(u, tc, verify_name, "origin t server x"));
 }
 
 static struct tls_server *
@@ -197,8 +198,8 @@ test_data_both_ways(void **state)
 {
 	struct tls_server *ts = server3(TLS_CLIENT_AUTH_NONE, NULL);
 	struct err e;
-	struct tls_client *tc = tls_client_new(cert_a.cert, true, "a.test",
-	    NULL, NULL, &e);
+	struct tls_client *tc =
+	    tls_client_new(cert_a.cert, true, "a.test", NULL, NULL, &e);
 	struct side srv, cli;
 	size_t n = 1 << 20, i;
 	char *big = malloc(n);
@@ -241,8 +242,8 @@ handshake_ok(struct tls_server *ts, const char *trust, const char *sni,
     const char *verify_name)
 {
 	struct err e;
-	struct tls_client *tc = tls_client_new(trust, true, sni, NULL, NULL,
-	    &e);
+	struct tls_client *tc =
+	    tls_client_new(trust, true, sni, NULL, NULL, &e);
 	struct side srv, cli;
 	bool ok;
 
@@ -266,8 +267,10 @@ test_sni(void **state)
 	assert_true(handshake_ok(ts, cert_a.cert, "A.TEST", "a.test"));
 	assert_true(handshake_ok(ts, cert_w.cert, "x.w.test", "x.w.test"));
 	/* a wildcard covers one label only: the default answers */
-	assert_true(handshake_ok(ts, cert_d.cert, "y.x.w.test", "default.test"));
-	assert_true(handshake_ok(ts, cert_d.cert, "unknown.test", "default.test"));
+	assert_true(handshake_ok(ts, cert_d.cert, "y.x.w.test",
+	    "default.test"));
+	assert_true(handshake_ok(ts, cert_d.cert, "unknown.test",
+	    "default.test"));
 	assert_true(handshake_ok(ts, cert_d.cert, NULL, "default.test"));
 	/* and the negative: the certificate served is not a's */
 	assert_false(handshake_ok(ts, cert_a.cert, "x.w.test", "x.w.test"));
@@ -301,8 +304,8 @@ test_verify_failures_counted(void **state)
 }
 
 static bool
-client_auth_ok(struct tls_server *ts, const struct pair *cc,
-    char *subject, size_t len)
+client_auth_ok(struct tls_server *ts, const struct pair *cc, char *subject,
+    size_t len)
 {
 	struct err e;
 	struct tls_client *tc = tls_client_new(cert_a.cert, true, "a.test",
@@ -316,12 +319,14 @@ client_auth_ok(struct tls_server *ts, const struct pair *cc,
 	run_until(got_n, &srv, &cli, 4);
 	ok = !srv.err && !cli.err && evbuffer_get_length(srv.got) == 4;
 	snprintf(subject, len, "%s",
-	    tls_conn_peer_subject(srv.tc) != NULL ? tls_conn_peer_subject(srv.tc)
-						  : "-");
+	    tls_conn_peer_subject(srv.tc) != NULL
+	        ? tls_conn_peer_subject(srv.tc)
+	        : "-");
 	if (ok)
-		assert_int_equal(strlen(tls_conn_peer_fingerprint(srv.tc) != NULL
-			    ? tls_conn_peer_fingerprint(srv.tc)
-			    : ""),
+		assert_int_equal(strlen(tls_conn_peer_fingerprint(srv.tc) !=
+		                             NULL
+		                         ? tls_conn_peer_fingerprint(srv.tc)
+		                         : ""),
 		    strcmp(subject, "-") == 0 ? 0 : 64);
 	side_fini(&cli);
 	side_fini(&srv);
@@ -332,15 +337,16 @@ client_auth_ok(struct tls_server *ts, const struct pair *cc,
 static void
 test_client_auth(void **state)
 {
-	struct tls_server *req = server3(TLS_CLIENT_AUTH_REQUIRED,
-	    cert_client.cert);
-	struct tls_server *opt = server3(TLS_CLIENT_AUTH_OPTIONAL,
-	    cert_client.cert);
+	struct tls_server *req =
+	    server3(TLS_CLIENT_AUTH_REQUIRED, cert_client.cert);
+	struct tls_server *opt =
+	    server3(TLS_CLIENT_AUTH_OPTIONAL, cert_client.cert);
 	uint64_t before = stats_get(STAT_TLS_CLIENT_CERT_REFUSED);
 	char subj[512];
 
 	assert_false(client_auth_ok(req, NULL, subj, sizeof(subj)));
-	assert_false(client_auth_ok(req, &cert_other_client, subj, sizeof(subj)));
+	assert_false(client_auth_ok(req, &cert_other_client, subj,
+	    sizeof(subj)));
 	assert_true(stats_get(STAT_TLS_CLIENT_CERT_REFUSED) >= before + 2);
 	assert_true(client_auth_ok(req, &cert_client, subj, sizeof(subj)));
 	assert_string_equal(subj, "CN=alice");
@@ -351,7 +357,8 @@ test_client_auth(void **state)
 	/* GnuTLS clients send only a certificate the server's CA list names:
 	 * mallory's goes unsent, so mallory is let in, as nobody.
 	 */
-	assert_true(client_auth_ok(opt, &cert_other_client, subj, sizeof(subj)));
+	assert_true(client_auth_ok(opt, &cert_other_client, subj,
+	    sizeof(subj)));
 	assert_string_equal(subj, "-");
 	tls_server_free(req);
 	tls_server_free(opt);
@@ -365,12 +372,15 @@ test_credential_refusals(void **state)
 	struct tls_cert_src good = { "a", cert_a.cert, cert_a.key };
 	struct err e;
 
-	assert_null(tls_server_new(&good, 1, 1, TLS_CLIENT_AUTH_NONE, NULL, &e));
+	assert_null(tls_server_new(&good, 1, 1, TLS_CLIENT_AUTH_NONE, NULL,
+	    &e));
 	assert_string_equal(e.msg, "no default certificate");
-	assert_null(tls_server_new(&nokey, 1, 0, TLS_CLIENT_AUTH_NONE, NULL, &e));
-	assert_string_equal(e.msg, "certificate \"ca-only\" has no private key");
-	assert_null(
-	    tls_server_new(&mismatch, 1, 0, TLS_CLIENT_AUTH_NONE, NULL, &e));
+	assert_null(tls_server_new(&nokey, 1, 0, TLS_CLIENT_AUTH_NONE, NULL,
+	    &e));
+	assert_string_equal(e.msg,
+	    "certificate \"ca-only\" has no private key");
+	assert_null(tls_server_new(&mismatch, 1, 0, TLS_CLIENT_AUTH_NONE, NULL,
+	    &e));
 	assert_non_null(strstr(e.msg, "certificate \"mixed\": does not match"));
 	assert_null(tls_server_new(&good, 1, 0, TLS_CLIENT_AUTH_REQUIRED, NULL,
 	    &e));
@@ -384,8 +394,8 @@ test_peer_close_is_eof(void **state)
 {
 	struct tls_server *ts = server3(TLS_CLIENT_AUTH_NONE, NULL);
 	struct err e;
-	struct tls_client *tc = tls_client_new(cert_a.cert, true, "a.test",
-	    NULL, NULL, &e);
+	struct tls_client *tc =
+	    tls_client_new(cert_a.cert, true, "a.test", NULL, NULL, &e);
 	struct side srv, cli;
 
 	connect_pair(&srv, &cli, ts, tc, "a.test");

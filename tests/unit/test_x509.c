@@ -31,7 +31,7 @@ gen(const char *name, const char *key_type)
 
 	err_clear(&e);
 	assert_int_equal(x509_selfsigned_pem(names, 3, 30, key_type, &p.cert,
-			     &p.key, &e),
+	                     &p.key, &e),
 	    0);
 	assert_non_null(p.cert);
 	assert_non_null(p.key);
@@ -81,7 +81,8 @@ test_selfsigned_types(void **state)
 		assert_int_equal(in.nchain, 1);
 		assert_int_equal(strlen(in.fingerprint), 64);
 		/* 30 days from an hour ago */
-		assert_int_equal(in.not_after - in.not_before, 30 * 86400 + 3600);
+		assert_int_equal(in.not_after - in.not_before,
+		    30 * 86400 + 3600);
 		assert_true(in.not_before <= (int64_t)time(NULL));
 		/* a CA upload: the certificate alone */
 		assert_int_equal(x509_check(p.cert, NULL, &in, &e), 0);
@@ -148,15 +149,13 @@ static void
 test_selfsigned_refusals(void **state)
 {
 	const char *ok[] = { "a.test" }, *bad[] = { "a b" },
-		   *badwild[] = { "*a.test" };
+	           *badwild[] = { "*a.test" };
 	char *c = NULL, *k = NULL;
 	struct err e;
 
-	assert_int_equal(x509_selfsigned_pem(ok, 1, 30, "dsa", &c, &k, &e),
-	    -1);
+	assert_int_equal(x509_selfsigned_pem(ok, 1, 30, "dsa", &c, &k, &e), -1);
 	assert_string_equal(e.field, "key_type");
-	assert_int_equal(x509_selfsigned_pem(bad, 1, 30, NULL, &c, &k, &e),
-	    -1);
+	assert_int_equal(x509_selfsigned_pem(bad, 1, 30, NULL, &c, &k, &e), -1);
 	assert_string_equal(e.field, "names");
 	assert_string_equal(e.msg,
 	    "\"a b\" is not a host name, wildcard or IP address");

@@ -1,2 +1,3 @@
 # doc/: prose that ships with the tarball.
 dist_doc_DATA += doc/api.md doc/design.md doc/live-config.md
+dist_doc_DATA += doc/tls.md

@@ -10,7 +10,26 @@ export function isLoopback(addr) {
 }
 
 // -> {client: bool, origin: bool, offHost: bool, level: 'encrypted'|'local'|'plaintext', text}
-export function routePosture(route, listenersByName, originsByName) {
+// <api>: the route's entry from GET /posture when the daemon has it (it
+// knows best); else the legs are worked out from the configuration.
+export function routePosture(route, listenersByName, originsByName, api) {
+  if (api) {
+    const pass = api.proxy_to_origin === 'passthrough';
+    let level, text;
+    if (api.origin_encrypted || pass) {
+      level = 'encrypted';
+      text = pass ? 'Encrypted end to end (TLS passthrough)'
+        : api.origin_verified === false ? "Encrypted to the origin (TLS), but the servers' certificates are not verified"
+          : 'Encrypted to the origin (TLS, verified)';
+    } else if (api.cleartext_leaves_host) {
+      level = 'plaintext';
+      text = 'Leaves the appliance in the clear' + (api.plaintext_servers_off_host && api.plaintext_servers_off_host.length ? ' to ' + api.plaintext_servers_off_host.join(', ') : '');
+    } else {
+      level = 'local';
+      text = 'In the clear, but only on this host (loopback)';
+    }
+    return { client: !!api.client_encrypted || api.client_to_proxy === 'passthrough', origin: level === 'encrypted', offHost: !!api.cleartext_leaves_host, level, text };
+  }
   const l = listenersByName.get(route.listener) || {};
   const o = originsByName.get(route.origin) || { servers: [] };
   const passthrough = l.protocol === 'tls-passthrough';

@@ -206,6 +206,36 @@ describe('gatehouse web UI', () => {
     await shot(page, '07-route-edit');
   });
 
+  test('an origin reached over TLS makes its route show as encrypted', async (t) => {
+    const spec = await apiGet('/openapi.json');
+    if (!spec.components.schemas.Origin.properties.tls) {
+      t.skip('this gatehoused has no TLS to origins');
+      return;
+    }
+    await goto('#/origins/new', 'New origin');
+    await page.getByLabel('Name', { exact: true }).fill('secure');
+    await page.getByLabel('Address, row 1', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port, row 1', { exact: true }).fill('8443');
+    assert.equal(await page.getByLabel('Server name (SNI)', { exact: true }).isVisible(), false, 'TLS options appear only when TLS is on');
+    await page.getByLabel('Encrypt traffic to these servers (TLS)', { exact: true }).check();
+    await page.getByLabel('Server name (SNI)', { exact: true }).fill('secure.test');
+    await page.getByRole('button', { name: 'Create origin' }).click();
+    await toastHas('Saved origin secure');
+    const o = await apiGet('/origins/secure');
+    assert.equal(o.tls.enabled, true);
+    assert.equal(o.tls.sni, 'secure.test');
+    await goto('#/routes/new', 'New route');
+    await page.getByLabel('Name', { exact: true }).fill('secure-app');
+    await page.getByLabel('Listener', { exact: true }).selectOption('public');
+    await page.getByLabel('Origin', { exact: true }).selectOption('secure');
+    await page.getByLabel('Hosts', { exact: true }).fill('secure.test');
+    await page.getByRole('button', { name: 'Create route' }).click();
+    await toastHas('Saved route secure-app');
+    await page.locator('tbody tr').filter({ hasText: 'secure.test' }).getByText('Encrypted', { exact: true }).waitFor();
+    await page.locator('tbody tr').filter({ hasText: 'app.test' }).getByText('Clear (local)').waitFor();
+    await shot(page, '07b-routes-posture');
+  });
+
   test('a bad route value is shown at the field it names', async () => {
     await goto('#/routes/new', 'New route');
     await page.getByLabel('Name', { exact: true }).fill('bad-route');
@@ -304,13 +334,14 @@ describe('gatehouse web UI', () => {
     await page.locator('#diff-out').getByText('/listeners/public').first().waitFor();
     await shot(page, '12-revisions-diff');
 
+    const routesBefore = (await apiGet('/routes')).length;
     await page.getByRole('button', { name: `Restore revision ${beforeRoute.revision}` }).click();
     const dlg = page.getByRole('dialog');
     await dlg.getByText('/routes/app').first().waitFor(); // what would change
     await shot(page, '13-restore-confirm', false);
     // cancelling changes nothing
     await dlg.getByRole('button', { name: 'Cancel' }).click();
-    assert.equal((await apiGet('/routes')).length, 1);
+    assert.equal((await apiGet('/routes')).length, routesBefore);
     await page.getByRole('button', { name: `Restore revision ${beforeRoute.revision}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
     await toastHas(`Restored revision ${beforeRoute.revision}`);

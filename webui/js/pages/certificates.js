@@ -42,7 +42,8 @@ export async function render(main, rest, ctx) {
       { label: 'Names (SANs)', cell: (c) => list(c.sans) },
       { label: 'Issuer', cell: (c) => c.issuer || '—' },
       { label: 'Expires', cell: (c) => h('span', null, fmtTime(certTime(c.not_after)), ' ', left(c)) },
-      { label: 'Key', cell: (c) => c.key_type || '—' },
+      { label: 'Key', cell: (c) => (c.kind === 'ca' ? h('span', null, c.key_type || '', ' ', badge('CA', 'info')) : c.key_type || '—') },
+      { label: 'Used by', cell: (c) => (Array.isArray(c.used_by) && c.used_by.length ? c.used_by.join(', ') : '—') },
       { label: 'Actions', class: 'actions-col', cell: (c) => h('div', { class: 'row-actions' },
         h('a', { class: 'button secondary small', href: '#/certificates/' + seg(c.name), 'aria-label': 'Details of ' + c.name }, 'Details'),
         ctx.canWrite ? h('button', { type: 'button', class: 'danger small', dataset: { del: c.name }, 'aria-label': 'Delete ' + c.name }, 'Delete') : null) },
@@ -62,6 +63,14 @@ export async function render(main, rest, ctx) {
   });
 }
 
+// "listeners/NAME", "origins/NAME" -> links to those items.
+function usedLinks(used) {
+  return h('ul', { class: 'plain' }, used.map((u) => {
+    const m = typeof u === 'string' ? u.match(/^(listeners|origins|routes)\/(.+)$/) : null;
+    return h('li', null, m ? h('a', { href: `#/${m[1]}/${seg(m[2])}` }, u) : String(typeof u === 'string' ? u : JSON.stringify(u)));
+  }));
+}
+
 function crumbs(last) {
   return h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/certificates' }, 'Certificates'), ' / ', last);
 }
@@ -79,7 +88,8 @@ async function renderDetails(main, name, ctx) {
       row('Valid until', h('span', null, fmtTime(certTime(c.not_after)), ' ', left(c))),
       row('Key type', c.key_type || '—'),
       row('SHA-256 fingerprint', h('code', { class: 'wrap' }, c.fingerprint_sha256 || '—')),
-      used ? row('Used by', list(Array.isArray(used) ? used.map((u) => (typeof u === 'string' ? u : `${u.kind || u.type || ''} ${u.name || ''}`.trim())) : used)) : null,
+      row('Kind', c.kind === 'ca' ? 'CA certificate (no key): verifies origins and client certificates' : 'Certificate with its private key'),
+      row('Used by', used && used.length ? usedLinks(used) : 'nothing yet'),
       c.warning ? row('Warning', h('span', { class: 'badge warn' }, c.warning)) : null));
   if (ctx.canWrite && hasPath('/certificates/{id}', 'PUT')) {
     main.append(h('h2', null, 'Replace'), h('p', { class: 'help' }, 'New handshakes get the new certificate; open connections keep working.'));
@@ -98,7 +108,8 @@ function renderUpload(main, ctx, existing) {
     fields: [
       { key: 'name', label: 'Name', required: true, readonlyOnEdit: true },
       { key: 'certificate', label: 'Certificate chain (PEM)', type: 'textarea', file: true, accept: '.pem,.crt,.cer', rows: 8, required: true, placeholder: '-----BEGIN CERTIFICATE-----', help: 'The leaf first, then intermediates.' },
-      { key: 'private_key', label: 'Private key (PEM)', type: 'textarea', file: true, accept: '.pem,.key', rows: 6, required: true, placeholder: '-----BEGIN PRIVATE KEY-----' },
+      { key: 'private_key', label: 'Private key (PEM)', type: 'textarea', file: true, accept: '.pem,.key', rows: 6, placeholder: '-----BEGIN PRIVATE KEY-----',
+        help: 'Leave it empty for a CA certificate, used to verify origins or client certificates.' },
     ],
     onSubmit: async (f) => {
       const body = f.read();

@@ -6,7 +6,7 @@ import { api, hasPath } from '../api.js';
 import { h, clear, pageHead, table, badge, fmtNum, fmtBytes, fmtDuration, fmtTime } from '../ui.js';
 import { LineChart } from '../chart.js';
 import { loadRefs } from './resources.js';
-import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
+import { POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
 
 const POLL_MS = 2000;
 const DAY = 86400;
@@ -88,7 +88,7 @@ export async function render(main, rest, ctx) {
       byOrigin.push(rates.origin);
     }
     prev = { t: now, g, rs, os };
-    const posture = new Map(routes.map((r) => [r.id, routePosture(r, refs.listenersByName, refs.originsByName)]));
+    const posture = new Map(routes.map((r) => [r.id, refs.posture(r)]));
     routeTable.replaceChildren(table('Traffic per route', [
       { label: 'Route', cell: (r) => h('a', { href: '#/routes/' + encodeURIComponent(r.name) }, r.name) },
       { label: 'Req/s', class: 'num', cell: (r) => fmtNum(rates.route[r.name] || 0) },
@@ -161,7 +161,7 @@ export function certTime(v) {
 }
 
 function renderPlain(box, routes, refs) {
-  const bad = routes.map((r) => ({ r, p: routePosture(r, refs.listenersByName, refs.originsByName) })).filter((x) => x.p.level === 'plaintext');
+  const bad = routes.map((r) => ({ r, p: refs.posture(r) })).filter((x) => x.p.level === 'plaintext');
   box.replaceChildren(table('Routes sending plaintext off the host', [
     { label: 'Route', cell: (x) => h('a', { href: '#/routes/' + encodeURIComponent(x.r.name) }, x.r.name) },
     { label: 'Origin', cell: (x) => h('a', { href: '#/origins/' + encodeURIComponent(x.r.origin) }, x.r.origin) },

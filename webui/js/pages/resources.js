@@ -12,18 +12,22 @@ const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
 
 // What the other pages need to fill selects and badges.
 export async function loadRefs() {
-  const [listeners, origins, status, certs] = await Promise.all([
+  const [listeners, origins, status, certs, posture] = await Promise.all([
     api('GET', '/listeners'),
     api('GET', '/origins'),
     api('GET', '/status'),
     hasPath('/certificates') ? api('GET', '/certificates') : Promise.resolve([]),
+    hasPath('/posture') ? api('GET', '/posture') : Promise.resolve(null),
   ]);
-  return {
+  const byRoute = new Map(((posture && posture.routes) || []).map((p) => [p.route, p]));
+  const this_ = {
     listeners, origins, status, certs,
+    posture: (r) => routePosture(r, this_.listenersByName, this_.originsByName, byRoute.get(r.name)),
     listenersByName: new Map(listeners.map((l) => [l.name, l])),
     originsByName: new Map(origins.map((o) => [o.name, o])),
     boundById: new Map((status.listeners || []).map((l) => [l.id, l])),
   };
+  return this_;
 }
 
 const names = (arr) => arr.map((x) => x.name);
@@ -44,8 +48,8 @@ function extraFields(component, known) {
   return out;
 }
 
-function certOptions(refs) {
-  return names(refs.certs);
+function certOptions(refs, kind) {
+  return names(refs.certs.filter((c) => !kind || !c.kind || c.kind === kind));
 }
 
 export const COLLECTIONS = {
@@ -75,13 +79,20 @@ export const COLLECTIONS = {
       { key: 'address', label: 'Address', required: true, placeholder: '0.0.0.0', help: 'A numeric IPv4 or IPv6 address: 0.0.0.0 or :: for all, 127.0.0.1 for this host only.' },
       { key: 'port', label: 'Port', type: 'number', required: true, help: '0 lets the kernel pick; the bound port is shown in the list.' },
       { key: 'protocol', label: 'Protocol', type: 'select', options: schemaEnum('Listener', 'protocol', PROTOCOLS), default: 'http' },
-      { key: 'default_certificate', label: 'Default certificate', type: 'select', empty: '(none)', options: () => certOptions(refs),
+      { key: 'default_certificate', label: 'Default certificate', type: 'select', empty: '(none)', options: () => certOptions(refs, 'leaf'),
         show: (v) => v.protocol === 'https', help: 'Served to clients that send no SNI name or an unknown one.' },
-      { type: 'section', label: 'Timeouts and headers' },
-      { key: 'timeouts.header_ms', label: 'Header timeout (ms)', type: 'number', placeholder: '10000' },
-      { key: 'timeouts.keepalive_ms', label: 'Keep-alive timeout (ms)', type: 'number', placeholder: '75000' },
-      { key: 'trust_forwarded', label: "Trust clients' X-Forwarded-* headers", type: 'checkbox' },
-      ...extraFields('Listener', ['id', 'name', 'address', 'port', 'protocol', 'timeouts', 'trust_forwarded', 'default_certificate']),
+      ...(schemaProp('Listener', 'client_auth') ? [
+        { key: 'client_auth', label: 'Client certificates', type: 'select', options: schemaEnum('Listener', 'client_auth', ['none', 'optional', 'required']), default: 'none', show: (v) => v.protocol === 'https' },
+        { key: 'client_ca', label: 'Client certificates must chain to', type: 'select', empty: '(choose a CA)', options: () => certOptions(refs, 'ca'),
+          show: (v) => v.protocol === 'https' && v.client_auth && v.client_auth !== 'none' },
+      ] : []),
+      { type: 'section', label: 'Timeouts and limits' },
+      { key: 'timeouts.header_ms', label: 'Header timeout (ms)', type: 'number', placeholder: '10000', show: (v) => ['http', 'https'].includes(v.protocol) },
+      { key: 'timeouts.keepalive_ms', label: 'Keep-alive timeout (ms)', type: 'number', placeholder: '75000', show: (v) => ['http', 'https'].includes(v.protocol) },
+      { key: 'trust_forwarded', label: "Trust clients' X-Forwarded-* headers", type: 'checkbox', show: (v) => ['http', 'https'].includes(v.protocol) },
+      ...(schemaProp('Listener', 'max_connections') ? [{ key: 'max_connections', label: 'Most open connections (or UDP sessions)', type: 'number', placeholder: 'no limit', show: (v) => ['tcp', 'udp', 'tls-passthrough'].includes(v.protocol) }] : []),
+      ...(schemaProp('Listener', 'proxy_protocol_from') ? [{ key: 'proxy_protocol_from', label: 'Clients that send a PROXY protocol header', type: 'list', placeholder: '10.0.0.5, 10.0.0.6', help: 'Their connections must start with one.' }] : []),
+      ...extraFields('Listener', ['id', 'name', 'address', 'port', 'protocol', 'timeouts', 'trust_forwarded', 'default_certificate', 'client_auth', 'client_ca', 'max_connections', 'proxy_protocol_from']),
     ],
   },
 
@@ -96,7 +107,7 @@ export const COLLECTIONS = {
       { label: 'Match', cell: (r) => matchText(r) },
       { label: 'Origin', cell: (r) => r.origin },
       { label: 'To origin', cell: (r) => {
-        const p = routePosture(r, refs.listenersByName, refs.originsByName);
+        const p = refs.posture(r);
         return h('span', { title: p.text }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), h('span', { class: 'sr-only' }, ': ' + p.text));
       } },
       actions('routes', ctx),
@@ -112,7 +123,9 @@ export const COLLECTIONS = {
         { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
         { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: '/' },
         { key: 'match.methods', label: 'Methods', type: 'list', show: isHttp, placeholder: 'GET, POST', help: 'Empty: any. ' + METHODS },
-        { key: 'match.sni', label: 'SNI names', type: 'list', show: (v) => proto(v) === 'tls-passthrough' && !!schemaProp('Route', 'match.sni') },
+        { key: 'match.sni', label: 'SNI names', type: 'list', show: (v) => ['tls-passthrough', 'https'].includes(proto(v)) && !!schemaProp('Route', 'match.sni'),
+          help: 'TLS server names this route takes; on an https listener these are passed through unopened.' },
+        { key: 'match.sources', label: 'Client addresses', type: 'list', show: () => !!schemaProp('Route', 'match.sources'), placeholder: '192.0.2.0/24', help: 'Empty: any client.' },
         { type: 'section', label: 'Options' },
         { key: 'priority', label: 'Priority', type: 'number', placeholder: '0', help: 'Higher is tried first.' },
         { key: 'forwarded', label: 'Add an RFC 7239 Forwarded header', type: 'checkbox', show: isHttp },
@@ -120,7 +133,9 @@ export const COLLECTIONS = {
         { key: 'timeouts.connect_ms', label: 'Connect timeout (ms)', type: 'number', placeholder: '5000' },
         { key: 'timeouts.response_ms', label: 'Response timeout (ms)', type: 'number', placeholder: '60000', show: isHttp },
         { key: 'timeouts.idle_ms', label: 'Idle timeout (ms)', type: 'number', placeholder: '60000' },
-        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts']),
+        ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => proto(v) === 'http' }] : []),
+        ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
+        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age']),
       ];
     },
   },
@@ -149,9 +164,9 @@ export const COLLECTIONS = {
           { type: 'section', label: 'TLS to origin' },
           { key: 'tls.enabled', label: 'Encrypt traffic to these servers (TLS)', type: 'checkbox' },
           { key: 'tls.verify', label: "Verify the servers' certificates", type: 'checkbox', default: true, show: on },
-          { key: 'tls.ca', label: 'Trusted CA', type: 'select', empty: '(system trust store)', options: () => certOptions(refs), show: on },
-          { key: 'tls.sni', label: 'SNI name', show: on, help: "Default: the server's host name." },
-          { key: 'tls.client_certificate', label: 'Client certificate', type: 'select', empty: '(none)', options: () => certOptions(refs), show: on },
+          { key: 'tls.ca', label: 'Trusted CA', type: 'select', empty: '(system trust store)', options: () => certOptions(refs, 'ca'), show: (v) => on(v) && v.tls.verify !== false },
+          { key: 'tls.sni', label: 'Server name (SNI)', show: on, help: 'Sent and verified; empty: none is sent and the address is verified.' },
+          { key: 'tls.client_certificate', label: 'Client certificate', type: 'select', empty: '(none)', options: () => certOptions(refs, 'leaf'), show: on },
         ] : []),
         ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls']),
       ];
@@ -284,7 +299,7 @@ async function renderEdit(main, coll, name, ctx) {
   if (!ctx.canWrite) for (const el of form.el.querySelectorAll('input, select, textarea, button[type=submit]')) el.disabled = true;
   const extra = [];
   if (coll === 'routes' && mode === 'edit') {
-    const p = routePosture(item, refs.listenersByName, refs.originsByName);
+    const p = refs.posture(item);
     extra.push(h('p', { class: 'posture ' + p.level }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), ' ', p.text,
       p.client ? ' Clients connect with TLS.' : ' Clients connect in the clear.'));
   }

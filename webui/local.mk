@@ -23,3 +23,4 @@ browser-check: gatehoused$(EXEEXT)
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \
 	$(SHELL) $(top_srcdir)/tests/browser/run.sh
 .PHONY: browser-check
+dist_doc_DATA += doc/webui.md

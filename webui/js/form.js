@@ -281,7 +281,7 @@ function buildRows(f, items, idBase) {
       const id = `${idBase}-${i}-${c.key}`;
       const input = makeInput(Object.assign({}, c, { key: c.key }), id, item[c.key], id + '-err');
       input.setAttribute('aria-label', `${c.label}, row ${list.length + 1}`);
-      row.inputs.push({ c, input, td: h('td', { class: 'cell' }, input, h('p', { class: 'field-error cell-error', id: id + '-err', hidden: true })) });
+      row.inputs.push({ c, input, td: h('td', { class: 'cell', 'data-label': c.label }, input, h('p', { class: 'field-error cell-error', id: id + '-err', hidden: true })) });
       tr.appendChild(row.inputs[row.inputs.length - 1].td);
     }
     const rm = h('button', { type: 'button', class: 'icon', 'aria-label': 'Remove row', title: 'Remove', onclick: () => {

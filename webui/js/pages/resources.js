@@ -168,7 +168,13 @@ export const COLLECTIONS = {
           { key: 'tls.sni', label: 'Server name (SNI)', show: on, help: 'Sent and verified; empty: none is sent and the address is verified.' },
           { key: 'tls.client_certificate', label: 'Client certificate', type: 'select', empty: '(none)', options: () => certOptions(refs, 'leaf'), show: on },
         ] : []),
-        ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls']),
+        ...(schemaProp('Origin', 'proxy_protocol') ? [
+          { type: 'section', label: 'Layer 4' },
+          { key: 'proxy_protocol', label: 'PROXY protocol header to the servers', type: 'select', number: true, default: '0',
+            options: [{ value: '0', label: 'none' }, { value: '1', label: 'version 1 (text)' }, { value: '2', label: 'version 2 (binary)' }],
+            help: 'On tcp and tls-passthrough routes: tells the servers the client address.' },
+        ] : []),
+        ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls', 'proxy_protocol']),
       ];
     },
   },

@@ -138,3 +138,25 @@ def test_redirect_https_and_hsts(gh, origin, tmp_path):
     status, body, err = https_curl(gh.ports["l"], "a.test", "/", cafile=ca.cert)
     assert status == 200, err
     assert "strict-transport-security: max-age=31536000" in body.lower()
+
+
+def test_large_bodies_both_ways(gh, origin, tmp_path):
+    import hashlib
+    import os
+    ca, port = setup_sni(gh, origin, tmp_path)
+    n = 8 * 1024 * 1024
+    status, body, err = https_curl(port, "a.test", "/_gen?n=%d" % n, cafile=ca.cert,
+                                   args=["-o", str(tmp_path / "down")], timeout=60)
+    assert status == 200, err
+    data = open(tmp_path / "down", "rb").read()
+    assert len(data) == n
+    assert "x-body-sha256: " + hashlib.sha256(data).hexdigest() in body.lower()
+    up = os.urandom(3 * 1024 * 1024 + 17)
+    (tmp_path / "up").write_bytes(up)
+    status, body, err = https_curl(port, "a.test", "/echo", cafile=ca.cert,
+                                   args=["--data-binary", "@" + str(tmp_path / "up")],
+                                   timeout=60)
+    assert status == 200, err
+    doc = json.loads(body.rsplit("\r\n\r\n", 1)[1])  # after a 100 Continue
+    assert doc["body_len"] == len(up)
+    assert doc["body_sha256"] == hashlib.sha256(up).hexdigest()

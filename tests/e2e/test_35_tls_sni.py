@@ -9,6 +9,8 @@ import socket
 import ssl
 import subprocess
 
+import pytest
+
 from conftest import curl
 from tlsutil import add_cert, https_curl, make_ca, make_leaf, peer_cn
 
@@ -160,3 +162,41 @@ def test_large_bodies_both_ways(gh, origin, tmp_path):
     doc = json.loads(body.rsplit("\r\n\r\n", 1)[1])  # after a 100 Continue
     assert doc["body_len"] == len(up)
     assert doc["body_sha256"] == hashlib.sha256(up).hexdigest()
+
+
+def test_session_resumption(gh, origin, tmp_path):
+    ca, port = setup_sni(gh, origin, tmp_path)
+    for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        ctx = ssl.create_default_context(cafile=ca.cert)
+        ctx.minimum_version = ctx.maximum_version = version
+        sess = None
+        for i in range(2):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname="a.test", session=sess) as s:
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+                    data = b""
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    assert data.startswith(b"HTTP/1.1 200")
+                    assert s.session_reused == (i == 1), (version, i)
+                    sess = s.session
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_old_protocols_refused(gh, origin, tmp_path):
+    ca, port = setup_sni(gh, origin, tmp_path)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_ciphers("ALL:@SECLEVEL=0")
+    ctx.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        try:
+            ctx.wrap_socket(raw, server_hostname="a.test")
+            assert False, "TLS 1.1 handshake succeeded"
+        except (ssl.SSLError, OSError):
+            pass

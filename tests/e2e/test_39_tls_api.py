@@ -58,6 +58,16 @@ def test_upload_describe_never_key(api, gh, tmp_path):
                                       "private_key": leaf.key_pem}).status_code == 409
 
 
+def test_expired_accepted_with_warning(api, tmp_path):
+    old = make_leaf(tmp_path, "old.test", None, dns=["old.test"], days=-1)
+    r = upload(api, "old", old)
+    assert r.status_code == 201, r.text
+    c = r.json()
+    assert c["expired"] is True
+    assert c["not_after"] == "2020-02-01T00:00:00Z"
+    assert c["warning"] == "the certificate expired on 2020-02-01T00:00:00Z"
+
+
 BAD = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
 
 

@@ -15,8 +15,12 @@ def _certtool(*args):
 
 
 def _template(path, cn, dns=(), ips=(), ca=False, client=False, days=30):
-    lines = ['cn = "%s"' % cn, "expiration_days = %d" % days, "serial = %d" % (
-        int.from_bytes(os.urandom(6), "big"))]
+    if days < 0:  # already expired
+        validity = ['activation_date = "2020-01-01 00:00:00 UTC"',
+                    'expiration_date = "2020-02-01 00:00:00 UTC"']
+    else:
+        validity = ["expiration_days = %d" % days]
+    lines = ['cn = "%s"' % cn, "serial = %d" % int.from_bytes(os.urandom(6), "big")] + validity
     for d in dns:
         lines.append('dns_name = "%s"' % d)
     for ip in ips:

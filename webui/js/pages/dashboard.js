@@ -68,6 +68,7 @@ export async function render(main, rest, ctx) {
     const now = performance.now();
     const g = stats.global || {};
     const rs = stats.routes || [], os = stats.origins || [];
+    const lstats = new Map((stats.listeners || []).map((l) => [l.id, l]));
     statusLine.replaceChildren(
       `Version ${status.version} · up ${fmtDuration(status.uptime_s)} · serving revision ${status.serving_revision} `,
       status.in_sync === false ? badge('applying a change', 'warn') : badge('in sync', 'ok'));
@@ -114,6 +115,8 @@ export async function render(main, rest, ctx) {
       { label: 'Listener', cell: (l) => l.name },
       { label: 'Address', cell: (l) => (String(l.address).includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`) },
       { label: 'State', cell: (l) => (l.state === 'error' || l.bound === false ? h('span', null, badge('error', 'bad'), ' ', l.error || '') : badge(l.state || 'bound', 'ok')) },
+      { label: 'Open', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).active || 0) },
+      { label: 'Handled', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).requests || 0) },
     ], status.listeners || [], 'No listeners: add one on the Listeners page.'));
   }
 

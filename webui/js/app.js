@@ -109,7 +109,10 @@ function showLogin(message) {
   if (leave) leave();
   leave = null;
   setState('out');
-  account.renderLogin(clear(main()), ctx, message);
+  const old = main();
+  const m = old.cloneNode(false);
+  old.replaceWith(m);
+  account.renderLogin(m, ctx, message);
 }
 
 function parseHash() {
@@ -127,7 +130,10 @@ async function route() {
   }
   if (leave) leave();
   leave = null;
-  const m = clear(main());
+  // a fresh <main> per page: listeners a page adds leave with it
+  const old = main();
+  const m = old.cloneNode(false);
+  old.replaceWith(m);
   markNav(page);
   closeNav();
   let r;

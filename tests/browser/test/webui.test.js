@@ -376,6 +376,38 @@ describe('gatehouse web UI', () => {
     assert.equal(r.status, 200);
   });
 
+  test('edit a route: the change reaches traffic at once', async () => {
+    assert.equal((await request(listenerPort, '/', { Host: 'www.app.test' })).status, 404);
+    await goto('#/routes/app', 'Route app');
+    await page.getByLabel('Hosts', { exact: true }).fill('app.test, www.app.test');
+    await page.getByLabel('Connect timeout (ms)', { exact: true }).fill('2500');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await toastHas('Saved route app');
+    const r = await apiGet('/routes/app');
+    assert.deepEqual(r.match.hosts, ['app.test', 'www.app.test']);
+    assert.equal(r.timeouts.connect_ms, 2500);
+    const res = await request(listenerPort, '/edited', { Host: 'www.app.test' });
+    assert.equal(res.status, 200);
+    assert.match(res.body, /host=www.app.test/);
+    // emptying a field removes it (merge patch null)
+    await goto('#/routes/app', 'Route app');
+    await page.getByLabel('Connect timeout (ms)', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await toastHas('Saved route app');
+    assert.equal((await apiGet('/routes/app')).timeouts.connect_ms, undefined);
+  });
+
+  test('deleting an origin still in use is refused with the reason shown', async () => {
+    await goto('#/origins', 'Origins');
+    await page.getByRole('button', { name: 'Delete web' }).click();
+    const dlg = page.getByRole('dialog');
+    browser.expectHttpError(409, '/api/v1/origins/web');
+    await dlg.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('alert').filter({ hasText: 'routes/app' }).waitFor();
+    await shot(page, '15b-delete-refused');
+    assert.deepEqual((await apiGet('/origins')).map((o) => o.name), ['web']);
+  });
+
   test('users and tokens', async () => {
     await goto('#/users/new', 'New user');
     await page.getByLabel('Name', { exact: true }).fill('alice');

@@ -103,6 +103,27 @@ load_origin_tls(struct store_stmt *s)
 	return t;
 }
 
+/* "health_check" from columns <c>.. (hc_path first), or null. */
+static struct json *
+load_origin_health(struct store_stmt *s, int c)
+{
+	static const char *const ints[] = { "interval_ms", "timeout_ms",
+		"rise", "fall", "status_min", "status_max" };
+	struct json *h;
+	size_t i;
+
+	if (store_col_is_null(s, c))
+		return json_new_null();
+	h = json_new_obj();
+	json_set(h, "path", json_new_str(store_col_text(s, c)));
+	if (!store_col_is_null(s, c + 1))
+		json_set(h, "host", json_new_str(store_col_text(s, c + 1)));
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		json_set(h, ints[i],
+		    json_new_int(store_col_int64(s, c + 2 + (int)i)));
+	return h;
+}
+
 static int
 load_origins(struct store *st, struct json *out, struct err *e)
 {
@@ -112,7 +133,9 @@ load_origins(struct store *st, struct json *out, struct err *e)
 
 	s = store_prepare(st,
 	    "SELECT o.id, o.name, o.balance, o.tls_enabled, o.tls_verify,"
-	    " ca.name, o.tls_sni, cc.name, o.proxy_protocol FROM origins o"
+	    " ca.name, o.tls_sni, cc.name, o.proxy_protocol, o.hc_path,"
+	    " o.hc_host, o.hc_interval_ms, o.hc_timeout_ms, o.hc_rise,"
+	    " o.hc_fall, o.hc_status_min, o.hc_status_max FROM origins o"
 	    " LEFT JOIN certificates ca ON ca.id = o.tls_ca_id"
 	    " LEFT JOIN certificates cc ON cc.id = o.tls_client_certificate_id"
 	    " ORDER BY o.id",
@@ -135,6 +158,7 @@ load_origins(struct store *st, struct json *out, struct err *e)
 		json_set(it, "tls", load_origin_tls(s));
 		json_set(it, "proxy_protocol",
 		    json_new_int(store_col_int64(s, 8)));
+		json_set(it, "health_check", load_origin_health(s, 9));
 		servers = json_new_arr();
 		store_bind_int64(sv, 1, store_col_int64(s, 0));
 		while ((rv = store_step(sv, e)) == STORE_ROW) {
@@ -503,6 +527,52 @@ sni_is_valid(const char *v)
 	    host_is_valid(v);
 }
 
+/* "health_check": {"path","host","interval_ms","timeout_ms","rise","fall",
+ * "status_min","status_max"}, or null for none.
+ */
+static int
+check_origin_health(const struct json *it, const char *path, struct err *e)
+{
+	static const char *const keys[] = { "path", "host", "interval_ms",
+		"timeout_ms", "rise", "fall", "status_min", "status_max",
+		NULL };
+	struct json *h = NULL;
+	const char *v = NULL;
+	char p[128];
+	int64_t n, lo = 200, hi = 399, iv = 5000, to = 2000;
+	int rc;
+
+	if ((rc = json_get_obj(it, path, "health_check", &h, e)) <= 0)
+		return rc;
+	json_path_key(p, sizeof(p), path, "health_check");
+	if (json_check_keys(h, p, keys, e) != 0 ||
+	    (rc = json_get_str(h, p, "path", &v, e)) < 0)
+		return -1;
+	if (rc == 0)
+		return fail(e, p, "path", "%sis required", "");
+	if (v[0] != '/' || strlen(v) > 1024 || strpbrk(v, " \t\r\n") != NULL)
+		return fail(e, p, "path", "\"%.100s\" is not a request path",
+		    v);
+	v = NULL;
+	if (json_get_str(h, p, "host", &v, e) < 0 ||
+	    json_get_int(h, p, "interval_ms", 100, 3600000, &iv, e) < 0 ||
+	    json_get_int(h, p, "timeout_ms", 10, 600000, &to, e) < 0 ||
+	    json_get_int(h, p, "rise", 1, 100, &n, e) < 0 ||
+	    json_get_int(h, p, "fall", 1, 100, &n, e) < 0 ||
+	    json_get_int(h, p, "status_min", 100, 599, &lo, e) < 0 ||
+	    json_get_int(h, p, "status_max", 100, 599, &hi, e) < 0)
+		return -1;
+	if (v != NULL && !host_is_valid(v))
+		return fail(e, p, "host", "\"%.100s\" is not a host name", v);
+	if (hi < lo)
+		return fail(e, p, "status_max", "%lld is below status_min",
+		    (long long)hi);
+	if (to >= iv)
+		return fail(e, p, "timeout_ms",
+		    "%lld must be shorter than interval_ms", (long long)to);
+	return 0;
+}
+
 /* "tls": {"enabled","verify","ca","sni","client_certificate"}. */
 static int
 check_origin_tls(const struct json *it, const char *path, struct err *e)
@@ -536,7 +606,7 @@ static int
 check_origin(const struct json *it, const char *path, struct err *e)
 {
 	static const char *const keys[] = { "id", "name", "balance", "servers",
-		"tls", "proxy_protocol", NULL };
+		"tls", "proxy_protocol", "health_check", NULL };
 	struct json *servers = NULL;
 	const char *bal = NULL;
 	char sp[128], p[128];
@@ -548,7 +618,8 @@ check_origin(const struct json *it, const char *path, struct err *e)
 	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
 	    json_get_str(it, path, "balance", &bal, e) < 0 ||
 	    json_get_int(it, path, "proxy_protocol", 0, 2, &pp, e) < 0 ||
-	    check_origin_tls(it, path, e) != 0)
+	    check_origin_tls(it, path, e) != 0 ||
+	    check_origin_health(it, path, e) != 0)
 		return -1;
 	if (bal != NULL && strcmp(bal, "round_robin") != 0)
 		return fail(e, path, "balance",

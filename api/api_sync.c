@@ -430,6 +430,32 @@ out:
 	return rc;
 }
 
+/* Binds the eight hc_* columns from "health_check" (absent or null: no
+ * check, defaults kept for the numbers).
+ */
+static void
+bind_health(struct store_stmt *s, int i, const struct json *h)
+{
+	static const struct {
+		const char *key;
+		int64_t def;
+	} ints[] = { { "interval_ms", 5000 }, { "timeout_ms", 2000 },
+		{ "rise", 2 }, { "fall", 3 }, { "status_min", 200 },
+		{ "status_max", 399 } };
+	const struct json *v;
+	size_t k;
+
+	store_bind_text(s, i, json_str(json_get(h, "path")));
+	store_bind_text(s, i + 1, json_str(json_get(h, "host")));
+	for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
+		v = json_get(h, ints[k].key);
+		store_bind_int64(s, i + 2 + (int)k,
+		    v != NULL && json_str(v) == NULL && json_int(v) != 0
+			? json_int(v)
+			: ints[k].def);
+	}
+}
+
 static int
 sync_origins(struct store *st, const struct json *arr,
     const struct sync_kind *k, struct err *e)
@@ -444,14 +470,22 @@ sync_origins(struct store *st, const struct json *arr,
 
 	s = store_prepare(st,
 	    "INSERT INTO origins (id, name, balance, tls_enabled, tls_verify,"
-	    " tls_ca_id, tls_sni, tls_client_certificate_id, proxy_protocol)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " tls_ca_id, tls_sni, tls_client_certificate_id, proxy_protocol,"
+	    " hc_path, hc_host, hc_interval_ms, hc_timeout_ms, hc_rise,"
+	    " hc_fall, hc_status_min, hc_status_max)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17)"
 	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
 	    " balance = excluded.balance, tls_enabled = excluded.tls_enabled,"
 	    " tls_verify = excluded.tls_verify, tls_ca_id = excluded.tls_ca_id,"
 	    " tls_sni = excluded.tls_sni,"
 	    " tls_client_certificate_id = excluded.tls_client_certificate_id,"
-	    " proxy_protocol = excluded.proxy_protocol",
+	    " proxy_protocol = excluded.proxy_protocol,"
+	    " hc_path = excluded.hc_path, hc_host = excluded.hc_host,"
+	    " hc_interval_ms = excluded.hc_interval_ms,"
+	    " hc_timeout_ms = excluded.hc_timeout_ms, hc_rise = excluded.hc_rise,"
+	    " hc_fall = excluded.hc_fall, hc_status_min = excluded.hc_status_min,"
+	    " hc_status_max = excluded.hc_status_max",
 	    e);
 	if (s == NULL)
 		return -1;
@@ -470,6 +504,7 @@ sync_origins(struct store *st, const struct json *arr,
 		store_bind_text(s, 7, json_str(json_get(t, "sni")));
 		store_bind_int64(s, 9,
 		    json_int(json_get(it, "proxy_protocol")));
+		bind_health(s, 10, json_get(it, "health_check"));
 		if (bind_cert(st, s, 6, t, p, "ca", e) != 0 ||
 		    bind_cert(st, s, 8, t, p, "client_certificate", e) != 0 ||
 		    (rc = step_done(s, e)) != 0) {

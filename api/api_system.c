@@ -19,6 +19,7 @@
 
 #include "api_int.h"
 #include "cfg.h"
+#include "health.h"
 #include "config.h"
 #include "json.h"
 #include "listener.h"
@@ -164,6 +165,38 @@ stats_one(const struct stats_obj *so, void *arg)
 	json_append(w->arr, o);
 }
 
+/* Every server of the serving snapshot with its health-check state. */
+static struct json *
+health_list(const struct cfg *c)
+{
+	static const char *const names[] = { "unchecked", "up", "down" };
+	struct json *arr = json_new_arr(), *o;
+	struct health_info hi;
+	size_t i, j;
+
+	for (i = 0; c != NULL && i < c->norigins; i++)
+		for (j = 0; j < c->origins[i].nservers; j++) {
+			const struct cfg_server *sv = &c->origins[i].servers[j];
+
+			o = json_new_obj();
+			json_set(o, "id", json_new_int(sv->id));
+			json_set(o, "origin",
+			    json_new_str(c->origins[i].name));
+			json_set(o, "server", json_new_str(sv->label));
+			if (!c->origins[i].health.enabled ||
+			    !health_get(sv->id, &hi))
+				hi = (struct health_info){ 0 };
+			json_set(o, "state", json_new_str(names[hi.state]));
+			json_set(o, "checks", json_new_int((int64_t)hi.checks));
+			json_set(o, "failures",
+			    json_new_int((int64_t)hi.failures));
+			json_set(o, "changed_at", json_new_int(hi.changed_at));
+			json_set(o, "last_error", json_new_str(hi.last_error));
+			json_append(arr, o);
+		}
+	return arr;
+}
+
 void
 sys_stats(struct api_req *r)
 {
@@ -184,6 +217,7 @@ sys_stats(struct api_req *r)
 		stats_foreach(w.kind, stats_one, &w);
 		json_set(o, kinds[i], w.arr);
 	}
+	json_set(o, "health", health_list(c));
 	cfg_unref(c);
 	api_reply_json(r, 200, o);
 }

@@ -89,6 +89,16 @@ struct cfg_server {
 	const struct cfg_origin *origin; /* back pointer */
 };
 
+/* An active health check (health.c); enabled == false: none. */
+struct cfg_health {
+	bool enabled;
+	const char *path; /* "/healthz" */
+	const char *host; /* Host header; NULL: the server's address */
+	unsigned interval_ms, timeout_ms;
+	unsigned rise, fall; /* passes to go up, failures to go down */
+	unsigned status_min, status_max; /* passing statuses */
+};
+
 struct cfg_origin {
 	int64_t id;
 	const char *name;
@@ -102,6 +112,7 @@ struct cfg_origin {
 	const struct cfg_cert *tls_ca;          /* NULL: system trust */
 	const struct cfg_cert *tls_client_cert; /* NULL: none presented */
 	struct tls_client *tls;                 /* freed with the arena */
+	struct cfg_health health;
 };
 
 enum cfg_host_kind {
@@ -206,6 +217,9 @@ int cfg_cidr_parse(const char *s, struct cfg_cidr *out);
  * credentials, owned by c's arena. 0, or -1 with <e> naming the field.
  */
 int cfg_compile_tls(struct store *st, struct cfg *c, struct err *e);
+
+/* Health-check settings of every origin (cfg_health.c). 0 or -1 + <e>. */
+int cfg_compile_health(struct store *st, struct cfg *c, struct err *e);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

@@ -1205,6 +1205,8 @@ cfg_compile(struct store *st, struct err *e)
 	if (rc == 0)
 		rc = compile_l4(&k); /* after TLS: it checks origins' tls */
 	if (rc == 0)
+		rc = cfg_compile_health(st, k.c, k.e); /* cfg_health.c */
+	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
 	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)
 		rc = -1;

@@ -33,6 +33,10 @@ libcore_a_SOURCES += $(CORE_L4_SOURCES)
 # TLS on bufferevents (the only GnuTLS session user) and snapshot TLS.
 CORE_TLS_SOURCES = daemon/tls.c daemon/tls.h daemon/cfg_tls.c
 libcore_a_SOURCES += $(CORE_TLS_SOURCES)
+
+# Active health checks of origin servers.
+CORE_HEALTH_SOURCES = daemon/health.c daemon/health.h daemon/cfg_health.c
+libcore_a_SOURCES += $(CORE_HEALTH_SOURCES)
 nodist_libcore_a_SOURCES = schema/schema.c
 libcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 

@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "config.h"
 #include "err.h"
+#include "health.h"
 #include "log.h"
 #include "privdrop.h"
 #include "publish.h"
@@ -263,6 +264,7 @@ main(int argc, char **argv)
 
 	workers_init(o.workers);
 	workers_start();
+	health_start();
 	if (publish_cfg(c, PUBLISH_TIMEOUT_MS) == -1)
 		fatalx("workers did not take the first configuration");
 
@@ -289,6 +291,7 @@ main(int argc, char **argv)
 	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
 
 	api_stop();
+	health_stop();
 	workers_shutdown(o.shutdown_ms);
 	access_log_close();
 	event_free(ev_hup);

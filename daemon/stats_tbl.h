@@ -27,6 +27,7 @@ STAT(UP_CONN_REUSED,       "upstream_conn_reused", "requests sent on a pooled or
 STAT(UPGRADES,             "upgrades",             "connections turned into tunnels (101)")
 STAT(CFG_SWAPS,            "cfg_swaps",            "configuration snapshots taken by workers")
 STAT(CFG_REJECTED,         "cfg_rejected",         "configuration changes refused at compile")
+STAT(HEALTH_CHECK_FAILED,  "health_check_failed",  "active health checks that failed")
 STAT(LISTENER_BIND_FAILED, "listener_bind_failed", "listener binds refused by the kernel")
 STAT(API_REQUESTS,         "api_requests",         "admin API requests answered")
 STAT(API_UNAUTHORIZED,     "api_unauthorized",     "admin API requests refused: no or bad credentials (401)")

@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "conn.h"
+#include "health.h"
 #include "http1.h"
 #include "log.h"
 #include "proxy.h"
@@ -269,12 +270,24 @@ upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
 	long total = 0;
 	size_t i, j, best = SIZE_MAX;
 
+	bool healthy_only = o->health.enabled;
+
 	if (o->nservers == 0)
 		return NULL;
 	if (o->nservers == 1)
 		return navoid == 0 ? &o->servers[0] : NULL;
 	if ((s = wrr_get(p, o)) == NULL)
 		return &o->servers[0];
+	if (healthy_only) {
+		/* Servers that failed their checks get nothing, unless all
+		 * of them did: then everyone is tried, as nginx does.
+		 */
+		for (i = 0; i < s->n; i++)
+			if (health_usable(s->ids[i]))
+				break;
+		healthy_only = i < s->n;
+	}
+again:
 	/* Smooth weighted round-robin: every candidate gains its weight,
 	 * the richest is chosen and pays the total back.
 	 */
@@ -284,10 +297,16 @@ upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
 				break;
 		if (j < navoid)
 			continue;
+		if (healthy_only && !health_usable(s->ids[i]))
+			continue;
 		s->cw[i] += (long)o->servers[i].weight;
 		total += (long)o->servers[i].weight;
 		if (best == SIZE_MAX || s->cw[i] > s->cw[best])
 			best = i;
+	}
+	if (best == SIZE_MAX && healthy_only) {
+		healthy_only = false; /* the healthy ones were avoided */
+		goto again;
 	}
 	if (best == SIZE_MAX)
 		return NULL;

@@ -25,6 +25,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "conn.h"
+#include "health.h"
 #include "l4.h"
 #include "listener.h"
 #include "log.h"
@@ -429,6 +430,7 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 		pthread_mutex_lock(&pub_mu);
 		listener_retire(pub_cfg);
 		pthread_mutex_unlock(&pub_mu);
+		health_reconcile(c);
 		log_info("config generation %lld (revision %llu) active",
 		    (long long)gen, (unsigned long long)rev);
 	} else {

@@ -8,13 +8,18 @@ tests_unit_test_http_msg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
 	tests/unit/test_route
-UNIT_NET_TESTS =
+UNIT_NET_TESTS = tests/unit/test_health
 UNIT_API_TESTS = tests/unit/test_api_json tests/unit/test_api_config tests/unit/test_api_openapi
 UNIT_TESTS = $(UNIT_HTTP_TESTS) $(UNIT_STORE_TESTS) $(UNIT_NET_TESTS) $(UNIT_API_TESTS)
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 endif
+
+# Health checks: status parsing, state defaults, settings compile.
+tests_unit_test_health_SOURCES = tests/unit/test_health.c
+tests_unit_test_health_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_health_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 
 # Store, snapshot compile and route matching (tests/unit/test_{store,cfg_compile,route}.c).
 UNIT_STORE_CPPFLAGS = $(AM_CPPFLAGS) -DFIXTURES_DIR=\"$(abs_top_srcdir)/tests/unit/fixtures\"

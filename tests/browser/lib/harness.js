@@ -30,6 +30,7 @@ export async function startDaemon() {
   const args = ['--db', path.join(tmp, 'gatehouse.db'), '--admin-listen', '127.0.0.1:0',
     '--webui-dir', webui, '--workers', '1', '--access-log', path.join(tmp, 'access.log')];
   const proc = spawn(gatehousedPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  process.on('exit', () => proc.exitCode === null && proc.kill('SIGKILL')); // never outlive the tests
   let out = '';
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('gatehoused did not log its admin address in 15 s:\n' + out)), 15000);
@@ -85,6 +86,7 @@ export async function startOrigin() {
     });
   });
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  srv.unref();
   return { port: srv.address().port, hits: () => hits, stop: () => new Promise((r) => srv.close(r)) };
 }
 

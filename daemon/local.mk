@@ -42,4 +42,5 @@ libcore_a_CPPFLAGS = $(AM_CPPFLAGS) $(LLHTTP_CFLAGS)
 
 sbin_PROGRAMS += gatehoused
 gatehoused_SOURCES = daemon/main.c $(API_SOURCES)
+gatehoused_CPPFLAGS = $(AM_CPPFLAGS) $(WEBUI_CPPFLAGS)
 gatehoused_LDADD = libcore.a $(LLHTTP_LDADD) $(CORE_LIBS)

@@ -69,6 +69,7 @@ usage(FILE *f)
 	    "  --admin-cert FILE       admin TLS certificate (PEM)\n"
 	    "  --admin-key FILE        admin TLS private key (PEM)\n"
 	    "  --webui-dir DIR         web UI files served by the admin listener\n"
+	    "                          (default: the installed ones, if any)\n"
 	    "  --log-level LEVEL       crit, warn, info or debug (default info)\n"
 	    "  --access-log PATH|-|off access log file, - for stdout (default -)\n"
 	    "  --user NAME             drop to this user after opening the store\n"
@@ -170,6 +171,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if ((o->admin_cert == NULL) != (o->admin_key == NULL))
 		fatalx("--admin-cert and --admin-key go together");
+#ifdef GH_WEBUI_DIR
+	/* The installed web UI, when there is one. */
+	if (o->webui_dir == NULL && access(GH_WEBUI_DIR "/index.html", R_OK) == 0)
+		o->webui_dir = GH_WEBUI_DIR;
+#endif
 }
 
 /* Creates the database's directory (0700) on first start. */

@@ -10,12 +10,15 @@
 # LOAD_CPU: neither copies the payload into user space, so the proxy is
 # the bottleneck. Rounds are interleaved (g, n, h, g, ...) and the report
 # gives each proxy's median MiB/s and its ratio to the faster of nginx and
-# HAProxy. gatehoused runs with splice (default) and, as a second row,
-# in copy mode (GATEHOUSED_L4_COPY=1) to show what splice buys.
+# HAProxy (HAProxy both as configured by default and with splice turned
+# on, "haproxy-splice"; nginx stream cannot splice). gatehoused runs with
+# splice (its default) and, as a second row, in copy mode
+# (GATEHOUSED_L4_COPY=1) to show what splice buys.
 #
 # Usage: tests/bench/l4.sh [GATEHOUSED]  (default: build-bench/gatehoused,
 # built by run.sh). Environment: ROUNDS (5), CONNS (4), MIB (1024),
-# PROXY_CPU (0), LOAD_CPU (1), OUT (tests/bench/out). Needs nginx with
+# PROXY_CPU (0), LOAD_CPU (1), OUT (tests/bench/out), PROXIES (the rows run,
+# default: gatehoused nginx haproxy haproxy-splice gatehoused-copy). Needs nginx with
 # the stream module (Debian: libnginx-mod-stream) and haproxy.
 set -euo pipefail
 
@@ -27,6 +30,7 @@ MIB=${MIB:-1024}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 OUT=${OUT:-$here/out}
+PROXIES=${PROXIES:-gatehoused nginx haproxy haproxy-splice gatehoused-copy}
 free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -92,6 +96,9 @@ frontend fe
 backend be
 	server origin 127.0.0.1:$ORIGIN_PORT
 EOF
+# HAProxy can splice too when asked: the same, with splice in both directions.
+sed 's/^defaults$/defaults\n\toption splice-request\n\toption splice-response/' \
+    "$work/haproxy.cfg" >"$work/haproxy-splice.cfg"
 gh_db="$work/gatehouse.db"
 "$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
 p=$!
@@ -119,6 +126,8 @@ start_proxy() {
 		taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
 	haproxy)
 		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
+	haproxy-splice)
+		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy-splice.cfg" 2>>"$work/haproxy.err" & ;;
 	esac
 	proxy_pid=$!
 	for _ in $(seq 1 100); do
@@ -136,7 +145,7 @@ stop_proxy() {
 
 echo "l4.sh: $ROUNDS rounds, $CONNS connections x $MIB MiB; proxy on CPU $PROXY_CPU, sink and client on CPU $LOAD_CPU"
 for round in $(seq 1 "$ROUNDS"); do
-	for proxy in gatehoused nginx haproxy gatehoused-copy; do
+	for proxy in $PROXIES; do
 		if ! start_proxy "$proxy"; then
 			echo "round $round: $proxy did not start; skipped"
 			stop_proxy
@@ -159,10 +168,10 @@ by = {}
 for r in rows:
     by.setdefault(r[1], []).append(float(r[3]))
 med = {k: statistics.median(v) for k, v in by.items()}
-ref = max(med.get("nginx", 0), med.get("haproxy", 0))
+ref = max(med.get("nginx", 0), med.get("haproxy", 0), med.get("haproxy-splice", 0))
 print("| L4 bulk (tcp, MiB/s, median) | MiB/s | vs faster of nginx/HAProxy |")
 print("| --- | ---: | ---: |")
-for k in ("gatehoused", "gatehoused-copy", "nginx", "haproxy"):
+for k in ("gatehoused", "gatehoused-copy", "nginx", "haproxy", "haproxy-splice"):
     if k in med:
         print("| %s | %.0f | %s |" % (k, med[k], "%.2fx" % (med[k] / ref) if ref else "-"))
 EOF

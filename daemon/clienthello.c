@@ -10,15 +10,15 @@
  * because every length is checked against the message length before the
  * bytes it covers are read.
  */
-#include <string.h>
-
 #include "clienthello.h"
 
-#define CH_REC_HANDSHAKE 22
-#define CH_REC_MAX 16384 /* TLSPlaintext.length limit (2^14) */
+#include <string.h>
+
+#define CH_REC_HANDSHAKE   22
+#define CH_REC_MAX         16384 /* TLSPlaintext.length limit (2^14) */
 #define CH_HS_CLIENT_HELLO 1
-#define CH_EXT_SNI 0
-#define CH_EXT_ALPN 16
+#define CH_EXT_SNI         0
+#define CH_EXT_ALPN        16
 
 struct ch_reader {
 	const uint8_t *buf;
@@ -133,7 +133,8 @@ ch_sni(struct ch_reader *r, size_t n)
 	if (ch->has_sni)
 		return ch_bad(r, "server_name extension repeated");
 	if (n < 2 || ch_u16(r, &list) == -1)
-		return n < 2 ? ch_bad(r, "server_name extension too short") : -1;
+		return n < 2 ? ch_bad(r, "server_name extension too short")
+		             : -1;
 	if (list != n - 2 || list == 0)
 		return ch_bad(r, "server_name list length mismatch");
 	while (used < n) {
@@ -262,7 +263,8 @@ ch_hello(struct ch_reader *r)
 	    ch_u8(r, &c) == -1)
 		return -1;
 	if (type != CH_HS_CLIENT_HELLO)
-		return ch_bad(r, "first handshake message is not a ClientHello");
+		return ch_bad(r,
+		    "first handshake message is not a ClientHello");
 	n = a << 16 | b << 8 | c;
 	if (n > CLIENTHELLO_MAX_BYTES)
 		return ch_bad(r, "hello too large");
@@ -294,7 +296,10 @@ ch_hello(struct ch_reader *r)
 enum clienthello_status
 clienthello_parse(const uint8_t *buf, size_t len, struct clienthello *ch)
 {
-	struct ch_reader r = { .buf = buf, .len = len, .first = true, .ch = ch };
+	struct ch_reader r = { .buf = buf,
+		.len = len,
+		.first = true,
+		.ch = ch };
 
 	memset(ch, 0, sizeof(*ch));
 	if (ch_hello(&r) == 0) {

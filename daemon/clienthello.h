@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLIENTHELLO_SNI_MAX 255       /* longest host name accepted */
-#define CLIENTHELLO_ALPN_MAX 8        /* protocols kept (the first ones) */
-#define CLIENTHELLO_ALPN_BYTES 512    /* their names, NUL-separated */
-#define CLIENTHELLO_MAX_BYTES 65536   /* a longer hello is refused */
+#define CLIENTHELLO_SNI_MAX    255   /* longest host name accepted */
+#define CLIENTHELLO_ALPN_MAX   8     /* protocols kept (the first ones) */
+#define CLIENTHELLO_ALPN_BYTES 512   /* their names, NUL-separated */
+#define CLIENTHELLO_MAX_BYTES  65536 /* a longer hello is refused */
 
 enum clienthello_status {
 	CLIENTHELLO_OK = 0,   /* a complete hello; see the result */
@@ -33,7 +33,7 @@ struct clienthello {
 	bool has_sni;
 	char sni[CLIENTHELLO_SNI_MAX + 1]; /* NUL-terminated, as sent */
 	size_t sni_len;
-	size_t nalpn; /* protocols in alpn[] */
+	size_t nalpn;                           /* protocols in alpn[] */
 	const char *alpn[CLIENTHELLO_ALPN_MAX]; /* point into alpn_buf */
 	char alpn_buf[CLIENTHELLO_ALPN_BYTES];
 	const char *error; /* static text when BAD */

@@ -13,6 +13,8 @@
  * buffer that is written before the first splice, so they go out first
  * and untouched.
  */
+#include "l4.h"
+
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -30,7 +32,6 @@
 #include "check.h"
 #include "clienthello.h"
 #include "conn.h"
-#include "l4.h"
 #include "l4_route.h"
 #include "log.h"
 #include "proxy_proto.h"
@@ -38,11 +39,11 @@
 #include "upstream.h"
 #include "worker.h"
 
-#define L4_MAGIC 0x4c34434eu /* "L4CN" */
+#define L4_MAGIC     0x4c34434eu /* "L4CN" */
 #define L4_PIPE_SIZE (256 * 1024)
 #define L4_COPY_SIZE (64 * 1024)
-#define L4_PRE_MAX (CLIENTHELLO_MAX_BYTES + 5 + PROXY_PROTO_V2_MAX)
-#define L4_ROUNDS 8   /* reads per direction per wakeup */
+#define L4_PRE_MAX   (CLIENTHELLO_MAX_BYTES + 5 + PROXY_PROTO_V2_MAX)
+#define L4_ROUNDS    8 /* reads per direction per wakeup */
 #define L4_TRIES_MAX 8 /* servers tried per connection */
 
 enum l4_state {
@@ -53,17 +54,17 @@ enum l4_state {
 
 /* Bytes flowing from one socket to the other. */
 struct l4_dir {
-	int src, dst;          /* borrowed from the connection */
-	struct event *rev;     /* borrowed: src readable */
-	struct event *wev;     /* borrowed: dst writable */
-	int pipe[2];           /* owned; -1 in copy mode */
-	size_t inpipe;         /* bytes in the pipe */
-	uint8_t *buf;          /* owned: prefix, or the copy buffer */
+	int src, dst;      /* borrowed from the connection */
+	struct event *rev; /* borrowed: src readable */
+	struct event *wev; /* borrowed: dst writable */
+	int pipe[2];       /* owned; -1 in copy mode */
+	size_t inpipe;     /* bytes in the pipe */
+	uint8_t *buf;      /* owned: prefix, or the copy buffer */
 	size_t off, len, cap;
-	bool copy;             /* buf is the copy buffer (no pipe) */
-	bool eof;              /* src reached EOF */
-	bool shut;             /* dst shut down for writing */
-	uint64_t bytes;        /* moved src -> dst */
+	bool copy;      /* buf is the copy buffer (no pipe) */
+	bool eof;       /* src reached EOF */
+	bool shut;      /* dst shut down for writing */
+	uint64_t bytes; /* moved src -> dst */
 };
 
 struct l4_conn {
@@ -76,21 +77,21 @@ struct l4_conn {
 	const struct cfg_server *server;     /* borrowed from cfg */
 	struct stats_obj *ls, *rs, *os, *ss; /* borrowed, global */
 	enum l4_state state;
-	int cfd, ofd;                        /* owned */
+	int cfd, ofd;                                  /* owned */
 	struct event *crev, *cwev, *orev, *owev, *tmr; /* owned */
 	struct sockaddr_storage peer, local; /* client as seen (or PROXY'd) */
 	uint8_t *pre;                        /* owned: bytes before connect */
 	size_t pre_len, pre_off, pre_cap;
-	bool need_pp;                        /* a PROXY header must come */
-	bool need_hello;                     /* a ClientHello must come */
-	bool peek;                           /* https shared port: the hello
-						stays in the kernel */
+	bool need_pp;    /* a PROXY header must come */
+	bool need_hello; /* a ClientHello must come */
+	bool peek;       /* https shared port: the hello
+	                    stays in the kernel */
 	socklen_t peerlen;
-	bool counted_active;                 /* ls->active was raised */
+	bool counted_active; /* ls->active was raised */
 	int64_t tried[L4_TRIES_MAX];
 	size_t ntried;
-	struct l4_dir up, down;              /* client->origin, back */
-	struct timeval last;                 /* last byte moved */
+	struct l4_dir up, down; /* client->origin, back */
+	struct timeval last;    /* last byte moved */
 	unsigned idle_ms;
 	TAILQ_ENTRY(l4_conn) link;
 };
@@ -215,8 +216,8 @@ l4_close(struct l4_conn *c)
 		stats_add(&c->ss->bytes_out, c->down.bytes);
 	}
 	log_debug("l4 %s: closed, %llu bytes in, %llu out",
-	    c->l != NULL ? c->l->name : "?",
-	    (unsigned long long)c->up.bytes, (unsigned long long)c->down.bytes);
+	    c->l != NULL ? c->l->name : "?", (unsigned long long)c->up.bytes,
+	    (unsigned long long)c->down.bytes);
 	l4_origin_close(c);
 	l4_ev_free(&c->crev);
 	l4_ev_free(&c->cwev);
@@ -552,8 +553,8 @@ l4_connect_next(struct l4_conn *c)
 			l4_close(c);
 			return;
 		}
-		if (connect(c->ofd, (const struct sockaddr *)&s->sa, s->salen) ==
-		        -1 &&
+		if (connect(c->ofd, (const struct sockaddr *)&s->sa,
+		        s->salen) == -1 &&
 		    errno != EINPROGRESS) {
 			stats_inc(STAT_L4_CONNECT_FAILED);
 			if (c->ss != NULL)
@@ -642,8 +643,8 @@ l4_advance(struct l4_conn *c)
 			sni_len = ch.sni_len;
 		}
 	}
-	c->route = l4_route_match(c->l, (const struct sockaddr *)&c->peer,
-	    sni, sni_len);
+	c->route = l4_route_match(c->l, (const struct sockaddr *)&c->peer, sni,
+	    sni_len);
 	if (c->route == NULL) {
 		stats_inc(STAT_L4_NO_ROUTE);
 		log_debug("l4 %s: no route for %.*s", c->l->name,
@@ -665,7 +666,7 @@ l4_preamble_read(struct l4_conn *c)
 		if (c->pre_cap >= L4_PRE_MAX) {
 			/* The parsers said "more" up to the limit. */
 			stats_inc(c->need_pp ? STAT_PROXY_HDR_BAD
-					     : STAT_TLS_HELLO_BAD);
+			                     : STAT_TLS_HELLO_BAD);
 			l4_close(c);
 			return;
 		}
@@ -802,7 +803,7 @@ l4_timer_cb(evutil_socket_t fd, short what, void *arg)
 	switch (c->state) {
 	case L4_S_PREAMBLE:
 		stats_inc(c->need_pp ? STAT_PROXY_HDR_BAD
-				     : STAT_TLS_HELLO_TIMEOUT);
+		                     : STAT_TLS_HELLO_TIMEOUT);
 		l4_close(c);
 		return;
 	case L4_S_CONNECT:
@@ -873,10 +874,10 @@ l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 			return NULL;
 		}
 	}
-	c->crev = event_new(w->base, fd, EV_READ | EV_PERSIST, l4_cli_read_cb,
-	    c);
-	c->cwev = event_new(w->base, fd, EV_WRITE | EV_PERSIST,
-	    l4_cli_write_cb, c);
+	c->crev =
+	    event_new(w->base, fd, EV_READ | EV_PERSIST, l4_cli_read_cb, c);
+	c->cwev =
+	    event_new(w->base, fd, EV_WRITE | EV_PERSIST, l4_cli_write_cb, c);
 	c->tmr = evtimer_new(w->base, l4_timer_cb, c);
 	if (c->crev == NULL || c->cwev == NULL || c->tmr == NULL) {
 		stats_inc(STAT_L4_NO_MEMORY);

@@ -44,8 +44,8 @@ void l4_worker_free(struct l4_worker *lw);
  * its current snapshot). On failure the fd is closed and counted.
  * Thread: the worker.
  */
-void l4_accept(struct worker *w, int64_t lid, int fd,
-    const struct sockaddr *sa, socklen_t salen);
+void l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
+    socklen_t salen);
 
 /* An https listener with passthrough routes (routes with sni names):
  * takes <fd>, peeks at its ClientHello and either passes it through (a

@@ -7,11 +7,11 @@
  * at compile time), and each route that accepts gets a score compared
  * field by field.
  */
+#include "l4_route.h"
+
 #include <netinet/in.h>
 
 #include <string.h>
-
-#include "l4_route.h"
 
 #define L4_NAME_MAX 255
 
@@ -31,12 +31,13 @@ l4_cidr_contains(const struct cfg_cidr *c, const struct sockaddr *sa)
 	unsigned full, rest;
 
 	if (sa->sa_family == AF_INET && c->family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)
-			->sin_addr;
+		a = (const uint8_t
+		        *)&((const struct sockaddr_in *)(const void *)sa)
+		        ->sin_addr;
 	} else if (sa->sa_family == AF_INET6) {
-		a = (const uint8_t *)&((const struct sockaddr_in6 *)(const void *)
-					   sa)
-			->sin6_addr;
+		a = (const uint8_t
+		        *)&((const struct sockaddr_in6 *)(const void *)sa)
+		        ->sin6_addr;
 		if (c->family == AF_INET) {
 			if (memcmp(a, mapped, sizeof(mapped)) != 0)
 				return false;
@@ -78,7 +79,8 @@ l4_names(const struct cfg_host *h, size_t n, const char *name, size_t len,
 
 	for (i = 0; i < n; i++) {
 		if (h[i].kind == CFG_HOST_EXACT) {
-			if (h[i].len == len && memcmp(h[i].name, name, len) == 0)
+			if (h[i].len == len &&
+			    memcmp(h[i].name, name, len) == 0)
 				return 2;
 		} else if (len > h[i].len &&
 		    memcmp(h[i].name, name + len - h[i].len, h[i].len) == 0 &&
@@ -111,8 +113,8 @@ l4_route_match(const struct cfg_listener *l, const struct sockaddr *peer,
 	char name[L4_NAME_MAX];
 	bool hosts_are_names = l->proto == CFG_PROTO_TLS_PASSTHROUGH;
 	bool https = l->proto == CFG_PROTO_HTTPS;
-	const struct cfg_route *const *routes = https ? l->sni_routes
-						      : l->routes;
+	const struct cfg_route *const *routes =
+	    https ? l->sni_routes : l->routes;
 	size_t nroutes = https ? l->nsni_routes : l->nroutes;
 	size_t i, len = 0, suffix;
 	int cls, cls2;

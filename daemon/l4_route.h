@@ -21,8 +21,7 @@
 bool l4_cidr_contains(const struct cfg_cidr *c, const struct sockaddr *sa);
 
 /* Is <sa> in any of the <n> blocks of <v>? */
-bool l4_cidr_any(const struct cfg_cidr *v, size_t n,
-    const struct sockaddr *sa);
+bool l4_cidr_any(const struct cfg_cidr *v, size_t n, const struct sockaddr *sa);
 
 /* The route of <l> for a client at <peer> that sent server name <sni>
  * (<sni_len> bytes, any case, one trailing dot ignored; NULL or empty:

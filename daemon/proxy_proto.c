@@ -9,16 +9,16 @@
  * covers them). Anything else is BAD, and the caller closes the
  * connection: a listener that expects the header never guesses.
  */
+#include "proxy_proto.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <stdio.h>
 #include <string.h>
 
-#include "proxy_proto.h"
-
-static const uint8_t pp2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
-	0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+static const uint8_t pp2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a,
+	0x51, 0x55, 0x49, 0x54, 0x0a };
 
 static size_t
 pp_v1(const struct sockaddr *src, const struct sockaddr *dst, uint8_t *out)
@@ -169,8 +169,9 @@ pp_decode_v1(const uint8_t *buf, size_t len, struct proxy_proto_info *pi)
 			break;
 		}
 	if (end == 0)
-		return len < PROXY_PROTO_V1_MAX ? PROXY_PROTO_MORE
-						: pp_bad(pi, "PROXY v1 line too long");
+		return len < PROXY_PROTO_V1_MAX
+		    ? PROXY_PROTO_MORE
+		    : pp_bad(pi, "PROXY v1 line too long");
 	if (end < 2 || buf[end - 2] != '\r')
 		return pp_bad(pi, "PROXY v1 line does not end in CRLF");
 	for (i = 0; i < end - 2; i++)
@@ -198,7 +199,8 @@ pp_decode_v1(const uint8_t *buf, size_t len, struct proxy_proto_info *pi)
 	else
 		return pp_bad(pi, "unknown PROXY v1 protocol");
 	if (n != 6)
-		return pp_bad(pi, "PROXY v1 line needs four addresses and ports");
+		return pp_bad(pi,
+		    "PROXY v1 line needs four addresses and ports");
 	if (pp_v1_addr(family, f[2], f[4], &pi->src, &pi->srclen) == -1 ||
 	    pp_v1_addr(family, f[3], f[5], &pi->dst, &pi->dstlen) == -1)
 		return pp_bad(pi, "bad address or port in PROXY v1 line");
@@ -235,7 +237,8 @@ pp_decode_v2(const uint8_t *buf, size_t len, struct proxy_proto_info *pi)
 		struct sockaddr_in *d = (struct sockaddr_in *)&pi->dst;
 
 		if (alen < 12)
-			return pp_bad(pi, "PROXY v2 IPv4 address block too short");
+			return pp_bad(pi,
+			    "PROXY v2 IPv4 address block too short");
 		s->sin_family = d->sin_family = AF_INET;
 		memcpy(&s->sin_addr, buf + 16, 4);
 		memcpy(&d->sin_addr, buf + 20, 4);
@@ -249,7 +252,8 @@ pp_decode_v2(const uint8_t *buf, size_t len, struct proxy_proto_info *pi)
 		struct sockaddr_in6 *d = (struct sockaddr_in6 *)&pi->dst;
 
 		if (alen < 36)
-			return pp_bad(pi, "PROXY v2 IPv6 address block too short");
+			return pp_bad(pi,
+			    "PROXY v2 IPv6 address block too short");
 		s->sin6_family = d->sin6_family = AF_INET6;
 		memcpy(&s->sin6_addr, buf + 16, 16);
 		memcpy(&d->sin6_addr, buf + 32, 16);
@@ -266,8 +270,7 @@ pp_decode_v2(const uint8_t *buf, size_t len, struct proxy_proto_info *pi)
 }
 
 enum proxy_proto_status
-proxy_proto_decode(const uint8_t *buf, size_t len,
-    struct proxy_proto_info *pi)
+proxy_proto_decode(const uint8_t *buf, size_t len, struct proxy_proto_info *pi)
 {
 	static const char v1[6] = "PROXY ";
 	size_t n;

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROXY_PROTO_V1_MAX 107 /* longest v1 line, CRLF included */
-#define PROXY_PROTO_V2_MAX (16 + 536) /* longest v2 header we accept */
-#define PROXY_PROTO_ENC_MAX 108 /* longest header encode writes */
+#define PROXY_PROTO_V1_MAX  107        /* longest v1 line, CRLF included */
+#define PROXY_PROTO_V2_MAX  (16 + 536) /* longest v2 header we accept */
+#define PROXY_PROTO_ENC_MAX 108        /* longest header encode writes */
 
 enum proxy_proto_status {
 	PROXY_PROTO_OK = 0,

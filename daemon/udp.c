@@ -10,6 +10,8 @@
  * counts it. The route is chosen once, when the session is created, with
  * the worker's newest snapshot; the session keeps that snapshot.
  */
+#include "udp.h"
+
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -27,13 +29,12 @@
 #include "l4_route.h"
 #include "log.h"
 #include "stats.h"
-#include "udp.h"
 #include "upstream.h"
 #include "worker.h"
 
-#define UDP_MAGIC 0x55445053u /* "UDPS" */
-#define UDP_BUF 65536
-#define UDP_BATCH 64
+#define UDP_MAGIC   0x55445053u /* "UDPS" */
+#define UDP_BUF     65536
+#define UDP_BATCH   64
 #define UDP_BUCKETS 1024
 
 struct udp_sess {
@@ -41,24 +42,24 @@ struct udp_sess {
 	struct udp_listener *ul;
 	struct sockaddr_storage client;
 	socklen_t clen;
-	int fd;                    /* owned: connected to the server */
-	struct event *ev, *tmr;    /* owned */
-	struct cfg *cfg;           /* ref held */
+	int fd;                 /* owned: connected to the server */
+	struct event *ev, *tmr; /* owned */
+	struct cfg *cfg;        /* ref held */
 	const struct cfg_route *route;
 	const struct cfg_server *server;
 	struct stats_obj *rs, *ss; /* borrowed, global */
 	struct timeval last;
 	uint64_t bytes_in, bytes_out;
-	struct udp_sess *next;     /* hash chain */
+	struct udp_sess *next; /* hash chain */
 };
 
 struct udp_listener {
 	struct worker *w;
 	int64_t lid;
-	int fd;                 /* borrowed from listener.c */
-	struct event *ev;       /* owned */
-	uint8_t *buf;           /* owned: UDP_BUF bytes */
-	struct stats_obj *ls;   /* borrowed, global */
+	int fd;               /* borrowed from listener.c */
+	struct event *ev;     /* owned */
+	uint8_t *buf;         /* owned: UDP_BUF bytes */
+	struct stats_obj *ls; /* borrowed, global */
 	struct udp_sess *buckets[UDP_BUCKETS];
 };
 
@@ -222,8 +223,7 @@ udp_sess_new(struct udp_listener *ul, const struct sockaddr_storage *client,
 	uint64_t was;
 	size_t h;
 
-	if (w->cur == NULL ||
-	    (l = cfg_listener_by_id(w->cur, ul->lid)) == NULL)
+	if (w->cur == NULL || (l = cfg_listener_by_id(w->cur, ul->lid)) == NULL)
 		return NULL;
 	r = l4_route_match(l, (const struct sockaddr *)client, NULL, 0);
 	if (r == NULL) {
@@ -312,7 +312,8 @@ udp_listener_read_cb(evutil_socket_t fd, short what, void *arg)
 		for (s = ul->buckets[udp_hash(&client)]; s != NULL; s = s->next)
 			if (udp_same(&s->client, &client))
 				break;
-		if (s == NULL && (s = udp_sess_new(ul, &client, clen)) == NULL) {
+		if (s == NULL &&
+		    (s = udp_sess_new(ul, &client, clen)) == NULL) {
 			stats_inc(STAT_UDP_DROPPED);
 			continue;
 		}

@@ -41,8 +41,8 @@ fz_check_result(const struct clienthello *ch, size_t size)
 		FUZZ_CHECK(ch->alpn[i] >= ch->alpn_buf &&
 		    ch->alpn[i] < ch->alpn_buf + sizeof(ch->alpn_buf));
 		FUZZ_CHECK(memchr(ch->alpn[i], '\0',
-			       (size_t)(ch->alpn_buf + sizeof(ch->alpn_buf) -
-				   ch->alpn[i])) != NULL);
+		               (size_t)(ch->alpn_buf + sizeof(ch->alpn_buf) -
+		                   ch->alpn[i])) != NULL);
 	}
 }
 

@@ -55,10 +55,10 @@ patch16(struct hb *h, size_t at)
 }
 
 struct spec {
-	const char *sni;        /* NULL: no server_name extension */
-	const char *alpn[4];    /* NULL-terminated */
-	bool no_extensions;     /* stop after compression methods */
-	bool grease;            /* unknown extensions around the known ones */
+	const char *sni;     /* NULL: no server_name extension */
+	const char *alpn[4]; /* NULL-terminated */
+	bool no_extensions;  /* stop after compression methods */
+	bool grease;         /* unknown extensions around the known ones */
 };
 
 /* A handshake message (type, 24-bit length, body) per <s>. */
@@ -206,8 +206,8 @@ test_good(void **state)
 			check_ok(&rec, &good[i]);
 			if (size <= 8)
 				for (cut = 0; cut < rec.n; cut++)
-					assert_int_equal(clienthello_parse(
-							     rec.b, cut, &ch),
+					assert_int_equal(
+					    clienthello_parse(rec.b, cut, &ch),
 					    CLIENTHELLO_MORE);
 		}
 	}
@@ -216,8 +216,8 @@ test_good(void **state)
 /* A mutation of a good hello (SNI "db.example", ALPN h2) and its reason. */
 struct bad {
 	const char *what;
-	size_t at;      /* byte offset in the framed hello */
-	int value;      /* new byte value; -1: truncate the record there */
+	size_t at; /* byte offset in the framed hello */
+	int value; /* new byte value; -1: truncate the record there */
 	const char *err;
 };
 

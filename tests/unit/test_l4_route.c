@@ -135,8 +135,8 @@ build(struct fix *f, enum cfg_proto proto, const struct rdef *d, size_t n)
 			struct cfg_host *h = &f->h[i][j];
 			const char *s = d[i].snis[j];
 
-			h->kind = s[0] == '*' ? CFG_HOST_WILDCARD
-					      : CFG_HOST_EXACT;
+			h->kind =
+			    s[0] == '*' ? CFG_HOST_WILDCARD : CFG_HOST_EXACT;
 			h->name = s[0] == '*' ? s + 1 : s;
 			h->len = strlen(h->name);
 			r->nsnis++;
@@ -144,7 +144,7 @@ build(struct fix *f, enum cfg_proto proto, const struct rdef *d, size_t n)
 		r->sources = f->c[i];
 		for (j = 0; d[i].sources[j] != NULL; j++)
 			assert_int_equal(cfg_cidr_parse(d[i].sources[j],
-					     &f->c[i][r->nsources++]),
+			                     &f->c[i][r->nsources++]),
 			    0);
 		f->order[i] = r;
 	}

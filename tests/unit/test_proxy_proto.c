@@ -44,13 +44,14 @@ same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	assert_int_equal(a->ss_family, b->ss_family);
 	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		const struct sockaddr_in *x = (const void *)a,
+		                         *y = (const void *)b;
 
 		assert_int_equal(x->sin_addr.s_addr, y->sin_addr.s_addr);
 		assert_int_equal(x->sin_port, y->sin_port);
 	} else {
 		const struct sockaddr_in6 *x = (const void *)a,
-					  *y = (const void *)b;
+		                          *y = (const void *)b;
 
 		assert_memory_equal(&x->sin6_addr, &y->sin6_addr, 16);
 		assert_int_equal(x->sin6_port, y->sin6_port);
@@ -101,7 +102,7 @@ test_roundtrip(void **state)
 			same_addr(&pi.dst, &dst);
 			for (cut = 0; cut < n; cut++)
 				assert_int_equal(proxy_proto_decode(buf, cut,
-						     &pi),
+				                     &pi),
 				    PROXY_PROTO_MORE);
 		}
 	}

@@ -814,8 +814,7 @@ cfg_cidr_parse(const char *s, struct cfg_cidr *out)
 /* Calls <fn> for each string of the JSON array <json> (column <field>). */
 static int
 compile_l4_list(struct compile *k, const char *json, const char *field,
-    int (*fn)(struct compile *, const char *, const char *, void *),
-    void *arg)
+    int (*fn)(struct compile *, const char *, const char *, void *), void *arg)
 {
 	struct store_stmt *s;
 	enum store_step_result res = STORE_ERROR;
@@ -824,7 +823,8 @@ compile_l4_list(struct compile *k, const char *json, const char *field,
 	int rc = 0;
 
 	if (strstr(json, "\\u0000") != NULL)
-		return compile_fail(k, field, "must not contain NUL characters");
+		return compile_fail(k, field,
+		    "must not contain NUL characters");
 	s = store_prepare(k->st,
 	    "SELECT type, value FROM json_each(?1) ORDER BY key", k->e);
 	if (s == NULL)
@@ -900,7 +900,7 @@ compile_l4_sni(struct compile *k, const char *path, const char *v, void *arg)
 		len--;
 	}
 	if (h->kind == CFG_HOST_WILDCARD ? !compile_is_hostname(p + 1, len - 1)
-					 : !compile_is_hostname(p, len))
+	                                 : !compile_is_hostname(p, len))
 		return compile_fail(k, path, "\"%.*s\" is not a server name",
 		    CFG_SHOWN, v);
 	for (i = 0; i < r->nsnis; i++)
@@ -949,7 +949,8 @@ compile_l4_listeners(struct compile *k)
 
 	s = store_prepare(k->st,
 	    "SELECT id, max_connections, proxy_protocol_from,"
-	    " json_array_length(proxy_protocol_from) FROM listeners", k->e);
+	    " json_array_length(proxy_protocol_from) FROM listeners",
+	    k->e);
 	if (s == NULL)
 		return -1;
 	while (rc == 0 && (r = store_step(s, k->e)) == STORE_ROW) {
@@ -957,22 +958,25 @@ compile_l4_listeners(struct compile *k)
 			if (k->c->listeners[i].id == store_col_int64(s, 0))
 				l = &k->c->listeners[i];
 		if (l == NULL) {
-			rc = err_set(k->e, "", "listeners changed while compiling");
+			rc = err_set(k->e, "",
+			    "listeners changed while compiling");
 			break;
 		}
 		compile_obj(k, "listeners", l->name);
 		if ((rc = compile_int(k, s, 1, 0, 1, 1000000,
-			 ".max_connections", &v)) == -1)
+		         ".max_connections", &v)) == -1)
 			break;
 		l->max_connections = (unsigned)v;
 		if (v != 0 && !compile_is_l4(l->proto))
 			rc = compile_fail(k, ".max_connections",
 			    "applies to tcp, udp and tls-passthrough listeners, "
-			    "not %s", compile_proto_name(l->proto));
+			    "not %s",
+			    compile_proto_name(l->proto));
 		else
 			rc = compile_l4_cidrs(k, store_col_text(s, 2),
-			    (size_t)store_col_int64(s, 3), ".proxy_protocol_from",
-			    &l->proxy_from, &l->nproxy_from);
+			    (size_t)store_col_int64(s, 3),
+			    ".proxy_protocol_from", &l->proxy_from,
+			    &l->nproxy_from);
 		/* udp: no connection to start with a header; https: the
 		 * header would have to be read before TLS starts.
 		 */
@@ -999,7 +1003,8 @@ compile_l4_origins(struct compile *k)
 	size_t i;
 	int rc = 0;
 
-	s = store_prepare(k->st, "SELECT id, proxy_protocol FROM origins", k->e);
+	s = store_prepare(k->st, "SELECT id, proxy_protocol FROM origins",
+	    k->e);
 	if (s == NULL)
 		return -1;
 	while (rc == 0 && (r = store_step(s, k->e)) == STORE_ROW) {
@@ -1007,12 +1012,13 @@ compile_l4_origins(struct compile *k)
 			if (k->c->origins[i].id == store_col_int64(s, 0))
 				o = &k->c->origins[i];
 		if (o == NULL) {
-			rc = err_set(k->e, "", "origins changed while compiling");
+			rc = err_set(k->e, "",
+			    "origins changed while compiling");
 			break;
 		}
 		compile_obj(k, "origins", o->name);
 		if ((rc = compile_int(k, s, 1, 0, 0, 2, ".proxy_protocol",
-			 &v)) == 0)
+		         &v)) == 0)
 			o->proxy_protocol = (unsigned)v;
 	}
 	if (rc == 0 && r != STORE_DONE)
@@ -1047,9 +1053,9 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 	if (p == CFG_PROTO_HTTPS && pt &&
 	    (r->nhosts > 0 || r->path_prefix_len != 1 || r->methods != 0))
 		return compile_fail(k,
-		    r->nhosts > 0 ? ".hosts"
-		    : r->methods != 0 ? ".methods"
-				       : ".path_prefix",
+		    r->nhosts > 0         ? ".hosts"
+		        : r->methods != 0 ? ".methods"
+		                          : ".path_prefix",
 		    "must be left out: the route passes TLS for its sni names "
 		    "through (listener \"%s\" is https)",
 		    r->listener->name);
@@ -1087,7 +1093,8 @@ compile_l4_routes(struct compile *k)
 
 	s = store_prepare(k->st,
 	    "SELECT id, sni, json_array_length(sni), sources,"
-	    " json_array_length(sources) FROM routes", k->e);
+	    " json_array_length(sources) FROM routes",
+	    k->e);
 	if (s == NULL)
 		return -1;
 	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
@@ -1095,14 +1102,15 @@ compile_l4_routes(struct compile *k)
 			if (k->c->routes[i].id == store_col_int64(s, 0))
 				r = &k->c->routes[i];
 		if (r == NULL) {
-			rc = err_set(k->e, "", "routes changed while compiling");
+			rc =
+			    err_set(k->e, "", "routes changed while compiling");
 			break;
 		}
 		compile_obj(k, "routes", r->name);
 		nsni = (size_t)store_col_int64(s, 2);
 		if (nsni > 0 &&
 		    (r->snis = arena_calloc(k->c->arena, nsni,
-			 sizeof(*r->snis))) == NULL) {
+		         sizeof(*r->snis))) == NULL) {
 			rc = compile_oom(k);
 			break;
 		}
@@ -1139,8 +1147,8 @@ compile_l4_split(struct compile *k)
 			n += l->routes[j]->nsnis > 0;
 		if (n == 0)
 			continue;
-		l->sni_routes = arena_calloc(k->c->arena, n,
-		    sizeof(*l->sni_routes));
+		l->sni_routes =
+		    arena_calloc(k->c->arena, n, sizeof(*l->sni_routes));
 		if (l->sni_routes == NULL)
 			return compile_oom(k);
 		for (j = 0, n = 0; j < l->nroutes; j++) {

@@ -11,6 +11,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { startDaemon, startOrigin, startBrowser, request, postJson, makeCertificate, shot, REPO } from '../lib/harness.js';
 
@@ -279,6 +280,101 @@ describe('gatehouse web UI', () => {
     await page.locator('section.panel').filter({ hasText: 'Server health' }).getByText(`127.0.0.1:${origin.port}`).waitFor();
     await page.waitForTimeout(2500); // one more sample on the chart
     await shot(page, '08-dashboard-traffic');
+  });
+
+  test('health checks: made in the origin form, up and down on the dashboard', async (t) => {
+    const spec = await apiGet('/openapi.json');
+    if (!spec.components.schemas.Origin.properties.health_check) {
+      t.skip('this gatehoused has no health checks');
+      return;
+    }
+    // a second server that fails its check on /broken with a 503
+    const flaky = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(req.url.startsWith('/broken') ? 503 : 200, { 'Content-Type': 'text/plain', 'Content-Length': 3 });
+      res.end('ok\n');
+    });
+    await new Promise((r) => flaky.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => flaky.close(r)));
+    const flakyPort = flaky.address().port;
+    const healthPanel = page.locator('section.panel').filter({ has: page.getByRole('heading', { name: 'Server health' }) });
+    const healthRow = (port) => healthPanel.locator('tbody tr').filter({ hasText: `127.0.0.1:${port}` }).filter({ hasText: 'probed' });
+
+    await goto('#/origins/new', 'New origin');
+    await page.getByLabel('Name', { exact: true }).fill('probed');
+    await page.getByLabel('Address, row 1', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port, row 1', { exact: true }).fill(String(origin.port));
+    await page.getByRole('button', { name: 'Add server' }).click();
+    await page.getByLabel('Address, row 2', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port, row 2', { exact: true }).fill(String(flakyPort));
+    assert.equal(await page.getByLabel('Path', { exact: true }).isVisible(), false, 'check options appear only when the check is on');
+    await page.getByLabel('Check the servers actively (HTTP)', { exact: true }).check();
+    await page.getByLabel('Path', { exact: true }).fill('/healthz');
+    await page.getByLabel('Check every (ms)', { exact: true }).fill('500');
+    await page.getByLabel('Timeout (ms)', { exact: true }).fill('500');
+    await page.getByLabel('Passes in a row to mark a server up', { exact: true }).fill('1');
+    await page.getByLabel('Failures in a row to mark a server down', { exact: true }).fill('1');
+    // the timeout must be shorter than the interval: said at the field
+    browser.expectHttpError(422, '/api/v1/origins');
+    await page.getByRole('button', { name: 'Create origin' }).click();
+    const err = page.locator('[data-field="health_check.timeout_ms"] .field-error');
+    await err.waitFor();
+    assert.match(await err.textContent(), /shorter than interval_ms/);
+    assert.equal(await page.getByLabel('Timeout (ms)', { exact: true }).getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'health_check.timeout_ms', 'focus moves to the bad field');
+    await shot(page, '08b-health-check-error');
+    assert.deepEqual((await apiGet('/origins')).map((o) => o.name).includes('probed'), false, 'nothing was created');
+    await page.getByLabel('Timeout (ms)', { exact: true }).fill('300');
+    await page.getByRole('button', { name: 'Create origin' }).click();
+    await toastHas('Saved origin probed');
+    const o = await apiGet('/origins/probed');
+    assert.deepEqual([o.health_check.path, o.health_check.interval_ms, o.health_check.timeout_ms, o.health_check.rise, o.health_check.fall],
+      ['/healthz', 500, 300, 1, 1]);
+    assert.equal(o.health_check.host, undefined, 'an empty field is not sent');
+
+    // both servers pass: up, with checks counted
+    await goto('#/dashboard', 'Dashboard');
+    for (const port of [origin.port, flakyPort]) {
+      await healthRow(port).locator('.badge').filter({ hasText: /^up$/ }).waitFor();
+    }
+    const checked = async (port) => {
+      return Number(await healthRow(port).locator('td[data-label="Checks"]').textContent());
+    };
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline && await checked(flakyPort) < 2) await page.waitForTimeout(300);
+    assert.ok(await checked(flakyPort) >= 2, 'checks are counted');
+    // a server of an origin without a check stays unchecked
+    await healthPanel.locator('tbody tr').filter({ hasText: 'web' }).getByText('unchecked', { exact: true }).waitFor();
+
+    // edit the check's path: the flaky server answers it with 503 and goes down
+    await goto('#/origins/probed', 'Origin probed');
+    assert.equal(await page.getByLabel('Check the servers actively (HTTP)', { exact: true }).isChecked(), true);
+    assert.equal(await page.getByLabel('Path', { exact: true }).inputValue(), '/healthz');
+    await page.getByLabel('Path', { exact: true }).fill('/broken');
+    await page.getByLabel('Passing status to', { exact: true }).fill('299');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await toastHas('Saved origin probed');
+    const o2 = await apiGet('/origins/probed');
+    assert.deepEqual([o2.health_check.path, o2.health_check.interval_ms, o2.health_check.status_max], ['/broken', 500, 299]);
+    await goto('#/dashboard', 'Dashboard');
+    const down = healthRow(flakyPort);
+    await down.locator('.badge').filter({ hasText: /^down$/ }).waitFor();
+    await down.getByText('status 503').waitFor();
+    await healthRow(origin.port).locator('.badge').filter({ hasText: /^up$/ }).waitFor();
+    const failed = Number(await down.locator('td[data-label="Failed checks"]').textContent());
+    assert.ok(failed >= 1, 'failed checks counted');
+    await page.locator('#toast.show').waitFor({ state: 'detached' }); // the toast hid no cell
+    await shot(page, '08c-dashboard-health');
+
+    // turning the check off sends health_check: null
+    await goto('#/origins/probed', 'Origin probed');
+    await page.getByLabel('Check the servers actively (HTTP)', { exact: true }).uncheck();
+    assert.equal(await page.getByLabel('Path', { exact: true }).isVisible(), false);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await toastHas('Saved origin probed');
+    assert.equal((await apiGet('/origins/probed')).health_check, null);
+    await goto('#/dashboard', 'Dashboard');
+    await healthRow(flakyPort).getByText('unchecked', { exact: true }).waitFor();
   });
 
   test('certificates: upload a PEM certificate and key, generate a self-signed one', async (t) => {

@@ -103,14 +103,7 @@ export async function render(main, rest, ctx) {
         return p ? badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]) : '—';
       } },
     ], rs, 'No traffic yet.'));
-    serverTable.replaceChildren(table('Server health', [
-      { label: 'Server', cell: (s) => s.name || '#' + s.id },
-      { label: 'Origin', cell: (s) => s.origin || '—' },
-      { label: 'Health', cell: (s) => health(s) },
-      { label: 'Requests', class: 'num', cell: (s) => String(s.requests || 0) },
-      { label: 'Errors', class: 'num', cell: (s) => String(s.errors || 0) },
-      { label: 'Active', class: 'num', cell: (s) => String(s.active || 0) },
-    ], stats.servers || [], 'No server has had traffic yet.'));
+    serverTable.replaceChildren(serverHealth(stats));
     listenerTable.replaceChildren(table('Listeners', [
       { label: 'Listener', cell: (l) => l.name },
       { label: 'Address', cell: (l) => (String(l.address).includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`) },
@@ -129,14 +122,63 @@ export async function render(main, rest, ctx) {
   };
 }
 
-function health(s) {
+// The "Server health" table: every configured server from stats.health
+// (active check state) joined by id with its traffic counters in
+// stats.servers; a daemon without stats.health shows the servers that had
+// traffic, judged by their failed attempts.
+function serverHealth(stats) {
+  const traffic = new Map((stats.servers || []).map((s) => [s.id, s]));
+  const num = (k) => (s) => String((traffic.get(s.id) || {})[k] || 0);
+  if (!Array.isArray(stats.health)) {
+    return table('Server health', [
+      { label: 'Server', cell: (s) => s.name || '#' + s.id },
+      { label: 'Origin', cell: (s) => s.origin || '—' },
+      { label: 'Health', cell: (s) => passiveHealth(s) },
+      { label: 'Requests', class: 'num', cell: (s) => String(s.requests || 0) },
+      { label: 'Errors', class: 'num', cell: (s) => String(s.errors || 0) },
+      { label: 'Active', class: 'num', cell: (s) => String(s.active || 0) },
+    ], stats.servers || [], 'No server has had traffic yet.');
+  }
+  const now = Date.now() / 1000;
+  return table('Server health', [
+    { label: 'Server', cell: (s) => s.server || (traffic.get(s.id) || {}).name || '#' + s.id },
+    { label: 'Origin', cell: (s) => (s.origin ? h('a', { href: '#/origins/' + encodeURIComponent(s.origin) }, s.origin) : '—') },
+    { label: 'Health', cell: (s) => checkState(s, traffic.get(s.id)) },
+    { label: 'Since', cell: (s) => (s.state !== 'unchecked' && s.changed_at > 0
+      ? h('span', { title: fmtTime(s.changed_at) }, fmtDuration(Math.max(0, now - s.changed_at)))
+      : '—') },
+    { label: 'Checks', class: 'num', cell: (s) => (s.state === 'unchecked' ? '—' : String(s.checks || 0)) },
+    { label: 'Failed checks', class: 'num', cell: (s) => (s.state === 'unchecked' ? '—' : String(s.failures || 0)) },
+    { label: 'Requests', class: 'num', cell: num('requests') },
+    { label: 'Errors', class: 'num', cell: num('errors') },
+    { label: 'Active', class: 'num', cell: num('active') },
+  ], stats.health, 'No servers: add an origin on the Origins page.');
+}
+
+// An actively checked server's state; an unchecked one is judged by its
+// traffic. A down server shows why.
+function checkState(s, traffic) {
+  if (s.state === 'up') return badge('up', 'ok');
+  if (s.state === 'down') {
+    return h('span', { class: 'health-down' }, badge('down', 'bad'),
+      s.last_error ? h('span', { class: 'last-error' }, ' ' + s.last_error) : null);
+  }
+  const t = traffic && traffic.requests ? ' · ' + (passiveFailing(traffic) ? 'failing' : 'answering') : '';
+  return h('span', { title: 'No health check on this origin' }, badge('unchecked', 'info'), t);
+}
+
+function passiveFailing(s) {
+  return (s.errors || 0) * 2 > s.requests;
+}
+
+function passiveHealth(s) {
   const st = s.health || s.state;
   if (st === 'up' || st === 'healthy') return badge(st, 'ok');
   if (st === 'down' || st === 'unhealthy') return badge(st, 'bad');
   if (st) return badge(st, 'info');
   // no active checks: judge by the share of failed attempts
   if (!s.requests) return badge('no traffic', 'info');
-  return (s.errors || 0) * 2 > s.requests ? badge('failing', 'bad') : badge('answering', 'ok');
+  return passiveFailing(s) ? badge('failing', 'bad') : badge('answering', 'ok');
 }
 
 function renderCerts(box, certs) {

@@ -152,9 +152,10 @@ export const COLLECTIONS = {
       { label: 'TLS to origin', cell: (o) => (o.tls && o.tls.enabled ? badge(o.tls.verify === false ? 'TLS, not verified' : 'TLS', o.tls.verify === false ? 'warn' : 'ok') : badge('plain', 'info')) },
       actions('origins', ctx),
     ],
-    fields: (refs) => {
+    fields: (refs, mode, item) => {
       const tls = !!schemaProp('Origin', 'tls');
       const on = (v) => !!(v.tls && v.tls.enabled);
+      const hc = (v) => !!v._health_check;
       return [
         { key: 'name', label: 'Name', required: true },
         { key: 'balance', label: 'Balancing', type: 'select', options: schemaEnum('Origin', 'balance', ['round_robin']), default: 'round_robin' },
@@ -174,8 +175,33 @@ export const COLLECTIONS = {
             options: [{ value: '0', label: 'none' }, { value: '1', label: 'version 1 (text)' }, { value: '2', label: 'version 2 (binary)' }],
             help: 'On tcp and tls-passthrough routes: tells the servers the client address.' },
         ] : []),
-        ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls', 'proxy_protocol']),
+        ...(schemaProp('Origin', 'health_check') ? [
+          { type: 'section', label: 'Health check' },
+          { key: '_health_check', noSend: true, type: 'checkbox', label: 'Check the servers actively (HTTP)', default: !!(item && item.health_check),
+            help: 'Servers failing the check get no new requests unless every server fails.' },
+          { key: 'health_check.path', label: 'Path', required: true, placeholder: '/healthz', show: hc, help: 'Requested with GET from every server.' },
+          { key: 'health_check.host', label: 'Host header', placeholder: "the server's address", show: hc },
+          { key: 'health_check.interval_ms', label: 'Check every (ms)', type: 'number', placeholder: '5000', show: hc },
+          { key: 'health_check.timeout_ms', label: 'Timeout (ms)', type: 'number', placeholder: '2000', show: hc, help: 'Shorter than the interval.' },
+          { key: 'health_check.rise', label: 'Passes in a row to mark a server up', type: 'number', placeholder: '2', show: hc },
+          { key: 'health_check.fall', label: 'Failures in a row to mark a server down', type: 'number', placeholder: '3', show: hc },
+          { key: 'health_check.status_min', label: 'Passing status from', type: 'number', placeholder: '200', show: hc },
+          { key: 'health_check.status_max', label: 'Passing status to', type: 'number', placeholder: '399', show: hc },
+        ] : []),
+        ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls', 'proxy_protocol', 'health_check']),
       ];
+    },
+    // health_check: null when the check is turned off, {} (the API names
+    // what is missing) when it is on with every field empty.
+    body: (body, form, mode, item) => {
+      if (!schemaProp('Origin', 'health_check')) return body;
+      if (!form.current()._health_check) {
+        if (mode === 'edit' && item.health_check) body.health_check = null;
+        else delete body.health_check;
+      } else if (!body.health_check || typeof body.health_check !== 'object') {
+        body.health_check = {};
+      }
+      return body;
     },
   },
 
@@ -286,12 +312,13 @@ async function renderEdit(main, coll, name, ctx) {
     label: mode === 'new' ? 'New ' + c.one : 'Edit ' + c.one,
     mode,
     values: item,
-    fields: c.fields(refs, mode),
+    fields: c.fields(refs, mode, item),
     errorPrefix: [coll],
     submitLabel: mode === 'new' ? 'Create ' + c.one : 'Save changes',
     cancel: () => ctx.go('#/' + coll),
     onSubmit: async (f) => {
-      const body = f.read(mode === 'edit');
+      let body = f.read(mode === 'edit');
+      if (c.body) body = c.body(body, f, mode, item);
       const res = mode === 'new'
         ? await api('POST', '/' + coll, body, { full: true })
         : await api('PATCH', `/${coll}/${seg(name)}`, body, { full: true });

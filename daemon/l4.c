@@ -721,6 +721,7 @@ l4_handoff(struct l4_conn *c)
 	l4_rcvlowat(c, 1);
 	c->cfd = -1;
 	l4_close(c);
+	stats_inc(STAT_CONN_ACCEPTED); /* an HTTP connection from now on */
 	conn_new(w, lid, fd, (const struct sockaddr *)&peer, peerlen);
 }
 

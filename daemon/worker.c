@@ -51,9 +51,9 @@ worker_accept(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct wlistener *wl = arg;
 
-	stats_inc(STAT_CONN_ACCEPTED);
 	if (l4_accept_shared(wl->w, wl->id, fd, sa, (socklen_t)salen))
 		return; /* https with passthrough names (l4.c) */
+	stats_inc(STAT_CONN_ACCEPTED);
 	conn_new(wl->w, wl->id, fd, sa, (socklen_t)salen);
 }
 
@@ -63,8 +63,7 @@ worker_accept_l4(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct wlistener *wl = arg;
 
-	stats_inc(STAT_CONN_ACCEPTED);
-	l4_accept(wl->w, wl->id, fd, sa, (socklen_t)salen);
+	l4_accept(wl->w, wl->id, fd, sa, (socklen_t)salen); /* l4_accepted */
 }
 
 /* Listener protocols the workers serve: HTTP (conn.c), tcp and

@@ -28,12 +28,12 @@ def servers():
         s.close()
 
 
-def tcp_setup(gh, srv, route_cols=None, listener_cols=None, start=True):
+def tcp_setup(gh, srv, route_cols=None, listener_cols=None, start=True, workers=1):
     gh.add_listener("t", protocol="tcp", **(listener_cols or {}))
     gh.add_origin("o", [(srv.host, srv.port)])
     gh.add_route("r", "t", "o", **(route_cols or {}))
     if start:
-        gh.start()
+        gh.start(workers=workers)
     return gh.ports.get("t")
 
 
@@ -282,3 +282,21 @@ def test_sigterm_lets_open_connections_finish(gh, servers):
     # ... and once it ends the daemon exits cleanly.
     s.close()
     assert gh.proc.wait(10) == 0
+
+
+def test_two_workers_parallel_uploads(gh, servers):
+    import threading
+    srv = servers(hash_sink)
+    port = tcp_setup(gh, srv, workers=2, listener_cols={"max_connections": 6})
+    results = []
+
+    def one(n):
+        results.append((n,) + send_hashed(port, n))
+    threads = [threading.Thread(target=one, args=(MIB * (i + 1),)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6
+    for n, want, answer in results:
+        assert answer == "%s %d\n" % (want, n)

@@ -17,11 +17,11 @@ def udp_origin():
     o.close()
 
 
-def udp_setup(gh, origin, route_cols=None, listener_cols=None):
+def udp_setup(gh, origin, route_cols=None, listener_cols=None, workers=1):
     gh.add_listener("u", protocol="udp", **(listener_cols or {}))
     gh.add_origin("o", [(origin.host, origin.port)])
     gh.add_route("r", "u", "o", **(route_cols or {}))
-    gh.start()
+    gh.start(workers=workers)
     return gh.ports["u"]
 
 
@@ -131,3 +131,22 @@ def test_removed_listener_ends_its_sessions(gh, udp_origin):
         a.recvfrom(10)
     with udp_origin.lock:
         assert sum(len(v) for v in udp_origin.seen.values()) == 1
+
+
+def test_many_clients_two_workers(gh, udp_origin):
+    """With two workers each client's datagrams land on one worker's
+    socket (the kernel hashes the address), so each client still has one
+    session and gets exactly its own answers."""
+    port = udp_setup(gh, udp_origin, workers=2)
+    clients = [client() for _ in range(16)]
+    for rnd in range(20):
+        for i, s in enumerate(clients):
+            data = payload(i * 1000 + rnd, 100 + i)
+            s.sendto(data, ("127.0.0.1", port))
+            assert s.recvfrom(65536)[0] == data
+    with udp_origin.lock:
+        seen = dict(udp_origin.seen)
+    assert len(seen) == 16
+    assert sorted(len(v) for v in seen.values()) == [20] * 16
+    for s in clients:
+        s.close()

@@ -43,8 +43,9 @@
 #define L4_PIPE_SIZE (256 * 1024)
 #define L4_COPY_SIZE (64 * 1024)
 #define L4_PRE_MAX   (CLIENTHELLO_MAX_BYTES + 5 + PROXY_PROTO_V2_MAX)
-#define L4_ROUNDS    8 /* reads per direction per wakeup */
-#define L4_TRIES_MAX 8 /* servers tried per connection */
+#define L4_ROUNDS    8  /* reads per direction per wakeup */
+#define L4_TRIES_MAX 8  /* servers tried per connection */
+#define L4_POOL_MAX  64 /* empty pipes a worker keeps for reuse */
 
 enum l4_state {
 	L4_S_PREAMBLE = 0, /* reading a PROXY header or the ClientHello */
@@ -102,6 +103,8 @@ struct l4_worker {
 	struct worker *w;
 	struct l4_list conns;
 	bool no_splice; /* GATEHOUSED_L4_COPY=1: copy mode (benchmarks) */
+	int pool[L4_POOL_MAX][2]; /* empty pipes, ready for a direction */
+	size_t npool;
 };
 
 static void l4_cli_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -110,6 +113,7 @@ static void l4_org_read_cb(evutil_socket_t fd, short what, void *arg);
 static void l4_org_write_cb(evutil_socket_t fd, short what, void *arg);
 static void l4_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void l4_connect_next(struct l4_conn *c);
+static int l4_dir_copy(struct l4_dir *d);
 
 bool
 l4_serves(enum cfg_proto proto)
@@ -163,14 +167,47 @@ l4_arm(struct l4_conn *c, unsigned ms)
 	evtimer_add(c->tmr, &tv);
 }
 
-static void
-l4_dir_fini(struct l4_dir *d)
+/* A pipe for a direction about to splice: an empty one from the
+ * worker's pool, or a new one. A direction holds a pipe only while bytes
+ * move, so an idle connection costs no pipe descriptors.
+ */
+static int
+l4_pipe_get(struct l4_worker *lw, int p[2])
 {
-	if (d->pipe[0] != -1)
+	if (lw->npool > 0) {
+		lw->npool--;
+		p[0] = lw->pool[lw->npool][0];
+		p[1] = lw->pool[lw->npool][1];
+		return 0;
+	}
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
+		return -1;
+	(void)fcntl(p[1], F_SETPIPE_SZ, L4_PIPE_SIZE);
+	return 0;
+}
+
+/* Gives <d>'s pipe back: to the pool when empty, else closed. */
+static void
+l4_pipe_put(struct l4_worker *lw, struct l4_dir *d)
+{
+	if (d->pipe[0] == -1)
+		return;
+	if (d->inpipe == 0 && lw->npool < L4_POOL_MAX) {
+		lw->pool[lw->npool][0] = d->pipe[0];
+		lw->pool[lw->npool][1] = d->pipe[1];
+		lw->npool++;
+	} else {
 		(void)close(d->pipe[0]);
-	if (d->pipe[1] != -1)
 		(void)close(d->pipe[1]);
+	}
 	d->pipe[0] = d->pipe[1] = -1;
+	d->inpipe = 0;
+}
+
+static void
+l4_dir_fini(struct l4_worker *lw, struct l4_dir *d)
+{
+	l4_pipe_put(lw, d);
 	free(d->buf);
 	d->buf = NULL;
 }
@@ -224,8 +261,8 @@ l4_close(struct l4_conn *c)
 	l4_ev_free(&c->tmr);
 	if (c->cfd != -1)
 		(void)close(c->cfd);
-	l4_dir_fini(&c->up);
-	l4_dir_fini(&c->down);
+	l4_dir_fini(c->lw, &c->up);
+	l4_dir_fini(c->lw, &c->down);
 	free(c->pre);
 	cfg_unref(c->cfg);
 	TAILQ_REMOVE(&c->lw->conns, c, link);
@@ -243,6 +280,11 @@ l4_worker_free(struct l4_worker *lw)
 		return;
 	while ((c = TAILQ_FIRST(&lw->conns)) != NULL)
 		l4_close(c);
+	while (lw->npool > 0) {
+		lw->npool--;
+		(void)close(lw->pool[lw->npool][0]);
+		(void)close(lw->pool[lw->npool][1]);
+	}
 	free(lw);
 }
 
@@ -343,6 +385,7 @@ l4_pump(struct l4_conn *c, struct l4_dir *d)
 		if (d->eof) {
 			event_del(d->rev);
 			event_del(d->wev);
+			l4_pipe_put(c->lw, d);
 			if (!d->shut) {
 				d->shut = true;
 				if (shutdown(d->dst, SHUT_WR) == -1 &&
@@ -352,6 +395,12 @@ l4_pump(struct l4_conn *c, struct l4_dir *d)
 				}
 			}
 			return l4_done(c) ? -1 : 0;
+		}
+		if (!d->copy && d->pipe[0] == -1 &&
+		    l4_pipe_get(c->lw, d->pipe) == -1 && l4_dir_copy(d) == -1) {
+			stats_inc(STAT_L4_NO_MEMORY);
+			l4_close(c);
+			return -1;
 		}
 		if (d->copy) {
 			n = read(d->src, d->buf, d->cap);
@@ -371,6 +420,8 @@ l4_pump(struct l4_conn *c, struct l4_dir *d)
 			if (errno == EINTR)
 				continue;
 			if (l4_again(errno)) {
+				/* Drained and flushed: the pipe is empty. */
+				l4_pipe_put(c->lw, d);
 				event_add(d->rev, NULL);
 				event_del(d->wev);
 				return 0;
@@ -407,15 +458,13 @@ l4_org_read_cb(evutil_socket_t fd, short what, void *arg)
 	(void)l4_pump(c, &c->down);
 }
 
-/* A direction's pipe, or its copy buffer when pipes are out. */
+/* Copy mode for <d>: its buffer (after the prefix it may hold) instead
+ * of a pipe. -1 on no memory.
+ */
 static int
-l4_dir_setup(struct l4_conn *c, struct l4_dir *d, bool splice_ok)
+l4_dir_copy(struct l4_dir *d)
 {
-	if (splice_ok && pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == 0) {
-		(void)fcntl(d->pipe[1], F_SETPIPE_SZ, L4_PIPE_SIZE);
-		return 0;
-	}
-	d->pipe[0] = d->pipe[1] = -1;
+	stats_inc(STAT_L4_COPY);
 	if (d->buf != NULL) {
 		/* A prefix waits: the copy buffer takes over after it. */
 		uint8_t *p;
@@ -432,6 +481,16 @@ l4_dir_setup(struct l4_conn *c, struct l4_dir *d, bool splice_ok)
 	}
 	d->copy = true;
 	return 0;
+}
+
+/* Splice mode takes its pipe when bytes first move (l4_pump()); copy
+ * mode sets up its buffer now.
+ */
+static int
+l4_dir_setup(struct l4_conn *c, struct l4_dir *d, bool splice_ok)
+{
+	d->pipe[0] = d->pipe[1] = -1;
+	return splice_ok ? 0 : l4_dir_copy(d);
 }
 
 /* The origin accepted: start pumping. */
@@ -473,7 +532,8 @@ l4_connected(struct l4_conn *c)
 	if (l4_dir_setup(c, &c->up, splice_ok) == -1 ||
 	    l4_dir_setup(c, &c->down, splice_ok) == -1)
 		goto oom;
-	stats_inc(c->up.copy ? STAT_L4_COPY : STAT_L4_SPLICE);
+	if (splice_ok)
+		stats_inc(STAT_L4_SPLICE);
 	c->state = L4_S_PUMP;
 	l4_touch(c);
 	l4_arm(c, c->idle_ms);

@@ -44,7 +44,7 @@ STAT(L4_CONNECT_TIMEOUT,   "l4_connect_timeout",   "L4 origin connects timed out
 STAT(L4_IDLE_TIMEOUT,      "l4_idle_timeout",      "L4 connections closed after the route's idle timeout")
 STAT(L4_RESET,             "l4_reset",             "L4 connections ended by a socket error on either side")
 STAT(L4_SPLICE,            "l4_splice",            "L4 connections pumped with splice(2)")
-STAT(L4_COPY,              "l4_copy",              "L4 connections pumped by copying (no pipes available)")
+STAT(L4_COPY,              "l4_copy",              "L4 connection directions pumped by copying (no pipe to be had, or GATEHOUSED_L4_COPY=1)")
 STAT(L4_NO_MEMORY,         "l4_no_memory",         "L4 connections refused: out of memory or descriptors")
 STAT(TLS_HELLO_BAD,        "tls_hello_bad",        "passthrough ClientHellos that did not parse (default route used)")
 STAT(TLS_HELLO_NO_SNI,     "tls_hello_no_sni",     "passthrough ClientHellos without a server name (default route used)")

@@ -300,3 +300,26 @@ def test_two_workers_parallel_uploads(gh, servers):
     assert len(results) == 6
     for n, want, answer in results:
         assert answer == "%s %d\n" % (want, n)
+
+
+def test_idle_connections_hold_no_pipes(gh, servers):
+    """A direction holds a pipe only while bytes move: idle connections cost
+    their two sockets, not four more pipe descriptors."""
+    import os
+    srv = servers(echo)
+    port = tcp_setup(gh, srv)
+
+    def nfds():
+        return len(os.listdir("/proc/%d/fd" % gh.pid))
+    base = nfds()
+    conns = []
+    for i in range(20):
+        s = connect(port)
+        s.sendall(b"%02d" % i)
+        assert s.recv(2) == b"%02d" % i
+        conns.append(s)
+    wait_until(lambda: srv.accepted == 20, what="20 origin connections")
+    grown = nfds() - base
+    assert 40 <= grown <= 48, grown  # 2 sockets each, a pooled pipe or two
+    for s in conns:
+        s.close()

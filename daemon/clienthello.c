@@ -83,7 +83,7 @@ ch_byte(struct ch_reader *r, uint8_t *out)
 static int
 ch_u8(struct ch_reader *r, size_t *v)
 {
-	uint8_t b;
+	uint8_t b = 0; /* quiets the analyzer: ch_byte() sets it on 0 */
 
 	if (ch_byte(r, &b) == -1)
 		return -1;

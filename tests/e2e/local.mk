@@ -23,6 +23,7 @@ E2E_HELPERS = tests/e2e/conftest.py tests/e2e/backends.py tests/e2e/tap_pytest.p
 	tests/e2e/apiclient.py
 E2E_TESTS += tests/e2e/test_60_l4_tcp.py tests/e2e/test_61_l4_udp.py tests/e2e/test_62_l4_passthrough.py tests/e2e/test_63_proxy_protocol.py tests/e2e/test_64_l4_config.py tests/e2e/test_65_l4_shared_port.py tests/e2e/test_66_l4_api.py
 E2E_HELPERS += tests/e2e/l4util.py
+EXTRA_DIST += tests/bench/l4.sh tests/bench/l4load.py
 
 # TLS suites (test_35..39) and their helper.
 E2E_TESTS += tests/e2e/test_35_tls_sni.py tests/e2e/test_36_tls_origin.py tests/e2e/test_37_tls_client_auth.py tests/e2e/test_38_tls_scan.py tests/e2e/test_39_tls_api.py

@@ -595,6 +595,10 @@ posture_get(struct api_req *r)
 		    json_str(json_get(rt, "origin")));
 		proto = json_str(json_get(l, "protocol"));
 		pass = proto != NULL && strcmp(proto, "tls-passthrough") == 0;
+		/* L4: an https route with match.sni passes TLS through too. */
+		pass = pass ||
+		    (proto != NULL && strcmp(proto, "https") == 0 &&
+		        json_len(json_get(json_get(rt, "match"), "sni")) > 0);
 		cenc = pass || (proto != NULL && strcmp(proto, "https") == 0);
 		oenc =
 		    pass || json_bool(json_get(json_get(o, "tls"), "enabled"));

@@ -76,3 +76,24 @@ def test_l4_objects_through_the_api(gh, pki):
     finally:
         pg.close()
         pp.close()
+
+
+def test_posture_reports_shared_port_passthrough(gh, pki):
+    """A route passing TLS through on an https listener is "passthrough" on
+    both legs in /posture, like a tls-passthrough route."""
+    from tlsutil import make_ca as t_make_ca, make_leaf
+    api = start_api(gh)
+    ca = t_make_ca(gh.dir)
+    leaf = make_leaf(gh.dir, "term.test", ca, dns=["term.test"])
+    api.ok("POST", "/certificates", {"name": "term", "certificate": leaf.cert_pem,
+                                     "private_key": leaf.key_pem})
+    api.ok("POST", "/origins", {"name": "o", "servers": [{"address": "127.0.0.1", "port": 9}]})
+    api.ok("POST", "/listeners", {"name": "tls", "address": "127.0.0.1", "port": 0,
+                                  "protocol": "https", "default_certificate": "term"})
+    api.ok("POST", "/routes", {"name": "web", "listener": "tls", "origin": "o"})
+    api.ok("POST", "/routes", {"name": "vault", "listener": "tls", "origin": "o",
+                               "match": {"sni": ["vault.test"]}})
+    p = {r["route"]: r for r in api.ok("GET", "/posture").json()["routes"]}
+    assert p["vault"]["client_to_proxy"] == "passthrough"
+    assert p["vault"]["proxy_to_origin"] == "passthrough"
+    assert p["web"]["client_to_proxy"] == "encrypted"

@@ -107,8 +107,8 @@ load_origin_tls(struct store_stmt *s)
 static struct json *
 load_origin_health(struct store_stmt *s, int c)
 {
-	static const char *const ints[] = { "interval_ms", "timeout_ms",
-		"rise", "fall", "status_min", "status_max" };
+	static const char *const ints[] = { "interval_ms", "timeout_ms", "rise",
+		"fall", "status_min", "status_max" };
 	struct json *h;
 	size_t i;
 

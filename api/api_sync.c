@@ -451,8 +451,8 @@ bind_health(struct store_stmt *s, int i, const struct json *h)
 		v = json_get(h, ints[k].key);
 		store_bind_int64(s, i + 2 + (int)k,
 		    v != NULL && json_str(v) == NULL && json_int(v) != 0
-			? json_int(v)
-			: ints[k].def);
+		        ? json_int(v)
+		        : ints[k].def);
 	}
 }
 

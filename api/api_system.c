@@ -19,8 +19,8 @@
 
 #include "api_int.h"
 #include "cfg.h"
-#include "health.h"
 #include "config.h"
+#include "health.h"
 #include "json.h"
 #include "listener.h"
 #include "publish.h"
@@ -28,7 +28,7 @@
 #include "store.h"
 
 #define SYS_LISTENERS_MAX 256
-#define SYS_STATIC_MAX (8u * 1024u * 1024u)
+#define SYS_STATIC_MAX    (8u * 1024u * 1024u)
 
 extern const char api_openapi_json[];
 
@@ -65,7 +65,8 @@ sys_status(struct api_req *r)
 		json_set(l, "name", json_new_str(ls[i].name));
 		json_set(l, "address", json_new_str(ls[i].address));
 		json_set(l, "port", json_new_int(ls[i].port));
-		json_set(l, "state", json_new_str(ls[i].bound ? "bound" : "error"));
+		json_set(l, "state",
+		    json_new_str(ls[i].bound ? "bound" : "error"));
 		json_set(l, "bound", json_new_bool(ls[i].bound));
 		if (!ls[i].bound)
 			json_set(l, "error", json_new_str(ls[i].error));
@@ -151,7 +152,8 @@ stats_one(const struct stats_obj *so, void *arg)
 	int i;
 
 	json_set(o, "id", json_new_int(so->id));
-	json_set(o, "name", name != NULL ? json_new_str(name) : json_new_null());
+	json_set(o, "name",
+	    name != NULL ? json_new_str(name) : json_new_null());
 	if (w->kind == STATS_SERVER && (sv = server_find(w->c, so->id)) != NULL)
 		json_set(o, "origin", json_new_str(sv->origin->name));
 	json_set(o, "requests", json_new_int((int64_t)ld(&so->requests)));
@@ -180,8 +182,7 @@ health_list(const struct cfg *c)
 
 			o = json_new_obj();
 			json_set(o, "id", json_new_int(sv->id));
-			json_set(o, "origin",
-			    json_new_str(c->origins[i].name));
+			json_set(o, "origin", json_new_str(c->origins[i].name));
 			json_set(o, "server", json_new_str(sv->label));
 			if (!c->origins[i].health.enabled ||
 			    !health_get(sv->id, &hi))
@@ -290,17 +291,19 @@ metric_one(const struct stats_obj *so, void *arg)
 	    kn[w->kind], so->id, kn[w->kind], name != NULL ? name : "");
 	if (strcmp(w->field, "responses") == 0) {
 		for (i = 0; i < 6; i++)
-			sb_printf(w->b, "gatehouse_%s_responses_total{%s,class=\"%s\"} %" PRIu64 "\n",
+			sb_printf(w->b,
+			    "gatehouse_%s_responses_total{%s,class=\"%s\"} %" PRIu64
+			    "\n",
 			    kn[w->kind], lbl, cls[i], ld(&so->status[i]));
 		return;
 	}
 	sb_printf(w->b, "gatehouse_%s_%s%s{%s} %" PRIu64 "\n", kn[w->kind],
 	    w->field, strcmp(w->field, "active") == 0 ? "" : "_total", lbl,
-	    strcmp(w->field, "requests") == 0 ? ld(&so->requests)
-	    : strcmp(w->field, "bytes_in") == 0 ? ld(&so->bytes_in)
-	    : strcmp(w->field, "bytes_out") == 0 ? ld(&so->bytes_out)
-	    : strcmp(w->field, "errors") == 0 ? ld(&so->errors)
-					       : ld(&so->active));
+	    strcmp(w->field, "requests") == 0        ? ld(&so->requests)
+	        : strcmp(w->field, "bytes_in") == 0  ? ld(&so->bytes_in)
+	        : strcmp(w->field, "bytes_out") == 0 ? ld(&so->bytes_out)
+	        : strcmp(w->field, "errors") == 0    ? ld(&so->errors)
+	                                             : ld(&so->active));
 }
 
 void
@@ -341,11 +344,13 @@ sys_metrics(struct api_req *r)
 			stats_foreach(w.kind, metric_one, &w);
 		}
 	}
-	sb_printf(&b, "# HELP gatehouse_config_revision revision of the serving configuration\n");
+	sb_printf(&b,
+	    "# HELP gatehouse_config_revision revision of the serving configuration\n");
 	sb_printf(&b, "# TYPE gatehouse_config_revision gauge\n");
 	sb_printf(&b, "gatehouse_config_revision %" PRIu64 "\n",
 	    c != NULL ? c->revision : 0);
-	sb_printf(&b, "# HELP gatehouse_uptime_seconds seconds since the admin API started\n");
+	sb_printf(&b,
+	    "# HELP gatehouse_uptime_seconds seconds since the admin API started\n");
 	sb_printf(&b, "# TYPE gatehouse_uptime_seconds gauge\n");
 	sb_printf(&b, "gatehouse_uptime_seconds %.0f\n", api_uptime());
 	cfg_unref(c);

@@ -5,15 +5,17 @@
  * lives only in the API; this is the one hand-made JSON in the daemon, a
  * flat object of known keys) and written with a single write(2).
  */
+#include "access_log.h"
+
+#include <sys/time.h>
+
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "access_log.h"
 #include "cfg.h"
 #include "conn.h"
 #include "http_msg.h"
@@ -34,8 +36,8 @@ access_log_open(const char *path)
 		access_fd = STDOUT_FILENO;
 		return 0;
 	}
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) ==
-	    -1)
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	         0640)) == -1)
 		return -1;
 	access_fd = fd;
 	return 0;

@@ -5,11 +5,11 @@
  * its own. The first chunk is kept across arena_reset() so a keep-alive
  * request cycle does not go back to malloc.
  */
+#include "arena.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "arena.h"
 
 #define ARENA_ALIGN 16
 

@@ -18,7 +18,7 @@ struct arena *arena_new(size_t chunk, size_t limit);
 void arena_free(struct arena *a);
 void arena_reset(struct arena *a);
 
-void *arena_alloc(struct arena *a, size_t n);  /* 16-byte aligned */
+void *arena_alloc(struct arena *a, size_t n); /* 16-byte aligned */
 void *arena_calloc(struct arena *a, size_t nmemb, size_t size);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);

@@ -23,11 +23,11 @@
 #define CFG_MAGIC 0x43464721u /* "CFG!" */
 
 /* Defaults, applied by cfg_compile() where a column is NULL. */
-#define CFG_DEF_HEADER_MS 10000u
+#define CFG_DEF_HEADER_MS    10000u
 #define CFG_DEF_KEEPALIVE_MS 75000u
-#define CFG_DEF_CONNECT_MS 5000u
-#define CFG_DEF_RESPONSE_MS 60000u
-#define CFG_DEF_IDLE_MS 60000u
+#define CFG_DEF_CONNECT_MS   5000u
+#define CFG_DEF_RESPONSE_MS  60000u
+#define CFG_DEF_IDLE_MS      60000u
 
 enum cfg_proto {
 	CFG_PROTO_HTTP = 0,
@@ -82,10 +82,10 @@ struct cfg_server {
 	int64_t id;          /* servers.id: key for health and pools */
 	const char *address; /* numeric IPv4/IPv6 literal, as configured */
 	uint16_t port;
-	unsigned weight;     /* 1..1000 */
+	unsigned weight;            /* 1..1000 */
 	struct sockaddr_storage sa; /* resolved at compile time */
 	socklen_t salen;
-	const char *label;   /* "127.0.0.1:8081" / "[::1]:8081" for logs */
+	const char *label; /* "127.0.0.1:8081" / "[::1]:8081" for logs */
 	const struct cfg_origin *origin; /* back pointer */
 };
 
@@ -160,7 +160,7 @@ struct cfg_listener {
 	bool trust_forwarded; /* keep client X-Forwarded-* and append */
 	const struct cfg_route **routes; /* match order, see route.h */
 	size_t nroutes;
-	unsigned max_connections; /* L4 connections/sessions; 0: no limit */
+	unsigned max_connections;    /* L4 connections/sessions; 0: no limit */
 	struct cfg_cidr *proxy_from; /* PROXY header required from these */
 	size_t nproxy_from;
 	/* https: routes with sni names pass TLS through (l4.c); they are
@@ -178,7 +178,7 @@ struct cfg_listener {
 struct cfg {
 	unsigned magic;
 	_Atomic unsigned refs;
-	uint64_t revision; /* newest revisions.id when compiled; 0: none */
+	uint64_t revision;   /* newest revisions.id when compiled; 0: none */
 	struct arena *arena; /* owned: everything below lives here */
 	struct cfg_listener *listeners;
 	size_t nlisteners;

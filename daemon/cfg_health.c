@@ -35,8 +35,8 @@ hc_host_ok(const char *h)
 		return false;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
-		    *s == ':' || *s == '[' || *s == ']'))
+		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
+		        *s == ':' || *s == '[' || *s == ']'))
 			return false;
 	return true;
 }
@@ -77,7 +77,8 @@ cfg_compile_health(struct store *st, struct cfg *c, struct err *e)
 			break;
 		}
 		h->path = arena_strdup(c->arena, store_col_text(s, 1));
-		if (!store_col_is_null(s, 2) && store_col_text(s, 2)[0] != '\0') {
+		if (!store_col_is_null(s, 2) &&
+		    store_col_text(s, 2)[0] != '\0') {
 			snprintf(field, sizeof(field),
 			    "origins[%s].health_check.host", o->name);
 			if (!hc_host_ok(store_col_text(s, 2))) {
@@ -91,7 +92,8 @@ cfg_compile_health(struct store *st, struct cfg *c, struct err *e)
 				h->path = NULL;
 		}
 		if (h->path == NULL) {
-			rc = err_set(e, "", "out of memory while compiling the configuration");
+			rc = err_set(e, "",
+			    "out of memory while compiling the configuration");
 			break;
 		}
 		h->interval_ms = (unsigned)store_col_int64(s, 3);

@@ -15,16 +15,16 @@
 void check_fail(const char *file, int line, const char *expr)
     __attribute__((noreturn));
 
-#define ASSERT(e)                                                              \
-	do {                                                                   \
-		if (__builtin_expect(!(e), 0))                                 \
-			check_fail(__FILE__, __LINE__, #e);                    \
+#define ASSERT(e)                                           \
+	do {                                                \
+		if (__builtin_expect(!(e), 0))              \
+			check_fail(__FILE__, __LINE__, #e); \
 	} while (0)
 
-#define CHECK_OBJ(o, m)                                                        \
-	do {                                                                   \
-		ASSERT((o) != NULL);                                           \
-		ASSERT((o)->magic == (m));                                     \
+#define CHECK_OBJ(o, m)                    \
+	do {                               \
+		ASSERT((o) != NULL);       \
+		ASSERT((o)->magic == (m)); \
 	} while (0)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

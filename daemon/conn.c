@@ -11,6 +11,8 @@
  * freed only by the outermost leave, so no callback ever touches freed
  * memory.
  */
+#include "conn.h"
+
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -29,7 +31,6 @@
 #include "access_log.h"
 #include "cfg.h"
 #include "check.h"
-#include "conn.h"
 #include "http1.h"
 #include "l4_route.h"
 #include "log.h"
@@ -41,7 +42,7 @@
 #include "upstream.h"
 #include "worker.h"
 
-#define CONN_FEED_MAX (64 * 1024)
+#define CONN_FEED_MAX  (64 * 1024)
 #define CONN_READ_HIGH (256 * 1024)
 #define CONN_LINGER_MS 2000u
 
@@ -153,8 +154,8 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	http_msg_init(&c->msg);
-	c->parser = http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c,
-	    &c->msg);
+	c->parser =
+	    http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c, &c->msg);
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	fd_taken = c->bev != NULL;
 	c->bev = conn_tls_wrap(c, c->bev);
@@ -512,7 +513,8 @@ conn_req_end(struct conn *c)
 		if (so[i] == NULL)
 			continue;
 		stats_add(&so[i]->status[r->status / 100 <= 5 ? r->status / 100
-							     : 0], 1);
+		                                              : 0],
+		    1);
 		stats_add(&so[i]->bytes_in, r->bytes_in);
 		stats_add(&so[i]->bytes_out, r->bytes_out);
 	}
@@ -626,7 +628,8 @@ conn_proxy_header(struct conn *c)
 	if (st != PROXY_PROTO_OK) {
 		stats_inc(STAT_PROXY_HDR_BAD);
 		log_debug("conn %llu from %s: %s", (unsigned long long)c->id,
-		    c->peer, st == PROXY_PROTO_BAD ? pi.error : "no PROXY header");
+		    c->peer,
+		    st == PROXY_PROTO_BAD ? pi.error : "no PROXY header");
 		conn_close(c);
 		return -1;
 	}

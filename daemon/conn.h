@@ -46,40 +46,40 @@ enum conn_state {
 enum conn_flag {
 	CONN_F_CLOSING = 1u << 0, /* flush the output, then close */
 	CONN_F_DEAD = 1u << 1,    /* closed inside a callback; free on leave */
-	CONN_F_PROCESSING = 1u << 2, /* conn_process() is on the stack */
+	CONN_F_PROCESSING = 1u << 2,  /* conn_process() is on the stack */
 	CONN_F_READ_PAUSED = 1u << 3, /* back-pressure from the origin */
-	CONN_F_DRAIN = 1u << 4,   /* shutting down: close after this request */
-	CONN_F_LINGER = 1u << 5,  /* output sent; reading the rest, then close */
+	CONN_F_DRAIN = 1u << 4,  /* shutting down: close after this request */
+	CONN_F_LINGER = 1u << 5, /* output sent; reading the rest, then close */
 	CONN_F_PROXY_HDR = 1u << 6, /* a PROXY header must come first */
 };
 
 enum req_flag {
 	REQ_F_ACTIVE = 1u << 0,
-	REQ_F_HEAD_METHOD = 1u << 1, /* HEAD: the response has no body */
-	REQ_F_REQ_DONE = 1u << 2,    /* request message fully read */
-	REQ_F_RESP_DONE = 1u << 3,   /* response fully queued to the client */
+	REQ_F_HEAD_METHOD = 1u << 1,  /* HEAD: the response has no body */
+	REQ_F_REQ_DONE = 1u << 2,     /* request message fully read */
+	REQ_F_RESP_DONE = 1u << 3,    /* response fully queued to the client */
 	REQ_F_RESP_STARTED = 1u << 4, /* response head queued to the client */
-	REQ_F_CHUNK_OUT = 1u << 5,   /* chunk-encode the response body */
-	REQ_F_CHUNK_UP = 1u << 6,    /* chunk-encode the request body */
-	REQ_F_CLOSE = 1u << 7,       /* close the connection after this */
-	REQ_F_UPGRADE = 1u << 8,     /* client asked to upgrade */
-	REQ_F_HAS_BODY = 1u << 9,    /* request carries a body */
-	REQ_F_CLIENT_11 = 1u << 10,  /* client speaks HTTP/1.1 */
-	REQ_F_RETRIED = 1u << 11,    /* already retried once */
-	REQ_F_LOCAL = 1u << 12,      /* answered by the proxy itself */
-	REQ_F_BUFFERING = 1u << 13,  /* body held back until complete or big */
+	REQ_F_CHUNK_OUT = 1u << 5,    /* chunk-encode the response body */
+	REQ_F_CHUNK_UP = 1u << 6,     /* chunk-encode the request body */
+	REQ_F_CLOSE = 1u << 7,        /* close the connection after this */
+	REQ_F_UPGRADE = 1u << 8,      /* client asked to upgrade */
+	REQ_F_HAS_BODY = 1u << 9,     /* request carries a body */
+	REQ_F_CLIENT_11 = 1u << 10,   /* client speaks HTTP/1.1 */
+	REQ_F_RETRIED = 1u << 11,     /* already retried once */
+	REQ_F_LOCAL = 1u << 12,       /* answered by the proxy itself */
+	REQ_F_BUFFERING = 1u << 13,   /* body held back until complete or big */
 	REQ_F_BODY_BUFFERED = 1u << 14, /* whole body in body_buf: sent with a
-					  * Content-Length, can be resent */
+	                                 * Content-Length, can be resent */
 };
 
 struct req {
-	struct cfg *cfg;                     /* ref held */
-	const struct cfg_listener *listener; /* borrowed from cfg */
-	const struct cfg_route *route;       /* borrowed from cfg */
-	const struct cfg_server *server;     /* borrowed from cfg */
-	struct upstream_conn *up;            /* owned while attached */
+	struct cfg *cfg;                            /* ref held */
+	const struct cfg_listener *listener;        /* borrowed from cfg */
+	const struct cfg_route *route;              /* borrowed from cfg */
+	const struct cfg_server *server;            /* borrowed from cfg */
+	struct upstream_conn *up;                   /* owned while attached */
 	struct stats_obj *rstats, *ostats, *sstats; /* borrowed, global */
-	unsigned flags;                      /* REQ_F_* */
+	unsigned flags;                             /* REQ_F_* */
 	uint16_t status;
 	uint64_t bytes_in, bytes_out, body_in;
 	struct timespec t_start, t_up;
@@ -94,14 +94,14 @@ struct conn {
 	unsigned flags; /* CONN_F_* */
 	unsigned busy;  /* conn_enter() depth */
 	uint64_t id;
-	struct worker *w;          /* borrowed: the owner */
+	struct worker *w; /* borrowed: the owner */
 	int64_t listener_id;
-	struct cfg *cfg;           /* ref held: snapshot at accept */
-	struct bufferevent *bev;   /* owned */
-	struct tls_conn *tls;      /* https: the session, owned by bev */
-	struct event *tmr;         /* owned: header / keep-alive deadline */
+	struct cfg *cfg;         /* ref held: snapshot at accept */
+	struct bufferevent *bev; /* owned */
+	struct tls_conn *tls;    /* https: the session, owned by bev */
+	struct event *tmr;       /* owned: header / keep-alive deadline */
 	enum conn_state state;
-	struct http_msg msg;       /* owned: current request head */
+	struct http_msg msg;         /* owned: current request head */
 	struct http1_parser *parser; /* owned */
 	struct req req;
 	unsigned nreqs;

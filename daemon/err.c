@@ -1,11 +1,11 @@
 /*
  * err.c: filling and printing struct err.
  */
+#include "err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "err.h"
 
 int
 err_set(struct err *e, const char *field, const char *fmt, ...)

@@ -10,6 +10,8 @@
  * keyed by server id that is never resized or emptied, so workers read it
  * with plain atomic loads and no lock.
  */
+#include "health.h"
+
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -27,12 +29,11 @@
 
 #include "cfg.h"
 #include "check.h"
-#include "health.h"
 #include "log.h"
 #include "stats.h"
 #include "tls.h"
 
-#define HEALTH_SLOTS 8192 /* servers ever checked; power of two */
+#define HEALTH_SLOTS    8192 /* servers ever checked; power of two */
 #define HEALTH_MAX_LINE 512
 
 struct hslot {
@@ -45,21 +46,21 @@ struct hslot {
 
 struct hcheck {
 	int64_t id;
-	char *label;  /* owned: "127.0.0.1:8081" */
-	char *origin; /* owned: origin name */
+	char *label;   /* owned: "127.0.0.1:8081" */
+	char *origin;  /* owned: origin name */
 	char *request; /* owned: the whole request */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned interval_ms, timeout_ms, rise, fall;
 	unsigned status_min, status_max;
 	unsigned ok_run, fail_run;
-	struct event *tick;        /* owned: next check */
-	struct event *deadline;    /* owned: timeout of a running check */
-	struct bufferevent *bev;   /* owned while a check runs */
-	struct cfg *cfg;           /* ref held when the origin uses TLS */
-	struct cfg *run_cfg;       /* ref held by a running TLS check */
+	struct event *tick;           /* owned: next check */
+	struct event *deadline;       /* owned: timeout of a running check */
+	struct bufferevent *bev;      /* owned while a check runs */
+	struct cfg *cfg;              /* ref held when the origin uses TLS */
+	struct cfg *run_cfg;          /* ref held by a running TLS check */
 	const struct tls_client *tls; /* borrowed from cfg; NULL: plain */
-	char *verify_name;         /* owned: SNI name or server address */
+	char *verify_name;            /* owned: SNI name or server address */
 	bool seen;
 	struct hcheck *next;
 };
@@ -91,7 +92,7 @@ slot_find(int64_t id, bool create)
 			return NULL;
 		zero = 0;
 		if (atomic_compare_exchange_strong(&health_slots[h].id, &zero,
-			id))
+		        id))
 			return &health_slots[h];
 		if (zero == id)
 			return &health_slots[h];
@@ -104,8 +105,9 @@ health_usable(int64_t id)
 {
 	struct hslot *s = slot_find(id, false);
 
-	return s == NULL || atomic_load_explicit(&s->state,
-	    memory_order_relaxed) != HEALTH_DOWN;
+	return s == NULL ||
+	    atomic_load_explicit(&s->state, memory_order_relaxed) !=
+	    HEALTH_DOWN;
 }
 
 bool
@@ -268,7 +270,7 @@ check_start(evutil_socket_t fd, short what, void *arg)
 	tv.tv_usec = (k->timeout_ms % 1000) * 1000;
 	event_add(k->deadline, &tv);
 	if (bufferevent_socket_connect(k->bev, (struct sockaddr *)&k->sa,
-		(int)k->salen) == -1) {
+	        (int)k->salen) == -1) {
 		check_end(k, "connect failed");
 		return;
 	}
@@ -276,7 +278,8 @@ check_start(evutil_socket_t fd, short what, void *arg)
 		char label[160];
 
 		/* The same TLS settings, and verification, as traffic. */
-		snprintf(label, sizeof(label), "health check of origin %s server %s", k->origin, k->label);
+		snprintf(label, sizeof(label),
+		    "health check of origin %s server %s", k->origin, k->label);
 		k->run_cfg = cfg_ref(k->cfg);
 		k->bev = tls_client_wrap(k->bev, k->tls, k->verify_name, label);
 		if (k->bev == NULL) {
@@ -313,10 +316,11 @@ hcheck_set(struct hcheck *k, struct cfg *c, const struct cfg_origin *o,
 	char *req = NULL, *label, *origin, *vname = NULL;
 
 	if (asprintf(&req,
-		"GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gatehouse-health\r\n"
-		"Connection: close\r\n\r\n",
-		h->path, h->host != NULL && h->host[0] != '\0' ? h->host
-							       : s->label) == -1)
+	        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gatehouse-health\r\n"
+	        "Connection: close\r\n\r\n",
+	        h->path,
+	        h->host != NULL && h->host[0] != '\0' ? h->host : s->label) ==
+	    -1)
 		return false;
 	label = strdup(s->label);
 	origin = strdup(o->name);
@@ -389,10 +393,10 @@ health_apply(evutil_socket_t fd, short what, void *arg)
 				if ((k = calloc(1, sizeof(*k))) == NULL)
 					continue;
 				k->id = s->id;
-				k->tick = evtimer_new(health_base, check_start,
-				    k);
-				k->deadline = evtimer_new(health_base,
-				    check_timeout, k);
+				k->tick =
+				    evtimer_new(health_base, check_start, k);
+				k->deadline =
+				    evtimer_new(health_base, check_timeout, k);
 				if (k->tick == NULL || k->deadline == NULL ||
 				    !hcheck_set(k, c, o, s)) {
 					hcheck_free(k);
@@ -451,8 +455,8 @@ health_start(void)
 
 	if ((health_base = event_base_new()) == NULL)
 		fatalx("health: event_base_new failed");
-	health_reconcile_ev = event_new(health_base, -1, EV_PERSIST,
-	    health_apply, NULL);
+	health_reconcile_ev =
+	    event_new(health_base, -1, EV_PERSIST, health_apply, NULL);
 	health_stop_ev = event_new(health_base, -1, 0, health_exit, NULL);
 	if (health_reconcile_ev == NULL || health_stop_ev == NULL)
 		fatalx("health: event_new failed");

@@ -11,6 +11,8 @@
  * the kernel refuses leaves the entry unbound with the error text: that is
  * runtime state shown by the API, never a failed change.
  */
+#include "listener.h"
+
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -25,7 +27,6 @@
 
 #include "cfg.h"
 #include "check.h"
-#include "listener.h"
 #include "log.h"
 #include "stats.h"
 
@@ -48,8 +49,8 @@ static struct lentry *listener_list;
 static bool
 lentry_matches(const struct lentry *e, const struct cfg_listener *l)
 {
-	return e->id == l->id && e->proto == l->proto &&
-	    e->salen == l->salen && memcmp(&e->sa, &l->sa, l->salen) == 0;
+	return e->id == l->id && e->proto == l->proto && e->salen == l->salen &&
+	    memcmp(&e->sa, &l->sa, l->salen) == 0;
 }
 
 static void
@@ -73,7 +74,7 @@ listener_socket(const struct sockaddr_storage *sa, socklen_t salen,
 
 	type = proto == CFG_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	if ((fd = socket(sa->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		 0)) == -1) {
+	         0)) == -1) {
 		what = "socket";
 		goto fail;
 	}
@@ -137,14 +138,14 @@ lentry_open(struct lentry *e, const struct cfg_listener *l, unsigned nworkers)
 	for (i = 0; i < nworkers; i++)
 		e->fds[i] = -1;
 	for (i = 0; i < nworkers; i++) {
-		e->fds[i] = listener_socket(&sa, e->salen, e->proto, err,
-		    sizeof(err));
+		e->fds[i] =
+		    listener_socket(&sa, e->salen, e->proto, err, sizeof(err));
 		if (e->fds[i] == -1)
 			goto fail;
 		if (i == 0) {
 			len = sizeof(got);
 			if (getsockname(e->fds[0], (struct sockaddr *)&got,
-				&len) == -1) {
+			        &len) == -1) {
 				snprintf(err, sizeof(err), "getsockname: %s",
 				    strerror(errno));
 				goto fail;
@@ -190,8 +191,7 @@ listener_prepare(const struct cfg *c, unsigned nworkers)
 			/* Kept: only the name may have changed. A bind
 			 * refused earlier is tried again.
 			 */
-			snprintf(e->st.name, sizeof(e->st.name), "%s",
-			    l->name);
+			snprintf(e->st.name, sizeof(e->st.name), "%s", l->name);
 			if (!e->st.bound) {
 				free(e->fds);
 				lentry_open(e, l, nworkers);

@@ -1,6 +1,8 @@
 /*
  * log.c: error log lines to stderr, one write(2) per line.
  */
+#include "log.h"
+
 #include <sys/time.h>
 
 #include <errno.h>
@@ -13,7 +15,6 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "log.h"
 
 static _Atomic int log_level = LOG_LVL_INFO;
 
@@ -63,12 +64,14 @@ log_vmsg(enum log_level lvl, int errnum, const char *fmt, va_list ap)
 		n += (size_t)r;
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (r > 0)
-		n = n + (size_t)r < sizeof(line) ? n + (size_t)r : sizeof(line) - 1;
+		n = n + (size_t)r < sizeof(line) ? n + (size_t)r
+		                                 : sizeof(line) - 1;
 	if (errnum != 0 && n < sizeof(line) - 1) {
-		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(errnum));
+		r = snprintf(line + n, sizeof(line) - n, ": %s",
+		    strerror(errnum));
 		if (r > 0)
 			n = n + (size_t)r < sizeof(line) ? n + (size_t)r
-							 : sizeof(line) - 1;
+			                                 : sizeof(line) - 1;
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;

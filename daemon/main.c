@@ -39,9 +39,9 @@
 #include "store.h"
 #include "worker.h"
 
-#define DEF_DB "/var/lib/gatehouse/gatehouse.db"
-#define DEF_ADMIN "127.0.0.1:9080"
-#define DEF_SHUTDOWN_MS 10000u
+#define DEF_DB             "/var/lib/gatehouse/gatehouse.db"
+#define DEF_ADMIN          "127.0.0.1:9080"
+#define DEF_SHUTDOWN_MS    10000u
 #define PUBLISH_TIMEOUT_MS 5000u
 
 struct opts {
@@ -141,7 +141,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'l':
 			if ((lvl = log_level_parse(optarg)) == -1)
-				fatalx("--log-level: %s is not crit, warn, info or debug", optarg);
+				fatalx(
+				    "--log-level: %s is not crit, warn, info or debug",
+				    optarg);
 			log_set_level((enum log_level)lvl);
 			break;
 		case 'A':
@@ -173,7 +175,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fatalx("--admin-cert and --admin-key go together");
 #ifdef GH_WEBUI_DIR
 	/* The installed web UI, when there is one. */
-	if (o->webui_dir == NULL && access(GH_WEBUI_DIR "/index.html", R_OK) == 0)
+	if (o->webui_dir == NULL &&
+	    access(GH_WEBUI_DIR "/index.html", R_OK) == 0)
 		o->webui_dir = GH_WEBUI_DIR;
 #endif
 }
@@ -261,7 +264,9 @@ main(int argc, char **argv)
 	if (o.user != NULL) {
 		if (privdrop(o.user, o.db, &e) == -1)
 			fatalx("privileges: %s", err_str(&e, buf, sizeof(buf)));
-		log_info("running as user %s, keeping only CAP_NET_BIND_SERVICE", o.user);
+		log_info(
+		    "running as user %s, keeping only CAP_NET_BIND_SERVICE",
+		    o.user);
 	}
 	if ((c = load_cfg(main_store, &e)) == NULL)
 		fatalx("config invalid: %s", err_str(&e, buf, sizeof(buf)));

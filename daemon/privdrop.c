@@ -4,22 +4,22 @@
  * Capabilities are per thread on Linux, so this runs in main before the
  * workers and the admin thread exist; they inherit the reduced set.
  */
+#include "privdrop.h"
+
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
-#include <stdbool.h>
 #include <grp.h>
 #include <libgen.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "privdrop.h"
 
 static int
 give(const char *path, uid_t uid, gid_t gid, mode_t mode, bool must,

@@ -11,6 +11,8 @@
  * Bodies stream with back-pressure: a side whose send queue passes
  * PROXY_HIGH_WATER stops the other side's reads until it drains.
  */
+#include "proxy.h"
+
 #include <sys/socket.h>
 
 #include <inttypes.h>
@@ -27,14 +29,13 @@
 #include "conn.h"
 #include "http1.h"
 #include "log.h"
-#include "proxy.h"
 #include "stats.h"
 #include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
 #define PROXY_MAX_CONN_TOKENS 16
-#define PROXY_MAX_AVOID 8
+#define PROXY_MAX_AVOID       8
 
 /* Head serialization into the worker's scratch buffer. */
 struct sb {
@@ -79,25 +80,44 @@ const char *
 proxy_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 417: return "Expectation Failed";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -127,8 +147,8 @@ proxy_write_local(struct conn *c, int status, bool close)
 	    "%s"
 	    "\r\n"
 	    "%d %s\n",
-	    status, reason, body, close ? "Connection: close\r\n" : "",
-	    status, reason);
+	    status, reason, body, close ? "Connection: close\r\n" : "", status,
+	    reason);
 	if ((c->req.flags & REQ_F_HEAD_METHOD) && n > body)
 		n -= body;
 	client_write(c, buf, (size_t)n);
@@ -148,9 +168,10 @@ proxy_write_redirect(struct conn *c, struct str host, struct str target)
 			;
 	if (i < host.len && host.p[i] == ']')
 		i++;
-	sb_cstr(&b, "HTTP/1.1 308 Permanent Redirect\r\n"
-		    "Server: gatehouse\r\n"
-		    "Location: https://");
+	sb_cstr(&b,
+	    "HTTP/1.1 308 Permanent Redirect\r\n"
+	    "Server: gatehouse\r\n"
+	    "Location: https://");
 	sb_add(&b, host.p, i);
 	sb_str(&b, target);
 	sb_cstr(&b, "\r\nContent-Length: 0\r\n");
@@ -269,8 +290,8 @@ build_request_head(struct conn *c, struct sb *b)
 	const struct http_msg *m = &c->msg;
 	struct req *r = &c->req;
 	const bool trust = r->listener->trust_forwarded;
-	const char *proto = r->listener->proto == CFG_PROTO_HTTPS ? "https"
-								  : "http";
+	const char *proto =
+	    r->listener->proto == CFG_PROTO_HTTPS ? "https" : "http";
 	struct str tok[PROXY_MAX_CONN_TOKENS], target, authority, path, host;
 	struct str name, xfp = STR_NULL, xfh = STR_NULL;
 	size_t ntok, i;
@@ -289,7 +310,8 @@ build_request_head(struct conn *c, struct sb *b)
 
 	for (i = 0; i < m->nhdrs; i++) {
 		name = http_msg_hname(m, i);
-		if (hdr_is_hop(name) || (ntok > 0 && in_tokens(name, tok, ntok)))
+		if (hdr_is_hop(name) ||
+		    (ntok > 0 && in_tokens(name, tok, ntok)))
 			continue;
 		switch (name.len) {
 		case 4:
@@ -380,7 +402,7 @@ build_request_head(struct conn *c, struct sb *b)
 	if (trust)
 		for (i = 0; i < m->nhdrs; i++)
 			if (str_caseeq_cstr(http_msg_hname(m, i),
-				"x-forwarded-for")) {
+			        "x-forwarded-for")) {
 				if (!first_xff)
 					sb_add(b, ", ", 2);
 				sb_str(b, http_msg_hvalue(m, i));
@@ -453,15 +475,16 @@ send_head(struct conn *c, bool fresh)
 	    -1)
 		return -1;
 	if (evbuffer_add(upstream_output(r->up), r->head_copy,
-		r->head_copy_len) == -1)
+	        r->head_copy_len) == -1)
 		return -1;
 	if (r->flags & REQ_F_BODY_BUFFERED) {
 		/* Copied, not moved: a retry sends it again. */
 		size_t n = evbuffer_get_length(r->body_buf);
 		unsigned char *p = evbuffer_pullup(r->body_buf, -1);
 
-		if (n > 0 && (p == NULL ||
-		    evbuffer_add(upstream_output(r->up), p, n) == -1))
+		if (n > 0 &&
+		    (p == NULL ||
+		        evbuffer_add(upstream_output(r->up), p, n) == -1))
 			return -1;
 	}
 	upstream_expect_response(r->up, rt->response_ms,
@@ -538,7 +561,8 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 	int len;
 
 	if (r->flags & REQ_F_BUFFERING) {
-		if (r->body_buf == NULL && (r->body_buf = evbuffer_new()) == NULL)
+		if (r->body_buf == NULL &&
+		    (r->body_buf = evbuffer_new()) == NULL)
 			return -1;
 		if (evbuffer_add(r->body_buf, p, n) == -1)
 			return -1;
@@ -569,7 +593,8 @@ proxy_request_end(struct conn *c)
 		/* The whole body is here: it goes out in one piece with a
 		 * Content-Length, chunked or not.
 		 */
-		if (r->body_buf == NULL && (r->body_buf = evbuffer_new()) == NULL) {
+		if (r->body_buf == NULL &&
+		    (r->body_buf = evbuffer_new()) == NULL) {
 			stats_inc(STAT_REQ_NO_MEMORY);
 			r->flags &= ~REQ_F_BUFFERING;
 			r->flags |= REQ_F_CLOSE;
@@ -589,8 +614,8 @@ proxy_request_end(struct conn *c)
 bool
 proxy_upstream_backlogged(struct conn *c)
 {
-	return c->req.up != NULL && upstream_pending(c->req.up) >
-	    PROXY_HIGH_WATER;
+	return c->req.up != NULL &&
+	    upstream_pending(c->req.up) > PROXY_HIGH_WATER;
 }
 
 bool
@@ -639,8 +664,9 @@ write_response_head(struct conn *c, const struct http_msg *m)
 
 	if (c->flags & CONN_F_DRAIN)
 		r->flags |= REQ_F_CLOSE;
-	keep_length = no_body || ((m->flags & HTTP_MSG_F_HAS_LENGTH) &&
-	    !(m->flags & HTTP_MSG_F_CHUNKED));
+	keep_length = no_body ||
+	    ((m->flags & HTTP_MSG_F_HAS_LENGTH) &&
+	        !(m->flags & HTTP_MSG_F_CHUNKED));
 	if (!no_body && !keep_length) {
 		if (r->flags & REQ_F_CLIENT_11)
 			r->flags |= REQ_F_CHUNK_OUT;
@@ -660,7 +686,8 @@ write_response_head(struct conn *c, const struct http_msg *m)
 		if (keep_length && name.len == 14 &&
 		    str_caseeq_cstr(name, "content-length"))
 			goto copy;
-		if (hdr_is_hop(name) || (ntok > 0 && in_tokens(name, tok, ntok)))
+		if (hdr_is_hop(name) ||
+		    (ntok > 0 && in_tokens(name, tok, ntok)))
 			continue;
 		if (hsts && name.len == 25 &&
 		    str_caseeq_cstr(name, "strict-transport-security"))
@@ -707,7 +734,7 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 	if (m->status == 101) {
 		if (!(r->flags & REQ_F_UPGRADE))
 			return -1; /* an unasked-for switch: bad response */
-		return 0;  /* written by proxy_on_upgrade() */
+		return 0;          /* written by proxy_on_upgrade() */
 	}
 	if (r->t_up.tv_sec != 0) {
 		struct timespec now;
@@ -832,9 +859,9 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	if (u != NULL && (u->flags & UPSTREAM_F_REUSED) &&
 	    !(u->flags & UPSTREAM_F_GOT_BYTES) &&
 	    (!(r->flags & REQ_F_HAS_BODY) ||
-		(r->flags & REQ_F_BODY_BUFFERED)) &&
-	    !(r->flags & (REQ_F_RETRIED | REQ_F_RESP_STARTED |
-		REQ_F_UPGRADE)) &&
+	        (r->flags & REQ_F_BODY_BUFFERED)) &&
+	    !(r->flags &
+	        (REQ_F_RETRIED | REQ_F_RESP_STARTED | REQ_F_UPGRADE)) &&
 	    (why == UPSTREAM_FAIL_CLOSED || why == UPSTREAM_FAIL_CONNECT)) {
 		r->flags |= REQ_F_RETRIED;
 		upstream_release(u, false);
@@ -846,9 +873,8 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	if (why == UPSTREAM_FAIL_CONNECT && u != NULL &&
 	    !(u->flags & UPSTREAM_F_CONNECTED) &&
 	    (!(r->flags & REQ_F_HAS_BODY) ||
-		(r->flags & REQ_F_BODY_BUFFERED)) &&
-	    !(r->flags & REQ_F_RETRIED) &&
-	    r->route->origin->nservers > 1) {
+	        (r->flags & REQ_F_BODY_BUFFERED)) &&
+	    !(r->flags & REQ_F_RETRIED) && r->route->origin->nservers > 1) {
 		avoid[0] = r->server->id;
 		log_debug("upstream %s: connect failed, trying another server",
 		    r->server->label);
@@ -857,8 +883,8 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 		stats_inc(STAT_UP_CONNECT_FAILED);
 		if (r->sstats != NULL)
 			stats_add(&r->sstats->errors, 1);
-		r->server = upstream_pick(c->w->pools, r->route->origin, avoid,
-		    1);
+		r->server =
+		    upstream_pick(c->w->pools, r->route->origin, avoid, 1);
 		if (r->server != NULL && send_head(c, true) == 0) {
 			r->sstats = stats_obj(STATS_SERVER, r->server->id);
 			return;

@@ -16,7 +16,7 @@
 #include "upstream.h"
 
 #define PROXY_HIGH_WATER (256 * 1024) /* stop reading the other side */
-#define PROXY_LOW_WATER (64 * 1024)   /* and resume below this */
+#define PROXY_LOW_WATER  (64 * 1024)  /* and resume below this */
 /* A request body is held back until it is complete or this large, so a
  * small request with broken framing never reaches the origin, and a
  * complete one can be resent once and goes out with a Content-Length.
@@ -65,8 +65,7 @@ void proxy_write_local(struct conn *c, int status, bool close);
 /* Answers 308 to https://<host without port><target> (route
  * redirect_https); closes after when the request asked to.
  */
-void proxy_write_redirect(struct conn *c, struct str host,
-    struct str target);
+void proxy_write_redirect(struct conn *c, struct str host, struct str target);
 const char *proxy_reason(int status);
 
 #endif

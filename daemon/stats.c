@@ -3,11 +3,12 @@
  * per kind, guarded by a mutex only on creation and iteration; the hot path
  * caches the pointer it got back.
  */
+#include "stats.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "check.h"
-#include "stats.h"
 
 _Atomic uint64_t stats_global[STAT__COUNT];
 

@@ -2,8 +2,8 @@
  * store.h: the SQLite store (store.c is the only includer of sqlite3.h).
  *
  * One struct store per thread that uses it (SQLite connections are not
- * shared between threads). The schema is embedded from the schema/ migrations and
- * applied by store_migrate() in order, recorded in PRAGMA user_version.
+ * shared between threads). The schema is embedded from the schema/ migrations
+ * and applied by store_migrate() in order, recorded in PRAGMA user_version.
  * Pragmas on every open: foreign_keys=ON, journal_mode=WAL,
  * busy_timeout=5000, synchronous=FULL.
  */

@@ -15,7 +15,7 @@ struct str {
 };
 
 #define STR_LIT(s) ((struct str){ (s), sizeof(s) - 1 })
-#define STR_NULL ((struct str){ NULL, 0 })
+#define STR_NULL   ((struct str){ NULL, 0 })
 
 static inline struct str
 str_make(const char *p, size_t len)
@@ -40,7 +40,8 @@ str_eq(struct str a, struct str b)
 static inline bool
 str_caseeq(struct str a, struct str b)
 {
-	return a.len == b.len && (a.len == 0 || strncasecmp(a.p, b.p, a.len) == 0);
+	return a.len == b.len &&
+	    (a.len == 0 || strncasecmp(a.p, b.p, a.len) == 0);
 }
 
 static inline bool

@@ -9,6 +9,8 @@
  * connection belongs to exactly one request (conn->req.up); its events are
  * turned into calls to proxy.c.
  */
+#include "upstream.h"
+
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -32,10 +34,9 @@
 #include "proxy.h"
 #include "stats.h"
 #include "tls.h"
-#include "upstream.h"
 #include "worker.h"
 
-#define UPOOL_BUCKETS 64
+#define UPOOL_BUCKETS     64
 #define UPSTREAM_FEED_MAX (64 * 1024)
 
 TAILQ_HEAD(upstream_list, upstream_conn);
@@ -183,8 +184,9 @@ upstream_pools_reconcile(struct upstream_pools *p, const struct cfg *c)
 			const struct cfg_server *sv = &c->origins[i].servers[j];
 
 			pl = upool_find(p, sv->id);
-			if (pl != NULL && (pl->salen != sv->salen ||
-			    memcmp(&pl->sa, &sv->sa, sv->salen) != 0)) {
+			if (pl != NULL &&
+			    (pl->salen != sv->salen ||
+			        memcmp(&pl->sa, &sv->sa, sv->salen) != 0)) {
 				/* Same server id, new address: old idle
 				 * connections go to the wrong place.
 				 */
@@ -341,9 +343,9 @@ upstream_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c == NULL)
 		return;
 	conn_enter(c);
-	proxy_on_upstream_fail(c, (u->flags & UPSTREAM_F_CONNECTED)
-		? UPSTREAM_FAIL_RESPONSE_TIMEOUT
-		: UPSTREAM_FAIL_CONNECT_TIMEOUT);
+	proxy_on_upstream_fail(c,
+	    (u->flags & UPSTREAM_F_CONNECTED) ? UPSTREAM_FAIL_RESPONSE_TIMEOUT
+	                                      : UPSTREAM_FAIL_CONNECT_TIMEOUT);
 	conn_leave(c);
 }
 
@@ -411,8 +413,8 @@ upstream_tls(struct upstream_conn *u, struct conn *c,
 }
 
 int
-upstream_attach(struct conn *c, const struct cfg_server *s,
-    unsigned connect_ms, unsigned idle_ms, bool fresh)
+upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
+    unsigned idle_ms, bool fresh)
 {
 	struct upstream_pools *p = c->w->pools;
 	struct upstream_conn *u = NULL;
@@ -435,7 +437,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s,
 		if ((u = upstream_new(c->w, &s->sa, s->salen, s->id)) == NULL)
 			return -1;
 		if (bufferevent_socket_connect(u->bev,
-			(const struct sockaddr *)&s->sa, (int)s->salen) == -1) {
+		        (const struct sockaddr *)&s->sa, (int)s->salen) == -1) {
 			upstream_free(u);
 			return -1;
 		}
@@ -643,7 +645,8 @@ upstream_process(struct upstream_conn *u)
 		}
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			return;
-		n = v.iov_len > UPSTREAM_FEED_MAX ? UPSTREAM_FEED_MAX : v.iov_len;
+		n = v.iov_len > UPSTREAM_FEED_MAX ? UPSTREAM_FEED_MAX
+		                                  : v.iov_len;
 		u->flags |= UPSTREAM_F_GOT_BYTES;
 		st = http1_feed(u->parser, v.iov_base, n, &used);
 		if (c->flags & CONN_F_DEAD || c->req.up != u)
@@ -654,7 +657,8 @@ upstream_process(struct upstream_conn *u)
 			break;
 		case HTTP1_PAUSED:
 			if (u->resp.status < 200) {
-				/* An interim response: the final one follows. */
+				/* An interim response: the final one follows.
+				 */
 				head_req = c->req.flags & REQ_F_HEAD_METHOD;
 				http1_next(u->parser);
 				http1_set_head_response(u->parser, head_req);
@@ -732,7 +736,8 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		proxy_on_upstream_fail(c, UPSTREAM_FAIL_IDLE_TIMEOUT);
 		goto out;
 	}
-	if (!(u->flags & UPSTREAM_F_CONNECTED) && !(u->flags & UPSTREAM_F_REUSED)) {
+	if (!(u->flags & UPSTREAM_F_CONNECTED) &&
+	    !(u->flags & UPSTREAM_F_REUSED)) {
 		proxy_on_upstream_fail(c, UPSTREAM_FAIL_CONNECT);
 		goto out;
 	}

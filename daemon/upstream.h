@@ -11,6 +11,7 @@
 #define GH_UPSTREAM_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,9 +19,9 @@
 
 #include "http_msg.h"
 
-#define UPSTREAM_MAGIC 0x55505354u /* "UPST" */
-#define UPSTREAM_IDLE_MAX 64        /* idle connections per server */
-#define UPSTREAM_IDLE_MS 60000u     /* idle connection lifetime */
+#define UPSTREAM_MAGIC    0x55505354u /* "UPST" */
+#define UPSTREAM_IDLE_MAX 64          /* idle connections per server */
+#define UPSTREAM_IDLE_MS  60000u      /* idle connection lifetime */
 
 struct cfg;
 struct cfg_origin;
@@ -31,17 +32,17 @@ struct upstream_pools;
 struct http1_parser;
 
 enum upstream_fail {
-	UPSTREAM_FAIL_CONNECT = 0, /* refused, unreachable: 502 */
-	UPSTREAM_FAIL_CONNECT_TIMEOUT, /* 504 */
+	UPSTREAM_FAIL_CONNECT = 0,      /* refused, unreachable: 502 */
+	UPSTREAM_FAIL_CONNECT_TIMEOUT,  /* 504 */
 	UPSTREAM_FAIL_RESPONSE_TIMEOUT, /* 504 */
-	UPSTREAM_FAIL_IDLE_TIMEOUT, /* body stalled */
-	UPSTREAM_FAIL_BAD_RESPONSE, /* 502 */
-	UPSTREAM_FAIL_CLOSED,       /* closed before/while responding */
+	UPSTREAM_FAIL_IDLE_TIMEOUT,     /* body stalled */
+	UPSTREAM_FAIL_BAD_RESPONSE,     /* 502 */
+	UPSTREAM_FAIL_CLOSED,           /* closed before/while responding */
 };
 
 enum upstream_flag {
 	UPSTREAM_F_CONNECTED = 1u << 0,
-	UPSTREAM_F_REUSED = 1u << 1,   /* taken from the pool */
+	UPSTREAM_F_REUSED = 1u << 1,    /* taken from the pool */
 	UPSTREAM_F_GOT_BYTES = 1u << 2, /* response bytes arrived */
 	UPSTREAM_F_TUNNEL = 1u << 3,
 	UPSTREAM_F_KEEPALIVE = 1u << 4, /* response allows reuse */
@@ -50,19 +51,19 @@ enum upstream_flag {
 
 struct upstream_conn {
 	unsigned magic;
-	unsigned flags;           /* UPSTREAM_F_* */
+	unsigned flags; /* UPSTREAM_F_* */
 	int64_t server_id;
-	struct worker *w;         /* borrowed */
-	struct bufferevent *bev;  /* owned */
-	struct event *tmr;        /* owned: connect / response deadline */
-	struct conn *owner;       /* borrowed; NULL while idle */
-	struct http_msg resp;     /* owned */
+	struct worker *w;            /* borrowed */
+	struct bufferevent *bev;     /* owned */
+	struct event *tmr;           /* owned: connect / response deadline */
+	struct conn *owner;          /* borrowed; NULL while idle */
+	struct http_msg resp;        /* owned */
 	struct http1_parser *parser; /* owned */
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	unsigned idle_ms;         /* body idle timeout of the request */
-	struct cfg *tls_cfg;      /* ref held: TLS credentials' snapshot */
-	uint64_t tls_key;         /* tls_client_key() of its settings; 0 */
+	unsigned idle_ms;    /* body idle timeout of the request */
+	struct cfg *tls_cfg; /* ref held: TLS credentials' snapshot */
+	uint64_t tls_key;    /* tls_client_key() of its settings; 0 */
 	TAILQ_ENTRY(upstream_conn) link; /* in the pool while idle */
 };
 

@@ -10,6 +10,8 @@
  * admin API can answer "live" truthfully. Requests already running keep
  * the snapshot they started with until they end.
  */
+#include "worker.h"
+
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -33,7 +35,6 @@
 #include "stats.h"
 #include "udp.h"
 #include "upstream.h"
-#include "worker.h"
 
 static struct worker *workers;
 static unsigned nworkers;
@@ -72,8 +73,7 @@ worker_accept_l4(struct evconnlistener *evl, evutil_socket_t fd,
 static bool
 worker_serves(enum cfg_proto proto)
 {
-	return conn_serves(proto) || l4_serves(proto) ||
-	    proto == CFG_PROTO_UDP;
+	return conn_serves(proto) || l4_serves(proto) || proto == CFG_PROTO_UDP;
 }
 
 static void
@@ -147,7 +147,7 @@ worker_reconcile(struct worker *w)
 		else
 			wl->evl = evconnlistener_new(w->base,
 			    conn_serves(l->proto) ? worker_accept
-						  : worker_accept_l4,
+			                          : worker_accept_l4,
 			    wl, LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 		if (wl->evl == NULL && wl->udp == NULL) {
 			log_warnx("worker %u: listener %s: cannot watch socket",
@@ -308,10 +308,10 @@ workers_init(unsigned n)
 		TAILQ_INIT(&w->conns);
 		if ((w->base = event_base_new()) == NULL)
 			fatalx("worker %u: event_base_new failed", i);
-		w->handoff_ev = event_new(w->base, -1, EV_PERSIST,
-		    worker_handoff, w);
-		w->shutdown_ev = event_new(w->base, -1, 0, worker_begin_drain,
-		    w);
+		w->handoff_ev =
+		    event_new(w->base, -1, EV_PERSIST, worker_handoff, w);
+		w->shutdown_ev =
+		    event_new(w->base, -1, 0, worker_begin_drain, w);
 		w->deadline_ev = evtimer_new(w->base, worker_stop_loop, w);
 		if (w->handoff_ev == NULL || w->shutdown_ev == NULL ||
 		    w->deadline_ev == NULL)
@@ -341,7 +341,7 @@ workers_start(void)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (i = 0; i < nworkers; i++)
 		if (pthread_create(&workers[i].thread, NULL, worker_main,
-			&workers[i]) != 0)
+		        &workers[i]) != 0)
 			fatalx("worker %u: pthread_create failed", i);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	workers_started = true;
@@ -433,7 +433,9 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 		log_info("config generation %lld (revision %llu) active",
 		    (long long)gen, (unsigned long long)rev);
 	} else {
-		log_warnx("config generation %lld: not every worker took it within %u ms", (long long)gen, timeout_ms);
+		log_warnx(
+		    "config generation %lld: not every worker took it within %u ms",
+		    (long long)gen, timeout_ms);
 	}
 	pthread_mutex_unlock(&pub_serial);
 	return ok ? gen : -1;

@@ -8,10 +8,11 @@
 #ifndef GH_WORKER_H
 #define GH_WORKER_H
 
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
 #define WORKER_MAGIC 0x574f524bu /* "WORK" */
 
@@ -24,7 +25,7 @@ struct udp_listener;
 
 struct wlistener {
 	int64_t id;
-	int fd; /* borrowed from listener.c */
+	int fd;                     /* borrowed from listener.c */
 	struct evconnlistener *evl; /* owned; NULL for udp */
 	struct udp_listener *udp;   /* owned; udp listeners only (udp.c) */
 	struct worker *w;
@@ -37,21 +38,21 @@ struct worker {
 	unsigned magic;
 	unsigned idx;
 	pthread_t thread;
-	struct event_base *base;    /* owned */
-	struct event *handoff_ev;   /* owned; poked by publish_cfg() */
-	struct event *shutdown_ev;  /* owned; poked by worker_shutdown() */
-	struct event *deadline_ev;  /* owned; hard stop of the drain */
-	struct cfg *cur;            /* ref held: newest snapshot taken */
+	struct event_base *base;   /* owned */
+	struct event *handoff_ev;  /* owned; poked by publish_cfg() */
+	struct event *shutdown_ev; /* owned; poked by worker_shutdown() */
+	struct event *deadline_ev; /* owned; hard stop of the drain */
+	struct cfg *cur;           /* ref held: newest snapshot taken */
 	int64_t cur_gen;
-	_Atomic int64_t acked_gen;  /* read by the publisher */
+	_Atomic int64_t acked_gen; /* read by the publisher */
 	struct wlistener *listeners;
-	struct conn_list conns;     /* every open client connection */
+	struct conn_list conns; /* every open client connection */
 	unsigned nconns;
 	struct upstream_pools *pools; /* owned; idle origin connections */
-	struct l4_worker *l4;       /* owned; tcp/passthrough conns (l4.c) */
+	struct l4_worker *l4;         /* owned; tcp/passthrough conns (l4.c) */
 	bool draining;
 	uint64_t next_conn_id;
-	char *scratch;              /* owned; head serialization buffer */
+	char *scratch; /* owned; head serialization buffer */
 	size_t scratch_cap;
 };
 

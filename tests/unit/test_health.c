@@ -2,13 +2,12 @@
  * test_health.c: the health checker's status-line parser, the state table
  * defaults, and compiling health-check settings (exact error strings).
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-#include <cmocka.h>
 
 #include "cfg.h"
 #include "health.h"
@@ -40,7 +39,7 @@ test_parse_status(void **state)
 
 	for (i = 0; i < sizeof(status_cases) / sizeof(status_cases[0]); i++)
 		assert_int_equal(health_parse_status(status_cases[i].line,
-				     strlen(status_cases[i].line)),
+		                     strlen(status_cases[i].line)),
 		    status_cases[i].want);
 }
 
@@ -102,7 +101,8 @@ test_compile(void **state)
 			assert_true(c->origins[0].health.enabled);
 			assert_string_equal(c->origins[0].health.path,
 			    "/healthz");
-			assert_int_equal(c->origins[0].health.interval_ms, 5000);
+			assert_int_equal(c->origins[0].health.interval_ms,
+			    5000);
 			assert_int_equal(c->origins[0].health.timeout_ms, 2000);
 			assert_int_equal(c->origins[0].health.rise, 2);
 			assert_int_equal(c->origins[0].health.fall, 3);

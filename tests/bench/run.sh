@@ -10,6 +10,7 @@
 # (VmHWM of the proxy's processes, summed) and each proxy's ratio to nginx.
 #
 # Usage: tests/bench/run.sh [GATEHOUSED]   (default: builds build-bench/)
+# Then runs tls.sh and l4.sh with the same daemon (BENCH=http: skip them).
 # Environment: ROUNDS (5), DURATION (10 s), WARMUP (2 s), CONNECTIONS (50),
 # PROXY_CPU (0), ORIGIN_CPU (1), WRK_CPU (1, or 2 with > 2 CPUs),
 # PROXY_PORT, ORIGIN_PORT (free ports), OUT (tests/bench/out).
@@ -211,3 +212,12 @@ done
 /usr/bin/python3 "$here/report.py" --report "$raw" \
     --note "$ROUNDS rounds x ${DURATION}s, wrk -t1 -c$CONNECTIONS, $ncpu CPUs ($(uname -r)), $(date -u +%Y-%m-%d)" \
     | tee "$OUT/results.md"
+
+# The TLS rows (termination with keep-alive, full handshakes) and the L4
+# bulk row, with the same gatehoused; BENCH=http runs the table above only.
+if [ "${BENCH:-all}" = all ]; then
+	echo
+	bash "$here/tls.sh" "$gh"
+	echo
+	bash "$here/l4.sh" "$gh"
+fi

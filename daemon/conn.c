@@ -45,6 +45,7 @@
 #define CONN_FEED_MAX  (64 * 1024)
 #define CONN_READ_HIGH (256 * 1024)
 #define CONN_LINGER_MS 2000u
+#define CONN_STAGE_MAX (64 * 1024)
 
 static const struct http1_limits conn_limits = {
 	.max_request_line = HTTP1_DEF_MAX_REQUEST_LINE,
@@ -157,12 +158,14 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	c->parser =
 	    http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c, &c->msg);
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->stage = evbuffer_new();
 	fd_taken = c->bev != NULL;
 	c->bev = conn_tls_wrap(c, c->bev);
 	c->tmr = evtimer_new(w->base, conn_timer_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	if (c->parser == NULL || c->bev == NULL || c->tmr == NULL ||
+	    c->stage == NULL ||
 	    (l = conn_listener(c)) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
 		if (!fd_taken)
@@ -206,6 +209,8 @@ conn_free(struct conn *c)
 		evbuffer_free(r->body_buf);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	if (c->stage != NULL)
+		evbuffer_free(c->stage);
 	if (c->tmr != NULL)
 		event_free(c->tmr);
 	http1_free(c->parser);
@@ -225,8 +230,44 @@ conn_leave(struct conn *c)
 		conn_free(c);
 		return true;
 	}
+	if (c->busy == 0)
+		conn_flush(c);
 	return false;
 }
+
+int
+conn_write(struct conn *c, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (evbuffer_add(c->stage, p, n) == -1)
+		return -1;
+	/* Bulk output does not wait for the end of the callback: the
+	 * bufferevent's queue is what back-pressure looks at.
+	 */
+	if (evbuffer_get_length(c->stage) >= CONN_STAGE_MAX)
+		conn_flush(c);
+	return 0;
+}
+
+void
+conn_flush(struct conn *c)
+{
+	struct evbuffer *out;
+
+	if (c->stage == NULL || evbuffer_get_length(c->stage) == 0 ||
+	    (c->flags & CONN_F_DEAD))
+		return;
+	out = bufferevent_get_output(c->bev);
+	/* Plain socket, nothing queued ahead: write now. What the kernel
+	 * does not take goes to the bufferevent, which waits for POLLOUT.
+	 */
+	if (c->tls == NULL && evbuffer_get_length(out) == 0)
+		(void)evbuffer_write(c->stage, bufferevent_getfd(c->bev));
+	if (evbuffer_get_length(c->stage) > 0)
+		evbuffer_add_buffer(out, c->stage);
+}
+
 
 void
 conn_close(struct conn *c)
@@ -278,6 +319,7 @@ conn_finish(struct conn *c)
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_enable(c->bev, EV_WRITE);
 	}
+	conn_flush(c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
 	    tls_conn_unsent(c->tls) == 0)
 		conn_linger(c);
@@ -446,7 +488,7 @@ conn_on_head(void *arg, struct http_msg *m)
 	}
 	if ((m->flags & HTTP_MSG_F_EXPECT_100) && (r->flags & REQ_F_HAS_BODY) &&
 	    (r->flags & REQ_F_CLIENT_11))
-		(void)bufferevent_write(c->bev, "HTTP/1.1 100 Continue\r\n\r\n",
+		(void)conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n",
 		    25);
 	if (r->flags & REQ_F_HAS_BODY) {
 		struct timeval tv;

@@ -98,6 +98,7 @@ struct conn {
 	int64_t listener_id;
 	struct cfg *cfg;         /* ref held: snapshot at accept */
 	struct bufferevent *bev; /* owned */
+	struct evbuffer *stage;  /* owned: output not yet handed to bev */
 	struct tls_conn *tls;    /* https: the session, owned by bev */
 	struct event *tmr;       /* owned: header / keep-alive deadline */
 	enum conn_state state;
@@ -138,6 +139,15 @@ void conn_close(struct conn *c);
  * client still sending does not turn our answer into a reset).
  */
 void conn_finish(struct conn *c);
+
+/* Queues <n> bytes for the client. Output is staged and written when the
+ * current callback ends (conn_leave()), in one writev(2) straight to the
+ * socket when nothing is queued before it: no poll round trip and no
+ * epoll_ctl for the common small answer. 0, or -1 (no memory).
+ */
+int conn_write(struct conn *c, const void *p, size_t n);
+/* Hands staged output on now (before tunnelling or checking the queue). */
+void conn_flush(struct conn *c);
 
 /* Parses and acts on buffered client bytes; safe to call again. */
 void conn_process(struct conn *c);

@@ -126,7 +126,7 @@ client_write(struct conn *c, const void *p, size_t n)
 {
 	if (n == 0)
 		return;
-	if (bufferevent_write(c->bev, p, n) == -1)
+	if (conn_write(c, p, n) == -1)
 		c->req.flags |= REQ_F_CLOSE;
 	c->req.bytes_out += n;
 }
@@ -474,8 +474,7 @@ send_head(struct conn *c, bool fresh)
 	if (upstream_attach(c, r->server, rt->connect_ms, rt->idle_ms, fresh) ==
 	    -1)
 		return -1;
-	if (evbuffer_add(upstream_output(r->up), r->head_copy,
-	        r->head_copy_len) == -1)
+	if (upstream_write(r->up, r->head_copy, r->head_copy_len) == -1)
 		return -1;
 	if (r->flags & REQ_F_BODY_BUFFERED) {
 		/* Copied, not moved: a retry sends it again. */
@@ -484,7 +483,7 @@ send_head(struct conn *c, bool fresh)
 
 		if (n > 0 &&
 		    (p == NULL ||
-		        evbuffer_add(upstream_output(r->up), p, n) == -1))
+		        upstream_write(r->up, p, n) == -1))
 			return -1;
 	}
 	upstream_expect_response(r->up, rt->response_ms,
@@ -821,6 +820,7 @@ proxy_on_upgrade(struct conn *c)
 		return;
 	}
 	client_write(c, c->w->scratch, b.len);
+	conn_flush(c); /* the 101 goes out before any tunnel byte */
 	r->status = 101;
 	r->flags |= REQ_F_RESP_STARTED | REQ_F_CLOSE;
 	stats_inc(STAT_UPGRADES);

@@ -420,6 +420,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 	struct upstream_conn *u = NULL;
 	struct upool *pl;
 	struct timeval tv;
+	short en;
 
 	pl = upool_find(p, s->id);
 	if (pl != NULL && (u = TAILQ_FIRST(&pl->idle)) != NULL &&
@@ -455,7 +456,13 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 	    UPSTREAM_F_RESP_DONE);
 	bufferevent_set_timeouts(u->bev, NULL, NULL);
 	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_LOW_WATER, 0);
-	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	/* Enable only what is not enabled yet: enabling EV_WRITE again on
+	 * a pooled connection would poll for POLLOUT with nothing to send
+	 * (two epoll_ctl calls and a wakeup per request).
+	 */
+	en = bufferevent_get_enabled(u->bev);
+	if ((en & (EV_READ | EV_WRITE)) != (EV_READ | EV_WRITE))
+		bufferevent_enable(u->bev, (short)(~en & (EV_READ | EV_WRITE)));
 	c->req.up = u;
 	return 0;
 }
@@ -524,6 +531,27 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	 */
 	TAILQ_INSERT_HEAD(&pl->idle, u, link);
 	pl->nidle++;
+}
+
+int
+upstream_write(struct upstream_conn *u, const void *p, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(u->bev);
+	ssize_t w;
+
+	if ((u->flags & UPSTREAM_F_CONNECTED) && u->tls_cfg == NULL &&
+	    evbuffer_get_length(out) == 0 && n > 0) {
+		w = send(bufferevent_getfd(u->bev), p, n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			p = (const char *)p + w;
+			n -= (size_t)w;
+		}
+		/* An error is seen again, and reported, by the bufferevent
+		 * on its next write or read.
+		 */
+	}
+	return n > 0 ? evbuffer_add(out, p, n) : 0;
 }
 
 struct evbuffer *

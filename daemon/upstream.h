@@ -91,6 +91,10 @@ int upstream_attach(struct conn *c, const struct cfg_server *s,
 void upstream_release(struct upstream_conn *u, bool reuse);
 
 struct evbuffer *upstream_output(struct upstream_conn *u);
+/* Queues <n> bytes for the origin, sending them at once when the
+ * connection is plain, established and has nothing queued. 0 or -1.
+ */
+int upstream_write(struct upstream_conn *u, const void *p, size_t n);
 size_t upstream_pending(struct upstream_conn *u);
 void upstream_pause_read(struct upstream_conn *u);
 void upstream_resume_read(struct upstream_conn *u);

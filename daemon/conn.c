@@ -165,8 +165,7 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->nconns++;
 	if (c->parser == NULL || c->bev == NULL || c->tmr == NULL ||
-	    c->stage == NULL ||
-	    (l = conn_listener(c)) == NULL) {
+	    c->stage == NULL || (l = conn_listener(c)) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
 		if (!fd_taken)
 			(void)close(fd);
@@ -267,7 +266,6 @@ conn_flush(struct conn *c)
 	if (evbuffer_get_length(c->stage) > 0)
 		evbuffer_add_buffer(out, c->stage);
 }
-
 
 void
 conn_close(struct conn *c)
@@ -488,8 +486,7 @@ conn_on_head(void *arg, struct http_msg *m)
 	}
 	if ((m->flags & HTTP_MSG_F_EXPECT_100) && (r->flags & REQ_F_HAS_BODY) &&
 	    (r->flags & REQ_F_CLIENT_11))
-		(void)conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n",
-		    25);
+		(void)conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	if (r->flags & REQ_F_HAS_BODY) {
 		struct timeval tv;
 

@@ -481,9 +481,7 @@ send_head(struct conn *c, bool fresh)
 		size_t n = evbuffer_get_length(r->body_buf);
 		unsigned char *p = evbuffer_pullup(r->body_buf, -1);
 
-		if (n > 0 &&
-		    (p == NULL ||
-		        upstream_write(r->up, p, n) == -1))
+		if (n > 0 && (p == NULL || upstream_write(r->up, p, n) == -1))
 			return -1;
 	}
 	upstream_expect_response(r->up, rt->response_ms,

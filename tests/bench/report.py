@@ -45,27 +45,29 @@ def report(raw, note):
             proxy = parts[1]
             rows.setdefault(proxy, [])
             if parts[2]:
-                rows[proxy].append([float(x) for x in parts[2:7]])
+                cpu = parts[7] if len(parts) > 7 and parts[7] else "nan"
+                rows[proxy].append([float(x) for x in parts[2:7]] + [float(cpu)])
     med = {}
     for proxy, rs in rows.items():
         if rs:
             med[proxy] = [statistics.median(col) for col in zip(*rs)] + [len(rs)]
-    out = ["| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | errors | req/s vs nginx"
-           " | p99 vs nginx | RSS vs nginx | rounds |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = ["| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | errors | CPU µs/req | req/s vs nginx"
+           " | p99 vs nginx | RSS vs nginx | CPU/req vs nginx | rounds |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     base = med.get("nginx")
     for proxy in ("gatehoused", "nginx", "haproxy"):
         if proxy not in rows:
             continue
         if proxy not in med:
-            out.append("| %s | not measured (did not proxy) | | | | | | | | 0 |" % proxy)
+            out.append("| %s | not measured (did not proxy) | | | | | | | | | | 0 |" % proxy)
             continue
-        rps, p50, p99, errs, hwm, n = med[proxy]
+        rps, p50, p99, errs, hwm, cpu, n = med[proxy]
 
         def ratio(i):
             return "%.2f" % (med[proxy][i] / base[i]) if base and base[i] else "n/a"
-        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %s | %s | %s | %d |" % (
-            proxy, rps, p50, p99, hwm / 1024.0, errs, ratio(0), ratio(2), ratio(4), n))
+        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %.1f | %s | %s | %s | %s | %d |" % (
+            proxy, rps, p50, p99, hwm / 1024.0, errs, cpu, ratio(0), ratio(2), ratio(4),
+            ratio(5), n))
     if note:
         out.append("")
         out.append("Medians over rounds; " + note + ".")

@@ -53,7 +53,7 @@ work=$(mktemp -d /tmp/gh-bench.XXXXXX)
 chmod 755 "$work"
 mkdir -p "$OUT"
 raw="$OUT/raw.tsv"
-printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\n' >"$raw"
+printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\tcpu_us_per_req\n' >"$raw"
 pids=()
 
 cleanup() {
@@ -175,6 +175,16 @@ stop_proxy() {
 }
 
 # hwm_kb PID: VmHWM of PID and its children, summed.
+# cpu_ticks PID: user+system clock ticks of PID and its children (workers).
+cpu_ticks() {
+	local total=0 t
+	for p in "$1" $(pgrep -P "$1" || true); do
+		t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+		total=$((total + ${t:-0}))
+	done
+	echo "$total"
+}
+
 hwm_kb() {
 	local total=0 kb
 	for p in "$1" $(pgrep -P "$1" || true); do
@@ -199,11 +209,16 @@ for round in $(seq 1 "$ROUNDS"); do
 		fi
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
 		    "http://127.0.0.1:$PROXY_PORT/" >/dev/null
+		t0=$(cpu_ticks "$proxy_pid")
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
 		    "http://127.0.0.1:$PROXY_PORT/" >"$work/wrk.out"
+		t1=$(cpu_ticks "$proxy_pid")
 		hwm=$(hwm_kb "$proxy_pid")
 		row=$(/usr/bin/python3 "$here/report.py" --parse-wrk "$work/wrk.out")
-		printf '%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" >>"$raw"
+		# CPU microseconds the proxy spent per request served.
+		cpu_us=$(/usr/bin/python3 -c "import os,sys; t=int(sys.argv[1]); r=float(sys.argv[2]); d=float(sys.argv[3]); print('%.2f' % (t * 1e6 / os.sysconf('SC_CLK_TCK') / (r * d)) if r > 0 else '')" \
+		    "$((t1 - t0))" "$(echo "$row" | cut -f1)" "$DURATION")
+		printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" "$cpu_us" >>"$raw"
 		echo "round $round: $proxy $(echo "$row" | tr '\t' ' ') ${hwm}kB"
 		stop_proxy
 	done

@@ -2,12 +2,14 @@
  * test_health.c: the health checker's status-line parser, the state table
  * defaults, and compiling health-check settings (exact error strings).
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* cmocka.h needs the headers above first. */
+#include <cmocka.h>
 
 #include "cfg.h"
 #include "health.h"

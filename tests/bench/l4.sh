@@ -31,9 +31,7 @@ PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 OUT=${OUT:-$here/out}
 PROXIES=${PROXIES:-gatehoused nginx haproxy haproxy-splice gatehoused-copy}
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$here/lib.sh"
 PROXY_PORT=$(free_port)
 ORIGIN_PORT=$(free_port)
 
@@ -47,20 +45,9 @@ command -v haproxy >/dev/null || { echo "l4.sh: haproxy missing" >&2; exit 1; }
 gh=${1:-$top/build-bench/gatehoused}
 [ -x "$gh" ] || { echo "l4.sh: no gatehoused at $gh (run run.sh first or pass a path)" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/gh-l4bench.XXXXXX)
-chmod 755 "$work"
-mkdir -p "$OUT"
+bench_workdir gh-l4bench
 raw="$OUT/l4-raw.tsv"
 printf 'round\tproxy\tseconds\tmib_s\n' >"$raw"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 taskset -c "$LOAD_CPU" /usr/bin/python3 "$here/l4load.py" sink "$ORIGIN_PORT" >"$work/sink.out" &
 pids+=($!)

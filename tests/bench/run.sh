@@ -26,9 +26,7 @@ ncpu=$(nproc)
 PROXY_CPU=${PROXY_CPU:-0}
 ORIGIN_CPU=${ORIGIN_CPU:-1}
 if [ "$ncpu" -gt 2 ]; then WRK_CPU=${WRK_CPU:-2}; else WRK_CPU=${WRK_CPU:-1}; fi
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$here/lib.sh"
 PROXY_PORT=${PROXY_PORT:-$(free_port)}
 ORIGIN_PORT=${ORIGIN_PORT:-$(free_port)}
 OUT=${OUT:-$here/out}
@@ -49,51 +47,14 @@ if [ -z "$gh" ]; then
 fi
 [ -x "$gh" ] || { echo "run.sh: no gatehoused at $gh" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/gh-bench.XXXXXX)
-chmod 755 "$work"
-mkdir -p "$OUT"
+bench_workdir gh-bench
 raw="$OUT/raw.tsv"
 printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\tcpu_us_per_req\n' >"$raw"
-pids=()
 
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_port() {
-	for _ in $(seq 1 100); do
-		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_port() { wait_url "http://127.0.0.1:$1/"; }
 
 # -- origin: nginx, one worker, fixed small response ----------------------
-cat >"$work/origin.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/tmp-origin;
-	keepalive_requests 1000000;
-	server {
-		listen 127.0.0.1:$ORIGIN_PORT reuseport;
-		location / { default_type text/plain; return 200 "hello from the origin\n"; }
-	}
-}
-EOF
-taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
-origin_pid=$!
-pids+=("$origin_pid")
-wait_port "$ORIGIN_PORT" || { echo "run.sh: origin nginx did not start" >&2; cat "$work/origin.err" >&2; exit 1; }
+start_origin
 
 # -- the proxies ------------------------------------------------------------------
 cat >"$work/nginx.conf" <<EOF
@@ -172,26 +133,6 @@ stop_proxy() {
 		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PROXY_PORT/" || return 0
 		sleep 0.1
 	done
-}
-
-# hwm_kb PID: VmHWM of PID and its children, summed.
-# cpu_ticks PID: user+system clock ticks of PID and its children (workers).
-cpu_ticks() {
-	local total=0 t
-	for p in "$1" $(pgrep -P "$1" || true); do
-		t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
-		total=$((total + ${t:-0}))
-	done
-	echo "$total"
-}
-
-hwm_kb() {
-	local total=0 kb
-	for p in "$1" $(pgrep -P "$1" || true); do
-		kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-		total=$((total + ${kb:-0}))
-	done
-	echo "$total"
 }
 
 echo "run.sh: $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections; proxy on CPU $PROXY_CPU," \

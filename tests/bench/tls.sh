@@ -34,9 +34,7 @@ PROXY_CPU=${PROXY_CPU:-0}
 ORIGIN_CPU=${ORIGIN_CPU:-1}
 if [ "$ncpu" -gt 2 ]; then WRK_CPU=${WRK_CPU:-2}; else WRK_CPU=${WRK_CPU:-1}; fi
 OUT=${OUT:-$here/out}
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$here/lib.sh"
 PROXY_PORT=$(free_port)
 ORIGIN_PORT=$(free_port)
 
@@ -45,18 +43,9 @@ bash "$top/scripts/install-deps.sh" bench build >/dev/null
 gh=${1:-$top/build-bench/gatehoused}
 [ -x "$gh" ] || { echo "tls.sh: no gatehoused at $gh (run tests/bench/run.sh once, or pass a path)" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/gh-tls-bench.XXXXXX)
-chmod 755 "$work"
-mkdir -p "$OUT"
+bench_workdir gh-tls-bench
 raw="$OUT/tls.tsv"
 printf 'round\tproxy\ttest\trps\tp99_ms\terrors\n' >"$raw"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
 
 # -- the certificate --------------------------------------------------------
 case "$KEY" in
@@ -71,34 +60,10 @@ certtool --generate-self-signed --load-privkey "$work/key.pem" --template "$work
 cat "$work/cert.pem" "$work/key.pem" >"$work/haproxy.pem"
 
 url="https://127.0.0.1:$PROXY_PORT/"
-wait_tls() {
-	for _ in $(seq 1 100); do
-		curl -sk -o /dev/null --max-time 1 "$url" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_tls() { wait_url "$url" -k; }
 
 # -- origin -------------------------------------------------------------------
-cat >"$work/origin.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/tmp-origin;
-	keepalive_requests 1000000;
-	server {
-		listen 127.0.0.1:$ORIGIN_PORT reuseport;
-		location / { default_type text/plain; return 200 "hello from the origin\n"; }
-	}
-}
-EOF
-taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
-pids+=("$!")
-sleep 0.5
+start_origin
 
 # -- the proxies --------------------------------------------------------------
 # write_configs on|off: session resumption (tickets) on or off in all three.

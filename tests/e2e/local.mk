@@ -35,5 +35,5 @@ PY_LOG_COMPILER = /usr/bin/python3 $(top_srcdir)/tests/e2e/tap_pytest.py
 EXTRA_DIST += tests/e2e/local.mk $(E2E_TESTS) $(E2E_API_TESTS) $(E2E_HELPERS)
 
 # The rest of the test tooling ships in the tarball too.
-EXTRA_DIST += tests/bench/run.sh tests/bench/report.py .ci/run \
+EXTRA_DIST += tests/bench/run.sh tests/bench/report.py tests/bench/lib.sh .ci/run \
 	scripts/install-deps.sh scripts/start.sh doc/testing.md doc/performance.md

@@ -86,13 +86,7 @@ EOF
 # HAProxy can splice too when asked: the same, with splice in both directions.
 sed 's/^defaults$/defaults\n\toption splice-request\n\toption splice-response/' \
     "$work/haproxy.cfg" >"$work/haproxy-splice.cfg"
-gh_db="$work/gatehouse.db"
-"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
-p=$!
-for _ in $(seq 1 100); do [ -s "$gh_db" ] && break; sleep 0.1; done
-sleep 0.5
-kill -TERM "$p"
-wait "$p" || true
+gh_new_db
 sqlite3 "$gh_db" <<EOF
 PRAGMA foreign_keys=ON;
 INSERT INTO listeners (name, address, port, protocol) VALUES ('bench', '127.0.0.1', $PROXY_PORT, 'tcp');

@@ -81,3 +81,29 @@ hwm_kb() {
 	done
 	echo "$total"
 }
+
+# gh_new_db: lets gatehoused create $work/gatehouse.db ($gh_db) with its
+# schema and stops it; the caller then writes its rows with sqlite3.
+gh_new_db() {
+	local p
+	gh_db="$work/gatehouse.db"
+	"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
+	p=$!
+	for _ in $(seq 1 100); do [ -s "$gh_db" ] && break; sleep 0.1; done
+	sleep 0.5
+	kill -TERM "$p"
+	wait "$p" || true
+}
+
+# stop_proxy_at URL [CURL ARGS]: stops $proxy_pid and waits until URL
+# no longer answers, so the next proxy gets the port.
+stop_proxy_at() {
+	local url=$1
+	shift
+	kill -TERM "$proxy_pid" 2>/dev/null || true
+	wait "$proxy_pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		curl -s "$@" -o /dev/null --max-time 1 "$url" || return 0
+		sleep 0.1
+	done
+}

@@ -96,14 +96,7 @@ frontend fe
 backend be
 	server origin 127.0.0.1:$ORIGIN_PORT maxconn 1000
 EOF
-gh_db="$work/gatehouse.db"
-# Let gatehoused create its database, then add one listener, origin, route.
-"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
-p=$!
-for _ in $(seq 1 100); do [ -s "$gh_db" ] && break; sleep 0.1; done
-sleep 0.5
-kill -TERM "$p"
-wait "$p" || true
+gh_new_db
 sqlite3 "$gh_db" <<EOF
 PRAGMA foreign_keys=ON;
 INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
@@ -126,14 +119,7 @@ start_proxy() {
 	proxy_pid=$!
 }
 
-stop_proxy() {
-	kill -TERM "$proxy_pid" 2>/dev/null || true
-	wait "$proxy_pid" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PROXY_PORT/" || return 0
-		sleep 0.1
-	done
-}
+stop_proxy() { stop_proxy_at "http://127.0.0.1:$PROXY_PORT/"; }
 
 echo "run.sh: $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections; proxy on CPU $PROXY_CPU," \
     "origin on CPU $ORIGIN_CPU, wrk on CPU $WRK_CPU"

@@ -122,13 +122,7 @@ backend be
 EOF
 }
 write_configs on
-gh_db="$work/gatehouse.db"
-"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn &
-p=$!
-for _ in $(seq 1 100); do [ -s "$gh_db" ] && break; sleep 0.1; done
-sleep 0.5
-kill -TERM "$p"
-wait "$p" || true
+gh_new_db
 sqlite3 "$gh_db" <<EOF
 PRAGMA foreign_keys=ON;
 INSERT INTO certificates (name, certificate_pem, private_key_pem)
@@ -153,14 +147,7 @@ start_proxy() {
 	esac
 	proxy_pid=$!
 }
-stop_proxy() {
-	kill -TERM "$proxy_pid" 2>/dev/null || true
-	wait "$proxy_pid" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		curl -sk -o /dev/null --max-time 1 "$url" || return 0
-		sleep 0.1
-	done
-}
+stop_proxy() { stop_proxy_at "$url" -k; }
 
 # run_wrk ROUND PROXY TEST [wrk args]: one measurement into $raw.
 run_wrk() {

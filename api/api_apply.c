@@ -60,8 +60,8 @@ apply_if_match(struct api_req *r, int64_t current)
 	return -1;
 }
 
-static int64_t
-revision_insert(struct api_req *r, struct store *st, const char *summary,
+int64_t
+api_revision_insert(struct api_req *r, struct store *st, const char *summary,
     const struct json *doc, struct err *e)
 {
 	struct store_stmt *s;
@@ -136,7 +136,7 @@ apply_prepare(struct api_req *r, const struct json *doc, const char *summary,
 		*failed = false;
 		return NULL;
 	}
-	if ((*rev = revision_insert(r, st, summary, *newdoc, &e)) < 0) {
+	if ((*rev = api_revision_insert(r, st, summary, *newdoc, &e)) < 0) {
 		api_reply_problem(r, 503, e.msg, NULL);
 		goto rollback;
 	}

@@ -203,32 +203,13 @@ revision_add(struct api_req *r, struct store *st, const char *summary,
     struct err *e)
 {
 	struct json *doc;
-	struct store_stmt *s;
-	char *text;
-	int rc;
+	int64_t rev;
 
 	if ((doc = conf_load(st, e)) == NULL)
 		return -1;
-	text = json_dump(doc, NULL);
+	rev = api_revision_insert(r, st, summary, doc, e);
 	json_unref(doc);
-	if (text == NULL)
-		return err_set(e, "", "out of memory");
-	s = store_prepare(st,
-	    "INSERT INTO revisions (actor, client, summary, config)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	    e);
-	if (s == NULL) {
-		free(text);
-		return -1;
-	}
-	store_bind_text(s, 1, r->actor[0] != '\0' ? r->actor : "system");
-	store_bind_text(s, 2, r->client);
-	store_bind_text(s, 3, summary);
-	store_bind_text(s, 4, text);
-	rc = store_step(s, e) == STORE_DONE ? 0 : -1;
-	store_finalize(s);
-	free(text);
-	return rc;
+	return rev < 0 ? -1 : 0;
 }
 
 /* The statement <sql> with its bindings has been stepped by the caller's

@@ -148,6 +148,12 @@ extern const char *const conf_kind_names[CONF__KINDS];
  * items with their "id". New reference or NULL with <e>.
  */
 struct json *conf_load(struct store *st, struct err *e);
+
+/* Records revision <summary> with config <doc>, actor and client from <r>,
+ * inside the caller's transaction. The new revision number, or -1 + <e>.
+ */
+int64_t api_revision_insert(struct api_req *r, struct store *st,
+    const char *summary, const struct json *doc, struct err *e);
 /* Checks one item of <kind> alone (no references); <path> prefixes
  * the error field ("" for item endpoints, "routes[2]" for documents).
  */

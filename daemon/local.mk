@@ -21,6 +21,8 @@ CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/conn.c \
 
 # Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
+# Sealed backup files (PBKDF2-SHA256 + AES-256-GCM).
+CORE_X509_SOURCES += daemon/backup.c daemon/backup.h
 
 # Layer 4: TCP/UDP proxying, TLS passthrough by SNI, PROXY protocol.
 CORE_L4_SOURCES = daemon/clienthello.c daemon/clienthello.h \

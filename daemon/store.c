@@ -262,6 +262,22 @@ fail:
 	return store_refuse(e, path, db, rc);
 }
 
+/* Wraps the open connection <db> (which the caller closes on failure). */
+static struct store *
+store_new(sqlite3 *db, bool ro, struct err *e)
+{
+	struct store *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		err_set(e, "", "out of memory");
+		return NULL;
+	}
+	st->magic = STORE_MAGIC;
+	st->db = db;
+	st->readonly = ro;
+	return st;
+}
+
 /* Opens <path>: see store.h. The file is checked over a read-only
  * connection first and reopened read-write only when it passes.
  */
@@ -300,13 +316,8 @@ store_open(const char *path, unsigned flags, struct err *e)
 	}
 	if (store_pragmas(db, path, memory, ro, e) == -1)
 		goto fail;
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		err_set(e, "", "out of memory");
+	if ((st = store_new(db, ro, e)) == NULL)
 		goto fail;
-	}
-	st->magic = STORE_MAGIC;
-	st->db = db;
-	st->readonly = ro;
 	return st;
 fail:
 	sqlite3_close(db);
@@ -584,4 +595,274 @@ store_integrity_ok(struct store *st)
 	        sizeof(res)) != SQLITE_OK)
 		return false;
 	return strcmp(res, "ok") == 0;
+}
+
+/* ---- backup and restore ---- */
+
+/* A SQLite file image's header says WAL (bytes 18 and 19 = 2); an image
+ * deserialized into memory must say rollback journal (1) or reads fail.
+ */
+static void
+store_image_unwal(unsigned char *p, size_t len)
+{
+	if (len >= 100 && p[18] == 2 && p[19] == 2)
+		p[18] = p[19] = 1;
+}
+
+/* A copy of schema <schema> of <db> into *img (malloc'd). */
+static int
+store_serialize(sqlite3 *db, const char *schema, uint8_t **img, size_t *len,
+    struct err *e)
+{
+	sqlite3_int64 n = 0;
+	unsigned char *p;
+
+	if ((p = sqlite3_serialize(db, schema, &n, 0)) == NULL || n <= 0) {
+		sqlite3_free(p);
+		return err_set(e, "", "cannot serialize the database: %s",
+		    sqlite3_errmsg(db));
+	}
+	if ((*img = malloc((size_t)n)) == NULL) {
+		sqlite3_free(p);
+		return err_set(e, "", "out of memory");
+	}
+	memcpy(*img, p, (size_t)n);
+	sqlite3_free(p);
+	*len = (size_t)n;
+	store_image_unwal(*img, *len);
+	return 0;
+}
+
+/* Copies all of <from> into <to> with the online backup API: one step,
+ * so the copy is one read transaction on <from>.
+ */
+static int
+store_copy_db(sqlite3 *to, sqlite3 *from, struct err *e)
+{
+	sqlite3_backup *b;
+	int rc;
+
+	if ((b = sqlite3_backup_init(to, "main", from, "main")) == NULL)
+		return err_set(e, "", "backup: %s", sqlite3_errmsg(to));
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		return err_set(e, "", "backup: %s", sqlite3_errstr(rc));
+	return 0;
+}
+
+int
+store_snapshot(struct store *st, uint8_t **img, size_t *len, struct err *e)
+{
+	sqlite3 *mem;
+	int rc;
+
+	CHECK_OBJ(st, STORE_MAGIC);
+	*img = NULL;
+	*len = 0;
+	if (store_open_db(":memory:", SQLITE_OPEN_READWRITE, &mem, e) == -1)
+		return -1;
+	rc = store_copy_db(mem, st->db, e);
+	if (rc == 0)
+		rc = store_serialize(mem, "main", img, len, e);
+	sqlite3_close(mem);
+	return rc;
+}
+
+int
+store_save_file(struct store *st, const char *path, struct err *e)
+{
+	sqlite3 *db;
+	int fd, rc;
+
+	CHECK_OBJ(st, STORE_MAGIC);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return err_set(e, "", "%.*s: cannot create: %s",
+		    STORE_PATH_SHOWN, path, strerror(errno));
+	close(fd);
+	if (store_open_db(path, SQLITE_OPEN_READWRITE, &db, e) == -1) {
+		unlink(path);
+		return -1;
+	}
+	rc = store_copy_db(db, st->db, e);
+	if (sqlite3_close(db) != SQLITE_OK && rc == 0)
+		rc = err_set(e, "", "%.*s: close failed", STORE_PATH_SHOWN,
+		    path);
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+struct store *
+store_open_image(const void *img, size_t len, struct err *e)
+{
+	struct store *st;
+	unsigned char *copy;
+	sqlite3 *db;
+	int rc;
+
+	if (len < 512)
+		return err_set(e, "", "not a SQLite database"), NULL;
+	if (store_open_db(":memory:", SQLITE_OPEN_READWRITE, &db, e) == -1)
+		return NULL;
+	if ((copy = sqlite3_malloc64(len)) == NULL) {
+		sqlite3_close(db);
+		return err_set(e, "", "out of memory"), NULL;
+	}
+	memcpy(copy, img, len);
+	store_image_unwal(copy, len);
+	rc = sqlite3_deserialize(db, "main", copy, (sqlite3_int64)len,
+	    (sqlite3_int64)len,
+	    SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+	if (rc != SQLITE_OK) {
+		err_set(e, "", "not a SQLite database: %s", sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (store_check(db, "backup", e) == -1)
+		goto fail;
+	if ((st = store_new(db, false, e)) == NULL)
+		goto fail;
+	if (!store_integrity_ok(st) || store_schema_version(st) < 1) {
+		err_set(e, "", "backup: %s",
+		    store_schema_version(st) < 1
+		        ? "not a Gatehouse database (schema version 0)"
+		        : "integrity_check failed");
+		store_close(st);
+		return NULL;
+	}
+	return st;
+fail:
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* Tables, indexes, views and triggers with their SQL, one string. */
+static char *
+store_schema_text(struct store *st)
+{
+	sqlite3_stmt *stmt;
+	sqlite3_str *s;
+
+	if (sqlite3_prepare_v2(st->db,
+	        "SELECT type, name, tbl_name, coalesce(sql, '')"
+	        " FROM sqlite_schema ORDER BY type, name",
+	        -1, &stmt, NULL) != SQLITE_OK)
+		return NULL;
+	s = sqlite3_str_new(st->db);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		sqlite3_str_appendf(s, "%s|%s|%s|%s\n",
+		    sqlite3_column_text(stmt, 0), sqlite3_column_text(stmt, 1),
+		    sqlite3_column_text(stmt, 2), sqlite3_column_text(stmt, 3));
+	sqlite3_finalize(stmt);
+	return sqlite3_str_finish(s);
+}
+
+bool
+store_schema_same(struct store *a, struct store *b)
+{
+	char *ta, *tb;
+	bool same;
+
+	CHECK_OBJ(a, STORE_MAGIC);
+	CHECK_OBJ(b, STORE_MAGIC);
+	ta = store_schema_text(a);
+	tb = store_schema_text(b);
+	same = ta != NULL && tb != NULL && strcmp(ta, tb) == 0 &&
+	    store_schema_version(a) == store_schema_version(b);
+	sqlite3_free(ta);
+	sqlite3_free(tb);
+	return same;
+}
+
+/* DELETE + INSERT ... SELECT for every table of main, from "restore". */
+static int
+store_copy_tables(struct store *st, struct err *e)
+{
+	sqlite3_stmt *stmt;
+	char *sql;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+	        "SELECT name FROM main.sqlite_schema WHERE type = 'table'"
+	        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+	        -1, &stmt, NULL) != SQLITE_OK)
+		return err_set(e, "", "%s", sqlite3_errmsg(st->db));
+	while (rc == 0 && sqlite3_step(stmt) == SQLITE_ROW) {
+		sql = sqlite3_mprintf("DELETE FROM main.\"%w\";"
+		                      " INSERT INTO main.\"%w\""
+		                      " SELECT * FROM restore.\"%w\";",
+		    sqlite3_column_text(stmt, 0), sqlite3_column_text(stmt, 0),
+		    sqlite3_column_text(stmt, 0));
+		if (sql == NULL)
+			rc = err_set(e, "", "out of memory");
+		else
+			rc = store_exec(st, sql, e);
+		sqlite3_free(sql);
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int
+store_replace_begin(struct store *st, struct store *src, struct err *e)
+{
+	uint8_t *img;
+	unsigned char *copy;
+	size_t len;
+	int64_t bad = 0;
+
+	CHECK_OBJ(st, STORE_MAGIC);
+	CHECK_OBJ(src, STORE_MAGIC);
+	if (store_serialize(src->db, "main", &img, &len, e) == -1)
+		return -1;
+	copy = sqlite3_malloc64(len);
+	if (copy != NULL)
+		memcpy(copy, img, len);
+	free(img);
+	if (copy == NULL)
+		return err_set(e, "", "out of memory");
+	/* RESTRICT actions fire at once even when deferred: checks off while
+	 * the tables are swapped, foreign_key_check before the commit.
+	 */
+	if (store_exec(st, "PRAGMA foreign_keys = OFF", e) == -1 ||
+	    store_exec(st, "ATTACH ':memory:' AS restore", e) == -1) {
+		sqlite3_free(copy);
+		store_replace_end(st);
+		return -1;
+	}
+	if (sqlite3_deserialize(st->db, "restore", copy, (sqlite3_int64)len,
+	        (sqlite3_int64)len,
+	        SQLITE_DESERIALIZE_FREEONCLOSE) != SQLITE_OK) {
+		err_set(e, "", "cannot load the backup: %s",
+		    sqlite3_errmsg(st->db));
+		store_replace_end(st);
+		return -1;
+	}
+	if (store_begin(st, e) == -1)
+		goto fail;
+	if (store_copy_tables(st, e) == -1)
+		goto fail;
+	if (store_query_int(st->db,
+	        "SELECT count(*) FROM pragma_foreign_key_check",
+	        &bad) != SQLITE_OK ||
+	    bad != 0) {
+		err_set(e, "", "the backup has %lld broken references",
+		    (long long)bad);
+		goto fail;
+	}
+	return 0;
+fail:
+	store_replace_end(st);
+	return -1;
+}
+
+void
+store_replace_end(struct store *st)
+{
+	CHECK_OBJ(st, STORE_MAGIC);
+	(void)store_rollback(st);
+	(void)sqlite3_exec(st->db, "DETACH restore", NULL, NULL, NULL);
+	(void)sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+	    NULL);
 }

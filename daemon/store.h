@@ -11,6 +11,7 @@
 #define GH_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -79,5 +80,32 @@ int64_t store_revision(struct store *st);
 
 /* PRAGMA integrity_check == "ok". */
 bool store_integrity_ok(struct store *st);
+
+/* ---- backup and restore (the SQLite online backup API) ---- */
+
+/* A consistent copy of the whole database, as a SQLite file image in
+ * *img (malloc'd, *len bytes), taken in one read transaction. 0 or -1.
+ */
+int store_snapshot(struct store *st, uint8_t **img, size_t *len, struct err *e);
+/* Copies the whole database into a new file <path> (mode 0600, must not
+ * exist). 0 or -1 with <e>.
+ */
+int store_save_file(struct store *st, const char *path, struct err *e);
+/* Opens a copy of a database image in memory after the checks store_open
+ * makes (a database, quick_check, a schema version this binary knows),
+ * plus integrity_check and a version of at least 1. Writable, so that
+ * store_migrate() can bring it up to date. NULL with <e> on refusal.
+ */
+struct store *store_open_image(const void *img, size_t len, struct err *e);
+/* True when <a> and <b> have the same tables, indexes and their SQL. */
+bool store_schema_same(struct store *a, struct store *b);
+/* Replaces every row of every table of <st> with those of <src> (same
+ * schema: check with store_schema_same), inside a transaction it leaves
+ * open on success, foreign keys checked at the end. The caller adds its
+ * own writes, then commits or rolls back, then calls store_replace_end().
+ * 0 or -1 with <e> (rolled back).
+ */
+int store_replace_begin(struct store *st, struct store *src, struct err *e);
+void store_replace_end(struct store *st);
 
 #endif

@@ -68,7 +68,10 @@ TESTS += $(UNIT_L4_TESTS)
 endif
 
 # TLS: the X.509 shim and the GnuTLS bufferevent filter.
-UNIT_TLS_TESTS = tests/unit/test_x509 tests/unit/test_tls
+UNIT_TLS_TESTS = tests/unit/test_x509 tests/unit/test_tls tests/unit/test_backup
+tests_unit_test_backup_SOURCES = tests/unit/test_backup.c
+tests_unit_test_backup_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_backup_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_x509_SOURCES = tests/unit/test_x509.c
 tests_unit_test_x509_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_x509_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

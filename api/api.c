@@ -106,6 +106,9 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/certificates/:id",     certs_put,           0, 0 },
 	{ "DELETE", "/api/v1/certificates/:id",     certs_delete,        0, 0 },
 	{ "GET",    "/api/v1/posture",              posture_get,         0, 0 },
+	{ "GET",    "/api/v1/backup",               backup_get,          0, 0 },
+	{ "POST",   "/api/v1/backup",               backup_post,         0, 0 },
+	{ "POST",   "/api/v1/restore",              restore_post,        API_F_OCTET, 0 },
 };
 /* clang-format on */
 #undef L
@@ -411,6 +414,15 @@ ctype_is_json(const char *ct)
 	return false;
 }
 
+static bool
+ctype_is_octet(const char *ct)
+{
+	static const char ok[] = "application/octet-stream";
+
+	return ct != NULL && strncasecmp(ct, ok, sizeof(ok) - 1) == 0 &&
+	    (ct[sizeof(ok) - 1] == '\0' || ct[sizeof(ok) - 1] == ';');
+}
+
 static void
 dispatch(struct api_req *r)
 {
@@ -456,7 +468,8 @@ dispatch(struct api_req *r)
 	}
 	ct = api_req_header(r, "Content-Type");
 	if ((m == API_POST || m == API_PUT || m == API_PATCH) &&
-	    (r->body_len > 0 || ct != NULL) && !ctype_is_json(ct)) {
+	    (r->body_len > 0 || ct != NULL) && !ctype_is_json(ct) &&
+	    !((ep->flags & API_F_OCTET) && ctype_is_octet(ct))) {
 		api_reply_problem(r, 415,
 		    "request bodies must be Content-Type: application/json",
 		    NULL);

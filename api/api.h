@@ -30,6 +30,14 @@ int api_start(const struct api_opts *o, struct err *e);
 /* Stops serving and closes the store. Safe when never started. */
 void api_stop(void);
 
+/* gatehoused --backup FILE / --restore FILE on the database <db> (the
+ * other NULL), the passphrase from <pass_file>'s first line or from
+ * $GATEHOUSE_BACKUP_PASSPHRASE. Returns the exit status (0 done, 1 failed,
+ * 2 no usable passphrase). api_backup.c.
+ */
+int api_backup_cli(const char *db, const char *backup_file,
+    const char *restore_file, const char *pass_file);
+
 /* The port the admin listener is bound to (0 before api_start). */
 uint16_t api_bound_port(void);
 

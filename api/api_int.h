@@ -41,6 +41,7 @@ enum api_role {
 /* Endpoint flags. */
 #define API_F_PUBLIC    0x1u /* answers without authentication */
 #define API_F_VIEWER_OK 0x2u /* an unsafe method a viewer may call */
+#define API_F_OCTET     0x4u /* the body may be application/octet-stream */
 
 struct api_hdr {
 	char name[40];
@@ -215,6 +216,11 @@ void certs_get(struct api_req *r);
 void certs_put(struct api_req *r);
 void certs_delete(struct api_req *r);
 void posture_get(struct api_req *r);
+
+/* ---- api_backup.c: encrypted backups of the whole state ---- */
+void backup_get(struct api_req *r);
+void backup_post(struct api_req *r);
+void restore_post(struct api_req *r);
 
 /* ---- api_system.c ---- */
 void sys_healthz(struct api_req *r);

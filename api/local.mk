@@ -4,6 +4,7 @@ API_SOURCES = api/api.c api/api.h api/api_int.h api/json.c api/json.h \
 	api/api_res.c api/api_revisions.c api/api_system.c api/api_static.c \
 	api/api_sync.c
 API_SOURCES += api/api_certs.c
+API_SOURCES += api/api_backup.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh
 BUILT_SOURCES += api/openapi_json.c

@@ -51,6 +51,7 @@ struct opts {
 	const char *access_log;
 	const char *user;
 	const char *webui_dir;
+	const char *backup, *restore, *pass_file; /* --backup/--restore */
 	unsigned workers;
 	unsigned shutdown_ms;
 };
@@ -74,6 +75,10 @@ usage(FILE *f)
 	    "  --access-log PATH|-|off access log file, - for stdout (default -)\n"
 	    "  --user NAME             drop to this user after opening the store\n"
 	    "  --shutdown-timeout-ms N drain deadline on SIGTERM (default %u)\n"
+	    "  --backup FILE           write an encrypted backup of --db, exit\n"
+	    "  --restore FILE          restore a backup into --db, exit\n"
+	    "  --passphrase-file FILE  backup passphrase (else the environment\n"
+	    "                          variable GATEHOUSE_BACKUP_PASSPHRASE)\n"
 	    "  --version, --help\n",
 	    DEF_DB, DEF_ADMIN, DEF_SHUTDOWN_MS);
 }
@@ -106,6 +111,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "access-log", required_argument, NULL, 'A' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "shutdown-timeout-ms", required_argument, NULL, 's' },
+		{ "backup", required_argument, NULL, 'B' },
+		{ "restore", required_argument, NULL, 'R' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -156,6 +164,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->shutdown_ms = parse_uint("--shutdown-timeout-ms",
 			    optarg, 0, 3600000);
 			break;
+		case 'B':
+			o->backup = optarg;
+			break;
+		case 'R':
+			o->restore = optarg;
+			break;
+		case 'P':
+			o->pass_file = optarg;
+			break;
 		case 'V':
 			printf("gatehoused %s\n", PACKAGE_VERSION);
 			exit(0);
@@ -171,6 +188,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		exit(2);
 	}
+	if (o->backup != NULL && o->restore != NULL)
+		fatalx("--backup and --restore: one at a time");
 	if ((o->admin_cert == NULL) != (o->admin_key == NULL))
 		fatalx("--admin-cert and --admin-key go together");
 #ifdef GH_WEBUI_DIR
@@ -249,6 +268,8 @@ main(int argc, char **argv)
 	char buf[600];
 
 	parse_opts(argc, argv, &o);
+	if (o.backup != NULL || o.restore != NULL)
+		return api_backup_cli(o.db, o.backup, o.restore, o.pass_file);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent: no pthreads support");

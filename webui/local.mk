@@ -10,7 +10,8 @@ dist_webuijs_DATA = webui/js/app.js webui/js/api.js webui/js/ui.js \
 webuipagesdir = $(webuidir)/js/pages
 dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js \
 	webui/js/pages/config.js webui/js/pages/dashboard.js \
-	webui/js/pages/resources.js webui/js/pages/revisions.js
+	webui/js/pages/resources.js webui/js/pages/revisions.js \
+	webui/js/pages/backup.js
 WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 
 # Browser tests: playwright-core (npm, tests/browser/package-lock.json)

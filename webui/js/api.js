@@ -58,6 +58,37 @@ export async function api(method, path, body, opts = {}) {
   return opts.full ? { data, headers: res.headers, status: res.status } : data;
 }
 
+// A call whose request or answer is a file: body is a Blob/ArrayBuffer
+// (sent as application/octet-stream) or an object (sent as JSON); resolves
+// to the answer's Response when it is 2xx, else throws an ApiError.
+export async function apiBlob(method, path, body, headers = {}) {
+  const h = Object.assign({}, headers);
+  const init = { method, headers: h, credentials: 'same-origin', cache: 'no-store' };
+  if (body instanceof Blob || body instanceof ArrayBuffer) {
+    h['Content-Type'] = 'application/octet-stream';
+    init.body = body;
+  } else if (body !== undefined) {
+    h['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (method !== 'GET' && csrfToken) h['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch('/api/v1' + path, init);
+  } catch (e) {
+    throw new ApiError(0, { title: 'Network error', detail: 'the appliance did not answer: ' + e.message });
+  }
+  if (res.ok) return res;
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (res.status === 401 && unauthorizedHandler) unauthorizedHandler();
+  throw new ApiError(res.status, data && typeof data === 'object' ? data : { title: res.statusText });
+}
+
 // One collection or item path segment, escaped.
 export function seg(s) {
   return encodeURIComponent(String(s));

@@ -10,6 +10,7 @@ import * as certificates from './pages/certificates.js';
 import * as revisions from './pages/revisions.js';
 import * as config from './pages/config.js';
 import * as account from './pages/account.js';
+import * as backup from './pages/backup.js';
 
 const HINT = 'gatehouse.session'; // "a session cookie may exist": avoids a 401 probe
 
@@ -36,6 +37,7 @@ const NAV = [
   ['tokens', 'Tokens'],
   ['revisions', 'Revisions'],
   ['config', 'Import / export'],
+  ['backup', 'Backup / restore'],
 ];
 
 let leave = null;
@@ -143,6 +145,7 @@ async function route() {
     else if (page === 'certificates') r = await certificates.render(m, rest, ctx);
     else if (page === 'revisions') r = await revisions.render(m, rest, ctx);
     else if (page === 'config') r = await config.render(m, rest, ctx);
+    else if (page === 'backup') r = await backup.render(m, rest, ctx);
     else if (page === 'password') r = await account.renderPassword(m, ctx);
     else m.append(h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'There is no page here. ', h('a', { href: '#/dashboard' }, 'Go to the dashboard.')));
   } catch (err) {

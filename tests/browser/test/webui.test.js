@@ -530,6 +530,46 @@ describe('gatehouse web UI', () => {
     assert.equal(st.status, 200, 'the token shown once works');
   });
 
+  test('backup, change, refused restore, restore: everything comes back', async () => {
+    await goto('#/backup', 'Backup / restore');
+    await page.getByLabel('Passphrase', { exact: true }).first().fill('browser backup pass');
+    await page.getByLabel('Passphrase again', { exact: true }).fill('browser backup pass');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download backup' }).click()]);
+    assert.match(dl.suggestedFilename(), /^gatehouse-\d{8}T\d{6}Z-r\d+\.ghbackup$/);
+    const file = path.join(daemon.tmp, 'state.ghbackup');
+    await dl.saveAs(file);
+    assert.equal(fs.readFileSync(file).subarray(0, 8).toString(), 'GHBACKUP');
+    await shot(page, '18b-backup');
+    const routes = await apiGet('/routes');
+    const users = (await apiGet('/users')).map((u) => u.name);
+    // change things after the backup
+    const del = await page.evaluate(async () => {
+      const s = await (await fetch('/api/v1/session', { credentials: 'same-origin' })).json();
+      const r = await fetch('/api/v1/routes/app', { method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': s.csrf_token } });
+      return r.status;
+    });
+    assert.equal(del, 204);
+    assert.equal((await request(listenerPort, '/', { Host: 'app.test' })).status, 404);
+    // a wrong passphrase is refused and changes nothing
+    await goto('#/backup', 'Backup / restore');
+    await page.locator('#restore-file').setInputFiles(file);
+    await page.locator('#restore-pass').fill('not the passphrase');
+    browser.expectHttpError(422, '/api/v1/restore');
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
+    await page.locator('#restore-result').getByText('wrong passphrase or damaged file').waitFor();
+    assert.deepEqual(await apiGet('/routes'), []);
+    // the right one brings the route back, live
+    await page.locator('#restore-pass').fill('browser backup pass');
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
+    await page.locator('#restore-result').getByText(/Restored as revision \d+/).waitFor();
+    await shot(page, '18c-restored');
+    assert.deepEqual(await apiGet('/routes'), routes);
+    assert.deepEqual((await apiGet('/users')).map((u) => u.name), users);
+    assert.equal((await request(listenerPort, '/back', { Host: 'app.test' })).status, 200);
+  });
+
   test('phone width: the menu opens and closes from the keyboard', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await goto('#/dashboard', 'Dashboard');

@@ -307,13 +307,14 @@ status_title(unsigned status)
 	}
 }
 
-void
-api_reply_problem(struct api_req *r, unsigned status, const char *detail,
-    const struct err *e)
+/* Problem details with errors[] from the <n> errors of <e>. */
+static void
+reply_problem(struct api_req *r, unsigned status, const char *detail,
+    const struct err *e, size_t n)
 {
 	struct json *p, *errs, *one;
 	char *s;
-	size_t n = 0;
+	size_t i, len = 0;
 
 	ASSERT(!r->replied);
 	p = json_new_obj();
@@ -322,14 +323,16 @@ api_reply_problem(struct api_req *r, unsigned status, const char *detail,
 	json_set(p, "status", json_new_int(status));
 	json_set(p, "detail", json_new_str(detail));
 	errs = json_new_arr();
-	if (e != NULL && e->msg[0] != '\0') {
+	for (i = 0; i < n; i++) {
+		if (e[i].msg[0] == '\0')
+			continue;
 		one = json_new_obj();
-		json_set(one, "field", json_new_str(e->field));
-		json_set(one, "message", json_new_str(e->msg));
+		json_set(one, "field", json_new_str(e[i].field));
+		json_set(one, "message", json_new_str(e[i].msg));
 		json_append(errs, one);
 	}
 	json_set(p, "errors", errs);
-	s = json_dump(p, &n);
+	s = json_dump(p, &len);
 	json_unref(p);
 	if (s == NULL) {
 		api_reply_raw(r, 503, "text/plain", "out of memory\n", 14);
@@ -339,7 +342,23 @@ api_reply_problem(struct api_req *r, unsigned status, const char *detail,
 	r->status = status;
 	snprintf(r->ctype, sizeof(r->ctype), "application/problem+json");
 	r->resp = s;
-	r->resp_len = n;
+	r->resp_len = len;
+}
+
+void
+api_reply_problem(struct api_req *r, unsigned status, const char *detail,
+    const struct err *e)
+{
+	reply_problem(r, status, detail, e, e != NULL ? 1 : 0);
+}
+
+void
+api_reply_problems(struct api_req *r, unsigned status, const char *detail,
+    const struct errs *l)
+{
+	size_t n = l == NULL ? 0 : l->n < ERRS_MAX ? l->n : ERRS_MAX;
+
+	reply_problem(r, status, detail, l != NULL ? l->v : NULL, n);
 }
 
 void

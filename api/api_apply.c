@@ -100,15 +100,22 @@ apply_prepare(struct api_req *r, const struct json *doc, const char *summary,
 	struct store *st = api_store();
 	struct json *old = NULL;
 	struct cfg *c = NULL;
+	struct errs *l;
 	struct err e;
 
 	*failed = true;
 	*newdoc = *changes = NULL;
 	err_clear(&e);
-	if (conf_check(doc, &e) != 0) {
-		api_reply_problem(r, 422, "the configuration is not valid", &e);
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		api_reply_problem(r, 503, "out of memory", NULL);
 		return NULL;
 	}
+	if (conf_check_all(doc, l) != 0) {
+		api_reply_problems(r, 422, "the configuration is not valid", l);
+		free(l);
+		return NULL;
+	}
+	free(l);
 	if (store_begin(st, &e) != 0) {
 		api_reply_problem(r, 503, e.msg, NULL);
 		return NULL;
@@ -120,7 +127,7 @@ apply_prepare(struct api_req *r, const struct json *doc, const char *summary,
 		api_reply_problem(r, 500, e.msg, NULL);
 		goto rollback;
 	}
-	if (conf_sync(st, doc, &e) != 0) {
+	if (conf_sync(st, old, doc, &e) != 0) {
 		api_reply_problem(r, 422, "the configuration was refused", &e);
 		goto rollback;
 	}

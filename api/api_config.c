@@ -1,188 +1,31 @@
 /*
  * api_config.c: the configuration as one JSON document.
  *
- * Every configuration write in the API, whether on one item or on the
- * whole document, becomes "this is the new document": conf_check()
- * validates it field by field, conf_sync() (api_sync.c) makes the rows
- * say the same thing while keeping the row ids (the stable keys of runtime
- * state) of every object that stays, and conf_load() reads it back. The
- * document is
+ * Every kind is read, checked and shown through its field table
+ * (daemon/cfg_field.c): conf_check_item_all() walks the table and
+ * collects every error of an item with its field path, conf_load() and
+ * conf_load_item() turn rows into items, and conf_sync() (api_sync.c)
+ * turns items into rows. The document is
  * {"listeners":[...],"origins":[...],"routes":[...]}; items reference one
  * another by name.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_int.h"
+#include "cfg_field.h"
 #include "check.h"
 #include "json.h"
+#include "smap.h"
 #include "store.h"
 
-#define CONF_MAX_MS    86400000LL
-#define CONF_MAX_ITEMS 10000
+#define CONF_MAX_ITEMS 1000000
 
 const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
 	"routes" };
 
-/* ---- load ---- */
-
-static struct json *load_list(const char *text);
-
-static int
-load_listeners(struct store *st, struct json *out, struct err *e)
-{
-	struct store_stmt *s;
-	struct json *it, *to;
-	enum store_step_result r;
-
-	s = store_prepare(st,
-	    "SELECT l.id, l.name, l.address, l.port, l.protocol,"
-	    " l.header_timeout_ms, l.keepalive_timeout_ms, l.trust_forwarded,"
-	    " c.name, l.client_auth, cc.name, l.max_connections,"
-	    " l.proxy_protocol_from FROM listeners l"
-	    " LEFT JOIN certificates c ON c.id = l.default_certificate_id"
-	    " LEFT JOIN certificates cc ON cc.id = l.client_ca_id ORDER BY l.id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while ((r = store_step(s, e)) == STORE_ROW) {
-		it = json_new_obj();
-		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
-		json_set(it, "name", json_new_str(store_col_text(s, 1)));
-		json_set(it, "address", json_new_str(store_col_text(s, 2)));
-		json_set(it, "port", json_new_int(store_col_int64(s, 3)));
-		json_set(it, "protocol", json_new_str(store_col_text(s, 4)));
-		to = json_new_obj();
-		if (!store_col_is_null(s, 5))
-			json_set(to, "header_ms",
-			    json_new_int(store_col_int64(s, 5)));
-		if (!store_col_is_null(s, 6))
-			json_set(to, "keepalive_ms",
-			    json_new_int(store_col_int64(s, 6)));
-		json_set(it, "timeouts", to);
-		json_set(it, "trust_forwarded",
-		    json_new_bool(store_col_int64(s, 7) != 0));
-		if (!store_col_is_null(s, 8))
-			json_set(it, "default_certificate",
-			    json_new_str(store_col_text(s, 8)));
-		json_set(it, "client_auth", json_new_str(store_col_text(s, 9)));
-		if (!store_col_is_null(s, 10))
-			json_set(it, "client_ca",
-			    json_new_str(store_col_text(s, 10)));
-		if (!store_col_is_null(s, 11))
-			json_set(it, "max_connections",
-			    json_new_int(store_col_int64(s, 11)));
-		json_set(it, "proxy_protocol_from",
-		    load_list(store_col_text(s, 12)));
-		json_append(out, it);
-	}
-	store_finalize(s);
-	return r == STORE_DONE ? 0 : -1;
-}
-
-/* Columns 3..7 of the SELECT in load_origins(). */
-static struct json *
-load_origin_tls(struct store_stmt *s)
-{
-	struct json *t = json_new_obj();
-
-	json_set(t, "enabled", json_new_bool(store_col_int64(s, 3) != 0));
-	json_set(t, "verify", json_new_bool(store_col_int64(s, 4) != 0));
-	if (!store_col_is_null(s, 5))
-		json_set(t, "ca", json_new_str(store_col_text(s, 5)));
-	if (!store_col_is_null(s, 6))
-		json_set(t, "sni", json_new_str(store_col_text(s, 6)));
-	if (!store_col_is_null(s, 7))
-		json_set(t, "client_certificate",
-		    json_new_str(store_col_text(s, 7)));
-	return t;
-}
-
-/* "health_check" from columns <c>.. (hc_path first), or null. */
-static struct json *
-load_origin_health(struct store_stmt *s, int c)
-{
-	static const char *const ints[] = { "interval_ms", "timeout_ms", "rise",
-		"fall", "status_min", "status_max" };
-	struct json *h;
-	size_t i;
-
-	if (store_col_is_null(s, c))
-		return json_new_null();
-	h = json_new_obj();
-	json_set(h, "path", json_new_str(store_col_text(s, c)));
-	if (!store_col_is_null(s, c + 1))
-		json_set(h, "host", json_new_str(store_col_text(s, c + 1)));
-	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-		json_set(h, ints[i],
-		    json_new_int(store_col_int64(s, c + 2 + (int)i)));
-	return h;
-}
-
-static int
-load_origins(struct store *st, struct json *out, struct err *e)
-{
-	struct store_stmt *s, *sv;
-	struct json *it, *servers, *one;
-	enum store_step_result r, rv = STORE_DONE;
-
-	s = store_prepare(st,
-	    "SELECT o.id, o.name, o.balance, o.tls_enabled, o.tls_verify,"
-	    " ca.name, o.tls_sni, cc.name, o.proxy_protocol, o.hc_path,"
-	    " o.hc_host, o.hc_interval_ms, o.hc_timeout_ms, o.hc_rise,"
-	    " o.hc_fall, o.hc_status_min, o.hc_status_max FROM origins o"
-	    " LEFT JOIN certificates ca ON ca.id = o.tls_ca_id"
-	    " LEFT JOIN certificates cc ON cc.id = o.tls_client_certificate_id"
-	    " ORDER BY o.id",
-	    e);
-	if (s == NULL)
-		return -1;
-	sv = store_prepare(st,
-	    "SELECT id, address, port, weight FROM servers WHERE origin_id = ?1"
-	    " ORDER BY position, id",
-	    e);
-	if (sv == NULL) {
-		store_finalize(s);
-		return -1;
-	}
-	while ((r = store_step(s, e)) == STORE_ROW) {
-		it = json_new_obj();
-		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
-		json_set(it, "name", json_new_str(store_col_text(s, 1)));
-		json_set(it, "balance", json_new_str(store_col_text(s, 2)));
-		json_set(it, "tls", load_origin_tls(s));
-		json_set(it, "proxy_protocol",
-		    json_new_int(store_col_int64(s, 8)));
-		json_set(it, "health_check", load_origin_health(s, 9));
-		servers = json_new_arr();
-		store_bind_int64(sv, 1, store_col_int64(s, 0));
-		while ((rv = store_step(sv, e)) == STORE_ROW) {
-			one = json_new_obj();
-			json_set(one, "id",
-			    json_new_int(store_col_int64(sv, 0)));
-			json_set(one, "address",
-			    json_new_str(store_col_text(sv, 1)));
-			json_set(one, "port",
-			    json_new_int(store_col_int64(sv, 2)));
-			json_set(one, "weight",
-			    json_new_int(store_col_int64(sv, 3)));
-			json_append(servers, one);
-		}
-		store_reset(sv);
-		json_set(it, "servers", servers);
-		json_append(out, it);
-		if (rv != STORE_DONE)
-			break;
-	}
-	store_finalize(sv);
-	store_finalize(s);
-	return r == STORE_DONE && rv == STORE_DONE ? 0 : -1;
-}
+/* ---- load: rows into JSON, by the field tables ---- */
 
 static struct json *
 load_list(const char *text)
@@ -196,621 +39,584 @@ load_list(const char *text)
 	return j;
 }
 
-static int
-load_routes(struct store *st, struct json *out, struct err *e)
+/* The members of <k> under <parent> from the row of <s> into <obj>. */
+static void
+load_fields(const struct cf_kind *k, int parent, struct store_stmt *s,
+    struct json *obj)
 {
-	struct store_stmt *s;
-	struct json *it, *m, *to;
-	enum store_step_result r;
-	static const char *const tk[] = { "connect_ms", "response_ms",
-		"idle_ms" };
-	int i;
+	const struct cf_field *f;
+	struct json *sub;
+	int i, first;
 
-	s = store_prepare(st,
-	    "SELECT r.id, r.name, l.name, o.name, r.priority, r.hosts,"
-	    " r.path_prefix, r.methods, r.forwarded, r.max_body_bytes,"
-	    " r.connect_timeout_ms, r.response_timeout_ms, r.idle_timeout_ms,"
-	    " r.sni, r.sources, r.redirect_https, r.hsts_max_age"
-	    " FROM routes r JOIN listeners l ON l.id = r.listener_id"
-	    " JOIN origins o ON o.id = r.origin_id ORDER BY r.id",
-	    e);
-	if (s == NULL)
+	for (i = 0; i < (int)k->n; i++) {
+		f = &k->f[i];
+		if (f->parent != parent || f->type == F_CHILDREN)
+			continue;
+		if (f->type == F_OBJ) {
+			/* A nullable object is there when its first
+			 * required member is.
+			 */
+			for (first = i + 1; (f->flags & F_NULLABLE) != 0 &&
+			     first < (int)k->n &&
+			     !(k->f[first].parent == i &&
+			         (k->f[first].flags & F_REQUIRED) != 0);
+			     first++)
+				;
+			if ((f->flags & F_NULLABLE) != 0 &&
+			    (first == (int)k->n ||
+			        store_col_is_null(s, first))) {
+				json_set(obj, f->key, json_new_null());
+				continue;
+			}
+			sub = json_new_obj();
+			load_fields(k, i, s, sub);
+			json_set(obj, f->key, sub);
+			continue;
+		}
+		if (store_col_is_null(s, i))
+			continue;
+		switch (f->type) {
+		case F_ID:
+		case F_INT:
+			json_set(obj, f->key,
+			    json_new_int(store_col_int64(s, i)));
+			break;
+		case F_BOOL:
+			json_set(obj, f->key,
+			    json_new_bool(store_col_int64(s, i) != 0));
+			break;
+		case F_LIST:
+			json_set(obj, f->key, load_list(store_col_text(s, i)));
+			break;
+		default:
+			json_set(obj, f->key,
+			    json_new_str(store_col_text(s, i)));
+		}
+	}
+}
+
+/* The child items (servers) of the rows of <k> that load_kind() reads
+ * (all, or the one named or numbered <key>), in parent id order.
+ */
+static struct store_stmt *
+load_children_stmt(struct store *st, const struct cf_kind *k,
+    const struct cf_field *f, const char *key, bool by_id, struct err *e)
+{
+	const struct cf_kind *ck = &cf_kinds[f->ref];
+	char sql[1024], extra[64], where[160];
+	size_t n;
+
+	/* The parent id is the column after the fields. */
+	snprintf(extra, sizeof(extra), "t.%s", ck->parent_col);
+	if (key == NULL)
+		where[0] = '\0';
+	else if (by_id)
+		snprintf(where, sizeof(where), " WHERE t.%s = ?1",
+		    ck->parent_col);
+	else
+		snprintf(where, sizeof(where),
+		    " WHERE t.%s = (SELECT id FROM %s WHERE name = ?1)",
+		    ck->parent_col, k->table);
+	if (cf_select_sql(ck, true, extra, sql, sizeof(sql)) != 0) {
+		err_set(e, "", "internal: select too long");
+		return NULL;
+	}
+	n = strlen(sql);
+	snprintf(sql + n, sizeof(sql) - n, "%s ORDER BY t.%s, t.%s, t.id",
+	    where, ck->parent_col, ck->order_col);
+	return store_prepare(st, sql, e);
+}
+
+/* Rows of <k> (all, or the one whose name or id is <key>) as items
+ * appended to <out>; children merged in by parent id (both in id order).
+ */
+static int
+load_kind(struct store *st, const struct cf_kind *k, const char *key,
+    struct json *out, struct err *e)
+{
+	struct store_stmt *s, *cs[2] = { NULL, NULL };
+	int ci[2] = { -1, -1 }, nc = 0, j, rc = -1;
+	enum store_step_result r = STORE_ERROR, rc2[2];
+	bool by_id = key != NULL && strspn(key, "0123456789") == strlen(key);
+	struct json *it, *arr;
+	char sql[2048];
+	size_t i, n;
+	int64_t id;
+
+	if (cf_select_sql(k, true, NULL, sql, sizeof(sql)) != 0)
+		return err_set(e, "", "internal: select too long");
+	n = strlen(sql);
+	snprintf(sql + n, sizeof(sql) - n, "%s ORDER BY t.id",
+	    key == NULL ? ""
+	        : by_id ? " WHERE t.id = ?1"
+	                : " WHERE t.name = ?1");
+	if ((s = store_prepare(st, sql, e)) == NULL)
 		return -1;
+	for (i = 0; i < k->n && nc < 2; i++) {
+		if (k->f[i].type != F_CHILDREN)
+			continue;
+		cs[nc] = load_children_stmt(st, k, &k->f[i], key, by_id, e);
+		if (cs[nc] == NULL)
+			goto out;
+		if (key != NULL)
+			store_bind_text(cs[nc], 1, key);
+		rc2[nc] = store_step(cs[nc], e);
+		ci[nc++] = (int)i;
+	}
+	if (key != NULL)
+		store_bind_text(s, 1, key);
 	while ((r = store_step(s, e)) == STORE_ROW) {
 		it = json_new_obj();
-		json_set(it, "id", json_new_int(store_col_int64(s, 0)));
-		json_set(it, "name", json_new_str(store_col_text(s, 1)));
-		json_set(it, "listener", json_new_str(store_col_text(s, 2)));
-		m = json_new_obj();
-		json_set(m, "hosts", load_list(store_col_text(s, 5)));
-		json_set(m, "path_prefix", json_new_str(store_col_text(s, 6)));
-		json_set(m, "methods", load_list(store_col_text(s, 7)));
-		json_set(m, "sni", load_list(store_col_text(s, 13)));
-		json_set(m, "sources", load_list(store_col_text(s, 14)));
-		json_set(it, "match", m);
-		json_set(it, "origin", json_new_str(store_col_text(s, 3)));
-		json_set(it, "priority", json_new_int(store_col_int64(s, 4)));
-		json_set(it, "forwarded",
-		    json_new_bool(store_col_int64(s, 8) != 0));
-		if (!store_col_is_null(s, 9))
-			json_set(it, "max_body_bytes",
-			    json_new_int(store_col_int64(s, 9)));
-		to = json_new_obj();
-		for (i = 0; i < 3; i++)
-			if (!store_col_is_null(s, 10 + i))
-				json_set(to, tk[i],
-				    json_new_int(store_col_int64(s, 10 + i)));
-		json_set(it, "timeouts", to);
-		json_set(it, "redirect_https",
-		    json_new_bool(store_col_int64(s, 15) != 0));
-		if (!store_col_is_null(s, 16))
-			json_set(it, "hsts_max_age",
-			    json_new_int(store_col_int64(s, 16)));
+		load_fields(k, -1, s, it);
+		id = store_col_int64(s, 0);
+		for (j = 0; j < nc; j++) {
+			const struct cf_kind *ck = &cf_kinds[k->f[ci[j]].ref];
+			arr = json_new_arr();
+			while (rc2[j] == STORE_ROW &&
+			    store_col_int64(cs[j], (int)ck->n) < id)
+				rc2[j] = store_step(cs[j], e);
+			while (rc2[j] == STORE_ROW &&
+			    store_col_int64(cs[j], (int)ck->n) == id) {
+				struct json *one = json_new_obj();
+				load_fields(ck, -1, cs[j], one);
+				json_append(arr, one);
+				rc2[j] = store_step(cs[j], e);
+			}
+			json_set(it, k->f[ci[j]].key, arr);
+		}
 		json_append(out, it);
 	}
+	rc = r == STORE_DONE ? 0 : -1;
+	for (j = 0; j < nc; j++)
+		if (rc2[j] == STORE_ERROR)
+			rc = -1;
+out:
+	for (j = 0; j < nc; j++)
+		store_finalize(cs[j]);
 	store_finalize(s);
-	return r == STORE_DONE ? 0 : -1;
+	return rc;
 }
 
 struct json *
 conf_load(struct store *st, struct err *e)
 {
-	struct json *doc = json_new_obj(), *l, *o, *r;
+	struct json *doc = json_new_obj(), *arr;
+	int k;
 
-	l = json_new_arr();
-	o = json_new_arr();
-	r = json_new_arr();
-	json_set(doc, "listeners", l);
-	json_set(doc, "origins", o);
-	json_set(doc, "routes", r);
-	if (load_listeners(st, l, e) != 0 || load_origins(st, o, e) != 0 ||
-	    load_routes(st, r, e) != 0) {
-		json_unref(doc);
-		return NULL;
+	for (k = 0; k < CONF__KINDS; k++) {
+		arr = json_new_arr();
+		json_set(doc, conf_kind_names[k], arr);
+		if (load_kind(st, conf_kind((enum conf_kind)k), NULL, arr, e) !=
+		    0) {
+			json_unref(doc);
+			return NULL;
+		}
 	}
 	return doc;
 }
 
-/* ---- check ---- */
-
-static int fail(struct err *e, const char *path, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Fills <e> with field "<path>.<key>". */
-static int
-fail(struct err *e, const char *path, const char *key, const char *fmt, ...)
+struct json *
+conf_load_item(struct store *st, enum conf_kind kind, const char *key,
+    struct err *e)
 {
-	char p[128], msg[384];
-	va_list ap;
+	struct json *arr = json_new_arr(), *it = NULL;
 
-	json_path_key(p, sizeof(p), path, key);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return err_set(e, p, "%s", msg);
+	if (load_kind(st, conf_kind(kind), key, arr, e) == 0 &&
+	    json_len(arr) == 1)
+		it = json_ref(json_at(arr, 0));
+	json_unref(arr);
+	return it;
 }
 
-/* 1..64 of [A-Za-z0-9._-], starting with a letter or digit, not all
- * digits (those address items by id).
- */
-static int
-check_name(const struct json *it, const char *path, struct err *e)
-{
-	const char *n = NULL, *p;
-	bool digits = true;
-	int rc;
+/* ---- check: one walk of the field tables, every error collected ---- */
 
-	if ((rc = json_get_str(it, path, "name", &n, e)) < 0)
-		return -1;
-	if (rc == 0)
-		return fail(e, path, "name", "%sis required", "");
-	if (n[0] == '\0' || strlen(n) > 64)
-		return fail(e, path, "name", "%smust be 1 to 64 characters",
-		    "");
-	for (p = n; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		        (*p >= '0' && *p <= '9') ||
-		        (p != n && (*p == '.' || *p == '_' || *p == '-'))))
-			return fail(e, path, "name",
-			    "\"%.64s\": use letters, digits, '.', '_', '-', starting with a letter or digit",
-			    n);
-		if (*p < '0' || *p > '9')
-			digits = false;
+static void check_obj(const struct cf_kind *k, int parent,
+    const struct json *obj, const char *path, struct errs *l);
+
+/* "\"x\" is not one of a, b, c". */
+static void
+enum_fail(struct errs *l, const char *path, const struct cf_field *f,
+    const char *v)
+{
+	char list[256];
+	size_t i, n = 0;
+
+	list[0] = '\0';
+	for (i = 0; f->enums[i] != NULL && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i > 0 ? ", " : "", f->enums[i]);
+	errs_add(l, path, "\"%.32s\" is not one of %s", v, list);
+}
+
+static void
+check_string(const struct cf_field *f, const char *v, const char *path,
+    struct errs *l)
+{
+	char msg[256];
+
+	if (f->enums != NULL) {
+		if (cf_enum_index(f, v) < 0)
+			enum_fail(l, path, f, v);
+	} else if (cv_check(f->vtype, v, msg, sizeof(msg)) != 0) {
+		errs_add(l, path, "%s", msg);
+	} else if (f->max > 0 && strlen(v) > (size_t)f->max) {
+		errs_add(l, path, "at most %lld characters", (long long)f->max);
 	}
-	if (digits)
-		return fail(e, path, "name",
-		    "\"%.64s\" must not be all digits (ids are)", n);
-	return 0;
 }
 
-static int
-check_addr(const struct json *it, const char *path, struct err *e)
+/* An array of unique strings (compared without case). */
+static void
+check_list(const struct cf_field *f, const struct json *arr, const char *path,
+    struct errs *l)
 {
-	unsigned char buf[16];
-	const char *a = NULL;
-	int rc;
-
-	if ((rc = json_get_str(it, path, "address", &a, e)) < 0)
-		return -1;
-	if (rc == 0)
-		return fail(e, path, "address", "%sis required", "");
-	if (inet_pton(AF_INET, a, buf) != 1 && inet_pton(AF_INET6, a, buf) != 1)
-		return fail(e, path, "address",
-		    "\"%.64s\" is not a numeric IPv4 or IPv6 address", a);
-	return 0;
-}
-
-static int
-check_port(const struct json *it, const char *path, int64_t min, struct err *e)
-{
-	int64_t v;
-	int rc;
-
-	if ((rc = json_get_int(it, path, "port", min, 65535, &v, e)) < 0)
-		return -1;
-	if (rc == 0)
-		return fail(e, path, "port", "%sis required", "");
-	return 0;
-}
-
-static int
-check_id(const struct json *it, const char *path, struct err *e)
-{
-	int64_t v;
-
-	return json_get_int(it, path, "id", 1, INT64_MAX, &v, e) < 0 ? -1 : 0;
-}
-
-/* Checks the "timeouts" object against its allowed keys. */
-static int
-check_timeouts(const struct json *it, const char *path, const char *const *keys,
-    const int64_t *mins, struct err *e)
-{
-	struct json *to = NULL;
-	char p[128];
-	int64_t v;
-	size_t i;
-	int rc;
-
-	if ((rc = json_get_obj(it, path, "timeouts", &to, e)) <= 0)
-		return rc;
-	json_path_key(p, sizeof(p), path, "timeouts");
-	if (json_check_keys(to, p, keys, e) != 0)
-		return -1;
-	for (i = 0; keys[i] != NULL; i++)
-		if (json_get_int(to, p, keys[i], mins[i], CONF_MAX_MS, &v, e) <
-		    0)
-			return -1;
-	return 0;
-}
-
-/* "10.0.0.0/8", "192.0.2.7", "2001:db8::/32". */
-static bool
-cidr_is_valid(const char *v)
-{
-	unsigned char buf[16];
-	char addr[64], *end;
-	const char *slash = strchr(v, '/');
-	size_t n = slash != NULL ? (size_t)(slash - v) : strlen(v);
-	unsigned long bits;
-	int max;
-
-	if (n == 0 || n >= sizeof(addr))
-		return false;
-	memcpy(addr, v, n);
-	addr[n] = '\0';
-	if (inet_pton(AF_INET, addr, buf) == 1)
-		max = 32;
-	else if (inet_pton(AF_INET6, addr, buf) == 1)
-		max = 128;
-	else
-		return false;
-	if (slash == NULL)
-		return true;
-	bits = strtoul(slash + 1, &end, 10);
-	return slash[1] >= '0' && slash[1] <= '9' && *end == '\0' &&
-	    bits <= (unsigned long)max;
-}
-
-static bool host_is_valid(const char *h);
-
-/* An optional array of unique strings each accepted by <ok>. */
-static int
-check_list(const struct json *obj, const char *path, const char *key,
-    bool (*ok)(const char *), const char *what, struct err *e)
-{
-	struct json *arr = NULL;
-	char lp[128], p[160];
+	struct smap seen;
 	const char *v;
-	size_t i, j;
-	int rc;
+	char p[160];
+	size_t i, n = json_len(arr);
 
-	if ((rc = json_get_arr(obj, path, key, &arr, e)) <= 0)
-		return rc;
-	json_path_key(lp, sizeof(lp), path, key);
-	for (i = 0; i < json_len(arr); i++) {
-		json_path_idx(p, sizeof(p), lp, i);
-		if ((v = json_str(json_at(arr, i))) == NULL)
-			return err_set(e, p, "must be a string");
-		if (!ok(v))
-			return err_set(e, p, "\"%.100s\" is not %s", v, what);
-		for (j = 0; j < i; j++)
-			if (strcasecmp(v, json_str(json_at(arr, j))) == 0)
-				return err_set(e, p,
-				    "\"%.100s\" is listed twice", v);
+	if ((int64_t)n > f->max) {
+		errs_add(l, path, "at most %lld items", (long long)f->max);
+		return;
 	}
-	return 0;
-}
-
-/* An optional string field that must be one of <vals>. */
-static int
-check_enum(const struct json *obj, const char *path, const char *key,
-    const char *const *vals, const char *list, struct err *e)
-{
-	const char *v = NULL;
-	size_t i;
-	int rc;
-
-	if ((rc = json_get_str(obj, path, key, &v, e)) <= 0)
-		return rc;
-	for (i = 0; vals[i] != NULL; i++)
-		if (strcmp(v, vals[i]) == 0)
-			return 0;
-	return fail(e, path, key, "\"%.32s\" is not one of %s", v, list);
-}
-
-static int
-check_listener(const struct json *it, const char *path, struct err *e)
-{
-	static const char *const keys[] = { "id", "name", "address", "port",
-		"protocol", "timeouts", "trust_forwarded",
-		"default_certificate", "client_auth", "client_ca",
-		"max_connections", "proxy_protocol_from", NULL };
-	static const char *const auths[] = { "none", "optional", "required",
-		NULL };
-	static const char *const tkeys[] = { "header_ms", "keepalive_ms",
-		NULL };
-	static const int64_t tmins[] = { 1, 0 };
-	static const char *const protos[] = { "http", "https", "tcp", "udp",
-		"tls-passthrough", NULL };
-	const char *proto = NULL, *cert = NULL;
-	int64_t mc;
-	bool b;
-	size_t i;
-
-	if (json_check_keys(it, path, keys, e) != 0 ||
-	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
-	    check_addr(it, path, e) != 0 || check_port(it, path, 0, e) != 0 ||
-	    json_get_str(it, path, "protocol", &proto, e) < 0 ||
-	    check_timeouts(it, path, tkeys, tmins, e) != 0 ||
-	    json_get_bool(it, path, "trust_forwarded", &b, e) < 0 ||
-	    json_get_str(it, path, "default_certificate", &cert, e) < 0 ||
-	    check_enum(it, path, "client_auth", auths,
-	        "none, optional, required", e) != 0 ||
-	    json_get_str(it, path, "client_ca", &cert, e) < 0 ||
-	    json_get_int(it, path, "max_connections", 1, 10000000, &mc, e) <
-	        0 ||
-	    check_list(it, path, "proxy_protocol_from", cidr_is_valid,
-	        "an address or CIDR block", e) != 0)
-		return -1;
-	if (proto != NULL) {
-		for (i = 0; protos[i] != NULL; i++)
-			if (strcmp(proto, protos[i]) == 0)
-				break;
-		if (protos[i] == NULL)
-			return fail(e, path, "protocol",
-			    "\"%.32s\" is not one of http, https, tcp, udp, tls-passthrough",
-			    proto);
+	if (smap_init(&seen, n, true) != 0) {
+		errs_add(l, path, "out of memory");
+		return;
 	}
-	return 0;
-}
-
-static int
-check_server(const struct json *it, const char *path, struct err *e)
-{
-	static const char *const keys[] = { "id", "address", "port", "weight",
-		NULL };
-	int64_t w;
-
-	if (json_check_keys(it, path, keys, e) != 0 ||
-	    check_id(it, path, e) != 0 || check_addr(it, path, e) != 0 ||
-	    check_port(it, path, 1, e) != 0 ||
-	    json_get_int(it, path, "weight", 1, 1000, &w, e) < 0)
-		return -1;
-	return 0;
-}
-
-static bool
-sni_is_valid(const char *v)
-{
-	return v[0] != '*' && v[0] != '[' && strchr(v, ':') == NULL &&
-	    host_is_valid(v);
-}
-
-/* "health_check": {"path","host","interval_ms","timeout_ms","rise","fall",
- * "status_min","status_max"}, or null for none.
- */
-static int
-check_origin_health(const struct json *it, const char *path, struct err *e)
-{
-	static const char *const keys[] = { "path", "host", "interval_ms",
-		"timeout_ms", "rise", "fall", "status_min", "status_max",
-		NULL };
-	struct json *h = NULL;
-	const char *v = NULL;
-	char p[128];
-	int64_t n, lo = 200, hi = 399, iv = 5000, to = 2000;
-	int rc;
-
-	if ((rc = json_get_obj(it, path, "health_check", &h, e)) <= 0)
-		return rc;
-	json_path_key(p, sizeof(p), path, "health_check");
-	if (json_check_keys(h, p, keys, e) != 0 ||
-	    (rc = json_get_str(h, p, "path", &v, e)) < 0)
-		return -1;
-	if (rc == 0)
-		return fail(e, p, "path", "%sis required", "");
-	if (v[0] != '/' || strlen(v) > 1024 || strpbrk(v, " \t\r\n") != NULL)
-		return fail(e, p, "path", "\"%.100s\" is not a request path",
-		    v);
-	v = NULL;
-	if (json_get_str(h, p, "host", &v, e) < 0 ||
-	    json_get_int(h, p, "interval_ms", 100, 3600000, &iv, e) < 0 ||
-	    json_get_int(h, p, "timeout_ms", 10, 600000, &to, e) < 0 ||
-	    json_get_int(h, p, "rise", 1, 100, &n, e) < 0 ||
-	    json_get_int(h, p, "fall", 1, 100, &n, e) < 0 ||
-	    json_get_int(h, p, "status_min", 100, 599, &lo, e) < 0 ||
-	    json_get_int(h, p, "status_max", 100, 599, &hi, e) < 0)
-		return -1;
-	if (v != NULL && !host_is_valid(v))
-		return fail(e, p, "host", "\"%.100s\" is not a host name", v);
-	if (hi < lo)
-		return fail(e, p, "status_max", "%lld is below status_min",
-		    (long long)hi);
-	if (to >= iv)
-		return fail(e, p, "timeout_ms",
-		    "%lld must be shorter than interval_ms", (long long)to);
-	return 0;
-}
-
-/* "tls": {"enabled","verify","ca","sni","client_certificate"}. */
-static int
-check_origin_tls(const struct json *it, const char *path, struct err *e)
-{
-	static const char *const keys[] = { "enabled", "verify", "ca", "sni",
-		"client_certificate", NULL };
-	struct json *t = NULL;
-	const char *v = NULL;
-	char p[128];
-	bool b;
-	int rc;
-
-	if ((rc = json_get_obj(it, path, "tls", &t, e)) <= 0)
-		return rc;
-	json_path_key(p, sizeof(p), path, "tls");
-	if (json_check_keys(t, p, keys, e) != 0 ||
-	    json_get_bool(t, p, "enabled", &b, e) < 0 ||
-	    json_get_bool(t, p, "verify", &b, e) < 0 ||
-	    json_get_str(t, p, "ca", &v, e) < 0 ||
-	    json_get_str(t, p, "client_certificate", &v, e) < 0)
-		return -1;
-	v = NULL;
-	if (json_get_str(t, p, "sni", &v, e) < 0)
-		return -1;
-	if (v != NULL && !sni_is_valid(v))
-		return fail(e, p, "sni", "\"%.100s\" is not a host name", v);
-	return 0;
-}
-
-static int
-check_origin(const struct json *it, const char *path, struct err *e)
-{
-	static const char *const keys[] = { "id", "name", "balance", "servers",
-		"tls", "proxy_protocol", "health_check", NULL };
-	struct json *servers = NULL;
-	const char *bal = NULL;
-	char sp[128], p[128];
-	int64_t pp;
-	size_t i;
-	int rc;
-
-	if (json_check_keys(it, path, keys, e) != 0 ||
-	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
-	    json_get_str(it, path, "balance", &bal, e) < 0 ||
-	    json_get_int(it, path, "proxy_protocol", 0, 2, &pp, e) < 0 ||
-	    check_origin_tls(it, path, e) != 0 ||
-	    check_origin_health(it, path, e) != 0)
-		return -1;
-	if (bal != NULL && strcmp(bal, "round_robin") != 0)
-		return fail(e, path, "balance",
-		    "\"%.32s\" is not a balancing method (round_robin)", bal);
-	if ((rc = json_get_arr(it, path, "servers", &servers, e)) < 0)
-		return -1;
-	if (rc == 0 || json_len(servers) == 0)
-		return fail(e, path, "servers", "%sneeds at least one server",
-		    "");
-	if (json_len(servers) > 1000)
-		return fail(e, path, "servers", "%sat most 1000 servers", "");
-	json_path_key(sp, sizeof(sp), path, "servers");
-	for (i = 0; i < json_len(servers); i++) {
-		json_path_idx(p, sizeof(p), sp, i);
-		if (check_server(json_at(servers, i), p, e) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* A host name ("app.example", with an optional trailing dot), a wildcard
- * ("*.example"), or an IPv6 literal with or without brackets.
- */
-static bool
-host_is_valid(const char *h)
-{
-	unsigned char a6[16];
-	char v6[64];
-	size_t len = strlen(h), label = 0, i;
-
-	if (len == 0 || len > 253)
-		return false;
-	if (h[0] == '[' || strchr(h, ':') != NULL) {
-		if (h[0] == '[') {
-			if (len < 3 || h[len - 1] != ']' ||
-			    len - 2 >= sizeof(v6))
-				return false;
-			memcpy(v6, h + 1, len - 2);
-			v6[len - 2] = '\0';
-		} else if (len < sizeof(v6))
-			memcpy(v6, h, len + 1);
-		else
-			return false;
-		return inet_pton(AF_INET6, v6, a6) == 1;
-	}
-	if (len > 2 && h[0] == '*' && h[1] == '.') {
-		h += 2;
-		len -= 2;
-	}
-	if (h[len - 1] == '.')
-		len--;
-	for (i = 0; i < len; i++) {
-		if (h[i] == '.') {
-			if (label == 0 || h[i - 1] == '-')
-				return false;
-			label = 0;
+	for (i = 0; i < n; i++) {
+		json_path_idx(p, sizeof(p), path, i);
+		if ((v = json_str(json_at(arr, i))) == NULL) {
+			errs_add(l, p, "must be a string");
 			continue;
 		}
-		if (!((h[i] >= 'a' && h[i] <= 'z') ||
-		        (h[i] >= 'A' && h[i] <= 'Z') ||
-		        (h[i] >= '0' && h[i] <= '9') || h[i] == '-'))
-			return false;
-		if ((h[i] == '-' && label == 0) || ++label > 63)
-			return false;
+		if (smap_add(&seen, v, i, NULL) == 1)
+			errs_add(l, p, "\"%.100s\" is listed twice", v);
+		else
+			check_string(f, v, p, l);
 	}
-	return label > 0 && h[len - 1] != '-';
+	smap_free(&seen);
 }
 
-static int
-check_match(const struct json *m, const char *path, struct err *e)
+static void
+check_children(const struct cf_field *f, const struct json *arr,
+    const char *path, struct errs *l)
 {
-	static const char *const keys[] = { "hosts", "path_prefix", "methods",
-		"sni", "sources", NULL };
-	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
-		"DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
-	struct json *hosts = NULL, *ms = NULL;
-	const char *pp = NULL, *v;
-	char lp[128], p[160];
-	size_t i, j;
+	const struct cf_kind *ck = &cf_kinds[f->ref];
+	char p[160];
+	size_t i, n = json_len(arr);
 
-	if (json_check_keys(m, path, keys, e) != 0 ||
-	    check_list(m, path, "sni", host_is_valid, "a host name", e) != 0 ||
-	    check_list(m, path, "sources", cidr_is_valid,
-	        "an address or CIDR block", e) != 0 ||
-	    json_get_arr(m, path, "hosts", &hosts, e) < 0 ||
-	    json_get_str(m, path, "path_prefix", &pp, e) < 0 ||
-	    json_get_arr(m, path, "methods", &ms, e) < 0)
-		return -1;
-	json_path_key(lp, sizeof(lp), path, "hosts");
-	for (i = 0; i < json_len(hosts); i++) {
-		json_path_idx(p, sizeof(p), lp, i);
-		v = json_str(json_at(hosts, i));
-		if (v == NULL)
-			return err_set(e, p, "must be a string");
-		if (!host_is_valid(v))
-			return err_set(e, p, "\"%.100s\" is not a host name",
-			    v);
-		for (j = 0; j < i; j++)
-			if (strcasecmp(v, json_str(json_at(hosts, j))) == 0)
-				return err_set(e, p,
-				    "\"%.100s\" is listed twice", v);
+	if ((int64_t)n < f->min) {
+		errs_add(l, path, "needs at least one %s", ck->one);
+		return;
 	}
-	if (pp != NULL) {
-		if (pp[0] != '/' || strlen(pp) > 1024)
-			return fail(e, path, "path_prefix",
-			    "\"%.100s\" must start with '/' (at most 1024 characters)",
-			    pp);
-		for (v = pp; *v != '\0'; v++)
-			if ((unsigned char)*v <= ' ' || *v == 0x7f ||
-			    *v == '?' || *v == '#')
-				return fail(e, path, "path_prefix",
-				    "\"%.100s\" must not contain spaces, controls, '?' or '#'",
-				    pp);
+	if ((int64_t)n > f->max) {
+		errs_add(l, path, "at most %lld %s", (long long)f->max,
+		    ck->coll);
+		return;
 	}
-	json_path_key(lp, sizeof(lp), path, "methods");
-	for (i = 0; i < json_len(ms); i++) {
-		json_path_idx(p, sizeof(p), lp, i);
-		v = json_str(json_at(ms, i));
-		if (v == NULL)
-			return err_set(e, p, "must be a string");
-		for (j = 0; methods[j] != NULL; j++)
-			if (strcmp(v, methods[j]) == 0)
-				break;
-		if (methods[j] == NULL)
-			return err_set(e, p,
-			    "\"%.32s\" is not a known method (GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, CONNECT, TRACE)",
-			    v);
-		for (j = 0; j < i; j++)
-			if (strcmp(v, json_str(json_at(ms, j))) == 0)
-				return err_set(e, p,
-				    "\"%.32s\" is listed twice", v);
+	for (i = 0; i < n; i++) {
+		json_path_idx(p, sizeof(p), path, i);
+		check_obj(ck, -1, json_at(arr, i), p, l);
 	}
-	return 0;
 }
 
-static int
-check_route(const struct json *it, const char *path, struct err *e)
+/* Field <f> of the object <obj> at <path>. */
+static void
+check_field(const struct cf_kind *k, int i, const struct json *obj,
+    const char *path, struct errs *l)
 {
-	static const char *const keys[] = { "id", "name", "listener", "match",
-		"origin", "priority", "forwarded", "max_body_bytes", "timeouts",
-		"redirect_https", "hsts_max_age", NULL };
-	static const char *const tkeys[] = { "connect_ms", "response_ms",
-		"idle_ms", NULL };
-	static const int64_t tmins[] = { 1, 1, 1 };
-	const char *l = NULL, *o = NULL;
-	struct json *m = NULL;
-	char p[128];
-	int64_t v;
+	const struct cf_field *f = &k->f[i];
+	const struct json *v = json_get(obj, f->key);
+	struct json *sub = NULL;
+	const char *s = NULL;
+	char p[160];
+	struct err e;
+	int64_t n;
 	bool b;
-	int rl, ro;
+	int rc;
 
-	if (json_check_keys(it, path, keys, e) != 0 ||
-	    check_id(it, path, e) != 0 || check_name(it, path, e) != 0 ||
-	    (rl = json_get_str(it, path, "listener", &l, e)) < 0 ||
-	    json_get_obj(it, path, "match", &m, e) < 0 ||
-	    (ro = json_get_str(it, path, "origin", &o, e)) < 0 ||
-	    json_get_int(it, path, "priority", -1000000, 1000000, &v, e) < 0 ||
-	    json_get_bool(it, path, "forwarded", &b, e) < 0 ||
-	    json_get_int(it, path, "max_body_bytes", 0, INT64_C(1) << 53, &v,
-	        e) < 0 ||
-	    check_timeouts(it, path, tkeys, tmins, e) != 0 ||
-	    json_get_bool(it, path, "redirect_https", &b, e) < 0 ||
-	    json_get_int(it, path, "hsts_max_age", 0, INT64_C(1) << 31, &v, e) <
-	        0)
-		return -1;
-	if (rl == 0)
-		return fail(e, path, "listener", "%sis required", "");
-	if (ro == 0)
-		return fail(e, path, "origin", "%sis required", "");
-	json_path_key(p, sizeof(p), path, "match");
-	if (m != NULL && check_match(m, p, e) != 0)
-		return -1;
-	return 0;
+	json_path_key(p, sizeof(p), path, f->key);
+	if (v == NULL || json_is_nil(v)) {
+		if ((f->flags & F_REQUIRED) != 0)
+			errs_add(l, p, "is required");
+		return;
+	}
+	err_clear(&e);
+	switch (f->type) {
+	case F_ID:
+	case F_INT:
+		rc = json_get_int(obj, path, f->key, f->min, f->max, &n, &e);
+		break;
+	case F_BOOL:
+		rc = json_get_bool(obj, path, f->key, &b, &e);
+		break;
+	case F_STR:
+	case F_ENUM:
+	case F_REF:
+		if ((rc = json_get_str(obj, path, f->key, &s, &e)) > 0 &&
+		    f->type != F_REF)
+			check_string(f, s, p, l);
+		break;
+	case F_LIST:
+		if ((rc = json_get_arr(obj, path, f->key, &sub, &e)) > 0)
+			check_list(f, sub, p, l);
+		break;
+	case F_OBJ:
+		if ((rc = json_get_obj(obj, path, f->key, &sub, &e)) > 0)
+			check_obj(k, i, sub, p, l);
+		break;
+	case F_CHILDREN:
+		if ((rc = json_get_arr(obj, path, f->key, &sub, &e)) > 0)
+			check_children(f, sub, p, l);
+		break;
+	default:
+		rc = 0;
+	}
+	if (rc < 0)
+		errs_add(l, e.field, "%s", e.msg);
+}
+
+/* What one field cannot say alone: ranges between two fields. */
+static void
+check_between(const struct cf_kind *k, int parent, const struct json *obj,
+    const char *path, struct errs *l)
+{
+	const struct json *lo, *hi;
+	char p[160];
+
+	if (k != &cf_kinds[CK_ORIGIN] || parent != OF_HEALTH)
+		return;
+	lo = json_get(obj, "status_min");
+	hi = json_get(obj, "status_max");
+	json_path_key(p, sizeof(p), path, "status_max");
+	if (json_is_int(hi) &&
+	    json_int(hi) <
+	        (json_is_int(lo) ? json_int(lo) : k->f[OF_HC_STATUS_MIN].def))
+		errs_add(l, p, "%lld is below status_min",
+		    (long long)json_int(hi));
+	lo = json_get(obj, "timeout_ms");
+	hi = json_get(obj, "interval_ms");
+	json_path_key(p, sizeof(p), path, "timeout_ms");
+	if ((json_is_int(lo) || json_is_int(hi)) &&
+	    (json_is_int(lo) ? json_int(lo) : k->f[OF_HC_TIMEOUT_MS].def) >=
+	        (json_is_int(hi) ? json_int(hi) : k->f[OF_HC_INTERVAL_MS].def))
+		errs_add(l, p, "%lld must be shorter than interval_ms",
+		    (long long)(json_is_int(lo) ? json_int(lo)
+		                                : k->f[OF_HC_TIMEOUT_MS].def));
+}
+
+/* The fields of <k> under <parent> in the object <obj> at <path>. */
+static void
+check_obj(const struct cf_kind *k, int parent, const struct json *obj,
+    const char *path, struct errs *l)
+{
+	const char *key;
+	char p[160];
+	size_t i;
+	size_t before = l->n;
+
+	if (!json_is_obj(obj)) {
+		errs_add(l, path, "must be an object");
+		return;
+	}
+	for (i = 0; (key = json_key_at(obj, i)) != NULL; i++) {
+		if (cf_find(k, parent, key) < 0) {
+			json_path_key(p, sizeof(p), path, key);
+			errs_add(l, p, "unknown field");
+		}
+	}
+	for (i = 0; i < k->n; i++)
+		if (k->f[i].parent == parent)
+			check_field(k, (int)i, obj, path, l);
+	if (l->n == before)
+		check_between(k, parent, obj, path, l);
+}
+
+static const enum cf_kind_id conf_ck[CONF__KINDS] = { CK_LISTENER, CK_ORIGIN,
+	CK_ROUTE };
+
+const struct cf_kind *
+conf_kind(enum conf_kind kind)
+{
+	return &cf_kinds[conf_ck[kind]];
+}
+
+int
+conf_check_item_all(enum conf_kind kind, const struct json *item,
+    const char *path, struct errs *l)
+{
+	size_t before = l->n;
+
+	check_obj(conf_kind(kind), -1, item, path, l);
+	return l->n > before ? -1 : 0;
 }
 
 int
 conf_check_item(enum conf_kind kind, const struct json *item, const char *path,
     struct err *e)
 {
-	if (!json_is_obj(item))
-		return err_set(e, path, "must be an object");
-	switch (kind) {
-	case CONF_LISTENERS:
-		return check_listener(item, path, e);
-	case CONF_ORIGINS:
-		return check_origin(item, path, e);
-	case CONF_ROUTES:
-		return check_route(item, path, e);
-	default:
-		return err_set(e, path, "unknown kind");
+	struct errs *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return err_set(e, "", "out of memory");
+	conf_check_item_all(kind, item, path, l);
+	rc = errs_first(l, e);
+	free(l);
+	return rc;
+}
+
+/* ---- the whole document ---- */
+
+struct id_idx {
+	int64_t id;
+	size_t idx;
+};
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	const struct id_idx *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Unique names and ids within <arr>, by hash and by sort. */
+static void
+check_unique(const struct json *arr, const char *what, struct errs *l)
+{
+	struct smap names;
+	struct id_idx *ids;
+	const char *n;
+	char p[128];
+	size_t i, nids = 0, len = json_len(arr);
+
+	ids = calloc(len + 1, sizeof(*ids));
+	if (ids == NULL || smap_init(&names, len, false) != 0) {
+		free(ids);
+		errs_add(l, what, "out of memory");
+		return;
 	}
+	for (i = 0; i < len; i++) {
+		n = json_str(json_get(json_at(arr, i), "name"));
+		snprintf(p, sizeof(p), "%s[%zu].name", what, i);
+		if (n != NULL && smap_add(&names, n, i, NULL) == 1)
+			errs_add(l, p, "\"%.64s\" is already used", n);
+		if (json_is_int(json_get(json_at(arr, i), "id"))) {
+			ids[nids].id =
+			    json_int(json_get(json_at(arr, i), "id"));
+			ids[nids++].idx = i;
+		}
+	}
+	qsort(ids, nids, sizeof(*ids), id_cmp);
+	for (i = 1; i < nids; i++) {
+		if (ids[i].id != ids[i - 1].id)
+			continue;
+		snprintf(p, sizeof(p), "%s[%zu].id", what,
+		    ids[i].idx > ids[i - 1].idx ? ids[i].idx : ids[i - 1].idx);
+		errs_add(l, p, "is already used");
+	}
+	smap_free(&names);
+	free(ids);
+}
+
+/* Every reference of the routes names an item of the document. */
+static void
+check_refs(struct json *const *arr, struct errs *l)
+{
+	static const struct {
+		int field;
+		enum conf_kind to;
+	} refs[] = { { RF_LISTENER, CONF_LISTENERS },
+		{ RF_ORIGIN, CONF_ORIGINS } };
+	const struct cf_kind *rk = &cf_kinds[CK_ROUTE];
+	struct smap names[CONF__KINDS];
+	const char *v, *key;
+	char p[128];
+	size_t i, j;
+
+	for (j = 0; j < NELEM(refs); j++) {
+		if (smap_init(&names[refs[j].to], json_len(arr[refs[j].to]),
+		        false) != 0) {
+			errs_add(l, "", "out of memory");
+			goto out;
+		}
+		for (i = 0; i < json_len(arr[refs[j].to]); i++)
+			if ((v = json_str(json_get(json_at(arr[refs[j].to], i),
+			         "name"))) != NULL)
+				smap_add(&names[refs[j].to], v, i, NULL);
+	}
+	for (i = 0; i < json_len(arr[CONF_ROUTES]); i++) {
+		for (j = 0; j < NELEM(refs); j++) {
+			key = rk->f[refs[j].field].key;
+			v = json_str(json_get(json_at(arr[CONF_ROUTES], i),
+			    key));
+			if (v == NULL || smap_get(&names[refs[j].to], v, NULL))
+				continue;
+			snprintf(p, sizeof(p), "routes[%zu].%s", i, key);
+			errs_add(l, p, "no %s named \"%.64s\"",
+			    conf_kind((enum conf_kind)refs[j].to)->one, v);
+		}
+	}
+out:
+	for (j = 0; j < NELEM(refs); j++)
+		smap_free(&names[refs[j].to]);
+}
+
+int
+conf_check_all(const struct json *doc, struct errs *l)
+{
+	struct json *arr[CONF__KINDS];
+	const char *key;
+	char p[128];
+	struct err e;
+	size_t i;
+	int k;
+
+	if (!json_is_obj(doc))
+		return errs_add(l, "", "must be an object");
+	for (i = 0; (key = json_key_at(doc, i)) != NULL; i++) {
+		for (k = 0; k < CONF__KINDS; k++)
+			if (strcmp(key, conf_kind_names[k]) == 0)
+				break;
+		if (k == CONF__KINDS)
+			errs_add(l, key, "unknown field");
+	}
+	for (k = 0; k < CONF__KINDS; k++) {
+		arr[k] = NULL;
+		err_clear(&e);
+		if (json_get_arr(doc, "", conf_kind_names[k], &arr[k], &e) < 0)
+			errs_add(l, e.field, "%s", e.msg);
+		if (json_len(arr[k]) > CONF_MAX_ITEMS)
+			errs_add(l, conf_kind_names[k], "at most %d items",
+			    CONF_MAX_ITEMS);
+	}
+	if (l->n > 0)
+		return -1;
+	for (k = 0; k < CONF__KINDS; k++) {
+		for (i = 0; i < json_len(arr[k]) && l->n < ERRS_MAX; i++) {
+			json_path_idx(p, sizeof(p), conf_kind_names[k], i);
+			conf_check_item_all((enum conf_kind)k,
+			    json_at(arr[k], i), p, l);
+		}
+		check_unique(arr[k], conf_kind_names[k], l);
+	}
+	if (l->n == 0)
+		check_refs(arr, l);
+	return l->n > 0 ? -1 : 0;
+}
+
+int
+conf_check(const struct json *doc, struct err *e)
+{
+	struct errs *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return err_set(e, "", "out of memory");
+	conf_check_all(doc, l);
+	rc = errs_first(l, e);
+	free(l);
+	return rc;
 }
 
 struct json *
@@ -860,77 +666,4 @@ conf_referrers(const struct json *doc, enum conf_kind kind, const char *name,
 		if (n >= len)
 			break;
 	}
-}
-
-/* Unique names and ids within <arr>; <what> names the collection. */
-static int
-check_unique(const struct json *arr, const char *what, struct err *e)
-{
-	const struct json *a, *b;
-	char p[128];
-	size_t i, j;
-
-	for (i = 0; i < json_len(arr); i++) {
-		a = json_at(arr, i);
-		for (j = 0; j < i; j++) {
-			b = json_at(arr, j);
-			snprintf(p, sizeof(p), "%s[%zu]", what, i);
-			if (strcmp(json_str(json_get(a, "name")),
-			        json_str(json_get(b, "name"))) == 0)
-				return fail(e, p, "name",
-				    "\"%.64s\" is already used",
-				    json_str(json_get(a, "name")));
-			if (json_get(a, "id") != NULL &&
-			    json_same(json_get(a, "id"), json_get(b, "id")))
-				return fail(e, p, "id", "%sis already used",
-				    "");
-		}
-	}
-	return 0;
-}
-
-int
-conf_check(const struct json *doc, struct err *e)
-{
-	static const char *const keys[] = { "listeners", "origins", "routes",
-		NULL };
-	struct json *arr[CONF__KINDS], *it;
-	const char *ref;
-	char p[128];
-	size_t i;
-	int k;
-
-	if (json_check_keys(doc, "", keys, e) != 0)
-		return -1;
-	for (k = 0; k < CONF__KINDS; k++) {
-		arr[k] = NULL;
-		if (json_get_arr(doc, "", conf_kind_names[k], &arr[k], e) < 0)
-			return -1;
-		if (json_len(arr[k]) > CONF_MAX_ITEMS)
-			return err_set(e, conf_kind_names[k],
-			    "at most %d items", CONF_MAX_ITEMS);
-		for (i = 0; i < json_len(arr[k]); i++) {
-			json_path_idx(p, sizeof(p), conf_kind_names[k], i);
-			if (conf_check_item((enum conf_kind)k,
-			        json_at(arr[k], i), p, e) != 0)
-				return -1;
-		}
-		if (check_unique(arr[k], conf_kind_names[k], e) != 0)
-			return -1;
-	}
-	for (i = 0; i < json_len(arr[CONF_ROUTES]); i++) {
-		it = json_at(arr[CONF_ROUTES], i);
-		json_path_idx(p, sizeof(p), "routes", i);
-		ref = json_str(json_get(it, "listener"));
-		if (conf_find(doc, CONF_LISTENERS, ref, NULL) == NULL ||
-		    strspn(ref, "0123456789") == strlen(ref))
-			return fail(e, p, "listener",
-			    "no listener named \"%.64s\"", ref);
-		ref = json_str(json_get(it, "origin"));
-		if (conf_find(doc, CONF_ORIGINS, ref, NULL) == NULL ||
-		    strspn(ref, "0123456789") == strlen(ref))
-			return fail(e, p, "origin", "no origin named \"%.64s\"",
-			    ref);
-	}
-	return 0;
 }

@@ -18,6 +18,7 @@
 
 struct json;
 struct store;
+struct cf_kind;
 
 #define API_REQ_MAGIC 0x41504952u /* "APIR" */
 #define API_BODY_MAX  (1024u * 1024u)
@@ -98,6 +99,9 @@ void api_reply_raw(struct api_req *r, unsigned status, const char *ctype,
 /* application/problem+json; <e> (may be NULL) adds errors[{field,msg}]. */
 void api_reply_problem(struct api_req *r, unsigned status, const char *detail,
     const struct err *e);
+/* The same with every error of <l> (may be NULL) in errors[]. */
+void api_reply_problems(struct api_req *r, unsigned status, const char *detail,
+    const struct errs *l);
 /* 204 No Content. */
 void api_reply_empty(struct api_req *r, unsigned status);
 
@@ -155,17 +159,44 @@ struct json *conf_load(struct store *st, struct err *e);
  */
 int64_t api_revision_insert(struct api_req *r, struct store *st,
     const char *summary, const struct json *doc, struct err *e);
-/* Checks one item of <kind> alone (no references); <path> prefixes
- * the error field ("" for item endpoints, "routes[2]" for documents).
+/* The field table of <kind> (daemon/cfg_field.h). */
+const struct cf_kind *conf_kind(enum conf_kind kind);
+/* One item of <kind> (named, or numbered when all digits), or NULL with
+ * <e> empty when there is none (<e> filled on a store error).
  */
+struct json *conf_load_item(struct store *st, enum conf_kind kind,
+    const char *key, struct err *e);
+/* Checks one item of <kind> alone (no references) against its field
+ * table and adds every error to <l>; <path> prefixes the error fields
+ * ("" for item endpoints, "routes[2]" for documents). 0 or -1.
+ */
+int conf_check_item_all(enum conf_kind kind, const struct json *item,
+    const char *path, struct errs *l);
+/* The same, keeping only the first error. */
 int conf_check_item(enum conf_kind kind, const struct json *item,
     const char *path, struct err *e);
-/* Checks a whole document: items, unique names, references. */
+/* Checks a whole document: items, unique names, references; every
+ * error into <l>. 0 or -1.
+ */
+int conf_check_all(const struct json *doc, struct errs *l);
+/* The same, keeping only the first error. */
 int conf_check(const struct json *doc, struct err *e);
 /* Makes the rows say what <doc> says, keeping the ids of kept objects
- * (matched by "id", then by name). Inside the caller's transaction.
+ * (matched by "id", then by name); <old> is conf_load() of the rows
+ * before, and items equal to theirs are not written. Inside the caller's
+ * transaction.
  */
-int conf_sync(struct store *st, const struct json *doc, struct err *e);
+int conf_sync(struct store *st, const struct json *old, const struct json *doc,
+    struct err *e);
+/* Writes one item of <kind> as row <id> (0: a new row) with its children;
+ * <old> is the item as it was (NULL when new). References must name
+ * existing items (else -1 with <e>). The row id, or -1 + <e>.
+ */
+int64_t conf_write_item(struct store *st, enum conf_kind kind,
+    const struct json *old, const struct json *item, int64_t id, struct err *e);
+/* Deletes row <id> of <kind> (and its children). 0 or -1 + <e>. */
+int conf_delete_item(struct store *st, enum conf_kind kind, int64_t id,
+    struct err *e);
 /* Names of items of <doc> that reference item <name> of <kind>, as
  * "routes/app, routes/api"; "" when none.
  */

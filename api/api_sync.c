@@ -1,63 +1,30 @@
 /*
  * api_sync.c: making the rows say what a configuration document says.
  *
- * conf_sync() runs inside the caller's write transaction. Each item of the
- * document becomes the row with its "id", else the row with its name,
- * else a new row (with its "id" when that is free), so every object that
- * stays keeps its row id: counters, health and pools are keyed by it.
- * Servers keep their ids when their address and port stay. Order: routes
- * that go away are deleted first, names that move are parked ("~id") so
- * UNIQUE never trips, then listeners, origins (with servers) and routes
- * are upserted, and finally listeners and origins that go away are
- * deleted (no route refers to them by then).
+ * Rows are written through the field tables (daemon/cfg_field.c): one
+ * generated upsert per kind, each field bound from its JSON value or its
+ * default. conf_sync() runs inside the caller's write transaction and
+ * compares the document with the one the rows said before: each item
+ * becomes the row with its "id", else the row with its name, else a new
+ * row (with its "id" when that is free), so every object that stays keeps
+ * its row id (the key of counters, health and pools); items equal to
+ * their row are not written at all. Servers keep their ids when their
+ * address and port stay. Order: routes that go away are deleted first,
+ * names that move are parked ("~id") so UNIQUE never trips, then
+ * listeners, origins (with servers) and routes are upserted, and finally
+ * listeners and origins that go away are deleted (no route refers to them
+ * by then). conf_write_item() writes one item alone.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_int.h"
+#include "cfg_field.h"
+#include "check.h"
 #include "json.h"
+#include "smap.h"
 #include "store.h"
-
-static int sync_fail(struct err *e, const char *path, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Fills <e> with field "<path>.<key>". */
-static int
-sync_fail(struct err *e, const char *path, const char *key, const char *fmt,
-    ...)
-{
-	char p[128], msg[384];
-	va_list ap;
-
-	json_path_key(p, sizeof(p), path, key);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return err_set(e, p, "%s", msg);
-}
-
-struct sync_row {
-	int64_t id;
-	bool claimed;
-};
-
-struct sync_kind {
-	struct sync_row *rows;
-	size_t nrows;
-	int64_t *ids; /* per doc item: existing row id, explicit new id, 0 */
-	bool *exists; /* per doc item: ids[i] is an existing row */
-	size_t nitems;
-};
-
-static void
-sync_kind_free(struct sync_kind *k)
-{
-	free(k->rows);
-	free(k->ids);
-	free(k->exists);
-}
 
 static int
 step_done(struct store_stmt *s, struct err *e)
@@ -68,545 +35,494 @@ step_done(struct store_stmt *s, struct err *e)
 	return r == STORE_DONE || r == STORE_ROW ? 0 : -1;
 }
 
-/* Loads the row ids and names of <table> and decides which row each item
- * of <arr> becomes: the row with its "id", else the row with its name,
- * else a new row (with its "id" when it gives one).
+/* "INSERT INTO t (id, cols..[, parent, order]) VALUES (...) ON CONFLICT
+ * (id) DO UPDATE SET ...": parameter i + 1 is field i; the parent and
+ * order columns of a child kind follow the fields.
  */
-static int
-sync_plan(struct store *st, const char *table, const struct json *arr,
-    struct sync_kind *k, struct err *e)
+static struct store_stmt *
+upsert_prepare(struct store *st, const struct cf_kind *k, struct err *e)
 {
-	char sql[128];
-	struct store_stmt *s;
-	char **names = NULL;
-	size_t cap = 16, i, j;
-	enum store_step_result r;
-	const struct json *it;
-	int rc = -1;
+	char cols[2048], vals[512], set[4096];
+	size_t i, nc = 0, nv = 0, ns = 0;
+	int p = 0;
 
-	memset(k, 0, sizeof(*k));
-	k->nitems = json_len(arr);
-	k->ids = calloc(k->nitems + 1, sizeof(*k->ids));
-	k->exists = calloc(k->nitems + 1, sizeof(*k->exists));
-	k->rows = calloc(cap, sizeof(*k->rows));
-	names = calloc(cap, sizeof(*names));
-	if (k->ids == NULL || k->exists == NULL || k->rows == NULL ||
-	    names == NULL)
-		goto oom;
-	snprintf(sql, sizeof(sql), "SELECT id, name FROM %s ORDER BY id",
-	    table);
-	if ((s = store_prepare(st, sql, e)) == NULL)
-		goto out;
-	while ((r = store_step(s, e)) == STORE_ROW) {
-		if (k->nrows == cap) {
-			void *nr = realloc(k->rows, 2 * cap * sizeof(*k->rows));
-			void *nn = nr != NULL
-			    ? realloc(names, 2 * cap * sizeof(*names))
-			    : NULL;
-			if (nr != NULL)
-				k->rows = nr;
-			if (nn == NULL) {
-				store_finalize(s);
-				goto oom;
-			}
-			names = nn;
-			cap *= 2;
-		}
-		k->rows[k->nrows].id = store_col_int64(s, 0);
-		k->rows[k->nrows].claimed = false;
-		if ((names[k->nrows] = strdup(store_col_text(s, 1))) == NULL) {
-			store_finalize(s);
-			goto oom;
-		}
-		k->nrows++;
-	}
-	store_finalize(s);
-	if (r != STORE_DONE)
-		goto out;
-	for (i = 0; i < k->nitems; i++) {
-		it = json_at(arr, i);
-		int64_t want = json_int(json_get(it, "id"));
-		const char *name = json_str(json_get(it, "name"));
-		for (j = 0; want > 0 && j < k->nrows; j++)
-			if (k->rows[j].id == want && !k->rows[j].claimed)
-				break;
-		if (want <= 0 || j == k->nrows)
-			for (j = 0; j < k->nrows; j++)
-				if (!k->rows[j].claimed &&
-				    strcmp(names[j], name) == 0)
-					break;
-		if (j < k->nrows) {
-			k->rows[j].claimed = true;
-			k->ids[i] = k->rows[j].id;
-			k->exists[i] = true;
-		} else
-			k->ids[i] = want > 0 ? want : 0;
-	}
-	/* An explicit new id that an existing row has is not free. */
-	for (i = 0; i < k->nitems; i++)
-		for (j = 0; !k->exists[i] && k->ids[i] != 0 && j < k->nrows;
-		     j++)
-			if (k->rows[j].id == k->ids[i])
-				k->ids[i] = 0;
-	rc = 0;
-	goto out;
-oom:
-	err_set(e, "", "out of memory");
-out:
-	for (i = 0; names != NULL && i < k->nrows; i++)
-		free(names[i]);
-	free(names);
-	return rc;
-}
-
-/* Parks the name of every row that changes name or goes away, so that
- * names can move between rows without tripping UNIQUE.
- */
-static int
-sync_park(struct store *st, const char *table, const struct sync_kind *k,
-    struct err *e)
-{
-	char sql[128];
-	struct store_stmt *s;
-	size_t j;
-	int rc = 0;
-
-	snprintf(sql, sizeof(sql),
-	    "UPDATE %s SET name = '~' || id WHERE id = ?1", table);
-	if ((s = store_prepare(st, sql, e)) == NULL)
-		return -1;
-	for (j = 0; rc == 0 && j < k->nrows; j++) {
-		store_bind_int64(s, 1, k->rows[j].id);
-		rc = step_done(s, e);
-	}
-	store_finalize(s);
-	return rc;
-}
-
-static int
-sync_delete(struct store *st, const char *table, const struct sync_kind *k,
-    struct err *e)
-{
-	char sql[128];
-	struct store_stmt *s;
-	size_t j;
-	int rc = 0;
-
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", table);
-	if ((s = store_prepare(st, sql, e)) == NULL)
-		return -1;
-	for (j = 0; rc == 0 && j < k->nrows; j++) {
-		if (k->rows[j].claimed)
+	for (i = 0; i < k->n; i++) {
+		if (k->f[i].column == NULL)
 			continue;
-		store_bind_int64(s, 1, k->rows[j].id);
-		rc = step_done(s, e);
+		nc += (size_t)snprintf(cols + nc, sizeof(cols) - nc, "%s%s",
+		    nc > 0 ? ", " : "", k->f[i].column);
+		nv += (size_t)snprintf(vals + nv, sizeof(vals) - nv, "%s?%zu",
+		    nv > 0 ? ", " : "", i + 1);
+		if (i != 0)
+			ns += (size_t)snprintf(set + ns, sizeof(set) - ns,
+			    "%s%s = excluded.%s", ns > 0 ? ", " : "",
+			    k->f[i].column, k->f[i].column);
 	}
+	if (k->parent_col != NULL) {
+		p = (int)k->n;
+		nc += (size_t)snprintf(cols + nc, sizeof(cols) - nc, ", %s, %s",
+		    k->parent_col, k->order_col);
+		nv += (size_t)snprintf(vals + nv, sizeof(vals) - nv,
+		    ", ?%d, ?%d", p + 1, p + 2);
+		ns += (size_t)snprintf(set + ns, sizeof(set) - ns,
+		    ", %s = excluded.%s, %s = excluded.%s", k->parent_col,
+		    k->parent_col, k->order_col, k->order_col);
+	}
+	if (nc >= sizeof(cols) || nv >= sizeof(vals) || ns >= sizeof(set)) {
+		err_set(e, "", "internal: upsert too long");
+		return NULL;
+	}
+	{
+		char sql[sizeof(cols) + sizeof(vals) + sizeof(set) + 128];
+
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (id) DO UPDATE"
+		    " SET %s",
+		    k->table, cols, vals, set);
+		return store_prepare(st, sql, e);
+	}
+}
+
+/* The row id of the item of kind <ref> named <name>, by its UNIQUE
+ * index; 0 when there is none.
+ */
+static int64_t
+ref_id(struct store *st, int ref, const char *name, struct err *e)
+{
+	char sql[128];
+	struct store_stmt *s;
+	int64_t id = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE name = ?1",
+	    cf_kinds[ref].table);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	store_bind_text(s, 1, name);
+	if (store_step(s, e) == STORE_ROW)
+		id = store_col_int64(s, 0);
 	store_finalize(s);
-	return rc;
+	return id;
 }
 
-static void
-bind_id(struct store_stmt *s, int i, int64_t id)
+/* The JSON value of field <i> of <item> (NULL when it or its object is
+ * absent or null).
+ */
+static const struct json *
+field_value(const struct cf_kind *k, int i, const struct json *item)
 {
-	if (id > 0)
-		store_bind_int64(s, i, id);
-	else
-		store_bind_null(s, i);
+	const struct json *obj;
+
+	if (k->f[i].parent < 0)
+		obj = item;
+	else if ((obj = field_value(k, k->f[i].parent, item)) == NULL)
+		return NULL;
+	obj = json_get(obj, k->f[i].key);
+	return obj == NULL || json_is_nil(obj) ? NULL : obj;
 }
 
-static void
-bind_opt_int(struct store_stmt *s, int i, const struct json *obj,
-    const char *key)
-{
-	const struct json *v = json_get(obj, key);
-
-	if (json_is_int(v))
-		store_bind_int64(s, i, json_int(v));
-	else
-		store_bind_null(s, i);
-}
-
-static void
-bind_str(struct store_stmt *s, int i, const struct json *obj, const char *key,
-    const char *def)
-{
-	const char *v = json_str(json_get(obj, key));
-
-	store_bind_text(s, i, v != NULL ? v : def);
-}
-
-/* Binds the id of the certificate named <obj>.<key> (NULL when absent);
- * -1 with "<path>.<key>: no certificate named ..." when there is none.
+/* Binds field <i> of <item> to parameter i + 1: its value, else its
+ * default, else NULL. A reference binds the referenced row's id;
+ * <path> names the item in errors ("origins[0]").
  */
 static int
-bind_cert(struct store *st, struct store_stmt *s, int idx,
-    const struct json *obj, const char *path, const char *key, struct err *e)
+bind_field(struct store *st, struct store_stmt *s, const struct cf_kind *k,
+    int i, const struct json *item, const char *path, struct err *e)
 {
-	const char *name = json_str(json_get(obj, key));
-	struct store_stmt *cs;
-	int rc = 0;
-
-	if (name == NULL)
-		return store_bind_null(s, idx);
-	cs =
-	    store_prepare(st, "SELECT id FROM certificates WHERE name = ?1", e);
-	if (cs == NULL)
-		return -1;
-	store_bind_text(cs, 1, name);
-	if (store_step(cs, e) == STORE_ROW)
-		store_bind_int64(s, idx, store_col_int64(cs, 0));
-	else
-		rc = sync_fail(e, path, key, "no certificate named \"%.64s\"",
-		    name);
-	store_finalize(cs);
-	return rc;
-}
-
-/* Binds <obj>.<key> (an array) as JSON text, "[]" when absent. */
-static int
-bind_list(struct store_stmt *s, int idx, const struct json *obj,
-    const char *key, struct err *e)
-{
-	const struct json *v = json_get(obj, key);
-	char *text = json_is_arr(v) ? json_dump(v, NULL) : strdup("[]");
+	const struct cf_field *f = &k->f[i];
+	const struct json *v = field_value(k, i, item);
+	char p[160], fp[96];
+	int64_t id;
+	char *text;
 	int rc;
 
-	if (text == NULL)
-		return err_set(e, "", "out of memory");
-	rc = store_bind_text(s, idx, text);
-	free(text);
-	return rc;
+	if (f->column == NULL)
+		return 0;
+	if (v == NULL) {
+		if ((f->flags & F_NULLABLE) != 0 || f->type == F_REF ||
+		    f->type == F_ID || (f->type == F_STR && f->def_str == NULL))
+			return store_bind_null(s, i + 1);
+		if (f->type == F_LIST)
+			return store_bind_text(s, i + 1, "[]");
+		if (f->def_str != NULL)
+			return store_bind_text(s, i + 1, f->def_str);
+		return store_bind_int64(s, i + 1, f->def);
+	}
+	switch (f->type) {
+	case F_ID:
+	case F_INT:
+		return store_bind_int64(s, i + 1, json_int(v));
+	case F_BOOL:
+		return store_bind_int64(s, i + 1, json_bool(v) ? 1 : 0);
+	case F_LIST:
+		if ((text = json_dump(v, NULL)) == NULL)
+			return err_set(e, "", "out of memory");
+		rc = store_bind_text(s, i + 1, text);
+		free(text);
+		return rc;
+	case F_REF:
+		if ((id = ref_id(st, f->ref, json_str(v), e)) < 0)
+			return -1;
+		if (id == 0) {
+			cf_path(k, i, fp, sizeof(fp));
+			json_path_key(p, sizeof(p), path, fp);
+			return err_set(e, p, "no %s named \"%.64s\"",
+			    cf_kinds[f->ref].one, json_str(v));
+		}
+		return store_bind_int64(s, i + 1, id);
+	default:
+		return store_bind_text(s, i + 1, json_str(v));
+	}
 }
 
+/* Binds every column of <item> with row id <id> (0: a new row). */
 static int
-sync_listeners(struct store *st, const struct json *arr,
-    const struct sync_kind *k, struct err *e)
+bind_item(struct store *st, struct store_stmt *s, const struct cf_kind *k,
+    const struct json *item, int64_t id, const char *path, struct err *e)
 {
-	struct store_stmt *s;
-	const struct json *it, *to;
-	char p[64];
 	size_t i;
-	int rc = 0;
 
-	s = store_prepare(st,
-	    "INSERT INTO listeners (id, name, address, port, protocol,"
-	    " header_timeout_ms, keepalive_timeout_ms, trust_forwarded,"
-	    " default_certificate_id, client_auth, client_ca_id,"
-	    " max_connections, proxy_protocol_from) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-	    " address = excluded.address, port = excluded.port,"
-	    " protocol = excluded.protocol,"
-	    " header_timeout_ms = excluded.header_timeout_ms,"
-	    " keepalive_timeout_ms = excluded.keepalive_timeout_ms,"
-	    " trust_forwarded = excluded.trust_forwarded,"
-	    " default_certificate_id = excluded.default_certificate_id,"
-	    " client_auth = excluded.client_auth,"
-	    " client_ca_id = excluded.client_ca_id,"
-	    " max_connections = excluded.max_connections,"
-	    " proxy_protocol_from = excluded.proxy_protocol_from",
-	    e);
-	if (s == NULL)
-		return -1;
-	for (i = 0; rc == 0 && i < json_len(arr); i++) {
-		it = json_at(arr, i);
-		to = json_get(it, "timeouts");
-		snprintf(p, sizeof(p), "listeners[%zu]", i);
-		bind_id(s, 1, k->ids[i]);
-		bind_str(s, 2, it, "name", "");
-		bind_str(s, 3, it, "address", "");
-		store_bind_int64(s, 4, json_int(json_get(it, "port")));
-		bind_str(s, 5, it, "protocol", "http");
-		bind_opt_int(s, 6, to, "header_ms");
-		bind_opt_int(s, 7, to, "keepalive_ms");
-		store_bind_int64(s, 8,
-		    json_bool(json_get(it, "trust_forwarded")) ? 1 : 0);
-		bind_str(s, 10, it, "client_auth", "none");
-		bind_opt_int(s, 12, it, "max_connections");
-		if (bind_cert(st, s, 9, it, p, "default_certificate", e) != 0 ||
-		    bind_cert(st, s, 11, it, p, "client_ca", e) != 0 ||
-		    bind_list(s, 13, it, "proxy_protocol_from", e) != 0) {
-			rc = -1;
-			break;
-		}
-		rc = step_done(s, e);
-	}
-	store_finalize(s);
-	return rc;
+	for (i = 1; i < k->n; i++)
+		if (bind_field(st, s, k, (int)i, item, path, e) != 0)
+			return -1;
+	return id > 0 ? store_bind_int64(s, 1, id) : store_bind_null(s, 1);
 }
 
 /* Writes the servers of origin <oid> in order, keeping the ids of the
- * servers that stay (same id, else same address and port).
+ * servers that stay (same id, else same address and port), and deletes
+ * the others. <old> is the origin's server array before (may be NULL).
  */
 static int
-sync_servers(struct store *st, int64_t oid, const struct json *servers,
+sync_children(struct store *st, const struct cf_field *f, int64_t pid,
+    const struct json *old, const struct json *now, const char *path,
     struct err *e)
 {
-	struct store_stmt *sel, *up, *del;
-	struct {
-		int64_t id;
-		char addr[64];
-		int64_t port;
-		bool kept;
-	} *old = NULL;
-	size_t nold = 0, cap = 0, i, j;
-	const struct json *sv;
-	int64_t want;
+	const struct cf_kind *ck = &cf_kinds[f->ref];
+	struct store_stmt *up, *del;
+	const struct json *sv, *o;
+	size_t nold = json_len(old), i, j;
+	bool *kept = calloc(nold + 1, sizeof(*kept));
+	char p[160], sql[128];
+	int64_t want, id;
 	int rc = -1;
 
-	sel = store_prepare(st,
-	    "SELECT id, address, port FROM servers WHERE origin_id = ?1"
-	    " ORDER BY position, id",
-	    e);
-	up = store_prepare(st,
-	    "INSERT INTO servers (id, origin_id, address, port, weight, position)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET"
-	    " origin_id = excluded.origin_id, address = excluded.address,"
-	    " port = excluded.port, weight = excluded.weight,"
-	    " position = excluded.position",
-	    e);
-	del = store_prepare(st, "DELETE FROM servers WHERE id = ?1", e);
-	if (sel == NULL || up == NULL || del == NULL)
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", ck->table);
+	up = upsert_prepare(st, ck, e);
+	del = store_prepare(st, sql, e);
+	if (kept == NULL || up == NULL || del == NULL)
 		goto out;
-	store_bind_int64(sel, 1, oid);
-	while (store_step(sel, e) == STORE_ROW) {
-		if (nold == cap) {
-			void *n = realloc(old, (cap + 16) * sizeof(*old));
-			if (n == NULL)
-				goto out;
-			old = n;
-			cap += 16;
-		}
-		old[nold].id = store_col_int64(sel, 0);
-		snprintf(old[nold].addr, sizeof(old[nold].addr), "%s",
-		    store_col_text(sel, 1));
-		old[nold].port = store_col_int64(sel, 2);
-		old[nold].kept = false;
-		nold++;
-	}
-	for (i = 0; i < json_len(servers); i++) {
-		sv = json_at(servers, i);
+	for (i = 0; i < json_len(now); i++) {
+		sv = json_at(now, i);
 		want = json_int(json_get(sv, "id"));
-		for (j = 0; j < nold; j++)
-			if (!old[j].kept && want > 0 && old[j].id == want)
+		for (j = 0; want > 0 && j < nold; j++)
+			if (!kept[j] &&
+			    json_int(json_get(json_at(old, j), "id")) == want)
 				break;
-		if (j == nold)
-			for (j = 0; j < nold; j++)
-				if (!old[j].kept &&
-				    json_int(json_get(sv, "port")) ==
-				        old[j].port &&
-				    strcmp(json_str(json_get(sv, "address")),
-				        old[j].addr) == 0)
+		if (want <= 0 || j == nold)
+			for (j = 0; j < nold; j++) {
+				o = json_at(old, j);
+				if (!kept[j] &&
+				    json_same(json_get(o, "port"),
+				        json_get(sv, "port")) &&
+				    json_same(json_get(o, "address"),
+				        json_get(sv, "address")))
 					break;
+			}
+		id = 0;
 		if (j < nold) {
-			old[j].kept = true;
-			store_bind_int64(up, 1, old[j].id);
-		} else
-			store_bind_null(up, 1);
-		store_bind_int64(up, 2, oid);
-		bind_str(up, 3, sv, "address", "");
-		store_bind_int64(up, 4, json_int(json_get(sv, "port")));
-		store_bind_int64(up, 5,
-		    json_is_int(json_get(sv, "weight"))
-		        ? json_int(json_get(sv, "weight"))
-		        : 1);
-		store_bind_int64(up, 6, (int64_t)i);
+			kept[j] = true;
+			id = json_int(json_get(json_at(old, j), "id"));
+		}
+		json_path_idx(p, sizeof(p), path, i);
+		if (bind_item(st, up, ck, sv, id, p, e) != 0)
+			goto out;
+		store_bind_int64(up, (int)ck->n + 1, pid);
+		store_bind_int64(up, (int)ck->n + 2, (int64_t)i);
 		if (step_done(up, e) != 0)
 			goto out;
 	}
 	for (j = 0; j < nold; j++) {
-		if (old[j].kept)
+		if (kept[j])
 			continue;
-		store_bind_int64(del, 1, old[j].id);
+		store_bind_int64(del, 1,
+		    json_int(json_get(json_at(old, j), "id")));
 		if (step_done(del, e) != 0)
 			goto out;
 	}
 	rc = 0;
 out:
-	free(old);
-	store_finalize(sel);
+	free(kept);
 	store_finalize(up);
 	store_finalize(del);
 	return rc;
 }
 
-/* Binds the eight hc_* columns from "health_check" (absent or null: no
- * check, defaults kept for the numbers).
+/* Upserts <item> of <k> as row <id> (0: new) with statement <up>, then
+ * its children; <old> is the item as it was (NULL: new). The row id, or
+ * -1.
  */
-static void
-bind_health(struct store_stmt *s, int i, const struct json *h)
+static int64_t
+write_item(struct store *st, struct store_stmt *up, const struct cf_kind *k,
+    const struct json *old, const struct json *item, int64_t id,
+    const char *path, struct err *e)
 {
-	static const struct {
-		const char *key;
-		int64_t def;
-	} ints[] = { { "interval_ms", 5000 }, { "timeout_ms", 2000 },
-		{ "rise", 2 }, { "fall", 3 }, { "status_min", 200 },
-		{ "status_max", 399 } };
-	const struct json *v;
-	size_t k;
+	char p[160];
+	size_t i;
 
-	store_bind_text(s, i, json_str(json_get(h, "path")));
-	store_bind_text(s, i + 1, json_str(json_get(h, "host")));
-	for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++) {
-		v = json_get(h, ints[k].key);
-		store_bind_int64(s, i + 2 + (int)k,
-		    v != NULL && json_str(v) == NULL && json_int(v) != 0
-		        ? json_int(v)
-		        : ints[k].def);
+	if (bind_item(st, up, k, item, id, path, e) != 0 ||
+	    step_done(up, e) != 0)
+		return -1;
+	if (id <= 0)
+		id = store_last_insert_id(st);
+	for (i = 0; i < k->n; i++) {
+		if (k->f[i].type != F_CHILDREN)
+			continue;
+		json_path_key(p, sizeof(p), path, k->f[i].key);
+		if (sync_children(st, &k->f[i], id, json_get(old, k->f[i].key),
+		        json_get(item, k->f[i].key), p, e) != 0)
+			return -1;
 	}
+	return id;
 }
 
-static int
-sync_origins(struct store *st, const struct json *arr,
-    const struct sync_kind *k, struct err *e)
+int64_t
+conf_write_item(struct store *st, enum conf_kind kind, const struct json *old,
+    const struct json *item, int64_t id, struct err *e)
 {
-	struct store_stmt *s;
-	const struct json *it, *t;
-	const struct json *v;
-	char p[64];
-	int64_t oid;
-	size_t i;
-	int rc = 0;
+	struct store_stmt *up = upsert_prepare(st, conf_kind(kind), e);
+	int64_t rc;
 
-	s = store_prepare(st,
-	    "INSERT INTO origins (id, name, balance, tls_enabled, tls_verify,"
-	    " tls_ca_id, tls_sni, tls_client_certificate_id, proxy_protocol,"
-	    " hc_path, hc_host, hc_interval_ms, hc_timeout_ms, hc_rise,"
-	    " hc_fall, hc_status_min, hc_status_max)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15, ?16, ?17)"
-	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-	    " balance = excluded.balance, tls_enabled = excluded.tls_enabled,"
-	    " tls_verify = excluded.tls_verify, tls_ca_id = excluded.tls_ca_id,"
-	    " tls_sni = excluded.tls_sni,"
-	    " tls_client_certificate_id = excluded.tls_client_certificate_id,"
-	    " proxy_protocol = excluded.proxy_protocol,"
-	    " hc_path = excluded.hc_path, hc_host = excluded.hc_host,"
-	    " hc_interval_ms = excluded.hc_interval_ms,"
-	    " hc_timeout_ms = excluded.hc_timeout_ms, hc_rise = excluded.hc_rise,"
-	    " hc_fall = excluded.hc_fall, hc_status_min = excluded.hc_status_min,"
-	    " hc_status_max = excluded.hc_status_max",
-	    e);
-	if (s == NULL)
+	if (up == NULL)
 		return -1;
-	for (i = 0; rc == 0 && i < json_len(arr); i++) {
-		it = json_at(arr, i);
-		t = json_get(it, "tls");
-		snprintf(p, sizeof(p), "origins[%zu].tls", i);
-		bind_id(s, 1, k->ids[i]);
-		bind_str(s, 2, it, "name", "");
-		bind_str(s, 3, it, "balance", "round_robin");
-		store_bind_int64(s, 4,
-		    json_bool(json_get(t, "enabled")) ? 1 : 0);
-		v = json_get(t, "verify");
-		store_bind_int64(s, 5,
-		    json_is_bool(v) && !json_bool(v) ? 0 : 1);
-		store_bind_text(s, 7, json_str(json_get(t, "sni")));
-		store_bind_int64(s, 9,
-		    json_int(json_get(it, "proxy_protocol")));
-		bind_health(s, 10, json_get(it, "health_check"));
-		if (bind_cert(st, s, 6, t, p, "ca", e) != 0 ||
-		    bind_cert(st, s, 8, t, p, "client_certificate", e) != 0 ||
-		    (rc = step_done(s, e)) != 0) {
-			rc = -1;
-			break;
-		}
-		oid = k->exists[i] || k->ids[i] > 0 ? k->ids[i]
-		                                    : store_last_insert_id(st);
-		rc = sync_servers(st, oid, json_get(it, "servers"), e);
-	}
+	rc = write_item(st, up, conf_kind(kind), old, item, id, "", e);
+	store_finalize(up);
+	return rc;
+}
+
+int
+conf_delete_item(struct store *st, enum conf_kind kind, int64_t id,
+    struct err *e)
+{
+	char sql[128];
+	struct store_stmt *s;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1",
+	    conf_kind(kind)->table);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	store_bind_int64(s, 1, id);
+	rc = step_done(s, e);
 	store_finalize(s);
 	return rc;
 }
 
+/* ---- the whole document ---- */
+
+struct sync_kind {
+	const struct json *old, *now; /* arrays of items */
+	int64_t *ids;  /* per new item: its row id, an explicit new id, 0 */
+	size_t *from;  /* per new item: index of its old item, or SIZE_MAX */
+	bool *claimed; /* per old item */
+	size_t *to;    /* per old item: index of the new item it becomes */
+	bool renamed;  /* a row that stays changes its name */
+	bool rewrite;  /* write every item, equal or not */
+};
+
+static void
+sync_kind_free(struct sync_kind *k)
+{
+	free(k->ids);
+	free(k->from);
+	free(k->claimed);
+	free(k->to);
+}
+
+static size_t
+old_by_id(const struct json *old, int64_t id)
+{
+	size_t lo = 0, hi = json_len(old), mid;
+	int64_t v;
+
+	/* conf_load() lists items in id order. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		v = json_int(json_get(json_at(old, mid), "id"));
+		if (v == id)
+			return mid;
+		if (v < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+/* Decides which old row each new item becomes: the row with its "id",
+ * else the row with its name, else a new row (with its "id" when free).
+ */
 static int
-sync_routes(struct store *st, const struct json *arr, const struct sync_kind *k,
+sync_plan(const struct json *old, const struct json *now, struct sync_kind *k,
     struct err *e)
 {
+	size_t nold = json_len(old), n = json_len(now), i, j;
+	struct smap names;
+	int64_t want;
+	const char *name;
+
+	memset(k, 0, sizeof(*k));
+	k->old = old;
+	k->now = now;
+	k->ids = calloc(n + 1, sizeof(*k->ids));
+	k->from = calloc(n + 1, sizeof(*k->from));
+	k->claimed = calloc(nold + 1, sizeof(*k->claimed));
+	k->to = calloc(nold + 1, sizeof(*k->to));
+	if (k->ids == NULL || k->from == NULL || k->claimed == NULL ||
+	    k->to == NULL || smap_init(&names, nold, false) != 0)
+		return err_set(e, "", "out of memory");
+	for (j = 0; j < nold; j++)
+		smap_add(&names, json_str(json_get(json_at(old, j), "name")), j,
+		    NULL);
+	for (i = 0; i < n; i++) {
+		want = json_int(json_get(json_at(now, i), "id"));
+		name = json_str(json_get(json_at(now, i), "name"));
+		j = want > 0 ? old_by_id(old, want) : SIZE_MAX;
+		if ((j == SIZE_MAX || k->claimed[j]) &&
+		    (!smap_get(&names, name, &j) || k->claimed[j]))
+			j = SIZE_MAX;
+		k->from[i] = j;
+		if (j != SIZE_MAX) {
+			k->claimed[j] = true;
+			k->to[j] = i;
+			if (!json_same(json_get(json_at(old, j), "name"),
+			        json_get(json_at(now, i), "name")))
+				k->renamed = true;
+			k->ids[i] = json_int(json_get(json_at(old, j), "id"));
+		} else {
+			/* An explicit new id that an old row has is not free.
+			 */
+			k->ids[i] = want > 0 && old_by_id(old, want) == SIZE_MAX
+			    ? want
+			    : 0;
+		}
+	}
+	smap_free(&names);
+	return 0;
+}
+
+/* The item at <i> is its old row unchanged (same values, same id). */
+static bool
+sync_same(const struct sync_kind *k, size_t i)
+{
+	const struct json *o, *it = json_at(k->now, i);
+	struct json *c;
+	bool same;
+
+	if (k->from[i] == SIZE_MAX || k->rewrite)
+		return false;
+	o = json_at(k->old, k->from[i]);
+	if (json_get(it, "id") != NULL)
+		return json_same(o, it);
+	c = json_clone(it);
+	json_set(c, "id", json_ref(json_get(o, "id")));
+	same = json_same(o, c);
+	json_unref(c);
+	return same;
+}
+
+/* Deletes the rows of <ck> that no item claims or, with <parked_only>,
+ * parks the names of those and of the rows whose names change.
+ */
+static int
+sync_exec_ids(struct store *st, const struct cf_kind *ck,
+    const struct sync_kind *k, bool parked_only, struct err *e)
+{
+	char sql[160];
 	struct store_stmt *s;
-	const struct json *it, *m, *to;
-	size_t i;
+	const struct json *o;
+	size_t j;
 	int rc = 0;
 
-	s = store_prepare(st,
-	    "INSERT INTO routes (id, name, listener_id, origin_id, priority,"
-	    " hosts, path_prefix, methods, forwarded, max_body_bytes,"
-	    " connect_timeout_ms, response_timeout_ms, idle_timeout_ms,"
-	    " sni, sources, redirect_https, hsts_max_age)"
-	    " VALUES (?1, ?2, (SELECT id FROM listeners WHERE name = ?3),"
-	    " (SELECT id FROM origins WHERE name = ?4), ?5, ?6, ?7, ?8, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-	    " ON CONFLICT (id) DO UPDATE SET"
-	    " name = excluded.name, listener_id = excluded.listener_id,"
-	    " origin_id = excluded.origin_id, priority = excluded.priority,"
-	    " hosts = excluded.hosts, path_prefix = excluded.path_prefix,"
-	    " methods = excluded.methods, forwarded = excluded.forwarded,"
-	    " max_body_bytes = excluded.max_body_bytes,"
-	    " connect_timeout_ms = excluded.connect_timeout_ms,"
-	    " response_timeout_ms = excluded.response_timeout_ms,"
-	    " idle_timeout_ms = excluded.idle_timeout_ms, sni = excluded.sni,"
-	    " sources = excluded.sources,"
-	    " redirect_https = excluded.redirect_https,"
-	    " hsts_max_age = excluded.hsts_max_age",
-	    e);
-	if (s == NULL)
+	if (parked_only)
+		snprintf(sql, sizeof(sql),
+		    "UPDATE %s SET name = '~' || id WHERE id = ?1", ck->table);
+	else
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1",
+		    ck->table);
+	if ((s = store_prepare(st, sql, e)) == NULL)
 		return -1;
-	for (i = 0; rc == 0 && i < json_len(arr); i++) {
-		it = json_at(arr, i);
-		m = json_get(it, "match");
-		to = json_get(it, "timeouts");
-		bind_id(s, 1, k->ids[i]);
-		bind_str(s, 2, it, "name", "");
-		bind_str(s, 3, it, "listener", "");
-		bind_str(s, 4, it, "origin", "");
-		store_bind_int64(s, 5, json_int(json_get(it, "priority")));
-		bind_str(s, 7, m, "path_prefix", "/");
-		store_bind_int64(s, 9,
-		    json_bool(json_get(it, "forwarded")) ? 1 : 0);
-		bind_opt_int(s, 10, it, "max_body_bytes");
-		bind_opt_int(s, 11, to, "connect_ms");
-		bind_opt_int(s, 12, to, "response_ms");
-		bind_opt_int(s, 13, to, "idle_ms");
-		store_bind_int64(s, 16,
-		    json_bool(json_get(it, "redirect_https")) ? 1 : 0);
-		bind_opt_int(s, 17, it, "hsts_max_age");
-		if (bind_list(s, 6, m, "hosts", e) != 0 ||
-		    bind_list(s, 8, m, "methods", e) != 0 ||
-		    bind_list(s, 14, m, "sni", e) != 0 ||
-		    bind_list(s, 15, m, "sources", e) != 0) {
-			rc = -1;
-			break;
-		}
+	for (j = 0; rc == 0 && j < json_len(k->old); j++) {
+		o = json_at(k->old, j);
+		if (!parked_only && k->claimed[j])
+			continue;
+		/* Park only a row whose name changes or goes. */
+		if (parked_only && k->claimed[j] &&
+		    json_same(json_get(o, "name"),
+		        json_get(json_at(k->now, k->to[j]), "name")))
+			continue;
+		store_bind_int64(s, 1, json_int(json_get(o, "id")));
 		rc = step_done(s, e);
 	}
 	store_finalize(s);
 	return rc;
 }
 
+static int
+sync_upsert(struct store *st, enum conf_kind kind, const struct sync_kind *k,
+    struct err *e)
+{
+	const struct cf_kind *ck = conf_kind(kind);
+	struct store_stmt *up = upsert_prepare(st, ck, e);
+	char p[64];
+	size_t i;
+	int rc = 0;
+
+	if (up == NULL)
+		return -1;
+	for (i = 0; rc == 0 && i < json_len(k->now); i++) {
+		if (sync_same(k, i))
+			continue;
+		snprintf(p, sizeof(p), "%s[%zu]", ck->coll, i);
+		if (write_item(st, up, ck,
+		        k->from[i] != SIZE_MAX ? json_at(k->old, k->from[i])
+		                               : NULL,
+		        json_at(k->now, i), k->ids[i], p, e) < 0)
+			rc = -1;
+	}
+	store_finalize(up);
+	return rc;
+}
+
 int
-conf_sync(struct store *st, const struct json *doc, struct err *e)
+conf_sync(struct store *st, const struct json *old, const struct json *doc,
+    struct err *e)
 {
 	struct sync_kind k[CONF__KINDS];
-	const struct json *arr[CONF__KINDS];
 	int i, rc = -1;
 
 	memset(k, 0, sizeof(k));
-	for (i = 0; i < CONF__KINDS; i++) {
-		arr[i] = json_get(doc, conf_kind_names[i]);
-		if (sync_plan(st, conf_kind_names[i], arr[i], &k[i], e) != 0)
+	for (i = 0; i < CONF__KINDS; i++)
+		if (sync_plan(json_get(old, conf_kind_names[i]),
+		        json_get(doc, conf_kind_names[i]), &k[i], e) != 0)
 			goto out;
-	}
-	if (sync_delete(st, "routes", &k[CONF_ROUTES], e) != 0)
+	/* Routes name their listener and origin: when names move between
+	 * rows, an unchanged route may point at another row now.
+	 */
+	k[CONF_ROUTES].rewrite =
+	    k[CONF_LISTENERS].renamed || k[CONF_ORIGINS].renamed;
+	if (sync_exec_ids(st, conf_kind(CONF_ROUTES), &k[CONF_ROUTES], false,
+	        e) != 0)
 		goto out;
 	for (i = 0; i < CONF__KINDS; i++)
-		if (sync_park(st, conf_kind_names[i], &k[i], e) != 0)
+		if (sync_exec_ids(st, conf_kind((enum conf_kind)i), &k[i], true,
+		        e) != 0)
 			goto out;
-	if (sync_listeners(st, arr[CONF_LISTENERS], &k[CONF_LISTENERS], e) !=
-	        0 ||
-	    sync_origins(st, arr[CONF_ORIGINS], &k[CONF_ORIGINS], e) != 0 ||
-	    sync_routes(st, arr[CONF_ROUTES], &k[CONF_ROUTES], e) != 0 ||
-	    sync_delete(st, "listeners", &k[CONF_LISTENERS], e) != 0 ||
-	    sync_delete(st, "origins", &k[CONF_ORIGINS], e) != 0)
+	for (i = 0; i < CONF__KINDS; i++)
+		if (sync_upsert(st, (enum conf_kind)i, &k[i], e) != 0)
+			goto out;
+	if (sync_exec_ids(st, conf_kind(CONF_LISTENERS), &k[CONF_LISTENERS],
+	        false, e) != 0 ||
+	    sync_exec_ids(st, conf_kind(CONF_ORIGINS), &k[CONF_ORIGINS], false,
+	        e) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -23,14 +23,13 @@
 
 #include "arena.h"
 #include "cfg.h"
+#include "cfg_value.h"
 #include "check.h"
 #include "route.h"
 #include "store.h"
 
-#define CFG_MAX_MS    86400000LL /* 24 h: longest timeout accepted */
-#define CFG_HOST_MAX  253        /* RFC 1035 name length, without the dot */
-#define CFG_LABEL_MAX 63
-#define CFG_SHOWN     100 /* longest user value quoted in a message */
+#define CFG_MAX_MS 86400000LL /* 24 h: longest timeout accepted */
+#define CFG_SHOWN  100        /* longest user value quoted in a message */
 
 struct compile {
 	struct store *st;
@@ -430,33 +429,6 @@ compile_origins(struct compile *k)
 	return compile_servers(k, cap);
 }
 
-/* LDH labels of 1..63, no hyphen at either end, 1..253 in all. */
-static bool
-compile_is_hostname(const char *p, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0 || len > CFG_HOST_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (p[i] == '.') {
-			if (label == 0 || p[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((p[i] >= 'a' && p[i] <= 'z') ||
-		        (p[i] >= 'A' && p[i] <= 'Z') ||
-		        (p[i] >= '0' && p[i] <= '9') || p[i] == '-'))
-			return false;
-		if (p[i] == '-' && label == 0)
-			return false;
-		if (++label > CFG_LABEL_MAX)
-			return false;
-	}
-	return label > 0 && p[len - 1] != '-';
-}
-
 /* "app.example", "app.example." (the dot is dropped), "*.example", or an
  * IPv6 literal with or without brackets; stored lowercased.
  */
@@ -496,8 +468,8 @@ compile_host(struct compile *k, const char *v, bool bad, size_t idx,
 		if (len > 1 && p[len - 1] == '.')
 			len--;
 		if (h->kind == CFG_HOST_WILDCARD
-		        ? !compile_is_hostname(p + 1, len - 1)
-		        : !compile_is_hostname(p, len))
+		        ? !cv_is_dns_name(p + 1, len - 1)
+		        : !cv_is_dns_name(p, len))
 			goto fail;
 	}
 	if ((name = arena_strndup(k->c->arena, p, len)) == NULL)
@@ -764,53 +736,6 @@ compile_listener_routes(struct compile *k)
  * after the rest is compiled, so the checks can see every object.
  */
 
-/* "10.0.0.0/8", "2001:db8::/32", or one address (a full-length prefix). */
-int
-cfg_cidr_parse(const char *s, struct cfg_cidr *out)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	unsigned long bits = 0, max, i;
-
-	memset(out, 0, sizeof(*out));
-	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
-		return -1;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return -1;
-	}
-	bits = max;
-	if (slash != NULL) {
-		if (slash[1] == '\0' || strlen(slash + 1) > 3 ||
-		    (slash[1] == '0' && slash[2] != '\0'))
-			return -1;
-		for (bits = 0, i = 1; slash[i] != '\0'; i++) {
-			if (slash[i] < '0' || slash[i] > '9')
-				return -1;
-			bits = bits * 10 + (unsigned long)(slash[i] - '0');
-		}
-		if (bits > max)
-			return -1;
-	}
-	out->prefix = (unsigned)bits;
-	/* Host bits set ("10.1.2.3/8") are cleared, as most tools do. */
-	for (i = 0; i < max / 8; i++) {
-		if (i * 8 >= bits)
-			out->addr[i] = 0;
-		else if (i * 8 + 8 > bits)
-			out->addr[i] &= (uint8_t)(0xff00u >> (bits - i * 8));
-	}
-	return 0;
-}
-
 /* Calls <fn> for each string of the JSON array <json> (column <field>). */
 static int
 compile_l4_list(struct compile *k, const char *json, const char *field,
@@ -899,8 +824,8 @@ compile_l4_sni(struct compile *k, const char *path, const char *v, void *arg)
 		p++;
 		len--;
 	}
-	if (h->kind == CFG_HOST_WILDCARD ? !compile_is_hostname(p + 1, len - 1)
-	                                 : !compile_is_hostname(p, len))
+	if (h->kind == CFG_HOST_WILDCARD ? !cv_is_dns_name(p + 1, len - 1)
+	                                 : !cv_is_dns_name(p, len))
 		return compile_fail(k, path, "\"%.*s\" is not a server name",
 		    CFG_SHOWN, v);
 	for (i = 0; i < r->nsnis; i++)

@@ -39,3 +39,34 @@ err_str(const struct err *e, char *buf, size_t len)
 		snprintf(buf, len, "%s", e->msg);
 	return buf;
 }
+
+static struct err *
+errs_slot(struct errs *l)
+{
+	return l->n++ < ERRS_MAX ? &l->v[l->n - 1] : NULL;
+}
+
+int
+errs_add(struct errs *l, const char *field, const char *fmt, ...)
+{
+	struct err *e = errs_slot(l);
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	snprintf(e->field, sizeof(e->field), "%s", field != NULL ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+errs_first(const struct errs *l, struct err *e)
+{
+	if (l->n == 0)
+		return 0;
+	if (e != NULL)
+		*e = l->v[0];
+	return -1;
+}

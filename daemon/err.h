@@ -26,4 +26,20 @@ void err_clear(struct err *e);
 /* "field: msg", or "msg" alone, into <buf>. Returns <buf>. */
 const char *err_str(const struct err *e, char *buf, size_t len);
 
+/* Every error of one request, in the order found (a validator that
+ * reports all of them at once). At most ERRS_MAX are kept; later ones
+ * only count in <n>.
+ */
+#define ERRS_MAX 64
+struct errs {
+	struct err v[ERRS_MAX];
+	size_t n; /* errors found, possibly more than ERRS_MAX */
+};
+
+/* Appends an error to <l>; returns -1 like err_set(). */
+int errs_add(struct errs *l, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The first error into <e> (when any); returns -1 when <l> has errors. */
+int errs_first(const struct errs *l, struct err *e);
+
 #endif

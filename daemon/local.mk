@@ -11,6 +11,9 @@ CORE_HTTP_SOURCES = daemon/http1.c daemon/http1.h daemon/http_msg.c daemon/http_
 # The store (the only sqlite3.h user), snapshot compile, route matching.
 CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \
 	daemon/cfg_compile.c daemon/route.c daemon/route.h
+# The configuration's kinds and fields, declared once, and its value types.
+CORE_STORE_SOURCES += daemon/cfg_field.c daemon/cfg_field.h \
+	daemon/cfg_value.c daemon/cfg_value.h daemon/smap.c daemon/smap.h
 
 # Snapshots, workers, listeners, connections, proxying.
 CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/conn.c \

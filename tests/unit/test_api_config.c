@@ -163,11 +163,14 @@ static struct json *
 sync_load(struct store *st, struct json *doc)
 {
 	struct err e;
-	struct json *out;
+	struct json *out, *old;
 
 	err_clear(&e);
-	if (conf_sync(st, doc, &e) != 0)
+	old = conf_load(st, &e);
+	assert_non_null(old);
+	if (conf_sync(st, old, doc, &e) != 0)
 		fail_msg("sync: %s: %s", e.field, e.msg);
+	json_unref(old);
 	out = conf_load(st, &e);
 	assert_non_null(out);
 	return out;

@@ -1,0 +1,296 @@
+/*
+ * cfg_field.c: the field tables of every configuration kind (cfg_field.h).
+ *
+ * One row per field. Ranges, enums and defaults are stated here and
+ * nowhere else: the API's validator, conf_load(), conf_sync(), the
+ * OpenAPI schemas, the web UI (through GET /api/v1/schema) and
+ * cfg_compile() all read them from these rows.
+ */
+#include "cfg_field.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+
+static const char *const protocols[] = { "http", "https", "tcp", "udp",
+	"tls-passthrough", NULL };
+static const char *const client_auths[] = { "none", "optional", "required",
+	NULL };
+static const char *const balances[] = { "round_robin", NULL };
+static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
+	"PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
+
+#define ID                                                               \
+	{                                                                \
+		.key = "id", .column = "id", .type = F_ID, .parent = -1, \
+		.flags = F_NULLABLE, .min = 1, .max = INT64_MAX,         \
+		.doc = "assigned by the server; stable across renames"   \
+	}
+#define NAME                                                                  \
+	{                                                                     \
+		.key = "name", .column = "name", .type = F_STR, .parent = -1, \
+		.flags = F_REQUIRED, .max = CV_NAME_MAX, .vtype = CV_NAME,    \
+		.doc = "unique within its kind; not all digits"               \
+	}
+#define MS(k, c, p, lo, d, text)                                            \
+	{                                                                   \
+		.key = k, .column = c, .type = F_INT, .parent = p,          \
+		.flags = F_NULLABLE, .min = lo, .max = CF_MAX_MS, .def = d, \
+		.doc = text                                                 \
+	}
+
+/* clang-format off */
+static const struct cf_field listener_f[LF__N] = {
+	[LF_ID] = ID,
+	[LF_NAME] = NAME,
+	[LF_ADDRESS] = { .key = "address", .column = "address", .type = F_STR,
+		.parent = -1, .flags = F_REQUIRED, .vtype = CV_ADDRESS,
+		.doc = "numeric IPv4 or IPv6 address to listen on" },
+	[LF_PORT] = { .key = "port", .column = "port", .type = F_INT,
+		.parent = -1, .flags = F_REQUIRED, .min = 0, .max = 65535,
+		.doc = "0: a port chosen by the kernel" },
+	[LF_PROTOCOL] = { .key = "protocol", .column = "protocol",
+		.type = F_ENUM, .parent = -1, .enums = protocols,
+		.def_str = "http" },
+	[LF_TIMEOUTS] = { .key = "timeouts", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL },
+	[LF_HEADER_MS] = MS("header_ms", "header_timeout_ms", LF_TIMEOUTS, 1,
+		10000, "longest wait for a request head, ms"),
+	[LF_KEEPALIVE_MS] = MS("keepalive_ms", "keepalive_timeout_ms",
+		LF_TIMEOUTS, 0, 75000,
+		"idle keep-alive connections close after this, ms"),
+	[LF_TRUST_FORWARDED] = { .key = "trust_forwarded",
+		.column = "trust_forwarded", .type = F_BOOL, .parent = -1,
+		.max = 1, .doc = "keep the client's X-Forwarded-* headers" },
+	[LF_DEFAULT_CERTIFICATE] = { .key = "default_certificate",
+		.column = "default_certificate_id", .type = F_REF,
+		.parent = -1, .flags = F_NULLABLE, .ref = CK_CERTIFICATE,
+		.doc = "https: certificate served when no SNI name matches" },
+	[LF_CLIENT_AUTH] = { .key = "client_auth", .column = "client_auth",
+		.type = F_ENUM, .parent = -1, .enums = client_auths,
+		.def_str = "none", .doc = "https: client certificates" },
+	[LF_CLIENT_CA] = { .key = "client_ca", .column = "client_ca_id",
+		.type = F_REF, .parent = -1, .flags = F_NULLABLE,
+		.ref = CK_CERTIFICATE,
+		.doc = "CA certificate that verifies client certificates" },
+	[LF_MAX_CONNECTIONS] = { .key = "max_connections",
+		.column = "max_connections", .type = F_INT, .parent = -1,
+		.flags = F_NULLABLE, .min = 1, .max = 1000000,
+		.doc = "tcp, udp, tls-passthrough: most connections at once; "
+		       "absent: no limit" },
+	[LF_PROXY_PROTOCOL_FROM] = { .key = "proxy_protocol_from",
+		.column = "proxy_protocol_from", .type = F_LIST, .parent = -1,
+		.max = 1000, .vtype = CV_CIDR,
+		.doc = "clients that must send a PROXY protocol header" },
+};
+
+static const struct cf_field origin_f[OF__N] = {
+	[OF_ID] = ID,
+	[OF_NAME] = NAME,
+	[OF_BALANCE] = { .key = "balance", .column = "balance",
+		.type = F_ENUM, .parent = -1, .enums = balances,
+		.def_str = "round_robin" },
+	[OF_TLS] = { .key = "tls", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL, .doc = "TLS towards the servers" },
+	[OF_TLS_ENABLED] = { .key = "enabled", .column = "tls_enabled",
+		.type = F_BOOL, .parent = OF_TLS, .max = 1 },
+	[OF_TLS_VERIFY] = { .key = "verify", .column = "tls_verify",
+		.type = F_BOOL, .parent = OF_TLS, .max = 1, .def = 1 },
+	[OF_TLS_CA] = { .key = "ca", .column = "tls_ca_id", .type = F_REF,
+		.parent = OF_TLS, .flags = F_NULLABLE, .ref = CK_CERTIFICATE,
+		.doc = "absent: the system trust store" },
+	[OF_TLS_SNI] = { .key = "sni", .column = "tls_sni", .type = F_STR,
+		.parent = OF_TLS, .flags = F_NULLABLE, .max = CV_HOST_MAX + 1,
+		.vtype = CV_SERVER_NAME,
+		.doc = "server name sent and verified" },
+	[OF_TLS_CLIENT_CERTIFICATE] = { .key = "client_certificate",
+		.column = "tls_client_certificate_id", .type = F_REF,
+		.parent = OF_TLS, .flags = F_NULLABLE, .ref = CK_CERTIFICATE },
+	[OF_PROXY_PROTOCOL] = { .key = "proxy_protocol",
+		.column = "proxy_protocol", .type = F_INT, .parent = -1,
+		.min = 0, .max = 2,
+		.doc = "PROXY header sent to the servers: 0 none, 1 v1, 2 v2" },
+	[OF_HEALTH] = { .key = "health_check", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL | F_NULLABLE,
+		.doc = "active health checks; null: none" },
+	[OF_HC_PATH] = { .key = "path", .column = "hc_path", .type = F_STR,
+		.parent = OF_HEALTH, .flags = F_REQUIRED, .max = CV_PATH_MAX,
+		.vtype = CV_REQUEST_PATH },
+	[OF_HC_HOST] = { .key = "host", .column = "hc_host", .type = F_STR,
+		.parent = OF_HEALTH, .flags = F_NULLABLE,
+		.max = CV_HOST_MAX + 2, .vtype = CV_HOST_HEADER,
+		.doc = "Host header; absent: the server's address" },
+	[OF_HC_INTERVAL_MS] = { .key = "interval_ms",
+		.column = "hc_interval_ms", .type = F_INT,
+		.parent = OF_HEALTH, .min = 100, .max = 3600000,
+		.def = 5000 },
+	[OF_HC_TIMEOUT_MS] = { .key = "timeout_ms", .column = "hc_timeout_ms",
+		.type = F_INT, .parent = OF_HEALTH, .min = 10, .max = 600000,
+		.def = 2000, .doc = "shorter than interval_ms" },
+	[OF_HC_RISE] = { .key = "rise", .column = "hc_rise", .type = F_INT,
+		.parent = OF_HEALTH, .min = 1, .max = 100, .def = 2,
+		.doc = "passes in a row to go up" },
+	[OF_HC_FALL] = { .key = "fall", .column = "hc_fall", .type = F_INT,
+		.parent = OF_HEALTH, .min = 1, .max = 100, .def = 3,
+		.doc = "failures in a row to go down" },
+	[OF_HC_STATUS_MIN] = { .key = "status_min", .column = "hc_status_min",
+		.type = F_INT, .parent = OF_HEALTH, .min = 100, .max = 599,
+		.def = 200 },
+	[OF_HC_STATUS_MAX] = { .key = "status_max", .column = "hc_status_max",
+		.type = F_INT, .parent = OF_HEALTH, .min = 100, .max = 599,
+		.def = 399, .doc = "at least status_min" },
+	[OF_SERVERS] = { .key = "servers", .type = F_CHILDREN, .parent = -1,
+		.flags = F_NOCOL | F_REQUIRED, .min = 1, .max = 1000,
+		.ref = CK_SERVER },
+};
+
+static const struct cf_field server_f[SF__N] = {
+	[SF_ID] = ID,
+	[SF_ADDRESS] = { .key = "address", .column = "address", .type = F_STR,
+		.parent = -1, .flags = F_REQUIRED, .vtype = CV_ADDRESS,
+		.doc = "numeric IPv4 or IPv6 address" },
+	[SF_PORT] = { .key = "port", .column = "port", .type = F_INT,
+		.parent = -1, .flags = F_REQUIRED, .min = 1, .max = 65535 },
+	[SF_WEIGHT] = { .key = "weight", .column = "weight", .type = F_INT,
+		.parent = -1, .min = 1, .max = 1000, .def = 1 },
+};
+
+static const struct cf_field route_f[RF__N] = {
+	[RF_ID] = ID,
+	[RF_NAME] = NAME,
+	[RF_LISTENER] = { .key = "listener", .column = "listener_id",
+		.type = F_REF, .parent = -1, .flags = F_REQUIRED,
+		.ref = CK_LISTENER },
+	[RF_MATCH] = { .key = "match", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL },
+	[RF_HOSTS] = { .key = "hosts", .column = "hosts", .type = F_LIST,
+		.parent = RF_MATCH, .max = 1000, .vtype = CV_HOST,
+		.doc = "exact names, \"*.suffix\" or IPv6 literals; "
+		       "empty: any host" },
+	[RF_PATH_PREFIX] = { .key = "path_prefix", .column = "path_prefix",
+		.type = F_STR, .parent = RF_MATCH, .max = CV_PATH_MAX,
+		.vtype = CV_PATH_PREFIX, .def_str = "/" },
+	[RF_METHODS] = { .key = "methods", .column = "methods",
+		.type = F_LIST, .parent = RF_MATCH, .max = 9,
+		.enums = methods, .doc = "empty: any method" },
+	[RF_SNI] = { .key = "sni", .column = "sni", .type = F_LIST,
+		.parent = RF_MATCH, .max = 1000, .vtype = CV_SNI_PATTERN,
+		.doc = "TLS server names passed through (tls-passthrough, "
+		       "https)" },
+	[RF_SOURCES] = { .key = "sources", .column = "sources",
+		.type = F_LIST, .parent = RF_MATCH, .max = 1000,
+		.vtype = CV_CIDR,
+		.doc = "client address blocks (L4); empty: any" },
+	[RF_ORIGIN] = { .key = "origin", .column = "origin_id", .type = F_REF,
+		.parent = -1, .flags = F_REQUIRED, .ref = CK_ORIGIN },
+	[RF_PRIORITY] = { .key = "priority", .column = "priority",
+		.type = F_INT, .parent = -1, .min = -1000000, .max = 1000000,
+		.doc = "higher is tried first" },
+	[RF_FORWARDED] = { .key = "forwarded", .column = "forwarded",
+		.type = F_BOOL, .parent = -1, .max = 1,
+		.doc = "add an RFC 7239 Forwarded header" },
+	[RF_MAX_BODY_BYTES] = { .key = "max_body_bytes",
+		.column = "max_body_bytes", .type = F_INT, .parent = -1,
+		.flags = F_NULLABLE, .min = 0, .max = INT64_C(1) << 53,
+		.doc = "largest request body; absent or 0: no limit" },
+	[RF_TIMEOUTS] = { .key = "timeouts", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL },
+	[RF_CONNECT_MS] = MS("connect_ms", "connect_timeout_ms", RF_TIMEOUTS,
+		1, 5000, "connecting to a server, ms"),
+	[RF_RESPONSE_MS] = MS("response_ms", "response_timeout_ms",
+		RF_TIMEOUTS, 1, 60000, "waiting for the response head, ms"),
+	[RF_IDLE_MS] = MS("idle_ms", "idle_timeout_ms", RF_TIMEOUTS, 1, 60000,
+		"silence on an open exchange, ms"),
+	[RF_REDIRECT_HTTPS] = { .key = "redirect_https",
+		.column = "redirect_https", .type = F_BOOL, .parent = -1,
+		.max = 1, .doc = "http listeners: answer 308 to https://" },
+	[RF_HSTS_MAX_AGE] = { .key = "hsts_max_age", .column = "hsts_max_age",
+		.type = F_INT, .parent = -1, .flags = F_NULLABLE, .min = 0,
+		.max = 2147483647,
+		.doc = "https: Strict-Transport-Security max-age, s; absent: "
+		       "no header" },
+};
+
+static const struct cf_field certificate_f[CEF__N] = {
+	[CEF_ID] = ID,
+	[CEF_NAME] = NAME,
+};
+
+const struct cf_kind cf_kinds[CK__KINDS] = {
+	[CK_LISTENER] = { "listeners", "listener", "listeners", "Listener",
+		listener_f, LF__N, NULL, NULL, true },
+	[CK_ORIGIN] = { "origins", "origin", "origins", "Origin",
+		origin_f, OF__N, NULL, NULL, true },
+	[CK_SERVER] = { "servers", "server", "servers", "Server",
+		server_f, SF__N, "origin_id", "position", true },
+	[CK_ROUTE] = { "routes", "route", "routes", "Route",
+		route_f, RF__N, NULL, NULL, true },
+	[CK_CERTIFICATE] = { "certificates", "certificate", "certificates",
+		"CertificateRef", certificate_f, CEF__N, NULL, NULL, false },
+};
+/* clang-format on */
+
+int
+cf_find(const struct cf_kind *k, int parent, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (k->f[i].parent == parent && strcmp(k->f[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+cf_path(const struct cf_kind *k, int i, char *buf, size_t len)
+{
+	char tmp[128];
+
+	if (k->f[i].parent < 0) {
+		snprintf(buf, len, "%s", k->f[i].key);
+		return;
+	}
+	cf_path(k, k->f[i].parent, tmp, sizeof(tmp));
+	snprintf(buf, len, "%s.%s", tmp, k->f[i].key);
+}
+
+int
+cf_select_sql(const struct cf_kind *k, bool names, const char *extra, char *buf,
+    size_t len)
+{
+	const struct cf_field *f;
+	size_t i, n;
+
+	n = (size_t)snprintf(buf, len, "SELECT ");
+	for (i = 0; i < k->n && n < len; i++) {
+		f = &k->f[i];
+		if (f->column == NULL)
+			n += (size_t)snprintf(buf + n, len - n, "%sNULL",
+			    i > 0 ? ", " : "");
+		else if (f->type == F_REF && names)
+			n += (size_t)snprintf(buf + n, len - n,
+			    "%s(SELECT name FROM %s WHERE id = t.%s)",
+			    i > 0 ? ", " : "", cf_kinds[f->ref].table,
+			    f->column);
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%st.%s",
+			    i > 0 ? ", " : "", f->column);
+	}
+	if (n < len && extra != NULL)
+		n += (size_t)snprintf(buf + n, len - n, ", %s", extra);
+	if (n < len)
+		n += (size_t)snprintf(buf + n, len - n, " FROM %s t", k->table);
+	return n < len ? 0 : -1;
+}
+
+int
+cf_enum_index(const struct cf_field *f, const char *v)
+{
+	int i;
+
+	for (i = 0; f->enums != NULL && f->enums[i] != NULL; i++)
+		if (strcmp(f->enums[i], v) == 0)
+			return i;
+	return -1;
+}

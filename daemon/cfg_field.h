@@ -1,0 +1,127 @@
+/*
+ * cfg_field.h: every configuration kind and field, declared once.
+ *
+ * Each kind (listener, origin, server, route, ...) is a flat table of
+ * fields, indexed by an enum (LF_*, OF_*, SF_*, RF_*). A field has its
+ * JSON key, its SQL column, its type, its range or enum, its default,
+ * whether it may be absent or null, and for references the kind it
+ * names. A field whose parent is an object field (F_OBJ) sits inside
+ * that object in JSON ("match": {"hosts": ...}) but has a column of the
+ * kind's own table, like every other field. The admin API validates,
+ * loads and writes items from these tables, the OpenAPI schemas are
+ * generated from them, and cfg_compile() reads rows with
+ * cf_select_sql(): column i of that SELECT is field i, so compile code
+ * reads `store_col_int64(s, RF_PRIORITY)`, never a position written by
+ * hand. doc/config-model.md says how to add a field or a kind.
+ */
+#ifndef GH_CFG_FIELD_H
+#define GH_CFG_FIELD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg_value.h"
+
+enum cf_type {
+	F_ID,       /* row id: integer, read-only through the API */
+	F_INT,      /* integer within [min, max] */
+	F_BOOL,     /* true / false, column 0 / 1 */
+	F_STR,      /* string of value type <vtype>, at most <max> bytes */
+	F_ENUM,     /* one of <enums> */
+	F_REF,      /* name of an item of kind <ref>; the column is its id */
+	F_LIST,     /* array of unique strings of <vtype> (or <enums>); the
+	             * column holds it as JSON text */
+	F_OBJ,      /* an object of the fields whose parent this is */
+	F_CHILDREN, /* array of items of kind <ref> in their own table */
+};
+
+/* Field flags. */
+#define F_REQUIRED 0x1u /* must be given */
+#define F_NULLABLE 0x2u /* may be absent; absent is NULL, left out on load */
+#define F_NOCOL    0x4u /* no column (objects, children) */
+
+struct cf_field {
+	const char *key;    /* JSON key within its parent */
+	const char *column; /* column of the kind's table, or NULL */
+	enum cf_type type;
+	int parent; /* index of the F_OBJ holding it; -1: top level */
+	unsigned flags;
+	int64_t min, max;         /* F_INT range; F_STR/F_LIST/F_CHILDREN:
+	                           * max is the longest length / most items,
+	                           * min the fewest items */
+	int64_t def;              /* F_INT/F_BOOL default (when not NULLABLE) */
+	const char *def_str;      /* F_STR/F_ENUM default */
+	enum cv_type vtype;       /* F_STR, F_LIST elements */
+	const char *const *enums; /* F_ENUM, F_LIST of enum values */
+	int ref;                  /* F_REF, F_CHILDREN: an enum cf_kind_id */
+	const char *doc;          /* one line for the OpenAPI description */
+};
+
+enum cf_kind_id {
+	CK_LISTENER = 0,
+	CK_ORIGIN,
+	CK_SERVER,
+	CK_ROUTE,
+	CK_CERTIFICATE,
+	CK__KINDS,
+};
+
+struct cf_kind {
+	const char *coll;   /* "routes": the API collection and doc key */
+	const char *one;    /* "route" */
+	const char *table;  /* SQL table */
+	const char *schema; /* OpenAPI schema name "Route" */
+	const struct cf_field *f;
+	size_t n;
+	/* Children (servers): the column naming the parent row and the one
+	 * keeping the array order.
+	 */
+	const char *parent_col, *order_col;
+	bool api_writable; /* written through conf_sync (not certificates) */
+};
+
+extern const struct cf_kind cf_kinds[CK__KINDS];
+
+/* clang-format off */
+enum { LF_ID, LF_NAME, LF_ADDRESS, LF_PORT, LF_PROTOCOL, LF_TIMEOUTS,
+	LF_HEADER_MS, LF_KEEPALIVE_MS, LF_TRUST_FORWARDED,
+	LF_DEFAULT_CERTIFICATE, LF_CLIENT_AUTH, LF_CLIENT_CA,
+	LF_MAX_CONNECTIONS, LF_PROXY_PROTOCOL_FROM, LF__N };
+enum { OF_ID, OF_NAME, OF_BALANCE, OF_TLS, OF_TLS_ENABLED, OF_TLS_VERIFY,
+	OF_TLS_CA, OF_TLS_SNI, OF_TLS_CLIENT_CERTIFICATE, OF_PROXY_PROTOCOL,
+	OF_HEALTH, OF_HC_PATH, OF_HC_HOST, OF_HC_INTERVAL_MS, OF_HC_TIMEOUT_MS,
+	OF_HC_RISE, OF_HC_FALL, OF_HC_STATUS_MIN, OF_HC_STATUS_MAX,
+	OF_SERVERS, OF__N };
+enum { SF_ID, SF_ADDRESS, SF_PORT, SF_WEIGHT, SF__N };
+enum { RF_ID, RF_NAME, RF_LISTENER, RF_MATCH, RF_HOSTS, RF_PATH_PREFIX,
+	RF_METHODS, RF_SNI, RF_SOURCES, RF_ORIGIN, RF_PRIORITY, RF_FORWARDED,
+	RF_MAX_BODY_BYTES, RF_TIMEOUTS, RF_CONNECT_MS, RF_RESPONSE_MS,
+	RF_IDLE_MS, RF_REDIRECT_HTTPS, RF_HSTS_MAX_AGE, RF__N };
+enum { CEF_ID, CEF_NAME, CEF__N };
+/* clang-format on */
+
+/* The longest timeout, in ms, of any "*_ms" duration field (24 h). */
+#define CF_MAX_MS 86400000LL
+
+/* Index of the field of kind <k> whose JSON key is <key> under <parent>,
+ * or -1.
+ */
+int cf_find(const struct cf_kind *k, int parent, const char *key);
+
+/* The dotted JSON path of field <i> ("match.hosts") into <buf>. */
+void cf_path(const struct cf_kind *k, int i, char *buf, size_t len);
+
+/* "SELECT <col 0>, ..., <col n-1>[, <extra>] FROM <table> t" into <buf>:
+ * column i is field i (NULL for fields without a column), then <extra>
+ * (may be NULL). With <names>, F_REF columns read the referenced item's
+ * name instead of its id. Returns 0, or -1 when <buf> is too small.
+ * Callers append WHERE/ORDER BY.
+ */
+int cf_select_sql(const struct cf_kind *k, bool names, const char *extra,
+    char *buf, size_t len);
+
+/* The index in <f>->enums of <v>, or -1. */
+int cf_enum_index(const struct cf_field *f, const char *v);
+
+#endif

@@ -15,6 +15,7 @@
 
 #include "api_int.h"
 #include "cfg.h"
+#include "cfg_field.h"
 #include "json.h"
 #include "log.h"
 #include "publish.h"
@@ -164,6 +165,45 @@ rollback:
 	return NULL;
 }
 
+/* Commits the open transaction and publishes snapshot <c> (taken) of
+ * revision <rev>; 0, or -1 after rolling back and replying 503.
+ */
+static int
+apply_commit(struct api_req *r, struct cfg *c, int64_t rev,
+    const char *summary)
+{
+	struct store *st = api_store();
+	struct err e;
+	int64_t gen;
+
+	err_clear(&e);
+	if (store_commit(st, &e) != 0) {
+		store_rollback(st);
+		cfg_unref(c);
+		api_reply_problem(r, 503, e.msg, NULL);
+		return -1;
+	}
+	gen = publish_cfg(c, APPLY_PUBLISH_MS);
+	if (gen < 0)
+		log_warnx("admin api: revision %" PRId64
+		          " committed but not every worker took it within %u ms",
+		    rev, APPLY_PUBLISH_MS);
+	log_info("admin api: revision %" PRId64 " by %s from %s: %s", rev,
+	    r->actor, r->client, summary);
+	return 0;
+}
+
+static void
+apply_headers(struct api_req *r, int64_t rev)
+{
+	char hdr[32];
+
+	snprintf(hdr, sizeof(hdr), "%" PRId64, rev);
+	api_add_header(r, "X-Config-Revision", hdr);
+	snprintf(hdr, sizeof(hdr), "\"%" PRId64 "\"", rev);
+	api_add_header(r, "ETag", hdr);
+}
+
 void
 apply_doc(struct api_req *r, const struct json *doc, const char *summary,
     int kind, const char *item_name, unsigned status)
@@ -171,9 +211,7 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 	struct store *st = api_store();
 	struct json *newdoc, *changes, *out, *item;
 	struct cfg *c;
-	struct err e;
-	char hdr[32];
-	int64_t rev, gen;
+	int64_t rev;
 	bool failed;
 
 	c = apply_prepare(r, doc, summary, &rev, &newdoc, &changes, &failed);
@@ -181,29 +219,12 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 		return;
 	if (c == NULL) {
 		store_rollback(st); /* nothing changed */
-	} else {
-		err_clear(&e);
-		if (store_commit(st, &e) != 0) {
-			store_rollback(st);
-			cfg_unref(c);
-			json_unref(newdoc);
-			json_unref(changes);
-			api_reply_problem(r, 503, e.msg, NULL);
-			return;
-		}
-		gen = publish_cfg(c, APPLY_PUBLISH_MS);
-		if (gen < 0)
-			log_warnx(
-			    "admin api: revision %" PRId64
-			    " committed but not every worker took it within %u ms",
-			    rev, APPLY_PUBLISH_MS);
-		log_info("admin api: revision %" PRId64 " by %s from %s: %s",
-		    rev, r->actor, r->client, summary);
+	} else if (apply_commit(r, c, rev, summary) != 0) {
+		json_unref(newdoc);
+		json_unref(changes);
+		return;
 	}
-	snprintf(hdr, sizeof(hdr), "%" PRId64, rev);
-	api_add_header(r, "X-Config-Revision", hdr);
-	snprintf(hdr, sizeof(hdr), "\"%" PRId64 "\"", rev);
-	api_add_header(r, "ETag", hdr);
+	apply_headers(r, rev);
 	if (status == 204) {
 		api_reply_empty(r, 204);
 	} else if (kind >= 0 && item_name != NULL &&
@@ -218,6 +239,239 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 	}
 	json_unref(newdoc);
 	json_unref(changes);
+}
+
+/* ---- one item: cost grows with the item, not the configuration ---- */
+
+/* The id of the row of <k> named <name> (UNIQUE index), 0 when none,
+ * -1 on a store error.
+ */
+static int64_t
+apply_row_id(const struct cf_kind *k, const char *name, struct err *e)
+{
+	char sql[128];
+	struct store_stmt *s;
+	enum store_step_result res;
+	int64_t id = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE name = ?1",
+	    k->table);
+	if ((s = store_prepare(api_store(), sql, e)) == NULL)
+		return -1;
+	store_bind_text(s, 1, name);
+	if ((res = store_step(s, e)) == STORE_ROW)
+		id = store_col_int64(s, 0);
+	store_finalize(s);
+	return res == STORE_ERROR ? -1 : id;
+}
+
+/* Every reference of <item> names an existing item: each one missing is
+ * an error of <l>. 0, or -1 on a store error.
+ */
+static int
+apply_refs(const struct cf_kind *k, const struct json *item, struct errs *l,
+    struct err *e)
+{
+	const char *v;
+	char path[96];
+	int64_t id;
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		if (k->f[i].type != F_REF ||
+		    (v = json_str(conf_field_value(k, (int)i, item))) == NULL)
+			continue;
+		if ((id = apply_row_id(&cf_kinds[k->f[i].ref], v, e)) < 0)
+			return -1;
+		cf_path(k, (int)i, path, sizeof(path));
+		if (id == 0)
+			errs_add(l, path, "no %s named \"%.64s\"",
+			    cf_kinds[k->f[i].ref].one, v);
+	}
+	return 0;
+}
+
+/* The routes that use row <id> of <kind>, as "routes/a, routes/b", by
+ * the routes_listener / routes_origin indexes; "" when none.
+ */
+static int
+apply_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
+    struct err *e)
+{
+	const struct cf_kind *rk = conf_kind(CONF_ROUTES);
+	char sql[160];
+	struct store_stmt *s;
+	enum store_step_result res;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < rk->n; i++)
+		if (rk->f[i].type == F_REF && conf_kind(kind) ==
+		        &cf_kinds[rk->f[i].ref])
+			break;
+	if (i == rk->n)
+		return 0;
+	snprintf(sql, sizeof(sql),
+	    "SELECT name FROM routes WHERE %s = ?1 ORDER BY id LIMIT 20",
+	    rk->f[i].column);
+	if ((s = store_prepare(api_store(), sql, e)) == NULL)
+		return -1;
+	store_bind_int64(s, 1, id);
+	while ((res = store_step(s, e)) == STORE_ROW && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%sroutes/%s",
+		    n > 0 ? ", " : "", store_col_text(s, 0));
+	store_finalize(s);
+	return res == STORE_ERROR ? -1 : 0;
+}
+
+/* Inside the transaction: name, references or referrers of the write.
+ * 0, or -1 after replying.
+ */
+static int
+apply_item_check(struct api_req *r, enum conf_kind kind,
+    const struct json *old, const struct json *item, struct errs *l)
+{
+	const struct cf_kind *k = conf_kind(kind);
+	int64_t oid = json_int(json_get(old, "id")), id;
+	const char *name;
+	char refs[512], detail[700];
+	struct err e;
+
+	err_clear(&e);
+	if (item == NULL) {
+		if (apply_referrers(kind, oid, refs, sizeof(refs), &e) != 0)
+			goto store;
+		if (refs[0] == '\0')
+			return 0;
+		snprintf(detail, sizeof(detail), "%s \"%s\" is used by %s",
+		    k->one, json_str(json_get(old, "name")), refs);
+		err_set(&e, "", "referenced by %s", refs);
+		api_reply_problem(r, 409, detail, &e);
+		return -1;
+	}
+	name = json_str(json_get(item, "name"));
+	if ((id = apply_row_id(k, name, &e)) < 0)
+		goto store;
+	if (id > 0 && id != oid) {
+		snprintf(detail, sizeof(detail),
+		    "a %s named \"%s\" already exists", k->one, name);
+		err_set(&e, "name", "\"%s\" is already used", name);
+		api_reply_problem(r, 409, detail, &e);
+		return -1;
+	}
+	if (apply_refs(k, item, l, &e) != 0)
+		goto store;
+	if (l->n == 0)
+		return 0;
+	api_reply_problems(r, 422, "the request body is not valid", l);
+	return -1;
+store:
+	api_reply_problem(r, 503, e.msg, NULL);
+	return -1;
+}
+
+/* Writes the rows, records the revision and compiles; the new item (or
+ * a null for a delete) with <*c> the snapshot, or NULL with <*c> NULL
+ * when nothing changed. On failure replies and returns NULL with
+ * <*failed>.
+ */
+static struct json *
+apply_item_write(struct api_req *r, enum conf_kind kind,
+    const struct json *old, const struct json *item, const char *summary,
+    int64_t *rev, struct cfg **c, bool *failed)
+{
+	struct store *st = api_store();
+	struct json *now = NULL, *doc;
+	char key[24];
+	struct err e;
+	int64_t id = json_int(json_get(old, "id"));
+
+	*c = NULL;
+	*failed = true;
+	err_clear(&e);
+	if (item == NULL ? conf_delete_item(st, kind, id, &e)
+	                 : (id = conf_write_item(st, kind, old, item, id, &e)) <
+	            0) {
+		api_reply_problem(r, 422, "the configuration was refused", &e);
+		return NULL;
+	}
+	if (item != NULL) {
+		snprintf(key, sizeof(key), "%" PRId64, id);
+		if ((now = conf_load_item(st, kind, key, &e)) == NULL) {
+			api_reply_problem(r, 500, e.msg, NULL);
+			return NULL;
+		}
+		if (old != NULL && json_same(old, now)) {
+			*failed = false;
+			return now;
+		}
+	} else {
+		now = json_new_null();
+	}
+	if ((doc = conf_load(st, &e)) == NULL ||
+	    (*rev = api_revision_insert(r, st, summary, doc, &e)) < 0) {
+		json_unref(doc);
+		json_unref(now);
+		api_reply_problem(r, 503, e.msg, NULL);
+		return NULL;
+	}
+	json_unref(doc);
+	if ((*c = cfg_compile(st, &e)) == NULL) {
+		stats_inc(STAT_CFG_REJECTED);
+		json_unref(now);
+		api_reply_problem(r, 422, "the configuration does not compile",
+		    &e);
+		return NULL;
+	}
+	*failed = false;
+	return now;
+}
+
+void
+apply_item(struct api_req *r, enum conf_kind kind, const struct json *old,
+    const struct json *item, const char *summary, unsigned status)
+{
+	struct store *st = api_store();
+	struct errs *l = calloc(1, sizeof(*l));
+	struct json *now = NULL;
+	struct cfg *c = NULL;
+	struct err e;
+	int64_t rev;
+	bool failed;
+
+	err_clear(&e);
+	if (l == NULL) {
+		api_reply_problem(r, 503, "out of memory", NULL);
+		return;
+	}
+	if (item != NULL && conf_check_item_all(kind, item, "", l) != 0) {
+		api_reply_problems(r, 422, "the request body is not valid", l);
+		goto out;
+	}
+	if (store_begin(st, &e) != 0) {
+		api_reply_problem(r, 503, e.msg, NULL);
+		goto out;
+	}
+	rev = store_revision(st);
+	if (apply_if_match(r, rev) != 0 ||
+	    apply_item_check(r, kind, old, item, l) != 0 ||
+	    (now = apply_item_write(r, kind, old, item, summary, &rev, &c,
+	         &failed)) == NULL) {
+		store_rollback(st);
+		goto out;
+	}
+	if (c == NULL)
+		store_rollback(st); /* nothing changed */
+	else if (apply_commit(r, c, rev, summary) != 0)
+		goto out;
+	apply_headers(r, rev);
+	if (item == NULL)
+		api_reply_empty(r, 204);
+	else
+		api_reply_json(r, c != NULL ? status : 200, json_ref(now));
+out:
+	json_unref(now);
+	free(l);
 }
 
 void

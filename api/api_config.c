@@ -642,28 +642,3 @@ conf_find(const struct json *doc, enum conf_kind kind, const char *key,
 	}
 	return NULL;
 }
-
-void
-conf_referrers(const struct json *doc, enum conf_kind kind, const char *name,
-    char *buf, size_t len)
-{
-	struct json *routes = json_get(doc, "routes"), *it;
-	const char *key = kind == CONF_LISTENERS ? "listener" : "origin";
-	const char *v;
-	size_t i, n = 0;
-
-	buf[0] = '\0';
-	if (kind == CONF_ROUTES)
-		return;
-	for (i = 0; i < json_len(routes); i++) {
-		it = json_at(routes, i);
-		v = json_str(json_get(it, key));
-		if (v == NULL || strcmp(v, name) != 0)
-			continue;
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0,
-		    "%sroutes/%s", n > 0 ? ", " : "",
-		    json_str(json_get(it, "name")));
-		if (n >= len)
-			break;
-	}
-}

@@ -194,14 +194,14 @@ int conf_sync(struct store *st, const struct json *old, const struct json *doc,
  */
 int64_t conf_write_item(struct store *st, enum conf_kind kind,
     const struct json *old, const struct json *item, int64_t id, struct err *e);
+/* The JSON value of field <i> of kind <k> in <item>, NULL when it or
+ * the object holding it is absent or null; borrowed.
+ */
+const struct json *conf_field_value(const struct cf_kind *k, int i,
+    const struct json *item);
 /* Deletes row <id> of <kind> (and its children). 0 or -1 + <e>. */
 int conf_delete_item(struct store *st, enum conf_kind kind, int64_t id,
     struct err *e);
-/* Names of items of <doc> that reference item <name> of <kind>, as
- * "routes/app, routes/api"; "" when none.
- */
-void conf_referrers(const struct json *doc, enum conf_kind kind,
-    const char *name, char *buf, size_t len);
 /* The item of <kind> named or numbered <key> in <doc>; borrowed. */
 struct json *conf_find(const struct json *doc, enum conf_kind kind,
     const char *key, size_t *idx);
@@ -214,6 +214,15 @@ struct json *conf_find(const struct json *doc, enum conf_kind kind,
  */
 void apply_doc(struct api_req *r, const struct json *doc, const char *summary,
     int kind, const char *item_name, unsigned status);
+/* One item write in one transaction, at a cost that grows with the item:
+ * checks <item> (every error), its name and references by index (for a
+ * delete, <item> NULL: that no route uses it), writes its rows only,
+ * records the revision, compiles, commits, publishes and answers with
+ * the stored item (<status>) or 204. <old> is the item as stored, NULL
+ * for a create.
+ */
+void apply_item(struct api_req *r, enum conf_kind kind, const struct json *old,
+    const struct json *item, const char *summary, unsigned status);
 /* Dry run of apply_doc: answers {"valid":true,"changes":[...]} or 422. */
 void apply_validate(struct api_req *r, const struct json *doc);
 /* 0 when If-Match is absent or names the current revision; else -1

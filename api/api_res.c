@@ -1,12 +1,13 @@
 /*
  * api_res.c: /listeners, /origins, /routes and /config.
  *
- * Each handler reads the current document, builds the document the
- * request asks for (an item added, replaced, merged or removed; a whole
- * new document; a JSON Patch applied) and hands it to apply_doc(), so
- * item writes and whole-config writes share one validation and one
- * transaction path. Item errors name fields relative to the item
- * ("servers[2].port"); document errors relative to the document
+ * An item handler reads the one item it addresses (by name or id, through
+ * the UNIQUE name index or the primary key), builds the item the request
+ * asks for (new, replaced, merged) and hands it to apply_item(), whose
+ * cost grows with the item, not with the configuration. Document
+ * handlers build the whole new document (given, or a JSON Patch applied)
+ * and hand it to apply_doc(). Item errors name fields relative to the
+ * item ("servers[2].port"); document errors relative to the document
  * ("origins[0].servers[2].port").
  */
 #include <inttypes.h>
@@ -44,13 +45,19 @@ res_list(struct api_req *r)
 	json_unref(doc);
 }
 
+/* The item addressed by r->param, or NULL after replying 404 (or 500). */
 static struct json *
-find_or_404(struct api_req *r, struct json *doc, size_t *idx)
+item_or_404(struct api_req *r)
 {
-	struct json *it = conf_find(doc, (enum conf_kind)r->arg, r->param, idx);
+	struct json *it;
 	char detail[160];
+	struct err e;
 
-	if (it == NULL) {
+	err_clear(&e);
+	it = conf_load_item(api_store(), (enum conf_kind)r->arg, r->param, &e);
+	if (it == NULL && e.msg[0] != '\0') {
+		api_reply_problem(r, 500, e.msg, NULL);
+	} else if (it == NULL) {
 		snprintf(detail, sizeof(detail), "no %s \"%.100s\"",
 		    kind_one[r->arg], r->param);
 		api_reply_problem(r, 404, detail, NULL);
@@ -61,215 +68,114 @@ find_or_404(struct api_req *r, struct json *doc, size_t *idx)
 void
 res_get(struct api_req *r)
 {
-	struct json *doc = doc_load(r), *it;
+	struct json *it;
 
-	if (doc == NULL)
-		return;
-	if ((it = find_or_404(r, doc, NULL)) != NULL)
-		api_reply_json(r, 200, json_ref(it));
-	json_unref(doc);
+	if ((it = item_or_404(r)) != NULL)
+		api_reply_json(r, 200, it);
 }
 
-/* Checks <item> as the new value of an item of kind r->arg; <self> is
- * the index it replaces (or SIZE_MAX). Replies and returns -1 on error.
- */
-static int
-item_check(struct api_req *r, const struct json *doc, const struct json *item,
-    size_t self)
+static void
+reply_invalid(struct api_req *r, const char *field, const char *msg)
 {
-	enum conf_kind k = (enum conf_kind)r->arg;
-	const char *name, *ref;
-	char detail[200];
 	struct err e;
-	size_t idx;
 
-	err_clear(&e);
-	if (conf_check_item(k, item, "", &e) != 0) {
-		api_reply_problem(r, 422, "the request body is not valid", &e);
-		return -1;
-	}
-	name = json_str(json_get(item, "name"));
-	if (conf_find(doc, k, name, &idx) != NULL && idx != self) {
-		snprintf(detail, sizeof(detail),
-		    "a %s named \"%s\" already exists", kind_one[k], name);
-		err_set(&e, "name", "\"%s\" is already used", name);
-		api_reply_problem(r, 409, detail, &e);
-		return -1;
-	}
-	if (k != CONF_ROUTES)
-		return 0;
-	ref = json_str(json_get(item, "listener"));
-	if (strspn(ref, "0123456789") == strlen(ref) ||
-	    conf_find(doc, CONF_LISTENERS, ref, NULL) == NULL) {
-		err_set(&e, "listener", "no listener named \"%.64s\"", ref);
-		api_reply_problem(r, 422, "the request body is not valid", &e);
-		return -1;
-	}
-	ref = json_str(json_get(item, "origin"));
-	if (strspn(ref, "0123456789") == strlen(ref) ||
-	    conf_find(doc, CONF_ORIGINS, ref, NULL) == NULL) {
-		err_set(&e, "origin", "no origin named \"%.64s\"", ref);
-		api_reply_problem(r, 422, "the request body is not valid", &e);
-		return -1;
-	}
-	return 0;
+	err_set(&e, field, "%s", msg);
+	api_reply_problem(r, 422, "the request body is not valid", &e);
 }
 
 void
 res_create(struct api_req *r)
 {
-	struct json *doc = NULL, *body, *nd = NULL;
+	struct json *body;
 	char summary[160];
-	struct err e;
 
 	if ((body = api_req_json(r)) == NULL)
 		return;
 	if (json_is_obj(body) && json_get(body, "id") != NULL) {
-		err_set(&e, "id", "is assigned by the server");
-		api_reply_problem(r, 422, "the request body is not valid", &e);
-		goto out;
+		reply_invalid(r, "id", "is assigned by the server");
+	} else {
+		snprintf(summary, sizeof(summary), "create %s/%s",
+		    conf_kind_names[r->arg],
+		    json_is_obj(body) && json_str(json_get(body, "name"))
+		        ? json_str(json_get(body, "name"))
+		        : "");
+		apply_item(r, (enum conf_kind)r->arg, NULL, body, summary, 201);
 	}
-	if ((doc = doc_load(r)) == NULL || item_check(r, doc, body, SIZE_MAX))
-		goto out;
-	nd = json_clone(doc);
-	json_append(json_get(nd, conf_kind_names[r->arg]), json_ref(body));
-	snprintf(summary, sizeof(summary), "create %s/%s",
-	    conf_kind_names[r->arg], json_str(json_get(body, "name")));
-	apply_doc(r, nd, summary, r->arg, json_str(json_get(body, "name")),
-	    201);
-out:
-	json_unref(nd);
-	json_unref(doc);
 	json_unref(body);
 }
 
-/* A renamed listener or origin: its routes follow the new name. */
+/* PUT and PATCH: <item> replaces <old>. */
 static void
-rename_refs(struct json *doc, enum conf_kind k, const char *from,
-    const char *to)
-{
-	struct json *routes = json_get(doc, "routes"), *rt;
-	const char *key = k == CONF_LISTENERS ? "listener" : "origin";
-	size_t i;
-
-	if (k == CONF_ROUTES || strcmp(from, to) == 0)
-		return;
-	for (i = 0; i < json_len(routes); i++) {
-		rt = json_at(routes, i);
-		if (json_str(json_get(rt, key)) != NULL &&
-		    strcmp(json_str(json_get(rt, key)), from) == 0)
-			json_set(rt, key, json_new_str(to));
-	}
-}
-
-/* PUT and PATCH: <item> (stolen) replaces the addressed item. */
-static void
-replace(struct api_req *r, struct json *doc, size_t idx, struct json *item,
+replace(struct api_req *r, const struct json *old, struct json *item,
     const char *verb)
 {
-	struct json *old = json_at(json_get(doc, conf_kind_names[r->arg]), idx);
-	struct json *nd = NULL;
 	char summary[200];
-	struct err e;
 
 	if (!json_is_obj(item)) {
-		err_set(&e, "", "must be an object");
-		api_reply_problem(r, 422, "the request body is not valid", &e);
-		goto out;
+		reply_invalid(r, "", "must be an object");
+		return;
 	}
 	if (json_get(item, "id") != NULL &&
 	    !json_same(json_get(item, "id"), json_get(old, "id"))) {
-		err_set(&e, "id", "cannot be changed");
-		api_reply_problem(r, 422, "the request body is not valid", &e);
-		goto out;
+		reply_invalid(r, "id", "cannot be changed");
+		return;
 	}
-	if (item_check(r, doc, item, idx) != 0)
-		goto out;
 	json_set(item, "id", json_ref(json_get(old, "id")));
-	nd = json_clone(doc);
-	rename_refs(nd, (enum conf_kind)r->arg, json_str(json_get(old, "name")),
-	    json_str(json_get(item, "name")));
-	json_replace_at(json_get(nd, conf_kind_names[r->arg]), idx,
-	    json_ref(item));
 	snprintf(summary, sizeof(summary), "%s %s/%s", verb,
-	    conf_kind_names[r->arg], json_str(json_get(item, "name")));
-	apply_doc(r, nd, summary, r->arg, json_str(json_get(item, "name")),
-	    200);
-out:
-	json_unref(nd);
-	json_unref(item);
+	    conf_kind_names[r->arg],
+	    json_str(json_get(item, "name")) != NULL
+	        ? json_str(json_get(item, "name"))
+	        : "");
+	apply_item(r, (enum conf_kind)r->arg, old, item, summary, 200);
 }
 
 void
 res_put(struct api_req *r)
 {
-	struct json *doc, *body;
-	size_t idx;
+	struct json *old, *body;
 
-	if ((doc = doc_load(r)) == NULL)
+	if ((old = item_or_404(r)) == NULL)
 		return;
-	if (find_or_404(r, doc, &idx) != NULL &&
-	    (body = api_req_json(r)) != NULL)
-		replace(r, doc, idx, body, "replace");
-	json_unref(doc);
+	if ((body = api_req_json(r)) != NULL)
+		replace(r, old, body, "replace");
+	json_unref(body);
+	json_unref(old);
 }
 
 void
 res_patch(struct api_req *r)
 {
-	struct json *doc, *body, *it, *merged;
-	struct err e;
-	size_t idx;
+	struct json *old, *body, *merged;
 
-	if ((doc = doc_load(r)) == NULL)
+	if ((old = item_or_404(r)) == NULL)
 		return;
-	if ((it = find_or_404(r, doc, &idx)) == NULL ||
-	    (body = api_req_json(r)) == NULL) {
-		json_unref(doc);
+	if ((body = api_req_json(r)) == NULL) {
+		json_unref(old);
 		return;
 	}
 	if (!json_is_obj(body)) {
-		err_set(&e, "", "a merge patch must be an object");
-		api_reply_problem(r, 422, "the request body is not valid", &e);
+		reply_invalid(r, "", "a merge patch must be an object");
 	} else {
-		merged = json_merge_patch(it, body);
-		replace(r, doc, idx, merged, "update");
+		merged = json_merge_patch(old, body);
+		replace(r, old, merged, "update");
+		json_unref(merged);
 	}
 	json_unref(body);
-	json_unref(doc);
+	json_unref(old);
 }
 
 void
 res_delete(struct api_req *r)
 {
-	struct json *doc, *it, *nd;
-	char refs[512], detail[700], summary[160];
-	struct err e;
-	size_t idx;
+	struct json *old;
+	char summary[160];
 
-	if ((doc = doc_load(r)) == NULL)
+	if ((old = item_or_404(r)) == NULL)
 		return;
-	if ((it = find_or_404(r, doc, &idx)) == NULL) {
-		json_unref(doc);
-		return;
-	}
-	conf_referrers(doc, (enum conf_kind)r->arg,
-	    json_str(json_get(it, "name")), refs, sizeof(refs));
-	if (refs[0] != '\0') {
-		snprintf(detail, sizeof(detail), "%s \"%s\" is used by %s",
-		    kind_one[r->arg], json_str(json_get(it, "name")), refs);
-		err_set(&e, "", "referenced by %s", refs);
-		api_reply_problem(r, 409, detail, &e);
-		json_unref(doc);
-		return;
-	}
 	snprintf(summary, sizeof(summary), "delete %s/%s",
-	    conf_kind_names[r->arg], json_str(json_get(it, "name")));
-	nd = json_clone(doc);
-	json_remove_at(json_get(nd, conf_kind_names[r->arg]), idx);
-	apply_doc(r, nd, summary, -1, NULL, 204);
-	json_unref(nd);
-	json_unref(doc);
+	    conf_kind_names[r->arg], json_str(json_get(old, "name")));
+	apply_item(r, (enum conf_kind)r->arg, old, NULL, summary, 204);
+	json_unref(old);
 }
 
 void

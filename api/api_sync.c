@@ -104,17 +104,14 @@ ref_id(struct store *st, int ref, const char *name, struct err *e)
 	return id;
 }
 
-/* The JSON value of field <i> of <item> (NULL when it or its object is
- * absent or null).
- */
-static const struct json *
-field_value(const struct cf_kind *k, int i, const struct json *item)
+const struct json *
+conf_field_value(const struct cf_kind *k, int i, const struct json *item)
 {
 	const struct json *obj;
 
 	if (k->f[i].parent < 0)
 		obj = item;
-	else if ((obj = field_value(k, k->f[i].parent, item)) == NULL)
+	else if ((obj = conf_field_value(k, k->f[i].parent, item)) == NULL)
 		return NULL;
 	obj = json_get(obj, k->f[i].key);
 	return obj == NULL || json_is_nil(obj) ? NULL : obj;
@@ -129,7 +126,7 @@ bind_field(struct store *st, struct store_stmt *s, const struct cf_kind *k,
     int i, const struct json *item, const char *path, struct err *e)
 {
 	const struct cf_field *f = &k->f[i];
-	const struct json *v = field_value(k, i, item);
+	const struct json *v = conf_field_value(k, i, item);
 	char p[160], fp[96];
 	int64_t id;
 	char *text;

@@ -260,20 +260,6 @@ test_sync_roundtrip(void **state)
 	store_close(st);
 }
 
-static void
-test_referrers(void **state)
-{
-	struct json *d = P(doc1);
-	char buf[128];
-
-	conf_referrers(d, CONF_ORIGINS, "web", buf, sizeof(buf));
-	assert_string_equal(buf, "routes/app");
-	conf_referrers(d, CONF_ORIGINS, "alt", buf, sizeof(buf));
-	assert_string_equal(buf, "");
-	conf_referrers(d, CONF_LISTENERS, "public", buf, sizeof(buf));
-	assert_string_equal(buf, "routes/app");
-	json_unref(d);
-}
 
 int
 main(void)
@@ -282,7 +268,6 @@ main(void)
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_doc_check),
 		cmocka_unit_test(test_sync_roundtrip),
-		cmocka_unit_test(test_referrers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

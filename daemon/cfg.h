@@ -18,16 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfg_field.h"
 #include "err.h"
 
 #define CFG_MAGIC 0x43464721u /* "CFG!" */
 
-/* Defaults, applied by cfg_compile() where a column is NULL. */
-#define CFG_DEF_HEADER_MS    10000u
-#define CFG_DEF_KEEPALIVE_MS 75000u
-#define CFG_DEF_CONNECT_MS   5000u
-#define CFG_DEF_RESPONSE_MS  60000u
-#define CFG_DEF_IDLE_MS      60000u
+/* Defaults where a column is NULL: the field tables' (cfg_field.c). */
+#define CFG_DEF_(kind, field) ((unsigned)cf_kinds[kind].f[field].def)
+#define CFG_DEF_HEADER_MS     CFG_DEF_(CK_LISTENER, LF_HEADER_MS)
+#define CFG_DEF_KEEPALIVE_MS  CFG_DEF_(CK_LISTENER, LF_KEEPALIVE_MS)
+#define CFG_DEF_CONNECT_MS    CFG_DEF_(CK_ROUTE, RF_CONNECT_MS)
+#define CFG_DEF_RESPONSE_MS   CFG_DEF_(CK_ROUTE, RF_RESPONSE_MS)
+#define CFG_DEF_IDLE_MS       CFG_DEF_(CK_ROUTE, RF_IDLE_MS)
 
 enum cfg_proto {
 	CFG_PROTO_HTTP = 0,
@@ -211,15 +213,22 @@ struct cfg *cfg_compile(struct store *st, struct err *e);
  */
 int cfg_cidr_parse(const char *s, struct cfg_cidr *out);
 
-/* TLS part of cfg_compile() (cfg_tls.c): reads the certificate store and
- * the TLS columns of listeners, origins and routes into <c> (whose
- * listeners, origins and routes are already compiled) and builds the
- * credentials, owned by c's arena. 0, or -1 with <e> naming the field.
+struct store_stmt;
+/* TLS part of cfg_compile() (cfg_tls.c): cfg_tls_certs() reads the
+ * certificate store into <c>; cfg_tls_listener() and cfg_tls_origin()
+ * read the TLS fields of the listener or origin row <s> (columns by
+ * field, cfg_field.h) and build its credentials, owned by c's arena.
+ * 0, or -1 with <e> naming the field.
  */
-int cfg_compile_tls(struct store *st, struct cfg *c, struct err *e);
+int cfg_tls_certs(struct store *st, struct cfg *c, struct err *e);
+int cfg_tls_listener(struct cfg *c, struct cfg_listener *l,
+    struct store_stmt *s, struct err *e);
+int cfg_tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
+    struct err *e);
 
-/* Health-check settings of every origin (cfg_health.c). 0 or -1 + <e>. */
-int cfg_compile_health(struct store *st, struct cfg *c, struct err *e);
+/* Health-check settings of the origin row <s> (cfg_health.c). 0 or -1. */
+int cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
+    struct err *e);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

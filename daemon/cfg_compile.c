@@ -1,21 +1,25 @@
 /*
  * cfg_compile.c: store rows -> one validated, immutable struct cfg.
  *
- * Reads listeners, origins with their servers, and routes (whose hosts and
- * methods are JSON arrays, unpacked with SQLite's json_each()) inside a
- * savepoint, so the reads are consistent whether or not the caller holds a
- * transaction. It checks what the schema cannot (numeric addresses,
- * duplicate listen addresses, host names, methods, path prefixes, origins
- * without servers that a route uses), fills in the CFG_DEF_* defaults, and
- * sorts each listener's routes into match order (route_sort()). Every
- * error names the object by its user-chosen name, e.g.
- * "routes[app].hosts[1]": those strings are API output.
+ * Reads the certificates, listeners, origins with their servers, and routes
+ * inside a savepoint, so the reads are consistent whether or not the
+ * caller holds a transaction: one statement per table, columns by field
+ * (cf_select_sql(), cfg_field.h), and one per JSON list column (hosts,
+ * methods, sni, sources, proxy_protocol_from, unpacked with SQLite's
+ * json_each() for every row at once); references are found by binary
+ * search on ids, so the time grows linearly with the configuration. It
+ * checks what the schema cannot (numeric addresses, duplicate listen
+ * addresses, host names, methods, path prefixes, ranges and defaults from
+ * the field tables, what each protocol allows), and sorts each listener's
+ * routes into match order (route_sort()). Every error names the object by
+ * its user-chosen name, e.g. "routes[app].hosts[1]": those strings are API
+ * output.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,13 +27,13 @@
 
 #include "arena.h"
 #include "cfg.h"
+#include "cfg_field.h"
 #include "cfg_value.h"
 #include "check.h"
 #include "route.h"
 #include "store.h"
 
-#define CFG_MAX_MS 86400000LL /* 24 h: longest timeout accepted */
-#define CFG_SHOWN  100        /* longest user value quoted in a message */
+#define CFG_SHOWN 100 /* longest user value quoted in a message */
 
 struct compile {
 	struct store *st;
@@ -98,11 +102,13 @@ compile_obj(struct compile *k, const char *coll, const char *name)
 }
 
 static int
-compile_count(struct compile *k, const char *sql, size_t *n)
+compile_count(struct compile *k, const char *table, size_t *n)
 {
 	struct store_stmt *s;
+	char sql[96];
 	int rc = -1;
 
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	if ((s = store_prepare(k->st, sql, k->e)) == NULL)
 		return -1;
 	if (store_step(s, k->e) == STORE_ROW) {
@@ -113,36 +119,62 @@ compile_count(struct compile *k, const char *sql, size_t *n)
 	return rc;
 }
 
-/* An integer column within [lo, hi], or <def> when NULL. */
-static int
-compile_int(struct compile *k, struct store_stmt *s, int col, int64_t def,
-    int64_t lo, int64_t hi, const char *field, int64_t *out)
+/* The rows of <kind>, columns by field (cfg_field.h) then <extra>, in id
+ * order.
+ */
+static struct store_stmt *
+compile_select(struct compile *k, enum cf_kind_id kind, const char *extra,
+    const char *order)
 {
+	char sql[2048];
+	size_t n;
+
+	if (cf_select_sql(&cf_kinds[kind], false, extra, sql, sizeof(sql)) !=
+	    0) {
+		err_set(k->e, "", "internal: select too long");
+		return NULL;
+	}
+	n = strlen(sql);
+	snprintf(sql + n, sizeof(sql) - n, " ORDER BY %s",
+	    order != NULL ? order : "t.id");
+	return store_prepare(k->st, sql, k->e);
+}
+
+/* Field <i> of <kind> (an integer column): its default when NULL, else
+ * within the field's range; "<k->obj>.<path>: N is out of range".
+ */
+static int
+compile_field(struct compile *k, struct store_stmt *s, enum cf_kind_id kind,
+    int i, int64_t *out)
+{
+	const struct cf_field *f = &cf_kinds[kind].f[i];
+	char path[96];
 	int64_t v;
 
-	*out = def;
-	if (store_col_is_null(s, col))
+	*out = f->def;
+	if (store_col_is_null(s, i))
 		return 0;
-	v = store_col_int64(s, col);
-	if (v < lo || v > hi)
-		return compile_fail(k, field,
+	v = store_col_int64(s, i);
+	if (v < f->min || v > f->max) {
+		path[0] = '.';
+		cf_path(&cf_kinds[kind], i, path + 1, sizeof(path) - 1);
+		return compile_fail(k, path,
 		    "%lld is out of range (%lld..%lld)", (long long)v,
-		    (long long)lo, (long long)hi);
+		    (long long)f->min, (long long)f->max);
+	}
 	*out = v;
 	return 0;
 }
 
-static int
-compile_ms(struct compile *k, struct store_stmt *s, int col, unsigned def,
-    bool zero_ok, const char *field, unsigned *out)
+static unsigned
+compile_ufield(struct compile *k, struct store_stmt *s, enum cf_kind_id kind,
+    int i, int *rc)
 {
-	int64_t v;
+	int64_t v = 0;
 
-	if (compile_int(k, s, col, def, zero_ok ? 0 : 1, CFG_MAX_MS, field,
-	        &v) == -1)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
+	if (*rc == 0 && compile_field(k, s, kind, i, &v) != 0)
+		*rc = -1;
+	return (unsigned)v;
 }
 
 /* A numeric IPv4 or IPv6 literal into <ss>; no name resolution. */
@@ -202,42 +234,107 @@ compile_text(struct compile *k, struct store_stmt *s, int col, int lencol,
 	return arena_strndup(k->c->arena, t, len);
 }
 
-static int
-compile_listener_row(struct compile *k, struct store_stmt *s,
-    struct cfg_listener *l)
+/* ---- JSON array columns: one statement per column for every row ---- */
+
+/* The compiled objects of one kind, in id order. */
+struct compile_rows {
+	char *base;
+	size_t n, size;     /* count, sizeof one object */
+	size_t id, name;    /* offsetof its int64_t id, const char *name */
+	const size_t *room; /* per row, <stride> apart: elements allotted */
+	size_t stride;
+};
+
+/* (k, row, room, path, value, bad, index): one element of a row's list;
+ * <room> is how many the row's array holds.
+ */
+typedef int (*compile_elem_fn)(struct compile *, void *, size_t, const char *,
+    const char *, bool, size_t);
+
+static int64_t
+rows_id(const struct compile_rows *rw, size_t i)
 {
-	const char *proto;
-	int64_t v;
+	int64_t id;
+
+	memcpy(&id, rw->base + i * rw->size + rw->id, sizeof(id));
+	return id;
+}
+
+/* Calls <fn>(k, row, path, value, bad, index) for each element of the
+ * JSON array column <col> of every row of <kind>: one statement for all
+ * rows, merged with <rw> by id. Non-strings are errors, and so is a NUL
+ * anywhere in the array (SQLite's JSON functions cut strings there).
+ */
+static int
+compile_lists(struct compile *k, enum cf_kind_id kind, int col,
+    const struct compile_rows *rw, compile_elem_fn fn)
+{
+	const struct cf_kind *ck = &cf_kinds[kind];
+	const char *f = ck->f[col].key, *v;
+	enum store_step_result res = STORE_ERROR;
+	struct store_stmt *s;
+	char sql[256], path[64];
+	const char *name;
+	size_t i = 0, idx;
+	int64_t id;
+	char *row;
+	int rc = 0;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT t.id, j.key, j.type, j.value,"
+	    " length(CAST(j.value AS BLOB)), instr(t.%s, '\\u0000')"
+	    " FROM %s t, json_each(t.%s) j ORDER BY t.id, j.key",
+	    ck->f[col].column, ck->table, ck->f[col].column);
+	if ((s = store_prepare(k->st, sql, k->e)) == NULL)
+		return -1;
+	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
+		id = store_col_int64(s, 0);
+		while (i < rw->n && rows_id(rw, i) < id)
+			i++;
+		if (i == rw->n || rows_id(rw, i) != id) {
+			rc = err_set(k->e, "", "%s changed while compiling",
+			    ck->table);
+			break;
+		}
+		row = rw->base + i * rw->size;
+		memcpy(&name, row + rw->name, sizeof(name));
+		compile_obj(k, ck->coll, name);
+		idx = (size_t)store_col_int64(s, 1);
+		snprintf(path, sizeof(path), ".%s[%zu]", f, idx);
+		if (store_col_int64(s, 5) > 0) {
+			snprintf(path, sizeof(path), ".%s", f);
+			rc = compile_fail(k, path,
+			    "must not contain NUL characters");
+		} else if (strcmp(store_col_text(s, 2), "text") != 0) {
+			rc = compile_fail(k, path, "must be a string");
+		} else {
+			v = store_col_text(s, 3);
+			rc = fn(k, row, rw->room[i * rw->stride], path, v,
+			    (int64_t)strlen(v) != store_col_int64(s, 4), idx);
+		}
+	}
+	if (rc == 0 && res != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
+static const char *
+compile_proto_name(enum cfg_proto p)
+{
 	size_t i;
 
-	l->id = store_col_int64(s, 0);
-	if ((l->name = compile_text(k, s, 1, -1, NULL)) == NULL ||
-	    (l->address = compile_text(k, s, 2, -1, NULL)) == NULL)
-		return compile_oom(k);
-	compile_obj(k, "listeners", l->name);
-	if (compile_int(k, s, 3, 0, 0, 65535, ".port", &v) == -1)
-		return -1;
-	l->port = (uint16_t)v;
-	if (compile_sockaddr(l->address, l->port, &l->sa, &l->salen) == -1)
-		return compile_fail(k, ".address",
-		    "\"%.*s\" is not a numeric IPv4 or IPv6 address", CFG_SHOWN,
-		    l->address);
-	proto = store_col_text(s, 4);
 	for (i = 0; i < NELEM(compile_protos); i++)
-		if (strcmp(proto, compile_protos[i].name) == 0)
-			break;
-	if (i == NELEM(compile_protos))
-		return compile_fail(k, ".protocol",
-		    "\"%.*s\" is not a protocol", CFG_SHOWN, proto);
-	l->proto = compile_protos[i].proto;
-	if (compile_ms(k, s, 5, CFG_DEF_HEADER_MS, false, ".timeouts.header_ms",
-	        &l->header_ms) == -1 ||
-	    compile_ms(k, s, 6, CFG_DEF_KEEPALIVE_MS, true,
-	        ".timeouts.keepalive_ms", &l->keepalive_ms) == -1 ||
-	    compile_int(k, s, 7, 0, 0, 1, ".trust_forwarded", &v) == -1)
-		return -1;
-	l->trust_forwarded = v != 0;
-	return 0;
+		if (compile_protos[i].proto == p)
+			return compile_protos[i].name;
+	return "?";
+}
+
+static bool
+compile_is_l4(enum cfg_proto p)
+{
+	return p == CFG_PROTO_TCP || p == CFG_PROTO_UDP ||
+	    p == CFG_PROTO_TLS_PASSTHROUGH;
 }
 
 /* Two listeners may not share a non-zero port on the same address (UDP
@@ -270,23 +367,120 @@ compile_listener_dups(struct compile *k)
 	return 0;
 }
 
+/* ---- listeners ---- */
+
+/* Columns after the listener's fields (compile_listeners()). */
+enum {
+	LX_NPROXY = LF__N
+};
+
+static int
+compile_proto(struct compile *k, const char *proto, enum cfg_proto *out)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(compile_protos); i++) {
+		if (strcmp(proto, compile_protos[i].name) == 0) {
+			*out = compile_protos[i].proto;
+			return 0;
+		}
+	}
+	return compile_fail(k, ".protocol", "\"%.*s\" is not a protocol",
+	    CFG_SHOWN, proto);
+}
+
+static int
+compile_listener_row(struct compile *k, struct store_stmt *s,
+    struct cfg_listener *l, size_t *room)
+{
+	int64_t v;
+	int rc = 0;
+
+	l->id = store_col_int64(s, LF_ID);
+	if ((l->name = compile_text(k, s, LF_NAME, -1, NULL)) == NULL ||
+	    (l->address = compile_text(k, s, LF_ADDRESS, -1, NULL)) == NULL)
+		return compile_oom(k);
+	compile_obj(k, "listeners", l->name);
+	if (compile_field(k, s, CK_LISTENER, LF_PORT, &v) == -1)
+		return -1;
+	l->port = (uint16_t)v;
+	if (compile_sockaddr(l->address, l->port, &l->sa, &l->salen) == -1)
+		return compile_fail(k, ".address",
+		    "\"%.*s\" is not a numeric IPv4 or IPv6 address", CFG_SHOWN,
+		    l->address);
+	if (compile_proto(k, store_col_text(s, LF_PROTOCOL), &l->proto) == -1)
+		return -1;
+	l->header_ms = compile_ufield(k, s, CK_LISTENER, LF_HEADER_MS, &rc);
+	l->keepalive_ms =
+	    compile_ufield(k, s, CK_LISTENER, LF_KEEPALIVE_MS, &rc);
+	l->trust_forwarded =
+	    compile_ufield(k, s, CK_LISTENER, LF_TRUST_FORWARDED, &rc) != 0;
+	l->max_connections =
+	    compile_ufield(k, s, CK_LISTENER, LF_MAX_CONNECTIONS, &rc);
+	if (rc != 0)
+		return -1;
+	if (l->max_connections != 0 && !compile_is_l4(l->proto))
+		return compile_fail(k, ".max_connections",
+		    "applies to tcp, udp and tls-passthrough listeners, not %s",
+		    compile_proto_name(l->proto));
+	*room = (size_t)store_col_int64(s, LX_NPROXY);
+	if (*room > 0 &&
+	    (l->proxy_from = arena_calloc(k->c->arena, *room,
+	         sizeof(*l->proxy_from))) == NULL)
+		return compile_oom(k);
+	return cfg_tls_listener(k->c, l, s, k->e); /* cfg_tls.c */
+}
+
+static int
+compile_listener_cidr(struct compile *k, void *row, size_t room,
+    const char *path, const char *v, bool bad, size_t idx)
+{
+	struct cfg_listener *l = row;
+
+	(void)idx;
+	if (l->nproxy_from == room)
+		return compile_fail(k, path, "changed while compiling");
+	if (bad || cfg_cidr_parse(v, &l->proxy_from[l->nproxy_from]) == -1)
+		return compile_fail(k, path,
+		    "\"%.*s\" is not an address or CIDR block", CFG_SHOWN, v);
+	l->nproxy_from++;
+	return 0;
+}
+
+/* After the lists: what a listener's protocol allows. */
+static int
+compile_listener_check(struct compile *k, struct cfg_listener *l)
+{
+	compile_obj(k, "listeners", l->name);
+	/* udp: no connection to start with a header; https: the header
+	 * would have to be read before TLS starts.
+	 */
+	if (l->nproxy_from > 0 &&
+	    (l->proto == CFG_PROTO_UDP || l->proto == CFG_PROTO_HTTPS))
+		return compile_fail(k, ".proxy_protocol_from",
+		    "must be empty: listener \"%s\" is %s (PROXY headers are "
+		    "read on http, tcp and tls-passthrough listeners)",
+		    l->name, compile_proto_name(l->proto));
+	return 0;
+}
+
 static int
 compile_listeners(struct compile *k)
 {
 	struct store_stmt *s;
 	enum store_step_result r;
-	size_t n;
+	struct compile_rows rw;
+	size_t n, i, *room = NULL;
 
-	if (compile_count(k, "SELECT count(*) FROM listeners", &n) == -1)
+	if (compile_count(k, "listeners", &n) == -1)
 		return -1;
 	if (n > 0 &&
-	    (k->c->listeners = arena_calloc(k->c->arena, n,
-	         sizeof(*k->c->listeners))) == NULL)
+	    ((k->c->listeners = arena_calloc(k->c->arena, n,
+	          sizeof(*k->c->listeners))) == NULL ||
+	        (room = arena_calloc(k->c->arena, n, sizeof(*room))) == NULL))
 		return compile_oom(k);
-	s = store_prepare(k->st,
-	    "SELECT id, name, address, port, protocol, header_timeout_ms,"
-	    " keepalive_timeout_ms, trust_forwarded FROM listeners ORDER BY id",
-	    k->e);
+	s = compile_select(k, CK_LISTENER,
+	    "json_array_length(t.proxy_protocol_from)", NULL);
 	if (s == NULL)
 		return -1;
 	while ((r = store_step(s, k->e)) == STORE_ROW) {
@@ -296,7 +490,8 @@ compile_listeners(struct compile *k)
 			break;
 		}
 		if (compile_listener_row(k, s,
-		        &k->c->listeners[k->c->nlisteners]) == -1) {
+		        &k->c->listeners[k->c->nlisteners],
+		        &room[k->c->nlisteners]) == -1) {
 			r = STORE_ERROR;
 			break;
 		}
@@ -305,33 +500,43 @@ compile_listeners(struct compile *k)
 	store_finalize(s);
 	if (r != STORE_DONE)
 		return -1;
+	rw = (struct compile_rows){ (char *)k->c->listeners, k->c->nlisteners,
+		sizeof(struct cfg_listener), offsetof(struct cfg_listener, id),
+		offsetof(struct cfg_listener, name), room, 1 };
+	if (compile_lists(k, CK_LISTENER, LF_PROXY_PROTOCOL_FROM, &rw,
+	        compile_listener_cidr) != 0)
+		return -1;
+	for (i = 0; i < k->c->nlisteners; i++)
+		if (compile_listener_check(k, &k->c->listeners[i]) != 0)
+			return -1;
 	k->obj[0] = '\0';
 	return compile_listener_dups(k);
 }
+
+/* ---- origins and servers ---- */
 
 static int
 compile_server_row(struct compile *k, struct store_stmt *s,
     struct cfg_origin *o)
 {
 	struct cfg_server *sv = &o->servers[o->nservers];
-	char field[48], label[INET6_ADDRSTRLEN + 16];
+	char label[INET6_ADDRSTRLEN + 16];
 	int64_t v;
 
-	sv->id = store_col_int64(s, 0);
+	sv->id = store_col_int64(s, SF_ID);
 	sv->origin = o;
-	if ((sv->address = compile_text(k, s, 2, -1, NULL)) == NULL)
+	if ((sv->address = compile_text(k, s, SF_ADDRESS, -1, NULL)) == NULL)
 		return compile_oom(k);
-	snprintf(field, sizeof(field), ".servers[%zu].port", o->nservers);
-	if (compile_int(k, s, 3, 0, 1, 65535, field, &v) == -1)
+	snprintf(k->obj + strlen(k->obj), sizeof(k->obj) - strlen(k->obj),
+	    ".servers[%zu]", o->nservers);
+	if (compile_field(k, s, CK_SERVER, SF_PORT, &v) == -1)
 		return -1;
 	sv->port = (uint16_t)v;
-	snprintf(field, sizeof(field), ".servers[%zu].weight", o->nservers);
-	if (compile_int(k, s, 4, 1, 1, 1000, field, &v) == -1)
+	if (compile_field(k, s, CK_SERVER, SF_WEIGHT, &v) == -1)
 		return -1;
 	sv->weight = (unsigned)v;
-	snprintf(field, sizeof(field), ".servers[%zu].address", o->nservers);
 	if (compile_sockaddr(sv->address, sv->port, &sv->sa, &sv->salen) == -1)
-		return compile_fail(k, field,
+		return compile_fail(k, ".address",
 		    "\"%.*s\" is not a numeric IPv4 or IPv6 address", CFG_SHOWN,
 		    sv->address);
 	snprintf(label, sizeof(label), "%s%s%s:%u",
@@ -353,18 +558,16 @@ compile_servers(struct compile *k, const size_t *cap)
 	struct cfg_origin *o;
 	size_t i = 0;
 
-	s = store_prepare(k->st,
-	    "SELECT id, origin_id, address, port, weight FROM servers"
-	    " ORDER BY origin_id, position, id",
-	    k->e);
+	s = compile_select(k, CK_SERVER, "t.origin_id",
+	    "t.origin_id, t.position, t.id");
 	if (s == NULL)
 		return -1;
 	while ((r = store_step(s, k->e)) == STORE_ROW) {
 		while (i < k->c->norigins &&
-		    k->c->origins[i].id < store_col_int64(s, 1))
+		    k->c->origins[i].id < store_col_int64(s, SF__N))
 			i++;
 		if (i == k->c->norigins ||
-		    k->c->origins[i].id != store_col_int64(s, 1) ||
+		    k->c->origins[i].id != store_col_int64(s, SF__N) ||
 		    k->c->origins[i].nservers == cap[i]) {
 			r = STORE_ERROR;
 			err_set(k->e, "", "servers changed while compiling");
@@ -382,26 +585,43 @@ compile_servers(struct compile *k, const size_t *cap)
 }
 
 static int
+compile_origin_row(struct compile *k, struct store_stmt *s,
+    struct cfg_origin *o, size_t nsv)
+{
+	int rc = 0;
+
+	o->id = store_col_int64(s, OF_ID);
+	o->name = compile_text(k, s, OF_NAME, -1, NULL);
+	o->servers = nsv > 0
+	    ? arena_calloc(k->c->arena, nsv, sizeof(*o->servers))
+	    : NULL;
+	if (o->name == NULL || (nsv > 0 && o->servers == NULL))
+		return compile_oom(k);
+	compile_obj(k, "origins", o->name);
+	o->proxy_protocol =
+	    compile_ufield(k, s, CK_ORIGIN, OF_PROXY_PROTOCOL, &rc);
+	if (rc != 0 || cfg_tls_origin(k->c, o, s, k->e) != 0 ||
+	    cfg_health_origin(k->c, o, s, k->e) != 0)
+		return -1;
+	return 0;
+}
+
+static int
 compile_origins(struct compile *k)
 {
 	struct store_stmt *s;
 	enum store_step_result r;
-	struct cfg_origin *o;
-	size_t n, nsv, *cap;
+	size_t n, *cap = NULL;
 
-	if (compile_count(k, "SELECT count(*) FROM origins", &n) == -1)
+	if (compile_count(k, "origins", &n) == -1)
 		return -1;
 	if (n > 0 &&
 	    ((k->c->origins = arena_calloc(k->c->arena, n,
 	          sizeof(*k->c->origins))) == NULL ||
 	        (cap = arena_calloc(k->c->arena, n, sizeof(*cap))) == NULL))
 		return compile_oom(k);
-	if (n == 0)
-		cap = NULL;
-	s = store_prepare(k->st,
-	    "SELECT o.id, o.name, (SELECT count(*) FROM servers v"
-	    " WHERE v.origin_id = o.id) FROM origins o ORDER BY o.id",
-	    k->e);
+	s = compile_select(k, CK_ORIGIN,
+	    "(SELECT count(*) FROM servers v WHERE v.origin_id = t.id)", NULL);
 	if (s == NULL)
 		return -1;
 	while ((r = store_step(s, k->e)) == STORE_ROW) {
@@ -410,18 +630,13 @@ compile_origins(struct compile *k)
 			err_set(k->e, "", "origins changed while compiling");
 			break;
 		}
-		cap[k->c->norigins] = nsv = (size_t)store_col_int64(s, 2);
-		o = &k->c->origins[k->c->norigins++];
-		o->id = store_col_int64(s, 0);
-		o->name = compile_text(k, s, 1, -1, NULL);
-		o->servers = nsv > 0
-		    ? arena_calloc(k->c->arena, nsv, sizeof(*o->servers))
-		    : NULL;
-		if (o->name == NULL || (nsv > 0 && o->servers == NULL)) {
+		cap[k->c->norigins] = (size_t)store_col_int64(s, OF__N);
+		if (compile_origin_row(k, s, &k->c->origins[k->c->norigins],
+		        cap[k->c->norigins]) != 0) {
 			r = STORE_ERROR;
-			compile_oom(k);
 			break;
 		}
+		k->c->norigins++;
 	}
 	store_finalize(s);
 	if (r != STORE_DONE)
@@ -506,75 +721,6 @@ compile_method(struct compile *k, const char *v, bool bad, size_t idx,
 	    CFG_SHOWN, v);
 }
 
-/* Walks the JSON array <json> (a route's hosts or methods) and hands each
- * element to compile_host() or compile_method(). Non-strings are errors.
- */
-static int
-compile_json_list(struct compile *k, const char *json, bool hosts,
-    struct cfg_route *r, size_t max)
-{
-	const char *what = hosts ? "hosts" : "methods";
-	struct store_stmt *s;
-	enum store_step_result res = STORE_ERROR;
-	const char *v;
-	char field[48];
-	size_t idx = 0;
-	int rc = 0;
-	bool bad;
-
-	/* SQLite's JSON functions cut strings at \u0000: refuse those. */
-	if (strstr(json, "\\u0000") != NULL)
-		return compile_fail(k, hosts ? ".hosts" : ".methods",
-		    "must not contain NUL characters");
-	s = store_prepare(k->st,
-	    "SELECT type, value, length(CAST(value AS BLOB)) FROM json_each(?1)"
-	    " ORDER BY key",
-	    k->e);
-	if (s == NULL)
-		return -1;
-	store_bind_text(s, 1, json);
-	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
-		snprintf(field, sizeof(field), ".%s[%zu]", what, idx);
-		if (idx == max) {
-			rc = compile_fail(k, field, "changed while compiling");
-		} else if (strcmp(store_col_text(s, 0), "text") != 0) {
-			rc = compile_fail(k, field, "must be a string");
-		} else {
-			v = store_col_text(s, 1);
-			bad = (int64_t)strlen(v) != store_col_int64(s, 2);
-			if (hosts)
-				rc = compile_host(k, v, bad, idx,
-				    &r->hosts[r->nhosts++]);
-			else
-				rc =
-				    compile_method(k, v, bad, idx, &r->methods);
-		}
-		idx++;
-	}
-	if (rc == 0 && res != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
-}
-
-static int
-compile_path_prefix(struct compile *k, struct cfg_route *r, bool bad)
-{
-	const char *p = r->path_prefix;
-	size_t i;
-
-	if (p[0] != '/')
-		return compile_fail(k, ".path_prefix",
-		    "\"%.*s\" does not start with \"/\"", CFG_SHOWN, p);
-	for (i = 0; i < r->path_prefix_len; i++)
-		if ((unsigned char)p[i] <= 0x20 || p[i] == 0x7f)
-			bad = true;
-	if (bad)
-		return compile_fail(k, ".path_prefix",
-		    "must not contain whitespace or control characters");
-	return 0;
-}
-
 /* A TCP or UDP listener sees no host, path or method: a route there that
  * asks for one could never match, so say so instead of never matching.
  */
@@ -599,210 +745,6 @@ compile_l4_match(struct compile *k, const struct cfg_route *r)
 		return compile_fail(k, ".methods",
 		    "must be empty: listener \"%s\" is %s", r->listener->name,
 		    proto);
-	return 0;
-}
-
-/* Columns: see the SELECT in compile_routes(). */
-static int
-compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r)
-{
-	const struct cfg_origin *o;
-	int64_t v;
-	size_t nh, nm;
-	bool bad;
-
-	r->id = store_col_int64(s, 0);
-	if ((r->name = compile_text(k, s, 1, -1, NULL)) == NULL ||
-	    (r->path_prefix = compile_text(k, s, 5, 6, &bad)) == NULL)
-		return compile_oom(k);
-	compile_obj(k, "routes", r->name);
-	r->path_prefix_len = strlen(r->path_prefix);
-	r->listener = cfg_listener_by_id(k->c, store_col_int64(s, 2));
-	if (r->listener == NULL)
-		return compile_fail(k, ".listener", "no listener with id %lld",
-		    (long long)store_col_int64(s, 2));
-	if ((o = cfg_origin_by_id(k->c, store_col_int64(s, 3))) == NULL)
-		return compile_fail(k, ".origin", "no origin with id %lld",
-		    (long long)store_col_int64(s, 3));
-	r->origin = o;
-	if (compile_int(k, s, 4, 0, INT_MIN, INT_MAX, ".priority", &v) == -1)
-		return -1;
-	r->priority = (int)v;
-	nh = (size_t)store_col_int64(s, 14);
-	nm = (size_t)store_col_int64(s, 15);
-	if (nh > 0 &&
-	    (r->hosts = arena_calloc(k->c->arena, nh, sizeof(*r->hosts))) ==
-	        NULL)
-		return compile_oom(k);
-	if (compile_json_list(k, store_col_text(s, 12), true, r, nh) == -1 ||
-	    compile_path_prefix(k, r, bad) == -1 ||
-	    compile_json_list(k, store_col_text(s, 13), false, r, nm) == -1 ||
-	    compile_l4_match(k, r) == -1)
-		return -1;
-	if (o->nservers == 0)
-		return compile_fail(k, ".origin",
-		    "origin \"%s\" has no servers", o->name);
-	if (compile_int(k, s, 7, 0, 0, 1, ".forwarded", &v) == -1)
-		return -1;
-	r->forwarded = v != 0;
-	if (compile_int(k, s, 8, 0, 0, INT64_MAX, ".max_body_bytes", &v) == -1)
-		return -1;
-	r->max_body_bytes = (uint64_t)v;
-	if (compile_ms(k, s, 9, CFG_DEF_CONNECT_MS, false,
-	        ".timeouts.connect_ms", &r->connect_ms) == -1 ||
-	    compile_ms(k, s, 10, CFG_DEF_RESPONSE_MS, false,
-	        ".timeouts.response_ms", &r->response_ms) == -1 ||
-	    compile_ms(k, s, 11, CFG_DEF_IDLE_MS, false, ".timeouts.idle_ms",
-	        &r->idle_ms) == -1)
-		return -1;
-	return 0;
-}
-
-static int
-compile_routes(struct compile *k)
-{
-	struct store_stmt *s;
-	enum store_step_result r;
-	size_t n;
-
-	if (compile_count(k, "SELECT count(*) FROM routes", &n) == -1)
-		return -1;
-	if (n > 0 &&
-	    (k->c->routes = arena_calloc(k->c->arena, n,
-	         sizeof(*k->c->routes))) == NULL)
-		return compile_oom(k);
-	s = store_prepare(k->st,
-	    "SELECT id, name, listener_id, origin_id, priority, path_prefix,"
-	    " length(CAST(path_prefix AS BLOB)), forwarded, max_body_bytes,"
-	    " connect_timeout_ms, response_timeout_ms, idle_timeout_ms,"
-	    " hosts, methods, json_array_length(hosts),"
-	    " json_array_length(methods) FROM routes ORDER BY id",
-	    k->e);
-	if (s == NULL)
-		return -1;
-	while ((r = store_step(s, k->e)) == STORE_ROW) {
-		if (k->c->nroutes == n) {
-			r = STORE_ERROR;
-			err_set(k->e, "", "routes changed while compiling");
-			break;
-		}
-		if (compile_route_row(k, s, &k->c->routes[k->c->nroutes]) ==
-		    -1) {
-			r = STORE_ERROR;
-			break;
-		}
-		k->c->nroutes++;
-	}
-	store_finalize(s);
-	return r == STORE_DONE ? 0 : -1;
-}
-
-/* Gives every listener its routes, in match order. */
-static int
-compile_listener_routes(struct compile *k)
-{
-	struct cfg_listener *l;
-	const struct cfg_route *r;
-	size_t i, idx;
-
-	for (i = 0; i < k->c->nroutes; i++) {
-		idx = (size_t)(k->c->routes[i].listener - k->c->listeners);
-		k->c->listeners[idx].nroutes++;
-	}
-	for (i = 0; i < k->c->nlisteners; i++) {
-		l = &k->c->listeners[i];
-		if (l->nroutes == 0)
-			continue;
-		l->routes =
-		    arena_calloc(k->c->arena, l->nroutes, sizeof(*l->routes));
-		if (l->routes == NULL)
-			return compile_oom(k);
-		l->nroutes = 0;
-	}
-	for (i = 0; i < k->c->nroutes; i++) {
-		r = &k->c->routes[i];
-		idx = (size_t)(r->listener - k->c->listeners);
-		l = &k->c->listeners[idx];
-		l->routes[l->nroutes++] = r;
-	}
-	for (i = 0; i < k->c->nlisteners; i++)
-		route_sort(k->c->listeners[i].routes,
-		    k->c->listeners[i].nroutes);
-	return 0;
-}
-
-/* ---- Layer 4: listener limits and PROXY trust, route SNI and sources,
- * origin PROXY headers (schema/0004_l4.sql). Read in a pass of their own
- * after the rest is compiled, so the checks can see every object.
- */
-
-/* Calls <fn> for each string of the JSON array <json> (column <field>). */
-static int
-compile_l4_list(struct compile *k, const char *json, const char *field,
-    int (*fn)(struct compile *, const char *, const char *, void *), void *arg)
-{
-	struct store_stmt *s;
-	enum store_step_result res = STORE_ERROR;
-	char path[48];
-	size_t idx = 0;
-	int rc = 0;
-
-	if (strstr(json, "\\u0000") != NULL)
-		return compile_fail(k, field,
-		    "must not contain NUL characters");
-	s = store_prepare(k->st,
-	    "SELECT type, value FROM json_each(?1) ORDER BY key", k->e);
-	if (s == NULL)
-		return -1;
-	store_bind_text(s, 1, json);
-	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
-		snprintf(path, sizeof(path), "%s[%zu]", field, idx++);
-		if (strcmp(store_col_text(s, 0), "text") != 0)
-			rc = compile_fail(k, path, "must be a string");
-		else
-			rc = fn(k, path, store_col_text(s, 1), arg);
-	}
-	if (rc == 0 && res != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
-}
-
-struct l4_cidrs {
-	struct cfg_cidr *v;
-	size_t n, cap;
-};
-
-static int
-compile_l4_cidr(struct compile *k, const char *path, const char *v, void *arg)
-{
-	struct l4_cidrs *cs = arg;
-
-	if (cs->n == cs->cap)
-		return compile_fail(k, path, "changed while compiling");
-	if (cfg_cidr_parse(v, &cs->v[cs->n]) == -1)
-		return compile_fail(k, path,
-		    "\"%.*s\" is not an address or CIDR block", CFG_SHOWN, v);
-	cs->n++;
-	return 0;
-}
-
-static int
-compile_l4_cidrs(struct compile *k, const char *json, size_t n,
-    const char *field, struct cfg_cidr **out, size_t *nout)
-{
-	struct l4_cidrs cs = { .cap = n };
-
-	*out = NULL;
-	*nout = 0;
-	if (n == 0)
-		return 0;
-	if ((cs.v = arena_calloc(k->c->arena, n, sizeof(*cs.v))) == NULL)
-		return compile_oom(k);
-	if (compile_l4_list(k, json, field, compile_l4_cidr, &cs) == -1)
-		return -1;
-	*out = cs.v;
-	*nout = cs.n;
 	return 0;
 }
 
@@ -842,114 +784,6 @@ compile_l4_sni(struct compile *k, const char *path, const char *v, void *arg)
 	h->len = len;
 	r->nsnis++;
 	return 0;
-}
-
-static const char *
-compile_proto_name(enum cfg_proto p)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(compile_protos); i++)
-		if (compile_protos[i].proto == p)
-			return compile_protos[i].name;
-	return "?";
-}
-
-static bool
-compile_is_l4(enum cfg_proto p)
-{
-	return p == CFG_PROTO_TCP || p == CFG_PROTO_UDP ||
-	    p == CFG_PROTO_TLS_PASSTHROUGH;
-}
-
-static int
-compile_l4_listeners(struct compile *k)
-{
-	struct store_stmt *s;
-	enum store_step_result r;
-	struct cfg_listener *l;
-	int64_t v;
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(k->st,
-	    "SELECT id, max_connections, proxy_protocol_from,"
-	    " json_array_length(proxy_protocol_from) FROM listeners",
-	    k->e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, k->e)) == STORE_ROW) {
-		for (i = 0, l = NULL; i < k->c->nlisteners; i++)
-			if (k->c->listeners[i].id == store_col_int64(s, 0))
-				l = &k->c->listeners[i];
-		if (l == NULL) {
-			rc = err_set(k->e, "",
-			    "listeners changed while compiling");
-			break;
-		}
-		compile_obj(k, "listeners", l->name);
-		if ((rc = compile_int(k, s, 1, 0, 1, 1000000,
-		         ".max_connections", &v)) == -1)
-			break;
-		l->max_connections = (unsigned)v;
-		if (v != 0 && !compile_is_l4(l->proto))
-			rc = compile_fail(k, ".max_connections",
-			    "applies to tcp, udp and tls-passthrough listeners, "
-			    "not %s",
-			    compile_proto_name(l->proto));
-		else
-			rc = compile_l4_cidrs(k, store_col_text(s, 2),
-			    (size_t)store_col_int64(s, 3),
-			    ".proxy_protocol_from", &l->proxy_from,
-			    &l->nproxy_from);
-		/* udp: no connection to start with a header; https: the
-		 * header would have to be read before TLS starts.
-		 */
-		if (rc == 0 && l->nproxy_from > 0 &&
-		    (l->proto == CFG_PROTO_UDP || l->proto == CFG_PROTO_HTTPS))
-			rc = compile_fail(k, ".proxy_protocol_from",
-			    "must be empty: listener \"%s\" is %s (PROXY headers "
-			    "are read on http, tcp and tls-passthrough listeners)",
-			    l->name, compile_proto_name(l->proto));
-	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
-}
-
-static int
-compile_l4_origins(struct compile *k)
-{
-	struct store_stmt *s;
-	enum store_step_result r;
-	struct cfg_origin *o;
-	int64_t v;
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(k->st, "SELECT id, proxy_protocol FROM origins",
-	    k->e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, k->e)) == STORE_ROW) {
-		for (i = 0, o = NULL; i < k->c->norigins; i++)
-			if (k->c->origins[i].id == store_col_int64(s, 0))
-				o = &k->c->origins[i];
-		if (o == NULL) {
-			rc = err_set(k->e, "",
-			    "origins changed while compiling");
-			break;
-		}
-		compile_obj(k, "origins", o->name);
-		if ((rc = compile_int(k, s, 1, 0, 0, 2, ".proxy_protocol",
-		         &v)) == 0)
-			o->proxy_protocol = (unsigned)v;
-	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
 }
 
 /* What an L4 route may ask for, by listener protocol. */
@@ -1008,51 +842,247 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 }
 
 static int
-compile_l4_routes(struct compile *k)
+compile_route_host(struct compile *k, void *row, size_t room, const char *path,
+    const char *v, bool bad, size_t idx)
 {
-	struct store_stmt *s;
-	enum store_step_result res;
-	struct cfg_route *r = NULL;
-	size_t i, nsni;
+	struct cfg_route *r = row;
+
+	if (r->nhosts == room)
+		return compile_fail(k, path, "changed while compiling");
+	return compile_host(k, v, bad, idx, &r->hosts[r->nhosts++]);
+}
+
+static int
+compile_route_method(struct compile *k, void *row, size_t room,
+    const char *path, const char *v, bool bad, size_t idx)
+{
+	struct cfg_route *r = row;
+
+	(void)room;
+	(void)path;
+	return compile_method(k, v, bad, idx, &r->methods);
+}
+
+static int
+compile_route_sni(struct compile *k, void *row, size_t room, const char *path,
+    const char *v, bool bad, size_t idx)
+{
+	struct cfg_route *r = row;
+
+	(void)idx;
+	if (r->nsnis == room)
+		return compile_fail(k, path, "changed while compiling");
+	if (bad)
+		return compile_fail(k, path, "\"%.*s\" is not a server name",
+		    CFG_SHOWN, v);
+	return compile_l4_sni(k, path, v, r);
+}
+
+static int
+compile_route_cidr(struct compile *k, void *row, size_t room, const char *path,
+    const char *v, bool bad, size_t idx)
+{
+	struct cfg_route *r = row;
+
+	(void)idx;
+	if (r->nsources == room)
+		return compile_fail(k, path, "changed while compiling");
+	if (bad || cfg_cidr_parse(v, &r->sources[r->nsources]) == -1)
+		return compile_fail(k, path,
+		    "\"%.*s\" is not an address or CIDR block", CFG_SHOWN, v);
+	r->nsources++;
+	return 0;
+}
+
+/* Columns after the route's fields (compile_routes()); rooms per route. */
+enum {
+	RX_PATH_BYTES = RF__N,
+	RX_NHOSTS,
+	RX_NSNI,
+	RX_NSOURCES
+};
+enum {
+	RR_HOSTS,
+	RR_SNI,
+	RR_SOURCES,
+	RR__N
+};
+
+static int
+compile_path_prefix(struct compile *k, struct cfg_route *r, bool bad)
+{
+	char msg[256];
+
+	if (bad)
+		return compile_fail(k, ".path_prefix",
+		    "must not contain NUL characters");
+	if (cv_check(CV_PATH_PREFIX, r->path_prefix, msg, sizeof(msg)) != 0)
+		return compile_fail(k, ".path_prefix", "%s", msg);
+	return 0;
+}
+
+static int
+compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
+    size_t *room)
+{
+	int64_t v;
+	bool bad;
 	int rc = 0;
 
-	s = store_prepare(k->st,
-	    "SELECT id, sni, json_array_length(sni), sources,"
-	    " json_array_length(sources) FROM routes",
-	    k->e);
+	r->id = store_col_int64(s, RF_ID);
+	if ((r->name = compile_text(k, s, RF_NAME, -1, NULL)) == NULL ||
+	    (r->path_prefix = compile_text(k, s, RF_PATH_PREFIX, RX_PATH_BYTES,
+	         &bad)) == NULL)
+		return compile_oom(k);
+	compile_obj(k, "routes", r->name);
+	r->path_prefix_len = strlen(r->path_prefix);
+	r->listener = cfg_listener_by_id(k->c, store_col_int64(s, RF_LISTENER));
+	if (r->listener == NULL)
+		return compile_fail(k, ".listener", "no listener with id %lld",
+		    (long long)store_col_int64(s, RF_LISTENER));
+	r->origin = cfg_origin_by_id(k->c, store_col_int64(s, RF_ORIGIN));
+	if (r->origin == NULL)
+		return compile_fail(k, ".origin", "no origin with id %lld",
+		    (long long)store_col_int64(s, RF_ORIGIN));
+	if (compile_field(k, s, CK_ROUTE, RF_PRIORITY, &v) != 0 ||
+	    compile_path_prefix(k, r, bad) != 0)
+		return -1;
+	r->priority = (int)v;
+	r->forwarded = compile_ufield(k, s, CK_ROUTE, RF_FORWARDED, &rc) != 0;
+	if (rc == 0 &&
+	    compile_field(k, s, CK_ROUTE, RF_MAX_BODY_BYTES, &v) != 0)
+		rc = -1;
+	r->max_body_bytes = (uint64_t)v;
+	r->connect_ms = compile_ufield(k, s, CK_ROUTE, RF_CONNECT_MS, &rc);
+	r->response_ms = compile_ufield(k, s, CK_ROUTE, RF_RESPONSE_MS, &rc);
+	r->idle_ms = compile_ufield(k, s, CK_ROUTE, RF_IDLE_MS, &rc);
+	r->redirect_https =
+	    compile_ufield(k, s, CK_ROUTE, RF_REDIRECT_HTTPS, &rc) != 0;
+	r->hsts_max_age = compile_ufield(k, s, CK_ROUTE, RF_HSTS_MAX_AGE, &rc);
+	if (rc != 0)
+		return -1;
+	room[RR_HOSTS] = (size_t)store_col_int64(s, RX_NHOSTS);
+	room[RR_SNI] = (size_t)store_col_int64(s, RX_NSNI);
+	room[RR_SOURCES] = (size_t)store_col_int64(s, RX_NSOURCES);
+	if ((room[RR_HOSTS] > 0 &&
+	        (r->hosts = arena_calloc(k->c->arena, room[RR_HOSTS],
+	             sizeof(*r->hosts))) == NULL) ||
+	    (room[RR_SNI] > 0 &&
+	        (r->snis = arena_calloc(k->c->arena, room[RR_SNI],
+	             sizeof(*r->snis))) == NULL) ||
+	    (room[RR_SOURCES] > 0 &&
+	        (r->sources = arena_calloc(k->c->arena, room[RR_SOURCES],
+	             sizeof(*r->sources))) == NULL))
+		return compile_oom(k);
+	return 0;
+}
+
+/* After the lists: what the route's listener and origin allow. */
+static int
+compile_route_check(struct compile *k, const struct cfg_route *r)
+{
+	compile_obj(k, "routes", r->name);
+	if (compile_l4_match(k, r) != 0)
+		return -1;
+	if (r->origin->nservers == 0)
+		return compile_fail(k, ".origin",
+		    "origin \"%s\" has no servers", r->origin->name);
+	return compile_l4_route_check(k, r);
+}
+
+static int
+compile_routes(struct compile *k)
+{
+	static const struct {
+		int col, room;
+		compile_elem_fn fn;
+	} lists[] = { { RF_HOSTS, RR_HOSTS, compile_route_host },
+		{ RF_METHODS, RR_HOSTS, compile_route_method },
+		{ RF_SNI, RR_SNI, compile_route_sni },
+		{ RF_SOURCES, RR_SOURCES, compile_route_cidr } };
+	struct store_stmt *s;
+	enum store_step_result r;
+	struct compile_rows rw;
+	size_t n, i, *room = NULL;
+
+	if (compile_count(k, "routes", &n) == -1)
+		return -1;
+	if (n > 0 &&
+	    ((k->c->routes = arena_calloc(k->c->arena, n,
+	          sizeof(*k->c->routes))) == NULL ||
+	        (room = arena_calloc(k->c->arena, n * RR__N, sizeof(*room))) ==
+	            NULL))
+		return compile_oom(k);
+	s = compile_select(k, CK_ROUTE,
+	    "length(CAST(t.path_prefix AS BLOB)), json_array_length(t.hosts),"
+	    " json_array_length(t.sni), json_array_length(t.sources)",
+	    NULL);
 	if (s == NULL)
 		return -1;
-	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
-		for (i = 0, r = NULL; i < k->c->nroutes; i++)
-			if (k->c->routes[i].id == store_col_int64(s, 0))
-				r = &k->c->routes[i];
-		if (r == NULL) {
-			rc =
-			    err_set(k->e, "", "routes changed while compiling");
+	while ((r = store_step(s, k->e)) == STORE_ROW) {
+		if (k->c->nroutes == n) {
+			r = STORE_ERROR;
+			err_set(k->e, "", "routes changed while compiling");
 			break;
 		}
-		compile_obj(k, "routes", r->name);
-		nsni = (size_t)store_col_int64(s, 2);
-		if (nsni > 0 &&
-		    (r->snis = arena_calloc(k->c->arena, nsni,
-		         sizeof(*r->snis))) == NULL) {
-			rc = compile_oom(k);
+		if (compile_route_row(k, s, &k->c->routes[k->c->nroutes],
+		        &room[k->c->nroutes * RR__N]) == -1) {
+			r = STORE_ERROR;
 			break;
 		}
-		if (nsni > 0)
-			rc = compile_l4_list(k, store_col_text(s, 1), ".sni",
-			    compile_l4_sni, r);
-		if (rc == 0)
-			rc = compile_l4_cidrs(k, store_col_text(s, 3),
-			    (size_t)store_col_int64(s, 4), ".sources",
-			    &r->sources, &r->nsources);
-		if (rc == 0)
-			rc = compile_l4_route_check(k, r);
+		k->c->nroutes++;
 	}
-	if (rc == 0 && res != STORE_DONE)
-		rc = -1;
 	store_finalize(s);
-	return rc;
+	if (r != STORE_DONE)
+		return -1;
+	for (i = 0; i < NELEM(lists); i++) {
+		rw = (struct compile_rows){ (char *)k->c->routes, k->c->nroutes,
+			sizeof(struct cfg_route),
+			offsetof(struct cfg_route, id),
+			offsetof(struct cfg_route, name),
+			room != NULL ? room + lists[i].room : NULL, RR__N };
+		if (compile_lists(k, CK_ROUTE, lists[i].col, &rw,
+		        lists[i].fn) != 0)
+			return -1;
+	}
+	for (i = 0; i < k->c->nroutes; i++)
+		if (compile_route_check(k, &k->c->routes[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Gives every listener its routes, in match order. */
+static int
+compile_listener_routes(struct compile *k)
+{
+	struct cfg_listener *l;
+	const struct cfg_route *r;
+	size_t i, idx;
+
+	for (i = 0; i < k->c->nroutes; i++) {
+		idx = (size_t)(k->c->routes[i].listener - k->c->listeners);
+		k->c->listeners[idx].nroutes++;
+	}
+	for (i = 0; i < k->c->nlisteners; i++) {
+		l = &k->c->listeners[i];
+		if (l->nroutes == 0)
+			continue;
+		l->routes =
+		    arena_calloc(k->c->arena, l->nroutes, sizeof(*l->routes));
+		if (l->routes == NULL)
+			return compile_oom(k);
+		l->nroutes = 0;
+	}
+	for (i = 0; i < k->c->nroutes; i++) {
+		r = &k->c->routes[i];
+		idx = (size_t)(r->listener - k->c->listeners);
+		l = &k->c->listeners[idx];
+		l->routes[l->nroutes++] = r;
+	}
+	for (i = 0; i < k->c->nlisteners; i++)
+		route_sort(k->c->listeners[i].routes,
+		    k->c->listeners[i].nroutes);
+	return 0;
 }
 
 /* An https listener's routes with server names leave its HTTP match
@@ -1087,25 +1117,10 @@ compile_l4_split(struct compile *k)
 	return 0;
 }
 
-static int
-compile_l4(struct compile *k)
-{
-	int rc;
-
-	rc = compile_l4_listeners(k);
-	if (rc == 0)
-		rc = compile_l4_origins(k);
-	if (rc == 0)
-		rc = compile_l4_routes(k);
-	if (rc == 0)
-		rc = compile_l4_split(k);
-	k->obj[0] = '\0';
-	return rc;
-}
-
 /* Compiles the store's configuration: see cfg.h. The reads run inside a
  * savepoint (a read transaction of its own when the caller holds none),
- * released before returning; nothing is written.
+ * released before returning; nothing is written. One statement per table
+ * (and per JSON list column), objects found by binary search on their id.
  */
 struct cfg *
 cfg_compile(struct store *st, struct err *e)
@@ -1126,7 +1141,9 @@ cfg_compile(struct store *st, struct err *e)
 		cfg_unref(k.c);
 		return NULL;
 	}
-	rc = compile_listeners(&k);
+	rc = cfg_tls_certs(st, k.c, k.e); /* cfg_tls.c */
+	if (rc == 0)
+		rc = compile_listeners(&k);
 	if (rc == 0)
 		rc = compile_origins(&k);
 	if (rc == 0)
@@ -1134,11 +1151,7 @@ cfg_compile(struct store *st, struct err *e)
 	if (rc == 0)
 		rc = compile_listener_routes(&k);
 	if (rc == 0)
-		rc = cfg_compile_tls(st, k.c, k.e); /* cfg_tls.c */
-	if (rc == 0)
-		rc = compile_l4(&k); /* after TLS: it checks origins' tls */
-	if (rc == 0)
-		rc = cfg_compile_health(st, k.c, k.e); /* cfg_health.c */
+		rc = compile_l4_split(&k);
 	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
 	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)

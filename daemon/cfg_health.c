@@ -1,119 +1,99 @@
 /*
- * cfg_health.c: compiling origins' health-check settings (schema 0005).
+ * cfg_health.c: compiling an origin's health-check settings (schema 0005).
  *
- * The schema's CHECK constraints bound every number; this adds what SQL
- * cannot say: the path must be a request path a server can be asked for,
- * the Host a plausible host name, and the timeout shorter than the
- * interval (checks of one server never overlap).
+ * Called by cfg_compile() for each origin row (columns by field,
+ * cfg_field.h). The numbers are checked against the field table's
+ * ranges, the path and Host with the value types the API uses
+ * (cfg_value.h), and the timeout must be shorter than the interval
+ * (checks of one server never overlap).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "arena.h"
 #include "cfg.h"
+#include "cfg_field.h"
 #include "store.h"
 
-static bool
-hc_path_ok(const char *p)
+static int
+hc_fail(const struct cfg_origin *o, int col, struct err *e, const char *msg)
 {
-	const unsigned char *s = (const unsigned char *)p;
+	char field[160];
 
-	if (*s != '/')
-		return false;
-	for (; *s != '\0'; s++)
-		if (*s <= 0x20 || *s >= 0x7f)
-			return false;
-	return strlen(p) <= 1024;
+	snprintf(field, sizeof(field), "origins[%s].health_check.%s", o->name,
+	    cf_kinds[CK_ORIGIN].f[col].key);
+	return err_set(e, field, "%s", msg);
 }
 
-static bool
-hc_host_ok(const char *h)
+/* A text field checked by its value type, into the arena (NULL: none). */
+static int
+hc_text(struct cfg *c, const struct cfg_origin *o, struct store_stmt *s,
+    int col, const char **out, struct err *e)
 {
-	const unsigned char *s = (const unsigned char *)h;
+	char msg[256];
 
-	if (*s == '\0' || strlen(h) > 255)
-		return false;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		        (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
-		        *s == ':' || *s == '[' || *s == ']'))
-			return false;
-	return true;
+	*out = NULL;
+	if (store_col_is_null(s, col) || store_col_text(s, col)[0] == '\0')
+		return 0;
+	if (cv_check(cf_kinds[CK_ORIGIN].f[col].vtype, store_col_text(s, col),
+	        msg, sizeof(msg)) != 0)
+		return hc_fail(o, col, e, msg);
+	if ((*out = arena_strdup(c->arena, store_col_text(s, col))) == NULL)
+		return err_set(e, "",
+		    "out of memory while compiling the configuration");
+	return 0;
+}
+
+/* A number within its field's range. */
+static int
+hc_int(const struct cfg_origin *o, struct store_stmt *s, int col, unsigned *out,
+    struct err *e)
+{
+	const struct cf_field *f = &cf_kinds[CK_ORIGIN].f[col];
+	int64_t v =
+	    store_col_is_null(s, col) ? f->def : store_col_int64(s, col);
+	char msg[96];
+
+	if (v < f->min || v > f->max) {
+		snprintf(msg, sizeof(msg), "%lld is out of range (%lld..%lld)",
+		    (long long)v, (long long)f->min, (long long)f->max);
+		return hc_fail(o, col, e, msg);
+	}
+	*out = (unsigned)v;
+	return 0;
 }
 
 int
-cfg_compile_health(struct store *st, struct cfg *c, struct err *e)
+cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
+    struct err *e)
 {
-	struct store_stmt *s;
-	enum store_step_result r;
-	struct cfg_origin *o;
-	struct cfg_health *h;
-	char field[160];
-	size_t i;
-	int rc = 0;
+	struct cfg_health *h = &o->health;
+	char msg[128];
 
-	s = store_prepare(st,
-	    "SELECT id, hc_path, hc_host, hc_interval_ms, hc_timeout_ms,"
-	    " hc_rise, hc_fall, hc_status_min, hc_status_max FROM origins"
-	    " WHERE hc_path IS NOT NULL",
-	    e);
-	if (s == NULL)
+	if (store_col_is_null(s, OF_HC_PATH))
+		return 0;
+	if (hc_text(c, o, s, OF_HC_PATH, &h->path, e) != 0 ||
+	    hc_text(c, o, s, OF_HC_HOST, &h->host, e) != 0 ||
+	    hc_int(o, s, OF_HC_INTERVAL_MS, &h->interval_ms, e) != 0 ||
+	    hc_int(o, s, OF_HC_TIMEOUT_MS, &h->timeout_ms, e) != 0 ||
+	    hc_int(o, s, OF_HC_RISE, &h->rise, e) != 0 ||
+	    hc_int(o, s, OF_HC_FALL, &h->fall, e) != 0 ||
+	    hc_int(o, s, OF_HC_STATUS_MIN, &h->status_min, e) != 0 ||
+	    hc_int(o, s, OF_HC_STATUS_MAX, &h->status_max, e) != 0)
 		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		o = NULL;
-		for (i = 0; i < c->norigins; i++)
-			if (c->origins[i].id == store_col_int64(s, 0))
-				o = &c->origins[i];
-		if (o == NULL) {
-			rc = err_set(e, "", "origins changed while compiling");
-			break;
-		}
-		h = &o->health;
-		snprintf(field, sizeof(field), "origins[%s].health_check.path",
-		    o->name);
-		if (!hc_path_ok(store_col_text(s, 1))) {
-			rc = err_set(e, field, "\"%s\" is not a request path",
-			    store_col_text(s, 1));
-			break;
-		}
-		h->path = arena_strdup(c->arena, store_col_text(s, 1));
-		if (!store_col_is_null(s, 2) &&
-		    store_col_text(s, 2)[0] != '\0') {
-			snprintf(field, sizeof(field),
-			    "origins[%s].health_check.host", o->name);
-			if (!hc_host_ok(store_col_text(s, 2))) {
-				rc = err_set(e, field,
-				    "\"%s\" is not a host name",
-				    store_col_text(s, 2));
-				break;
-			}
-			h->host = arena_strdup(c->arena, store_col_text(s, 2));
-			if (h->host == NULL)
-				h->path = NULL;
-		}
-		if (h->path == NULL) {
-			rc = err_set(e, "",
-			    "out of memory while compiling the configuration");
-			break;
-		}
-		h->interval_ms = (unsigned)store_col_int64(s, 3);
-		h->timeout_ms = (unsigned)store_col_int64(s, 4);
-		h->rise = (unsigned)store_col_int64(s, 5);
-		h->fall = (unsigned)store_col_int64(s, 6);
-		h->status_min = (unsigned)store_col_int64(s, 7);
-		h->status_max = (unsigned)store_col_int64(s, 8);
-		if (h->timeout_ms >= h->interval_ms) {
-			snprintf(field, sizeof(field),
-			    "origins[%s].health_check.timeout_ms", o->name);
-			rc = err_set(e, field,
-			    "%u must be shorter than interval_ms (%u)",
-			    h->timeout_ms, h->interval_ms);
-			break;
-		}
-		h->enabled = true;
+	if (h->path == NULL)
+		return hc_fail(o, OF_HC_PATH, e, "\"\" is not a request path");
+	if (h->timeout_ms >= h->interval_ms) {
+		snprintf(msg, sizeof(msg),
+		    "%u must be shorter than interval_ms (%u)", h->timeout_ms,
+		    h->interval_ms);
+		return hc_fail(o, OF_HC_TIMEOUT_MS, e, msg);
 	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
+	if (h->status_max < h->status_min) {
+		snprintf(msg, sizeof(msg), "%u is below status_min (%u)",
+		    h->status_max, h->status_min);
+		return hc_fail(o, OF_HC_STATUS_MAX, e, msg);
+	}
+	h->enabled = true;
+	return 0;
 }

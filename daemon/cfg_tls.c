@@ -1,9 +1,9 @@
 /*
  * cfg_tls.c: the TLS part of a snapshot compile.
  *
- * Reads the certificate store and the TLS columns of listeners, origins
- * and routes (schema/0003_tls.sql) into a snapshot whose listeners,
- * origins and routes cfg_compile() has already built, and builds the
+ * Reads the certificate store, then, from the rows cfg_compile() reads
+ * (columns by field, cfg_field.h), the TLS fields of each listener and
+ * origin (schema/0003_tls.sql), and builds the
  * GnuTLS credentials through tls.c: one struct tls_server per https
  * listener (every leaf certificate is an SNI candidate), one struct
  * tls_client per TLS origin. The credentials are registered as cleanups
@@ -17,22 +17,30 @@
 
 #include "arena.h"
 #include "cfg.h"
+#include "cfg_field.h"
 #include "store.h"
 #include "tls.h"
 
+/* Certificates are read in id order: a binary search. */
 static const struct cfg_cert *
 cert_by_id(const struct cfg *c, int64_t id)
 {
-	size_t i;
+	size_t lo = 0, hi = c->ncerts, mid;
 
-	for (i = 0; i < c->ncerts; i++)
-		if (c->certs[i].id == id)
-			return &c->certs[i];
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->certs[mid].id == id)
+			return &c->certs[mid];
+		if (c->certs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
-static int
-tls_certs(struct store *st, struct cfg *c, struct err *e)
+int
+cfg_tls_certs(struct store *st, struct cfg *c, struct err *e)
 {
 	struct store_stmt *s;
 	enum store_step_result r;
@@ -145,53 +153,36 @@ tls_listener(struct cfg *c, struct cfg_listener *l, int64_t def_id,
 	return 0;
 }
 
-static int
-tls_listeners(struct store *st, struct cfg *c, struct err *e)
+int
+cfg_tls_listener(struct cfg *c, struct cfg_listener *l, struct store_stmt *s,
+    struct err *e)
 {
-	struct store_stmt *s;
-	enum store_step_result r;
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "SELECT id, default_certificate_id, client_auth, client_ca_id"
-	    " FROM listeners ORDER BY id",
+	return tls_listener(c, l, store_col_int64(s, LF_DEFAULT_CERTIFICATE),
+	    store_col_text(s, LF_CLIENT_AUTH), store_col_int64(s, LF_CLIENT_CA),
 	    e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		for (i = 0; i < c->nlisteners; i++)
-			if (c->listeners[i].id == store_col_int64(s, 0))
-				break;
-		if (i == c->nlisteners)
-			continue;
-		rc = tls_listener(c, &c->listeners[i], store_col_int64(s, 1),
-		    store_col_text(s, 2), store_col_int64(s, 3), e);
-	}
-	store_finalize(s);
-	if (rc != 0)
-		return -1;
-	return r == STORE_DONE ? 0 : -1;
 }
 
-static int
-tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
+int
+cfg_tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
     struct err *e)
 {
 	char field[sizeof(((struct err *)0)->field) + 160];
 	struct err te;
 
-	o->tls_enabled = store_col_int64(s, 1) != 0;
-	o->tls_verify = store_col_int64(s, 2) != 0;
-	if (!store_col_is_null(s, 4) && store_col_text(s, 4)[0] != '\0' &&
-	    (o->tls_sni = arena_strdup(c->arena, store_col_text(s, 4))) == NULL)
+	o->tls_enabled = store_col_int64(s, OF_TLS_ENABLED) != 0;
+	o->tls_verify = store_col_int64(s, OF_TLS_VERIFY) != 0;
+	if (!store_col_is_null(s, OF_TLS_SNI) &&
+	    store_col_text(s, OF_TLS_SNI)[0] != '\0' &&
+	    (o->tls_sni = arena_strdup(c->arena,
+	         store_col_text(s, OF_TLS_SNI))) == NULL)
 		return err_set(e, "", "out of memory");
-	if (!store_col_is_null(s, 3) &&
-	    (o->tls_ca = cert_by_id(c, store_col_int64(s, 3))) == NULL)
+	if (!store_col_is_null(s, OF_TLS_CA) &&
+	    (o->tls_ca = cert_by_id(c, store_col_int64(s, OF_TLS_CA))) == NULL)
 		return err_set(e, "", "origins[%s].tls.ca: no such certificate",
 		    o->name);
-	if (!store_col_is_null(s, 5) &&
-	    (o->tls_client_cert = cert_by_id(c, store_col_int64(s, 5))) == NULL)
+	if (!store_col_is_null(s, OF_TLS_CLIENT_CERTIFICATE) &&
+	    (o->tls_client_cert = cert_by_id(c,
+	         store_col_int64(s, OF_TLS_CLIENT_CERTIFICATE))) == NULL)
 		return err_set(e, "",
 		    "origins[%s].tls.client_certificate: no such certificate",
 		    o->name);
@@ -220,69 +211,5 @@ tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 		o->tls = NULL;
 		return err_set(e, "", "out of memory");
 	}
-	return 0;
-}
-
-static int
-tls_origins(struct store *st, struct cfg *c, struct err *e)
-{
-	struct store_stmt *s;
-	enum store_step_result r;
-	size_t i;
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "SELECT id, tls_enabled, tls_verify, tls_ca_id, tls_sni,"
-	    " tls_client_certificate_id FROM origins ORDER BY id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		for (i = 0; i < c->norigins; i++)
-			if (c->origins[i].id == store_col_int64(s, 0))
-				break;
-		if (i < c->norigins)
-			rc = tls_origin(c, &c->origins[i], s, e);
-	}
-	store_finalize(s);
-	if (rc != 0)
-		return -1;
-	return r == STORE_DONE ? 0 : -1;
-}
-
-static int
-tls_routes(struct store *st, struct cfg *c, struct err *e)
-{
-	struct store_stmt *s;
-	enum store_step_result r;
-	size_t i;
-	int64_t v;
-
-	s = store_prepare(st,
-	    "SELECT id, redirect_https, hsts_max_age FROM routes ORDER BY id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while ((r = store_step(s, e)) == STORE_ROW) {
-		for (i = 0; i < c->nroutes; i++)
-			if (c->routes[i].id == store_col_int64(s, 0))
-				break;
-		if (i == c->nroutes)
-			continue;
-		c->routes[i].redirect_https = store_col_int64(s, 1) != 0;
-		v = store_col_is_null(s, 2) ? 0 : store_col_int64(s, 2);
-		c->routes[i].hsts_max_age =
-		    v < 0 ? 0 : (v > 0x7fffffff ? 0x7fffffff : (unsigned)v);
-	}
-	store_finalize(s);
-	return r == STORE_DONE ? 0 : -1;
-}
-
-int
-cfg_compile_tls(struct store *st, struct cfg *c, struct err *e)
-{
-	if (tls_certs(st, c, e) != 0 || tls_listeners(st, c, e) != 0 ||
-	    tls_origins(st, c, e) != 0 || tls_routes(st, c, e) != 0)
-		return -1;
 	return 0;
 }

@@ -118,12 +118,12 @@ cv_path(const char *p, bool prefix, char *msg, size_t len)
 		return -1;
 	}
 	for (; *s != '\0'; s++) {
-		if (*s <= 0x20 || *s >= 0x7f ||
+		if (*s <= 0x20 || *s == 0x7f || (!prefix && *s > 0x7f) ||
 		    (prefix && (*s == '?' || *s == '#'))) {
-			snprintf(msg, len, "\"%.*s\" must not contain %s",
-			    CV_SHOWN, p,
-			    prefix ? "spaces, controls, '?' or '#'"
-			           : "spaces or controls");
+			snprintf(msg, len, "must not contain %s",
+			    prefix
+			        ? "whitespace, control characters, '?' or '#'"
+			        : "whitespace, control characters or non-ASCII");
 			return -1;
 		}
 	}
@@ -190,7 +190,7 @@ cv_describe(enum cv_type type)
 	case CV_HOST:
 		return "a host name";
 	case CV_HOST_HEADER:
-		return "a host name or address";
+		return "a host name";
 	case CV_SERVER_NAME:
 		return "a server name";
 	case CV_SNI_PATTERN:

@@ -382,15 +382,15 @@ static const struct {
 	  " \"OPTIONS\", \"CONNECT\", \"TRACE\"]' WHERE name = 'app'", NULL, NULL },
 	/* Path prefixes. */
 	{ "UPDATE routes SET path_prefix = '/a b' WHERE name = 'app'",
-	  "routes[app].path_prefix", "must not contain whitespace or control characters" },
+	  "routes[app].path_prefix", "must not contain whitespace, control characters, '?' or '#'" },
 	{ "UPDATE routes SET path_prefix = '/a' || char(9) WHERE name = 'app'",
-	  "routes[app].path_prefix", "must not contain whitespace or control characters" },
+	  "routes[app].path_prefix", "must not contain whitespace, control characters, '?' or '#'" },
 	{ "UPDATE routes SET path_prefix = '/a' || char(127) WHERE name = 'app'",
-	  "routes[app].path_prefix", "must not contain whitespace or control characters" },
+	  "routes[app].path_prefix", "must not contain whitespace, control characters, '?' or '#'" },
 	{ "UPDATE routes SET path_prefix = '/a' || char(10) || 'b' WHERE name = 'tls'",
-	  "routes[tls].path_prefix", "must not contain whitespace or control characters" },
+	  "routes[tls].path_prefix", "must not contain whitespace, control characters, '?' or '#'" },
 	{ "UPDATE routes SET path_prefix = CAST(x'2f610062' AS TEXT) WHERE name = 'tls'",
-	  "routes[tls].path_prefix", "must not contain whitespace or control characters" },
+	  "routes[tls].path_prefix", "must not contain NUL characters" },
 	{ "UPDATE routes SET path_prefix = '/caf%C3%A9/ü' WHERE name = 'tls'", NULL, NULL },
 	/* Ranges the schema leaves open. */
 	{ "UPDATE listeners SET header_timeout_ms = 86400001 WHERE name = 'public'",
@@ -404,8 +404,10 @@ static const struct {
 	{ "UPDATE routes SET idle_timeout_ms = 86400001 WHERE name = 'api'",
 	  "routes[api].timeouts.idle_ms", "86400001 is out of range (1..86400000)" },
 	{ "UPDATE routes SET priority = 3000000000 WHERE name = 'app'",
-	  "routes[app].priority", "3000000000 is out of range (-2147483648..2147483647)" },
-	{ "UPDATE routes SET priority = -2147483648, connect_timeout_ms = 86400000"
+	  "routes[app].priority", "3000000000 is out of range (-1000000..1000000)" },
+	{ "UPDATE routes SET priority = 1000001 WHERE name = 'app'",
+	  "routes[app].priority", "1000001 is out of range (-1000000..1000000)" },
+	{ "UPDATE routes SET priority = -1000000, connect_timeout_ms = 86400000"
 	  " WHERE name = 'app'", NULL, NULL },
 	/* Layer 4 listeners have nothing to match on. */
 	{ "INSERT INTO routes (name, listener_id, origin_id, hosts)"
@@ -457,6 +459,10 @@ test_validation(void **state)
 			if (c != NULL)
 				fail_msg("case %zu compiled: %s", i,
 				    cases[i].sql);
+			if (strcmp(e.field, cases[i].field) ||
+			    strcmp(e.msg, cases[i].msg))
+				print_message("case %zu: got %s: %s\n", i,
+				    e.field, e.msg);
 			assert_string_equal(e.field, cases[i].field);
 			assert_string_equal(e.msg, cases[i].msg);
 		}

@@ -79,7 +79,8 @@ static const struct {
 	  "origins[web].health_check.timeout_ms",
 	  "1000 must be shorter than interval_ms (1000)" },
 	{ "INSERT INTO origins (name, hc_path) VALUES ('web', '/a b')",
-	  "origins[web].health_check.path", "\"/a b\" is not a request path" },
+	  "origins[web].health_check.path",
+	  "must not contain whitespace, control characters or non-ASCII" },
 	{ "INSERT INTO origins (name, hc_path, hc_host) VALUES ('web', '/', 'a/b')",
 	  "origins[web].health_check.host", "\"a/b\" is not a host name" },
 };

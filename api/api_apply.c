@@ -169,8 +169,7 @@ rollback:
  * revision <rev>; 0, or -1 after rolling back and replying 503.
  */
 static int
-apply_commit(struct api_req *r, struct cfg *c, int64_t rev,
-    const char *summary)
+apply_commit(struct api_req *r, struct cfg *c, int64_t rev, const char *summary)
 {
 	struct store *st = api_store();
 	struct err e;
@@ -185,8 +184,9 @@ apply_commit(struct api_req *r, struct cfg *c, int64_t rev,
 	}
 	gen = publish_cfg(c, APPLY_PUBLISH_MS);
 	if (gen < 0)
-		log_warnx("admin api: revision %" PRId64
-		          " committed but not every worker took it within %u ms",
+		log_warnx(
+		    "admin api: revision %" PRId64
+		    " committed but not every worker took it within %u ms",
 		    rev, APPLY_PUBLISH_MS);
 	log_info("admin api: revision %" PRId64 " by %s from %s: %s", rev,
 	    r->actor, r->client, summary);
@@ -306,8 +306,8 @@ apply_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
 
 	buf[0] = '\0';
 	for (i = 0; i < rk->n; i++)
-		if (rk->f[i].type == F_REF && conf_kind(kind) ==
-		        &cf_kinds[rk->f[i].ref])
+		if (rk->f[i].type == F_REF &&
+		    conf_kind(kind) == &cf_kinds[rk->f[i].ref])
 			break;
 	if (i == rk->n)
 		return 0;
@@ -328,8 +328,8 @@ apply_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
  * 0, or -1 after replying.
  */
 static int
-apply_item_check(struct api_req *r, enum conf_kind kind,
-    const struct json *old, const struct json *item, struct errs *l)
+apply_item_check(struct api_req *r, enum conf_kind kind, const struct json *old,
+    const struct json *item, struct errs *l)
 {
 	const struct cf_kind *k = conf_kind(kind);
 	int64_t oid = json_int(json_get(old, "id")), id;
@@ -376,9 +376,9 @@ store:
  * <*failed>.
  */
 static struct json *
-apply_item_write(struct api_req *r, enum conf_kind kind,
-    const struct json *old, const struct json *item, const char *summary,
-    int64_t *rev, struct cfg **c, bool *failed)
+apply_item_write(struct api_req *r, enum conf_kind kind, const struct json *old,
+    const struct json *item, const char *summary, int64_t *rev, struct cfg **c,
+    bool *failed)
 {
 	struct store *st = api_store();
 	struct json *now = NULL, *doc;
@@ -389,9 +389,9 @@ apply_item_write(struct api_req *r, enum conf_kind kind,
 	*c = NULL;
 	*failed = true;
 	err_clear(&e);
-	if (item == NULL ? conf_delete_item(st, kind, id, &e)
-	                 : (id = conf_write_item(st, kind, old, item, id, &e)) <
-	            0) {
+	if (item == NULL
+	        ? conf_delete_item(st, kind, id, &e)
+	        : (id = conf_write_item(st, kind, old, item, id, &e)) < 0) {
 		api_reply_problem(r, 422, "the configuration was refused", &e);
 		return NULL;
 	}

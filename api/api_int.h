@@ -242,6 +242,10 @@ void res_config_put(struct api_req *r);
 void res_config_patch(struct api_req *r);
 void res_config_validate(struct api_req *r);
 
+/* ---- api_schema.c: OpenAPI schemas from the field tables ---- */
+/* The JSON Schema of kind <kind> (an enum cf_kind_id); new reference. */
+struct json *schema_kind(int kind);
+
 /* ---- api_revisions.c ---- */
 void rev_list(struct api_req *r);
 void rev_get(struct api_req *r);

@@ -361,13 +361,6 @@ sys_metrics(struct api_req *r)
 	free(b.p);
 }
 
-void
-sys_openapi(struct api_req *r)
-{
-	api_reply_raw(r, 200, "application/json", api_openapi_json,
-	    strlen(api_openapi_json));
-}
-
 /* ---- web UI ---- */
 
 static const char *

@@ -5,6 +5,8 @@ API_SOURCES = api/api.c api/api.h api/api_int.h api/json.c api/json.h \
 	api/api_sync.c
 API_SOURCES += api/api_certs.c
 API_SOURCES += api/api_backup.c
+# OpenAPI schemas of the configuration kinds, from their field tables.
+API_SOURCES += api/api_schema.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh
 BUILT_SOURCES += api/openapi_json.c

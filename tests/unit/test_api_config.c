@@ -18,6 +18,7 @@
 
 #include "api_int.h"
 #include "cfg.h"
+#include "cfg_field.h"
 #include "json.h"
 #include "store.h"
 
@@ -260,6 +261,131 @@ test_sync_roundtrip(void **state)
 	store_close(st);
 }
 
+/* ---- every range of the field tables, at both bounds ---- */
+
+static const char *const minimal[CONF__KINDS] = {
+	[CONF_LISTENERS] = "{\"name\":\"l\",\"address\":\"127.0.0.1\","
+	                   "\"port\":1}",
+	[CONF_ORIGINS] = "{\"name\":\"o\",\"servers\":[{\"address\":"
+	                 "\"127.0.0.1\",\"port\":1}],\"health_check\":"
+	                 "{\"path\":\"/\",\"interval_ms\":3600000,"
+	                 "\"timeout_ms\":10,\"status_min\":100,"
+	                 "\"status_max\":599}}",
+	[CONF_ROUTES] = "{\"name\":\"r\",\"listener\":\"l\","
+	                "\"origin\":\"o\"}",
+};
+
+/* <item> with field <i> of <k> set to <v> (objects made as needed);
+ * <obj> is where the field's object is, <field> its path.
+ */
+static void
+set_field(struct json *obj, const struct cf_kind *k, int i, int64_t v)
+{
+	struct json *o = obj;
+
+	if (k->f[i].parent >= 0) {
+		o = json_get(obj, k->f[k->f[i].parent].key);
+		if (!json_is_obj(o)) {
+			o = json_new_obj();
+			json_set(obj, k->f[k->f[i].parent].key, o);
+		}
+	}
+	json_set(o, k->f[i].key, json_new_int(v));
+}
+
+/* Item of <kind> with field <i> (of <k>, the kind or its servers) = <v>:
+ * accepted, or refused naming exactly that field.
+ */
+static void
+bound(enum conf_kind kind, const struct cf_kind *k, int i, int64_t v, bool ok)
+{
+	struct json *it = P(minimal[kind]), *target = it;
+	char want[128], path[96];
+	struct errs *l = calloc(1, sizeof(*l));
+	int rc;
+
+	assert_non_null(l);
+	cf_path(k, i, path, sizeof(path));
+	snprintf(want, sizeof(want), "%s%s",
+	    k != conf_kind(kind) ? "servers[0]." : "", path);
+	if (k != conf_kind(kind))
+		target = json_at(json_get(it, "servers"), 0);
+	set_field(target, k, i, v);
+	rc = conf_check_item_all(kind, it, "", l);
+	if (ok && rc != 0)
+		fail_msg("%s.%s = %lld refused: %s: %s", k->coll, want,
+		    (long long)v, l->v[0].field, l->v[0].msg);
+	if (!ok) {
+		if (rc == 0)
+			fail_msg("%s.%s = %lld accepted", k->coll, want,
+			    (long long)v);
+		assert_int_equal(l->n, 1);
+		assert_string_equal(l->v[0].field, want);
+	}
+	json_unref(it);
+	free(l);
+}
+
+static void
+test_every_range_at_its_bounds(void **state)
+{
+	const struct cf_kind *k;
+	const struct cf_field *f;
+	size_t n = 0, i;
+	int kind, sub;
+
+	(void)state;
+	for (kind = 0; kind < CONF__KINDS; kind++) {
+		for (sub = 0; sub < 2; sub++) {
+			k = sub == 0 ? conf_kind((enum conf_kind)kind)
+			             : &cf_kinds[CK_SERVER];
+			if (sub == 1 && kind != CONF_ORIGINS)
+				continue;
+			for (i = 0; i < k->n; i++) {
+				f = &k->f[i];
+				if (f->type != F_INT && f->type != F_ID)
+					continue;
+				bound((enum conf_kind)kind, k, (int)i, f->min,
+				    true);
+				bound((enum conf_kind)kind, k, (int)i, f->max,
+				    true);
+				bound((enum conf_kind)kind, k, (int)i,
+				    f->min - 1, false);
+				if (f->max < INT64_MAX)
+					bound((enum conf_kind)kind, k, (int)i,
+					    f->max + 1, false);
+				n++;
+			}
+		}
+	}
+	/* Every kind has ranges, so a table walk that saw none is broken. */
+	assert_true(n >= 20);
+}
+
+/* Every error of an item in one answer, each with its path. */
+static void
+test_every_error_at_once(void **state)
+{
+	struct json *it =
+	    P("{\"name\":\"9\",\"listener\":\"l\","
+	      "\"origin\":\"o\",\"priority\":1000001,\"match\":{\"hosts\":"
+	      "[\"a..b\"],\"methods\":[\"GET\",\"GET\"]},\"x\":1}");
+	struct errs *l = calloc(1, sizeof(*l));
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(conf_check_item_all(CONF_ROUTES, it, "routes[3]", l),
+	    -1);
+	assert_int_equal(l->n, 5);
+	assert_string_equal(l->v[0].field, "routes[3].x");
+	assert_string_equal(l->v[1].field, "routes[3].name");
+	assert_string_equal(l->v[2].field, "routes[3].match.hosts[0]");
+	assert_string_equal(l->v[3].field, "routes[3].match.methods[1]");
+	assert_string_equal(l->v[3].msg, "\"GET\" is listed twice");
+	assert_string_equal(l->v[4].field, "routes[3].priority");
+	json_unref(it);
+	free(l);
+}
 
 int
 main(void)
@@ -267,6 +393,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_doc_check),
+		cmocka_unit_test(test_every_range_at_its_bounds),
+		cmocka_unit_test(test_every_error_at_once),
 		cmocka_unit_test(test_sync_roundtrip),
 	};
 

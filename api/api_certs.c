@@ -27,6 +27,7 @@
 
 #include "api_int.h"
 #include "cfg.h"
+#include "cfg_value.h"
 #include "json.h"
 #include "log.h"
 #include "publish.h"
@@ -182,20 +183,19 @@ certs_get(struct api_req *r)
 	api_reply_json(r, 200, o);
 }
 
-static bool
-cert_name_ok(const char *n)
+/* Certificate names: the CV_NAME value type of every configuration
+ * object (cfg_value.h).
+ */
+static int
+cert_name_check(const char *n, struct err *e)
 {
-	size_t i, len = strlen(n);
+	char msg[256];
 
-	if (len == 0 || len > 64)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((n[i] >= 'a' && n[i] <= 'z') ||
-		        (n[i] >= 'A' && n[i] <= 'Z') ||
-		        (n[i] >= '0' && n[i] <= '9') || n[i] == '-' ||
-		        n[i] == '_' || n[i] == '.'))
-			return false;
-	return !(n[0] >= '0' && n[0] <= '9' && strspn(n, "0123456789") == len);
+	if (n == NULL)
+		return err_set(e, "name", "is required");
+	if (cv_check(CV_NAME, n, msg, sizeof(msg)) != 0)
+		return err_set(e, "name", "%s", msg);
+	return 0;
 }
 
 static int
@@ -325,9 +325,7 @@ cert_body(struct api_req *r, struct json *j, bool with_name, const char **name,
 		api_reply_problem(r, 422, "the certificate was refused", &e);
 		return -1;
 	}
-	if (with_name && (*name == NULL || !cert_name_ok(*name))) {
-		err_set(&e, "name",
-		    "must be 1 to 64 letters, digits, '.', '-' or '_' (not only digits)");
+	if (with_name && cert_name_check(*name, &e) != 0) {
 		api_reply_problem(r, 422, "the certificate was refused", &e);
 		return -1;
 	}
@@ -478,11 +476,8 @@ certs_selfsigned(struct api_req *r)
 	    json_get_int(j, "", "days", 1, 3650, &days, &e) < 0 ||
 	    json_get_str(j, "", "key_type", &kt, &e) < 0)
 		goto refuse;
-	if (w.name == NULL || !cert_name_ok(w.name)) {
-		err_set(&e, "name",
-		    "must be 1 to 64 letters, digits, '.', '-' or '_' (not only digits)");
+	if (cert_name_check(w.name, &e) != 0)
 		goto refuse;
-	}
 	n = arr != NULL ? json_len(arr) : 0;
 	if (n == 0 || n > X509_MAX_NAMES) {
 		err_set(&e, "names", "must list 1 to %d names", X509_MAX_NAMES);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "api_int.h"
+#include "cfg_value.h"
 #include "json.h"
 #include "store.h"
 #include "x509.h"
@@ -21,27 +22,14 @@
 #define USERS_COLS  "id, name, role, created_at"
 #define TOKENS_COLS "id, name, role, created_at, created_by, expires_at"
 
+/* User and token names: the CV_USER_NAME value type (cfg_value.h). */
 static int
 check_name(const char *n, struct err *e)
 {
-	const char *p;
-	bool digits = true;
+	char msg[256];
 
-	if (n[0] == '\0' || strlen(n) > 64)
-		return err_set(e, "name", "must be 1 to 64 characters");
-	for (p = n; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		        (*p >= '0' && *p <= '9') ||
-		        (p != n && strchr("._@-", *p) != NULL)))
-			return err_set(e, "name",
-			    "\"%.64s\": use letters, digits, '.', '_', '@', '-', starting with a letter or digit",
-			    n);
-		if (*p < '0' || *p > '9')
-			digits = false;
-	}
-	if (digits)
-		return err_set(e, "name", "\"%.64s\" must not be all digits",
-		    n);
+	if (cv_check(CV_USER_NAME, n, msg, sizeof(msg)) != 0)
+		return err_set(e, "name", "%s", msg);
 	return 0;
 }
 

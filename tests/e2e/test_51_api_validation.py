@@ -239,3 +239,32 @@ def test_refused_bind_is_state_not_failure(gh, api, origin):
         assert gh.proc.poll() is None
     finally:
         s.close()
+
+
+def test_every_field_error_in_one_answer(gh, api, origin):
+    base_setup(api, origin)
+    rev = api.revision()
+    before = api.get("/config").json()
+    # Three bad fields: all three named in one 422, in field order.
+    r = api.post("/routes", {"name": "r", "listener": "public", "origin": "web",
+                             "match": {"hosts": ["a..b"]}, "priority": 1000001,
+                             "timeouts": {"idle_ms": 0}})
+    assert r.status_code == 422, r.text
+    assert [f for f, _ in problem_fields(r)] == [
+        "match.hosts[0]", "priority", "timeouts.idle_ms"]
+    # The same through a whole document, with the items' paths; and a
+    # PATCH of one item reports each of its errors too.
+    doc = api.get("/config").json()
+    doc["origins"][0]["servers"][0]["port"] = 0
+    doc["listeners"][0]["protocol"] = "gopher"
+    doc["routes"][0]["match"]["methods"] = ["GET", "GET"]
+    r = api.put("/config", doc)
+    assert r.status_code == 422, r.text
+    assert sorted(f for f, _ in problem_fields(r)) == [
+        "listeners[0].protocol", "origins[0].servers[0].port",
+        "routes[0].match.methods[1]"]
+    r = api.patch("/listeners/public", {"port": -1, "address": "nowhere", "x": 1})
+    assert r.status_code == 422, r.text
+    assert {f for f, _ in problem_fields(r)} == {"x", "address", "port"}
+    assert api.revision() == rev
+    assert api.get("/config").json() == before

@@ -48,6 +48,19 @@ function extraFields(component, known) {
   return out;
 }
 
+// The default the served schema states for a field, for a placeholder
+// or a select: the daemon's field tables are the only copy.
+function schemaDefault(component, path, fallback) {
+  const s = schemaProp(component, path);
+  return s && s.default !== undefined ? s.default : fallback;
+}
+
+// A number field whose placeholder is the schema's default.
+function numberField(component, key, label, more) {
+  const d = schemaDefault(component, key, undefined);
+  return Object.assign({ key, label, type: 'number', placeholder: d === undefined ? '' : String(d) }, more || {});
+}
+
 function certOptions(refs, kind) {
   return names(refs.certs.filter((c) => !kind || !c.kind || c.kind === kind));
 }
@@ -78,17 +91,17 @@ export const COLLECTIONS = {
       { key: 'name', label: 'Name', required: true, help: 'Letters, digits, . _ -; unique.' },
       { key: 'address', label: 'Address', required: true, placeholder: '0.0.0.0', help: 'A numeric IPv4 or IPv6 address: 0.0.0.0 or :: for all, 127.0.0.1 for this host only.' },
       { key: 'port', label: 'Port', type: 'number', required: true, help: '0 lets the kernel pick; the bound port is shown in the list.' },
-      { key: 'protocol', label: 'Protocol', type: 'select', options: schemaEnum('Listener', 'protocol', PROTOCOLS), default: 'http' },
+      { key: 'protocol', label: 'Protocol', type: 'select', options: schemaEnum('Listener', 'protocol', PROTOCOLS), default: schemaDefault('Listener', 'protocol', 'http') },
       { key: 'default_certificate', label: 'Default certificate', type: 'select', empty: '(none)', options: () => certOptions(refs, 'leaf'),
         show: (v) => v.protocol === 'https', help: 'Served to clients that send no SNI name or an unknown one.' },
       ...(schemaProp('Listener', 'client_auth') ? [
-        { key: 'client_auth', label: 'Client certificates', type: 'select', options: schemaEnum('Listener', 'client_auth', ['none', 'optional', 'required']), default: 'none', show: (v) => v.protocol === 'https' },
+        { key: 'client_auth', label: 'Client certificates', type: 'select', options: schemaEnum('Listener', 'client_auth', ['none', 'optional', 'required']), default: schemaDefault('Listener', 'client_auth', 'none'), show: (v) => v.protocol === 'https' },
         { key: 'client_ca', label: 'Client certificates must chain to', type: 'select', empty: '(choose a CA)', options: () => certOptions(refs, 'ca'),
           show: (v) => v.protocol === 'https' && v.client_auth && v.client_auth !== 'none' },
       ] : []),
       { type: 'section', label: 'Timeouts and limits' },
-      { key: 'timeouts.header_ms', label: 'Header timeout (ms)', type: 'number', placeholder: '10000', show: (v) => ['http', 'https'].includes(v.protocol) },
-      { key: 'timeouts.keepalive_ms', label: 'Keep-alive timeout (ms)', type: 'number', placeholder: '75000', show: (v) => ['http', 'https'].includes(v.protocol) },
+      numberField('Listener', 'timeouts.header_ms', 'Header timeout (ms)', { show: (v) => ['http', 'https'].includes(v.protocol) }),
+      numberField('Listener', 'timeouts.keepalive_ms', 'Keep-alive timeout (ms)', { show: (v) => ['http', 'https'].includes(v.protocol) }),
       { key: 'trust_forwarded', label: "Trust clients' X-Forwarded-* headers", type: 'checkbox', show: (v) => ['http', 'https'].includes(v.protocol) },
       ...(schemaProp('Listener', 'max_connections') ? [{ key: 'max_connections', label: 'Most open connections (or UDP sessions)', type: 'number', placeholder: 'no limit', show: (v) => ['tcp', 'udp', 'tls-passthrough'].includes(v.protocol) }] : []),
       ...(schemaProp('Listener', 'proxy_protocol_from') ? [{ key: 'proxy_protocol_from', label: 'Clients that send a PROXY protocol header', type: 'list', placeholder: '10.0.0.5, 10.0.0.6', help: 'Their connections must start with one.' }] : []),
@@ -121,18 +134,18 @@ export const COLLECTIONS = {
         { key: 'origin', label: 'Origin', type: 'select', empty: '(choose)', options: names(refs.origins), required: true },
         { type: 'section', label: 'Match', show: isHttp },
         { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
-        { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: '/' },
+        { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: schemaDefault('Route', 'match.path_prefix', '/') },
         { key: 'match.methods', label: 'Methods', type: 'list', show: isHttp, placeholder: 'GET, POST', help: 'Empty: any. ' + METHODS },
         { key: 'match.sni', label: 'SNI names', type: 'list', show: (v) => ['tls-passthrough', 'https'].includes(proto(v)) && !!schemaProp('Route', 'match.sni'),
           help: 'TLS server names this route takes; on an https listener these are passed through unopened.' },
         { key: 'match.sources', label: 'Client addresses', type: 'list', show: () => !!schemaProp('Route', 'match.sources'), placeholder: '192.0.2.0/24', help: 'Empty: any client.' },
         { type: 'section', label: 'Options' },
-        { key: 'priority', label: 'Priority', type: 'number', placeholder: '0', help: 'Higher is tried first.' },
+        numberField('Route', 'priority', 'Priority', { help: 'Higher is tried first.' }),
         { key: 'forwarded', label: 'Add an RFC 7239 Forwarded header', type: 'checkbox', show: isHttp },
         { key: 'max_body_bytes', label: 'Largest request body (bytes)', type: 'number', show: isHttp, placeholder: 'unlimited' },
-        { key: 'timeouts.connect_ms', label: 'Connect timeout (ms)', type: 'number', placeholder: '5000' },
-        { key: 'timeouts.response_ms', label: 'Response timeout (ms)', type: 'number', placeholder: '60000', show: isHttp },
-        { key: 'timeouts.idle_ms', label: 'Idle timeout (ms)', type: 'number', placeholder: '60000' },
+        numberField('Route', 'timeouts.connect_ms', 'Connect timeout (ms)'),
+        numberField('Route', 'timeouts.response_ms', 'Response timeout (ms)', { show: isHttp }),
+        numberField('Route', 'timeouts.idle_ms', 'Idle timeout (ms)'),
         ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => proto(v) === 'http' }] : []),
         ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
         ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age']),
@@ -158,20 +171,20 @@ export const COLLECTIONS = {
       const hc = (v) => !!v._health_check;
       return [
         { key: 'name', label: 'Name', required: true },
-        { key: 'balance', label: 'Balancing', type: 'select', options: schemaEnum('Origin', 'balance', ['round_robin']), default: 'round_robin' },
-        { key: 'servers', label: 'Servers', type: 'rows', min: 1, addLabel: 'Add server', newRow: { weight: 1 },
+        { key: 'balance', label: 'Balancing', type: 'select', options: schemaEnum('Origin', 'balance', ['round_robin']), default: schemaDefault('Origin', 'balance', 'round_robin') },
+        { key: 'servers', label: 'Servers', type: 'rows', min: 1, addLabel: 'Add server', newRow: { weight: schemaDefault('Server', 'weight', 1) },
           columns: [{ key: 'address', label: 'Address', placeholder: '127.0.0.1' }, { key: 'port', label: 'Port', type: 'number' }, { key: 'weight', label: 'Weight', type: 'number' }] },
         ...(tls ? [
           { type: 'section', label: 'TLS to origin' },
           { key: 'tls.enabled', label: 'Encrypt traffic to these servers (TLS)', type: 'checkbox' },
-          { key: 'tls.verify', label: "Verify the servers' certificates", type: 'checkbox', default: true, show: on },
+          { key: 'tls.verify', label: "Verify the servers' certificates", type: 'checkbox', default: schemaDefault('Origin', 'tls.verify', true), show: on },
           { key: 'tls.ca', label: 'Trusted CA', type: 'select', empty: '(system trust store)', options: () => certOptions(refs, 'ca'), show: (v) => on(v) && v.tls.verify !== false },
           { key: 'tls.sni', label: 'Server name (SNI)', show: on, help: 'Sent and verified; empty: none is sent and the address is verified.' },
           { key: 'tls.client_certificate', label: 'Client certificate', type: 'select', empty: '(none)', options: () => certOptions(refs, 'leaf'), show: on },
         ] : []),
         ...(schemaProp('Origin', 'proxy_protocol') ? [
           { type: 'section', label: 'Layer 4' },
-          { key: 'proxy_protocol', label: 'PROXY protocol header to the servers', type: 'select', number: true, default: '0',
+          { key: 'proxy_protocol', label: 'PROXY protocol header to the servers', type: 'select', number: true, default: String(schemaDefault('Origin', 'proxy_protocol', 0)),
             options: [{ value: '0', label: 'none' }, { value: '1', label: 'version 1 (text)' }, { value: '2', label: 'version 2 (binary)' }],
             help: 'On tcp and tls-passthrough routes: tells the servers the client address.' },
         ] : []),
@@ -181,12 +194,12 @@ export const COLLECTIONS = {
             help: 'Servers failing the check get no new requests unless every server fails.' },
           { key: 'health_check.path', label: 'Path', required: true, placeholder: '/healthz', show: hc, help: 'Requested with GET from every server.' },
           { key: 'health_check.host', label: 'Host header', placeholder: "the server's address", show: hc },
-          { key: 'health_check.interval_ms', label: 'Check every (ms)', type: 'number', placeholder: '5000', show: hc },
-          { key: 'health_check.timeout_ms', label: 'Timeout (ms)', type: 'number', placeholder: '2000', show: hc, help: 'Shorter than the interval.' },
-          { key: 'health_check.rise', label: 'Passes in a row to mark a server up', type: 'number', placeholder: '2', show: hc },
-          { key: 'health_check.fall', label: 'Failures in a row to mark a server down', type: 'number', placeholder: '3', show: hc },
-          { key: 'health_check.status_min', label: 'Passing status from', type: 'number', placeholder: '200', show: hc },
-          { key: 'health_check.status_max', label: 'Passing status to', type: 'number', placeholder: '399', show: hc },
+          numberField('Origin', 'health_check.interval_ms', 'Check every (ms)', { show: hc }),
+          numberField('Origin', 'health_check.timeout_ms', 'Timeout (ms)', { show: hc, help: 'Shorter than the interval.' }),
+          numberField('Origin', 'health_check.rise', 'Passes in a row to mark a server up', { show: hc }),
+          numberField('Origin', 'health_check.fall', 'Failures in a row to mark a server down', { show: hc }),
+          numberField('Origin', 'health_check.status_min', 'Passing status from', { show: hc }),
+          numberField('Origin', 'health_check.status_max', 'Passing status to', { show: hc }),
         ] : []),
         ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls', 'proxy_protocol', 'health_check']),
       ];

@@ -57,6 +57,7 @@ struct cfg_origin;
 struct cfg_listener;
 struct tls_server;
 struct tls_client;
+struct route_index;
 
 enum cfg_client_auth {
 	CFG_CLIENT_AUTH_NONE = 0,
@@ -162,6 +163,7 @@ struct cfg_listener {
 	bool trust_forwarded; /* keep client X-Forwarded-* and append */
 	const struct cfg_route **routes; /* match order, see route.h */
 	size_t nroutes;
+	const struct route_index *route_index; /* route.c, over routes[] */
 	unsigned max_connections;    /* L4 connections/sessions; 0: no limit */
 	struct cfg_cidr *proxy_from; /* PROXY header required from these */
 	size_t nproxy_from;

@@ -1153,6 +1153,8 @@ cfg_compile(struct store *st, struct err *e)
 	if (rc == 0)
 		rc = compile_l4_split(&k);
 	if (rc == 0)
+		rc = route_index_build(k.c, k.e); /* route.c */
+	if (rc == 0)
 		k.c->revision = (uint64_t)store_revision(st);
 	if (store_exec(st, "RELEASE cfg_compile", rc == 0 ? k.e : NULL) == -1)
 		rc = -1;

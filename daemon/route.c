@@ -1,11 +1,17 @@
 /*
- * route.c: route matching on the request path, and the route order.
+ * route.c: route matching on the request path, the route order, and the
+ * per-listener host index that keeps matching independent of the number
+ * of routes.
  *
  * route_match() is on the hot path of every request: it normalizes the
- * Host value once into a stack buffer, then walks the listener's routes in
- * the order cfg_compile() fixed with route_sort(), testing the cheap
- * conditions (method bit, path prefix) before the host list. Configured
+ * Host value once into a stack buffer, hashes it backwards (each suffix's
+ * hash on the way), finds the routes naming that exact host and those
+ * naming each of its wildcard suffixes, and merges those lists with the
+ * catch-all list by rank (position in the order route_sort() fixed),
+ * testing the method bit and path prefix of each candidate. Configured
  * host names are already lowercased and validated, so matching is memcmp.
+ * The index lives in the snapshot's arena, built once per compile in time
+ * linear in the routes' host names.
  */
 #include "route.h"
 
@@ -117,34 +123,154 @@ route_host_ok(const struct cfg_route *r, struct str host)
 	return false;
 }
 
+/* One host name (exact "a.example", or a wildcard's suffix ".example")
+ * and the ranks (positions in l->routes) of the routes that name it,
+ * ascending. name == NULL: an empty slot.
+ */
+struct route_slot {
+	const char *name;
+	uint32_t len, hash;
+	uint32_t *ranks;
+	uint32_t n, last; /* last: rank + 1 of the last route counted */
+};
+
+/* Open addressing, linear probing; mask + 1 slots (a power of two). */
+struct route_table {
+	struct route_slot *slot; /* NULL: no names */
+	size_t mask;
+};
+
+struct route_index {
+	struct route_table exact, wild;
+	size_t wmin, wmax; /* shortest and longest wildcard suffix */
+	/* Routes without hosts, or with a host the tables cannot hold: their
+	 * hosts are tested one by one (route_host_ok()).
+	 */
+	uint32_t *other;
+	uint32_t nother;
+};
+
+/* A list of ranks being merged by route_match(). */
+struct route_cursor {
+	const uint32_t *p, *end;
+};
+
+#define ROUTE_FNV_BASIS 2166136261u
+#define ROUTE_FNV_PRIME 16777619u
+
+/* FNV-1a over the bytes from the last to the first, so that the hash of
+ * every suffix of a name falls out of one backward pass (route_match()).
+ */
+static uint32_t
+route_hash(const char *p, size_t n)
+{
+	uint32_t h = ROUTE_FNV_BASIS;
+
+	while (n > 0)
+		h = (h ^ (unsigned char)p[--n]) * ROUTE_FNV_PRIME;
+	return h;
+}
+
+static const struct route_slot *
+route_table_find(const struct route_table *t, const char *p, size_t n,
+    uint32_t hash)
+{
+	const struct route_slot *s;
+	size_t i;
+
+	if (t->slot == NULL)
+		return NULL;
+	for (i = hash & t->mask;; i = (i + 1) & t->mask) {
+		s = &t->slot[i];
+		if (s->name == NULL)
+			return NULL;
+		if (s->hash == hash && s->len == n &&
+		    memcmp(s->name, p, n) == 0)
+			return s;
+	}
+}
+
+/* The test route_match() applies to every candidate. */
+static inline bool
+route_accepts(const struct cfg_route *r, struct str path, unsigned method)
+{
+	if (r->methods != 0 && (r->methods & method) == 0)
+		return false;
+	return path.len >= r->path_prefix_len &&
+	    memcmp(path.p, r->path_prefix, r->path_prefix_len) == 0;
+}
+
+/* Collects the lists that apply to host <h>: cursor 0 is the catch-all
+ * list, then the exact name's, then one per wildcard suffix of <h>.
+ * Returns the number of cursors.
+ */
+static size_t
+route_candidates(const struct route_index *x, struct str h,
+    struct route_cursor *cur)
+{
+	const struct route_slot *s;
+	uint32_t hash = ROUTE_FNV_BASIS;
+	size_t n = 1, i, sl;
+
+	cur[0].p = cur[0].end = x->other; /* NULL when empty */
+	if (x->nother > 0)
+		cur[0].end = x->other + x->nother;
+	for (i = h.len; i > 0; i--) {
+		hash = (hash ^ (unsigned char)h.p[i - 1]) * ROUTE_FNV_PRIME;
+		sl = h.len - (i - 1);
+		/* A wildcard's suffix needs at least one byte before it. */
+		if (h.p[i - 1] != '.' || i == 1 || x->wild.slot == NULL ||
+		    sl < x->wmin || sl > x->wmax)
+			continue;
+		s = route_table_find(&x->wild, h.p + i - 1, sl, hash);
+		if (s != NULL) {
+			cur[n].p = s->ranks;
+			cur[n++].end = s->ranks + s->n;
+		}
+	}
+	if (h.len > 0 &&
+	    (s = route_table_find(&x->exact, h.p, h.len, hash)) != NULL) {
+		cur[n].p = s->ranks;
+		cur[n++].end = s->ranks + s->n;
+	}
+	return n;
+}
+
 const struct cfg_route *
 route_match(const struct cfg_listener *l, struct str host, struct str path,
     unsigned method)
 {
+	/* The catch-all, the exact name, at most one per byte of <h>. */
+	struct route_cursor cur[ROUTE_HOST_MAX + 2];
+	const struct route_index *x = l->route_index;
 	const struct cfg_route *r;
 	char buf[ROUTE_HOST_MAX];
+	uint32_t rank;
+	size_t i, n, best;
 	struct str h;
-	bool normalized = false;
-	size_t i;
 
-	h = str_make(buf, 0);
-	for (i = 0; i < l->nroutes; i++) {
-		r = l->routes[i];
-		if (r->methods != 0 && (r->methods & method) == 0)
+	if (x == NULL)
+		return NULL;
+	h = route_host_normalize(host, buf);
+	n = route_candidates(x, h, cur);
+	for (;;) {
+		best = n;
+		rank = UINT32_MAX;
+		for (i = 0; i < n; i++)
+			if (cur[i].p < cur[i].end && *cur[i].p < rank) {
+				rank = *cur[i].p;
+				best = i;
+			}
+		if (best == n)
+			return NULL;
+		cur[best].p++;
+		r = l->routes[rank];
+		if (!route_accepts(r, path, method))
 			continue;
-		if (path.len < r->path_prefix_len ||
-		    memcmp(path.p, r->path_prefix, r->path_prefix_len) != 0)
+		if (best == 0 && r->nhosts > 0 && !route_host_ok(r, h))
 			continue;
-		if (r->nhosts == 0)
-			return r;
-		if (!normalized) {
-			h = route_host_normalize(host, buf);
-			normalized = true;
-		}
-		if (route_host_ok(r, h))
-			return r;
+		return r;
 	}
-	return NULL;
 }
 
 /* The host class of a route and, for wildcards, its longest suffix. */
@@ -198,4 +324,190 @@ route_sort(const struct cfg_route **v, size_t n)
 {
 	if (n > 1)
 		qsort(v, n, sizeof(*v), route_cmp);
+}
+
+/* A wildcard the suffix table can hold: ".example" (route_candidates()
+ * looks suffixes up at each '.').
+ */
+static bool
+route_wild_indexable(const struct cfg_host *h)
+{
+	return h->len > 0 && h->len <= ROUTE_HOST_MAX && h->name[0] == '.';
+}
+
+static bool
+route_is_other(const struct cfg_route *r)
+{
+	size_t i;
+
+	if (r->nhosts == 0)
+		return true;
+	for (i = 0; i < r->nhosts; i++)
+		if (r->hosts[i].kind != CFG_HOST_EXACT &&
+		    !route_wild_indexable(&r->hosts[i]))
+			return true;
+	return false;
+}
+
+static int
+route_table_init(struct arena *a, struct route_table *t, size_t names)
+{
+	size_t cap = 4;
+
+	if (names == 0)
+		return 0;
+	while (cap < 2 * names)
+		cap *= 2;
+	if ((t->slot = arena_calloc(a, cap, sizeof(*t->slot))) == NULL)
+		return -1;
+	t->mask = cap - 1;
+	return 0;
+}
+
+static struct route_slot *
+route_table_add(struct route_table *t, const struct cfg_host *h)
+{
+	uint32_t hash = route_hash(h->name, h->len);
+	struct route_slot *s;
+	size_t i;
+
+	for (i = hash & t->mask;; i = (i + 1) & t->mask) {
+		s = &t->slot[i];
+		if (s->name == NULL) {
+			s->name = h->name;
+			s->len = (uint32_t)h->len;
+			s->hash = hash;
+			return s;
+		}
+		if (s->hash == hash && s->len == h->len &&
+		    memcmp(s->name, h->name, h->len) == 0)
+			return s;
+	}
+}
+
+/* Pass 0 counts each slot's routes, pass 1 (ranks allocated) fills them;
+ * a route naming a host twice is listed once.
+ */
+static void
+route_index_pass(struct route_index *x, const struct cfg_listener *l, int pass)
+{
+	const struct cfg_route *r;
+	struct route_slot *s;
+	uint32_t rank;
+	size_t j;
+
+	x->nother = 0;
+	for (rank = 0; rank < l->nroutes; rank++) {
+		r = l->routes[rank];
+		if (route_is_other(r)) {
+			if (pass == 1)
+				x->other[x->nother] = rank;
+			x->nother++;
+			continue;
+		}
+		for (j = 0; j < r->nhosts; j++) {
+			s = route_table_add(r->hosts[j].kind == CFG_HOST_EXACT
+			        ? &x->exact
+			        : &x->wild,
+			    &r->hosts[j]);
+			if (s->last == rank + 1)
+				continue;
+			s->last = rank + 1;
+			if (pass == 1)
+				s->ranks[s->n] = rank;
+			s->n++;
+		}
+	}
+}
+
+/* Sizes the tables: host names of each kind (an upper bound on slots). */
+static void
+route_index_count(struct route_index *x, const struct cfg_listener *l,
+    size_t *nexact, size_t *nwild)
+{
+	const struct cfg_host *h;
+	size_t i, j;
+
+	*nexact = *nwild = 0;
+	x->wmin = SIZE_MAX;
+	x->wmax = 0;
+	for (i = 0; i < l->nroutes; i++) {
+		if (route_is_other(l->routes[i]))
+			continue;
+		for (j = 0; j < l->routes[i]->nhosts; j++) {
+			h = &l->routes[i]->hosts[j];
+			if (h->kind == CFG_HOST_EXACT) {
+				(*nexact)++;
+				continue;
+			}
+			(*nwild)++;
+			if (h->len < x->wmin)
+				x->wmin = h->len;
+			if (h->len > x->wmax)
+				x->wmax = h->len;
+		}
+	}
+}
+
+static int
+route_table_ranks(struct arena *a, struct route_table *t)
+{
+	size_t i;
+
+	if (t->slot == NULL)
+		return 0;
+	for (i = 0; i <= t->mask; i++) {
+		if (t->slot[i].name == NULL)
+			continue;
+		t->slot[i].ranks =
+		    arena_calloc(a, t->slot[i].n, sizeof(*t->slot[i].ranks));
+		if (t->slot[i].ranks == NULL)
+			return -1;
+		t->slot[i].n = 0;
+		t->slot[i].last = 0;
+	}
+	return 0;
+}
+
+int
+route_index_listener(struct arena *a, struct cfg_listener *l)
+{
+	struct route_index *x;
+	size_t nexact, nwild;
+
+	l->route_index = NULL;
+	if (l->nroutes == 0)
+		return 0;
+	if (l->nroutes >= UINT32_MAX ||
+	    (x = arena_calloc(a, 1, sizeof(*x))) == NULL)
+		return -1;
+	route_index_count(x, l, &nexact, &nwild);
+	if (route_table_init(a, &x->exact, nexact) == -1 ||
+	    route_table_init(a, &x->wild, nwild) == -1)
+		return -1;
+	route_index_pass(x, l, 0);
+	if (x->nother > 0 &&
+	    (x->other = arena_calloc(a, x->nother, sizeof(*x->other))) == NULL)
+		return -1;
+	if (route_table_ranks(a, &x->exact) == -1 ||
+	    route_table_ranks(a, &x->wild) == -1)
+		return -1;
+	route_index_pass(x, l, 1);
+	l->route_index = x;
+	return 0;
+}
+
+int
+route_index_build(struct cfg *c, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlisteners; i++)
+		if (route_index_listener(c->arena, &c->listeners[i]) == -1)
+			return err_set(e, "",
+			    "out of memory while indexing the routes of "
+			    "listener %s",
+			    c->listeners[i].name != NULL ? c->listeners[i].name
+			                                 : "?");
+	return 0;
 }

@@ -2,24 +2,37 @@
  * route.h: choosing the route for a request, and the order that makes the
  * first match the right one.
  *
- * cfg_compile() sorts each listener's routes with route_sort(); the data
- * path calls route_match(), a pure function (no allocation, no I/O, no
- * locks) that walks that order and returns the first route whose hosts,
- * path prefix and methods all accept the request.
+ * cfg_compile() sorts each listener's routes with route_sort(), then
+ * builds each listener's host index with route_index_build() in the
+ * snapshot's arena. The data path calls route_match(), a pure function (no
+ * allocation, no I/O, no locks) that returns the first route in that
+ * order whose hosts, path prefix and methods all accept the request.
+ *
+ * The index makes the cost per request independent of the number of
+ * routes: exact host names are found in a hash table, wildcards by one
+ * lookup per '.' of the request's host (each suffix ".example" in a second
+ * table), and routes without hosts sit in a catch-all list. Each of those
+ * lists holds routes in match order (by position in l->routes), so
+ * route_match() merges the few lists that apply and returns the first
+ * route whose path prefix and methods accept: the same answer as walking
+ * l->routes from the start (tests/fuzz/fuzz_route_match.c checks this).
  */
 #ifndef GH_ROUTE_H
 #define GH_ROUTE_H
 
 #include <stddef.h>
 
+#include "arena.h"
 #include "cfg.h"
+#include "err.h"
 #include "str.h"
 
 /* Longest host name route_match() considers (RFC 1035 limit). */
 #define ROUTE_HOST_MAX 255
 
 /* Returns the first route of <l> in match order that accepts the request,
- * or NULL (the caller answers 404). <host> is the raw Host header value
+ * or NULL (the caller answers 404). A listener without an index (no
+ * route_index_build()) matches nothing. <host> is the raw Host header value
  * (":port" and "[v6]:port" are handled, case and one trailing dot are
  * ignored; a missing or malformed host matches only routes without
  * hosts); <path> is the request-target's path without the query;
@@ -41,5 +54,15 @@ struct str route_host_normalize(struct str raw, char *buf);
  * method-restricted before any method; id ascending.
  */
 void route_sort(const struct cfg_route **v, size_t n);
+
+/* Builds <l>'s host index over l->routes (already in match order) in
+ * <a> and sets l->route_index. Returns 0, or -1 when out of memory.
+ */
+int route_index_listener(struct arena *a, struct cfg_listener *l);
+
+/* route_index_listener() for every listener of <c>, in c's arena; the
+ * last step of cfg_compile(). Returns 0, or -1 with <e> set.
+ */
+int route_index_build(struct cfg *c, struct err *e);
 
 #endif

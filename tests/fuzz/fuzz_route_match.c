@@ -1,27 +1,31 @@
 /*
- * fuzz_route_match.c: route_sort() + route_match() over random listeners.
+ * fuzz_route_match.c: route_sort() + route_index_listener() +
+ * route_match() over random listeners.
  *
- * Input: byte 0 picks the number of routes (1..8); then 4 bytes per route
+ * Input: byte 0 picks the number of routes (1..32); then 4 bytes per route
  * (priority, host set, path prefix, methods) choosing from small
  * dictionaries so that routes overlap; then one byte for the request
  * method; the rest is "<Host value>\n<path>". Checked: the sorted order
- * obeys the ordering rules pairwise, and route_match() returns exactly
- * the first route in that order that a slow, separately written matcher
- * accepts (or NULL when none does).
+ * obeys the ordering rules pairwise, and route_match() (through the host
+ * index) returns exactly the first route in that order that a slow,
+ * separately written linear matcher accepts (or NULL when none does).
  */
 #include <ctype.h>
 #include <string.h>
 
+#include "arena.h"
 #include "fuzz.h"
 #include "route.h"
 
-#define FZ_MAXR 8
+#define FZ_MAXR 32
 #define FZ_MAXH 3
 
 /* clang-format off */
 static const char *const fz_hosts[] = {
 	"a.example", "b.example", "*.example", "*.a.example", "::1",
 	"127.0.0.1", "x.a.example", "example", "*.b", "a-1.b",
+	"*.0.1", "A.example", "*.x.a.example", "*example", "a.b",
+	"*.", "..example", "*..example",
 };
 static const char *const fz_prefixes[] = {
 	"/", "/a", "/a/", "/ab", "/a/b", "/api", "/api/v1/", "/%20",
@@ -199,6 +203,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fz f;
+	static struct arena *a;
 	const struct cfg_route *got, *want = NULL;
 	char ref[ROUTE_HOST_MAX + 1];
 	const char *req, *nl;
@@ -218,6 +223,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	route_sort(f.order, n);
 	for (i = 0; i + 1 < n; i++)
 		fz_check_pair(f.order[i], f.order[i + 1]);
+	if (a == NULL)
+		a = arena_new(4096, 0);
+	else
+		arena_reset(a);
+	FUZZ_CHECK(a != NULL);
+	FUZZ_CHECK(route_index_listener(a, &f.l) == 0);
 
 	method = 1u << (data[1 + 4 * n] % 10);
 	req = (const char *)data + 2 + 4 * n;

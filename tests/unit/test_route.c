@@ -2,7 +2,7 @@
  * test_route.c: route_sort() order and route_match() on hand-built
  * listeners (no store involved): priority, host specificity, wildcards,
  * port and bracket stripping, trailing dots, case, methods and the
- * longest path prefix.
+ * longest path prefix, through the host index (also at 10,000 routes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
 #include <cmocka.h>
 
+#include "arena.h"
 #include "cfg.h"
 #include "route.h"
 
@@ -36,6 +37,20 @@ struct fixture {
 	struct cfg_host hosts[MAXR][MAXH];
 	const struct cfg_route *order[MAXR];
 };
+
+/* The host index, in one arena reused by every build(). */
+static void
+index_build(struct cfg_listener *l)
+{
+	static struct arena *a;
+
+	if (a == NULL)
+		a = arena_new(4096, 0);
+	else
+		arena_reset(a);
+	assert_non_null(a);
+	assert_int_equal(route_index_listener(a, l), 0);
+}
 
 static void
 build(struct fixture *f, const struct rdef *defs, size_t n)
@@ -73,6 +88,7 @@ build(struct fixture *f, const struct rdef *defs, size_t n)
 	f->l.routes = f->order;
 	f->l.nroutes = n;
 	route_sort(f->order, n);
+	index_build(&f->l);
 }
 
 /* clang-format off */
@@ -301,6 +317,85 @@ test_host_not_terminated(void **state)
 	free(f);
 }
 
+/* 10,000 routes, each its own host, plus a wildcard and a catch-all:
+ * every host finds its route through the index, in match order.
+ */
+#define SCALE_N 10000
+
+struct scale {
+	struct cfg_listener l;
+	struct cfg_route r[SCALE_N + 3];
+	struct cfg_host h[SCALE_N + 3];
+	char names[SCALE_N][16];
+	const struct cfg_route *order[SCALE_N + 3];
+};
+
+static void
+scale_route(struct scale *s, size_t i, const char *host, const char *prefix,
+    int prio)
+{
+	struct cfg_route *r = &s->r[i];
+
+	r->id = (int64_t)i + 1;
+	r->name = host != NULL ? host : "any";
+	r->priority = prio;
+	r->listener = &s->l;
+	r->path_prefix = prefix;
+	r->path_prefix_len = strlen(prefix);
+	if (host != NULL) {
+		s->h[i].kind =
+		    host[0] == '*' ? CFG_HOST_WILDCARD : CFG_HOST_EXACT;
+		s->h[i].name = host[0] == '*' ? host + 1 : host;
+		s->h[i].len = strlen(s->h[i].name);
+		r->hosts = &s->h[i];
+		r->nhosts = 1;
+	}
+	s->order[i] = r;
+}
+
+static void
+test_scale(void **state)
+{
+	struct scale *s = calloc(1, sizeof(*s));
+	const struct cfg_route *r;
+	char host[32];
+	size_t i;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < SCALE_N; i++) {
+		snprintf(s->names[i], sizeof(s->names[i]), "h%zu.example", i);
+		scale_route(s, i, s->names[i], "/", 0);
+	}
+	scale_route(s, SCALE_N, "*.w.example", "/", 0);
+	scale_route(s, SCALE_N + 1, NULL, "/", 0);
+	/* Above every host route, but only for its own path. */
+	scale_route(s, SCALE_N + 2, NULL, "/maintenance", 1);
+	s->l.routes = s->order;
+	s->l.nroutes = SCALE_N + 3;
+	route_sort(s->order, s->l.nroutes);
+	index_build(&s->l);
+	for (i = 0; i < SCALE_N; i++) {
+		snprintf(host, sizeof(host), "H%zu.Example:8080", i);
+		r = route_match(&s->l, str_cstr(host), STR_LIT("/x"),
+		    CFG_M_GET);
+		assert_non_null(r);
+		assert_ptr_equal(r, &s->r[i]);
+		r = route_match(&s->l, str_cstr(host), STR_LIT("/maintenance"),
+		    CFG_M_GET);
+		assert_ptr_equal(r, &s->r[SCALE_N + 2]);
+	}
+	r = route_match(&s->l, STR_LIT("a.b.w.example"), STR_LIT("/"),
+	    CFG_M_GET);
+	assert_ptr_equal(r, &s->r[SCALE_N]);
+	r = route_match(&s->l, STR_LIT("h10000.example"), STR_LIT("/"),
+	    CFG_M_GET);
+	assert_ptr_equal(r, &s->r[SCALE_N + 1]);
+	r = route_match(&s->l, STR_NULL, STR_LIT("/"), CFG_M_GET);
+	assert_ptr_equal(r, &s->r[SCALE_N + 1]);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -310,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_no_routes),
 		cmocka_unit_test(test_host_not_terminated),
+		cmocka_unit_test(test_scale),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);

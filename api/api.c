@@ -4,7 +4,8 @@
  * One MHD daemon with its internal epoll thread; every handler runs on
  * that thread, one request at a time, which makes it the process's only
  * SQLite writer without a lock. This file owns struct api_req: it
- * collects the body (up to API_BODY_MAX, else 413), finds the endpoint in
+ * collects the body (up to API_BODY_MAX, or api_opts.config_body_max for
+ * PUT /config and POST /config/validate, else 413), finds the endpoint in
  * the table below, authenticates, checks the content type (415), calls
  * the handler and sends what it replied. Errors are RFC 9457
  * application/problem+json everywhere.
@@ -124,6 +125,7 @@ static struct {
 	uint16_t port;
 	struct timespec start;
 	char *cert_pem, *key_pem;
+	size_t config_body_max;
 } api;
 
 size_t
@@ -500,6 +502,30 @@ dispatch(struct api_req *r)
 		api_reply_problem(r, 500, "the handler gave no answer", NULL);
 }
 
+/* Whole documents may be large (PUT /config, POST /config/validate);
+ * every other body is kept to API_BODY_MAX.
+ */
+static size_t
+req_body_max(const struct api_req *r)
+{
+	if ((r->method == API_PUT && strcmp(r->path, "/api/v1/config") == 0) ||
+	    (r->method == API_POST &&
+	        strcmp(r->path, "/api/v1/config/validate") == 0))
+		return api.config_body_max;
+	return API_BODY_MAX;
+}
+
+/* A large body is read only from a client allowed to send it: anyone
+ * else is answered (401, 403) before the body arrives.
+ */
+static bool
+req_refused_early(struct api_req *r)
+{
+	if (r->body_max <= API_BODY_MAX)
+		return false;
+	return auth_check(r, r->method == API_POST ? API_F_VIEWER_OK : 0) != 0;
+}
+
 static struct api_req *
 req_new(struct MHD_Connection *c, const char *url, const char *method)
 {
@@ -520,6 +546,7 @@ req_new(struct MHD_Connection *c, const char *url, const char *method)
 	n = strlen(r->path);
 	while (n > 1 && r->path[n - 1] == '/')
 		r->path[--n] = '\0';
+	r->body_max = req_body_max(r);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -556,7 +583,7 @@ body_append(struct api_req *r, const char *p, size_t n)
 	size_t cap;
 	char *nb;
 
-	if (r->too_big || r->body_len + n > API_BODY_MAX) {
+	if (r->too_big || r->body_len + n > r->body_max) {
 		r->too_big = true;
 		return 0;
 	}
@@ -648,11 +675,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*ctx = r;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > API_BODY_MAX) {
+		if (cl != NULL && strtoull(cl, NULL, 10) > r->body_max) {
 			r->too_big = true;
 			dispatch(r);
 			return req_send(r);
 		}
+		if (req_refused_early(r))
+			return req_send(r);
 		return MHD_YES;
 	}
 	if (r->replied)
@@ -834,6 +863,8 @@ api_start(const struct api_opts *o, struct err *e)
 		snprintf(api.db_dir, sizeof(api.db_dir), ".");
 	if (o->webui_dir != NULL)
 		snprintf(api.webui, sizeof(api.webui), "%s", o->webui_dir);
+	api.config_body_max = o->config_body_max != 0 ? o->config_body_max
+	                                              : API_CONFIG_BODY_MAX_DEF;
 	if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 		    host, sizeof(host));

@@ -16,6 +16,11 @@ struct api_opts {
 	const char *cert_file; /* admin TLS cert/key PEM files, or NULL */
 	const char *key_file;
 	const char *webui_dir; /* static web UI files, or NULL */
+	/* Body limit of PUT /config and POST /config/validate in bytes
+	 * (0: API_CONFIG_BODY_MAX_DEF, 64 MiB); every other endpoint
+	 * takes 1 MiB. Larger bodies get 413.
+	 */
+	size_t config_body_max;
 };
 
 /* Opens the store, creates user "admin" on first start (password logged

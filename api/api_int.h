@@ -22,6 +22,8 @@ struct cf_kind;
 
 #define API_REQ_MAGIC 0x41504952u /* "APIR" */
 #define API_BODY_MAX  (1024u * 1024u)
+/* PUT /config and POST /config/validate (api_opts.config_body_max). */
+#define API_CONFIG_BODY_MAX_DEF (64u * 1024u * 1024u)
 
 enum api_method {
 	API_GET = 0,
@@ -58,6 +60,7 @@ struct api_req {
 	int arg;         /* the endpoint's argument (a conf_kind) */
 	char *body;      /* owned, NUL terminated */
 	size_t body_len, body_cap;
+	size_t body_max; /* API_BODY_MAX, or the whole-document limit */
 	bool too_big;
 	char client[64]; /* peer address, no port */
 	void *conn;      /* the library's connection (api.c only) */

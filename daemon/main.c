@@ -54,6 +54,7 @@ struct opts {
 	const char *backup, *restore, *pass_file; /* --backup/--restore */
 	unsigned workers;
 	unsigned shutdown_ms;
+	unsigned config_max_mb; /* 0: the API's default */
 };
 
 static struct store *main_store;
@@ -69,6 +70,8 @@ usage(FILE *f)
 	    "  --admin-listen A:P|off  admin API address (default %s)\n"
 	    "  --admin-cert FILE       admin TLS certificate (PEM)\n"
 	    "  --admin-key FILE        admin TLS private key (PEM)\n"
+	    "  --admin-config-max-mb N body limit of PUT /config and POST\n"
+	    "                          /config/validate in MiB (default 64)\n"
 	    "  --webui-dir DIR         web UI files served by the admin listener\n"
 	    "                          (default: the installed ones, if any)\n"
 	    "  --log-level LEVEL       crit, warn, info or debug (default info)\n"
@@ -106,6 +109,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "admin-listen", required_argument, NULL, 'a' },
 		{ "admin-cert", required_argument, NULL, 'C' },
 		{ "admin-key", required_argument, NULL, 'K' },
+		{ "admin-config-max-mb", required_argument, NULL, 'M' },
 		{ "webui-dir", required_argument, NULL, 'W' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "access-log", required_argument, NULL, 'A' },
@@ -143,6 +147,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'K':
 			o->admin_key = optarg;
+			break;
+		case 'M':
+			o->config_max_mb = parse_uint("--admin-config-max-mb",
+			    optarg, 1, 4096);
 			break;
 		case 'W':
 			o->webui_dir = optarg;
@@ -306,6 +314,7 @@ main(int argc, char **argv)
 		ao.cert_file = o.admin_cert;
 		ao.key_file = o.admin_key;
 		ao.webui_dir = o.webui_dir;
+		ao.config_body_max = (size_t)o.config_max_mb << 20;
 		if (api_start(&ao, &e) == -1)
 			fatalx("admin API: %s", err_str(&e, buf, sizeof(buf)));
 	}

@@ -110,4 +110,12 @@ struct json *json_merge_patch(const struct json *doc, const struct json *patch);
  */
 struct json *json_diff(const struct json *a, const struct json *b);
 
+/* The RFC 6902 JSON Patch (plain pointers, array indices) that
+ * json_patch() applies to <a> to give <b>; [] when equal. Arrays of
+ * objects with distinct "name"s are matched by name in linear time, so
+ * the patch grows with the change (json_delta.c). NULL when out of
+ * memory or a path would be too long.
+ */
+struct json *json_delta(const struct json *a, const struct json *b);
+
 #endif

@@ -9,7 +9,8 @@ tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
 	tests/unit/test_route
 UNIT_NET_TESTS = tests/unit/test_health
-UNIT_API_TESTS = tests/unit/test_api_json tests/unit/test_api_config tests/unit/test_api_openapi
+UNIT_API_TESTS = tests/unit/test_api_json tests/unit/test_api_config tests/unit/test_api_openapi \
+	tests/unit/test_json_delta
 UNIT_TESTS = $(UNIT_HTTP_TESTS) $(UNIT_STORE_TESTS) $(UNIT_NET_TESTS) $(UNIT_API_TESTS)
 if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TESTS)
@@ -41,6 +42,9 @@ EXTRA_DIST += tests/unit/fixtures/base.sql tests/unit/fixtures/order.sql
 tests_unit_test_api_json_SOURCES = tests/unit/test_api_json.c api/json.c
 tests_unit_test_api_json_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_json_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_json_delta_SOURCES = tests/unit/test_json_delta.c api/json_delta.c api/json.c
+tests_unit_test_json_delta_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_json_delta_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_api_config_SOURCES = tests/unit/test_api_config.c api/api_config.c \
 	api/api_sync.c api/json.c
 tests_unit_test_api_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

@@ -69,6 +69,8 @@ static const struct api_endpoint endpoints[] = {
 	{ "GET",    "/api/v1/revisions/:n",         rev_get,             0, 0 },
 	{ "GET",    "/api/v1/revisions/:n/diff",    rev_diff,            0, 0 },
 	{ "POST",   "/api/v1/revisions/:n/restore", rev_restore,         0, 0 },
+	{ "GET",    "/api/v1/settings/revisions",   rev_settings_get,    0, 0 },
+	{ "PUT",    "/api/v1/settings/revisions",   rev_settings_put,    0, 0 },
 	{ "GET",    "/api/v1/listeners",            res_list,            0, L },
 	{ "POST",   "/api/v1/listeners",            res_create,          0, L },
 	{ "GET",    "/api/v1/listeners/:id",        res_get,             0, L },
@@ -920,6 +922,7 @@ fail:
 	if (api.st != NULL)
 		store_close(api.st);
 	api.st = NULL;
+	rev_cache_clear();
 	free(api.cert_pem);
 	free(api.key_pem);
 	api.cert_pem = api.key_pem = NULL;
@@ -936,6 +939,7 @@ api_stop(void)
 	if (api.st != NULL)
 		store_close(api.st);
 	api.st = NULL;
+	rev_cache_clear();
 	free(api.cert_pem);
 	free(api.key_pem);
 	api.cert_pem = api.key_pem = NULL;

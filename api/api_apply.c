@@ -61,34 +61,6 @@ apply_if_match(struct api_req *r, int64_t current)
 	return -1;
 }
 
-int64_t
-api_revision_insert(struct api_req *r, struct store *st, const char *summary,
-    const struct json *doc, struct err *e)
-{
-	struct store_stmt *s;
-	char *text;
-	int rc;
-
-	if ((text = json_dump(doc, NULL)) == NULL)
-		return err_set(e, "", "out of memory");
-	s = store_prepare(st,
-	    "INSERT INTO revisions (actor, client, summary, config)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	    e);
-	if (s == NULL) {
-		free(text);
-		return -1;
-	}
-	store_bind_text(s, 1, r->actor[0] != '\0' ? r->actor : "system");
-	store_bind_text(s, 2, r->client);
-	store_bind_text(s, 3, summary);
-	store_bind_text(s, 4, text);
-	rc = store_step(s, e) == STORE_DONE ? 0 : -1;
-	store_finalize(s);
-	free(text);
-	return rc == 0 ? store_last_insert_id(st) : -1;
-}
-
 /* Everything up to (not including) COMMIT. Returns the compiled snapshot
  * (or NULL when nothing changed, <*rev> then the current revision), with
  * the transaction still open; on failure it has replied and rolled back

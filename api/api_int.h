@@ -158,10 +158,29 @@ extern const char *const conf_kind_names[CONF__KINDS];
 struct json *conf_load(struct store *st, struct err *e);
 
 /* Records revision <summary> with config <doc>, actor and client from <r>,
- * inside the caller's transaction. The new revision number, or -1 + <e>.
+ * inside the caller's transaction, as a delta against the previous
+ * revision or a checkpoint, then applies retention (rev_store.c). Keeps
+ * a reference to <doc>: the caller must not change it afterwards. The
+ * new revision number, or -1 + <e>.
  */
 int64_t api_revision_insert(struct api_req *r, struct store *st,
-    const char *summary, const struct json *doc, struct err *e);
+    const char *summary, struct json *doc, struct err *e);
+/* Revision <n>'s whole document (new reference); NULL with e->msg empty
+ * when there is no such revision, else with <e>.
+ */
+struct json *rev_doc(struct store *st, int64_t n, struct err *e);
+/* Retention settings (defaults below) and pruning; see rev_store.c. */
+#define REV_KEEP_DEF      10000
+#define REV_KEEP_DAYS_DEF 365
+#define REV_KEEP_MAX      100000000
+#define REV_DAYS_MAX      36500
+int rev_retention_get(struct store *st, int64_t *keep, int64_t *days,
+    struct err *e);
+int rev_retention_set(struct store *st, int64_t keep, int64_t days,
+    struct err *e);
+int rev_prune(struct store *st, struct err *e);
+/* Drops the documents rev_store.c keeps in memory (api_stop()). */
+void rev_cache_clear(void);
 /* The field table of <kind> (daemon/cfg_field.h). */
 const struct cf_kind *conf_kind(enum conf_kind kind);
 /* One item of <kind> (named, or numbered when all digits), or NULL with
@@ -254,6 +273,8 @@ void rev_list(struct api_req *r);
 void rev_get(struct api_req *r);
 void rev_diff(struct api_req *r);
 void rev_restore(struct api_req *r);
+void rev_settings_get(struct api_req *r);
+void rev_settings_put(struct api_req *r);
 
 /* ---- api_certs.c: certificates (never their keys) and TLS posture ---- */
 void certs_list(struct api_req *r);

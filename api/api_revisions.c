@@ -1,10 +1,13 @@
 /*
- * api_revisions.c: /revisions, their diffs, and restoring one.
+ * api_revisions.c: /revisions, their diffs, restoring one, and the
+ * retention setting (/settings/revisions).
  *
  * Every committed configuration change is a row of the revisions table
- * with its actor, client address, time, summary and the whole document.
- * Restoring revision n applies its document through apply_doc(), which
- * records a new revision: history only grows.
+ * with its actor, client address, time and summary; its document is
+ * stored as a delta or a checkpoint and rebuilt by rev_doc()
+ * (rev_store.c). Restoring revision n applies its document through
+ * apply_doc(), which records a new revision. Old revisions go only by
+ * the retention setting.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,21 +32,15 @@ rev_param(struct api_req *r)
 }
 
 static struct json *
-rev_row(struct store_stmt *s, bool with_config)
+rev_row(struct store_stmt *s)
 {
-	struct json *o = json_new_obj(), *cfg;
-	const char *text;
+	struct json *o = json_new_obj();
 
 	json_set(o, "revision", json_new_int(store_col_int64(s, 0)));
 	json_set(o, "created_at", json_new_int(store_col_int64(s, 1)));
 	json_set(o, "actor", json_new_str(store_col_text(s, 2)));
 	json_set(o, "client", json_new_str(store_col_text(s, 3)));
 	json_set(o, "summary", json_new_str(store_col_text(s, 4)));
-	if (with_config) {
-		text = store_col_text(s, 5);
-		cfg = json_parse(text, strlen(text), NULL);
-		json_set(o, "config", cfg != NULL ? cfg : json_new_obj());
-	}
 	return o;
 }
 
@@ -75,7 +72,7 @@ rev_list(struct api_req *r)
 	store_bind_int64(s, 2, limit);
 	out = json_new_arr();
 	while (store_step(s, &e) == STORE_ROW)
-		json_append(out, rev_row(s, false));
+		json_append(out, rev_row(s));
 	store_finalize(s);
 	api_reply_json(r, 200, out);
 }
@@ -85,12 +82,12 @@ static struct json *
 rev_load(struct api_req *r, int64_t n, bool reply)
 {
 	struct store_stmt *s;
-	struct json *o = NULL;
+	struct json *o = NULL, *cfg;
 	struct err e;
 
 	err_clear(&e);
 	s = store_prepare(api_store(),
-	    "SELECT id, created_at, actor, client, summary, config"
+	    "SELECT id, created_at, actor, client, summary"
 	    " FROM revisions WHERE id = ?1",
 	    &e);
 	if (s == NULL) {
@@ -99,10 +96,22 @@ rev_load(struct api_req *r, int64_t n, bool reply)
 	}
 	store_bind_int64(s, 1, n);
 	if (store_step(s, &e) == STORE_ROW)
-		o = rev_row(s, true);
+		o = rev_row(s);
 	store_finalize(s);
-	if (o == NULL && reply)
-		api_reply_problem(r, 404, "no such revision", NULL);
+	if (o == NULL) {
+		if (reply)
+			api_reply_problem(r, 404, "no such revision", NULL);
+		return NULL;
+	}
+	if ((cfg = rev_doc(api_store(), n, &e)) == NULL) {
+		json_unref(o);
+		if (reply)
+			api_reply_problem(r, 500,
+			    e.msg[0] != '\0' ? e.msg : "revision vanished",
+			    NULL);
+		return NULL;
+	}
+	json_set(o, "config", cfg);
 	return o;
 }
 
@@ -169,4 +178,62 @@ rev_restore(struct api_req *r)
 	snprintf(summary, sizeof(summary), "restore revision %" PRId64, n);
 	apply_doc(r, json_get(o, "config"), summary, -1, NULL, 200);
 	json_unref(o);
+}
+
+static struct json *
+rev_settings_json(int64_t keep, int64_t days)
+{
+	struct json *o = json_new_obj();
+
+	json_set(o, "keep", json_new_int(keep));
+	json_set(o, "keep_days", json_new_int(days));
+	return o;
+}
+
+void
+rev_settings_get(struct api_req *r)
+{
+	int64_t keep, days;
+	struct err e;
+
+	err_clear(&e);
+	if (rev_retention_get(api_store(), &keep, &days, &e) != 0) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		return;
+	}
+	api_reply_json(r, 200, rev_settings_json(keep, days));
+}
+
+/* {"keep": N, "keep_days": D}; a field left out keeps its value. The
+ * new setting prunes at once, in the same transaction.
+ */
+void
+rev_settings_put(struct api_req *r)
+{
+	static const char *const keys[] = { "keep", "keep_days", NULL };
+	struct store *st = api_store();
+	struct json *body;
+	int64_t keep, days;
+	struct err e;
+
+	err_clear(&e);
+	if ((body = api_req_json(r)) == NULL)
+		return;
+	if (rev_retention_get(st, &keep, &days, &e) != 0) {
+		api_reply_problem(r, 500, e.msg, NULL);
+	} else if (json_check_keys(body, "", keys, &e) != 0 ||
+	    json_get_int(body, "", "keep", 0, REV_KEEP_MAX, &keep, &e) < 0 ||
+	    json_get_int(body, "", "keep_days", 0, REV_DAYS_MAX, &days, &e) <
+	        0) {
+		api_reply_problem(r, 422, "the settings are not valid", &e);
+	} else if (store_begin(st, &e) != 0) {
+		api_reply_problem(r, 503, e.msg, NULL);
+	} else if (rev_retention_set(st, keep, days, &e) != 0 ||
+	    rev_prune(st, &e) != 0 || store_commit(st, &e) != 0) {
+		store_rollback(st);
+		api_reply_problem(r, 503, e.msg, NULL);
+	} else {
+		api_reply_json(r, 200, rev_settings_json(keep, days));
+	}
+	json_unref(body);
 }

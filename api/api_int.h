@@ -268,6 +268,12 @@ void res_config_validate(struct api_req *r);
 /* The JSON Schema of kind <kind> (an enum cf_kind_id); new reference. */
 struct json *schema_kind(int kind);
 
+/* ---- api_list.c ---- */
+/* Answers a collection list <items> (stolen) named <coll>, paged and
+ * filtered by ?limit=, ?after= and ?q= when given; 400 on bad ones.
+ */
+void api_list_reply(struct api_req *r, const char *coll, struct json *items);
+
 /* ---- api_revisions.c ---- */
 void rev_list(struct api_req *r);
 void rev_get(struct api_req *r);

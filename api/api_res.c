@@ -40,7 +40,7 @@ res_list(struct api_req *r)
 
 	if (doc == NULL)
 		return;
-	api_reply_json(r, 200,
+	api_list_reply(r, conf_kind_names[r->arg], /* api_list.c */
 	    json_ref(json_get(doc, conf_kind_names[r->arg])));
 	json_unref(doc);
 }

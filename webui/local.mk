@@ -6,7 +6,7 @@ webuidir = $(datadir)/gatehouse/webui
 dist_webui_DATA = webui/index.html webui/app.css webui/favicon.svg
 webuijsdir = $(webuidir)/js
 dist_webuijs_DATA = webui/js/app.js webui/js/api.js webui/js/ui.js \
-	webui/js/form.js webui/js/chart.js webui/js/posture.js
+	webui/js/form.js webui/js/chart.js webui/js/posture.js webui/js/list.js
 webuipagesdir = $(webuidir)/js/pages
 dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js \
 	webui/js/pages/config.js webui/js/pages/dashboard.js \
@@ -18,7 +18,7 @@ WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 # driving Debian's chromium against this build's gatehoused.
 EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/run.sh tests/browser/lib/harness.js \
-	tests/browser/test/webui.test.js
+	tests/browser/test/webui.test.js tests/browser/test/lists.test.js
 browser-check: gatehoused$(EXEEXT)
 	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \

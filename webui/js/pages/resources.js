@@ -5,6 +5,7 @@
 import { api, seg, hasPath, schemaProp, schemaEnum } from '../api.js';
 import { h, toast, confirmDialog, revealDialog, pageHead, table, badge, fmtTime, errorBox } from '../ui.js';
 import { buildForm } from '../form.js';
+import { PAGED, pagedTable } from '../list.js';
 import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
 
 const PROTOCOLS = ['http', 'https', 'tcp', 'udp', 'tls-passthrough'];
@@ -282,13 +283,16 @@ function actions(coll, ctx, delLabel = 'Delete') {
 export async function render(main, coll, rest, ctx) {
   if (rest.length) return renderEdit(main, coll, rest[0] === 'new' ? null : rest[0], ctx);
   const c = COLLECTIONS[coll];
-  const [items, refs] = await Promise.all([api('GET', '/' + coll), c.noRefs ? Promise.resolve(null) : loadRefs()]);
+  const [items, refs] = await Promise.all([PAGED.has(coll) ? null : api('GET', '/' + coll), c.noRefs ? Promise.resolve(null) : loadRefs()]);
   const notice = h('div', { class: 'notice', 'aria-live': 'polite' });
+  const list = PAGED.has(coll) // list.js: search and pages
+    ? await pagedTable(coll, c.title, c.columns(refs, ctx), `No ${coll} yet.`)
+    : table(c.title, c.columns(refs, ctx), items, `No ${coll} yet.`);
   main.append(
     pageHead(c.title, ctx.canWrite ? h('a', { class: 'button primary', href: `#/${coll}/new` }, 'New ' + c.one) : null),
     h('p', { class: 'intro' }, c.intro),
     notice,
-    table(c.title, c.columns(refs, ctx), items, `No ${coll} yet.`));
+    list);
   main.addEventListener('click', async (ev) => {
     const b = ev.target.closest('button[data-del]');
     if (!b) return;

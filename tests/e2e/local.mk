@@ -43,4 +43,5 @@ EXTRA_DIST += tests/e2e/local.mk $(E2E_TESTS) $(E2E_API_TESTS) $(E2E_HELPERS)
 EXTRA_DIST += tests/bench/run.sh tests/bench/report.py tests/bench/lib.sh .ci/run \
 	scripts/install-deps.sh scripts/start.sh doc/testing.md doc/performance.md
 # Configuration-scale benches (issue 9).
-EXTRA_DIST += tests/bench/routes.sh tests/bench/route_cost.c
+EXTRA_DIST += tests/bench/routes.sh tests/bench/route_cost.c tests/bench/config.sh \
+	tests/bench/config.py

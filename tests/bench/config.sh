@@ -13,20 +13,10 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 here="$top/tests/bench"
 OUT=${OUT:-$here/out}
+source "$here/lib.sh"
 ncpu=$(nproc)
 
-gh=${1:-}
-if [ -z "$gh" ]; then
-	gh="$top/build-bench/gatehoused"
-	(
-		cd "$top"
-		[ -x configure ] || ./autogen.sh >/dev/null 2>&1
-		mkdir -p build-bench && cd build-bench
-		[ -f Makefile ] || ../configure >configure.out 2>&1
-		make -j"$ncpu" gatehoused >build.out 2>&1
-	) || { echo "config.sh: building gatehoused failed" >&2; exit 1; }
-fi
-[ -x "$gh" ] || { echo "config.sh: no gatehoused at $gh" >&2; exit 1; }
+gh_build config.sh "${1:-}"
 mkdir -p "$OUT"
 
 /usr/bin/python3 "$here/config.py" "$gh" --sizes "${SIZES:-10000,100000}" \

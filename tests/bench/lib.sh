@@ -107,3 +107,22 @@ stop_proxy_at() {
 		sleep 0.1
 	done
 }
+
+# gh_build NAME [GATEHOUSED]: sets $gh to GATEHOUSED, or builds
+# build-bench/gatehoused from the tree; NAME prefixes the error messages.
+gh_build() {
+	local name=$1 top
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	gh=${2:-}
+	if [ -z "$gh" ]; then
+		gh="$top/build-bench/gatehoused"
+		(
+			cd "$top"
+			[ -x configure ] || ./autogen.sh >/dev/null 2>&1
+			mkdir -p build-bench && cd build-bench
+			[ -f Makefile ] || ../configure >configure.out 2>&1
+			make -j"$(nproc)" gatehoused >build.out 2>&1
+		) || { echo "$name: building gatehoused failed (see build-bench/build.out)" >&2; exit 1; }
+	fi
+	[ -x "$gh" ] || { echo "$name: no gatehoused at $gh" >&2; exit 1; }
+}

@@ -36,18 +36,7 @@ OUT=${OUT:-$here/out}
 command -v wrk >/dev/null || bash "$top/scripts/install-deps.sh" bench
 command -v sqlite3 >/dev/null || bash "$top/scripts/install-deps.sh" build
 
-gh=${1:-}
-if [ -z "$gh" ]; then
-	gh="$top/build-bench/gatehoused"
-	(
-		cd "$top"
-		[ -x configure ] || ./autogen.sh >/dev/null 2>&1
-		mkdir -p build-bench && cd build-bench
-		[ -f Makefile ] || ../configure >configure.out 2>&1
-		make -j"$ncpu" gatehoused >build.out 2>&1
-	) || { echo "routes.sh: building gatehoused failed" >&2; exit 1; }
-fi
-[ -x "$gh" ] || { echo "routes.sh: no gatehoused at $gh" >&2; exit 1; }
+gh_build routes.sh "${1:-}"
 builddir=$(dirname "$gh")
 
 bench_workdir gh-routes

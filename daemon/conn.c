@@ -38,6 +38,7 @@
 #include "proxy_proto.h"
 #include "route.h"
 #include "stats.h"
+#include "target.h"
 #include "tls.h"
 #include "upstream.h"
 #include "worker.h"
@@ -386,37 +387,14 @@ stats_cached(enum stats_kind kind, int64_t id)
 	return cache[kind][slot].o;
 }
 
-/* The path of a request-target for routing: origin-form up to '?', or
- * the path of an absolute-form target.
- */
-static struct str
-target_path(struct str t, struct str *authority)
-{
-	size_t i, skip = 0;
-
-	if (t.len >= 7 && strncasecmp(t.p, "http://", 7) == 0)
-		skip = 7;
-	else if (t.len >= 8 && strncasecmp(t.p, "https://", 8) == 0)
-		skip = 8;
-	if (skip > 0) {
-		for (i = skip; i < t.len && t.p[i] != '/' && t.p[i] != '?'; i++)
-			;
-		*authority = str_make(t.p + skip, i - skip);
-		t = str_make(t.p + i, t.len - i);
-		if (t.len == 0 || t.p[0] == '?')
-			return STR_LIT("/");
-	}
-	for (i = 0; i < t.len && t.p[i] != '?'; i++)
-		;
-	return str_make(t.p, i);
-}
-
 static int
 conn_on_head(void *arg, struct http_msg *m)
 {
 	struct conn *c = arg;
 	struct req *r = &c->req;
-	struct str host, path, authority = STR_NULL;
+	struct target t;
+	struct str host;
+	const char *why = NULL;
 
 	stats_inc(STAT_REQ_TOTAL);
 	event_del(c->tmr);
@@ -451,9 +429,20 @@ conn_on_head(void *arg, struct http_msg *m)
 		conn_local(c, 501, true);
 		return -1;
 	}
-	path = target_path(http_msg_str(m, m->target), &authority);
-	host = authority.p != NULL ? authority : http_msg_get(m, "host");
-	r->route = route_match(r->listener, host, path, m->method);
+	if (target_parse(http_msg_str(m, m->target), false,
+	        m->method == CFG_M_OPTIONS, &t, &why) != 0) {
+		stats_inc(STAT_REQ_BAD);
+		log_debug("conn %llu from %s: refused request (400): %s",
+		    (unsigned long long)c->id, c->peer, why);
+		conn_local(c, 400, true);
+		return -1;
+	}
+	/* RFC 9112 3.2.2: an absolute-form target's authority wins over Host
+	 * (proxy.c forwards it as Host).
+	 */
+	host =
+	    t.form == TARGET_ABSOLUTE ? t.authority : http_msg_get(m, "host");
+	r->route = route_match(r->listener, host, t.path, m->method);
 	if (r->route == NULL) {
 		stats_inc(STAT_REQ_NO_ROUTE);
 		conn_local(c, 404, false);
@@ -469,11 +458,8 @@ conn_on_head(void *arg, struct http_msg *m)
 		stats_add(&r->ostats->requests, 1);
 	if (r->route->redirect_https && r->listener->proto == CFG_PROTO_HTTP &&
 	    host.len > 0) {
-		struct str t = http_msg_str(m, m->target);
-
 		stats_inc(STAT_REQ_REDIRECT_HTTPS);
-		proxy_write_redirect(c, host,
-		    t.len > 0 && t.p[0] == '/' ? t : path);
+		proxy_write_redirect(c, host, t.path, t.query);
 		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
 		return 0; /* a body, if any, is read and dropped */
 	}

@@ -30,6 +30,7 @@
 #include "http1.h"
 #include "log.h"
 #include "stats.h"
+#include "target.h"
 #include "tls.h"
 #include "upstream.h"
 #include "worker.h"
@@ -156,24 +157,18 @@ proxy_write_local(struct conn *c, int status, bool close)
 }
 
 void
-proxy_write_redirect(struct conn *c, struct str host, struct str target)
+proxy_write_redirect(struct conn *c, struct str host, struct str path,
+    struct str query)
 {
 	struct sb b = { c->w, 0, false };
-	size_t i;
 
-	for (i = 0; i < host.len && host.p[i] != ':'; i++)
-		;
-	if (host.len > 0 && host.p[0] == '[') /* [v6]:port */
-		for (i = 0; i < host.len && host.p[i] != ']'; i++)
-			;
-	if (i < host.len && host.p[i] == ']')
-		i++;
 	sb_cstr(&b,
 	    "HTTP/1.1 308 Permanent Redirect\r\n"
 	    "Server: gatehouse\r\n"
 	    "Location: https://");
-	sb_add(&b, host.p, i);
-	sb_str(&b, target);
+	sb_str(&b, target_authority_host(str_trim(host)));
+	sb_str(&b, path);
+	sb_str(&b, query);
 	sb_cstr(&b, "\r\nContent-Length: 0\r\n");
 	if (c->req.flags & REQ_F_CLOSE)
 		sb_cstr(&b, "Connection: close\r\n");
@@ -251,25 +246,6 @@ in_tokens(struct str name, const struct str *tok, size_t n)
 	return false;
 }
 
-/* Splits an absolute-form target into authority and path. */
-static bool
-target_absolute(struct str t, struct str *authority, struct str *path)
-{
-	size_t skip, i;
-
-	if (t.len >= 7 && strncasecmp(t.p, "http://", 7) == 0)
-		skip = 7;
-	else if (t.len >= 8 && strncasecmp(t.p, "https://", 8) == 0)
-		skip = 8;
-	else
-		return false;
-	for (i = skip; i < t.len && t.p[i] != '/' && t.p[i] != '?'; i++)
-		;
-	*authority = str_make(t.p + skip, i - skip);
-	*path = i < t.len ? str_make(t.p + i, t.len - i) : STR_LIT("/");
-	return true;
-}
-
 static void
 add_forwarded_for(struct sb *b, const struct conn *c)
 {
@@ -292,21 +268,31 @@ build_request_head(struct conn *c, struct sb *b)
 	const bool trust = r->listener->trust_forwarded;
 	const char *proto =
 	    r->listener->proto == CFG_PROTO_HTTPS ? "https" : "http";
-	struct str tok[PROXY_MAX_CONN_TOKENS], target, authority, path, host;
+	struct str tok[PROXY_MAX_CONN_TOKENS], host;
 	struct str name, xfp = STR_NULL, xfh = STR_NULL;
+	struct target t;
 	size_t ntok, i;
 	bool absolute, first_xff = true, have_fwd = false, have_host = false;
 	char num[32];
 
-	target = http_msg_str(m, m->target);
-	absolute = target_absolute(target, &authority, &path);
-	host = absolute ? authority : http_msg_get(m, "host");
+	/* conn_on_head() routed by the same parse and refused what fails */
+	if (target_parse(http_msg_str(m, m->target), false,
+	        m->method == CFG_M_OPTIONS, &t, NULL) != 0)
+		return -1;
+	absolute = t.form == TARGET_ABSOLUTE;
+	host = absolute ? t.authority : http_msg_get(m, "host");
 	ntok = conn_tokens(m, tok, PROXY_MAX_CONN_TOKENS);
 
 	sb_str(b, http_msg_str(m, m->method_name));
 	sb_add(b, " ", 1);
-	sb_str(b, absolute ? path : target);
+	sb_str(b, t.path);
+	sb_str(b, t.query);
 	sb_add(b, " HTTP/1.1\r\n", 11);
+	if (absolute) {
+		/* RFC 9112 3.2.2: the target's authority replaces Host */
+		sb_hdr(b, "Host", t.authority);
+		have_host = true;
+	}
 
 	for (i = 0; i < m->nhdrs; i++) {
 		name = http_msg_hname(m, i);
@@ -316,11 +302,9 @@ build_request_head(struct conn *c, struct sb *b)
 		switch (name.len) {
 		case 4:
 			if (str_caseeq_cstr(name, "host")) {
+				if (absolute)
+					continue; /* sent above */
 				have_host = true;
-				if (absolute) {
-					sb_hdr(b, "Host", authority);
-					continue;
-				}
 			}
 			break;
 		case 6:
@@ -396,7 +380,7 @@ build_request_head(struct conn *c, struct sb *b)
 		/* unreachable: have_fwd implies route->forwarded */
 		sb_add(b, "\r\n", 2);
 	}
-	if (!have_host && !absolute)
+	if (!have_host)
 		sb_hdr(b, "Host", str_cstr(r->server->label));
 	sb_cstr(b, "X-Forwarded-For: ");
 	if (trust)

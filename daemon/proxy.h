@@ -65,7 +65,8 @@ void proxy_write_local(struct conn *c, int status, bool close);
 /* Answers 308 to https://<host without port><target> (route
  * redirect_https); closes after when the request asked to.
  */
-void proxy_write_redirect(struct conn *c, struct str host, struct str target);
+void proxy_write_redirect(struct conn *c, struct str host, struct str path,
+    struct str query);
 const char *proxy_reason(int status);
 
 #endif

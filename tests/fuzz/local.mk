@@ -64,3 +64,15 @@ tests_fuzz_fuzz_api_json_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_api_json_SOURCES += tests/fuzz/replay.c
 endif
+
+# The request-target parser (tests/fuzz/fuzz_target.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_target
+tests_fuzz_fuzz_target_SOURCES = tests/fuzz/fuzz_target.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_target_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_target\"
+tests_fuzz_fuzz_target_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_target_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_target_SOURCES += tests/fuzz/replay.c
+endif

@@ -593,6 +593,14 @@ head_request(struct http1_parser *p)
 		return -1;
 	if (p->expect_100 && m->minor == 1)
 		m->flags |= HTTP_MSG_F_EXPECT_100;
+	/* Only an upgrade the proxy can carry (WebSocket, HTTP/1.1) makes a
+	 * tunnel; any other Upgrade is a plain request whose Upgrade header
+	 * goes with the hop-by-hop ones (RFC 9110 7.8). Clearing llhttp's
+	 * flag here, before it acts on it, keeps parsing HTTP after.
+	 */
+	if (p->ll.upgrade && p->ll.method != HTTP_CONNECT &&
+	    (m->minor == 0 || !http_msg_has_token(m, "upgrade", "websocket")))
+		p->ll.upgrade = 0;
 	if (p->ll.upgrade)
 		m->flags |= HTTP_MSG_F_UPGRADE;
 	return 0;

@@ -418,7 +418,8 @@ build_request_head(struct conn *c, struct sb *b)
 		sb_hdr(b, "Content-Length", str_cstr(num));
 	}
 	if (r->flags & REQ_F_UPGRADE) {
-		sb_hdr(b, "Upgrade", http_msg_get(m, "upgrade"));
+		/* http1.c let only WebSocket through; no other token goes */
+		sb_cstr(b, "Upgrade: websocket\r\n");
 		sb_cstr(b, "Connection: upgrade\r\n");
 	}
 	sb_add(b, "\r\n", 2);
@@ -533,6 +534,26 @@ proxy_start(struct conn *c)
 	return 0;
 }
 
+/* Out of memory while queueing the request body for the origin: the
+ * origin connection goes (it holds a partial body), the client gets 503
+ * if nothing of the response was sent yet, and the connection closes.
+ */
+static int
+body_no_memory(struct conn *c)
+{
+	struct req *r = &c->req;
+
+	stats_inc(STAT_REQ_NO_MEMORY);
+	r->flags |= REQ_F_CLOSE;
+	if (!(r->flags & REQ_F_RESP_STARTED)) {
+		upstream_release(r->up, false);
+		r->flags &= ~REQ_F_BUFFERING;
+		proxy_write_local(c, 503, true);
+		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+	}
+	return -1;
+}
+
 int
 proxy_request_body(struct conn *c, const char *p, size_t n)
 {
@@ -544,9 +565,9 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 	if (r->flags & REQ_F_BUFFERING) {
 		if (r->body_buf == NULL &&
 		    (r->body_buf = evbuffer_new()) == NULL)
-			return -1;
+			return body_no_memory(c);
 		if (evbuffer_add(r->body_buf, p, n) == -1)
-			return -1;
+			return body_no_memory(c);
 		if (evbuffer_get_length(r->body_buf) > PROXY_BODY_BUFFER)
 			(void)proxy_start(c);
 		return 0;
@@ -556,11 +577,12 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 	out = upstream_output(r->up);
 	if (r->flags & REQ_F_CHUNK_UP) {
 		len = snprintf(line, sizeof(line), "%zx\r\n", n);
-		evbuffer_add(out, line, (size_t)len);
-		evbuffer_add(out, p, n);
-		evbuffer_add(out, "\r\n", 2);
-	} else {
-		evbuffer_add(out, p, n);
+		if (evbuffer_add(out, line, (size_t)len) == -1 ||
+		    evbuffer_add(out, p, n) == -1 ||
+		    evbuffer_add(out, "\r\n", 2) == -1)
+			return body_no_memory(c);
+	} else if (evbuffer_add(out, p, n) == -1) {
+		return body_no_memory(c);
 	}
 	return 0;
 }
@@ -576,11 +598,7 @@ proxy_request_end(struct conn *c)
 		 */
 		if (r->body_buf == NULL &&
 		    (r->body_buf = evbuffer_new()) == NULL) {
-			stats_inc(STAT_REQ_NO_MEMORY);
-			r->flags &= ~REQ_F_BUFFERING;
-			r->flags |= REQ_F_CLOSE;
-			proxy_write_local(c, 503, true);
-			r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+			(void)body_no_memory(c);
 			return;
 		}
 		r->flags &= ~(REQ_F_BUFFERING | REQ_F_CHUNK_UP);
@@ -588,8 +606,9 @@ proxy_request_end(struct conn *c)
 		(void)proxy_start(c);
 		return;
 	}
-	if (r->up != NULL && (r->flags & REQ_F_CHUNK_UP))
-		evbuffer_add(upstream_output(r->up), "0\r\n\r\n", 5);
+	if (r->up != NULL && (r->flags & REQ_F_CHUNK_UP) &&
+	    evbuffer_add(upstream_output(r->up), "0\r\n\r\n", 5) == -1)
+		(void)body_no_memory(c);
 }
 
 bool

@@ -269,8 +269,15 @@ static const struct tcase cases[] = {
 	  "{POST(4) /p 1.1 CK}abc|{GET(1) / 1.1 K}| MORE" },
 	{ "upgrade", Q, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
 	  "{GET(1) /ws 1.1 KU}| UPG[\x81\x05hello]" },
-	{ "upgrade-with-body", Q, P11 "Connection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 3\r\n\r\nabcPRI",
+	{ "upgrade-with-body", Q, P11 "Connection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 3\r\n\r\nabcPRI",
 	  "{POST(4) /p 1.1 KUL3}abc| UPG[PRI]" },
+	/* Only WebSocket makes a tunnel: h2c and others stay HTTP/1 */
+	{ "upgrade-h2c-plain", Q, P11 "Connection: upgrade\r\nUpgrade: h2c\r\nContent-Length: 3\r\n\r\nabc" H11 "\r\n",
+	  "{POST(4) /p 1.1 KL3}abc|{GET(1) / 1.1 K}| MORE" },
+	{ "upgrade-unknown-plain", Q, "GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo/2, websocketx\r\n\r\n",
+	  "{GET(1) / 1.1 K}| MORE" },
+	{ "upgrade-websocket-http10", Q, "GET / HTTP/1.0\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+	  "{GET(1) / 1.0 }| MORE" },
 	{ "upgrade-no-connection", Q, H11 "Upgrade: websocket\r\n\r\n", "{GET(1) / 1.1 K}| MORE" },
 	{ "connect", Q, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\nTLS", "{CONNECT(80) a:443 1.1 KU}| UPG[TLS]" },
 	{ "eof-idle", Q, "", " END", 1 },
@@ -559,9 +566,10 @@ test_callback_refuses(void **state)
 static void
 test_upgrade_refused(void **state)
 {
-	static const char req[] = "GET /ws HTTP/1.1\r\nHost: a\r\n"
-	                          "Connection: upgrade\r\nUpgrade: x\r\n\r\n"
-	                          "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+	static const char req[] =
+	    "GET /ws HTTP/1.1\r\nHost: a\r\n"
+	    "Connection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+	    "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
 	struct counter c = { 0 };
 	struct http_msg m;
 	struct http1_parser *p;
@@ -572,7 +580,7 @@ test_upgrade_refused(void **state)
 	assert_int_equal(http1_feed(p, req, sizeof(req) - 1, &used),
 	    HTTP1_UPGRADE);
 	off = used;
-	assert_int_equal(off, 62); /* the end of the upgrade head */
+	assert_int_equal(off, 70); /* the end of the upgrade head */
 	assert_true(m.flags & HTTP_MSG_F_UPGRADE);
 	http1_next(p);
 	assert_int_equal(http1_feed(p, req + off, sizeof(req) - 1 - off, &used),

@@ -101,6 +101,8 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/tokens/:id",           auth_tokens_put,     0, 0 },
 	{ "PATCH",  "/api/v1/tokens/:id",           auth_tokens_patch,   0, 0 },
 	{ "DELETE", "/api/v1/tokens/:id",           auth_tokens_delete,  0, 0 },
+	{ "GET",    "/api/v1/login-throttles",      throttle_list,       0, 0 },
+	{ "DELETE", "/api/v1/login-throttles",      throttle_clear,      0, 0 },
 	/* TLS (api_certs.c) */
 	{ "GET",    "/api/v1/certificates",         certs_list,          0, 0 },
 	{ "POST",   "/api/v1/certificates",         certs_create,        0, 0 },

@@ -1,7 +1,9 @@
 /*
  * api_auth.c: who is asking. Users (argon2id), cookie sessions with a
- * CSRF token, bearer tokens (stored as SHA-256), roles, and login
- * throttling per client address. The only includer of argon2.h.
+ * CSRF token, bearer tokens (stored as SHA-256, each owned by a user and
+ * never worth more than its owner), roles; login throttling is in
+ * api_throttle.c, the password policy in api_passwd.c. The only includer
+ * of argon2.h.
  *
  * Sessions and throttling state live in memory on the API thread (lost on
  * restart: users log in again). Tokens and users live in SQLite and are
@@ -32,9 +34,6 @@
 #define AUTH_COOKIE      "gatehouse_session"
 #define AUTH_SESSIONS    256
 #define AUTH_SESSION_TTL (12 * 3600)
-#define AUTH_THROTTLE    128
-#define AUTH_FAILS_MAX   5  /* failures per window before refusing */
-#define AUTH_FAIL_WINDOW 60 /* seconds */
 #define AUTH_T_COST      2
 #define AUTH_M_COST      19456 /* KiB */
 #define AUTH_HASH_LEN    128
@@ -47,15 +46,8 @@ struct session {
 	bool must_change; /* logged in with the generated first password */
 };
 
-struct throttle {
-	char addr[64];
-	unsigned fails;
-	time_t first;
-};
-
 static struct session sessions[AUTH_SESSIONS];
 static char dummy_hash[AUTH_HASH_LEN]; /* verified when the user is unknown */
-static struct throttle throttles[AUTH_THROTTLE];
 
 int
 auth_rand_hex(char *out, size_t nbytes)
@@ -180,35 +172,6 @@ is_first_password(const char *pw)
 	return eq;
 }
 
-/* ---- throttling ---- */
-
-static struct throttle *
-throttle_find(const char *addr, bool create)
-{
-	struct throttle *t, *oldest = &throttles[0];
-	time_t now = time(NULL);
-	size_t i;
-
-	for (i = 0; i < AUTH_THROTTLE; i++) {
-		t = &throttles[i];
-		if (strcmp(t->addr, addr) == 0) {
-			if (now - t->first >= AUTH_FAIL_WINDOW) {
-				t->fails = 0;
-				t->first = now;
-			}
-			return t;
-		}
-		if (t->first < oldest->first)
-			oldest = t;
-	}
-	if (!create)
-		return NULL;
-	snprintf(oldest->addr, sizeof(oldest->addr), "%s", addr);
-	oldest->fails = 0;
-	oldest->first = now;
-	return oldest;
-}
-
 /* ---- sessions ---- */
 
 static struct session *
@@ -254,13 +217,71 @@ session_new(int64_t user_id)
 }
 
 void
-auth_sessions_drop_user(int64_t user_id)
+auth_sessions_drop_user(int64_t user_id, struct api_req *keep)
 {
+	struct session *k = NULL;
 	size_t i;
 
-	for (i = 0; i < AUTH_SESSIONS; i++)
-		if (sessions[i].user_id == user_id)
+	if (keep != NULL && keep->via_cookie)
+		k = session_find(api_req_cookie(keep, AUTH_COOKIE));
+	for (i = 0; i < AUTH_SESSIONS; i++) {
+		if (sessions[i].user_id != user_id)
+			continue;
+		if (&sessions[i] == k)
+			sessions[i].must_change = false;
+		else
 			memset(&sessions[i], 0, sizeof(sessions[i]));
+	}
+}
+
+bool
+auth_password_ok(int64_t user_id, const char *pw, char *old_hash, size_t len)
+{
+	struct store_stmt *s;
+	const char *hash = dummy_hash;
+	bool found = false, ok;
+	struct err e;
+
+	s = store_prepare(api_store(),
+	    "SELECT password_hash FROM users WHERE id = ?1", &e);
+	if (s != NULL) {
+		store_bind_int64(s, 1, user_id);
+		if (store_step(s, &e) == STORE_ROW) {
+			hash = store_col_text(s, 0);
+			found = true;
+		}
+	}
+	ok = pw != NULL && argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK &&
+	    found;
+	if (old_hash != NULL)
+		snprintf(old_hash, len, "%s", found ? hash : "");
+	store_finalize(s);
+	return ok;
+}
+
+void
+auth_first_password_forget(const char *old_hash)
+{
+	char path[4200], line[80];
+	bool match = false;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/admin-password", api_db_dir());
+	if (old_hash == NULL || old_hash[0] == '\0' ||
+	    (f = fopen(path, "re")) == NULL)
+		return;
+	if (fgets(line, sizeof(line), f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		match =
+		    n > 0 && argon2id_verify(old_hash, line, n) == ARGON2_OK;
+	}
+	fclose(f);
+	explicit_bzero(line, sizeof(line));
+	if (match && unlink(path) == 0)
+		log_info("admin api: first-start password changed, removed %s",
+		    path);
 }
 
 /* ---- authentication ---- */
@@ -275,10 +296,15 @@ role_parse(const char *s)
 	return API_ROLE_NONE;
 }
 
+/* A token acts with the lower of its own role and its owner's current
+ * one; a token without an owner (deleted with it, or unknown since before
+ * owners were recorded) is not valid.
+ */
 static int
 auth_bearer(struct api_req *r, const char *token)
 {
 	struct store_stmt *s;
+	enum api_role own, owner;
 	char hash[65];
 	struct err e;
 	int rc = -1;
@@ -286,8 +312,9 @@ auth_bearer(struct api_req *r, const char *token)
 	if (x509_sha256_hex(token, strlen(token), hash) != 0)
 		return -1;
 	s = store_prepare(api_store(),
-	    "SELECT name, role FROM tokens WHERE token_hash = ?1"
-	    " AND (expires_at IS NULL OR expires_at > unixepoch())",
+	    "SELECT t.name, t.role, u.role, u.id FROM tokens t"
+	    " JOIN users u ON u.id = t.owner_id WHERE t.token_hash = ?1"
+	    " AND (t.expires_at IS NULL OR t.expires_at > unixepoch())",
 	    &e);
 	if (s == NULL)
 		return -1;
@@ -295,7 +322,10 @@ auth_bearer(struct api_req *r, const char *token)
 	if (store_step(s, &e) == STORE_ROW) {
 		snprintf(r->actor, sizeof(r->actor), "token:%s",
 		    store_col_text(s, 0));
-		r->role = role_parse(store_col_text(s, 1));
+		own = role_parse(store_col_text(s, 1));
+		owner = role_parse(store_col_text(s, 2));
+		r->role = own < owner ? own : owner;
+		r->self_id = store_col_int64(s, 3);
 		rc = 0;
 	}
 	store_finalize(s);
@@ -319,6 +349,7 @@ auth_user(struct api_req *r, int64_t user_id)
 		    store_col_text(s, 0));
 		r->role = role_parse(store_col_text(s, 1));
 		r->user_id = user_id;
+		r->self_id = user_id;
 		rc = 0;
 	}
 	store_finalize(s);
@@ -391,27 +422,30 @@ auth_session_login(struct api_req *r)
 	const char *user = NULL, *pw = NULL, *hash = dummy_hash;
 	struct json *body, *out;
 	struct store_stmt *s = NULL;
-	struct throttle *t;
 	struct session *ss;
+	const struct json *u;
 	int64_t uid = 0;
 	struct err e;
-	char retry[16];
+	char retry[24], account[65];
+	long wait;
 	bool ok;
 
 	err_clear(&e);
-	t = throttle_find(r->client, false);
-	if (t != NULL && t->fails >= AUTH_FAILS_MAX) {
-		snprintf(retry, sizeof(retry), "%ld",
-		    (long)(t->first + AUTH_FAIL_WINDOW - time(NULL)));
+	if ((body = api_req_json(r)) == NULL)
+		return;
+	u = json_get(body, "username");
+	snprintf(account, sizeof(account), "%s",
+	    u != NULL && json_is_str(u) ? json_str(u) : "");
+	if ((wait = throttle_wait(account, r->client)) > 0) {
+		snprintf(retry, sizeof(retry), "%ld", wait);
 		api_add_header(r, "Retry-After", retry);
 		stats_inc(STAT_API_LOGIN_THROTTLED);
+		json_unref(body);
 		api_reply_problem(r, 429,
-		    "too many failed logins from this address; try again later",
+		    "too many failed logins for this account from this address; try again later",
 		    NULL);
 		return;
 	}
-	if ((body = api_req_json(r)) == NULL)
-		return;
 	if (json_check_keys(body, "", keys, &e) != 0 ||
 	    json_get_str(body, "", "username", &user, &e) < 0 ||
 	    json_get_str(body, "", "password", &pw, &e) < 0 ||
@@ -433,8 +467,7 @@ auth_session_login(struct api_req *r)
 	ok = argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK && uid > 0;
 	store_finalize(s);
 	if (!ok) {
-		t = throttle_find(r->client, true);
-		t->fails++;
+		throttle_fail(account, r->client);
 		stats_inc(STAT_API_LOGIN_FAILED);
 		log_warnx("admin api: failed login for \"%.64s\" from %s", user,
 		    r->client);
@@ -442,8 +475,7 @@ auth_session_login(struct api_req *r)
 		api_reply_problem(r, 401, "wrong user name or password", NULL);
 		return;
 	}
-	if (t != NULL)
-		t->fails = 0;
+	throttle_ok(account, r->client);
 	if ((ss = session_new(uid)) == NULL) {
 		json_unref(body);
 		api_reply_problem(r, 503, "cannot create a session", NULL);

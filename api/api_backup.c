@@ -316,7 +316,7 @@ bk_sessions(struct store *st, const struct bk_user *u, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (!bk_user_kept(st, &u[i]))
-			auth_sessions_drop_user(u[i].id);
+			auth_sessions_drop_user(u[i].id, NULL);
 }
 
 /* POST /api/v1/restore: the backup file as the body

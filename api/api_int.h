@@ -70,6 +70,7 @@ struct api_req {
 	char actor[80]; /* "admin" (user) or "token:ci" */
 	bool via_cookie;
 	int64_t user_id; /* 0 for tokens */
+	int64_t self_id; /* the session's user or the token's owner */
 
 	/* The answer. */
 	unsigned status;
@@ -125,7 +126,19 @@ int auth_init(struct store *st, const char *db_dir, struct err *e);
 int auth_rand_hex(char *out, size_t nbytes);
 /* argon2id encoded hash of <pw> into <out>. 0 or -1. */
 int auth_hash_password(const char *pw, char *out, size_t len);
-void auth_sessions_drop_user(int64_t user_id);
+/* Ends every session of <user_id> but the one <keep> (may be NULL) came
+ * on, which no longer needs a password change.
+ */
+void auth_sessions_drop_user(int64_t user_id, struct api_req *keep);
+/* True when <pw> (NULL: not checked) is the password of <user_id>; its
+ * hash (before any change) into <old_hash> when not NULL.
+ */
+bool auth_password_ok(int64_t user_id, const char *pw, char *old_hash,
+    size_t len);
+/* Removes <db dir>/admin-password when it held the password whose hash
+ * was <old_hash> (the first-start password was just changed).
+ */
+void auth_first_password_forget(const char *old_hash);
 /* 0 with r->role/actor filled, or -1 after replying 401/403. */
 int auth_check(struct api_req *r, unsigned flags);
 void auth_session_login(struct api_req *r);
@@ -143,6 +156,18 @@ void auth_tokens_get(struct api_req *r);
 void auth_tokens_put(struct api_req *r);
 void auth_tokens_patch(struct api_req *r);
 void auth_tokens_delete(struct api_req *r);
+
+/* ---- api_throttle.c: login throttling ---- */
+/* Seconds a login for <account> (may be "") from <addr> must wait. */
+long throttle_wait(const char *account, const char *addr);
+void throttle_fail(const char *account, const char *addr);
+void throttle_ok(const char *account, const char *addr);
+void throttle_list(struct api_req *r);
+void throttle_clear(struct api_req *r);
+
+/* ---- api_passwd.c: the password policy ---- */
+/* 0, or -1 with <e> on field "password" saying which rule <pw> breaks. */
+int passwd_check(const char *pw, const char *user, struct err *e);
 
 /* ---- api_config.c: the configuration document ---- */
 enum conf_kind {

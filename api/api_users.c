@@ -6,6 +6,11 @@
  * creation, and only its SHA-256 is stored. Both are addressable by id or
  * name, and neither is part of a configuration revision. The last admin
  * user cannot be deleted or demoted.
+ *
+ * A token belongs to the user who made it (or to the owner of the token
+ * that made it) and is deleted with that user. New passwords follow
+ * api_passwd.c; changing one's own asks for the current one, and any
+ * change ends the user's other sessions.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,8 +24,10 @@
 #include "store.h"
 #include "x509.h"
 
-#define USERS_COLS  "id, name, role, created_at"
-#define TOKENS_COLS "id, name, role, created_at, created_by, expires_at"
+#define USERS_COLS "id, name, role, created_at"
+#define TOKENS_COLS                                           \
+	"id, name, role, created_at, created_by, expires_at," \
+	" (SELECT u.name FROM users u WHERE u.id = owner_id)"
 
 /* User and token names: the CV_USER_NAME value type (cfg_value.h). */
 static int
@@ -58,6 +65,10 @@ row_json(struct store_stmt *s, bool token)
 		    store_col_is_null(s, 5)
 		        ? json_new_null()
 		        : json_new_int(store_col_int64(s, 5)));
+		json_set(o, "owner",
+		    store_col_is_null(s, 6)
+		        ? json_new_null()
+		        : json_new_str(store_col_text(s, 6)));
 	}
 	return o;
 }
@@ -65,7 +76,7 @@ row_json(struct store_stmt *s, bool token)
 static void
 list(struct api_req *r, const char *table, bool token)
 {
-	char sql[128];
+	char sql[256];
 	struct store_stmt *s;
 	struct json *out;
 	struct err e;
@@ -87,7 +98,7 @@ list(struct api_req *r, const char *table, bool token)
 static struct json *
 find(struct api_req *r, const char *table, bool token)
 {
-	char sql[160], *end;
+	char sql[256], *end;
 	struct store_stmt *s;
 	struct json *o = NULL;
 	long long id = strtoll(r->param, &end, 10);
@@ -172,7 +183,7 @@ user_body(const struct json *b, bool need_pw, const char **name,
     const char **pw, const char **role, struct err *e)
 {
 	static const char *const keys[] = { "id", "name", "password", "role",
-		"created_at", NULL };
+		"created_at", "current_password", NULL };
 
 	if (json_check_keys(b, "", keys, e) != 0 ||
 	    json_get_str(b, "", "name", name, e) < 0 ||
@@ -185,8 +196,8 @@ user_body(const struct json *b, bool need_pw, const char **name,
 		return -1;
 	if (*pw == NULL && need_pw)
 		return err_set(e, "password", "is required");
-	if (*pw != NULL && (strlen(*pw) < 8 || strlen(*pw) > 1024))
-		return err_set(e, "password", "must be 8 to 1024 characters");
+	if (*pw != NULL)
+		return passwd_check(*pw, *name, e);
 	return 0;
 }
 
@@ -240,10 +251,10 @@ out:
 static void
 user_update(struct api_req *r, bool merge)
 {
-	const char *name = NULL, *pw = NULL, *role = NULL;
+	const char *name = NULL, *pw = NULL, *role = NULL, *cpw = NULL;
 	struct json *cur, *b, *m = NULL;
 	struct store_stmt *s;
-	char hash[160];
+	char hash[160], old_hash[160] = "";
 	int64_t id;
 	struct err e;
 
@@ -271,6 +282,22 @@ user_update(struct api_req *r, bool merge)
 		    NULL);
 		goto out;
 	}
+	if (json_get_str(m, "", "current_password", &cpw, &e) < 0)
+		goto invalid;
+	if (pw != NULL && id == r->self_id && cpw == NULL) {
+		err_set(&e, "current_password",
+		    "is required to change your own password");
+		goto invalid;
+	}
+	if (pw != NULL &&
+	    !auth_password_ok(id, id == r->self_id ? cpw : NULL, old_hash,
+	        sizeof(old_hash)) &&
+	    id == r->self_id) {
+		throttle_fail(json_str(json_get(cur, "name")), r->client);
+		err_set(&e, "current_password", "is not your current password");
+		api_reply_problem(r, 403, "the current password is wrong", &e);
+		goto out;
+	}
 	if (pw != NULL && auth_hash_password(pw, hash, sizeof(hash)) != 0) {
 		api_reply_problem(r, 503, "cannot hash the password", NULL);
 		goto out;
@@ -288,8 +315,10 @@ user_update(struct api_req *r, bool merge)
 	store_bind_text(s, 3, role);
 	store_bind_text(s, 4, pw != NULL ? hash : NULL);
 	if (write_one(r, s, &e) == 0) {
-		if (pw != NULL && id != r->user_id)
-			auth_sessions_drop_user(id);
+		if (pw != NULL) {
+			auth_sessions_drop_user(id, r);
+			auth_first_password_forget(old_hash);
+		}
 		snprintf(r->param, sizeof(r->param), "%" PRId64, id);
 		json_unref(cur);
 		if ((cur = find(r, "users", false)) != NULL)
@@ -346,7 +375,7 @@ auth_users_delete(struct api_req *r)
 		api_reply_problem(r, 409, "the last admin cannot be deleted",
 		    NULL);
 	else {
-		auth_sessions_drop_user(id);
+		auth_sessions_drop_user(id, NULL);
 		delete_row(r, "users", id);
 	}
 	json_unref(cur);
@@ -376,7 +405,7 @@ token_body(const struct json *b, bool create, const char **name,
 	static const char *const ckeys[] = { "name", "role", "expires_at",
 		"expires_in", NULL };
 	static const char *const ukeys[] = { "id", "name", "role", "expires_at",
-		"created_at", "created_by", NULL };
+		"created_at", "created_by", "owner", NULL };
 	int64_t in = 0;
 	int rc;
 
@@ -429,8 +458,8 @@ auth_tokens_create(struct api_req *r)
 	snprintf(tok, sizeof(tok), "gh_%s", raw);
 	x509_sha256_hex(tok, strlen(tok), hash);
 	s = store_prepare(api_store(),
-	    "INSERT INTO tokens (name, role, token_hash, created_by, expires_at)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "INSERT INTO tokens (name, role, token_hash, created_by, expires_at,"
+	    " owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	    &e);
 	if (s == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
@@ -444,6 +473,7 @@ auth_tokens_create(struct api_req *r)
 		store_bind_int64(s, 5, exp);
 	else
 		store_bind_null(s, 5);
+	store_bind_int64(s, 6, r->self_id);
 	if (write_one(r, s, &e) != 0)
 		goto out;
 	snprintf(r->param, sizeof(r->param), "%s", name);

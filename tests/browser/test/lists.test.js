@@ -31,7 +31,7 @@ describe('list paging and search', () => {
     // Through the API: a password of our own, then 120 routes.
     let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
     assert.equal(s.status, 200);
-    const r = await call('PATCH', '/users/admin', { password: PASSWORD }, s.body.csrf_token);
+    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password }, s.body.csrf_token);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
     const doc = {

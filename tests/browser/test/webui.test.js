@@ -116,6 +116,7 @@ describe('gatehouse web UI', () => {
     });
     await page.getByRole('heading', { name: 'Choose your own password' }).waitFor();
     // two different entries: refused in place, nothing sent
+    await page.getByLabel('Current password', { exact: true }).fill(daemon.password);
     await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByLabel('Repeat the new password', { exact: true }).fill(NEW_PASSWORD + 'x');
     await page.getByRole('button', { name: 'Change password' }).click();

@@ -33,6 +33,9 @@ export function renderLogin(main, ctx, message) {
   if (first) first.focus();
 }
 
+// What the daemon's password policy asks (api/api_passwd.c).
+export const PASSWORD_HELP = '12 characters or more (or 3 words or more); not your user name, not a common password.';
+
 export function renderPassword(main, ctx) {
   const forced = !!ctx.session.must_change_password;
   const user = ctx.session.user;
@@ -40,13 +43,15 @@ export function renderPassword(main, ctx) {
     label: 'Change password',
     submitLabel: 'Change password',
     fields: [
-      { key: 'password', label: 'New password', type: 'password', autocomplete: 'new-password', required: true, help: '8 to 1024 characters.' },
+      { key: 'current_password', label: 'Current password', type: 'password', autocomplete: 'current-password', required: true,
+        help: forced ? 'The generated password you just logged in with.' : undefined },
+      { key: 'password', label: 'New password', type: 'password', autocomplete: 'new-password', required: true, help: PASSWORD_HELP },
       { key: 'repeat', label: 'Repeat the new password', type: 'password', autocomplete: 'new-password', required: true, noSend: true },
     ],
     onSubmit: async (f) => {
       const cur = f.current();
       if ((cur.password || '') !== (cur.repeat || '')) throw new ApiError(422, { detail: 'the passwords differ', errors: [{ field: 'repeat', message: 'does not match the new password' }] });
-      await api('PATCH', '/users/' + seg(user), { password: cur.password || '' });
+      await api('PATCH', '/users/' + seg(user), { password: cur.password || '', current_password: cur.current_password || '' });
       if (forced) {
         // a fresh session: the old one was opened with the generated password
         await api('DELETE', '/session');

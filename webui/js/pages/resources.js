@@ -7,6 +7,7 @@ import { h, toast, confirmDialog, revealDialog, pageHead, table, badge, fmtTime,
 import { buildForm } from '../form.js';
 import { PAGED, pagedTable } from '../list.js';
 import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
+import { PASSWORD_HELP } from './account.js';
 
 const PROTOCOLS = ['http', 'https', 'tcp', 'udp', 'tls-passthrough'];
 const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
@@ -234,7 +235,11 @@ export const COLLECTIONS = {
     fields: (refs, mode) => [
       { key: 'name', label: 'Name', required: true, autocomplete: 'off' },
       { key: 'password', label: mode === 'edit' ? 'New password' : 'Password', type: 'password', autocomplete: 'new-password', required: mode !== 'edit',
-        help: mode === 'edit' ? 'Leave empty to keep the current one. Changing it logs the user out elsewhere.' : '8 to 1024 characters.' },
+        help: mode === 'edit' ? 'Leave empty to keep the current one. Changing it logs the user out elsewhere.' : PASSWORD_HELP },
+      ...(mode === 'edit'
+        ? [{ key: 'current_password', label: 'Your current password', type: 'password', autocomplete: 'current-password',
+          help: 'Needed only to change your own password.' }]
+        : []),
       { key: 'role', label: 'Role', type: 'select', options: schemaEnum('User', 'role', ['admin', 'viewer']), default: 'admin' },
     ],
   },

@@ -342,6 +342,82 @@ store:
 	return -1;
 }
 
+/* Whether an item of <kind> is named by a reference of another kind, so
+ * that renaming it changes those items too.
+ */
+static bool
+apply_referenced(enum conf_kind kind)
+{
+	const struct cf_kind *k = conf_kind(kind), *o;
+	size_t i;
+	int j;
+
+	for (j = 0; j < CONF__KINDS; j++)
+		for (o = conf_kind((enum conf_kind)j), i = 0; i < o->n; i++)
+			if (o->f[i].type == F_REF &&
+			    &cf_kinds[o->f[i].ref] == k)
+				return true;
+	return false;
+}
+
+/* The whole document after a write of one item of <kind> (<old> became
+ * <now>, a null for a delete, either NULL for a create), built from the
+ * previous revision's document in memory: every other item is the same
+ * value, shared, so the revision's delta finds them equal by pointer.
+ * NULL when the previous document is not in memory or the write may
+ * change other items (a rename of a referenced item): then the caller
+ * loads it from the rows. Items are in id order, as conf_load() lists
+ * them.
+ */
+static struct json *
+apply_next_doc(enum conf_kind kind, const struct json *old, struct json *now)
+{
+	const char *coll = conf_kind_names[kind], *key;
+	struct json *prev, *doc, *arr, *parr, *it;
+	int64_t id = json_int(json_get(old != NULL ? old : now, "id")), iid;
+	bool placed = false;
+	size_t i;
+	int bad = 0;
+
+	if (old != NULL && json_is_obj(now) &&
+	    strcmp(json_str(json_get(old, "name")),
+	        json_str(json_get(now, "name"))) != 0 &&
+	    apply_referenced(kind))
+		return NULL;
+	if ((prev = rev_latest_cached(api_store())) == NULL)
+		return NULL;
+	parr = json_get(prev, coll);
+	doc = json_new_obj();
+	arr = json_new_arr();
+	for (i = 0; doc != NULL && i < json_len(prev); i++) {
+		key = json_key_at(prev, i);
+		json_set(doc, key,
+		    strcmp(key, coll) == 0 ? json_ref(arr)
+		                           : json_ref(json_get(prev, key)));
+	}
+	for (i = 0; arr != NULL && i < json_len(parr); i++) {
+		it = json_at(parr, i);
+		iid = json_int(json_get(it, "id"));
+		if (!placed && iid >= id) {
+			placed = true;
+			if (json_is_obj(now))
+				bad |= json_append(arr, json_ref(now));
+			if (iid == id)
+				continue;
+		}
+		bad |= json_append(arr, json_ref(it));
+	}
+	if (!placed && json_is_obj(now))
+		bad |= json_append(arr, json_ref(now));
+	json_unref(arr);
+	json_unref(prev);
+	if (bad != 0 || parr == NULL || json_len(doc) != CONF__KINDS) {
+		json_unref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 /* Writes the rows, records the revision and compiles; the new item (or
  * a null for a delete) with <*c> the snapshot, or NULL with <*c> NULL
  * when nothing changed. On failure replies and returns NULL with
@@ -380,7 +456,9 @@ apply_item_write(struct api_req *r, enum conf_kind kind, const struct json *old,
 	} else {
 		now = json_new_null();
 	}
-	if ((doc = conf_load(st, &e)) == NULL ||
+	if ((doc = apply_next_doc(kind, old, now)) == NULL)
+		doc = conf_load(st, &e);
+	if (doc == NULL ||
 	    (*rev = api_revision_insert(r, st, summary, doc, &e)) < 0) {
 		json_unref(doc);
 		json_unref(now);

@@ -190,6 +190,11 @@ struct json *conf_load(struct store *st, struct err *e);
  */
 int64_t api_revision_insert(struct api_req *r, struct store *st,
     const char *summary, struct json *doc, struct err *e);
+/* The newest revision's document when rev_store.c still holds it (the
+ * API thread wrote it), a new reference that must not be changed; NULL
+ * when it does not (then rebuild it with conf_load()).
+ */
+struct json *rev_latest_cached(struct store *st);
 /* Revision <n>'s whole document (new reference); NULL with e->msg empty
  * when there is no such revision, else with <e>.
  */

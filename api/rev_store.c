@@ -320,6 +320,20 @@ rev_insert_row(struct api_req *r, struct store *st, const char *summary,
 	return rc == 0 ? store_last_insert_id(st) : -1;
 }
 
+struct json *
+rev_latest_cached(struct store *st)
+{
+	int64_t id, digest, cp;
+	struct json *doc;
+	struct err e;
+
+	err_clear(&e);
+	if (rev_last(st, &id, &digest, &cp, &e) != 0 || id == 0 ||
+	    (doc = rev_cache_get(id, digest)) == NULL)
+		return NULL;
+	return json_ref(doc);
+}
+
 int64_t
 api_revision_insert(struct api_req *r, struct store *st, const char *summary,
     struct json *doc, struct err *e)

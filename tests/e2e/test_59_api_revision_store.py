@@ -93,6 +93,60 @@ def test_deltas_read_back_exactly(api, gh, origin):
         api.get("/config").json()
 
 
+def test_item_writes_build_the_next_document(api, gh, origin):
+    """An item write builds its revision's document from the previous one
+    in memory (api_apply.c): after every kind of item write, renames of
+    referenced items and a restore included, the revision reads back as
+    GET /config, and a one-route change stores a one-route delta."""
+    api.ok("PUT", "/config", doc(origin.port, 40))
+
+    def same():
+        rev = api.revision()
+        assert api.get("/revisions/%d" % rev).json()["config"] == api.get("/config").json()
+        return gh.sql("SELECT checkpoint, bytes FROM revisions WHERE id = ?", (rev,))[0]
+
+    cp, size = (api.ok("PATCH", "/routes/r7", {"priority": 5}), same())[1]
+    assert cp is not None and size < 400
+    api.ok("PUT", "/routes/r8", {"name": "r8", "listener": "public", "origin": "o1",
+                                 "match": {"hosts": ["x8.example"]}})
+    same()
+    api.ok("PATCH", "/routes/r9", {"name": "r9b"})
+    same()
+    api.ok("DELETE", "/routes/r3", status=204)
+    same()
+    api.ok("POST", "/routes", {"name": "new", "listener": "public", "origin": "o2",
+                               "match": {"hosts": ["new.example"]}})
+    same()
+    api.ok("DELETE", "/routes/r39", status=204)
+    api.ok("POST", "/routes", {"name": "last", "listener": "public", "origin": "o2",
+                               "match": {"hosts": ["last.example"]}})
+    same()
+    api.ok("PATCH", "/origins/o2", {"name": "o2b"})  # routes change too
+    same()
+    api.ok("PATCH", "/listeners/public", {"name": "pub"})
+    same()
+    api.ok("POST", "/origins", {"name": "spare", "servers": [
+        {"address": "127.0.0.1", "port": origin.port}]})
+    same()
+    api.ok("PATCH", "/origins/spare", {"servers": [
+        {"address": "127.0.0.1", "port": origin.port}, {"address": "127.0.0.2", "port": 1}]})
+    same()
+    api.ok("DELETE", "/origins/spare", status=204)
+    same()
+    back = api.revision() - 3
+    api.ok("POST", "/revisions/%d/restore" % back)
+    same()
+    api.ok("PATCH", "/routes/r1", {"priority": 9})
+    same()
+    # The API thread's memory is gone after a restart: rebuilt from rows.
+    assert gh.stop() == 0
+    restart_api(gh, api)
+    api.ok("PATCH", "/routes/r2", {"priority": 9})
+    same()
+    api.ok("PATCH", "/routes/r4", {"priority": 9})
+    same()
+
+
 def test_validate_does_not_confuse_the_store(api, gh, origin):
     """A dry run inserts and rolls back a revision; the next real change
     must not take the rolled-back document as its parent."""

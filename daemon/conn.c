@@ -319,8 +319,10 @@ conn_finish(struct conn *c)
 		bufferevent_enable(c->bev, EV_WRITE);
 	}
 	conn_flush(c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 &&
-	    tls_conn_unsent(c->tls) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		return;
+	tls_conn_close_notify(c->tls);
+	if (tls_conn_unsent(c->tls) == 0)
 		conn_linger(c);
 }
 

@@ -62,6 +62,8 @@ STAT(TLS_HANDSHAKES,       "tls_handshakes",       "TLS handshakes completed on 
 STAT(TLS_RESUMED,          "tls_resumed",          "TLS handshakes on https listeners that resumed a session (ticket)")
 STAT(TLS_HANDSHAKE_FAILED, "tls_handshake_failed", "TLS handshakes on https listeners that failed (protocol, cipher, certificate)")
 STAT(TLS_CLIENT_CERT_REFUSED, "tls_client_cert_refused", "TLS clients refused: client certificate missing or not verified")
+STAT(TLS_SNI_FALLBACK,     "tls_sni_fallback",     "TLS clients whose server name is not a host name (underscore, IP literal, port): default certificate served")
+STAT(TLS_CLOSE_NOTIFY,     "tls_close_notify",     "TLS connections on https listeners ended with a close_notify alert")
 STAT(UP_TLS_HANDSHAKES,    "upstream_tls_handshakes", "TLS handshakes completed with origins")
 STAT(UP_TLS_VERIFY_FAILED, "upstream_tls_verify_failed", "origin TLS certificates that failed verification (502)")
 STAT(UP_TLS_FAILED,        "upstream_tls_failed",  "origin TLS handshakes that failed for another reason (502)")

@@ -18,7 +18,23 @@
  *
  * SNI: one credentials object per certificate per listener; the
  * post-ClientHello hook picks it by name (exact SAN, then wildcard SAN,
- * then the listener's default).
+ * then the listener's default). GnuTLS refuses a ClientHello whose server
+ * name is not a DNS name ("under_score.test", "127.0.0.1:8443" as Go's
+ * hey sends it) before any callback runs, where nginx and HAProxy serve
+ * their default certificate. So each server session registers its own
+ * handler for the server_name extension, which GnuTLS then consults
+ * before its internal one: tls_sni_recv() keeps the first host name, and
+ * a name that is not a host name gets the default certificate (logged,
+ * counted as tls_sni_fallback). GnuTLS refuses to override server_name by
+ * its id (0, "cannot be overridden"), but keeps session extension ids in
+ * 16 bits after that check: registering id 0x10000 is how the handler is
+ * installed (checked at start; tls_server_wrap() works without it, with
+ * GnuTLS's own refusal).
+ *
+ * Session tickets: each tls_server encrypts them with its own key, derived
+ * from the process-wide master key and its client-authentication policy
+ * (mode and client CA), so a ticket issued where no client certificate
+ * was asked for never resumes where one is required.
  */
 #include "tls.h"
 
@@ -32,10 +48,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -50,6 +68,7 @@
 #define TLS_UNDER_WLOW  (32 * 1024)
 #define TLS_UNDER_WHIGH (256 * 1024)
 #define TLS_TICKET_SECS 3600
+#define TLS_SNI_EXT_ID  0x10000 /* server_name (0), see the top */
 
 /* clang-format off */
 const char tls_priority_server[] =
@@ -77,6 +96,8 @@ static struct {
 	gnutls_priority_t server, client;
 	gnutls_datum_t ticket_key;
 	bool tickets;
+	bool own_sni; /* tls_sni_recv() can be registered */
+	_Atomic int64_t sni_log_sec;
 } tls_g = { .once = PTHREAD_ONCE_INIT };
 
 enum tls_flag {
@@ -87,6 +108,9 @@ enum tls_flag {
 	TLS_F_REPORTED = 1u << 4, /* EOF/error told to the owner */
 	TLS_F_WANT_DRAIN = 1u << 5,
 	TLS_F_FINISHED = 1u << 6, /* the socket reached EOF */
+	TLS_F_BYE = 1u << 7,      /* close_notify sent */
+	TLS_F_SNI = 1u << 8,      /* sni[] holds the client's name */
+	TLS_F_SNI_ODD = 1u << 9,  /* ...which is not a host name */
 };
 
 struct tls_entry {
@@ -99,6 +123,8 @@ struct tls_server {
 	struct tls_entry *ents;
 	size_t n, def;
 	enum tls_client_auth auth;
+	unsigned char ticket[64]; /* the session ticket key of the policy */
+	gnutls_datum_t ticket_key;
 };
 
 struct tls_client {
@@ -120,14 +146,28 @@ struct tls_conn {
 	const struct tls_server *ts;
 	char label[128];
 	char *verify_name;
+	char sni[256];
 	char subject[512];
 	char fp[65];
 };
+
+static int tls_sni_recv(gnutls_session_t s, const unsigned char *d, size_t n);
+static int tls_sni_send(gnutls_session_t s, gnutls_buffer_t b);
+
+static int
+tls_sni_register(gnutls_session_t s)
+{
+	return gnutls_session_ext_register(s, "server_name", TLS_SNI_EXT_ID,
+	    GNUTLS_EXT_MANDATORY, tls_sni_recv, tls_sni_send, NULL, NULL, NULL,
+	    GNUTLS_EXT_FLAG_TLS | GNUTLS_EXT_FLAG_CLIENT_HELLO |
+	        GNUTLS_EXT_FLAG_TLS12_SERVER_HELLO | GNUTLS_EXT_FLAG_EE);
+}
 
 static void
 tls_global_init(void)
 {
 	const char *errpos = NULL;
+	gnutls_session_t s;
 
 	if (gnutls_priority_init2(&tls_g.server, tls_priority_server, &errpos,
 	        0) < 0 ||
@@ -146,6 +186,14 @@ tls_global_init(void)
 		log_warnx("tls: cannot generate the session ticket key");
 		return;
 	}
+	if (gnutls_init(&s, GNUTLS_SERVER) == 0) {
+		tls_g.own_sni = tls_sni_register(s) == 0;
+		gnutls_deinit(s);
+	}
+	if (!tls_g.own_sni)
+		log_warnx("tls: this GnuTLS does not let us read the server "
+		          "name: clients sending names that are not host names "
+		          "will be refused");
 	tls_g.ok = 1;
 }
 
@@ -267,6 +315,33 @@ entry_init(struct tls_entry *en, const struct tls_cert_src *src,
 	return 0;
 }
 
+/* The ticket key of <ts>'s client-auth policy: HMAC-SHA512 keyed by the
+ * master key over the mode and the client CA. Listeners with the same
+ * policy share it (a ticket resumes on any of them), and it survives
+ * snapshot swaps as the master key does.
+ */
+static int
+tls_ticket_key(struct tls_server *ts, const char *ca_pem, struct err *e)
+{
+	static const char *const mode[] = { "none", "optional", "required" };
+	gnutls_hmac_hd_t h;
+
+	ASSERT(tls_g.ticket_key.size > 0);
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA512, tls_g.ticket_key.data,
+	        tls_g.ticket_key.size) < 0)
+		return err_set(e, "", "cannot derive the session ticket key");
+	if (gnutls_hmac(h, mode[ts->auth], strlen(mode[ts->auth]) + 1) < 0 ||
+	    (ts->auth != TLS_CLIENT_AUTH_NONE && ca_pem != NULL &&
+	        gnutls_hmac(h, ca_pem, strlen(ca_pem)) < 0)) {
+		gnutls_hmac_deinit(h, NULL);
+		return err_set(e, "", "cannot derive the session ticket key");
+	}
+	gnutls_hmac_deinit(h, ts->ticket);
+	ts->ticket_key.data = ts->ticket;
+	ts->ticket_key.size = sizeof(ts->ticket);
+	return 0;
+}
+
 struct tls_server *
 tls_server_new(const struct tls_cert_src *certs, size_t n, size_t def,
     enum tls_client_auth auth, const char *client_ca_pem, struct err *e)
@@ -293,6 +368,10 @@ tls_server_new(const struct tls_cert_src *certs, size_t n, size_t def,
 	ts->n = n;
 	ts->def = def;
 	ts->auth = auth;
+	if (tls_ticket_key(ts, client_ca_pem, e) != 0) {
+		tls_server_free(ts);
+		return NULL;
+	}
 	for (i = 0; i < n; i++)
 		if (entry_init(&ts->ents[i], &certs[i], auth, client_ca_pem,
 		        e) != 0) {
@@ -466,6 +545,101 @@ tls_select(const struct tls_server *ts, const char *name)
 	return &ts->ents[ts->def];
 }
 
+/* A host name: dot-separated labels of letters, digits and '-', the last
+ * one not all digits (an IPv4 literal). <name> is lowercase.
+ */
+static bool
+sni_is_host(const char *name)
+{
+	const char *p, *label = name;
+	bool digits = true;
+
+	if (name[0] == '\0')
+		return false;
+	for (p = name;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (p == label)
+				return false; /* empty label */
+			if (*p == '\0')
+				return !digits;
+			label = p + 1;
+			digits = true;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		        *p == '-'))
+			return false;
+		if (*p < '0' || *p > '9')
+			digits = false;
+	}
+}
+
+/* The client's server_name extension (RFC 6066 3): a list of (type,
+ * name); the first host_name (type 0) is kept. A malformed list is the
+ * same as none: the default certificate answers.
+ */
+static int
+tls_sni_recv(gnutls_session_t s, const unsigned char *d, size_t n)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(s);
+	size_t list, off, len, i;
+
+	if (t == NULL || n < 2 || (list = (size_t)d[0] << 8 | d[1]) != n - 2)
+		return 0;
+	for (off = 2; off + 3 <= n; off += 3 + len) {
+		len = (size_t)d[off + 1] << 8 | d[off + 2];
+		if (off + 3 + len > n)
+			return 0;
+		if (d[off] != 0 || (t->flags & TLS_F_SNI))
+			continue;
+		if (len == 0 || len >= sizeof(t->sni)) {
+			t->flags |= TLS_F_SNI | TLS_F_SNI_ODD;
+			snprintf(t->sni, sizeof(t->sni), "(%zu bytes)", len);
+			continue;
+		}
+		for (i = 0; i < len; i++) {
+			unsigned char c = d[off + 3 + i];
+
+			t->sni[i] = (c < 0x20 || c >= 0x7f || c == '"')
+			    ? '?'
+			    : (char)tolower(c);
+		}
+		t->sni[len] = '\0';
+		t->flags |= TLS_F_SNI;
+		if (!sni_is_host(t->sni))
+			t->flags |= TLS_F_SNI_ODD;
+	}
+	return 0;
+}
+
+/* No acknowledgement: RFC 6066 lets the server omit it (and resumption
+ * would have to carry the name).
+ */
+static int
+tls_sni_send(gnutls_session_t s, gnutls_buffer_t b)
+{
+	return 0;
+}
+
+static void
+tls_sni_fallback(struct tls_conn *t)
+{
+	struct timespec now;
+	int64_t last;
+
+	stats_inc(STAT_TLS_SNI_FALLBACK);
+	/* One line a second at most: any client can send these. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	last = atomic_load_explicit(&tls_g.sni_log_sec, memory_order_relaxed);
+	if (last == (int64_t)now.tv_sec ||
+	    !atomic_compare_exchange_strong(&tls_g.sni_log_sec, &last,
+	        (int64_t)now.tv_sec))
+		return;
+	log_info("tls: client %s: server name \"%s\" is not a host name; "
+	         "default certificate",
+	    t->label, t->sni);
+}
+
 static int
 tls_client_hello_cb(gnutls_session_t s)
 {
@@ -475,6 +649,16 @@ tls_client_hello_cb(gnutls_session_t s)
 	unsigned type;
 	const struct tls_entry *en;
 
+	if (tls_g.own_sni) {
+		if (t->flags & TLS_F_SNI_ODD)
+			tls_sni_fallback(t);
+		en = tls_select(t->ts,
+		    (t->flags & (TLS_F_SNI | TLS_F_SNI_ODD)) == TLS_F_SNI
+		        ? t->sni
+		        : NULL);
+		return gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE,
+		    en->cred);
+	}
 	if (gnutls_server_name_get(s, name, &len, &type, 0) < 0 ||
 	    type != GNUTLS_NAME_DNS)
 		len = 0;
@@ -890,6 +1074,7 @@ struct bufferevent *
 tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
     const char *peer, struct tls_conn **out)
 {
+	struct bufferevent *bev;
 	struct tls_conn *t;
 	struct err e;
 
@@ -903,8 +1088,9 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 	if (gnutls_priority_set(t->s, tls_g.server) < 0 ||
 	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
 	        ts->ents[ts->def].cred) < 0 ||
+	    (tls_g.own_sni && tls_sni_register(t->s) < 0) ||
 	    (tls_g.tickets &&
-	        gnutls_session_ticket_enable_server(t->s, &tls_g.ticket_key) <
+	        gnutls_session_ticket_enable_server(t->s, &ts->ticket_key) <
 	            0)) {
 		tls_conn_free(t);
 		bufferevent_free(under);
@@ -918,8 +1104,10 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 		    ts->auth == TLS_CLIENT_AUTH_REQUIRED ? GNUTLS_CERT_REQUIRE
 		                                         : GNUTLS_CERT_REQUEST);
 	}
-	*out = t;
-	return tls_conn_attach(t, under);
+	/* <t> is freed with the filter: set *out only once it exists. */
+	if ((bev = tls_conn_attach(t, under)) != NULL)
+		*out = t;
+	return bev;
 }
 
 struct bufferevent *
@@ -978,4 +1166,16 @@ tls_conn_unsent(struct tls_conn *t)
 	if (n > 0)
 		t->flags |= TLS_F_WANT_DRAIN;
 	return n;
+}
+
+void
+tls_conn_close_notify(struct tls_conn *t)
+{
+	if (t == NULL || (t->flags & (TLS_F_BYE | TLS_F_FAILED)) != 0 ||
+	    !(t->flags & TLS_F_HS_DONE))
+		return;
+	t->flags |= TLS_F_BYE;
+	/* Never blocks: tls_push() only appends to the socket buffer. */
+	if (gnutls_bye(t->s, GNUTLS_SHUT_WR) == 0 && (t->flags & TLS_F_SERVER))
+		stats_inc(STAT_TLS_CLOSE_NOTIFY);
 }

@@ -102,4 +102,11 @@ const char *tls_conn_peer_fingerprint(const struct tls_conn *t);
  */
 size_t tls_conn_unsent(struct tls_conn *t);
 
+/* Ends our side of the session with a close_notify alert, once, after the
+ * handshake and unless it failed; the alert joins the unsent ciphertext
+ * (tls_conn_unsent()). Call when all plaintext has been written. Never
+ * blocks. NULL-safe.
+ */
+void tls_conn_close_notify(struct tls_conn *t);
+
 #endif

@@ -11,7 +11,8 @@ build_pkgs=(libevent-dev libgnutls28-dev gnutls-bin libsqlite3-dev sqlite3
 	libmicrohttpd-dev libjansson-dev libargon2-dev libcmocka-dev node-llhttp
 	autoconf automake libtool pkg-config libcap-dev gcc clang
 	libclang-rt-14-dev make git)
-test_pkgs=(python3 python3-pytest python3-requests curl openssl passwd sslscan)
+test_pkgs=(python3 python3-pytest python3-requests curl openssl passwd sslscan hey
+	util-linux)
 bench_pkgs=(nginx-light haproxy wrk util-linux procps)
 browser_pkgs=(chromium)
 

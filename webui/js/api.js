@@ -119,6 +119,11 @@ function resolve(s) {
   return s;
 }
 
+// The schema of an array's items (resolved), or null.
+export function schemaItems(s) {
+  return s && s.items ? resolve(s.items) || null : null;
+}
+
 // Schema of a component property path: schemaProp('Origin', 'tls.verify').
 export function schemaProp(component, path) {
   if (!spec || !spec.components || !spec.components.schemas) return null;

@@ -5,8 +5,16 @@
 // Types: text, number, password, select, checkbox, list (comma or space
 // separated -> array), textarea (with an optional file picker: file: true),
 // rows (an array of objects edited as table rows: columns, newRow, min).
+// A section ({type: 'section', label, fold: true}) folds the fields after
+// it, up to the next section, into a <details> that opens on an error.
+//
+// With opts.schema (a component of the served OpenAPI document) the form
+// checks what the schema states before sending: required fields (empty
+// selects too), integer ranges, patterns and lengths, every problem at its
+// field at once; the API checks the rest and answers with all of its own.
 
 import { h, clear } from './ui.js';
+import { schemaProp, schemaItems } from './api.js';
 
 let formSeq = 0;
 
@@ -102,11 +110,20 @@ export function buildForm(opts) {
       opts.cancel ? h('button', { type: 'button', class: 'secondary', onclick: opts.cancel }, 'Cancel') : null,
       submit));
 
+  let into = body; // where the next field goes: the form or a folded section
   for (const f of opts.fields) {
     if (f.type === 'section') {
-      const sec = h('h3', { class: 'section' }, f.label);
-      body.appendChild(sec);
-      entries.push({ f, wrap: sec });
+      if (f.fold) {
+        const det = h('details', { class: 'fold' }, h('summary', null, f.label));
+        body.appendChild(det);
+        entries.push({ f, wrap: det });
+        into = det;
+      } else {
+        const sec = h('h3', { class: 'section' }, f.label);
+        body.appendChild(sec);
+        entries.push({ f, wrap: sec });
+        into = body;
+      }
       continue;
     }
     const id = `f${seq}-${f.key.replace(/[^A-Za-z0-9]/g, '-')}`;
@@ -138,7 +155,7 @@ export function buildForm(opts) {
       input.addEventListener('change', refresh);
       entries.push({ f, wrap, input });
     }
-    body.appendChild(wrap);
+    into.appendChild(wrap);
   }
 
   function current() {
@@ -181,6 +198,46 @@ export function buildForm(opts) {
     return o;
   }
 
+  // What the served schema says about one field, and whether it is required.
+  function fieldSchema(key) {
+    if (!opts.schema) return null;
+    return schemaProp(opts.schema, key);
+  }
+  function schemaRequired(key) {
+    if (!opts.schema || key.includes('.')) return false;
+    const c = schemaProp(opts.schema, '');
+    return !!(c && Array.isArray(c.required) && c.required.includes(key));
+  }
+
+  // The problems the schema lets the browser see: [{field, message}].
+  function validate() {
+    const out = [];
+    for (const e of entries) {
+      if (e.f.type === 'section' || e.wrap.hidden) continue;
+      if (e.f.readonlyOnEdit && opts.mode === 'edit') continue;
+      if (e.rows) {
+        const items = schemaItems(fieldSchema(e.f.key));
+        const req = (items && items.required) || [];
+        e.rows.read().forEach((row, i) => {
+          for (const c of e.f.columns) {
+            const sch = items && items.properties ? items.properties[c.key] : null;
+            const m = checkValue(c, row[c.key], sch, req.includes(c.key));
+            if (m) out.push({ field: `${e.f.key}[${i}].${c.key}`, message: m });
+          }
+        });
+        continue;
+      }
+      if (e.f.noSend) {
+        if (e.f.required && inputValue(e.f, e.input) === undefined) out.push({ field: e.f.key, message: 'required' });
+        continue;
+      }
+      const required = e.f.required !== undefined ? !!e.f.required : schemaRequired(e.f.key);
+      const m = checkValue(e.f, inputValue(e.f, e.input), fieldSchema(e.f.key), required);
+      if (m) out.push({ field: e.f.key, message: m });
+    }
+    return out;
+  }
+
   function clearErrors() {
     formErrors.hidden = true;
     clear(formErrors);
@@ -218,6 +275,7 @@ export function buildForm(opts) {
         field = field.replace(re, '');
       }
       const w = field ? target(field) : null;
+      if (w) for (let d = w.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
       if (!w) {
         loose.push((fe.field ? fe.field + ': ' : '') + fe.message);
         continue;
@@ -244,11 +302,16 @@ export function buildForm(opts) {
     }
   }
 
-  const api = { el: form, read, current, showError, clearErrors, refresh, values, entries };
+  const api = { el: form, read, current, showError, clearErrors, refresh, validate, values, entries };
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors();
+    const problems = validate();
+    if (problems.length) {
+      showError({ message: 'Some fields need attention.', fieldErrors: problems });
+      return;
+    }
     submit.disabled = true;
     try {
       await opts.onSubmit(api);
@@ -261,6 +324,55 @@ export function buildForm(opts) {
   });
   refresh();
   return api;
+}
+
+// One value against its field and schema: a message, or null when fine.
+export function checkValue(f, v, sch, required) {
+  if (v === undefined || v === '' || (Array.isArray(v) && !v.length)) {
+    if (!required || f.type === 'checkbox') return null;
+    return f.type === 'select' ? 'choose one' : 'required';
+  }
+  if (!sch) return Number.isNaN(v) ? 'not a number' : null;
+  const types = Array.isArray(sch.type) ? sch.type : [sch.type];
+  if (types.includes('integer') || types.includes('number')) {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (Number.isNaN(n) || typeof v === 'boolean') return 'not a number';
+    if (types.includes('integer') && !types.includes('number') && !Number.isInteger(n)) return 'a whole number';
+    const lo = sch.minimum, hi = sch.maximum;
+    const big = (x) => x === undefined || Math.abs(x) >= 2 ** 53;
+    if ((lo !== undefined && n < lo) || (hi !== undefined && n > hi)) {
+      if (!big(lo) && !big(hi)) return `must be between ${lo} and ${hi}`;
+      return big(hi) ? `must be at least ${lo}` : `must be at most ${hi}`;
+    }
+    return null;
+  }
+  if (types.includes('array') && Array.isArray(v)) {
+    if (sch.maxItems !== undefined && v.length > sch.maxItems) return `at most ${sch.maxItems} items`;
+    const it = schemaItems(sch);
+    for (const x of v) {
+      const m = it ? checkString(x, it) : null;
+      if (m) return m;
+    }
+    return null;
+  }
+  if (typeof v === 'string') return checkString(v, sch);
+  return null;
+}
+
+function checkString(v, sch) {
+  if (sch.minLength !== undefined && v.length < sch.minLength) return `at least ${sch.minLength} characters`;
+  if (sch.maxLength !== undefined && v.length > sch.maxLength) return `at most ${sch.maxLength} characters`;
+  if (Array.isArray(sch.enum) && !sch.enum.includes(v)) return `"${v}": one of ${sch.enum.join(', ')}`;
+  if (sch.pattern) {
+    let re = null;
+    try {
+      re = new RegExp(sch.pattern);
+    } catch {
+      re = null; // a pattern this browser cannot read: the API checks it
+    }
+    if (re && !re.test(v)) return `"${v}" is not in the expected form`;
+  }
+  return null;
 }
 
 // An array of objects edited as rows: [{address, port, weight}, ...].

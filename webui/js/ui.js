@@ -48,12 +48,13 @@ export function toast(message, kind = 'ok') {
 export function confirmDialog(title, body, confirmLabel = 'Confirm', danger = false) {
   return new Promise((resolve) => {
     const ok = h('button', { type: 'submit', class: danger ? 'danger' : 'primary', value: 'ok' }, confirmLabel);
+    const cancel = h('button', { type: 'submit', value: 'cancel', class: 'secondary' }, 'Cancel');
     const dlg = h('dialog', { class: 'modal', 'aria-labelledby': 'dlg-title' },
       h('form', { method: 'dialog' },
         h('h2', { id: 'dlg-title' }, title),
         typeof body === 'string' ? h('p', null, body) : body,
         h('div', { class: 'actions' },
-          h('button', { type: 'submit', value: 'cancel', class: 'secondary' }, 'Cancel'),
+          cancel,
           ok)));
     document.body.appendChild(dlg);
     dlg.addEventListener('close', () => {
@@ -61,7 +62,8 @@ export function confirmDialog(title, body, confirmLabel = 'Confirm', danger = fa
       dlg.remove();
     });
     dlg.showModal();
-    ok.focus();
+    // a destructive answer needs a deliberate choice: Enter keeps things as they are
+    (danger ? cancel : ok).focus();
   });
 }
 

@@ -14,7 +14,10 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..');
 export const REPO = path.resolve(ROOT, '..', '..');
-export const SHOTS = path.join(ROOT, 'screenshots');
+// Screenshots go next to the daemon under test (the build dir, kept by CI),
+// or to SCREENSHOTS, or to tests/browser/screenshots.
+export const SHOTS = process.env.SCREENSHOTS
+  || (process.env.GATEHOUSED ? path.join(path.dirname(path.resolve(process.env.GATEHOUSED)), 'browser-screenshots') : path.join(ROOT, 'screenshots'));
 
 export function gatehousedPath() {
   const p = process.env.GATEHOUSED || path.resolve(ROOT, '..', '..', 'build', 'gatehoused');
@@ -182,4 +185,14 @@ export async function startBrowser(adminBase) {
 export async function shot(page, name, fullPage = true) {
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage });
+}
+
+// The same page at 1280x800 and at 390x844 (a phone): NAME-1280.png, NAME-390.png.
+export async function shotBoth(page, name) {
+  const vp = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, name + '-1280', false);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, name + '-390', false);
+  await page.setViewportSize(vp);
 }

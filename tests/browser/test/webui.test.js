@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startDaemon, startOrigin, startBrowser, request, postJson, makeCertificate, shot, REPO } from '../lib/harness.js';
+import { startDaemon, startOrigin, startBrowser, request, postJson, makeCertificate, shot, shotBoth, REPO } from '../lib/harness.js';
 
 const NEW_PASSWORD = 'correct-horse-battery-9';
 
@@ -128,6 +128,7 @@ describe('gatehouse web UI', () => {
     await page.getByLabel('Repeat the new password', { exact: true }).fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await page.getByText('No routes yet: no traffic goes to any origin.').waitFor(); // not "encrypted"
     const s = await apiGet('/session');
     assert.equal(s.user, 'admin');
     assert.equal(s.must_change_password, false);
@@ -161,7 +162,7 @@ describe('gatehouse web UI', () => {
     await page.getByLabel('Name', { exact: true }).fill('bad');
     await page.getByLabel('Address, row 1', { exact: true }).fill('127.0.0.1');
     await page.getByLabel('Port, row 1', { exact: true }).fill('70000');
-    browser.expectHttpError(422, '/api/v1/origins');
+    // the served schema's range is checked before anything is sent
     await page.getByRole('button', { name: 'Create origin' }).click();
     const err = page.locator('[data-field="servers[0].port"] .field-error');
     await err.waitFor();
@@ -188,6 +189,34 @@ describe('gatehouse web UI', () => {
     listenerPort = l.port;
     await page.getByText(`${listenerPort} (asked 0)`).waitFor();
     await shot(page, '05-listeners');
+  });
+
+  test('a form with three bad fields shows three errors at once, at their fields', async () => {
+    await goto('#/listeners/new', 'New listener');
+    await page.getByLabel('Name', { exact: true }).fill('bad name!');
+    await page.getByLabel('Address', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill('70000');
+    await page.locator('summary', { hasText: 'Timeouts and limits' }).click(); // folded by default
+    await page.getByLabel('Header timeout (ms)', { exact: true }).fill('0');
+    await page.locator('summary', { hasText: 'Timeouts and limits' }).click(); // fold it again: an error opens it
+    await page.getByRole('button', { name: 'Create listener' }).click();
+    const errs = page.locator('.field-error:not([hidden])');
+    await errs.first().waitFor();
+    assert.equal(await errs.count(), 3, 'three errors: ' + (await errs.allTextContents()).join(' | '));
+    assert.match(await page.locator('[data-field="name"] .field-error').textContent(), /expected form/);
+    assert.match(await page.locator('[data-field="port"] .field-error').textContent(), /between 0 and 65535/);
+    assert.match(await page.locator('[data-field="timeouts.header_ms"] .field-error').textContent(), /between 1 and/);
+    assert.equal(await page.getByLabel('Header timeout (ms)', { exact: true }).isVisible(), true, 'the folded section opened');
+    for (const l of ['Name', 'Port', 'Header timeout (ms)']) assert.equal(await page.getByLabel(l, { exact: true }).getAttribute('aria-invalid'), 'true', l);
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'name', 'focus on the first bad field');
+    await shotBoth(page, 'form-errors');
+    // empty required selects are flagged too
+    await goto('#/routes/new', 'New route');
+    await page.getByLabel('Name', { exact: true }).fill('r');
+    await page.getByRole('button', { name: 'Create route' }).click();
+    await page.locator('[data-field="listener"] .field-error').getByText('choose one').waitFor();
+    await page.locator('[data-field="origin"] .field-error').getByText('choose one').waitFor();
+    assert.deepEqual(await apiGet('/listeners').then((a) => a.map((x) => x.name)), ['public'], 'nothing was sent');
   });
 
   test('create a route; it shows that traffic to its origin stays on this host', async () => {
@@ -244,7 +273,6 @@ describe('gatehouse web UI', () => {
     await page.getByLabel('Listener', { exact: true }).selectOption('public');
     await page.getByLabel('Origin', { exact: true }).selectOption('web');
     await page.getByLabel('Path prefix', { exact: true }).fill('no-slash');
-    browser.expectHttpError(422, '/api/v1/routes');
     await page.getByRole('button', { name: 'Create route' }).click();
     const err = page.locator('[data-field="match.path_prefix"] .field-error');
     await err.waitFor();
@@ -281,6 +309,7 @@ describe('gatehouse web UI', () => {
     await page.locator('section.panel').filter({ hasText: 'Server health' }).getByText(`127.0.0.1:${origin.port}`).waitFor();
     await page.waitForTimeout(2500); // one more sample on the chart
     await shot(page, '08-dashboard-traffic');
+    await shotBoth(page, 'dashboard');
   });
 
   test('health checks: made in the origin form, up and down on the dashboard', async (t) => {
@@ -436,6 +465,7 @@ describe('gatehouse web UI', () => {
     const dlg = page.getByRole('dialog');
     await dlg.getByText('/routes/app').first().waitFor(); // what would change
     await shot(page, '13-restore-confirm', false);
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Cancel', 'focus starts on Cancel');
     // cancelling changes nothing
     await dlg.getByRole('button', { name: 'Cancel' }).click();
     assert.equal((await apiGet('/routes')).length, routesBefore);
@@ -466,6 +496,7 @@ describe('gatehouse web UI', () => {
     const dlg = page.getByRole('dialog');
     await dlg.getByText('/routes/app').first().waitFor();
     await shot(page, '14-import-confirm', false);
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Cancel', 'focus starts on Cancel');
     await dlg.getByRole('button', { name: 'Import' }).click();
     await page.locator('#import-result').getByText(/Imported as revision \d+/).waitFor();
     await shot(page, '15-config');
@@ -477,6 +508,7 @@ describe('gatehouse web UI', () => {
     assert.equal((await request(listenerPort, '/', { Host: 'www.app.test' })).status, 404);
     await goto('#/routes/app', 'Route app');
     await page.getByLabel('Hosts', { exact: true }).fill('app.test, www.app.test');
+    await page.locator('summary', { hasText: 'Options' }).click(); // advanced options are folded
     await page.getByLabel('Connect timeout (ms)', { exact: true }).fill('2500');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await toastHas('Saved route app');
@@ -488,6 +520,7 @@ describe('gatehouse web UI', () => {
     assert.match(res.body, /host=www.app.test/);
     // emptying a field removes it (merge patch null)
     await goto('#/routes/app', 'Route app');
+    await page.locator('summary', { hasText: 'Options' }).click();
     await page.getByLabel('Connect timeout (ms)', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await toastHas('Saved route app');

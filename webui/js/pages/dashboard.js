@@ -211,5 +211,5 @@ function renderPlain(box, routes, refs) {
     { label: 'Route', cell: (x) => h('a', { href: '#/routes/' + encodeURIComponent(x.r.name) }, x.r.name) },
     { label: 'Origin', cell: (x) => h('a', { href: '#/origins/' + encodeURIComponent(x.r.origin) }, x.r.origin) },
     { label: 'Servers', cell: (x) => ((refs.originsByName.get(x.r.origin) || {}).servers || []).map((s) => `${s.address}:${s.port}`).join(', ') },
-  ], bad, 'None: traffic to origins off this host is encrypted.'));
+  ], bad, routes.length ? 'None: traffic to origins off this host is encrypted.' : 'No routes yet: no traffic goes to any origin.'));
 }

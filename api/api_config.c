@@ -440,6 +440,31 @@ conf_kind(enum conf_kind kind)
 	return &cf_kinds[conf_ck[kind]];
 }
 
+/* An https listener needs a certificate to serve: without a
+ * default_certificate no handshake completes (the other leaf certificates
+ * are SNI candidates only next to a default, cfg_tls.c), so it is refused
+ * here rather than bound and closing every connection. Checked on the
+ * API's documents, not in the compile, so a database written before this
+ * rule still starts.
+ */
+static void
+check_https_cert(const struct json *item, const char *path, struct errs *l)
+{
+	const struct cf_kind *lk = &cf_kinds[CK_LISTENER];
+	const char *key = lk->f[LF_DEFAULT_CERTIFICATE].key;
+	const char *proto = json_str(json_get(item, lk->f[LF_PROTOCOL].key));
+	const char *cert = json_str(json_get(item, key));
+	char p[160];
+
+	if (proto == NULL || strcmp(proto, "https") != 0 ||
+	    (cert != NULL && cert[0] != '\0'))
+		return;
+	json_path_key(p, sizeof(p), path, key);
+	errs_add(l, p,
+	    "required on an https listener: without a certificate no TLS "
+	    "handshake can complete");
+}
+
 int
 conf_check_item_all(enum conf_kind kind, const struct json *item,
     const char *path, struct errs *l)
@@ -447,6 +472,8 @@ conf_check_item_all(enum conf_kind kind, const struct json *item,
 	size_t before = l->n;
 
 	check_obj(conf_kind(kind), -1, item, path, l);
+	if (kind == CONF_LISTENERS && json_is_obj(item))
+		check_https_cert(item, path, l);
 	return l->n > before ? -1 : 0;
 }
 

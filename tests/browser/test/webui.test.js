@@ -219,6 +219,22 @@ describe('gatehouse web UI', () => {
     assert.deepEqual(await apiGet('/listeners').then((a) => a.map((x) => x.name)), ['public'], 'nothing was sent');
   });
 
+  test('an https listener without a certificate is refused at the field', async () => {
+    await goto('#/listeners/new', 'New listener');
+    await page.getByLabel('Name', { exact: true }).fill('tls-nocert');
+    await page.getByLabel('Address', { exact: true }).fill('127.0.0.1');
+    await page.getByLabel('Port', { exact: true }).fill('0');
+    await page.getByLabel('Protocol', { exact: true }).selectOption('https');
+    browser.expectHttpError(422, '/api/v1/listeners');
+    await page.getByRole('button', { name: 'Create listener' }).click();
+    const err = page.locator('[data-field="default_certificate"] .field-error');
+    await err.waitFor();
+    assert.match(await err.textContent(), /required on an https listener/);
+    assert.equal(await page.getByLabel('Default certificate', { exact: true }).getAttribute('aria-invalid'), 'true');
+    await shot(page, '05b-https-no-certificate');
+    assert.deepEqual((await apiGet('/listeners')).map((x) => x.name), ['public'], 'nothing was created');
+  });
+
   test('create a route; it shows that traffic to its origin stays on this host', async () => {
     await goto('#/routes', 'Routes');
     await page.getByRole('link', { name: 'New route' }).click();

@@ -8,6 +8,8 @@ CORE_BASE_SOURCES = daemon/arena.c daemon/arena.h daemon/check.h daemon/schema.h
 # HTTP/1 parsing glue (the only llhttp.h user) and message heads.
 CORE_HTTP_SOURCES = daemon/http1.c daemon/http1.h daemon/http_msg.c daemon/http_msg.h \
 	daemon/target.c daemon/target.h
+# Request paths and Host values reduced to one meaning (pure functions).
+CORE_HTTP_SOURCES += daemon/normalize.c daemon/normalize.h
 
 # The store (the only sqlite3.h user), snapshot compile, route matching.
 CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \

@@ -76,3 +76,15 @@ tests_fuzz_fuzz_target_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_target_SOURCES += tests/fuzz/replay.c
 endif
+
+# Request path and Host normalisation (tests/fuzz/fuzz_normalize.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_normalize
+tests_fuzz_fuzz_normalize_SOURCES = tests/fuzz/fuzz_normalize.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_normalize_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_normalize\"
+tests_fuzz_fuzz_normalize_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_normalize_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_normalize_SOURCES += tests/fuzz/replay.c
+endif

@@ -1,8 +1,12 @@
 # tests/unit: one cmocka program per module, linked against libcore.a.
-UNIT_HTTP_TESTS = tests/unit/test_http1 tests/unit/test_http_msg tests/unit/test_target
+UNIT_HTTP_TESTS = tests/unit/test_http1 tests/unit/test_http_msg tests/unit/test_target \
+	tests/unit/test_normalize
 tests_unit_test_target_SOURCES = tests/unit/test_target.c
 tests_unit_test_target_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_target_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_normalize_SOURCES = tests/unit/test_normalize.c
+tests_unit_test_normalize_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_normalize_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_http1_SOURCES = tests/unit/test_http1.c
 tests_unit_test_http1_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http1_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

@@ -65,6 +65,16 @@ enum cfg_client_auth {
 	CFG_CLIENT_AUTH_REQUIRED,
 };
 
+/* What an HTTP request's path becomes when normalisation (normalize.h)
+ * changes it; routes always match the normalised path. The order is the
+ * field table's enum (cfg_field.c).
+ */
+enum cfg_pathnorm {
+	CFG_PATHNORM_FORWARD_NORMALIZED = 0, /* forward the normalised path */
+	CFG_PATHNORM_FORWARD_AS_RECEIVED,    /* forward the client's bytes */
+	CFG_PATHNORM_REJECT,                 /* answer 400 */
+};
+
 /* A stored certificate: a leaf (with key) or a CA (without). */
 struct cfg_cert {
 	int64_t id;
@@ -147,8 +157,9 @@ struct cfg_route {
 	size_t nsnis;
 	struct cfg_cidr *sources; /* array of nsources; none: any client */
 	size_t nsources;
-	bool redirect_https;   /* on http listeners: 308 to https:// */
-	unsigned hsts_max_age; /* on https listeners; 0: no HSTS header */
+	bool redirect_https;        /* on http listeners: 308 to https:// */
+	unsigned hsts_max_age;      /* on https listeners; 0: no HSTS header */
+	enum cfg_pathnorm pathnorm; /* the listener's when not set */
 };
 
 struct cfg_listener {
@@ -161,6 +172,7 @@ struct cfg_listener {
 	socklen_t salen;
 	unsigned header_ms, keepalive_ms;
 	bool trust_forwarded; /* keep client X-Forwarded-* and append */
+	enum cfg_pathnorm pathnorm;
 	const struct cfg_route **routes; /* match order, see route.h */
 	size_t nroutes;
 	const struct route_index *route_index; /* route.c, over routes[] */

@@ -389,6 +389,26 @@ compile_proto(struct compile *k, const char *proto, enum cfg_proto *out)
 	    CFG_SHOWN, proto);
 }
 
+/* The path_normalization column of kind <ck> (field <fi>) into <out>;
+ * NULL leaves <out> as it is.
+ */
+static int
+compile_pathnorm(struct compile *k, struct store_stmt *s, enum cf_kind_id ck,
+    int fi, enum cfg_pathnorm *out)
+{
+	const char *v;
+	int i;
+
+	if (store_col_is_null(s, fi))
+		return 0;
+	v = store_col_text(s, fi);
+	if ((i = cf_enum_index(&cf_kinds[ck].f[fi], v)) < 0)
+		return compile_fail(k, ".path_normalization",
+		    "\"%.*s\" is not a path normalization", CFG_SHOWN, v);
+	*out = (enum cfg_pathnorm)i;
+	return 0;
+}
+
 static int
 compile_listener_row(struct compile *k, struct store_stmt *s,
     struct cfg_listener *l, size_t *room)
@@ -417,6 +437,10 @@ compile_listener_row(struct compile *k, struct store_stmt *s,
 	    compile_ufield(k, s, CK_LISTENER, LF_TRUST_FORWARDED, &rc) != 0;
 	l->max_connections =
 	    compile_ufield(k, s, CK_LISTENER, LF_MAX_CONNECTIONS, &rc);
+	if (rc == 0 &&
+	    compile_pathnorm(k, s, CK_LISTENER, LF_PATH_NORMALIZATION,
+	        &l->pathnorm) != 0)
+		rc = -1;
 	if (rc != 0)
 		return -1;
 	if (l->max_connections != 0 && !compile_is_l4(l->proto))
@@ -959,6 +983,11 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 	r->redirect_https =
 	    compile_ufield(k, s, CK_ROUTE, RF_REDIRECT_HTTPS, &rc) != 0;
 	r->hsts_max_age = compile_ufield(k, s, CK_ROUTE, RF_HSTS_MAX_AGE, &rc);
+	r->pathnorm = r->listener->pathnorm;
+	if (rc == 0 &&
+	    compile_pathnorm(k, s, CK_ROUTE, RF_PATH_NORMALIZATION,
+	        &r->pathnorm) != 0)
+		rc = -1;
 	if (rc != 0)
 		return -1;
 	room[RR_HOSTS] = (size_t)store_col_int64(s, RX_NHOSTS);

@@ -17,6 +17,9 @@ static const char *const protocols[] = { "http", "https", "tcp", "udp",
 	"tls-passthrough", NULL };
 static const char *const client_auths[] = { "none", "optional", "required",
 	NULL };
+/* Order as enum cfg_pathnorm (cfg.h). */
+static const char *const path_normalizations[] = { "forward_normalized",
+	"forward_as_received", "reject", NULL };
 static const char *const balances[] = { "round_robin", NULL };
 static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 	"PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
@@ -83,6 +86,12 @@ static const struct cf_field listener_f[LF__N] = {
 		.column = "proxy_protocol_from", .type = F_LIST, .parent = -1,
 		.max = 1000, .vtype = CV_CIDR,
 		.doc = "clients that must send a PROXY protocol header" },
+	[LF_PATH_NORMALIZATION] = { .key = "path_normalization",
+		.column = "path_normalization", .type = F_ENUM, .parent = -1,
+		.enums = path_normalizations, .def_str = "forward_normalized",
+		.doc = "http, https: routes match the normalised path; "
+		       "forward it, forward the path as received, or reject "
+		       "a path that normalisation changes (400)" },
 };
 
 static const struct cf_field origin_f[OF__N] = {
@@ -210,6 +219,10 @@ static const struct cf_field route_f[RF__N] = {
 		.max = 2147483647,
 		.doc = "https: Strict-Transport-Security max-age, s; absent: "
 		       "no header" },
+	[RF_PATH_NORMALIZATION] = { .key = "path_normalization",
+		.column = "path_normalization", .type = F_ENUM, .parent = -1,
+		.flags = F_NULLABLE, .enums = path_normalizations,
+		.doc = "overrides the listener's; absent: the listener's" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {

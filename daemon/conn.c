@@ -36,6 +36,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "proxy_proto.h"
+#include "reqcheck.h"
 #include "route.h"
 #include "stats.h"
 #include "target.h"
@@ -395,8 +396,10 @@ conn_on_head(void *arg, struct http_msg *m)
 	struct conn *c = arg;
 	struct req *r = &c->req;
 	struct target t;
+	struct reqcheck rc;
 	struct str host;
 	const char *why = NULL;
+	int st;
 
 	stats_inc(STAT_REQ_TOTAL);
 	event_del(c->tmr);
@@ -440,11 +443,20 @@ conn_on_head(void *arg, struct http_msg *m)
 		return -1;
 	}
 	/* RFC 9112 3.2.2: an absolute-form target's authority wins over Host
-	 * (proxy.c forwards it as Host).
+	 * (proxy.c forwards it as Host). Routes match the normalised path.
 	 */
-	host =
-	    t.form == TARGET_ABSOLUTE ? t.authority : http_msg_get(m, "host");
-	r->route = route_match(r->listener, host, t.path, m->method);
+	if ((st = reqcheck_head(m, &t, &rc, &why)) == 0) {
+		host = rc.host;
+		r->route = route_match(r->listener, host, rc.path, m->method);
+		st = reqcheck_route(m, r->listener, r->route, &rc, &why);
+	}
+	if (st != 0) {
+		stats_inc(STAT_REQ_BAD);
+		log_debug("conn %llu from %s: refused request (%d): %s",
+		    (unsigned long long)c->id, c->peer, st, why);
+		conn_local(c, st, true);
+		return -1;
+	}
 	if (r->route == NULL) {
 		stats_inc(STAT_REQ_NO_ROUTE);
 		conn_local(c, 404, false);

@@ -10,6 +10,8 @@ CORE_HTTP_SOURCES = daemon/http1.c daemon/http1.h daemon/http_msg.c daemon/http_
 	daemon/target.c daemon/target.h
 # Request paths and Host values reduced to one meaning (pure functions).
 CORE_HTTP_SOURCES += daemon/normalize.c daemon/normalize.h
+# Expect, Host, path and route checks of a request head.
+CORE_HTTP_SOURCES += daemon/reqcheck.c daemon/reqcheck.h
 
 # The store (the only sqlite3.h user), snapshot compile, route matching.
 CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \

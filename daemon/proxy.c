@@ -29,6 +29,7 @@
 #include "conn.h"
 #include "http1.h"
 #include "log.h"
+#include "normalize.h"
 #include "stats.h"
 #include "target.h"
 #include "tls.h"
@@ -209,6 +210,14 @@ hdr_is_hop(struct str n)
 	}
 }
 
+static bool
+hdr_is_protected(struct str n)
+{
+	return str_caseeq_cstr(n, "host") ||
+	    str_caseeq_cstr(n, "content-length") ||
+	    str_caseeq_cstr(n, "transfer-encoding");
+}
+
 static size_t
 conn_tokens(const struct http_msg *m, struct str *tok, size_t max)
 {
@@ -227,7 +236,11 @@ conn_tokens(const struct http_msg *m, struct str *tok, size_t max)
 			if (comma == NULL)
 				comma = end;
 			t = str_trim(str_make(p, (size_t)(comma - p)));
-			if (t.len > 0 && n < max)
+			/* Never Host or the framing: "Connection: close,
+			 * Host" must not strip them (the origin would see
+			 * another virtual host or another body).
+			 */
+			if (t.len > 0 && n < max && !hdr_is_protected(t))
 				tok[n++] = t;
 			p = comma + 1;
 		}
@@ -271,9 +284,9 @@ build_request_head(struct conn *c, struct sb *b)
 	struct str tok[PROXY_MAX_CONN_TOKENS], host;
 	struct str name, xfp = STR_NULL, xfh = STR_NULL;
 	struct target t;
-	size_t ntok, i;
+	size_t ntok, i, n;
 	bool absolute, first_xff = true, have_fwd = false, have_host = false;
-	char num[32];
+	char num[32], npath[HTTP1_DEF_MAX_REQUEST_LINE];
 
 	/* conn_on_head() routed by the same parse and refused what fails */
 	if (target_parse(http_msg_str(m, m->target), false,
@@ -285,7 +298,13 @@ build_request_head(struct conn *c, struct sb *b)
 
 	sb_str(b, http_msg_str(m, m->method_name));
 	sb_add(b, " ", 1);
-	sb_str(b, t.path);
+	/* conn_on_head() refused what does not normalise */
+	if (r->route->pathnorm == CFG_PATHNORM_FORWARD_NORMALIZED &&
+	    t.form != TARGET_ASTERISK &&
+	    norm_path(t.path, npath, sizeof(npath), &n) == NORM_OK)
+		sb_add(b, npath, n);
+	else
+		sb_str(b, t.path);
 	sb_str(b, t.query);
 	sb_add(b, " HTTP/1.1\r\n", 11);
 	if (absolute) {

@@ -13,6 +13,7 @@ E2E_TESTS = \
 	tests/e2e/test_25_errors.py \
 	tests/e2e/test_26_health.py \
 	tests/e2e/test_27_targets.py \
+	tests/e2e/test_28_paths_hosts.py \
 	tests/e2e/test_30_reload.py \
 	tests/e2e/test_31_access_log.py
 # Admin API suites (test_5x_*.py) are listed here by their authors.

@@ -7,7 +7,7 @@ CORE_BASE_SOURCES = daemon/arena.c daemon/arena.h daemon/check.h daemon/schema.h
 
 # HTTP/1 parsing glue (the only llhttp.h user) and message heads.
 CORE_HTTP_SOURCES = daemon/http1.c daemon/http1.h daemon/http_msg.c daemon/http_msg.h \
-	daemon/target.c daemon/target.h
+	daemon/target.c daemon/target.h daemon/rewrite.c daemon/rewrite.h
 # Request paths and Host values reduced to one meaning (pure functions).
 CORE_HTTP_SOURCES += daemon/normalize.c daemon/normalize.h
 # Expect, Host, path and route checks of a request head.
@@ -21,7 +21,8 @@ CORE_STORE_SOURCES += daemon/cfg_field.c daemon/cfg_field.h \
 	daemon/cfg_value.c daemon/cfg_value.h daemon/smap.c daemon/smap.h
 
 # Snapshots, workers, listeners, connections, proxying.
-CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/conn.c \
+CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/balance.c \
+	daemon/balance.h daemon/conn.c \
 	daemon/conn.h daemon/listener.c daemon/listener.h daemon/privdrop.c \
 	daemon/privdrop.h daemon/proxy.c daemon/proxy.h daemon/publish.h \
 	daemon/stats.c daemon/stats.h daemon/stats_tbl.h daemon/upstream.c \

@@ -30,14 +30,14 @@
 #include "http1.h"
 #include "log.h"
 #include "normalize.h"
+#include "rewrite.h"
 #include "stats.h"
 #include "target.h"
 #include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
-#define PROXY_MAX_CONN_TOKENS 16
-#define PROXY_MAX_AVOID       8
+#define PROXY_MAX_AVOID 8
 
 /* Head serialization into the worker's scratch buffer. */
 struct sb {
@@ -67,15 +67,6 @@ static void
 sb_cstr(struct sb *b, const char *s)
 {
 	sb_add(b, s, strlen(s));
-}
-
-static void
-sb_hdr(struct sb *b, const char *name, struct str value)
-{
-	sb_cstr(b, name);
-	sb_add(b, ": ", 2);
-	sb_str(b, value);
-	sb_add(b, "\r\n", 2);
 }
 
 const char *
@@ -182,267 +173,60 @@ proxy_write_redirect(struct conn *c, struct str host, struct str path,
 	c->req.status = 308;
 }
 
-/* Hop-by-hop header names (RFC 9110 7.6.1) and the framing headers the
- * proxy sets itself. Lowercase.
+/* Serializes the request head for the origin into the scratch buffer
+ * (rewrite.c); returns its length or -1 (no memory).
  */
-static bool
-hdr_is_hop(struct str n)
-{
-	switch (n.len) {
-	case 2:
-		return str_caseeq_cstr(n, "te");
-	case 7:
-		return str_caseeq_cstr(n, "trailer") ||
-		    str_caseeq_cstr(n, "upgrade");
-	case 10:
-		return str_caseeq_cstr(n, "connection") ||
-		    str_caseeq_cstr(n, "keep-alive");
-	case 14:
-		return str_caseeq_cstr(n, "content-length");
-	case 16:
-		return str_caseeq_cstr(n, "proxy-connection");
-	case 17:
-		return str_caseeq_cstr(n, "transfer-encoding");
-	case 19:
-		return str_caseeq_cstr(n, "proxy-authorization");
-	default:
-		return false;
-	}
-}
-
-static bool
-hdr_is_protected(struct str n)
-{
-	return str_caseeq_cstr(n, "host") ||
-	    str_caseeq_cstr(n, "content-length") ||
-	    str_caseeq_cstr(n, "transfer-encoding");
-}
-
-static size_t
-conn_tokens(const struct http_msg *m, struct str *tok, size_t max)
-{
-	size_t i, n = 0;
-	struct str v, t;
-	const char *p, *end, *comma;
-
-	for (i = 0; i < m->nhdrs; i++) {
-		if (!str_caseeq_cstr(http_msg_hname(m, i), "connection"))
-			continue;
-		v = http_msg_hvalue(m, i);
-		p = v.p;
-		end = v.p + v.len;
-		while (p < end) {
-			comma = memchr(p, ',', (size_t)(end - p));
-			if (comma == NULL)
-				comma = end;
-			t = str_trim(str_make(p, (size_t)(comma - p)));
-			/* Never Host or the framing: "Connection: close,
-			 * Host" must not strip them (the origin would see
-			 * another virtual host or another body).
-			 */
-			if (t.len > 0 && n < max && !hdr_is_protected(t))
-				tok[n++] = t;
-			p = comma + 1;
-		}
-	}
-	return n;
-}
-
-static bool
-in_tokens(struct str name, const struct str *tok, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (str_caseeq(name, tok[i]))
-			return true;
-	return false;
-}
-
-static void
-add_forwarded_for(struct sb *b, const struct conn *c)
-{
-	if (c->peer_sa.ss_family == AF_INET6) {
-		sb_cstr(b, "for=\"[");
-		sb_cstr(b, c->peer);
-		sb_cstr(b, "]\"");
-	} else {
-		sb_cstr(b, "for=");
-		sb_cstr(b, c->peer);
-	}
-}
-
-/* Serializes the request head for the origin into the scratch buffer. */
-static int
-build_request_head(struct conn *c, struct sb *b)
+static ssize_t
+build_request_head(struct conn *c)
 {
 	const struct http_msg *m = &c->msg;
 	struct req *r = &c->req;
-	const bool trust = r->listener->trust_forwarded;
-	const char *proto =
-	    r->listener->proto == CFG_PROTO_HTTPS ? "https" : "http";
-	struct str tok[PROXY_MAX_CONN_TOKENS], host;
-	struct str name, xfp = STR_NULL, xfh = STR_NULL;
+	struct rewrite_req rq;
 	struct target t;
-	size_t ntok, i, n;
-	bool absolute, first_xff = true, have_fwd = false, have_host = false;
-	char num[32], npath[HTTP1_DEF_MAX_REQUEST_LINE];
+	char npath[HTTP1_DEF_MAX_REQUEST_LINE];
+	size_t n;
 
 	/* conn_on_head() routed by the same parse and refused what fails */
 	if (target_parse(http_msg_str(m, m->target), false,
 	        m->method == CFG_M_OPTIONS, &t, NULL) != 0)
 		return -1;
-	absolute = t.form == TARGET_ABSOLUTE;
-	host = absolute ? t.authority : http_msg_get(m, "host");
-	ntok = conn_tokens(m, tok, PROXY_MAX_CONN_TOKENS);
-
-	sb_str(b, http_msg_str(m, m->method_name));
-	sb_add(b, " ", 1);
+	memset(&rq, 0, sizeof(rq));
+	rq.m = m;
+	rq.path = t.path;
 	/* conn_on_head() refused what does not normalise */
 	if (r->route->pathnorm == CFG_PATHNORM_FORWARD_NORMALIZED &&
 	    t.form != TARGET_ASTERISK &&
 	    norm_path(t.path, npath, sizeof(npath), &n) == NORM_OK)
-		sb_add(b, npath, n);
-	else
-		sb_str(b, t.path);
-	sb_str(b, t.query);
-	sb_add(b, " HTTP/1.1\r\n", 11);
-	if (absolute) {
-		/* RFC 9112 3.2.2: the target's authority replaces Host */
-		sb_hdr(b, "Host", t.authority);
-		have_host = true;
-	}
-
-	for (i = 0; i < m->nhdrs; i++) {
-		name = http_msg_hname(m, i);
-		if (hdr_is_hop(name) ||
-		    (ntok > 0 && in_tokens(name, tok, ntok)))
-			continue;
-		switch (name.len) {
-		case 4:
-			if (str_caseeq_cstr(name, "host")) {
-				if (absolute)
-					continue; /* sent above */
-				have_host = true;
-			}
-			break;
-		case 6:
-			if (str_caseeq_cstr(name, "expect"))
-				continue; /* answered here: 100 Continue */
-			break;
-		case 9:
-			if (str_caseeq_cstr(name, "forwarded")) {
-				if (!trust)
-					continue;
-				if (r->route->forwarded) {
-					/* Our element is appended below. */
-					if (!have_fwd)
-						sb_cstr(b, "Forwarded: ");
-					else
-						sb_add(b, ", ", 2);
-					sb_str(b, http_msg_hvalue(m, i));
-					have_fwd = true;
-					continue;
-				}
-			}
-			break;
-		case 15:
-			if (str_caseeq_cstr(name, "x-forwarded-for"))
-				continue; /* rebuilt below */
-			break;
-		case 16:
-			if (str_caseeq_cstr(name, "x-forwarded-host")) {
-				if (trust && xfh.p == NULL)
-					xfh = http_msg_hvalue(m, i);
-				continue;
-			}
-			break;
-		case 17:
-			if (str_caseeq_cstr(name, "x-forwarded-proto")) {
-				if (trust && xfp.p == NULL)
-					xfp = http_msg_hvalue(m, i);
-				continue;
-			}
-			break;
-		case 21: /* set below from the TLS session only */
-			if (str_caseeq_cstr(name, "x-client-cert-subject"))
-				continue;
-			break;
-		case 25:
-			if (str_caseeq_cstr(name, "x-client-cert-fingerprint"))
-				continue;
-			break;
-		default:
-			break;
-		}
-		sb_str(b, name);
-		sb_add(b, ": ", 2);
-		sb_str(b, http_msg_hvalue(m, i));
-		sb_add(b, "\r\n", 2);
-	}
-	if (have_fwd) {
-		sb_add(b, ", ", 2);
-	} else if (r->route->forwarded) {
-		sb_cstr(b, "Forwarded: ");
-	}
-	if (r->route->forwarded) {
-		add_forwarded_for(b, c);
-		if (host.len > 0) {
-			sb_cstr(b, ";host=\"");
-			sb_str(b, host);
-			sb_add(b, "\"", 1);
-		}
-		sb_cstr(b, ";proto=");
-		sb_cstr(b, proto);
-		sb_add(b, "\r\n", 2);
-	} else if (have_fwd) {
-		/* unreachable: have_fwd implies route->forwarded */
-		sb_add(b, "\r\n", 2);
-	}
-	if (!have_host)
-		sb_hdr(b, "Host", str_cstr(r->server->label));
-	sb_cstr(b, "X-Forwarded-For: ");
-	if (trust)
-		for (i = 0; i < m->nhdrs; i++)
-			if (str_caseeq_cstr(http_msg_hname(m, i),
-			        "x-forwarded-for")) {
-				if (!first_xff)
-					sb_add(b, ", ", 2);
-				sb_str(b, http_msg_hvalue(m, i));
-				first_xff = false;
-			}
-	if (!first_xff)
-		sb_add(b, ", ", 2);
-	sb_cstr(b, c->peer);
-	sb_add(b, "\r\n", 2);
-	sb_hdr(b, "X-Forwarded-Proto", xfp.p != NULL ? xfp : str_cstr(proto));
-	if (tls_conn_peer_subject(c->tls) != NULL) {
-		sb_hdr(b, "X-Client-Cert-Subject",
-		    str_cstr(tls_conn_peer_subject(c->tls)));
-		sb_hdr(b, "X-Client-Cert-Fingerprint",
-		    str_cstr(tls_conn_peer_fingerprint(c->tls)));
-	}
-	if (xfh.p != NULL)
-		sb_hdr(b, "X-Forwarded-Host", xfh);
-	else if (host.len > 0)
-		sb_hdr(b, "X-Forwarded-Host", host);
+		rq.path = str_make(npath, n);
+	rq.query = t.query;
+	rq.absolute = t.form == TARGET_ABSOLUTE;
+	rq.authority = rq.absolute ? t.authority : STR_NULL;
+	rq.trust = r->listener->trust_forwarded;
+	rq.forwarded = r->route->forwarded;
+	rq.https = r->listener->proto == CFG_PROTO_HTTPS;
+	rq.upgrade = (r->flags & REQ_F_UPGRADE) != 0;
+	rq.peer = c->peer;
+	rq.peer_v6 = c->peer_sa.ss_family == AF_INET6;
+	rq.default_host = str_cstr(r->server->label);
+	rq.cert_subject = tls_conn_peer_subject(c->tls);
+	rq.cert_fingerprint = tls_conn_peer_fingerprint(c->tls);
 	if (r->flags & REQ_F_BODY_BUFFERED) {
-		snprintf(num, sizeof(num), "%zu",
-		    evbuffer_get_length(r->body_buf));
-		sb_hdr(b, "Content-Length", str_cstr(num));
+		rq.body = REWRITE_BODY_LENGTH;
+		rq.length = evbuffer_get_length(r->body_buf);
 	} else if (m->flags & HTTP_MSG_F_CHUNKED) {
-		sb_cstr(b, "Transfer-Encoding: chunked\r\n");
+		rq.body = REWRITE_BODY_CHUNKED;
 	} else if (m->flags & HTTP_MSG_F_HAS_LENGTH) {
-		snprintf(num, sizeof(num), "%" PRIu64, m->content_length);
-		sb_hdr(b, "Content-Length", str_cstr(num));
+		rq.body = REWRITE_BODY_LENGTH;
+		rq.length = m->content_length;
 	}
-	if (r->flags & REQ_F_UPGRADE) {
-		/* http1.c let only WebSocket through; no other token goes */
-		sb_cstr(b, "Upgrade: websocket\r\n");
-		sb_cstr(b, "Connection: upgrade\r\n");
+	n = rewrite_request_head(&rq, c->w->scratch, c->w->scratch_cap);
+	if (n > c->w->scratch_cap) {
+		if (worker_scratch(c->w, n) == -1)
+			return -1;
+		(void)rewrite_request_head(&rq, c->w->scratch,
+		    c->w->scratch_cap);
 	}
-	sb_add(b, "\r\n", 2);
-	return b->fail ? -1 : 0;
+	return (ssize_t)n;
 }
 
 static void
@@ -498,7 +282,7 @@ int
 proxy_start(struct conn *c)
 {
 	struct req *r = &c->req;
-	struct sb b = { c->w, 0, false };
+	ssize_t len;
 	char *copy;
 
 	r->server = upstream_pick(c->w->pools, r->route->origin, NULL, 0);
@@ -506,7 +290,7 @@ proxy_start(struct conn *c)
 		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
 		return -1;
 	}
-	if (build_request_head(c, &b) == -1) {
+	if ((len = build_request_head(c)) == -1) {
 		stats_inc(STAT_REQ_NO_MEMORY);
 		r->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, 503, true);
@@ -516,8 +300,8 @@ proxy_start(struct conn *c)
 	/* Keep the head: a pooled connection the origin closed under us
 	 * gets one retry on a fresh one.
 	 */
-	if (b.len > r->head_copy_cap) {
-		if ((copy = realloc(r->head_copy, b.len)) == NULL) {
+	if ((size_t)len > r->head_copy_cap) {
+		if ((copy = realloc(r->head_copy, (size_t)len)) == NULL) {
 			stats_inc(STAT_REQ_NO_MEMORY);
 			r->flags |= REQ_F_CLOSE;
 			proxy_write_local(c, 503, true);
@@ -525,10 +309,10 @@ proxy_start(struct conn *c)
 			return -1;
 		}
 		r->head_copy = copy;
-		r->head_copy_cap = b.len;
+		r->head_copy_cap = (size_t)len;
 	}
-	memcpy(r->head_copy, c->w->scratch, b.len);
-	r->head_copy_len = b.len;
+	memcpy(r->head_copy, c->w->scratch, (size_t)len);
+	r->head_copy_len = (size_t)len;
 	r->sstats = stats_obj(STATS_SERVER, r->server->id);
 	if (r->sstats != NULL)
 		stats_add(&r->sstats->requests, 1);
@@ -672,7 +456,7 @@ write_response_head(struct conn *c, const struct http_msg *m)
 {
 	struct req *r = &c->req;
 	struct sb b = { c->w, 0, false };
-	struct str tok[PROXY_MAX_CONN_TOKENS], name;
+	struct str tok[REWRITE_MAX_CONN_TOKENS], name;
 	size_t ntok, i;
 	char line[64];
 	int n;
@@ -692,7 +476,7 @@ write_response_head(struct conn *c, const struct http_msg *m)
 		else
 			r->flags |= REQ_F_CLOSE; /* close-delimited */
 	}
-	ntok = conn_tokens(m, tok, PROXY_MAX_CONN_TOKENS);
+	ntok = rewrite_conn_tokens(m, tok, REWRITE_MAX_CONN_TOKENS);
 	n = snprintf(line, sizeof(line), "HTTP/1.1 %u ", m->status);
 	sb_add(&b, line, (size_t)n);
 	if (m->reason.len > 0)
@@ -705,8 +489,8 @@ write_response_head(struct conn *c, const struct http_msg *m)
 		if (keep_length && name.len == 14 &&
 		    str_caseeq_cstr(name, "content-length"))
 			goto copy;
-		if (hdr_is_hop(name) ||
-		    (ntok > 0 && in_tokens(name, tok, ntok)))
+		if (rewrite_is_hop(name) ||
+		    (ntok > 0 && rewrite_in_tokens(name, tok, ntok)))
 			continue;
 		if (hsts && name.len == 25 &&
 		    str_caseeq_cstr(name, "strict-transport-security"))
@@ -827,7 +611,7 @@ proxy_on_upgrade(struct conn *c)
 	sb_add(&b, line, (size_t)n);
 	for (i = 0; i < m->nhdrs; i++) {
 		name = http_msg_hname(m, i);
-		if (hdr_is_hop(name) && !str_caseeq_cstr(name, "upgrade"))
+		if (rewrite_is_hop(name) && !str_caseeq_cstr(name, "upgrade"))
 			continue;
 		sb_str(&b, name);
 		sb_add(&b, ": ", 2);

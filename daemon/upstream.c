@@ -25,6 +25,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "balance.h"
 #include "cfg.h"
 #include "check.h"
 #include "conn.h"
@@ -269,10 +270,7 @@ upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
     const int64_t *avoid, size_t navoid)
 {
 	struct wrr *s;
-	long total = 0;
-	size_t i, j, best = SIZE_MAX;
-
-	bool healthy_only = o->health.enabled;
+	long i;
 
 	if (o->nservers == 0)
 		return NULL;
@@ -280,40 +278,8 @@ upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
 		return navoid == 0 ? &o->servers[0] : NULL;
 	if ((s = wrr_get(p, o)) == NULL)
 		return &o->servers[0];
-	if (healthy_only) {
-		/* Servers that failed their checks get nothing, unless all
-		 * of them did: then everyone is tried, as nginx does.
-		 */
-		for (i = 0; i < s->n; i++)
-			if (health_usable(s->ids[i]))
-				break;
-		healthy_only = i < s->n;
-	}
-again:
-	/* Smooth weighted round-robin: every candidate gains its weight,
-	 * the richest is chosen and pays the total back.
-	 */
-	for (i = 0; i < s->n; i++) {
-		for (j = 0; j < navoid; j++)
-			if (avoid[j] == s->ids[i])
-				break;
-		if (j < navoid)
-			continue;
-		if (healthy_only && !health_usable(s->ids[i]))
-			continue;
-		s->cw[i] += (long)o->servers[i].weight;
-		total += (long)o->servers[i].weight;
-		if (best == SIZE_MAX || s->cw[i] > s->cw[best])
-			best = i;
-	}
-	if (best == SIZE_MAX && healthy_only) {
-		healthy_only = false; /* the healthy ones were avoided */
-		goto again;
-	}
-	if (best == SIZE_MAX)
-		return NULL;
-	s->cw[best] -= total;
-	return &o->servers[best];
+	i = balance_pick(o, s->cw, health_usable, avoid, navoid);
+	return i < 0 ? NULL : &o->servers[i];
 }
 
 static void

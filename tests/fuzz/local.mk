@@ -88,3 +88,15 @@ tests_fuzz_fuzz_normalize_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_normalize_SOURCES += tests/fuzz/replay.c
 endif
+
+# The origin's request head (tests/fuzz/fuzz_rewrite.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_rewrite
+tests_fuzz_fuzz_rewrite_SOURCES = tests/fuzz/fuzz_rewrite.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_rewrite_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_rewrite\"
+tests_fuzz_fuzz_rewrite_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_rewrite_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_rewrite_SOURCES += tests/fuzz/replay.c
+endif

@@ -1,6 +1,12 @@
 # tests/unit: one cmocka program per module, linked against libcore.a.
 UNIT_HTTP_TESTS = tests/unit/test_http1 tests/unit/test_http_msg tests/unit/test_target \
-	tests/unit/test_normalize
+	tests/unit/test_normalize tests/unit/test_rewrite tests/unit/test_balance
+tests_unit_test_rewrite_SOURCES = tests/unit/test_rewrite.c
+tests_unit_test_rewrite_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rewrite_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_balance_SOURCES = tests/unit/test_balance.c
+tests_unit_test_balance_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_balance_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_target_SOURCES = tests/unit/test_target.c
 tests_unit_test_target_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_target_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

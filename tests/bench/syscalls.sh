@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/bench/syscalls.sh: system calls per proxied keep-alive request,
+# gatehoused beside nginx and HAProxy (deterministic: no timing involved).
+#
+# The origin (nginx) serves 100 B and 16 KiB files. Each proxy runs with
+# one worker; a client sends REQUESTS sequential keep-alive requests on
+# one connection for each size while `strace -c -f` is attached to the
+# proxy; the report is the proxy's system calls divided by REQUESTS, with
+# the three most frequent calls.
+#
+# Usage: tests/bench/syscalls.sh [GATEHOUSED]   (default: builds build-bench/)
+# Environment: REQUESTS (3000), OUT (tests/bench/out).
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$top/tests/bench"
+REQUESTS=${REQUESTS:-3000}
+source "$here/lib.sh"
+PROXY_PORT=$(free_port)
+ORIGIN_PORT=$(free_port)
+OUT=${OUT:-$here/out}
+command -v strace >/dev/null || apt-get install -y strace >/dev/null
+gh_build syscalls.sh "${1:-}"
+bench_workdir gh-syscalls
+mkdir -p "$OUT" "$work/www"
+head -c 100 /dev/zero | tr '\0' 'a' >"$work/www/small"
+head -c 16384 /dev/zero | tr '\0' 'b' >"$work/www/big"
+
+cat >"$work/origin.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/origin.pid;
+error_log $work/origin.err warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	server { listen 127.0.0.1:$ORIGIN_PORT; root $work/www; }
+}
+EOF
+nginx -c "$work/origin.conf" -e "$work/origin.err" &
+pids+=("$!")
+wait_url "http://127.0.0.1:$ORIGIN_PORT/small"
+
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	proxy_temp_path $work/tmp-nginx-proxy;
+	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 16; }
+	server {
+		listen 127.0.0.1:$PROXY_PORT;
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOF
+cat >"$work/haproxy.cfg" <<EOF
+global
+	nbthread 1
+defaults
+	mode http
+	option http-keep-alive
+	http-reuse safe
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+frontend fe
+	bind 127.0.0.1:$PROXY_PORT
+	default_backend be
+backend be
+	server origin 127.0.0.1:$ORIGIN_PORT
+EOF
+gh_new_db
+sqlite3 "$gh_db" <<EOF
+PRAGMA foreign_keys=ON;
+INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
+INSERT INTO origins (name) VALUES ('origin');
+INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
+INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
+EOF
+
+start_proxy() {
+	case "$1" in
+	gatehoused)
+		"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off \
+		    --log-level warn 2>>"$work/gatehoused.err" & ;;
+	nginx) nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
+	haproxy) haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
+	esac
+	proxy_pid=$!
+}
+
+# client PATH N: N sequential keep-alive GETs on one connection.
+client() {
+	python3 - "$PROXY_PORT" "$1" "$2" <<'EOF'
+import http.client, sys
+port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+c = http.client.HTTPConnection("127.0.0.1", port)
+for _ in range(n):
+    c.request("GET", path, headers={"Host": "bench.test"})
+    r = c.getresponse()
+    body = r.read()
+    assert r.status == 200 and len(body) in (100, 16384), (r.status, len(body))
+EOF
+}
+
+report="$OUT/syscalls.tsv"
+printf 'proxy\tsize\tsyscalls_per_request\ttop_calls\n' >"$report"
+for proxy in gatehoused nginx haproxy; do
+	start_proxy "$proxy"
+	wait_url "http://127.0.0.1:$PROXY_PORT/small" || { echo "$proxy did not start"; continue; }
+	for path in small big; do
+		client "/$path" 200 # warm: origin connections pooled
+		# nginx and HAProxy may work in a child: trace them all
+		attach=()
+		for p in "$proxy_pid" $(pgrep -P "$proxy_pid" || true); do attach+=(-p "$p"); done
+		strace -c -f "${attach[@]}" -o "$work/strace.$proxy.$path" 2>/dev/null &
+		spid=$!
+		sleep 1
+		client "/$path" "$REQUESTS"
+		kill -INT "$spid"
+		wait "$spid" || true
+		per=$(awk -v n="$REQUESTS" '/ total$/ {printf "%.2f", $(NF-2) / n}' "$work/strace.$proxy.$path")
+		top3=$(awk -v n="$REQUESTS" '$NF != "total" && $1 ~ /^[0-9.]+$/ && NF >= 5 {printf "%s %.2f\n", $NF, $4 / n}' \
+		    "$work/strace.$proxy.$path" | sort -k2 -nr | head -3 | paste -sd, -)
+		printf '%s\t%s\t%s\t%s\n' "$proxy" "$path" "$per" "$top3" >>"$report"
+	done
+	stop_proxy_at "http://127.0.0.1:$PROXY_PORT/small"
+done
+column -t -s$'\t' "$report"

@@ -544,9 +544,6 @@ conn_req_end(struct conn *c)
 	bool close = (r->flags & REQ_F_CLOSE) || (c->flags & CONN_F_DRAIN);
 	struct stats_obj *so[2] = { r->rstats, r->sstats };
 	size_t i;
-	char *head_copy = r->head_copy;
-	size_t head_cap = r->head_copy_cap;
-	struct evbuffer *body_buf = r->body_buf;
 
 	for (i = 0; i < 2; i++) {
 		if (so[i] == NULL)
@@ -563,19 +560,21 @@ conn_req_end(struct conn *c)
 	access_log_request(c);
 	upstream_release(r->up, false);
 	cfg_unref(r->cfg);
+	/* An idle keep-alive connection keeps only what it needs to wake
+	 * up: the request's buffers are allocated again by the next one.
+	 */
+	free(r->head_copy);
+	if (r->body_buf != NULL)
+		evbuffer_free(r->body_buf);
 	memset(r, 0, sizeof(*r));
-	r->head_copy = head_copy; /* kept for the next request */
-	r->head_copy_cap = head_cap;
-	if (body_buf != NULL) {
-		evbuffer_drain(body_buf, evbuffer_get_length(body_buf));
-		r->body_buf = body_buf;
-	}
 	c->nreqs++;
 	if (close) {
 		conn_finish(c);
 		return;
 	}
 	http1_next(c->parser);
+	http_msg_fini(&c->msg);
+	http_msg_init(&c->msg);
 	c->state = CONN_S_IDLE;
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	conn_arm(c, keepalive_ms);

@@ -49,3 +49,4 @@ EXTRA_DIST += tests/bench/run.sh tests/bench/report.py tests/bench/lib.sh .ci/ru
 # Configuration-scale benches (issue 9).
 EXTRA_DIST += tests/bench/routes.sh tests/bench/route_cost.c tests/bench/config.sh \
 	tests/bench/config.py
+EXTRA_DIST += tests/bench/syscalls.sh tests/bench/idle.sh tests/bench/idle.py

@@ -111,6 +111,10 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/certificates/:id",     certs_put,           0, 0 },
 	{ "DELETE", "/api/v1/certificates/:id",     certs_delete,        0, 0 },
 	{ "GET",    "/api/v1/posture",              posture_get,         0, 0 },
+	/* recent log lines in memory (api_logs.c) */
+	{ "GET",    "/api/v1/logs/access",          logs_access,         0, 0 },
+	{ "GET",    "/api/v1/logs/access/stream",   logs_access_stream,  0, 0 },
+	{ "GET",    "/api/v1/logs/daemon",          logs_daemon,         0, 0 },
 	{ "GET",    "/api/v1/backup",               backup_get,          0, 0 },
 	{ "POST",   "/api/v1/backup",               backup_post,         0, 0 },
 	{ "POST",   "/api/v1/restore",              restore_post,        API_F_OCTET, 0 },

@@ -321,6 +321,11 @@ void certs_put(struct api_req *r);
 void certs_delete(struct api_req *r);
 void posture_get(struct api_req *r);
 
+/* ---- api_logs.c: recent log lines (admins only) ---- */
+void logs_access(struct api_req *r);
+void logs_access_stream(struct api_req *r);
+void logs_daemon(struct api_req *r);
+
 /* ---- api_backup.c: encrypted backups of the whole state ---- */
 void backup_get(struct api_req *r);
 void backup_post(struct api_req *r);

@@ -9,6 +9,7 @@ API_SOURCES += api/api_backup.c
 API_SOURCES += api/api_schema.c
 API_SOURCES += api/json_delta.c api/rev_store.c api/api_list.c
 API_SOURCES += api/api_throttle.c api/api_passwd.c
+API_SOURCES += api/api_logs.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh
 BUILT_SOURCES += api/openapi_json.c

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "conn.h"
 #include "http_msg.h"
+#include "log_ring.h"
 
 #define ACCESS_LINE_MAX 4096
 
@@ -141,8 +142,6 @@ access_log_request(const struct conn *c)
 	size_t i;
 	char ts[40];
 
-	if (access_fd == -1)
-		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	i = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -178,5 +177,7 @@ access_log_request(const struct conn *c)
 		l.buf[l.len - 2] = '}';
 		l.buf[l.len - 1] = '\n';
 	}
-	(void)!write(access_fd, l.buf, l.len);
+	log_ring_push(LOG_RING_ACCESS, l.buf, l.len - 1); /* for the API */
+	if (access_fd != -1)
+		(void)!write(access_fd, l.buf, l.len);
 }

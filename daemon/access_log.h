@@ -3,7 +3,9 @@
  *
  * Keys: time, client, method, host, path, status, bytes_in, bytes_out,
  * route, server, upstream_ms, total_ms. Each line is one write(2) on an
- * O_APPEND descriptor, so workers never interleave lines.
+ * O_APPEND descriptor, so workers never interleave lines. Every line also
+ * goes to the in-memory ring the admin API serves (log_ring.h), whether
+ * or not a file is open.
  */
 #ifndef GH_ACCESS_LOG_H
 #define GH_ACCESS_LOG_H

@@ -3,7 +3,8 @@ noinst_LIBRARIES += libcore.a
 
 # Shared basics.
 CORE_BASE_SOURCES = daemon/arena.c daemon/arena.h daemon/check.h daemon/schema.h \
-	daemon/err.c daemon/err.h daemon/log.c daemon/log.h daemon/str.h
+	daemon/err.c daemon/err.h daemon/log.c daemon/log.h daemon/str.h \
+	daemon/log_ring.c daemon/log_ring.h
 
 # HTTP/1 parsing glue (the only llhttp.h user) and message heads.
 CORE_HTTP_SOURCES = daemon/http1.c daemon/http1.h daemon/http_msg.c daemon/http_msg.h \

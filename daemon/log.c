@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "log_ring.h"
 
 static _Atomic int log_level = LOG_LVL_INFO;
 
@@ -75,6 +76,7 @@ log_vmsg(enum log_level lvl, int errnum, const char *fmt, va_list ap)
 	}
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
+	log_ring_push(LOG_RING_DAEMON, line, n);
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }

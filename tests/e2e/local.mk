@@ -27,6 +27,7 @@ E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_valida
 	tests/e2e/test_59_api_revision_store.py \
 	tests/e2e/test_59_api_paging.py \
 	tests/e2e/test_59_api_https_cert.py \
+	tests/e2e/test_59_api_logs.py \
 	tests/e2e/test_70_api_sessions.py
 E2E_HELPERS = tests/e2e/conftest.py tests/e2e/backends.py tests/e2e/tap_pytest.py \
 	tests/e2e/apiclient.py

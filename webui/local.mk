@@ -11,14 +11,15 @@ webuipagesdir = $(webuidir)/js/pages
 dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js \
 	webui/js/pages/config.js webui/js/pages/dashboard.js \
 	webui/js/pages/resources.js webui/js/pages/revisions.js \
-	webui/js/pages/backup.js
+	webui/js/pages/backup.js webui/js/pages/logs.js
 WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 
 # Browser tests: playwright-core (npm, tests/browser/package-lock.json)
 # driving Debian's chromium against this build's gatehoused.
 EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/run.sh tests/browser/lib/harness.js \
-	tests/browser/test/webui.test.js tests/browser/test/lists.test.js
+	tests/browser/test/webui.test.js tests/browser/test/lists.test.js \
+	tests/browser/test/logs.test.js
 browser-check: gatehoused$(EXEEXT)
 	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \

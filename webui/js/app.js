@@ -11,6 +11,7 @@ import * as revisions from './pages/revisions.js';
 import * as config from './pages/config.js';
 import * as account from './pages/account.js';
 import * as backup from './pages/backup.js';
+import * as logs from './pages/logs.js';
 
 const HINT = 'gatehouse.session'; // "a session cookie may exist": avoids a 401 probe
 
@@ -35,6 +36,7 @@ const NAV = [
   ['certificates', 'Certificates'],
   ['users', 'Users'],
   ['tokens', 'Tokens'],
+  ['logs', 'Logs'],
   ['revisions', 'Revisions'],
   ['config', 'Import / export'],
   ['backup', 'Backup / restore'],
@@ -146,6 +148,7 @@ async function route() {
     else if (page === 'revisions') r = await revisions.render(m, rest, ctx);
     else if (page === 'config') r = await config.render(m, rest, ctx);
     else if (page === 'backup') r = await backup.render(m, rest, ctx);
+    else if (page === 'logs') r = await logs.render(m, rest, ctx);
     else if (page === 'password') r = await account.renderPassword(m, ctx);
     else m.append(h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'There is no page here. ', h('a', { href: '#/dashboard' }, 'Go to the dashboard.')));
   } catch (err) {

@@ -7,6 +7,7 @@ import { h, toast, confirmDialog, revealDialog, pageHead, table, badge, fmtTime,
 import { buildForm } from '../form.js';
 import { PAGED, pagedTable } from '../list.js';
 import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
+import { routePanel } from './logs.js';
 import { PASSWORD_HELP } from './account.js';
 
 const PROTOCOLS = ['http', 'https', 'tcp', 'udp', 'tls-passthrough'];
@@ -359,11 +360,15 @@ async function renderEdit(main, coll, name, ctx) {
     extra.push(h('p', { class: 'posture ' + p.level }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), ' ', p.text,
       p.client ? ' Clients connect with TLS.' : ' Clients connect in the clear.'));
   }
+  // admins see a route's recent requests, live (the logs are admins only)
+  const panel = coll === 'routes' && mode === 'edit' && ctx.canWrite && hasPath('/logs/access') ? routePanel(item.name) : null;
   main.append(
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' + coll }, c.title), ' / ', mode === 'new' ? 'new' : name),
     pageHead(mode === 'new' ? 'New ' + c.one : `${c.one[0].toUpperCase() + c.one.slice(1)} ${name}`),
     ...extra,
-    form.el);
+    form.el,
+    ...(panel ? [panel.el] : []));
   const first = form.el.querySelector('input:not([readonly]), select');
   if (first && mode === 'new') first.focus();
+  return panel ? panel.stop : null;
 }

@@ -7,6 +7,7 @@
 STAT(CONN_ACCEPTED,        "conn_accepted",        "client connections accepted")
 STAT(CONN_CLOSED,          "conn_closed",          "client connections closed")
 STAT(CONN_ACCEPT_FAILED,   "conn_accept_failed",   "accept(2) failures")
+STAT(ACCEPT_PAUSED,        "accept_paused",        "listeners paused 500 ms: accept(2) ran out of descriptors or memory")
 STAT(REQ_TOTAL,            "requests",             "requests parsed and routed or refused")
 STAT(REQ_BAD,              "req_bad",              "requests refused as malformed (400)")
 STAT(REQ_URI_TOO_LONG,     "req_uri_too_long",     "requests refused: request line too long (414)")

@@ -81,20 +81,54 @@ wlistener_free(struct wlistener *wl)
 {
 	if (wl->evl != NULL)
 		evconnlistener_free(wl->evl);
+	if (wl->pause_ev != NULL)
+		event_free(wl->pause_ev);
 	udp_listener_free(wl->udp);
 	free(wl);
 }
 
+#define WORKER_ACCEPT_PAUSE_MS 500
+
+static void
+worker_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct wlistener *wl = arg;
+
+	if (wl->evl != NULL)
+		evconnlistener_enable(wl->evl);
+}
+
+/* accept(2) failed. Out of descriptors or memory (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM) the pending connection stays queued and the socket
+ * stays readable: accepting again at once would spin and log in a loop.
+ * The listener is paused for WORKER_ACCEPT_PAUSE_MS (one log line per
+ * pause, counted accept_paused) while open connections finish and give
+ * descriptors back; the kernel keeps queueing up to the backlog. Other
+ * errors (a connection reset before accept) are the client's: counted.
+ */
 static void
 worker_accept_error(struct evconnlistener *evl, void *arg)
 {
 	struct wlistener *wl = arg;
 	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, WORKER_ACCEPT_PAUSE_MS * 1000 };
 
 	stats_inc(STAT_CONN_ACCEPT_FAILED);
-	/* EMFILE and friends: pause accepting briefly instead of spinning. */
-	log_msg(LOG_LVL_WARN, "worker %u: accept on listener %lld: %s",
-	    wl->w->idx, (long long)wl->id, strerror(e));
+	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
+		log_debug("worker %u: accept on listener %lld: %s", wl->w->idx,
+		    (long long)wl->id, strerror(e));
+		return;
+	}
+	if (wl->pause_ev == NULL &&
+	    (wl->pause_ev =
+	            evtimer_new(wl->w->base, worker_accept_resume, wl)) == NULL)
+		return; /* the next error tries again */
+	evconnlistener_disable(evl);
+	evtimer_add(wl->pause_ev, &tv);
+	stats_inc(STAT_ACCEPT_PAUSED);
+	log_msg(LOG_LVL_WARN,
+	    "worker %u: accept on listener %lld: %s; paused %d ms", wl->w->idx,
+	    (long long)wl->id, strerror(e), WORKER_ACCEPT_PAUSE_MS);
 }
 
 static bool

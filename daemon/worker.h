@@ -28,6 +28,7 @@ struct wlistener {
 	int fd;                     /* borrowed from listener.c */
 	struct evconnlistener *evl; /* owned; NULL for udp */
 	struct udp_listener *udp;   /* owned; udp listeners only (udp.c) */
+	struct event *pause_ev;     /* owned; ends an accept pause */
 	struct worker *w;
 	struct wlistener *next;
 };

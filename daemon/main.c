@@ -240,6 +240,7 @@ load_cfg(struct store *st, struct err *e)
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
 {
+	const char *delay;
 	struct cfg *c;
 	struct err e;
 	char buf[600];
@@ -251,6 +252,11 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		log_warnx("config rejected: %s", err_str(&e, buf, sizeof(buf)));
 		return;
 	}
+	/* Tests widen the window between reading and publishing, where an
+	 * API write can publish a newer revision (test_41_publish_order).
+	 */
+	if ((delay = getenv("GATEHOUSED_TEST_RELOAD_DELAY_MS")) != NULL)
+		(void)usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
 	(void)publish_cfg(c, PUBLISH_TIMEOUT_MS);
 }
 

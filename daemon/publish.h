@@ -5,8 +5,10 @@
  * SIGHUP and the admin API alike. It stores the snapshot as the newest,
  * pokes every worker's handoff event and waits until each worker has
  * swapped its own pointer (and opened any new listener), so the caller can
- * answer "revision N is live". Publications are serialized; a snapshot
- * older than the newest (by generation) is never published over it.
+ * answer "revision N is live". Publications are serialized and ordered
+ * by the revision each snapshot was compiled from (cfg->revision): a
+ * snapshot of an older revision than the published one is dropped (its
+ * changes are in the newer one), whichever thread compiled it.
  */
 #ifndef GH_PUBLISH_H
 #define GH_PUBLISH_H
@@ -16,9 +18,10 @@
 struct cfg;
 
 /* Takes over the caller's reference to <c>. Returns the generation number
- * given to it (1, 2, ...), or -1 when not every worker took it within
- * <timeout_ms> (it still becomes live when they do). Thread: any thread
- * but a worker's.
+ * given to it (1, 2, ...) or, when <c> is older than the published
+ * revision and dropped, the live generation; -1 when not every worker
+ * took it within <timeout_ms> (it still becomes live when they do).
+ * Thread: any thread but a worker's.
  */
 int64_t publish_cfg(struct cfg *c, unsigned timeout_ms);
 

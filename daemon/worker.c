@@ -451,6 +451,23 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 
 	CHECK_OBJ(c, CFG_MAGIC);
 	pthread_mutex_lock(&pub_serial);
+	/* Revision order, whoever publishes: a SIGHUP compile that read
+	 * revision N may get here after the API published N+1, and must not
+	 * roll traffic back. The newer snapshot holds every change of the
+	 * older one (revisions are cumulative), so the caller is told that
+	 * the newest generation is live. An equal revision replaces (a
+	 * SIGHUP after an edit outside the API, a certificate reload).
+	 */
+	if (pub_cfg != NULL && rev < pub_cfg->revision) {
+		gen = pub_gen;
+		log_info("config revision %llu not published: revision %llu "
+		         "is newer and live (generation %lld)",
+		    (unsigned long long)rev,
+		    (unsigned long long)pub_cfg->revision, (long long)gen);
+		pthread_mutex_unlock(&pub_serial);
+		cfg_unref(c);
+		return gen;
+	}
 	listener_prepare(c, nworkers);
 	pthread_mutex_lock(&pub_mu);
 	old = pub_cfg;

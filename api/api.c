@@ -690,6 +690,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		}
 		if (req_refused_early(r))
 			return req_send(r);
+		conns_state(c, AC_BODY);
 		return MHD_YES;
 	}
 	if (r->replied)
@@ -700,14 +701,23 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conns_state(c, AC_ANSWER);
 	dispatch(r);
 	return req_send(r);
+}
+
+static void
+conns_notify_mhd(void *cls, struct MHD_Connection *c, void **sctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	conns_notify(cls, c, sctx, (int)code);
 }
 
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **ctx,
     enum MHD_RequestTerminationCode toe)
 {
+	conns_state(c, AC_HEAD);
 	req_free(*ctx);
 	*ctx = NULL;
 }
@@ -718,6 +728,8 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	char buf[512];
 	size_t n;
 
+	if (!conns_log_ok())
+		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -853,6 +865,7 @@ api_start(const struct api_opts *o, struct err *e)
 {
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *di;
+	const struct api_conn_limits *lim;
 	unsigned flags;
 	sigset_t all, old;
 	bool loopback = false;
@@ -897,13 +910,21 @@ api_start(const struct api_opts *o, struct err *e)
 	/* The MHD thread inherits this mask: signals go to main. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (conns_start(&o->conns, e) != 0)
+		goto fail;
+	lim = conns_limits();
+	/* The library's own total is above ours: we shed first (the margin
+	 * covers shed connections not yet closed).
+	 */
 	if (api.tls)
 		api.d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conns_notify_mhd, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)128,
+		    MHD_OPTION_CONNECTION_LIMIT, lim->max_conns + 64,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_ip,
 		    MHD_OPTION_HTTPS_MEM_CERT, api.cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, api.key_pem, MHD_OPTION_END);
 	else
@@ -911,8 +932,11 @@ api_start(const struct api_opts *o, struct err *e)
 		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, conns_notify_mhd, NULL,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
+		    MHD_OPTION_CONNECTION_LIMIT, lim->max_conns + 64,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_ip,
+		    MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (api.d == NULL) {
 		err_set(e, "admin-listen", "cannot listen on %s", o->listen);
@@ -925,6 +949,7 @@ api_start(const struct api_opts *o, struct err *e)
 	    host, ss.ss_family == AF_INET6 ? "]" : "", api.port);
 	return 0;
 fail:
+	conns_stop();
 	if (api.st != NULL)
 		store_close(api.st);
 	api.st = NULL;
@@ -942,6 +967,7 @@ api_stop(void)
 		MHD_stop_daemon(api.d);
 		api.d = NULL;
 	}
+	conns_stop();
 	if (api.st != NULL)
 		store_close(api.st);
 	api.st = NULL;

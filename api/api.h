@@ -10,6 +10,14 @@
 
 #include "err.h"
 
+/* The admin listener's connection limits (api_conns.c). */
+struct api_conn_limits {
+	unsigned max_conns;  /* in all; beyond it the idlest is shed */
+	unsigned max_per_ip; /* per client address */
+	unsigned header_ms;  /* a request head must arrive within this */
+	unsigned body_ms;    /* a request body within this of its head */
+};
+
 struct api_opts {
 	const char *listen;    /* "127.0.0.1:9080", "[::1]:0"; port 0: any */
 	const char *db_path;   /* the API opens its own store connection */
@@ -21,6 +29,7 @@ struct api_opts {
 	 * takes 1 MiB. Larger bodies get 413.
 	 */
 	size_t config_body_max;
+	struct api_conn_limits conns; /* 0s: the defaults (api_int.h) */
 };
 
 /* Opens the store, creates user "admin" on first start (password logged

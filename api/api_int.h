@@ -157,6 +157,30 @@ void auth_tokens_put(struct api_req *r);
 void auth_tokens_patch(struct api_req *r);
 void auth_tokens_delete(struct api_req *r);
 
+/* ---- api_conns.c: the listener's connections under a flood ---- */
+#define API_MAX_CONNS_DEF  512
+#define API_MAX_PER_IP_DEF 64
+#define API_HEADER_MS_DEF  10000
+#define API_BODY_MS_DEF    60000
+struct api_conn_limits;
+struct MHD_Connection;
+enum aconn_state {
+	AC_HEAD = 0, /* waiting for a request head (or a TLS handshake) */
+	AC_BODY,     /* receiving a request body */
+	AC_ANSWER,   /* being answered: never shed */
+};
+/* Starts the deadline thread; 0s in <l> take the defaults. */
+int conns_start(const struct api_conn_limits *l, struct err *e);
+void conns_stop(void);
+/* The limits in force (after defaults). */
+const struct api_conn_limits *conns_limits(void);
+/* MHD_OPTION_NOTIFY_CONNECTION callback (int: the library's enum). */
+void conns_notify(void *cls, struct MHD_Connection *c, void **sctx, int code);
+/* The request on <c> moved to <st>. */
+void conns_state(struct MHD_Connection *c, enum aconn_state st);
+/* False when libmicrohttpd's messages are being suppressed (a flood). */
+bool conns_log_ok(void);
+
 /* ---- api_throttle.c: login throttling ---- */
 /* Seconds a login for <account> (may be "") from <addr> must wait. */
 long throttle_wait(const char *account, const char *addr);

@@ -8,7 +8,7 @@ API_SOURCES += api/api_backup.c
 # OpenAPI schemas of the configuration kinds, from their field tables.
 API_SOURCES += api/api_schema.c
 API_SOURCES += api/json_delta.c api/rev_store.c api/api_list.c
-API_SOURCES += api/api_throttle.c api/api_passwd.c
+API_SOURCES += api/api_throttle.c api/api_passwd.c api/api_conns.c
 API_SOURCES += api/api_logs.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh

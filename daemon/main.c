@@ -54,7 +54,8 @@ struct opts {
 	const char *backup, *restore, *pass_file; /* --backup/--restore */
 	unsigned workers;
 	unsigned shutdown_ms;
-	unsigned config_max_mb; /* 0: the API's default */
+	unsigned config_max_mb;             /* 0: the API's default */
+	struct api_conn_limits admin_conns; /* 0s: the API's defaults */
 };
 
 static struct store *main_store;
@@ -72,6 +73,13 @@ usage(FILE *f)
 	    "  --admin-key FILE        admin TLS private key (PEM)\n"
 	    "  --admin-config-max-mb N body limit of PUT /config and POST\n"
 	    "                          /config/validate in MiB (default 64)\n"
+	    "  --admin-max-conns N     admin connections in all; beyond it the one\n"
+	    "                          idle longest is closed (default 512)\n"
+	    "  --admin-max-conns-per-ip N  per client address (default 64)\n"
+	    "  --admin-max-header-ms N a request head must arrive within N ms\n"
+	    "                          (default 10000)\n"
+	    "  --admin-max-body-ms N   a request body within N ms of its head\n"
+	    "                          (default 60000)\n"
 	    "  --webui-dir DIR         web UI files served by the admin listener\n"
 	    "                          (default: the installed ones, if any)\n"
 	    "  --log-level LEVEL       crit, warn, info or debug (default info)\n"
@@ -110,6 +118,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "admin-cert", required_argument, NULL, 'C' },
 		{ "admin-key", required_argument, NULL, 'K' },
 		{ "admin-config-max-mb", required_argument, NULL, 'M' },
+		{ "admin-max-conns", required_argument, NULL, 1001 },
+		{ "admin-max-conns-per-ip", required_argument, NULL, 1002 },
+		{ "admin-max-header-ms", required_argument, NULL, 1003 },
+		{ "admin-max-body-ms", required_argument, NULL, 1004 },
 		{ "webui-dir", required_argument, NULL, 'W' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "access-log", required_argument, NULL, 'A' },
@@ -151,6 +163,25 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'M':
 			o->config_max_mb = parse_uint("--admin-config-max-mb",
 			    optarg, 1, 4096);
+			break;
+		case 1001:
+			o->admin_conns.max_conns =
+			    parse_uint("--admin-max-conns", optarg, 1, 100000);
+			break;
+		case 1002:
+			o->admin_conns.max_per_ip =
+			    parse_uint("--admin-max-conns-per-ip", optarg, 1,
+			        100000);
+			break;
+		case 1003:
+			o->admin_conns.header_ms =
+			    parse_uint("--admin-max-header-ms", optarg, 100,
+			        3600000);
+			break;
+		case 1004:
+			o->admin_conns.body_ms =
+			    parse_uint("--admin-max-body-ms", optarg, 100,
+			        3600000);
 			break;
 		case 'W':
 			o->webui_dir = optarg;
@@ -321,6 +352,7 @@ main(int argc, char **argv)
 		ao.key_file = o.admin_key;
 		ao.webui_dir = o.webui_dir;
 		ao.config_body_max = (size_t)o.config_max_mb << 20;
+		ao.conns = o.admin_conns;
 		if (api_start(&ao, &e) == -1)
 			fatalx("admin API: %s", err_str(&e, buf, sizeof(buf)));
 	}

@@ -37,6 +37,8 @@ STAT(API_INVALID,          "api_invalid",          "admin API requests refused: 
 STAT(API_CONFLICT,         "api_conflict",         "admin API writes refused: conflict or stale If-Match (409/412)")
 STAT(API_LOGIN_FAILED,     "api_login_failed",     "admin logins refused: wrong user name or password")
 STAT(API_LOGIN_THROTTLED,  "api_login_throttled",  "admin logins refused: too many failures from the address (429)")
+STAT(API_CONNS_SHED,       "api_conns_shed",       "admin connections closed to make room for a new one (--admin-max-conns)")
+STAT(API_CONNS_TIMED_OUT,  "api_conns_timed_out",  "admin connections closed: request head or body too slow (--admin-max-header-ms, --admin-max-body-ms)")
 STAT(L4_ACCEPTED,          "l4_accepted",          "tcp and tls-passthrough connections accepted")
 STAT(L4_NO_ROUTE,          "l4_no_route",          "L4 connections closed: no route accepts the client (or its server name)")
 STAT(L4_LIMIT,             "l4_limit",             "L4 connections and UDP sessions refused: listener max_connections reached")

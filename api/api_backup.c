@@ -33,6 +33,7 @@
 #include "backup.h"
 #include "cfg.h"
 #include "json.h"
+#include "kek.h"
 #include "log.h"
 #include "publish.h"
 #include "store.h"
@@ -67,6 +68,37 @@ bk_compiles(struct store *st, struct err *e)
 	return 0;
 }
 
+/* A snapshot of <st> with its private keys opened (a backup never holds
+ * the KEK: the keys are protected by the backup's own encryption, and a
+ * restore seals them with the KEK of the machine it lands on).
+ */
+static int
+bk_snapshot(struct store *st, uint8_t **img, size_t *len, struct err *e)
+{
+	struct store *tmp;
+	int rc;
+
+	if (store_snapshot(st, img, len, e) != 0)
+		return -1;
+	if ((tmp = store_open_image(*img, *len, e)) == NULL)
+		goto fail;
+	explicit_bzero(*img, *len);
+	free(*img);
+	*img = NULL;
+	rc = store_exec(tmp, "PRAGMA secure_delete = ON", e) != 0 ||
+	        store_begin(tmp, e) != 0 || kek_unseal_all(tmp, e) < 0 ||
+	        store_commit(tmp, e) != 0 ||
+	        store_snapshot(tmp, img, len, e) != 0
+	    ? -1
+	    : 0;
+	store_close(tmp);
+	return rc;
+fail:
+	free(*img);
+	*img = NULL;
+	return -1;
+}
+
 /* Decrypts and checks a backup file: a migrated in-memory store that
  * compiles, or NULL with <e> (nothing touched).
  */
@@ -84,7 +116,7 @@ bk_validate(const void *file, size_t len, const char *pass, struct err *e)
 	free(plain);
 	if (img == NULL)
 		return NULL;
-	if (store_migrate(img, e) != 0)
+	if (store_migrate(img, e) != 0 || kek_seal_all(img, e) < 0)
 		goto fail;
 	if ((ref = store_open(":memory:", STORE_F_CREATE, e)) == NULL ||
 	    store_migrate(ref, e) != 0)
@@ -257,7 +289,7 @@ bk_reply_backup(struct api_req *r, const char *pass)
 		api_reply_problem(r, 400, "a backup needs a passphrase", &e);
 		return;
 	}
-	if (store_snapshot(api_store(), &img, &ilen, &e) != 0) {
+	if (bk_snapshot(api_store(), &img, &ilen, &e) != 0) {
 		api_reply_problem(r, 503, e.msg, NULL);
 		return;
 	}
@@ -465,7 +497,7 @@ bk_cli_backup(const char *db, const char *file, const char *pass, struct err *e)
 
 	if ((st = store_open(db, STORE_F_READONLY, e)) == NULL)
 		return -1;
-	rc = store_snapshot(st, &img, &ilen, e);
+	rc = bk_snapshot(st, &img, &ilen, e);
 	store_close(st);
 	if (rc != 0)
 		return -1;

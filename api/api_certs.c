@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "cfg_value.h"
 #include "json.h"
+#include "kek.h"
 #include "log.h"
 #include "publish.h"
 #include "stats.h"
@@ -233,10 +234,18 @@ cert_apply(struct api_req *r, const struct cert_write *w, const char *summary,
 	struct cfg *c;
 	struct err e;
 	char hdr[32], detail[200];
+	unsigned char *sealed = NULL;
+	size_t slen = 0;
 	int64_t rev;
 
 	err_clear(&e);
+	if (w->key != NULL &&
+	    kek_seal(w->key, strlen(w->key), &sealed, &slen, &e) != 0) {
+		api_reply_problem(r, 503, e.msg, NULL);
+		return;
+	}
 	if (store_begin(st, &e) != 0) {
+		free(sealed);
 		api_reply_problem(r, 503, e.msg, NULL);
 		return;
 	}
@@ -249,13 +258,15 @@ cert_apply(struct api_req *r, const struct cert_write *w, const char *summary,
 	store_bind_text(s, 1, w->name);
 	store_bind_text(s, 2, w->kind);
 	store_bind_text(s, 3, w->cert);
-	if (w->key != NULL)
-		store_bind_blob(s, 4, w->key, (int)strlen(w->key));
+	if (sealed != NULL)
+		store_bind_blob(s, 4, sealed, (int)slen);
 	else
 		store_bind_null(s, 4);
 	store_bind_int64(s, 5, w->id);
 	sr = store_step(s, &e);
 	store_finalize(s);
+	free(sealed);
+	sealed = NULL;
 	if (sr == STORE_CONSTRAINT) {
 		snprintf(detail, sizeof(detail),
 		    "a certificate named \"%.64s\" exists, or it is in use",
@@ -301,6 +312,7 @@ cert_apply(struct api_req *r, const struct cert_write *w, const char *summary,
 	api_reply_json(r, status, o);
 	return;
 rollback_quiet:
+	free(sealed);
 	store_rollback(st);
 }
 

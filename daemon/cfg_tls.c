@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "cfg.h"
 #include "cfg_field.h"
+#include "kek.h"
 #include "store.h"
 #include "tls.h"
 
@@ -48,6 +49,8 @@ cfg_tls_certs(struct store *st, struct cfg *c, struct err *e)
 	const void *key;
 	size_t n = 0;
 	int klen;
+	char *pem;
+	size_t plen;
 
 	if ((s = store_prepare(st, "SELECT count(*) FROM certificates", e)) ==
 	    NULL)
@@ -77,12 +80,23 @@ cfg_tls_certs(struct store *st, struct cfg *c, struct err *e)
 			break;
 		}
 		if (!store_col_is_null(s, 4) &&
-		    (key = store_col_blob(s, 4, &klen)) != NULL && klen > 0 &&
-		    (ct->key_pem = arena_strndup(c->arena, key,
-		         (size_t)klen)) == NULL) {
-			r = STORE_ERROR;
-			err_set(e, "", "out of memory");
-			break;
+		    (key = store_col_blob(s, 4, &klen)) != NULL && klen > 0) {
+			if (kek_open(key, (size_t)klen, &pem, &plen, e) != 0) {
+				r = STORE_ERROR;
+				char why[sizeof(e->msg)];
+
+				snprintf(why, sizeof(why), "%s", e->msg);
+				err_set(e, "", "certificate \"%s\": %s",
+				    ct->name, why);
+				break;
+			}
+			ct->key_pem = arena_strndup(c->arena, pem, plen);
+			kek_wipe_free(pem, plen);
+			if (ct->key_pem == NULL) {
+				r = STORE_ERROR;
+				err_set(e, "", "out of memory");
+				break;
+			}
 		}
 		c->ncerts++;
 	}

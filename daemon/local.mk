@@ -33,6 +33,8 @@ CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/balance.c \
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
 # Sealed backup files (PBKDF2-SHA256 + AES-256-GCM).
 CORE_X509_SOURCES += daemon/backup.c daemon/backup.h
+# Private keys sealed at rest with a key-encryption key (AES-256-GCM).
+CORE_X509_SOURCES += daemon/kek.c daemon/kek.h
 
 # Layer 4: TCP/UDP proxying, TLS passthrough by SNI, PROXY protocol.
 CORE_L4_SOURCES = daemon/clienthello.c daemon/clienthello.h \

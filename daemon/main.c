@@ -32,6 +32,7 @@
 #include "config.h"
 #include "err.h"
 #include "health.h"
+#include "kek.h"
 #include "log.h"
 #include "privdrop.h"
 #include "publish.h"
@@ -52,6 +53,8 @@ struct opts {
 	const char *user;
 	const char *webui_dir;
 	const char *backup, *restore, *pass_file; /* --backup/--restore */
+	const char *kek; /* NULL: $CREDENTIALS_DIRECTORY or KEK_DEF_PATH */
+	bool rotate_kek;
 	unsigned workers;
 	unsigned shutdown_ms;
 	unsigned config_max_mb;             /* 0: the API's default */
@@ -80,6 +83,11 @@ usage(FILE *f)
 	    "                          (default 10000)\n"
 	    "  --admin-max-body-ms N   a request body within N ms of its head\n"
 	    "                          (default 60000)\n"
+	    "  --kek FILE              key-encryption key for private keys at rest\n"
+	    "                          (default $CREDENTIALS_DIRECTORY/gatehouse-kek\n"
+	    "                          or " KEK_DEF_PATH ", made if missing)\n"
+	    "  --rotate-kek            re-seal every private key with a new KEK\n"
+	    "                          and exit\n"
 	    "  --webui-dir DIR         web UI files served by the admin listener\n"
 	    "                          (default: the installed ones, if any)\n"
 	    "  --log-level LEVEL       crit, warn, info or debug (default info)\n"
@@ -122,6 +130,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "admin-max-conns-per-ip", required_argument, NULL, 1002 },
 		{ "admin-max-header-ms", required_argument, NULL, 1003 },
 		{ "admin-max-body-ms", required_argument, NULL, 1004 },
+		{ "kek", required_argument, NULL, 1010 },
+		{ "rotate-kek", no_argument, NULL, 1011 },
 		{ "webui-dir", required_argument, NULL, 'W' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "access-log", required_argument, NULL, 'A' },
@@ -182,6 +192,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->admin_conns.body_ms =
 			    parse_uint("--admin-max-body-ms", optarg, 100,
 			        3600000);
+			break;
+		case 1010:
+			o->kek = optarg;
+			break;
+		case 1011:
+			o->rotate_kek = true;
 			break;
 		case 'W':
 			o->webui_dir = optarg;
@@ -268,6 +284,29 @@ load_cfg(struct store *st, struct err *e)
 	return c;
 }
 
+/* gatehoused --rotate-kek: exit status. */
+static int
+rotate_kek(const struct opts *o)
+{
+	struct store *st;
+	struct err e;
+	char buf[600];
+	int n;
+
+	err_clear(&e);
+	if ((st = store_open(o->db, 0, &e)) == NULL ||
+	    store_migrate(st, &e) != 0 || kek_load(o->kek, false, &e) != 0 ||
+	    kek_seal_all(st, &e) < 0 || (n = kek_rotate(o->kek, st, &e)) < 0) {
+		log_warnx("--rotate-kek: %s", err_str(&e, buf, sizeof(buf)));
+		store_close(st);
+		return 1;
+	}
+	store_close(st);
+	log_info("--rotate-kek: %d private key%s sealed with a new key", n,
+	    n == 1 ? "" : "s");
+	return 0;
+}
+
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -313,8 +352,20 @@ main(int argc, char **argv)
 	char buf[600];
 
 	parse_opts(argc, argv, &o);
-	if (o.backup != NULL || o.restore != NULL)
+	err_clear(&e);
+	if (o.backup != NULL || o.restore != NULL) {
+		/* A backup holds keys opened; a restore seals them anew. */
+		if (kek_load(o.kek, o.restore != NULL, &e) != 0) {
+			if (o.restore != NULL)
+				fatalx("%s", err_str(&e, buf, sizeof(buf)));
+			/* Only sealed keys need it; the backup says so. */
+			log_info("no key-encryption key: %s",
+			    err_str(&e, buf, sizeof(buf)));
+		}
 		return api_backup_cli(o.db, o.backup, o.restore, o.pass_file);
+	}
+	if (o.rotate_kek)
+		return rotate_kek(&o);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent: no pthreads support");
@@ -327,6 +378,9 @@ main(int argc, char **argv)
 		fatalx("database %s: %s", o.db, err_str(&e, buf, sizeof(buf)));
 	if (store_migrate(main_store, &e) == -1)
 		fatalx("database %s: %s", o.db, err_str(&e, buf, sizeof(buf)));
+	/* Before the privilege drop: the KEK file is root's. */
+	if (kek_load(o.kek, true, &e) != 0 || kek_seal_all(main_store, &e) < 0)
+		fatalx("private keys: %s", err_str(&e, buf, sizeof(buf)));
 	if (o.user != NULL) {
 		if (privdrop(o.user, o.db, &e) == -1)
 			fatalx("privileges: %s", err_str(&e, buf, sizeof(buf)));

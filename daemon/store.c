@@ -257,6 +257,10 @@ store_pragmas(sqlite3 *db, const char *path, bool memory, bool readonly,
 	if ((rc = store_query_text(db, "PRAGMA synchronous = FULL", mode,
 	         sizeof(mode))) != SQLITE_OK)
 		goto fail;
+	/* Freed pages are zeroed: a replaced private key leaves no trace. */
+	if ((rc = store_query_text(db, "PRAGMA secure_delete = ON", mode,
+	         sizeof(mode))) != SQLITE_OK)
+		goto fail;
 	return 0;
 fail:
 	return store_refuse(e, path, db, rc);

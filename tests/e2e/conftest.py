@@ -122,6 +122,7 @@ class Gatehouse:
         self.extra_env = {}
         self.logfile = os.path.join(self.dir, "gatehoused.stderr")
         self.access_log = os.path.join(self.dir, "access.log")
+        self.kek_path = os.path.join(self.dir, "kek")
 
     # -- database ---------------------------------------------------------
     def create_db(self):
@@ -205,6 +206,9 @@ class Gatehouse:
         if "--admin-listen" not in args:
             # Never the default 9080: tests run in parallel.
             cmd += ["--admin-listen", "off"]
+        if "--kek" not in args:
+            # Never the default /etc/gatehouse/kek.
+            cmd += ["--kek", self.kek_path]
         cmd += list(args)
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")

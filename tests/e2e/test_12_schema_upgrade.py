@@ -73,7 +73,7 @@ def test_v1_backup_restores_into_current(gh, origin, tmp_path):
                    (admin_hash,))
     out = str(tmp_path / "v1.ghbackup")
     env = dict(os.environ, GATEHOUSE_BACKUP_PASSPHRASE=PASS)
-    p = subprocess.run([BINARY, "--db", v1, "--backup", out], env=env, capture_output=True,
+    p = subprocess.run([BINARY, "--db", v1, "--kek", gh.kek_path, "--backup", out], env=env, capture_output=True,
                        text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     with sqlite3.connect(v1) as db:  # --backup reads, never migrates

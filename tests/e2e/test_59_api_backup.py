@@ -182,6 +182,9 @@ def cli(args, env_pass=PASS, pass_file=None):
         env["GATEHOUSE_BACKUP_PASSPHRASE"] = env_pass
     if pass_file:
         args = list(args) + ["--passphrase-file", pass_file]
+    # The key-encryption key next to the database, never /etc's.
+    db = args[list(args).index("--db") + 1]
+    args = list(args) + ["--kek", os.path.join(os.path.dirname(db), "kek")]
     return subprocess.run([BINARY] + list(args), env=env, capture_output=True, text=True,
                           timeout=120)
 

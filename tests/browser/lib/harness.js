@@ -30,7 +30,7 @@ export function gatehousedPath() {
 export async function startDaemon() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gh-webui-'));
   const webui = process.env.GATEHOUSE_WEBUI || path.join(REPO, 'webui');
-  const args = ['--db', path.join(tmp, 'gatehouse.db'), '--admin-listen', '127.0.0.1:0',
+  const args = ['--db', path.join(tmp, 'gatehouse.db'), '--kek', path.join(tmp, 'kek'), '--admin-listen', '127.0.0.1:0',
     '--webui-dir', webui, '--workers', '1', '--access-log', path.join(tmp, 'access.log')];
   const proc = spawn(gatehousedPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   process.on('exit', () => proc.exitCode === null && proc.kill('SIGKILL')); // never outlive the tests

@@ -1,5 +1,6 @@
 /*
- * privdrop.c: root -> service user, keeping CAP_NET_BIND_SERVICE.
+ * privdrop.c: root -> service user, keeping CAP_NET_BIND_SERVICE (also
+ * the only capability left in the bounding set).
  *
  * Capabilities are per thread on Linux, so this runs in main before the
  * workers and the admin thread exist; they inherit the reduced set.
@@ -40,7 +41,7 @@ privdrop(const char *user, const char *db_path, struct err *e)
 	cap_t caps;
 	cap_value_t keep[] = { CAP_NET_BIND_SERVICE };
 	char path[4096], *dir, *copy;
-	int r;
+	int r, c;
 
 	if ((pw = getpwnam(user)) == NULL)
 		return err_set(e, "", "user %s does not exist", user);
@@ -65,6 +66,15 @@ privdrop(const char *user, const char *db_path, struct err *e)
 	if (give(path, pw->pw_uid, pw->pw_gid, 0600, false, e) == -1)
 		return -1;
 
+	/* The bounding set too (root can, with CAP_SETPCAP): nothing but
+	 * CAP_NET_BIND_SERVICE can ever come back, not even through an
+	 * exec. The kernel may know more capabilities than our headers.
+	 */
+	for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+		if (c != CAP_NET_BIND_SERVICE &&
+		    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
+			return err_set(e, "", "prctl(PR_CAPBSET_DROP, %d): %s",
+			    c, strerror(errno));
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 		return err_set(e, "", "prctl(PR_SET_KEEPCAPS): %s",
 		    strerror(errno));

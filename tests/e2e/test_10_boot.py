@@ -196,6 +196,11 @@ def test_privilege_drop(dropdir, origin_factory):
         gh.start(args=["--user", user.pw_name])
         st = proc_status(gh.pid)
         assert st["CapEff"] == ["0000000000000400"], st["CapEff"]
+        # The bounding set keeps CAP_NET_BIND_SERVICE only, in every thread.
+        for tid in os.listdir("/proc/%d/task" % gh.pid):
+            with open("/proc/%d/task/%s/status" % (gh.pid, tid)) as f:
+                bnd = [ln.split()[1] for ln in f if ln.startswith("CapBnd:")]
+            assert bnd == ["0000000000000400"], (tid, bnd)
         assert st["Uid"] == [str(user.pw_uid)] * 4
         assert st["Gid"][0] == str(user.pw_gid)
         sb = os.stat(gh.db_path)

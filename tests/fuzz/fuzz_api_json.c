@@ -4,10 +4,14 @@
  * Input: byte 0 picks what the rest is: a whole configuration document
  * (conf_check), an item of one kind (conf_check_item), a JSON Patch or a
  * merge patch over a fixed document, the way the API would see a request
- * body. Checked: parsing never crashes and what parses re-serializes to an
- * equal value; a refusal always says why; patches never change their
- * input; a value's diff with itself is empty, and the diff between two
- * values is empty exactly when they are equal.
+ * body; a first byte of 0xf0 or more makes the rest a JSON string given
+ * to the password policy (api_passwd.c). Checked: parsing never crashes and
+ * what parses re-serializes to an equal value; a refusal always says why;
+ * patches never change their input; a value's diff with itself is empty, and
+ * the diff between two values is empty exactly when they are equal; a password
+ * refusal names the field and the rule, an accepted password is 1024 bytes at
+ * most and has at least 5 different characters, and the verdict never depends
+ * on anything but the password and the user name.
  */
 #include <string.h>
 
@@ -36,6 +40,36 @@ fz_roundtrip(const struct json *j)
 	FUZZ_CHECK(json_same(j, again));
 	json_unref(again);
 	free(s);
+}
+
+static void
+fz_password(const struct json *j)
+{
+	const char *pw = json_str(j);
+	bool seen[256] = { false };
+	unsigned distinct = 0;
+	struct err e, e2;
+	size_t i;
+	int rc;
+
+	if (pw == NULL)
+		return;
+	err_clear(&e);
+	err_clear(&e2);
+	rc = passwd_check(pw, "admin", &e);
+	FUZZ_CHECK(rc == passwd_check(pw, "admin", &e2));
+	if (rc != 0) {
+		FUZZ_CHECK(strcmp(e.field, "password") == 0 &&
+		    e.msg[0] != '\0');
+		FUZZ_CHECK(strcmp(e.msg, e2.msg) == 0);
+		return;
+	}
+	FUZZ_CHECK(strlen(pw) <= 1024 && strcmp(pw, "admin") != 0);
+	for (i = 0; pw[i] != '\0'; i++) {
+		distinct += !seen[(unsigned char)pw[i]];
+		seen[(unsigned char)pw[i]] = true;
+	}
+	FUZZ_CHECK(distinct >= 5);
 }
 
 static void
@@ -69,6 +103,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	fz_roundtrip(j);
+	if (data[0] >= 0xf0) {
+		fz_password(j);
+		json_unref(j);
+		return 0;
+	}
 	doc = json_parse(fz_doc, sizeof(fz_doc) - 1, &e);
 	FUZZ_CHECK(doc != NULL && conf_check(doc, &e) == 0);
 	pristine = json_clone(doc);

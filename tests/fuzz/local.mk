@@ -55,7 +55,7 @@ endif
 # Admin API request bodies -> validated change (tests/fuzz/fuzz_api_json.c).
 FUZZ_TARGETS += tests/fuzz/fuzz_api_json
 tests_fuzz_fuzz_api_json_SOURCES = tests/fuzz/fuzz_api_json.c tests/fuzz/fuzz.h \
-	api/json.c api/api_config.c
+	api/json.c api/api_config.c api/api_passwd.c
 tests_fuzz_fuzz_api_json_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_api_json\"
 tests_fuzz_fuzz_api_json_LDADD = $(FUZZ_LDADD)
@@ -99,4 +99,29 @@ if FUZZING
 tests_fuzz_fuzz_rewrite_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_rewrite_SOURCES += tests/fuzz/replay.c
+endif
+
+# PROXY protocol v1/v2 headers from a trusted peer (tests/fuzz/fuzz_proxy_proto.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_proxy_proto
+tests_fuzz_fuzz_proxy_proto_SOURCES = tests/fuzz/fuzz_proxy_proto.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_proxy_proto_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_proxy_proto\"
+tests_fuzz_fuzz_proxy_proto_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_proxy_proto_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_proxy_proto_SOURCES += tests/fuzz/replay.c
+endif
+
+# RFC 6902 JSON Patch and revision deltas (tests/fuzz/fuzz_json_patch.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_json_patch
+tests_fuzz_fuzz_json_patch_SOURCES = tests/fuzz/fuzz_json_patch.c tests/fuzz/fuzz.h \
+	api/json.c api/json_delta.c
+tests_fuzz_fuzz_json_patch_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_json_patch\"
+tests_fuzz_fuzz_json_patch_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_json_patch_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_json_patch_SOURCES += tests/fuzz/replay.c
 endif

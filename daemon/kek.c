@@ -396,6 +396,9 @@ kek_rotate(const char *path, struct store *st, struct err *e)
 	struct kek next = { 0 };
 	int n;
 
+	if (path == NULL && getenv("CREDENTIALS_DIRECTORY") != NULL)
+		return err_set(e, "kek",
+		    "a systemd credential is not rotated in place: give --kek FILE (the current key), then install FILE as the credential");
 	if (path == NULL)
 		path = KEK_DEF_PATH;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);

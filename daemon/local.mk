@@ -58,3 +58,6 @@ sbin_PROGRAMS += gatehoused
 gatehoused_SOURCES = daemon/main.c $(API_SOURCES)
 gatehoused_CPPFLAGS = $(AM_CPPFLAGS) $(WEBUI_CPPFLAGS)
 gatehoused_LDADD = libcore.a $(LLHTTP_LDADD) $(CORE_LIBS)
+
+# systemd service notifications (sd_notify without libsystemd).
+libcore_a_SOURCES += daemon/notify.c daemon/notify.h

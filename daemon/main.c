@@ -8,7 +8,9 @@
  * uses; start the admin API; then wait for signals. SIGHUP re-reads the
  * store and publishes (an invalid store leaves the running config alone);
  * SIGTERM/SIGINT stop accepting, let requests in flight finish up to the
- * shutdown timeout, and exit 0.
+ * shutdown timeout, and exit 0. Under systemd (Type=notify) each of these
+ * steps is also told to $NOTIFY_SOCKET (notify.c), and the watchdog is fed
+ * from the main loop.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -34,6 +36,7 @@
 #include "health.h"
 #include "kek.h"
 #include "log.h"
+#include "notify.h"
 #include "privdrop.h"
 #include "publish.h"
 #include "stats.h"
@@ -317,9 +320,11 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 
 	err_clear(&e);
 	log_info("SIGHUP: reading the configuration again");
+	(void)notify_reloading();
 	if ((c = load_cfg(main_store, &e)) == NULL) {
 		stats_inc(STAT_CFG_REJECTED);
 		log_warnx("config rejected: %s", err_str(&e, buf, sizeof(buf)));
+		(void)notify_ready("serving (reload rejected, see the log)");
 		return;
 	}
 	/* Tests widen the window between reading and publishing, where an
@@ -328,6 +333,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if ((delay = getenv("GATEHOUSED_TEST_RELOAD_DELAY_MS")) != NULL)
 		(void)usleep((useconds_t)strtoul(delay, NULL, 10) * 1000u);
 	(void)publish_cfg(c, PUBLISH_TIMEOUT_MS);
+	(void)notify_ready("serving (configuration read again)");
 }
 
 static void
@@ -337,7 +343,15 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 
 	log_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	main_stopping = 1;
+	(void)notify_stopping();
 	event_base_loopbreak(base);
+}
+
+/* systemd's watchdog (WatchdogSec=), fed from the main loop. */
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)notify_watchdog();
 }
 
 int
@@ -346,7 +360,8 @@ main(int argc, char **argv)
 	struct opts o = { 0 };
 	struct api_opts ao = { 0 };
 	struct event_base *base;
-	struct event *ev_hup, *ev_term, *ev_int;
+	struct event *ev_hup, *ev_term, *ev_int, *ev_wd = NULL;
+	struct timeval wd_tv;
 	struct cfg *c;
 	struct err e;
 	char buf[600];
@@ -367,6 +382,7 @@ main(int argc, char **argv)
 	if (o.rotate_kek)
 		return rotate_kek(&o);
 	signal(SIGPIPE, SIG_IGN);
+	(void)notify_init();
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent: no pthreads support");
 	log_info("gatehoused %s starting (database %s, %u workers)",
@@ -420,7 +436,17 @@ main(int argc, char **argv)
 	    event_add(ev_hup, NULL) == -1 || event_add(ev_term, NULL) == -1 ||
 	    event_add(ev_int, NULL) == -1)
 		fatalx("cannot watch signals");
+	if (notify_watchdog_usec() > 0) {
+		wd_tv.tv_sec = (time_t)(notify_watchdog_usec() / 2 / 1000000);
+		wd_tv.tv_usec =
+		    (suseconds_t)(notify_watchdog_usec() / 2 % 1000000);
+		ev_wd = event_new(base, -1, EV_PERSIST, on_watchdog, NULL);
+		if (ev_wd == NULL || event_add(ev_wd, &wd_tv) == -1)
+			fatalx("cannot start the watchdog timer");
+	}
 	log_info("gatehoused ready");
+	(void)notify_sendf("READY=1\nSTATUS=serving, admin API on %s",
+	    o.admin_listen);
 	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
 
 	api_stop();
@@ -430,8 +456,11 @@ main(int argc, char **argv)
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);
+	if (ev_wd != NULL)
+		event_free(ev_wd);
 	event_base_free(base);
 	store_close(main_store);
 	log_info("gatehoused stopped");
+	notify_close();
 	return 0;
 }

@@ -4,6 +4,7 @@
 # line per test case, so the TAP driver counts cases, not files.
 E2E_TESTS = \
 	tests/e2e/test_10_boot.py \
+	tests/e2e/test_11_notify.py \
 	tests/e2e/test_12_schema_upgrade.py \
 	tests/e2e/test_20_proxy_basic.py \
 	tests/e2e/test_21_bodies.py \

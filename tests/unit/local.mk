@@ -99,3 +99,12 @@ if HAVE_CMOCKA
 check_PROGRAMS += $(UNIT_TLS_TESTS)
 TESTS += $(UNIT_TLS_TESTS)
 endif
+
+# sd_notify: messages to a datagram socket bound by the test.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_notify
+TESTS += tests/unit/test_notify
+endif
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_notify_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

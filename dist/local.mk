@@ -24,3 +24,6 @@ uninstall-local:
 # systemd-analyze security over the unit (exposure <= 2.0).
 TESTS += tests/dist/unit-security.sh
 EXTRA_DIST += tests/dist/unit-security.sh
+
+# The package and image scripts and the license ship in the tarball too.
+EXTRA_DIST += LICENSE scripts/build-package.sh

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# install-deps.sh [build] [test] [browser] [bench]: installs the Debian 12
-# packages Gatehouse needs to build (build), to run its tests (test), its
-# web UI browser tests (browser: node, npm, chromium) and the benchmark
-# (bench); no argument means all four. Idempotent: it asks dpkg (for node and
+# install-deps.sh [build] [test] [browser] [bench] [vm]: installs the Debian
+# 12 packages Gatehouse needs to build (build), to run its tests (test), its
+# web UI browser tests (browser: node, npm, chromium), the benchmark
+# (bench), and to build the Debian package and the appliance VM image and
+# boot it under qemu (vm); no argument means all but vm. Idempotent: it asks dpkg (for node and
 # npm: PATH) what is missing and runs apt-get update + install only when
 # something is.
 set -euo pipefail
@@ -15,6 +16,9 @@ test_pkgs=(python3 python3-pytest python3-requests curl openssl passwd sslscan h
 	util-linux)
 bench_pkgs=(nginx-light haproxy wrk util-linux procps)
 browser_pkgs=(chromium)
+vm_pkgs=(debhelper dh-autoreconf devscripts lintian dpkg-dev fakeroot adduser
+	mmdebstrap debian-archive-keyring e2fsprogs fdisk extlinux syslinux-common
+	qemu-system-x86 qemu-utils systemd)
 
 want=()
 missing=()
@@ -24,13 +28,14 @@ for set in "$@"; do
 	build) want+=("${build_pkgs[@]}") ;;
 	test) want+=("${test_pkgs[@]}") ;;
 	bench) want+=("${bench_pkgs[@]}") ;;
+	vm) want+=("${vm_pkgs[@]}") ;;
 	browser)
 		want+=("${browser_pkgs[@]}")
 		# A node from elsewhere (with its own npm) is fine: check PATH.
 		command -v node >/dev/null || missing+=(nodejs)
 		command -v npm >/dev/null || missing+=(npm)
 		;;
-	*) echo "install-deps.sh: unknown set '$set' (build, test, browser, bench)" >&2; exit 2 ;;
+	*) echo "install-deps.sh: unknown set '$set' (build, test, browser, bench, vm)" >&2; exit 2 ;;
 	esac
 done
 

@@ -27,3 +27,7 @@ EXTRA_DIST += tests/dist/unit-security.sh
 
 # The package and image scripts and the license ship in the tarball too.
 EXTRA_DIST += LICENSE scripts/build-package.sh
+EXTRA_DIST += scripts/build-image.sh dist/image/20-dhcp.network \
+	dist/image/console-banner dist/image/gatehouse-console.service \
+	tests/vm/boot-test.sh tests/vm/boot_test.py
+dist_doc_DATA += doc/appliance.md

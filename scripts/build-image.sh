@@ -38,7 +38,17 @@ boot_mb=64
 root_mb=${GH_ROOT_MB:-1536}
 
 work=$(mktemp -d /var/tmp/gatehouse-image.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# An interrupted mmdebstrap can leave /proc, /sys and /dev/* mounted in the
+# tree: unmount whatever is under $work before deleting, and never cross
+# into another filesystem.
+cleanup() {
+	local m
+	for m in $(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount -l "$m" 2>/dev/null || true
+	done
+	rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 t0=$(date +%s)
 step() { echo "build-image.sh: [$(($(date +%s) - t0)) s] $*"; }
 

@@ -105,8 +105,9 @@ struct cfg_server {
 /* An active health check (health.c); enabled == false: none. */
 struct cfg_health {
 	bool enabled;
-	const char *path; /* "/healthz" */
-	const char *host; /* Host header; NULL: the server's address */
+	const char *path;   /* "/healthz" */
+	const char *method; /* "GET", "HEAD" or "OPTIONS" (static) */
+	const char *host;   /* Host header; NULL: the server's address */
 	unsigned interval_ms, timeout_ms;
 	unsigned rise, fall; /* passes to go up, failures to go down */
 	unsigned status_min, status_max; /* passing statuses */

@@ -21,6 +21,7 @@ static const char *const client_auths[] = { "none", "optional", "required",
 static const char *const path_normalizations[] = { "forward_normalized",
 	"forward_as_received", "reject", NULL };
 static const char *const balances[] = { "round_robin", NULL };
+static const char *const hc_methods[] = { "GET", "HEAD", "OPTIONS", NULL };
 static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 	"PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
 
@@ -126,6 +127,9 @@ static const struct cf_field origin_f[OF__N] = {
 	[OF_HC_PATH] = { .key = "path", .column = "hc_path", .type = F_STR,
 		.parent = OF_HEALTH, .flags = F_REQUIRED, .max = CV_PATH_MAX,
 		.vtype = CV_REQUEST_PATH },
+	[OF_HC_METHOD] = { .key = "method", .column = "hc_method",
+		.type = F_ENUM, .parent = OF_HEALTH, .enums = hc_methods,
+		.def_str = "GET", .doc = "the request method of the check" },
 	[OF_HC_HOST] = { .key = "host", .column = "hc_host", .type = F_STR,
 		.parent = OF_HEALTH, .flags = F_NULLABLE,
 		.max = CV_HOST_MAX + 2, .vtype = CV_HOST_HEADER,

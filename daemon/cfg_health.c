@@ -44,6 +44,27 @@ hc_text(struct cfg *c, const struct cfg_origin *o, struct store_stmt *s,
 	return 0;
 }
 
+/* An enum field: one of its values (static strings), its default when
+ * NULL.
+ */
+static int
+hc_enum(const struct cfg_origin *o, struct store_stmt *s, int col,
+    const char **out, struct err *e)
+{
+	const struct cf_field *f = &cf_kinds[CK_ORIGIN].f[col];
+	const char *v =
+	    store_col_is_null(s, col) ? f->def_str : store_col_text(s, col);
+	char msg[96];
+	int i = cf_enum_index(f, v);
+
+	if (i < 0) {
+		snprintf(msg, sizeof(msg), "\"%.32s\" is not allowed", v);
+		return hc_fail(o, col, e, msg);
+	}
+	*out = f->enums[i];
+	return 0;
+}
+
 /* A number within its field's range. */
 static int
 hc_int(const struct cfg_origin *o, struct store_stmt *s, int col, unsigned *out,
@@ -73,6 +94,7 @@ cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 	if (store_col_is_null(s, OF_HC_PATH))
 		return 0;
 	if (hc_text(c, o, s, OF_HC_PATH, &h->path, e) != 0 ||
+	    hc_enum(o, s, OF_HC_METHOD, &h->method, e) != 0 ||
 	    hc_text(c, o, s, OF_HC_HOST, &h->host, e) != 0 ||
 	    hc_int(o, s, OF_HC_INTERVAL_MS, &h->interval_ms, e) != 0 ||
 	    hc_int(o, s, OF_HC_TIMEOUT_MS, &h->timeout_ms, e) != 0 ||

@@ -316,9 +316,9 @@ hcheck_set(struct hcheck *k, struct cfg *c, const struct cfg_origin *o,
 	char *req = NULL, *label, *origin, *vname = NULL;
 
 	if (asprintf(&req,
-	        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gatehouse-health\r\n"
+	        "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gatehouse-health\r\n"
 	        "Connection: close\r\n\r\n",
-	        h->path,
+	        h->method != NULL ? h->method : "GET", h->path,
 	        h->host != NULL && h->host[0] != '\0' ? h->host : s->label) ==
 	    -1)
 		return false;

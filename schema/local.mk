@@ -3,6 +3,7 @@ SCHEMA_SQL = schema/0001_init.sql schema/0002_tokens.sql schema/0003_tls.sql
 SCHEMA_SQL += schema/0004_l4.sql
 SCHEMA_SQL += schema/0005_health.sql
 SCHEMA_SQL += schema/0006_revision_deltas.sql
+SCHEMA_SQL += schema/0007_health_method.sql
 SCHEMA_SQL += schema/0008_token_owner.sql
 SCHEMA_SQL += schema/0010_path_normalization.sql
 EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md

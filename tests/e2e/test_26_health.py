@@ -18,6 +18,7 @@ class Switchable:
     def __init__(self, name):
         self.healthy = True
         self.hits = 0
+        self.methods = []  # of the checks
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -25,6 +26,7 @@ class Switchable:
 
             def do_GET(self):
                 if self.path == "/hc":
+                    outer.methods.append(self.command)
                     code = 200 if outer.healthy else 503
                 else:
                     code = 200
@@ -33,6 +35,8 @@ class Switchable:
                 self.send_header("X-Backend", name)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_HEAD = do_OPTIONS = do_GET
 
             def log_message(self, *a):
                 pass
@@ -142,6 +146,7 @@ def test_refused_connect_marks_down_and_check_is_optional(gh, pair):
     ({"path": "/", "rise": 0}, "health_check.rise"),
     ({"path": "/", "host": "a b"}, "health_check.host"),
     ({"path": "/", "every": 1}, "health_check.every"),
+    ({"path": "/", "method": "POST"}, "health_check.method"),
 ])
 def test_bad_health_check_is_422(gh, hc, field):
     api = start_api(gh)
@@ -151,3 +156,23 @@ def test_bad_health_check_is_422(gh, hc, field):
     assert r.status_code == 422, r.text
     assert field in [f for f, _ in problem_fields(r)], r.text
     assert api.revision() == rev
+
+
+def test_check_method(gh, pair):
+    """GET by default; HEAD or OPTIONS when the origin asks (schema 0007)."""
+    a, _ = pair
+    api = start_api(gh)
+    api.ok("POST", "/origins", {"name": "o", "health_check": HC, "servers": [
+        {"address": "127.0.0.1", "port": a.port}]})
+    assert api.get("/origins/o").json()["health_check"]["method"] == "GET"
+    deadline = time.monotonic() + 20
+    while "GET" not in a.methods and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert a.methods and set(a.methods) == {"GET"}, a.methods
+    for method in ("HEAD", "OPTIONS"):
+        api.ok("PATCH", "/origins/o", {"health_check": {"method": method}})
+        assert api.get("/origins/o").json()["health_check"]["method"] == method
+        deadline = time.monotonic() + 20
+        while method not in a.methods and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert a.methods[-1] == method, a.methods

@@ -2,7 +2,10 @@
 restarts with the last acknowledged revision (or the one in flight when
 it died, which may have committed before its answer was sent), serving
 exactly what that revision recorded, and the database passes
-PRAGMA integrity_check."""
+PRAGMA integrity_check. Each round kills only once the stream has had a
+new revision acknowledged, so every round kills a daemon that is writing however
+slow the machine is (a fixed delay could end rounds before their first
+write on a loaded machine)."""
 
 import random
 import signal
@@ -15,8 +18,7 @@ import requests
 from apiclient import restart_api, start_api
 
 
-def writer(api, stop, acked, attempted):
-    i = 0
+def writer(api, stop, acked, attempted, i=0):
     while not stop.is_set():
         i += 1
         ops = [("PATCH", "/routes/app", {"priority": i % 1000}),
@@ -26,7 +28,7 @@ def writer(api, stop, acked, attempted):
         method, path, body = ops[i % 3]
         attempted.append(i)
         try:
-            r = api.req(method, path, body, timeout=5)
+            r = api.req(method, path, body, timeout=30)
         except requests.RequestException:
             return
         if r.status_code in (200, 201, 204) and "X-Config-Revision" in r.headers:
@@ -57,9 +59,15 @@ def test_sigkill_during_writes(gh, origin):
     for round_ in range(50):
         stop = threading.Event()
         acked, attempted = [], []
-        t = threading.Thread(target=writer, args=(api, stop, acked, attempted))
+        t = threading.Thread(target=writer,
+                             args=(api, stop, acked, attempted, 1000 * round_))
         t.start()
-        time.sleep(rng.uniform(0.02, 0.35))
+        deadline = time.monotonic() + 60
+        while (not acked or acked[-1] <= last_acked) and t.is_alive() and \
+                time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert acked and acked[-1] > last_acked, (round_, "no new revision before the kill")
+        time.sleep(rng.uniform(0.0, 0.3))
         gh.proc.send_signal(signal.SIGKILL)
         gh.proc.wait(10)
         stop.set()

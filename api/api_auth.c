@@ -160,6 +160,30 @@ auth_init(struct store *st, const char *db_dir, struct err *e)
 	return 0;
 }
 
+/* Reads the first line of <db dir>/admin-password into <line> (without its
+ * end of line) and its path into <path>; returns the line's length, 0 when
+ * the file is missing, unreadable or empty.
+ */
+static size_t
+first_password_read(char *path, size_t pathsz, char *line, size_t linesz)
+{
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, pathsz, "%s/admin-password", api_db_dir());
+	line[0] = '\0';
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	if (fgets(line, (int)linesz, f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+	} else {
+		line[0] = '\0';
+	}
+	fclose(f);
+	return n;
+}
+
 /* True when <pw> is still the generated first password kept in
  * <db dir>/admin-password: the web UI then asks for a new one. Once it is
  * changed the file no longer matches and nothing more is asked.
@@ -168,19 +192,12 @@ static bool
 is_first_password(const char *pw)
 {
 	char path[4200], line[80];
-	bool eq = false;
+	bool eq;
 	size_t n;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/admin-password", api_db_dir());
-	if ((f = fopen(path, "re")) == NULL)
-		return false;
-	if (fgets(line, sizeof(line), f) != NULL) {
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
-		eq = n > 0 && str_ct_eq(line, pw);
-	}
-	fclose(f);
+	n = first_password_read(path, sizeof(path), line, sizeof(line));
+	eq = n > 0 && str_ct_eq(line, pw);
+	explicit_bzero(line, sizeof(line));
 	return eq;
 }
 
@@ -275,21 +292,13 @@ void
 auth_first_password_forget(const char *old_hash)
 {
 	char path[4200], line[80];
-	bool match = false;
+	bool match;
 	size_t n;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/admin-password", api_db_dir());
-	if (old_hash == NULL || old_hash[0] == '\0' ||
-	    (f = fopen(path, "re")) == NULL)
+	if (old_hash == NULL || old_hash[0] == '\0')
 		return;
-	if (fgets(line, sizeof(line), f) != NULL) {
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
-		match =
-		    n > 0 && argon2id_verify(old_hash, line, n) == ARGON2_OK;
-	}
-	fclose(f);
+	n = first_password_read(path, sizeof(path), line, sizeof(line));
+	match = n > 0 && argon2id_verify(old_hash, line, n) == ARGON2_OK;
 	explicit_bzero(line, sizeof(line));
 	if (match && unlink(path) == 0)
 		log_info("admin api: first-start password changed, removed %s",

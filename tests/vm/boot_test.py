@@ -123,9 +123,9 @@ class VM:
         self.mon_path = os.path.join(work, "monitor.sock")
         self.admin = free_port()
         self.http = free_port()
-        self.http80 = free_port()
+        self.http443 = free_port()
         fwd = ",".join("hostfwd=tcp:127.0.0.1:%d-:%d" % (h, g)
-                       for h, g in ((self.admin, 9443), (self.http, 8080), (self.http80, 80)))
+                       for h, g in ((self.admin, 9443), (self.http, 8080), (self.http443, 443)))
         self.cmd = ["qemu-system-x86_64", "-accel", "tcg", "-m", "768", "-smp", "2",
                     "-drive", "file=%s,if=virtio,format=qcow2" % self.overlay,
                     "-netdev", "user,id=n0," + fwd, "-device", "virtio-net-pci,netdev=n0",
@@ -268,9 +268,9 @@ def run(vm, origin_port):
         "name": "public", "address": "0.0.0.0", "port": 8080, "protocol": "http"}, headers=auth)
     ok &= check(code == 201, "create a listener on :8080", doc)
     code, doc, _ = api(vm.admin, "POST", "/listeners", {
-        "name": "web", "address": "0.0.0.0", "port": 80, "protocol": "http"}, headers=auth)
-    ok &= check(code == 201, "create a listener on :80 (privileged port, at run time)", doc)
-    for name, lst in (("app", "public"), ("app80", "web")):
+        "name": "web", "address": "0.0.0.0", "port": 443, "protocol": "http"}, headers=auth)
+    ok &= check(code == 201, "create a listener on :443 (privileged port, at run time)", doc)
+    for name, lst in (("app", "public"), ("app443", "web")):
         code, doc, _ = api(vm.admin, "POST", "/routes", {
             "name": name, "listener": lst, "match": {"hosts": ["app.example"], "path_prefix": "/"},
             "origin": "host"}, headers=auth)
@@ -278,8 +278,8 @@ def run(vm, origin_port):
     code, body = get(vm.http, "/first")
     check(code == 200 and MARKER + " /first" in body, "request through the appliance (:8080)",
           "%s %s" % (code, body))
-    code, body = get(vm.http80, "/eighty")
-    check(code == 200 and MARKER + " /eighty" in body, "request through the appliance (:80)",
+    code, body = get(vm.http443, "/privileged")
+    check(code == 200 and MARKER + " /privileged" in body, "request through the appliance (:443)",
           "%s %s" % (code, body))
 
     # Reboot: ctrl-alt-delete reaches systemd (ctrl-alt-del.target).

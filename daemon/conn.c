@@ -374,22 +374,6 @@ conn_respond_error(struct conn *c, int status, bool close)
 	}
 }
 
-static struct stats_obj *
-stats_cached(enum stats_kind kind, int64_t id)
-{
-	static _Thread_local struct {
-		int64_t id;
-		struct stats_obj *o;
-	} cache[STATS__KINDS][128];
-	size_t slot = (size_t)((uint64_t)id & 127);
-
-	if (cache[kind][slot].o == NULL || cache[kind][slot].id != id) {
-		cache[kind][slot].o = stats_obj(kind, id);
-		cache[kind][slot].id = id;
-	}
-	return cache[kind][slot].o;
-}
-
 static int
 conn_on_head(void *arg, struct http_msg *m)
 {
@@ -462,8 +446,8 @@ conn_on_head(void *arg, struct http_msg *m)
 		conn_local(c, 404, false);
 		return 0; /* a body, if any, is read and dropped */
 	}
-	r->rstats = stats_cached(STATS_ROUTE, r->route->id);
-	r->ostats = stats_cached(STATS_ORIGIN, r->route->origin->id);
+	r->rstats = stats_obj_cached(STATS_ROUTE, r->route->id);
+	r->ostats = stats_obj_cached(STATS_ORIGIN, r->route->origin->id);
 	if (r->rstats != NULL) {
 		stats_add(&r->rstats->requests, 1);
 		stats_add(&r->rstats->active, 1);

@@ -121,22 +121,6 @@ l4_serves(enum cfg_proto proto)
 	return proto == CFG_PROTO_TCP || proto == CFG_PROTO_TLS_PASSTHROUGH;
 }
 
-struct stats_obj *
-l4_stats(enum stats_kind kind, int64_t id)
-{
-	static _Thread_local struct {
-		int64_t id;
-		struct stats_obj *o;
-	} cache[STATS__KINDS][64];
-	size_t slot = (size_t)((uint64_t)id & 63);
-
-	if (cache[kind][slot].o == NULL || cache[kind][slot].id != id) {
-		cache[kind][slot].o = stats_obj(kind, id);
-		cache[kind][slot].id = id;
-	}
-	return cache[kind][slot].o;
-}
-
 struct l4_worker *
 l4_worker_new(struct worker *w)
 {
@@ -603,7 +587,7 @@ l4_connect_next(struct l4_conn *c)
 		}
 		c->server = s;
 		c->tried[c->ntried++] = s->id;
-		c->ss = l4_stats(STATS_SERVER, s->id);
+		c->ss = stats_obj_cached(STATS_SERVER, s->id);
 		if (c->ss != NULL)
 			stats_add(&c->ss->requests, 1);
 		c->ofd = socket(s->sa.ss_family,
@@ -646,8 +630,8 @@ l4_start(struct l4_conn *c)
 	event_del(c->crev); /* client bytes wait in the kernel meanwhile */
 	evtimer_del(c->tmr);
 	c->idle_ms = c->route->idle_ms;
-	c->rs = l4_stats(STATS_ROUTE, c->route->id);
-	c->os = l4_stats(STATS_ORIGIN, c->route->origin->id);
+	c->rs = stats_obj_cached(STATS_ROUTE, c->route->id);
+	c->os = stats_obj_cached(STATS_ORIGIN, c->route->origin->id);
 	if (c->rs != NULL) {
 		stats_add(&c->rs->requests, 1);
 		stats_add(&c->rs->active, 1);
@@ -922,7 +906,8 @@ l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 		l4_close(c);
 		return NULL;
 	}
-	if (!shared && (c->ls = l4_stats(STATS_LISTENER, lid)) != NULL) {
+	if (!shared &&
+	    (c->ls = stats_obj_cached(STATS_LISTENER, lid)) != NULL) {
 		stats_add(&c->ls->requests, 1);
 		was = atomic_fetch_add_explicit(&c->ls->active, 1,
 		    memory_order_relaxed);

@@ -56,9 +56,4 @@ void l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 bool l4_accept_shared(struct worker *w, int64_t lid, int fd,
     const struct sockaddr *sa, socklen_t salen);
 
-/* The counters of object <id> of <kind> through a per-thread cache (no
- * lock once cached); NULL only when memory runs out. Thread: a worker.
- */
-struct stats_obj *l4_stats(enum stats_kind kind, int64_t id);
-
 #endif

@@ -313,7 +313,7 @@ proxy_start(struct conn *c)
 	}
 	memcpy(r->head_copy, c->w->scratch, (size_t)len);
 	r->head_copy_len = (size_t)len;
-	r->sstats = stats_obj(STATS_SERVER, r->server->id);
+	r->sstats = stats_obj_cached(STATS_SERVER, r->server->id);
 	if (r->sstats != NULL)
 		stats_add(&r->sstats->requests, 1);
 	if (send_head(c, false) == -1) {
@@ -690,7 +690,8 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 		r->server =
 		    upstream_pick(c->w->pools, r->route->origin, avoid, 1);
 		if (r->server != NULL && send_head(c, true) == 0) {
-			r->sstats = stats_obj(STATS_SERVER, r->server->id);
+			r->sstats =
+			    stats_obj_cached(STATS_SERVER, r->server->id);
 			return;
 		}
 		if (r->server == NULL) {

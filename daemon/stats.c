@@ -1,7 +1,8 @@
 /*
  * stats.c: counter storage. Per-object counters live in a small open hash
- * per kind, guarded by a mutex only on creation and iteration; the hot path
- * caches the pointer it got back.
+ * per kind, guarded by a mutex only on creation and iteration. The request
+ * path asks stats_obj_cached(), which answers from a per-thread cache and
+ * takes the mutex only the first time a thread sees an object.
  */
 #include "stats.h"
 
@@ -111,4 +112,21 @@ stats_foreach(enum stats_kind kind,
 		if (t->slots[i] != NULL)
 			fn(t->slots[i], arg);
 	pthread_mutex_unlock(&stats_mu);
+}
+
+struct stats_obj *
+stats_obj_cached(enum stats_kind kind, int64_t id)
+{
+	static _Thread_local struct {
+		int64_t id;
+		struct stats_obj *o;
+	} cache[STATS__KINDS][STATS_CACHE_SLOTS];
+	size_t slot = (size_t)((uint64_t)id & (STATS_CACHE_SLOTS - 1));
+
+	ASSERT(kind < STATS__KINDS);
+	if (cache[kind][slot].o == NULL || cache[kind][slot].id != id) {
+		cache[kind][slot].o = stats_obj(kind, id);
+		cache[kind][slot].id = id;
+	}
+	return cache[kind][slot].o;
 }

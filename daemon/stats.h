@@ -58,6 +58,13 @@ struct stats_obj {
  */
 struct stats_obj *stats_obj(enum stats_kind kind, int64_t id);
 
+/* The same as stats_obj(), from a per-thread cache of STATS_CACHE_SLOTS
+ * entries per kind: no lock once the thread has seen <id>. For the request
+ * path.
+ */
+#define STATS_CACHE_SLOTS 128
+struct stats_obj *stats_obj_cached(enum stats_kind kind, int64_t id);
+
 /* Calls <fn> for every object of <kind> seen so far. */
 void stats_foreach(enum stats_kind kind,
     void (*fn)(const struct stats_obj *o, void *arg), void *arg);

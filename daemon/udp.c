@@ -261,8 +261,8 @@ udp_sess_new(struct udp_listener *ul, const struct sockaddr_storage *client,
 	h = udp_hash(client);
 	s->next = ul->buckets[h];
 	ul->buckets[h] = s;
-	s->rs = l4_stats(STATS_ROUTE, r->id);
-	s->ss = l4_stats(STATS_SERVER, sv->id);
+	s->rs = stats_obj_cached(STATS_ROUTE, r->id);
+	s->ss = stats_obj_cached(STATS_SERVER, sv->id);
 	if (s->rs != NULL) {
 		stats_add(&s->rs->requests, 1);
 		stats_add(&s->rs->active, 1);
@@ -339,7 +339,7 @@ udp_listener_new(struct worker *w, int64_t lid, int fd)
 	ul->w = w;
 	ul->lid = lid;
 	ul->fd = fd;
-	ul->ls = l4_stats(STATS_LISTENER, lid);
+	ul->ls = stats_obj_cached(STATS_LISTENER, lid);
 	ul->buf = malloc(UDP_BUF);
 	ul->ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
 	    udp_listener_read_cb, ul);

@@ -21,7 +21,10 @@ tests_unit_test_http_msg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
 	tests/unit/test_route
-UNIT_NET_TESTS = tests/unit/test_health
+UNIT_NET_TESTS = tests/unit/test_health tests/unit/test_stats
+tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
+tests_unit_test_stats_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_stats_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_API_TESTS = tests/unit/test_api_json tests/unit/test_api_config tests/unit/test_api_openapi \
 	tests/unit/test_json_delta
 UNIT_TESTS = $(UNIT_HTTP_TESTS) $(UNIT_STORE_TESTS) $(UNIT_NET_TESTS) $(UNIT_API_TESTS)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_int.h"
 #include "cfg.h"
@@ -23,6 +24,59 @@
 #include "store.h"
 
 #define APPLY_PUBLISH_MS 10000u
+
+/* GATEHOUSED_APPLY_TIMING=1: an item write logs the time of each phase
+ * (doc/performance.md, "where the time goes"). Admin thread only.
+ */
+enum apply_phase {
+	AP_START,
+	AP_CHECK,   /* body, If-Match, names and references */
+	AP_ROWS,    /* the item's rows written and reloaded */
+	AP_REV,     /* the next document, its delta and revision row */
+	AP_COMPILE, /* the snapshot */
+	AP_COMMIT,
+	AP_PUBLISH, /* every worker swapped */
+	AP__N
+};
+static struct {
+	int on; /* 0: unknown, 1: on, -1: off */
+	struct timespec t[AP__N];
+} apply_timing;
+
+static void
+apply_mark(enum apply_phase p)
+{
+	if (apply_timing.on == 0) {
+		const char *v = getenv("GATEHOUSED_APPLY_TIMING");
+
+		apply_timing.on = v != NULL && strcmp(v, "1") == 0 ? 1 : -1;
+	}
+	if (apply_timing.on > 0)
+		clock_gettime(CLOCK_MONOTONIC, &apply_timing.t[p]);
+}
+
+static double
+apply_ms(enum apply_phase a, enum apply_phase b)
+{
+	return (double)(apply_timing.t[b].tv_sec - apply_timing.t[a].tv_sec) *
+	    1e3 +
+	    (double)(apply_timing.t[b].tv_nsec - apply_timing.t[a].tv_nsec) /
+	    1e6;
+}
+
+static void
+apply_timing_log(void)
+{
+	if (apply_timing.on <= 0)
+		return;
+	log_info("apply timing: check %.2f ms, rows %.2f ms, revision %.2f "
+	         "ms, compile %.2f ms, commit %.2f ms, publish %.2f ms, "
+	         "total %.2f ms",
+	    apply_ms(AP_START, AP_CHECK), apply_ms(AP_CHECK, AP_ROWS),
+	    apply_ms(AP_ROWS, AP_REV), apply_ms(AP_REV, AP_COMPILE),
+	    apply_ms(AP_COMPILE, AP_COMMIT), apply_ms(AP_COMMIT, AP_PUBLISH),
+	    apply_ms(AP_START, AP_PUBLISH));
+}
 
 int
 apply_if_match(struct api_req *r, int64_t current)
@@ -154,7 +208,9 @@ apply_commit(struct api_req *r, struct cfg *c, int64_t rev, const char *summary)
 		api_reply_problem(r, 503, e.msg, NULL);
 		return -1;
 	}
+	apply_mark(AP_COMMIT);
 	gen = publish_cfg(c, APPLY_PUBLISH_MS);
+	apply_mark(AP_PUBLISH);
 	if (gen < 0)
 		log_warnx(
 		    "admin api: revision %" PRId64
@@ -456,6 +512,7 @@ apply_item_write(struct api_req *r, enum conf_kind kind, const struct json *old,
 	} else {
 		now = json_new_null();
 	}
+	apply_mark(AP_ROWS);
 	if ((doc = apply_next_doc(kind, old, now)) == NULL)
 		doc = conf_load(st, &e);
 	if (doc == NULL ||
@@ -466,6 +523,7 @@ apply_item_write(struct api_req *r, enum conf_kind kind, const struct json *old,
 		return NULL;
 	}
 	json_unref(doc);
+	apply_mark(AP_REV);
 	if ((*c = cfg_compile(st, &e)) == NULL) {
 		stats_inc(STAT_CFG_REJECTED);
 		json_unref(now);
@@ -473,6 +531,7 @@ apply_item_write(struct api_req *r, enum conf_kind kind, const struct json *old,
 		    &e);
 		return NULL;
 	}
+	apply_mark(AP_COMPILE);
 	*failed = false;
 	return now;
 }
@@ -489,6 +548,7 @@ apply_item(struct api_req *r, enum conf_kind kind, const struct json *old,
 	int64_t rev;
 	bool failed;
 
+	apply_mark(AP_START);
 	err_clear(&e);
 	if (l == NULL) {
 		api_reply_problem(r, 503, "out of memory", NULL);
@@ -505,8 +565,9 @@ apply_item(struct api_req *r, enum conf_kind kind, const struct json *old,
 	rev = store_revision(st);
 	if (apply_if_match(r, rev) != 0 ||
 	    apply_item_check(r, kind, old, item, l) != 0 ||
-	    (now = apply_item_write(r, kind, old, item, summary, &rev, &c,
-	         &failed)) == NULL) {
+	    (apply_mark(AP_CHECK),
+	        now = apply_item_write(r, kind, old, item, summary, &rev, &c,
+	            &failed)) == NULL) {
 		store_rollback(st);
 		goto out;
 	}
@@ -514,6 +575,8 @@ apply_item(struct api_req *r, enum conf_kind kind, const struct json *old,
 		store_rollback(st); /* nothing changed */
 	else if (apply_commit(r, c, rev, summary) != 0)
 		goto out;
+	else
+		apply_timing_log();
 	apply_headers(r, rev);
 	if (item == NULL)
 		api_reply_empty(r, 204);

@@ -108,6 +108,19 @@ def document(n):
                         "match": {"hosts": ["h%d.example" % i]}} for i in range(n)]}
 
 
+PHASE_RE = re.compile(r"apply timing: (.*)")
+
+
+def phases(wd):
+    """With GATEHOUSED_APPLY_TIMING=1: the median of each phase of the timed
+    item writes, from the daemon's log (api_apply.c)."""
+    with open(os.path.join(wd, "gatehoused.log")) as f:
+        rows = [dict((kv.rsplit(" ", 2)[0].strip(), float(kv.rsplit(" ", 2)[1]))
+                     for kv in m.group(1).split(","))
+                for m in (PHASE_RE.search(line) for line in f) if m]
+    return {k: round(statistics.median(r[k] for r in rows), 2) for k in rows[0]} if rows else {}
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(q / 100.0 * (len(xs) - 1))))]
@@ -135,6 +148,7 @@ def run(gh, n, patches, changes):
                 st, _ = api.call("PATCH", "/routes/r%d" % ((i * 7919) % n), {"priority": i % 100 + 1})
                 lat.append((time.monotonic() - t0) * 1000)
             out["patch_p50_ms"] = statistics.median(lat)
+            out["phases_p50_ms"] = phases(wd)
             out["patch_p99_ms"] = pct(lat, 99)
             if changes:
                 # The timed PATCHes count among the <changes>.

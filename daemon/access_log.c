@@ -150,7 +150,10 @@ access_log_request(const struct conn *c)
 	line_raw(&l, "{\"time\":\"", 9);
 	line_raw(&l, ts, strlen(ts));
 	line_raw(&l, "\"", 1);
-	line_str(&l, "client", str_cstr(c->peer));
+	line_str(&l, "client",
+	    str_cstr(r->client.text[0] != '\0' ? r->client.text : c->peer));
+	if (r->client.from_xff)
+		line_str(&l, "peer", str_cstr(c->peer));
 	if (m->buf != NULL && m->method_name.len > 0) {
 		line_str(&l, "method", http_msg_str(m, m->method_name));
 		target = http_msg_str(m, m->target);

@@ -180,6 +180,11 @@ struct cfg_listener {
 	unsigned max_connections;    /* L4 connections/sessions; 0: no limit */
 	struct cfg_cidr *proxy_from; /* PROXY header required from these */
 	size_t nproxy_from;
+	/* http, https: proxies whose X-Forwarded-For is believed
+	 * (client_addr.c).
+	 */
+	struct cfg_cidr *trusted_proxies;
+	size_t ntrusted_proxies, trusted_room;
 	/* https: routes with sni names pass TLS through (l4.c); they are
 	 * not in routes[] (match order as routes[]).
 	 */

@@ -30,6 +30,7 @@
 #include "cfg_field.h"
 #include "cfg_value.h"
 #include "check.h"
+#include "client_addr.h"
 #include "route.h"
 #include "store.h"
 
@@ -1223,6 +1224,8 @@ cfg_compile(struct store *st, struct err *e)
 	rc = cfg_tls_certs(st, k.c, k.e); /* cfg_tls.c */
 	if (rc == 0)
 		rc = compile_listeners(&k);
+	if (rc == 0)
+		rc = client_addr_compile(st, k.c, k.e); /* client_addr.c */
 	if (rc == 0)
 		rc = compile_origins(&k);
 	if (rc == 0)

@@ -93,6 +93,12 @@ static const struct cf_field listener_f[LF__N] = {
 		.doc = "http, https: routes match the normalised path; "
 		       "forward it, forward the path as received, or reject "
 		       "a path that normalisation changes (400)" },
+	[LF_TRUSTED_PROXIES] = { .key = "trusted_proxies",
+		.column = "trusted_proxies", .type = F_LIST, .parent = -1,
+		.max = 1000, .vtype = CV_CIDR,
+		.doc = "http, https: proxies in front (CDN, load balancer); "
+		       "from them the client is the right-most "
+		       "X-Forwarded-For entry not listed here" },
 };
 
 static const struct cf_field origin_f[OF__N] = {

@@ -400,6 +400,9 @@ conn_on_head(void *arg, struct http_msg *m)
 		r->listener = cfg_listener_by_id(r->cfg, c->listener_id);
 		r->flags |= REQ_F_CLOSE;
 	}
+	client_addr_resolve(r->listener, m, &c->peer_sa, c->peer, &r->client);
+	if (r->client.from_xff)
+		stats_inc(STAT_CLIENT_FROM_XFF);
 	if (m->major == 1 && m->minor >= 1)
 		r->flags |= REQ_F_CLIENT_11;
 	if (!(m->flags & HTTP_MSG_F_KEEPALIVE) || (c->flags & CONN_F_DRAIN) ||

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "client_addr.h"
 #include "http_msg.h"
 
 #define CONN_MAGIC 0x434f4e4eu /* "CONN" */
@@ -87,6 +88,7 @@ struct req {
 	char *head_copy; /* owned: request head, kept for one retry */
 	size_t head_copy_len, head_copy_cap;
 	struct evbuffer *body_buf; /* owned: request body held back */
+	struct client_addr client; /* behind trusted proxies (client_addr.h) */
 };
 
 struct conn {

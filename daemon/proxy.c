@@ -206,6 +206,9 @@ build_request_head(struct conn *c)
 	rq.https = r->listener->proto == CFG_PROTO_HTTPS;
 	rq.upgrade = (r->flags & REQ_F_UPGRADE) != 0;
 	rq.peer = c->peer;
+	rq.xff_resolved = r->listener->ntrusted_proxies > 0;
+	rq.xff_hdr = r->client.xff_hdr;
+	rq.xff_off = r->client.xff_off;
 	rq.peer_v6 = c->peer_sa.ss_family == AF_INET6;
 	rq.default_host = str_cstr(r->server->label);
 	rq.cert_subject = tls_conn_peer_subject(c->tls);

@@ -169,6 +169,32 @@ rw_join(struct rw_out *o, const struct http_msg *m, enum rw_action act)
 	return any;
 }
 
+/* The X-Forwarded-For values from header <from>, byte <off> on, then
+ * every later one, joined by ", "; returns whether there was one.
+ */
+static bool
+rw_xff_from(struct rw_out *o, const struct http_msg *m, int from, size_t off)
+{
+	struct str v;
+	bool any = false;
+	size_t i;
+
+	if (from < 0)
+		return false;
+	for (i = (size_t)from; i < m->nhdrs; i++) {
+		if (rw_action_of(http_msg_hname(m, i)) != RW_XFF)
+			continue;
+		v = http_msg_hvalue(m, i);
+		if (i == (size_t)from && off <= v.len)
+			v = str_make(v.p + off, v.len - off);
+		if (any)
+			rw_add(o, ", ", 2);
+		rw_str(o, v);
+		any = true;
+	}
+	return any;
+}
+
 size_t
 rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 {
@@ -254,8 +280,12 @@ rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 	if (!have_host)
 		rw_hdr(&o, "Host", rq->default_host);
 	rw_cstr(&o, "X-Forwarded-For: ");
-	if (rq->trust && rw_join(&o, m, RW_XFF))
+	if (rq->xff_resolved) {
+		if (rw_xff_from(&o, m, rq->xff_hdr, rq->xff_off))
+			rw_add(&o, ", ", 2);
+	} else if (rq->trust && rw_join(&o, m, RW_XFF)) {
 		rw_add(&o, ", ", 2);
+	}
 	rw_cstr(&o, rq->peer);
 	rw_add(&o, "\r\n", 2);
 	rw_hdr(&o, "X-Forwarded-Proto", xfp.p != NULL ? xfp : str_cstr(proto));

@@ -50,6 +50,13 @@ struct rewrite_req {
 	bool upgrade;             /* a WebSocket upgrade */
 	const char *peer;         /* the client's address as text */
 	bool peer_v6;
+	/* The listener has trusted proxies (client_addr.h): X-Forwarded-For
+	 * keeps the client's values from header <xff_hdr>, byte <xff_off>
+	 * on (-1: none), whatever <trust> says.
+	 */
+	bool xff_resolved;
+	int xff_hdr;
+	size_t xff_off;
 	struct str default_host;  /* Host when the client sent none */
 	const char *cert_subject; /* client certificate, or NULL */
 	const char *cert_fingerprint;

@@ -54,6 +54,7 @@ STAT(TLS_HELLO_NO_SNI,     "tls_hello_no_sni",     "passthrough ClientHellos wit
 STAT(TLS_HELLO_TIMEOUT,    "tls_hello_timeout",    "passthrough connections closed waiting for the ClientHello")
 STAT(PROXY_HDR_ACCEPTED,   "proxy_header_accepted", "PROXY protocol headers read from trusted clients")
 STAT(PROXY_HDR_BAD,        "proxy_header_bad",     "connections from trusted clients closed: missing or malformed PROXY header")
+STAT(CLIENT_FROM_XFF,      "client_from_xff",      "requests whose client address came from a trusted proxy's X-Forwarded-For")
 STAT(PROXY_HDR_SENT,       "proxy_header_sent",    "PROXY protocol headers sent to origins")
 STAT(UDP_SESSIONS,         "udp_sessions",         "UDP sessions opened")
 STAT(UDP_DGRAMS_IN,        "udp_datagrams_in",     "UDP datagrams from clients forwarded to origins")

@@ -6,6 +6,7 @@ SCHEMA_SQL += schema/0006_revision_deltas.sql
 SCHEMA_SQL += schema/0007_health_method.sql
 SCHEMA_SQL += schema/0008_token_owner.sql
 SCHEMA_SQL += schema/0010_path_normalization.sql
+SCHEMA_SQL += schema/0015_trusted_proxies.sql
 EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md
 BUILT_SOURCES += schema/schema.c
 CLEANFILES += schema/schema.c

@@ -22,6 +22,10 @@ tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
 	tests/unit/test_route
 UNIT_NET_TESTS = tests/unit/test_health tests/unit/test_stats
+UNIT_NET_TESTS += tests/unit/test_client_addr
+tests_unit_test_client_addr_SOURCES = tests/unit/test_client_addr.c
+tests_unit_test_client_addr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_client_addr_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
 tests_unit_test_stats_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_stats_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

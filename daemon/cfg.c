@@ -57,6 +57,7 @@ void
 cfg_unref(struct cfg *c)
 {
 	struct arena *a;
+	struct cfg *base;
 	unsigned old;
 
 	if (c == NULL)
@@ -67,8 +68,10 @@ cfg_unref(struct cfg *c)
 	if (old != 1)
 		return;
 	a = c->arena;
+	base = c->base;
 	c->magic = 0;
 	arena_free(a);
+	cfg_unref(base); /* after: the arena may point into it */
 }
 
 /* Both arrays are in id order (cfg_compile reads them ORDER BY id). */

@@ -161,6 +161,10 @@ struct cfg_route {
 	bool redirect_https;        /* on http listeners: 308 to https:// */
 	unsigned hsts_max_age;      /* on https listeners; 0: no HSTS header */
 	enum cfg_pathnorm pathnorm; /* the listener's when not set */
+	/* cfg_incr.c: its strings and lists live in this snapshot's arena,
+	 * not in its base's (written since the base was compiled).
+	 */
+	bool incr_owned;
 };
 
 struct cfg_listener {
@@ -210,6 +214,11 @@ struct cfg {
 	size_t norigins;
 	struct cfg_cert *certs; /* the certificate store (cfg_tls.c) */
 	size_t ncerts;
+	/* A snapshot built by cfg_compile_route() shares the certificates,
+	 * origins, listeners' TLS and unchanged routes' strings with the full
+	 * compile <base>, and holds a reference to it; NULL otherwise.
+	 */
+	struct cfg *base;
 };
 
 /* Takes a reference; returns <c> for chaining. NULL-safe. */
@@ -227,6 +236,29 @@ struct store;
  * "routes[app].origin" and a message. Thread: any; touches no global state.
  */
 struct cfg *cfg_compile(struct store *st, struct err *e);
+
+/* The snapshot after a write of route <id> (created, changed or deleted,
+ * rows already written inside the caller's transaction), from <prev>, the
+ * snapshot of the rows before that write: reads only that route's rows
+ * (cfg_incr.c). 0 with <*out> (one reference); -1 with <e> set when the
+ * route does not compile (the message a full compile gives); 1 when it
+ * cannot be built this way (the caller runs cfg_compile()).
+ */
+int cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
+    struct cfg **out, struct err *e);
+
+/* cfg_compile.c, for cfg_compile_route(): compiles route <id>'s row into
+ * <r> (in c's arena, its listener and origin found in <c>) with every
+ * check of a full compile. 0, 1 when there is no such row, or -1.
+ */
+int cfg_compile_route_row(struct store *st, struct cfg *c, int64_t id,
+    struct cfg_route *r, struct err *e);
+
+/* Every compiled value of <c> in a fixed text form (malloc'd into <*buf>,
+ * <*len> bytes), so that two snapshots of the same rows compare equal
+ * byte for byte however they were built (cfg_incr.c). 0 or -1.
+ */
+int cfg_dump(const struct cfg *c, char **buf, size_t *len);
 
 /* Parses "10.0.0.0/8", "2001:db8::/32" or a bare address (a full-length
  * prefix) into <out>; host bits are cleared. Returns 0 or -1.

@@ -311,13 +311,13 @@ compile_elem_path(char *buf, size_t len, const char *key, size_t idx)
  */
 static int
 compile_lists(struct compile *k, enum cf_kind_id kind, int col,
-    const struct compile_rows *rw, compile_elem_fn fn)
+    const struct compile_rows *rw, compile_elem_fn fn, int64_t only)
 {
 	const struct cf_kind *ck = &cf_kinds[kind];
 	const char *f = ck->f[col].key, *v;
 	enum store_step_result res = STORE_ERROR;
 	struct store_stmt *s;
-	char sql[256], path[64];
+	char sql[320], path[64], where[48] = "";
 	const char *name;
 	size_t i = 0, idx, named = SIZE_MAX;
 	int64_t id;
@@ -328,11 +328,15 @@ compile_lists(struct compile *k, enum cf_kind_id kind, int col,
 	 * them; rows come in id order, and json_each() walks each array in
 	 * order, so no sort is needed.
 	 */
+	if (only > 0) /* one row (cfg_compile_route_row()) */
+		snprintf(where, sizeof(where), " AND t.id = %lld",
+		    (long long)only);
 	snprintf(sql, sizeof(sql),
 	    "SELECT t.id, j.key, j.type, j.value,"
 	    " length(CAST(j.value AS BLOB)), instr(t.%s, '\\u0000')"
-	    " FROM %s t, json_each(t.%s) j WHERE t.%s <> '[]' ORDER BY t.id",
-	    ck->f[col].column, ck->table, ck->f[col].column, ck->f[col].column);
+	    " FROM %s t, json_each(t.%s) j WHERE t.%s <> '[]'%s ORDER BY t.id",
+	    ck->f[col].column, ck->table, ck->f[col].column, ck->f[col].column,
+	    where);
 	if ((s = store_prepare(k->st, sql, k->e)) == NULL)
 		return -1;
 	while (rc == 0 && (res = store_step(s, k->e)) == STORE_ROW) {
@@ -579,7 +583,7 @@ compile_listeners(struct compile *k)
 		sizeof(struct cfg_listener), offsetof(struct cfg_listener, id),
 		offsetof(struct cfg_listener, name), room, 1 };
 	if (compile_lists(k, CK_LISTENER, LF_PROXY_PROTOCOL_FROM, &rw,
-	        compile_listener_cidr) != 0)
+	        compile_listener_cidr, 0) != 0)
 		return -1;
 	for (i = 0; i < k->c->nlisteners; i++)
 		if (compile_listener_check(k, &k->c->listeners[i]) != 0)
@@ -1070,16 +1074,23 @@ compile_route_check(struct compile *k, const struct cfg_route *r)
 	return compile_l4_route_check(k, r);
 }
 
+/* A route's list columns, and the room of each. */
+static const struct {
+	int col, room;
+	compile_elem_fn fn;
+} compile_route_lists[] = { { RF_HOSTS, RR_HOSTS, compile_route_host },
+	{ RF_METHODS, RR_HOSTS, compile_route_method },
+	{ RF_SNI, RR_SNI, compile_route_sni },
+	{ RF_SOURCES, RR_SOURCES, compile_route_cidr } };
+
+/* Columns after the route's fields: RX_PATH_BYTES ... RX_NSOURCES. */
+#define COMPILE_ROUTE_EXTRA                                                \
+	"length(CAST(t.path_prefix AS BLOB)), json_array_length(t.hosts)," \
+	" json_array_length(t.sni), json_array_length(t.sources)"
+
 static int
 compile_routes(struct compile *k)
 {
-	static const struct {
-		int col, room;
-		compile_elem_fn fn;
-	} lists[] = { { RF_HOSTS, RR_HOSTS, compile_route_host },
-		{ RF_METHODS, RR_HOSTS, compile_route_method },
-		{ RF_SNI, RR_SNI, compile_route_sni },
-		{ RF_SOURCES, RR_SOURCES, compile_route_cidr } };
 	struct store_stmt *s;
 	enum store_step_result r;
 	struct compile_rows rw;
@@ -1093,10 +1104,7 @@ compile_routes(struct compile *k)
 	        (room = arena_calloc(k->c->arena, n * RR__N, sizeof(*room))) ==
 	            NULL))
 		return compile_oom(k);
-	s = compile_select(k, CK_ROUTE,
-	    "length(CAST(t.path_prefix AS BLOB)), json_array_length(t.hosts),"
-	    " json_array_length(t.sni), json_array_length(t.sources)",
-	    NULL);
+	s = compile_select(k, CK_ROUTE, COMPILE_ROUTE_EXTRA, NULL);
 	if (s == NULL)
 		return -1;
 	while ((r = store_step(s, k->e)) == STORE_ROW) {
@@ -1115,20 +1123,66 @@ compile_routes(struct compile *k)
 	store_finalize(s);
 	if (r != STORE_DONE)
 		return -1;
-	for (i = 0; i < NELEM(lists); i++) {
+	for (i = 0; i < NELEM(compile_route_lists); i++) {
 		rw = (struct compile_rows){ (char *)k->c->routes, k->c->nroutes,
 			sizeof(struct cfg_route),
 			offsetof(struct cfg_route, id),
 			offsetof(struct cfg_route, name),
-			room != NULL ? room + lists[i].room : NULL, RR__N };
-		if (compile_lists(k, CK_ROUTE, lists[i].col, &rw,
-		        lists[i].fn) != 0)
+			room != NULL ? room + compile_route_lists[i].room
+			             : NULL,
+			RR__N };
+		if (compile_lists(k, CK_ROUTE, compile_route_lists[i].col, &rw,
+		        compile_route_lists[i].fn, 0) != 0)
 			return -1;
 	}
 	for (i = 0; i < k->c->nroutes; i++)
 		if (compile_route_check(k, &k->c->routes[i]) != 0)
 			return -1;
 	return 0;
+}
+
+/* One route's row, for cfg_compile_route() (cfg_incr.c): see cfg.h. */
+int
+cfg_compile_route_row(struct store *st, struct cfg *c, int64_t id,
+    struct cfg_route *r, struct err *e)
+{
+	struct compile k = { .st = st, .c = c, .e = e };
+	enum store_step_result res;
+	struct compile_rows rw;
+	struct store_stmt *s;
+	size_t room[RR__N], i;
+	char sql[2048];
+	int rc;
+
+	if (cf_select_sql(&cf_kinds[CK_ROUTE], false, COMPILE_ROUTE_EXTRA, sql,
+	        sizeof(sql)) != 0 ||
+	    strlen(sql) + 20 > sizeof(sql))
+		return err_set(e, "", "internal: select too long");
+	strcat(sql, " WHERE t.id = ?");
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	if (store_bind_int64(s, 1, id) != 0) {
+		store_finalize(s);
+		return err_set(e, "", "internal: bind failed");
+	}
+	res = store_step(s, e);
+	rc = res == STORE_DONE ? 1 : res == STORE_ROW ? 0 : -1;
+	if (rc == 0 && compile_route_row(&k, s, r, room) != 0)
+		rc = -1;
+	store_finalize(s);
+	for (i = 0; rc == 0 && i < NELEM(compile_route_lists); i++) {
+		rw = (struct compile_rows){ (char *)r, 1,
+			sizeof(struct cfg_route),
+			offsetof(struct cfg_route, id),
+			offsetof(struct cfg_route, name),
+			room + compile_route_lists[i].room, RR__N };
+		if (compile_lists(&k, CK_ROUTE, compile_route_lists[i].col, &rw,
+		        compile_route_lists[i].fn, id) != 0)
+			rc = -1;
+	}
+	if (rc == 0 && compile_route_check(&k, r) != 0)
+		rc = -1;
+	return rc;
 }
 
 /* Gives every listener its routes, in match order. */

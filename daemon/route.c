@@ -319,6 +319,12 @@ route_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+int
+route_order(const struct cfg_route *a, const struct cfg_route *b)
+{
+	return route_cmp(&a, &b);
+}
+
 void
 route_sort(const struct cfg_route **v, size_t n)
 {

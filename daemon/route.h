@@ -55,6 +55,11 @@ struct str route_host_normalize(struct str raw, char *buf);
  */
 void route_sort(const struct cfg_route **v, size_t n);
 
+/* The comparison route_sort() sorts with, on two routes: < 0 when <a>
+ * comes first.
+ */
+int route_order(const struct cfg_route *a, const struct cfg_route *b);
+
 /* Builds <l>'s host index over l->routes (already in match order) in
  * <a> and sets l->route_index. Returns 0, or -1 when out of memory.
  */

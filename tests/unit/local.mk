@@ -20,7 +20,7 @@ tests_unit_test_http_msg_SOURCES = tests/unit/test_http_msg.c
 tests_unit_test_http_msg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
-	tests/unit/test_route
+	tests/unit/test_route tests/unit/test_cfg_incr
 UNIT_NET_TESTS = tests/unit/test_health tests/unit/test_stats
 UNIT_NET_TESTS += tests/unit/test_client_addr
 tests_unit_test_client_addr_SOURCES = tests/unit/test_client_addr.c
@@ -52,6 +52,10 @@ tests_unit_test_cfg_compile_SOURCES = tests/unit/test_cfg_compile.c
 tests_unit_test_cfg_compile_CPPFLAGS = $(UNIT_STORE_CPPFLAGS)
 tests_unit_test_cfg_compile_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_cfg_compile_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+tests_unit_test_cfg_incr_SOURCES = tests/unit/test_cfg_incr.c
+tests_unit_test_cfg_incr_CPPFLAGS = $(UNIT_STORE_CPPFLAGS)
+tests_unit_test_cfg_incr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_cfg_incr_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_route_SOURCES = tests/unit/test_route.c
 tests_unit_test_route_CPPFLAGS = $(UNIT_STORE_CPPFLAGS)
 tests_unit_test_route_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)

@@ -1,0 +1,215 @@
+/*
+ * test_cfg_incr.c: a snapshot built from the previous one after a route
+ * write (cfg_compile_route(), cfg_incr.c) equals a full compile of the
+ * same rows, compared through cfg_dump(), over a few hundred random route
+ * creates, changes and deletes chained one on the other; and a route that
+ * does not compile fails both ways with the same error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "store.h"
+
+#ifndef FIXTURES_DIR
+#error "FIXTURES_DIR must name tests/unit/fixtures"
+#endif
+
+static struct store *
+db_base(void)
+{
+	char path[512], *buf;
+	struct store *st;
+	struct err e;
+	size_t len;
+	FILE *f;
+
+	st = store_open(":memory:", 0, &e);
+	assert_non_null(st);
+	assert_int_equal(store_migrate(st, &e), 0);
+	snprintf(path, sizeof(path), "%s/base.sql", FIXTURES_DIR);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	buf = malloc(1 << 16);
+	assert_non_null(buf);
+	len = fread(buf, 1, (1 << 16) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	if (store_exec(st, buf, &e) == -1)
+		fail_msg("base.sql: %s", e.msg);
+	free(buf);
+	return st;
+}
+
+/* The snapshots' dumps are equal; on a difference, prints both. */
+static void
+same_dump(const struct cfg *a, const struct cfg *b, int step)
+{
+	char *da = NULL, *db = NULL;
+	size_t na = 0, nb = 0;
+
+	assert_int_equal(cfg_dump(a, &da, &na), 0);
+	assert_int_equal(cfg_dump(b, &db, &nb), 0);
+	if (na != nb || memcmp(da, db, na) != 0)
+		fail_msg("step %d: incremental\n%s\nfull\n%s", step, da, db);
+	free(da);
+	free(db);
+}
+
+static unsigned rnd_state = 12345;
+
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 16) % n;
+}
+
+static const char *const hosts[] = { "[]", "[\"a.example\"]",
+	"[\"a.example\", \"b.example\"]", "[\"*.example\"]",
+	"[\"*.sub.example\", \"c.example\"]", "[\"B.example\"]",
+	"[\"*.a.example\"]" };
+static const char *const prefixes[] = { "/", "/api/", "/api/v2/", "/x" };
+static const char *const methods[] = { "[]", "[\"GET\"]",
+	"[\"POST\", \"PUT\"]" };
+
+/* One random route write as SQL into <sql>; <*id> the route's id. */
+static void
+random_write(struct store *st, char *sql, size_t len, int64_t *next_id,
+    int64_t *id)
+{
+	struct store_stmt *s;
+	struct err e;
+	int64_t ids[256];
+	size_t n = 0;
+	unsigned op = rnd(10), listener = rnd(3) == 0 ? 2 : 1;
+
+	s = store_prepare(st, "SELECT id FROM routes ORDER BY id", &e);
+	assert_non_null(s);
+	while (store_step(s, &e) == STORE_ROW && n < 256)
+		ids[n++] = store_col_int64(s, 0);
+	store_finalize(s);
+	if (n == 0 || op < 3) {
+		*id = (*next_id)++;
+		snprintf(sql, len,
+		    "INSERT INTO routes (id, name, listener_id, origin_id, "
+		    "hosts, path_prefix, methods, priority) VALUES (%lld, "
+		    "'r%lld', %u, %u, '%s', '%s', '%s', %d)",
+		    (long long)*id, (long long)*id, listener, 1 + rnd(2),
+		    listener == 2 && rnd(3) == 0 ? "[]" : hosts[rnd(7)],
+		    listener == 2 ? "/" : prefixes[rnd(4)],
+		    listener == 2 ? "[]" : methods[rnd(3)], (int)rnd(5) - 2);
+		if (listener == 2 && rnd(2) == 0) /* passthrough by sni */
+			snprintf(sql + strlen(sql), len - strlen(sql),
+			    "; UPDATE routes SET hosts = '[]', origin_id = 2, "
+			    "sni = '[\"s%u.example\", \"*.p.example\"]' WHERE "
+			    "id = %lld",
+			    rnd(3), (long long)*id);
+		return;
+	}
+	*id = ids[rnd((unsigned)n)];
+	if (op < 5) {
+		snprintf(sql, len, "DELETE FROM routes WHERE id = %lld",
+		    (long long)*id);
+	} else if (op < 8) {
+		snprintf(sql, len,
+		    "UPDATE routes SET priority = %d, hosts = CASE WHEN "
+		    "listener_id = 1 THEN '%s' ELSE hosts END WHERE id = %lld",
+		    (int)rnd(5) - 2, hosts[rnd(7)], (long long)*id);
+	} else {
+		snprintf(sql, len,
+		    "UPDATE routes SET listener_id = 1, sni = '[]', "
+		    "origin_id = %u, path_prefix = '%s', methods = '%s' WHERE "
+		    "id = %lld",
+		    1 + rnd(2), prefixes[rnd(4)], methods[rnd(3)],
+		    (long long)*id);
+	}
+}
+
+static void
+test_random_writes(void **state)
+{
+	struct store *st = db_base();
+	struct cfg *prev, *inc, *full;
+	int64_t next_id = 100, id;
+	char sql[1024];
+	struct err e;
+	int step, rc;
+
+	(void)state;
+	prev = cfg_compile(st, &e);
+	assert_non_null(prev);
+	for (step = 0; step < 400; step++) {
+		assert_int_equal(store_begin(st, &e), 0);
+		random_write(st, sql, sizeof(sql), &next_id, &id);
+		if (store_exec(st, sql, &e) != 0)
+			fail_msg("%s: %s", sql, e.msg);
+		assert_int_equal(store_exec(st,
+		                     "INSERT INTO revisions (actor, summary) "
+		                     "VALUES ('test', 'step')",
+		                     &e),
+		    0);
+		rc = cfg_compile_route(st, prev, id, &inc, &e);
+		if (rc != 0)
+			fail_msg("step %d (%s): %d %s: %s", step, sql, rc,
+			    e.field, e.msg);
+		full = cfg_compile(st, &e);
+		assert_non_null(full);
+		same_dump(inc, full, step);
+		assert_int_equal(store_commit(st, &e), 0);
+		cfg_unref(full);
+		cfg_unref(prev);
+		prev = inc; /* the next one builds on this one */
+		assert_true(prev->base != NULL && prev->base->base == NULL);
+	}
+	cfg_unref(prev);
+	store_close(st);
+}
+
+/* A route that does not compile: the same error both ways. */
+static void
+test_refused(void **state)
+{
+	struct store *st = db_base();
+	struct cfg *prev, *inc = NULL;
+	struct err e, ef;
+
+	(void)state;
+	prev = cfg_compile(st, &e);
+	assert_non_null(prev);
+	assert_int_equal(store_begin(st, &e), 0);
+	assert_int_equal(store_exec(st,
+	                     "UPDATE routes SET sni = '[\"x.example\"]' "
+	                     "WHERE id = 1",
+	                     &e),
+	    0);
+	assert_int_equal(cfg_compile_route(st, prev, 1, &inc, &e), -1);
+	assert_null(inc);
+	assert_null(cfg_compile(st, &ef));
+	assert_string_equal(e.field, ef.field);
+	assert_string_equal(e.msg, ef.msg);
+	store_rollback(st);
+	/* No previous snapshot: the caller compiles in full. */
+	assert_int_equal(cfg_compile_route(st, NULL, 1, &inc, &e), 1);
+	cfg_unref(prev);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_writes),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

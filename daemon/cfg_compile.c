@@ -498,10 +498,6 @@ compile_listener_row(struct compile *k, struct store_stmt *s,
 		rc = -1;
 	if (rc != 0)
 		return -1;
-	if (l->max_connections != 0 && !compile_is_l4(l->proto))
-		return compile_fail(k, ".max_connections",
-		    "applies to tcp, udp and tls-passthrough listeners, not %s",
-		    compile_proto_name(l->proto));
 	*room = (size_t)store_col_int64(s, LX_NPROXY);
 	if (*room > 0 &&
 	    (l->proxy_from = arena_calloc(k->c->arena, *room,

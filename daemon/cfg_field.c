@@ -81,7 +81,7 @@ static const struct cf_field listener_f[LF__N] = {
 	[LF_MAX_CONNECTIONS] = { .key = "max_connections",
 		.column = "max_connections", .type = F_INT, .parent = -1,
 		.flags = F_NULLABLE, .min = 1, .max = 1000000,
-		.doc = "tcp, udp, tls-passthrough: most connections at once; "
+		.doc = "most open connections (udp: sessions) across workers; "
 		       "absent: no limit" },
 	[LF_PROXY_PROTOCOL_FROM] = { .key = "proxy_protocol_from",
 		.column = "proxy_protocol_from", .type = F_LIST, .parent = -1,

@@ -71,12 +71,6 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_req_end(struct conn *c);
 
-bool
-conn_serves(enum cfg_proto proto)
-{
-	return proto == CFG_PROTO_HTTP || proto == CFG_PROTO_HTTPS;
-}
-
 /* https listeners: TLS over the socket bufferevent, with the credentials
  * of the snapshot the connection holds (c->cfg). NULL when <bev> is freed.
  */
@@ -124,8 +118,8 @@ conn_listener(const struct conn *c)
 }
 
 void
-conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+conn_new(struct worker *w, struct accept_ref *ref, int fd,
+    const struct sockaddr *sa, socklen_t salen)
 {
 	struct conn *c;
 	const struct cfg_listener *l;
@@ -134,13 +128,16 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
+		accept_release(w, ref);
 		(void)close(fd);
 		return;
 	}
 	c->magic = CONN_MAGIC;
 	c->w = w;
 	c->id = ++w->next_conn_id;
-	c->listener_id = lid;
+	c->listener_id = ref->lid;
+	c->acc = *ref;
+	*ref = (struct accept_ref){ 0 };
 	c->cfg = cfg_ref(w->cur);
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer_sa))
 		memcpy(&c->peer_sa, sa, salen);
@@ -165,7 +162,6 @@ conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	c->bev = conn_tls_wrap(c, c->bev);
 	c->tmr = evtimer_new(w->base, conn_timer_cb, c);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
-	w->nconns++;
 	if (c->parser == NULL || c->bev == NULL || c->tmr == NULL ||
 	    c->stage == NULL || (l = conn_listener(c)) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
@@ -218,6 +214,7 @@ conn_free(struct conn *c)
 	http_msg_fini(&c->msg);
 	cfg_unref(c->cfg);
 	worker_conn_gone(c->w, c);
+	accept_release(c->w, &c->acc);
 	stats_inc(STAT_CONN_CLOSED);
 	c->magic = 0;
 	free(c);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "accept.h"
 #include "cfg.h"
 #include "client_addr.h"
 #include "http_msg.h"
@@ -98,6 +99,7 @@ struct conn {
 	uint64_t id;
 	struct worker *w; /* borrowed: the owner */
 	int64_t listener_id;
+	struct accept_ref acc;   /* the listener slot (accept.c) */
 	struct cfg *cfg;         /* ref held: snapshot at accept */
 	struct bufferevent *bev; /* owned */
 	struct evbuffer *stage;  /* owned: output not yet handed to bev */
@@ -114,14 +116,11 @@ struct conn {
 	TAILQ_ENTRY(conn) link;
 };
 
-/* Does the HTTP data plane serve listeners of <proto>? */
-bool conn_serves(enum cfg_proto proto);
-
-/* Takes <fd> (accepted on listener <lid>) into worker <w>. On failure the
- * fd is closed and the failure counted.
+/* Takes <fd> and the listener slot <ref> (accept.c) into worker <w>. On
+ * failure the fd is closed, the slot released and the failure counted.
  */
-void conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
-    socklen_t salen);
+void conn_new(struct worker *w, struct accept_ref *ref, int fd,
+    const struct sockaddr *sa, socklen_t salen);
 
 /* Shutdown: closes an idle connection now, or lets the running request
  * finish and closes after it.

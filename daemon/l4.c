@@ -88,7 +88,7 @@ struct l4_conn {
 	bool peek;       /* https shared port: the hello
 	                    stays in the kernel */
 	socklen_t peerlen;
-	bool counted_active; /* ls->active was raised */
+	struct accept_ref acc; /* the listener slot (accept.c) */
 	int64_t tried[L4_TRIES_MAX];
 	size_t ntried;
 	struct l4_dir up, down; /* client->origin, back */
@@ -114,12 +114,6 @@ static void l4_org_write_cb(evutil_socket_t fd, short what, void *arg);
 static void l4_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void l4_connect_next(struct l4_conn *c);
 static int l4_dir_copy(struct l4_dir *d);
-
-bool
-l4_serves(enum cfg_proto proto)
-{
-	return proto == CFG_PROTO_TCP || proto == CFG_PROTO_TLS_PASSTHROUGH;
-}
 
 struct l4_worker *
 l4_worker_new(struct worker *w)
@@ -228,9 +222,6 @@ l4_close(struct l4_conn *c)
 	if (c->ls != NULL) {
 		stats_add(&c->ls->bytes_in, c->up.bytes);
 		stats_add(&c->ls->bytes_out, c->down.bytes);
-		if (c->counted_active)
-			atomic_fetch_sub_explicit(&c->ls->active, 1,
-			    memory_order_relaxed);
 	}
 	if (c->ss != NULL) {
 		stats_add(&c->ss->bytes_in, c->up.bytes);
@@ -250,7 +241,7 @@ l4_close(struct l4_conn *c)
 	free(c->pre);
 	cfg_unref(c->cfg);
 	TAILQ_REMOVE(&c->lw->conns, c, link);
-	worker_l4_count(c->w, -1);
+	accept_release(c->w, &c->acc);
 	c->magic = 0;
 	free(c);
 }
@@ -759,14 +750,14 @@ l4_handoff(struct l4_conn *c)
 	struct worker *w = c->w;
 	struct sockaddr_storage peer = c->peer;
 	socklen_t peerlen = c->peerlen;
-	int64_t lid = c->l->id;
+	struct accept_ref ref = c->acc;
 	int fd = c->cfd;
 
 	l4_rcvlowat(c, 1);
 	c->cfd = -1;
+	c->acc.held = false; /* the slot moves with the socket */
 	l4_close(c);
-	stats_inc(STAT_CONN_ACCEPTED); /* an HTTP connection from now on */
-	conn_new(w, lid, fd, (const struct sockaddr *)&peer, peerlen);
+	conn_new(w, &ref, fd, (const struct sockaddr *)&peer, peerlen);
 }
 
 /* Shared port: peeks at the ClientHello; a name that a passthrough route
@@ -872,16 +863,17 @@ l4_timer_cb(evutil_socket_t fd, short what, void *arg)
  * (the fd is closed and the failure counted).
  */
 static struct l4_conn *
-l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
-    socklen_t salen, bool shared)
+l4_conn_new(struct worker *w, struct accept_ref *ref, int fd,
+    const struct sockaddr *sa, socklen_t salen, bool shared)
 {
 	struct l4_worker *lw = w->l4;
 	struct l4_conn *c;
 	socklen_t len;
-	uint64_t was;
+	int64_t lid = ref->lid;
 
 	if (lw == NULL || (c = calloc(1, sizeof(*c))) == NULL) {
 		stats_inc(STAT_L4_NO_MEMORY);
+		accept_release(w, ref);
 		(void)close(fd);
 		return NULL;
 	}
@@ -893,7 +885,8 @@ l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	c->up.pipe[0] = c->up.pipe[1] = c->down.pipe[0] = c->down.pipe[1] = -1;
 	c->cfg = cfg_ref(w->cur);
 	TAILQ_INSERT_TAIL(&lw->conns, c, link);
-	worker_l4_count(w, 1);
+	c->acc = *ref;
+	ref->held = false;
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, salen);
 		c->peerlen = salen;
@@ -906,20 +899,8 @@ l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 		l4_close(c);
 		return NULL;
 	}
-	if (!shared &&
-	    (c->ls = stats_obj_cached(STATS_LISTENER, lid)) != NULL) {
-		stats_add(&c->ls->requests, 1);
-		was = atomic_fetch_add_explicit(&c->ls->active, 1,
-		    memory_order_relaxed);
-		c->counted_active = true;
-		if (c->l->max_connections != 0 &&
-		    was >= c->l->max_connections) {
-			stats_inc(STAT_L4_LIMIT);
-			stats_add(&c->ls->errors, 1);
-			l4_close(c);
-			return NULL;
-		}
-	}
+	if (!shared) /* bytes (connections: accept.c) */
+		c->ls = stats_obj_cached(STATS_LISTENER, lid);
 	c->crev =
 	    event_new(w->base, fd, EV_READ | EV_PERSIST, l4_cli_read_cb, c);
 	c->cwev =
@@ -934,38 +915,32 @@ l4_conn_new(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
 	return c;
 }
 
-bool
-l4_accept_shared(struct worker *w, int64_t lid, int fd,
+void
+l4_accept_shared(struct worker *w, struct accept_ref *ref, int fd,
     const struct sockaddr *sa, socklen_t salen)
 {
-	const struct cfg_listener *l;
 	struct l4_conn *c;
 
-	if (w->cur == NULL || (l = cfg_listener_by_id(w->cur, lid)) == NULL ||
-	    l->proto != CFG_PROTO_HTTPS || l->nsni_routes == 0)
-		return false;
-	if ((c = l4_conn_new(w, lid, fd, sa, salen, true)) == NULL)
-		return true;
+	if ((c = l4_conn_new(w, ref, fd, sa, salen, true)) == NULL)
+		return;
 	if ((c->pre = malloc(4096)) == NULL) {
 		stats_inc(STAT_L4_NO_MEMORY);
 		l4_close(c);
-		return true;
+		return;
 	}
 	c->pre_cap = 4096;
 	c->peek = c->need_hello = true;
 	event_add(c->crev, NULL);
 	l4_arm(c, c->l->header_ms);
-	return true;
 }
 
 void
-l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+l4_accept(struct worker *w, struct accept_ref *ref, int fd,
+    const struct sockaddr *sa, socklen_t salen)
 {
 	struct l4_conn *c;
 
-	stats_inc(STAT_L4_ACCEPTED);
-	if ((c = l4_conn_new(w, lid, fd, sa, salen, false)) == NULL)
+	if ((c = l4_conn_new(w, ref, fd, sa, salen, false)) == NULL)
 		return;
 	c->need_pp = c->l->nproxy_from > 0 &&
 	    l4_cidr_any(c->l->proxy_from, c->l->nproxy_from, sa);

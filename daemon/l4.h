@@ -4,8 +4,8 @@
  * A struct l4_conn (private to l4.c) is one client connection and its
  * origin connection. It is owned by its worker's struct l4_worker from
  * accept to close, holds the snapshot it was accepted under (routes
- * chosen later on the same connection use it), and counts in the
- * worker's w->nconns so a graceful drain waits for it.
+ * chosen later on the same connection use it), and holds a listener slot
+ * (accept.c) that counts in w->nconns so a graceful drain waits for it.
  *
  * Life of a connection: PREAMBLE (a PROXY header from a trusted client,
  * then, on tls-passthrough, the ClientHello: read and kept, never
@@ -24,14 +24,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "accept.h"
 #include "cfg.h"
 #include "stats.h"
 
 struct worker;
 struct l4_worker;
-
-/* Does l4_accept() serve listeners of <proto> (tcp, tls-passthrough)? */
-bool l4_serves(enum cfg_proto proto);
 
 /* The L4 state of worker <w>, or NULL on no memory. Thread: main. */
 struct l4_worker *l4_worker_new(struct worker *w);
@@ -40,20 +38,19 @@ struct l4_worker *l4_worker_new(struct worker *w);
  */
 void l4_worker_free(struct l4_worker *lw);
 
-/* Takes <fd>, accepted on listener <lid>, into worker <w> (which uses
- * its current snapshot). On failure the fd is closed and counted.
- * Thread: the worker.
+/* Takes <fd> and its listener slot <ref> (accept.c) into worker <w>
+ * (which uses its current snapshot). On failure the fd is closed, the
+ * slot released and the failure counted. Thread: the worker.
  */
-void l4_accept(struct worker *w, int64_t lid, int fd, const struct sockaddr *sa,
-    socklen_t salen);
+void l4_accept(struct worker *w, struct accept_ref *ref, int fd,
+    const struct sockaddr *sa, socklen_t salen);
 
 /* An https listener with passthrough routes (routes with sni names):
  * takes <fd>, peeks at its ClientHello and either passes it through (a
- * name one of those routes accepts) or hands it, untouched, to conn_new()
- * for TLS termination. Returns false, taking nothing, when the listener
- * has no passthrough routes. Thread: the worker.
+ * name one of those routes accepts) or hands it, untouched, with its
+ * slot, to conn_new() for TLS termination. Thread: the worker.
  */
-bool l4_accept_shared(struct worker *w, int64_t lid, int fd,
+void l4_accept_shared(struct worker *w, struct accept_ref *ref, int fd,
     const struct sockaddr *sa, socklen_t salen);
 
 #endif

@@ -29,6 +29,9 @@ CORE_NET_SOURCES = daemon/access_log.c daemon/access_log.h daemon/balance.c \
 	daemon/stats.c daemon/stats.h daemon/stats_tbl.h daemon/upstream.c \
 	daemon/upstream.h daemon/worker.c daemon/worker.h
 
+# The listener types and the one accept path.
+CORE_NET_SOURCES += daemon/accept.c daemon/accept.h
+
 # Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
 # Sealed backup files (PBKDF2-SHA256 + AES-256-GCM).

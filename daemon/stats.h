@@ -39,7 +39,7 @@ enum stats_kind {
 	STATS_ROUTE = 0,
 	STATS_ORIGIN,
 	STATS_SERVER,
-	STATS_LISTENER, /* L4 listeners: connections or UDP sessions */
+	STATS_LISTENER, /* connections or UDP sessions (accept.c) */
 	STATS__KINDS,
 };
 
@@ -73,6 +73,12 @@ static inline void
 stats_add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static inline void
+stats_sub(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_sub_explicit(c, n, memory_order_relaxed);
 }
 
 #endif

@@ -4,9 +4,10 @@
  * failure a client, an origin or an operator can cause has a row here.
  */
 /* clang-format off */
-STAT(CONN_ACCEPTED,        "conn_accepted",        "client connections accepted")
+STAT(CONN_ACCEPTED,        "conn_accepted",        "http and https client connections accepted (https passthrough ones too)")
 STAT(CONN_CLOSED,          "conn_closed",          "client connections closed")
 STAT(CONN_ACCEPT_FAILED,   "conn_accept_failed",   "accept(2) failures")
+STAT(CONN_LIMIT,           "conn_limit",           "http and https connections refused: listener max_connections reached")
 STAT(ACCEPT_PAUSED,        "accept_paused",        "listeners paused 500 ms: accept(2) ran out of descriptors or memory")
 STAT(REQ_TOTAL,            "requests",             "requests parsed and routed or refused")
 STAT(REQ_BAD,              "req_bad",              "requests refused as malformed (400)")
@@ -39,7 +40,7 @@ STAT(API_LOGIN_FAILED,     "api_login_failed",     "admin logins refused: wrong 
 STAT(API_LOGIN_THROTTLED,  "api_login_throttled",  "admin logins refused: too many failures from the address (429)")
 STAT(API_CONNS_SHED,       "api_conns_shed",       "admin connections closed to make room for a new one (--admin-max-conns)")
 STAT(API_CONNS_TIMED_OUT,  "api_conns_timed_out",  "admin connections closed: request head or body too slow (--admin-max-header-ms, --admin-max-body-ms)")
-STAT(L4_ACCEPTED,          "l4_accepted",          "tcp and tls-passthrough connections accepted")
+STAT(L4_ACCEPTED,          "l4_accepted",          "tcp and tls-passthrough connections accepted, and https ones passed through")
 STAT(L4_NO_ROUTE,          "l4_no_route",          "L4 connections closed: no route accepts the client (or its server name)")
 STAT(L4_LIMIT,             "l4_limit",             "L4 connections and UDP sessions refused: listener max_connections reached")
 STAT(L4_CONNECT_FAILED,    "l4_connect_failed",    "L4 origin connects refused or unreachable (another server is tried)")

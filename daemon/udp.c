@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 
+#include "accept.h"
 #include "cfg.h"
 #include "check.h"
 #include "l4.h"
@@ -48,6 +49,7 @@ struct udp_sess {
 	const struct cfg_route *route;
 	const struct cfg_server *server;
 	struct stats_obj *rs, *ss; /* borrowed, global */
+	struct accept_ref acc;     /* the listener slot (accept.c) */
 	struct timeval last;
 	uint64_t bytes_in, bytes_out;
 	struct udp_sess *next; /* hash chain */
@@ -56,10 +58,11 @@ struct udp_sess {
 struct udp_listener {
 	struct worker *w;
 	int64_t lid;
-	int fd;               /* borrowed from listener.c */
-	struct event *ev;     /* owned */
-	uint8_t *buf;         /* owned: UDP_BUF bytes */
-	struct stats_obj *ls; /* borrowed, global */
+	int fd;                     /* borrowed from listener.c */
+	struct event *ev;           /* owned */
+	uint8_t *buf;               /* owned: UDP_BUF bytes */
+	struct stats_obj *ls;       /* borrowed, global: bytes */
+	struct accept_gauge *gauge; /* borrowed: open sessions */
 	struct udp_sess *buckets[UDP_BUCKETS];
 };
 
@@ -132,9 +135,8 @@ udp_sess_free(struct udp_sess *s)
 	if (ul->ls != NULL) {
 		stats_add(&ul->ls->bytes_in, s->bytes_in);
 		stats_add(&ul->ls->bytes_out, s->bytes_out);
-		atomic_fetch_sub_explicit(&ul->ls->active, 1,
-		    memory_order_relaxed);
 	}
+	accept_release(ul->w, &s->acc);
 	if (s->ev != NULL)
 		event_free(s->ev);
 	if (s->tmr != NULL)
@@ -220,7 +222,7 @@ udp_sess_new(struct udp_listener *ul, const struct sockaddr_storage *client,
 	const struct cfg_route *r;
 	const struct cfg_server *sv;
 	struct udp_sess *s;
-	uint64_t was;
+	struct accept_ref ref;
 	size_t h;
 
 	if (w->cur == NULL || (l = cfg_listener_by_id(w->cur, ul->lid)) == NULL)
@@ -232,26 +234,15 @@ udp_sess_new(struct udp_listener *ul, const struct sockaddr_storage *client,
 	}
 	if ((sv = upstream_pick(w->pools, r->origin, NULL, 0)) == NULL)
 		return NULL;
-	if (ul->ls != NULL) {
-		was = atomic_fetch_add_explicit(&ul->ls->active, 1,
-		    memory_order_relaxed);
-		if (l->max_connections != 0 && was >= l->max_connections) {
-			atomic_fetch_sub_explicit(&ul->ls->active, 1,
-			    memory_order_relaxed);
-			stats_inc(STAT_L4_LIMIT);
-			stats_add(&ul->ls->errors, 1);
-			return NULL;
-		}
-		stats_add(&ul->ls->requests, 1);
-	}
+	if (!accept_admit(w, l, ul->gauge, false, &ref))
+		return NULL; /* max_connections */
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		if (ul->ls != NULL)
-			atomic_fetch_sub_explicit(&ul->ls->active, 1,
-			    memory_order_relaxed);
+		accept_release(w, &ref);
 		stats_inc(STAT_L4_NO_MEMORY);
 		return NULL;
 	}
 	s->magic = UDP_MAGIC;
+	s->acc = ref;
 	s->ul = ul;
 	s->client = *client;
 	s->clen = clen;
@@ -340,6 +331,7 @@ udp_listener_new(struct worker *w, int64_t lid, int fd)
 	ul->lid = lid;
 	ul->fd = fd;
 	ul->ls = stats_obj_cached(STATS_LISTENER, lid);
+	ul->gauge = accept_gauge(lid);
 	ul->buf = malloc(UDP_BUF);
 	ul->ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
 	    udp_listener_read_cb, ul);

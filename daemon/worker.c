@@ -22,8 +22,8 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
 
+#include "accept.h"
 #include "cfg.h"
 #include "check.h"
 #include "conn.h"
@@ -33,7 +33,6 @@
 #include "log.h"
 #include "publish.h"
 #include "stats.h"
-#include "udp.h"
 #include "upstream.h"
 
 static struct worker *workers;
@@ -47,88 +46,9 @@ static struct cfg *pub_cfg; /* ref held: newest published */
 static int64_t pub_gen;
 
 static void
-worker_accept(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct wlistener *wl = arg;
-
-	if (l4_accept_shared(wl->w, wl->id, fd, sa, (socklen_t)salen))
-		return; /* https with passthrough names (l4.c) */
-	stats_inc(STAT_CONN_ACCEPTED);
-	conn_new(wl->w, wl->id, fd, sa, (socklen_t)salen);
-}
-
-static void
-worker_accept_l4(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct wlistener *wl = arg;
-
-	l4_accept(wl->w, wl->id, fd, sa, (socklen_t)salen); /* l4_accepted */
-}
-
-/* Listener protocols the workers serve: HTTP (conn.c), tcp and
- * tls-passthrough (l4.c), udp (udp.c).
- */
-static bool
-worker_serves(enum cfg_proto proto)
-{
-	return conn_serves(proto) || l4_serves(proto) || proto == CFG_PROTO_UDP;
-}
-
-static void
 wlistener_free(struct wlistener *wl)
 {
-	if (wl->evl != NULL)
-		evconnlistener_free(wl->evl);
-	if (wl->pause_ev != NULL)
-		event_free(wl->pause_ev);
-	udp_listener_free(wl->udp);
-	free(wl);
-}
-
-#define WORKER_ACCEPT_PAUSE_MS 500
-
-static void
-worker_accept_resume(evutil_socket_t fd, short what, void *arg)
-{
-	struct wlistener *wl = arg;
-
-	if (wl->evl != NULL)
-		evconnlistener_enable(wl->evl);
-}
-
-/* accept(2) failed. Out of descriptors or memory (EMFILE, ENFILE,
- * ENOBUFS, ENOMEM) the pending connection stays queued and the socket
- * stays readable: accepting again at once would spin and log in a loop.
- * The listener is paused for WORKER_ACCEPT_PAUSE_MS (one log line per
- * pause, counted accept_paused) while open connections finish and give
- * descriptors back; the kernel keeps queueing up to the backlog. Other
- * errors (a connection reset before accept) are the client's: counted.
- */
-static void
-worker_accept_error(struct evconnlistener *evl, void *arg)
-{
-	struct wlistener *wl = arg;
-	int e = EVUTIL_SOCKET_ERROR();
-	struct timeval tv = { 0, WORKER_ACCEPT_PAUSE_MS * 1000 };
-
-	stats_inc(STAT_CONN_ACCEPT_FAILED);
-	if (e != EMFILE && e != ENFILE && e != ENOBUFS && e != ENOMEM) {
-		log_debug("worker %u: accept on listener %lld: %s", wl->w->idx,
-		    (long long)wl->id, strerror(e));
-		return;
-	}
-	if (wl->pause_ev == NULL &&
-	    (wl->pause_ev =
-	            evtimer_new(wl->w->base, worker_accept_resume, wl)) == NULL)
-		return; /* the next error tries again */
-	evconnlistener_disable(evl);
-	evtimer_add(wl->pause_ev, &tv);
-	stats_inc(STAT_ACCEPT_PAUSED);
-	log_msg(LOG_LVL_WARN,
-	    "worker %u: accept on listener %lld: %s; paused %d ms", wl->w->idx,
-	    (long long)wl->id, strerror(e), WORKER_ACCEPT_PAUSE_MS);
+	accept_listener_free(wl);
 }
 
 static bool
@@ -141,7 +61,7 @@ worker_wants(const struct worker *w, const struct wlistener *wl)
 	for (i = 0; i < w->cur->nlisteners; i++) {
 		const struct cfg_listener *l = &w->cur->listeners[i];
 
-		if (l->id == wl->id && worker_serves(l->proto) &&
+		if (l->id == wl->id && accept_serves(l->proto) &&
 		    listener_fd_for(l, w->idx) == wl->fd)
 			return true;
 	}
@@ -160,7 +80,7 @@ worker_reconcile(struct worker *w)
 	     i++) {
 		const struct cfg_listener *l = &w->cur->listeners[i];
 
-		if (!worker_serves(l->proto))
+		if (!accept_serves(l->proto))
 			continue;
 		if ((fd = listener_fd_for(l, w->idx)) == -1)
 			continue;
@@ -169,29 +89,8 @@ worker_reconcile(struct worker *w)
 				break;
 		if (wl != NULL)
 			continue;
-		if ((wl = calloc(1, sizeof(*wl))) == NULL) {
-			log_warn("worker %u: listener %s", w->idx, l->name);
+		if ((wl = accept_listener_new(w, l, fd)) == NULL)
 			continue;
-		}
-		wl->id = l->id;
-		wl->fd = fd;
-		wl->w = w;
-		if (l->proto == CFG_PROTO_UDP)
-			wl->udp = udp_listener_new(w, l->id, fd);
-		else
-			wl->evl = evconnlistener_new(w->base,
-			    conn_serves(l->proto) ? worker_accept
-			                          : worker_accept_l4,
-			    wl, LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-		if (wl->evl == NULL && wl->udp == NULL) {
-			log_warnx("worker %u: listener %s: cannot watch socket",
-			    w->idx, l->name);
-			free(wl);
-			continue;
-		}
-		if (wl->evl != NULL)
-			evconnlistener_set_error_cb(wl->evl,
-			    worker_accept_error);
 		wl->next = w->listeners;
 		w->listeners = wl;
 	}
@@ -266,21 +165,6 @@ void
 worker_conn_gone(struct worker *w, struct conn *c)
 {
 	TAILQ_REMOVE(&w->conns, c, link);
-	w->nconns--;
-	if (w->draining && w->nconns == 0)
-		event_base_loopbreak(w->base);
-}
-
-void
-worker_l4_count(struct worker *w, int delta)
-{
-	if (delta > 0) {
-		w->nconns++;
-		return;
-	}
-	w->nconns--;
-	if (w->draining && w->nconns == 0)
-		event_base_loopbreak(w->base);
 }
 
 int

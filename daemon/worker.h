@@ -22,13 +22,16 @@ struct upstream_pools;
 struct access_log;
 struct l4_worker;
 struct udp_listener;
+struct accept_gauge;
 
+/* A listener socket watched by one worker (made by accept.c). */
 struct wlistener {
 	int64_t id;
 	int fd;                     /* borrowed from listener.c */
 	struct evconnlistener *evl; /* owned; NULL for udp */
 	struct udp_listener *udp;   /* owned; udp listeners only (udp.c) */
 	struct event *pause_ev;     /* owned; ends an accept pause */
+	struct accept_gauge *gauge; /* borrowed: open count (accept.c) */
 	struct worker *w;
 	struct wlistener *next;
 };
@@ -48,7 +51,7 @@ struct worker {
 	_Atomic int64_t acked_gen; /* read by the publisher */
 	struct wlistener *listeners;
 	struct conn_list conns; /* every open client connection */
-	unsigned nconns;
+	unsigned nconns;        /* admitted connections (accept.c), not UDP */
 	struct upstream_pools *pools; /* owned; idle origin connections */
 	struct l4_worker *l4;         /* owned; tcp/passthrough conns (l4.c) */
 	bool draining;
@@ -67,13 +70,10 @@ void workers_start(void);
  */
 void workers_shutdown(unsigned timeout_ms);
 
-/* Called by a connection when it is done. */
-void worker_conn_gone(struct worker *w, struct conn *c);
-
-/* An L4 connection (l4.c) starts (+1) or ends (-1): they count in
- * w->nconns, so a drain waits for them.
+/* Called by an HTTP connection when it is done (leaves w->conns; its
+ * accept_ref is released by conn.c).
  */
-void worker_l4_count(struct worker *w, int delta);
+void worker_conn_gone(struct worker *w, struct conn *c);
 
 /* Ensures w->scratch holds at least <n> bytes; -1 on no memory. */
 int worker_scratch(struct worker *w, size_t n);

@@ -259,7 +259,7 @@ def test_counters_per_listener_and_route(gh, servers):
                what="connections closed")
     g, lst, rt = stats()
     assert g["l4_accepted"] == 3 and g["l4_limit"] == 1
-    assert lst["requests"] == 3 and lst["errors"] == 1
+    assert lst["requests"] == 2 and lst["errors"] == 1
     assert lst["bytes_in"] == 3001 and lst["bytes_out"] == len(answer)
     assert rt["requests"] == 2 and rt["active"] == 0
     assert rt["bytes_in"] == 3001 and rt["bytes_out"] == len(answer)

@@ -22,9 +22,6 @@ CASES = [
      " WHERE name = 't'",
      'listeners[t].proxy_protocol_from: must be empty: listener "t" is udp (PROXY '
      'headers are read on http, tcp and tls-passthrough listeners)'),
-    ("UPDATE listeners SET max_connections = 5 WHERE name = 'h'",
-     'listeners[h].max_connections: applies to tcp, udp and tls-passthrough '
-     'listeners, not http'),
     ("UPDATE origins SET proxy_protocol = 2 WHERE name = 'o'",
      'routes[web].origin: origin "o" sends a PROXY protocol header, which only tcp '
      'and tls-passthrough routes send (listener "h" is http)'),

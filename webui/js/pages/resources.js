@@ -106,7 +106,7 @@ export const COLLECTIONS = {
       numberField('Listener', 'timeouts.header_ms', 'Header timeout (ms)', { show: (v) => ['http', 'https'].includes(v.protocol) }),
       numberField('Listener', 'timeouts.keepalive_ms', 'Keep-alive timeout (ms)', { show: (v) => ['http', 'https'].includes(v.protocol) }),
       { key: 'trust_forwarded', label: "Trust clients' X-Forwarded-* headers", type: 'checkbox', show: (v) => ['http', 'https'].includes(v.protocol) },
-      ...(schemaProp('Listener', 'max_connections') ? [{ key: 'max_connections', label: 'Most open connections (or UDP sessions)', type: 'number', placeholder: 'no limit', show: (v) => ['tcp', 'udp', 'tls-passthrough'].includes(v.protocol) }] : []),
+      ...(schemaProp('Listener', 'max_connections') ? [{ key: 'max_connections', label: 'Most open connections (or UDP sessions)', type: 'number', placeholder: 'no limit' }] : []),
       ...(schemaProp('Listener', 'proxy_protocol_from') ? [{ key: 'proxy_protocol_from', label: 'Clients that send a PROXY protocol header', type: 'list', placeholder: '10.0.0.5, 10.0.0.6', help: 'Their connections must start with one.' }] : []),
       ...(schemaProp('Listener', 'trusted_proxies') ? [{ key: 'trusted_proxies', label: 'Trusted proxies (CDN, load balancer)', type: 'list', placeholder: '10.0.0.0/8, 2001:db8::/32', help: 'From these, the client is the right-most X-Forwarded-For address not listed here.' }] : []),
       ...extraFields('Listener', ['id', 'name', 'address', 'port', 'protocol', 'timeouts', 'trust_forwarded', 'default_certificate', 'client_auth', 'client_ca', 'max_connections', 'proxy_protocol_from', 'trusted_proxies']),

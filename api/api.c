@@ -110,6 +110,12 @@ static const struct api_endpoint endpoints[] = {
 	{ "GET",    "/api/v1/certificates/:id",     certs_get,           0, 0 },
 	{ "PUT",    "/api/v1/certificates/:id",     certs_put,           0, 0 },
 	{ "DELETE", "/api/v1/certificates/:id",     certs_delete,        0, 0 },
+	{ "GET",    "/api/v1/acme_accounts",        acme_accounts_list,  0, 0 },
+	{ "POST",   "/api/v1/acme_accounts",        acme_accounts_create, 0, 0 },
+	{ "GET",    "/api/v1/acme_accounts/:id",    acme_accounts_get,   0, 0 },
+	{ "DELETE", "/api/v1/acme_accounts/:id",    acme_accounts_delete, 0, 0 },
+	{ "POST",   "/api/v1/certificates/acme",    acme_certs_request,  0, 0 },
+	{ "POST",   "/api/v1/certificates/:id/renew", acme_certs_renew,  0, 0 },
 	{ "GET",    "/api/v1/posture",              posture_get,         0, 0 },
 	/* recent log lines in memory (api_logs.c) */
 	{ "GET",    "/api/v1/logs/access",          logs_access,         0, 0 },
@@ -669,8 +675,40 @@ req_send(struct api_req *r)
 	return ret;
 }
 
+/* Held while a request is handled, and by api_with_store(). */
+static pthread_mutex_t api_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int
+api_with_store(int (*fn)(struct store *st, void *arg), void *arg)
+{
+	int rc;
+
+	pthread_mutex_lock(&api_mu);
+	rc = api.st != NULL ? fn(api.st, arg) : -2;
+	pthread_mutex_unlock(&api_mu);
+	return rc;
+}
+
+static enum MHD_Result on_request_locked(void *cls, struct MHD_Connection *c,
+    const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **ctx);
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **ctx)
+{
+	enum MHD_Result rc;
+
+	pthread_mutex_lock(&api_mu);
+	rc = on_request_locked(cls, c, url, method, version, upload,
+	    upload_size, ctx);
+	pthread_mutex_unlock(&api_mu);
+	return rc;
+}
+
+static enum MHD_Result
+on_request_locked(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **ctx)
 {

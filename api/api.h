@@ -52,6 +52,13 @@ void api_stop(void);
 int api_backup_cli(const char *db, const char *backup_file,
     const char *restore_file, const char *pass_file);
 
+struct store;
+/* Runs <fn> on the API's store connection while no request is handled
+ * (the ACME thread's writes: the API stays the only writer). Its result,
+ * or -2 when the API is not running. Thread: any but the API's.
+ */
+int api_with_store(int (*fn)(struct store *st, void *arg), void *arg);
+
 /* The port the admin listener is bound to (0 before api_start). */
 uint16_t api_bound_port(void);
 

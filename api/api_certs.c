@@ -78,7 +78,7 @@ static struct json *
 cert_json(struct store *st, struct store_stmt *s)
 {
 	struct x509_info *in;
-	struct json *o = json_new_obj(), *sans;
+	struct json *o = json_new_obj(), *sans, *acme;
 	struct err e;
 	char t[40];
 	size_t i;
@@ -119,6 +119,8 @@ cert_json(struct store *st, struct store_stmt *s)
 	}
 	free(in);
 	json_set(o, "used_by", cert_used_by(st, store_col_int64(s, 0)));
+	if ((acme = acme_cert_json(st, store_col_int64(s, 0))) != NULL)
+		json_set(o, "acme", acme);
 	return o;
 }
 

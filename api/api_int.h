@@ -345,6 +345,18 @@ void certs_put(struct api_req *r);
 void certs_delete(struct api_req *r);
 void posture_get(struct api_req *r);
 
+/* ---- api_acme.c ---- */
+void acme_accounts_list(struct api_req *r);
+void acme_accounts_create(struct api_req *r);
+void acme_accounts_get(struct api_req *r);
+void acme_accounts_delete(struct api_req *r);
+void acme_certs_request(struct api_req *r);
+void acme_certs_renew(struct api_req *r);
+/* The "acme" member of certificate <id>, or NULL when the ACME client
+ * does not manage it.
+ */
+struct json *acme_cert_json(struct store *st, int64_t id);
+
 /* ---- api_logs.c: recent log lines (admins only) ---- */
 void logs_access(struct api_req *r);
 void logs_access_stream(struct api_req *r);

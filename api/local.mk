@@ -10,6 +10,8 @@ API_SOURCES += api/api_schema.c
 API_SOURCES += api/json_delta.c api/rev_store.c api/api_list.c
 API_SOURCES += api/api_throttle.c api/api_passwd.c api/api_conns.c
 API_SOURCES += api/api_logs.c
+# ACME accounts and requests, and the ACME thread's store side.
+API_SOURCES += api/api_acme.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh
 BUILT_SOURCES += api/openapi_json.c

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "access_log.h"
+#include "acme_chal.h"
 #include "cfg.h"
 #include "check.h"
 #include "http1.h"
@@ -426,6 +427,13 @@ conn_on_head(void *arg, struct http_msg *m)
 		conn_local(c, 400, true);
 		return -1;
 	}
+	/* ACME HTTP-01 answers come before routing, even on a listener
+	 * whose routes redirect to https.
+	 */
+	if (r->listener->proto == CFG_PROTO_HTTP &&
+	    (m->method == CFG_M_GET || m->method == CFG_M_HEAD) &&
+	    acme_chal_http_answer(c, t.path))
+		return 0;
 	/* RFC 9112 3.2.2: an absolute-form target's authority wins over Host
 	 * (proxy.c forwards it as Host). Routes match the normalised path.
 	 */

@@ -29,6 +29,7 @@
 #include <event2/thread.h>
 
 #include "access_log.h"
+#include "acme.h"
 #include "api.h"
 #include "cfg.h"
 #include "config.h"
@@ -425,6 +426,7 @@ main(int argc, char **argv)
 		ao.conns = o.admin_conns;
 		if (api_start(&ao, &e) == -1)
 			fatalx("admin API: %s", err_str(&e, buf, sizeof(buf)));
+		acme_start(); /* works through the API's store */
 	}
 
 	if ((base = event_base_new()) == NULL)
@@ -449,6 +451,7 @@ main(int argc, char **argv)
 	    o.admin_listen);
 	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
 
+	acme_stop();
 	api_stop();
 	health_stop();
 	workers_shutdown(o.shutdown_ms);

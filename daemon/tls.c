@@ -57,6 +57,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "acme_chal.h"
 #include "check.h"
 #include "log.h"
 #include "stats.h"
@@ -88,6 +89,14 @@ const char tls_priority_client[] =
 
 static const gnutls_datum_t tls_alpn_http11 = {
 	(unsigned char *)(uintptr_t) "http/1.1", 8
+};
+/* Servers also speak "acme-tls/1" (RFC 8737): a client offering only
+ * that gets the ACME challenge certificate of its server name, if any
+ * (acme_chal.c), and the connection ends after the handshake.
+ */
+static const gnutls_datum_t tls_alpn_server[] = {
+	{ (unsigned char *)(uintptr_t) "http/1.1", 8 },
+	{ (unsigned char *)(uintptr_t) "acme-tls/1", 10 },
 };
 
 static struct {
@@ -640,6 +649,33 @@ tls_sni_fallback(struct tls_conn *t)
 	    t->label, t->sni);
 }
 
+/* The TLS-ALPN-01 challenge credentials when the client chose
+ * "acme-tls/1", else NULL.
+ */
+static void *
+tls_acme_cred(gnutls_session_t s)
+{
+	gnutls_datum_t p = { NULL, 0 };
+	char name[256];
+	size_t len = sizeof(name) - 1;
+	unsigned type;
+
+	struct tls_conn *t = gnutls_session_get_ptr(s);
+
+	if (gnutls_alpn_get_selected_protocol(s, &p) < 0 || p.size != 10 ||
+	    memcmp(p.data, "acme-tls/1", 10) != 0)
+		return NULL;
+	if (tls_g.own_sni)
+		return (t->flags & (TLS_F_SNI | TLS_F_SNI_ODD)) == TLS_F_SNI
+		    ? acme_chal_alpn_cred(t->sni)
+		    : NULL;
+	if (gnutls_server_name_get(s, name, &len, &type, 0) < 0 ||
+	    type != GNUTLS_NAME_DNS)
+		return NULL;
+	name[len < sizeof(name) ? len : sizeof(name) - 1] = '\0';
+	return acme_chal_alpn_cred(name);
+}
+
 static int
 tls_client_hello_cb(gnutls_session_t s)
 {
@@ -648,7 +684,10 @@ tls_client_hello_cb(gnutls_session_t s)
 	size_t len = sizeof(name) - 1, i;
 	unsigned type;
 	const struct tls_entry *en;
+	void *acme;
 
+	if ((acme = tls_acme_cred(s)) != NULL)
+		return gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, acme);
 	if (tls_g.own_sni) {
 		if (t->flags & TLS_F_SNI_ODD)
 			tls_sni_fallback(t);
@@ -1025,8 +1064,11 @@ tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
 	gnutls_transport_set_pull_function(t->s, tls_pull);
 	gnutls_transport_set_pull_timeout_function(t->s, tls_pull_timeout);
 	gnutls_handshake_set_timeout(t->s, 0);
-	if (gnutls_alpn_set_protocols(t->s, &tls_alpn_http11, 1,
-	        (flags & TLS_F_SERVER) ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0) < 0)
+	if (((flags & TLS_F_SERVER)
+	            ? gnutls_alpn_set_protocols(t->s, tls_alpn_server, 2,
+	                  GNUTLS_ALPN_SERVER_PRECEDENCE)
+	            : gnutls_alpn_set_protocols(t->s, &tls_alpn_http11, 1, 0)) <
+	    0)
 		goto fail;
 	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb, t);
 	if (t->kick == NULL)

@@ -547,8 +547,7 @@ conn_req_end(struct conn *c)
 		stats_add(&so[i]->bytes_out, r->bytes_out);
 	}
 	if (r->rstats != NULL)
-		atomic_fetch_sub_explicit(&r->rstats->active, 1,
-		    memory_order_relaxed);
+		stats_sub(&r->rstats->active, 1);
 	access_log_request(c);
 	upstream_release(r->up, false);
 	cfg_unref(r->cfg);

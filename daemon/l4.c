@@ -216,8 +216,7 @@ l4_close(struct l4_conn *c)
 	if (c->rs != NULL) {
 		stats_add(&c->rs->bytes_in, c->up.bytes);
 		stats_add(&c->rs->bytes_out, c->down.bytes);
-		atomic_fetch_sub_explicit(&c->rs->active, 1,
-		    memory_order_relaxed);
+		stats_sub(&c->rs->active, 1);
 	}
 	if (c->ls != NULL) {
 		stats_add(&c->ls->bytes_in, c->up.bytes);

@@ -1,8 +1,16 @@
 /*
  * stats.h: counters. Global ones come from stats_tbl.h; per-object ones
- * (route, origin, server) are keyed by the object's stable id, so they
- * survive configuration swaps. All are relaxed atomics: workers write,
- * the API reads.
+ * (route, origin, server, listener) are keyed by the object's stable id,
+ * so they survive configuration swaps.
+ *
+ * Every thread counts into its own block (global counters and a table of
+ * objects), created the first time it counts: the request path takes no
+ * lock and no shared atomic, and a counter has exactly one writer, so an
+ * addition is a plain load and store (relaxed atomics, for the readers).
+ * Readers (the API) merge every thread's block under the registry mutex:
+ * stats_get() and stats_foreach() give exact totals of what was counted
+ * before they were called. A thread that exits folds its block into the
+ * retired one, so nothing it counted is lost.
  */
 #ifndef GH_STATS_H
 #define GH_STATS_H
@@ -17,23 +25,6 @@ enum stat_id {
 #undef STAT
 	STAT__COUNT
 };
-
-extern _Atomic uint64_t stats_global[STAT__COUNT];
-
-static inline void
-stats_inc(enum stat_id id)
-{
-	atomic_fetch_add_explicit(&stats_global[id], 1, memory_order_relaxed);
-}
-
-static inline uint64_t
-stats_get(enum stat_id id)
-{
-	return atomic_load_explicit(&stats_global[id], memory_order_relaxed);
-}
-
-const char *stats_name(enum stat_id id);
-const char *stats_help(enum stat_id id);
 
 enum stats_kind {
 	STATS_ROUTE = 0,
@@ -53,32 +44,74 @@ struct stats_obj {
 	_Atomic uint64_t active;    /* requests in flight */
 };
 
-/* The counters of object <id> of <kind>, created on first use and never
- * freed (ids are few). NULL only if memory runs out.
- */
-struct stats_obj *stats_obj(enum stats_kind kind, int64_t id);
+struct stats_table {
+	struct stats_obj **slots; /* open addressing, cap a power of 2 */
+	size_t cap, n;
+};
 
-/* The same as stats_obj(), from a per-thread cache of STATS_CACHE_SLOTS
- * entries per kind: no lock once the thread has seen <id>. For the request
- * path.
- */
-#define STATS_CACHE_SLOTS 128
-struct stats_obj *stats_obj_cached(enum stats_kind kind, int64_t id);
+/* One thread's counters (stats.c). Only the owner writes them. */
+struct stats_block {
+	_Atomic uint64_t g[STAT__COUNT];
+	struct stats_table tables[STATS__KINDS];
+	struct stats_block *next;
+};
 
-/* Calls <fn> for every object of <kind> seen so far. */
-void stats_foreach(enum stats_kind kind,
-    void (*fn)(const struct stats_obj *o, void *arg), void *arg);
+extern _Thread_local struct stats_block *stats_self;
 
+/* Counts <n> for <id> in a thread without a block yet (it makes one). */
+void stats_inc_slow(enum stat_id id, uint64_t n);
+
+/* Adds <n> to a counter of this thread's block (one writer: no RMW). */
 static inline void
 stats_add(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	atomic_store_explicit(c,
+	    atomic_load_explicit(c, memory_order_relaxed) + n,
+	    memory_order_relaxed);
 }
 
 static inline void
 stats_sub(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_fetch_sub_explicit(c, n, memory_order_relaxed);
+	atomic_store_explicit(c,
+	    atomic_load_explicit(c, memory_order_relaxed) - n,
+	    memory_order_relaxed);
 }
+
+static inline void
+stats_inc(enum stat_id id)
+{
+	struct stats_block *b = stats_self;
+
+	if (b != NULL)
+		stats_add(&b->g[id], 1);
+	else
+		stats_inc_slow(id, 1);
+}
+
+/* The total of <id> over every thread (takes the registry mutex). */
+uint64_t stats_get(enum stat_id id);
+
+const char *stats_name(enum stat_id id);
+const char *stats_help(enum stat_id id);
+
+/* This thread's counters of object <id> of <kind>, created on first use
+ * (under the registry mutex, once per thread and object) and kept until
+ * the thread exits. NULL only if memory runs out. Write them with
+ * stats_add()/stats_sub() from this thread only.
+ */
+struct stats_obj *stats_obj(enum stats_kind kind, int64_t id);
+
+/* The same (the name the request path used when this was a cache). */
+#define stats_obj_cached(kind, id) stats_obj((kind), (id))
+
+/* Adds every counter of <from> into <into> (not the id). */
+void stats_obj_merge(struct stats_obj *into, const struct stats_obj *from);
+
+/* Calls <fn>, in id order, with the merged counters of every object of
+ * <kind> any thread has seen. <fn> runs without the mutex held.
+ */
+void stats_foreach(enum stats_kind kind,
+    void (*fn)(const struct stats_obj *o, void *arg), void *arg);
 
 #endif

@@ -125,8 +125,7 @@ udp_sess_free(struct udp_sess *s)
 	if (s->rs != NULL) {
 		stats_add(&s->rs->bytes_in, s->bytes_in);
 		stats_add(&s->rs->bytes_out, s->bytes_out);
-		atomic_fetch_sub_explicit(&s->rs->active, 1,
-		    memory_order_relaxed);
+		stats_sub(&s->rs->active, 1);
 	}
 	if (s->ss != NULL) {
 		stats_add(&s->ss->bytes_in, s->bytes_in);

@@ -51,6 +51,7 @@ struct api_endpoint {
 #define L CONF_LISTENERS
 #define O CONF_ORIGINS
 #define R CONF_ROUTES
+#define A CONF_ACCESS_LISTS
 /* clang-format off */
 static const struct api_endpoint endpoints[] = {
 	{ "POST",   "/api/v1/session",              auth_session_login,  API_F_PUBLIC, 0 },
@@ -89,6 +90,12 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/routes/:id",           res_put,             0, R },
 	{ "PATCH",  "/api/v1/routes/:id",           res_patch,           0, R },
 	{ "DELETE", "/api/v1/routes/:id",           res_delete,          0, R },
+	{ "GET",    "/api/v1/access_lists",         res_list,            0, A },
+	{ "POST",   "/api/v1/access_lists",         res_create,          0, A },
+	{ "GET",    "/api/v1/access_lists/:id",     res_get,             0, A },
+	{ "PUT",    "/api/v1/access_lists/:id",     res_put,             0, A },
+	{ "PATCH",  "/api/v1/access_lists/:id",     res_patch,           0, A },
+	{ "DELETE", "/api/v1/access_lists/:id",     res_delete,          0, A },
 	{ "GET",    "/api/v1/users",                auth_users_list,     0, 0 },
 	{ "POST",   "/api/v1/users",                auth_users_create,   0, 0 },
 	{ "GET",    "/api/v1/users/:id",            auth_users_get,      0, 0 },
@@ -129,6 +136,7 @@ static const struct api_endpoint endpoints[] = {
 #undef L
 #undef O
 #undef R
+#undef A
 
 static struct {
 	struct MHD_Daemon *d;

@@ -23,7 +23,7 @@
 #define CONF_MAX_ITEMS 1000000
 
 const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
-	"routes" };
+	"access_lists", "routes" };
 
 /* ---- load: rows into JSON, by the field tables ---- */
 
@@ -73,7 +73,7 @@ load_fields(const struct cf_kind *k, int parent, struct store_stmt *s,
 			json_set(obj, f->key, sub);
 			continue;
 		}
-		if (store_col_is_null(s, i))
+		if (store_col_is_null(s, i) || (f->flags & F_WRITEONLY) != 0)
 			continue;
 		switch (f->type) {
 		case F_ID:
@@ -182,7 +182,11 @@ load_kind(struct store *st, const struct cf_kind *k, const char *key,
 				json_append(arr, one);
 				rc2[j] = store_step(cs[j], e);
 			}
-			json_set(it, k->f[ci[j]].key, arr);
+			/* Children may sit in an object ("basic_auth"). */
+			json_set(k->f[ci[j]].parent < 0
+			        ? it
+			        : json_get(it, k->f[k->f[ci[j]].parent].key),
+			    k->f[ci[j]].key, arr);
 		}
 		json_append(out, it);
 	}
@@ -432,7 +436,7 @@ check_obj(const struct cf_kind *k, int parent, const struct json *obj,
 }
 
 static const enum cf_kind_id conf_ck[CONF__KINDS] = { CK_LISTENER, CK_ORIGIN,
-	CK_ROUTE };
+	CK_ACCESS_LIST, CK_ROUTE };
 
 const struct cf_kind *
 conf_kind(enum conf_kind kind)
@@ -554,7 +558,8 @@ check_refs(struct json *const *arr, struct errs *l)
 		int field;
 		enum conf_kind to;
 	} refs[] = { { RF_LISTENER, CONF_LISTENERS },
-		{ RF_ORIGIN, CONF_ORIGINS } };
+		{ RF_ORIGIN, CONF_ORIGINS },
+		{ RF_ACCESS_LIST, CONF_ACCESS_LISTS } };
 	const struct cf_kind *rk = &cf_kinds[CK_ROUTE];
 	struct smap names[CONF__KINDS];
 	const char *v, *key;

@@ -189,6 +189,16 @@ void throttle_ok(const char *account, const char *addr);
 void throttle_list(struct api_req *r);
 void throttle_clear(struct api_req *r);
 
+/* ---- api_access.c: access list users ---- */
+struct store_stmt;
+/* Binds the password_hash and password_tag of access list user <user>
+ * (row <id>, 0: new) into the upsert <s>: a "password" hashed, a
+ * "password_hash" as given, or the row's own. 0, or -1 with <e> (field
+ * under <path>).
+ */
+int access_user_bind(struct store *st, struct store_stmt *s,
+    const struct json *user, int64_t id, const char *path, struct err *e);
+
 /* ---- api_passwd.c: the password policy ---- */
 /* 0, or -1 with <e> on field "password" saying which rule <pw> breaks. */
 int passwd_check(const char *pw, const char *user, struct err *e);
@@ -197,6 +207,7 @@ int passwd_check(const char *pw, const char *user, struct err *e);
 enum conf_kind {
 	CONF_LISTENERS = 0,
 	CONF_ORIGINS,
+	CONF_ACCESS_LISTS, /* before routes: they refer to it */
 	CONF_ROUTES,
 	CONF__KINDS,
 };

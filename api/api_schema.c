@@ -106,6 +106,8 @@ schema_field(const struct cf_kind *k, int i)
 		s = schema_string(f);
 		if (f->def_str != NULL)
 			json_set(s, "default", json_new_str(f->def_str));
+		if ((f->flags & F_WRITEONLY) != 0)
+			json_set(s, "writeOnly", json_new_bool(true));
 		if (f->doc == NULL && f->enums == NULL) {
 			snprintf(doc, sizeof(doc), "%s", cv_describe(f->vtype));
 			json_set(s, "description", json_new_str(doc));

@@ -181,7 +181,24 @@ bind_item(struct store *st, struct store_stmt *s, const struct cf_kind *k,
 	for (i = 1; i < k->n; i++)
 		if (bind_field(st, s, k, (int)i, item, path, e) != 0)
 			return -1;
+	/* Passwords become hashes (api_access.c). */
+	if (k == &cf_kinds[CK_ACCESS_USER] &&
+	    access_user_bind(st, s, item, id, path, e) != 0)
+		return -1;
 	return id > 0 ? store_bind_int64(s, 1, id) : store_bind_null(s, 1);
+}
+
+/* The same child by what names it: a server's address and port, an
+ * access list user's name.
+ */
+static bool
+child_same(const struct json *o, const struct json *sv)
+{
+	if (json_get(sv, "username") != NULL)
+		return json_same(json_get(o, "username"),
+		    json_get(sv, "username"));
+	return json_same(json_get(o, "port"), json_get(sv, "port")) &&
+	    json_same(json_get(o, "address"), json_get(sv, "address"));
 }
 
 /* Writes the servers of origin <oid> in order, keeping the ids of the
@@ -217,11 +234,7 @@ sync_children(struct store *st, const struct cf_field *f, int64_t pid,
 		if (want <= 0 || j == nold)
 			for (j = 0; j < nold; j++) {
 				o = json_at(old, j);
-				if (!kept[j] &&
-				    json_same(json_get(o, "port"),
-				        json_get(sv, "port")) &&
-				    json_same(json_get(o, "address"),
-				        json_get(sv, "address")))
+				if (!kept[j] && child_same(o, sv))
 					break;
 			}
 		id = 0;
@@ -262,7 +275,7 @@ write_item(struct store *st, struct store_stmt *up, const struct cf_kind *k,
     const struct json *old, const struct json *item, int64_t id,
     const char *path, struct err *e)
 {
-	char p[160];
+	char p[160], fp[96];
 	size_t i;
 
 	if (bind_item(st, up, k, item, id, path, e) != 0 ||
@@ -273,9 +286,11 @@ write_item(struct store *st, struct store_stmt *up, const struct cf_kind *k,
 	for (i = 0; i < k->n; i++) {
 		if (k->f[i].type != F_CHILDREN)
 			continue;
-		json_path_key(p, sizeof(p), path, k->f[i].key);
-		if (sync_children(st, &k->f[i], id, json_get(old, k->f[i].key),
-		        json_get(item, k->f[i].key), p, e) != 0)
+		cf_path(k, (int)i, fp, sizeof(fp));
+		json_path_key(p, sizeof(p), path, fp);
+		if (sync_children(st, &k->f[i], id,
+		        old != NULL ? conf_field_value(k, (int)i, old) : NULL,
+		        conf_field_value(k, (int)i, item), p, e) != 0)
 			return -1;
 	}
 	return id;
@@ -504,8 +519,8 @@ conf_sync(struct store *st, const struct json *old, const struct json *doc,
 	/* Routes name their listener and origin: when names move between
 	 * rows, an unchanged route may point at another row now.
 	 */
-	k[CONF_ROUTES].rewrite =
-	    k[CONF_LISTENERS].renamed || k[CONF_ORIGINS].renamed;
+	k[CONF_ROUTES].rewrite = k[CONF_LISTENERS].renamed ||
+	    k[CONF_ORIGINS].renamed || k[CONF_ACCESS_LISTS].renamed;
 	if (sync_exec_ids(st, conf_kind(CONF_ROUTES), &k[CONF_ROUTES], false,
 	        e) != 0)
 		goto out;
@@ -519,7 +534,9 @@ conf_sync(struct store *st, const struct json *old, const struct json *doc,
 	if (sync_exec_ids(st, conf_kind(CONF_LISTENERS), &k[CONF_LISTENERS],
 	        false, e) != 0 ||
 	    sync_exec_ids(st, conf_kind(CONF_ORIGINS), &k[CONF_ORIGINS], false,
-	        e) != 0)
+	        e) != 0 ||
+	    sync_exec_ids(st, conf_kind(CONF_ACCESS_LISTS),
+	        &k[CONF_ACCESS_LISTS], false, e) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -171,6 +171,10 @@ access_log_request(const struct conn *c)
 	line_num(&l, "bytes_out", (int64_t)r->bytes_out);
 	line_str(&l, "route",
 	    r->route != NULL ? str_cstr(r->route->name) : STR_NULL);
+	if (r->decision != NULL)
+		line_str(&l, "decision", str_cstr(r->decision));
+	if (r->user != NULL)
+		line_str(&l, "user", str_cstr(r->user));
 	line_str(&l, "server",
 	    r->server != NULL ? str_cstr(r->server->label) : STR_NULL);
 	line_num(&l, "upstream_ms", r->upstream_ms);

@@ -140,6 +140,25 @@ struct cfg_host {
 	size_t len;
 };
 
+/* An access list (access.c); users' passwords as hashes only. */
+struct cfg_access_user {
+	const char *name;
+	size_t len;
+	const char *hash; /* "$argon2id$...", or crypt(3) */
+};
+
+struct cfg_access_list {
+	int64_t id;
+	const char *name;
+	struct cfg_cidr *allow, *deny;
+	size_t nallow, ndeny, room_allow, room_deny;
+	bool default_allow; /* addresses in neither list */
+	bool satisfy_all;   /* address and user; else either */
+	const char *realm;
+	struct cfg_access_user *users;
+	size_t nusers, room_users;
+};
+
 struct cfg_route {
 	int64_t id;
 	const char *name;
@@ -165,6 +184,7 @@ struct cfg_route {
 	 * not in its base's (written since the base was compiled).
 	 */
 	bool incr_owned;
+	const struct cfg_access_list *access_list; /* NULL: none */
 };
 
 struct cfg_listener {
@@ -219,6 +239,8 @@ struct cfg {
 	 * compile <base>, and holds a reference to it; NULL otherwise.
 	 */
 	struct cfg *base;
+	struct cfg_access_list *access_lists; /* id order (access.c) */
+	size_t naccess_lists;
 };
 
 /* Takes a reference; returns <c> for chaining. NULL-safe. */

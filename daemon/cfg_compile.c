@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access.h"
 #include "arena.h"
 #include "cfg.h"
 #include "cfg_field.h"
@@ -1280,6 +1281,8 @@ cfg_compile(struct store *st, struct err *e)
 		rc = compile_origins(&k);
 	if (rc == 0)
 		rc = compile_routes(&k);
+	if (rc == 0)
+		rc = access_compile(st, k.c, k.e); /* access.c */
 	if (rc == 0)
 		rc = compile_listener_routes(&k);
 	if (rc == 0)

@@ -22,6 +22,8 @@ static const char *const path_normalizations[] = { "forward_normalized",
 	"forward_as_received", "reject", NULL };
 static const char *const balances[] = { "round_robin", NULL };
 static const char *const hc_methods[] = { "GET", "HEAD", "OPTIONS", NULL };
+static const char *const acl_defaults[] = { "deny", "allow", NULL };
+static const char *const acl_satisfy[] = { "any", "all", NULL };
 static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 	"PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
 
@@ -233,11 +235,66 @@ static const struct cf_field route_f[RF__N] = {
 		.column = "path_normalization", .type = F_ENUM, .parent = -1,
 		.flags = F_NULLABLE, .enums = path_normalizations,
 		.doc = "overrides the listener's; absent: the listener's" },
+	[RF_ACCESS_LIST] = { .key = "access_list", .column = "access_list_id",
+		.type = F_REF, .parent = -1, .flags = F_NULLABLE,
+		.ref = CK_ACCESS_LIST,
+		.doc = "who may use the route: addresses and basic auth users" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {
 	[CEF_ID] = ID,
 	[CEF_NAME] = NAME,
+};
+
+static const struct cf_field access_list_f[ALF__N] = {
+	[ALF_ID] = ID,
+	[ALF_NAME] = NAME,
+	[ALF_ALLOW] = { .key = "allow", .column = "allow", .type = F_LIST,
+		.parent = -1, .max = 1000, .vtype = CV_CIDR,
+		.doc = "client addresses allowed" },
+	[ALF_DENY] = { .key = "deny", .column = "deny", .type = F_LIST,
+		.parent = -1, .max = 1000, .vtype = CV_CIDR,
+		.doc = "client addresses denied (403); deny wins over allow" },
+	[ALF_DEFAULT] = { .key = "default", .column = "default_action",
+		.type = F_ENUM, .parent = -1, .enums = acl_defaults,
+		.def_str = "deny",
+		.doc = "addresses in neither list" },
+	[ALF_BASIC_AUTH] = { .key = "basic_auth", .type = F_OBJ,
+		.parent = -1, .flags = F_NOCOL,
+		.doc = "users who may pass with a password (HTTP basic auth)" },
+	[ALF_REALM] = { .key = "realm", .column = "realm", .type = F_STR,
+		.parent = ALF_BASIC_AUTH, .max = 128, .vtype = CV_REALM,
+		.def_str = "Restricted" },
+	[ALF_USERS] = { .key = "users", .type = F_CHILDREN,
+		.parent = ALF_BASIC_AUTH, .flags = F_NOCOL, .min = 0,
+		.max = 1000, .ref = CK_ACCESS_USER },
+	[ALF_SATISFY] = { .key = "satisfy", .column = "satisfy",
+		.type = F_ENUM, .parent = -1, .enums = acl_satisfy,
+		.def_str = "any",
+		.doc = "any: an allowed address or a user passes; all: both are "
+		       "needed" },
+};
+
+static const struct cf_field access_user_f[AUF__N] = {
+	[AUF_ID] = ID,
+	[AUF_USERNAME] = { .key = "username", .column = "username",
+		.type = F_STR, .parent = -1, .flags = F_REQUIRED,
+		.max = CV_NAME_MAX, .vtype = CV_USER_NAME },
+	[AUF_PASSWORD] = { .key = "password", .type = F_STR, .parent = -1,
+		.flags = F_NULLABLE | F_NOCOL | F_WRITEONLY, .max = 1024,
+		.doc = "hashed (argon2id) when written, never returned; absent: "
+		       "the user keeps the password it has" },
+	[AUF_PASSWORD_HASH] = { .key = "password_hash",
+		.column = "password_hash", .type = F_STR, .parent = -1,
+		.flags = F_NULLABLE | F_WRITEONLY, .max = 1024,
+		.vtype = CV_CRYPT_HASH,
+		.doc = "instead of password: an argon2id or crypt(3) hash "
+		       "($2b$, $6$, $y$), as in an htpasswd file; never "
+		       "returned" },
+	[AUF_PASSWORD_TAG] = { .key = "password_tag",
+		.column = "password_tag", .type = F_STR, .parent = -1,
+		.flags = F_NULLABLE, .max = 64,
+		.doc = "read-only: changes whenever the password does" },
 };
 
 const struct cf_kind cf_kinds[CK__KINDS] = {
@@ -251,6 +308,11 @@ const struct cf_kind cf_kinds[CK__KINDS] = {
 		route_f, RF__N, NULL, NULL, true },
 	[CK_CERTIFICATE] = { "certificates", "certificate", "certificates",
 		"CertificateRef", certificate_f, CEF__N, NULL, NULL, false },
+	[CK_ACCESS_LIST] = { "access_lists", "access list", "access_lists",
+		"AccessList", access_list_f, ALF__N, NULL, NULL, true },
+	[CK_ACCESS_USER] = { "users", "user", "access_list_users",
+		"AccessListUser", access_user_f, AUF__N, "access_list_id",
+		"position", true },
 };
 /* clang-format on */
 

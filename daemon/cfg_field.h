@@ -37,9 +37,10 @@ enum cf_type {
 };
 
 /* Field flags. */
-#define F_REQUIRED 0x1u /* must be given */
-#define F_NULLABLE 0x2u /* may be absent; absent is NULL, left out on load */
-#define F_NOCOL    0x4u /* no column (objects, children) */
+#define F_REQUIRED  0x1u /* must be given */
+#define F_NULLABLE  0x2u /* may be absent; absent is NULL, left out on load */
+#define F_NOCOL     0x4u /* no column (objects, children) */
+#define F_WRITEONLY 0x8u /* accepted, stored, never returned (hashes) */
 
 struct cf_field {
 	const char *key;    /* JSON key within its parent */
@@ -64,6 +65,8 @@ enum cf_kind_id {
 	CK_SERVER,
 	CK_ROUTE,
 	CK_CERTIFICATE,
+	CK_ACCESS_LIST,
+	CK_ACCESS_USER,
 	CK__KINDS,
 };
 
@@ -100,8 +103,13 @@ enum { RF_ID, RF_NAME, RF_LISTENER, RF_MATCH, RF_HOSTS, RF_PATH_PREFIX,
 	RF_METHODS, RF_SNI, RF_SOURCES, RF_ORIGIN, RF_PRIORITY, RF_FORWARDED,
 	RF_MAX_BODY_BYTES, RF_TIMEOUTS, RF_CONNECT_MS, RF_RESPONSE_MS,
 	RF_IDLE_MS, RF_REDIRECT_HTTPS, RF_HSTS_MAX_AGE, RF_PATH_NORMALIZATION,
+	RF_ACCESS_LIST,
 	RF__N };
 enum { CEF_ID, CEF_NAME, CEF__N };
+enum { ALF_ID, ALF_NAME, ALF_ALLOW, ALF_DENY, ALF_DEFAULT, ALF_BASIC_AUTH,
+	ALF_REALM, ALF_USERS, ALF_SATISFY, ALF__N };
+enum { AUF_ID, AUF_USERNAME, AUF_PASSWORD, AUF_PASSWORD_HASH,
+	AUF_PASSWORD_TAG, AUF__N };
 /* clang-format on */
 
 /* The longest timeout, in ms, of any "*_ms" duration field (24 h). */

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "arena.h"
 #include "cfg.h"
 #include "route.h"
@@ -221,8 +222,15 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 		c->listeners[i].routes = c->listeners[i].sni_routes = NULL;
 		c->listeners[i].nroutes = c->listeners[i].nsni_routes = 0;
 	}
+	/* Policies (access.c) are the previous snapshot's: a route write
+	 * does not change them.
+	 */
+	c->access_lists = prev->access_lists;
+	c->naccess_lists = prev->naccess_lists;
 	memset(&nr, 0, sizeof(nr));
 	rc = cfg_compile_route_row(st, c, id, &nr, e);
+	if (rc == 0 && access_route(st, c, &nr, e) != 0)
+		rc = -1;
 	if (rc < 0) {
 		cfg_unref(c);
 		return -1;

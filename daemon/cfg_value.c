@@ -130,6 +130,16 @@ cv_path(const char *p, bool prefix, char *msg, size_t len)
 	return 0;
 }
 
+/* Realms go into a quoted-string of WWW-Authenticate; hashes are the
+ * crypt(3) alphabet and the argon2 encoding's.
+ */
+#define CV_REALM_CHARS                                                    \
+	" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`" \
+	"abcdefghijklmnopqrstuvwxyz{|}~"
+#define CV_HASH_CHARS                                                      \
+	"$./0123456789=,+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv" \
+	"wxyz"
+
 int
 cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 {
@@ -168,6 +178,16 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 	case CV_CIDR:
 		ok = cfg_cidr_parse(v, &c) == 0;
 		break;
+	case CV_REALM:
+		ok = n > 0 && strspn(v, CV_REALM_CHARS) == n;
+		break;
+	case CV_CRYPT_HASH:
+		ok = (strncmp(v, "$argon2id$", 10) == 0 ||
+		         strncmp(v, "$2b$", 4) == 0 ||
+		         strncmp(v, "$6$", 3) == 0 ||
+		         strncmp(v, "$y$", 3) == 0) &&
+		    strspn(v, CV_HASH_CHARS) == n;
+		break;
 	default:
 		break;
 	}
@@ -197,6 +217,11 @@ cv_describe(enum cv_type type)
 		return "a server name";
 	case CV_CIDR:
 		return "an address or CIDR block";
+	case CV_REALM:
+		return "a realm (printable ASCII, no '\"' or '\\')";
+	case CV_CRYPT_HASH:
+		return "an argon2id, bcrypt ($2b$), SHA-512 ($6$) or yescrypt "
+		       "($y$) hash";
 	case CV_PATH_PREFIX:
 		return "a path prefix";
 	case CV_REQUEST_PATH:

@@ -25,6 +25,8 @@ enum cv_type {
 	CV_CIDR,         /* "10.0.0.0/8", "2001:db8::/32", or one address */
 	CV_PATH_PREFIX,  /* "/api": no spaces, controls, '?' or '#' */
 	CV_REQUEST_PATH, /* "/healthz?x=1": no spaces or controls */
+	CV_REALM,        /* basic auth realm: printable ASCII but '"', '\\' */
+	CV_CRYPT_HASH,   /* "$argon2id$...", crypt(3) "$2b$", "$6$", "$y$" */
 	CV__TYPES,
 };
 

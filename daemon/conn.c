@@ -28,6 +28,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "access_log.h"
 #include "acme_chal.h"
 #include "cfg.h"
@@ -466,6 +467,10 @@ conn_on_head(void *arg, struct http_msg *m)
 	    host.len > 0) {
 		stats_inc(STAT_REQ_REDIRECT_HTTPS);
 		proxy_write_redirect(c, host, t.path, t.query);
+		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+		return 0; /* a body, if any, is read and dropped */
+	}
+	if (access_admit(c)) { /* access.c: 401, 403 or 429 */
 		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
 		return 0; /* a body, if any, is read and dropped */
 	}

@@ -90,6 +90,8 @@ struct req {
 	size_t head_copy_len, head_copy_cap;
 	struct evbuffer *body_buf; /* owned: request body held back */
 	struct client_addr client; /* behind trusted proxies (client_addr.h) */
+	const char *decision;      /* a policy that answered: for the log */
+	const char *user;          /* basic auth user let in (snapshot's) */
 };
 
 struct conn {

@@ -81,6 +81,8 @@ proxy_reason(int status)
 		return "OK";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 403:
 		return "Forbidden";
 	case 404:
@@ -95,6 +97,8 @@ proxy_reason(int status)
 		return "URI Too Long";
 	case 417:
 		return "Expectation Failed";
+	case 429:
+		return "Too Many Requests";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 500:

@@ -70,7 +70,7 @@ tests_unit_test_json_delta_SOURCES = tests/unit/test_json_delta.c api/json_delta
 tests_unit_test_json_delta_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_json_delta_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_api_config_SOURCES = tests/unit/test_api_config.c api/api_config.c \
-	api/api_sync.c api/json.c
+	api/api_sync.c api/api_access.c api/json.c
 tests_unit_test_api_config_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_config_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_api_openapi_SOURCES = tests/unit/test_api_openapi.c $(API_SOURCES)

@@ -252,7 +252,8 @@ test_sync_roundtrip(void **state)
 
 	/* Everything removed. */
 	json_unref(d);
-	d = P("{\"listeners\":[],\"origins\":[],\"routes\":[]}");
+	d = P("{\"listeners\":[],\"origins\":[],\"access_lists\":[],"
+	      "\"routes\":[]}");
 	again = sync_load(st, d);
 	assert_true(json_same(again, d));
 	json_unref(again);
@@ -264,6 +265,7 @@ test_sync_roundtrip(void **state)
 /* ---- every range of the field tables, at both bounds ---- */
 
 static const char *const minimal[CONF__KINDS] = {
+	[CONF_ACCESS_LISTS] = "{\"name\":\"a\"}",
 	[CONF_LISTENERS] = "{\"name\":\"l\",\"address\":\"127.0.0.1\","
 	                   "\"port\":1}",
 	[CONF_ORIGINS] = "{\"name\":\"o\",\"servers\":[{\"address\":"

@@ -33,6 +33,7 @@ const NAV = [
   ['listeners', 'Listeners'],
   ['routes', 'Routes'],
   ['origins', 'Origins'],
+  ['access_lists', 'Access lists'],
   ['certificates', 'Certificates'],
   ['users', 'Users'],
   ['tokens', 'Tokens'],
@@ -53,6 +54,7 @@ function buildNav() {
   const ul = clear(document.getElementById('nav-list'));
   for (const [id, label] of NAV) {
     if (id === 'certificates' && !hasPath('/certificates')) continue;
+    if (id === 'access_lists' && !hasPath('/access_lists')) continue;
     ul.appendChild(h('li', null, h('a', { href: '#/' + id, dataset: { page: id } }, label)));
   }
 }

@@ -15,16 +15,17 @@ const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
 
 // What the other pages need to fill selects and badges.
 export async function loadRefs() {
-  const [listeners, origins, status, certs, posture] = await Promise.all([
+  const [listeners, origins, status, certs, posture, accessLists] = await Promise.all([
     api('GET', '/listeners'),
     api('GET', '/origins'),
     api('GET', '/status'),
     hasPath('/certificates') ? api('GET', '/certificates') : Promise.resolve([]),
     hasPath('/posture') ? api('GET', '/posture') : Promise.resolve(null),
+    hasPath('/access_lists') ? api('GET', '/access_lists') : Promise.resolve([]),
   ]);
   const byRoute = new Map(((posture && posture.routes) || []).map((p) => [p.route, p]));
   const this_ = {
-    listeners, origins, status, certs,
+    listeners, origins, status, certs, accessLists,
     posture: (r) => routePosture(r, this_.listenersByName, this_.originsByName, byRoute.get(r.name)),
     listenersByName: new Map(listeners.map((l) => [l.name, l])),
     originsByName: new Map(origins.map((o) => [o.name, o])),
@@ -136,6 +137,7 @@ export const COLLECTIONS = {
         { key: 'name', label: 'Name', required: true },
         { key: 'listener', label: 'Listener', type: 'select', empty: '(choose)', options: names(refs.listeners), required: true },
         { key: 'origin', label: 'Origin', type: 'select', empty: '(choose)', options: names(refs.origins), required: true },
+        ...(schemaProp('Route', 'access_list') ? [{ key: 'access_list', label: 'Access list', type: 'select', empty: '(anyone)', options: () => names(refs.accessLists), show: isHttp, help: 'Who may use this route: addresses and users with a password.' }] : []),
         { type: 'section', label: 'Match', show: isHttp },
         { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
         { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: schemaDefault('Route', 'match.path_prefix', '/') },
@@ -152,7 +154,7 @@ export const COLLECTIONS = {
         numberField('Route', 'timeouts.idle_ms', 'Idle timeout (ms)'),
         ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => proto(v) === 'http' }] : []),
         ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
-        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age']),
+        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list']),
       ];
     },
   },
@@ -219,6 +221,42 @@ export const COLLECTIONS = {
       } else if (!body.health_check || typeof body.health_check !== 'object') {
         body.health_check = {};
       }
+      return body;
+    },
+  },
+
+  access_lists: {
+    title: 'Access lists',
+    one: 'access list',
+    schema: 'AccessList',
+    intro: 'Who may use a route: client addresses allowed or denied, and users with a password (HTTP basic auth). A route takes one on its page.',
+    noRefs: true,
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (a) => h('a', { href: '#/access_lists/' + seg(a.name) }, a.name) },
+      { label: 'Allow', cell: (a) => (a.allow || []).join(', ') || '—' },
+      { label: 'Deny', cell: (a) => (a.deny || []).join(', ') || '—' },
+      { label: 'Others', cell: (a) => a.default || 'deny' },
+      { label: 'Users', cell: (a) => ((a.basic_auth && a.basic_auth.users) || []).map((u) => u.username).join(', ') || '—' },
+      { label: 'Satisfy', cell: (a) => a.satisfy || 'any' },
+      actions('access_lists', ctx),
+    ],
+    fields: (refs, mode) => [
+      { key: 'name', label: 'Name', required: true },
+      { key: 'allow', label: 'Allowed addresses', type: 'list', placeholder: '10.0.0.0/8, 2001:db8::/32', help: 'Addresses or CIDR blocks.' },
+      { key: 'deny', label: 'Denied addresses', type: 'list', placeholder: '10.9.0.0/16', help: 'Refused (403) even when allowed above or with a password.' },
+      { key: 'default', label: 'Other addresses', type: 'select', options: schemaEnum('AccessList', 'default', ['deny', 'allow']), default: schemaDefault('AccessList', 'default', 'deny') },
+      { key: 'satisfy', label: 'Let in with', type: 'select', default: schemaDefault('AccessList', 'satisfy', 'any'),
+        options: [{ value: 'any', label: 'an allowed address or a password' }, { value: 'all', label: 'an allowed address and a password' }] },
+      { type: 'section', label: 'Users (basic auth)' },
+      { key: 'basic_auth.realm', label: 'Realm', placeholder: schemaDefault('AccessList', 'basic_auth.realm', 'Restricted'), help: 'Shown by the browser when it asks for the password.' },
+      { key: 'basic_auth.users', label: 'Users', type: 'rows', min: 0, addLabel: 'Add user',
+        help: mode === 'edit' ? 'Passwords are stored hashed and never shown; leave one empty to keep it.' : 'Passwords are stored hashed and never shown.',
+        columns: [{ key: 'username', label: 'User name' }, { key: 'password', label: 'Password', type: 'password', autocomplete: 'new-password' }] },
+    ],
+    // a blank row (the form shows one) is no user
+    body: (body) => {
+      const ba = body.basic_auth;
+      if (ba && Array.isArray(ba.users)) ba.users = ba.users.filter((u) => u.username || u.password);
       return body;
     },
   },

@@ -1,0 +1,93 @@
+// access.test.js: an access list with a user made through the form,
+// attached to a route on the route's page; a request made by the test then
+// gets 401 with WWW-Authenticate, and 200 with the user's password.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, startOrigin, startBrowser, request, shot } from '../lib/harness.js';
+
+const PASSWORD = 'access-test-password-7';
+
+describe('access lists in the web UI', () => {
+  let daemon, origin, browser, page, csrf;
+
+  const call = (method, p, body) => page.evaluate(async ([m, u, b, c]) => {
+    const headers = { 'Content-Type': 'application/json' };
+    if (c) headers['X-CSRF-Token'] = c;
+    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: b === null ? undefined : JSON.stringify(b) });
+    return { status: r.status, body: r.status === 204 ? null : await r.json() };
+  }, [method, p, body === undefined ? null : body, csrf || null]);
+  const goto = async (hash, heading) => {
+    await page.evaluate((hh) => {
+      location.hash = hh;
+    }, hash);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  before(async () => {
+    daemon = await startDaemon();
+    origin = await startOrigin();
+    browser = await startBrowser(daemon.base);
+    page = await browser.context.newPage();
+    page.setDefaultTimeout(15000);
+    await page.goto(daemon.base + '/');
+    let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
+    assert.equal(s.status, 200);
+    csrf = s.body.csrf_token;
+    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
+    csrf = s.body.csrf_token;
+    const put = await call('PUT', '/config', {
+      listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
+      origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: origin.port }] }],
+      routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } }],
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await call('DELETE', '/session');
+    await page.reload();
+    await page.getByLabel('User name', { exact: true }).fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.locator('#nav').waitFor();
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (origin) await origin.stop();
+    if (daemon) await daemon.stop();
+  });
+
+  test('create an access list with a user, attach it to a route, see 401', async () => {
+    await goto('#/access_lists', 'Access lists');
+    await page.getByRole('link', { name: 'New access list' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New access list' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('staff');
+    await page.getByLabel('Realm').fill('Staff only');
+    await page.getByLabel('User name, row 1').fill('ann');
+    await page.getByLabel('Password, row 1').fill('s3cret-pw');
+    await shot(page, 'access-01-new');
+    await page.getByRole('button', { name: 'Create access list' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Access lists' }).waitFor();
+    await page.locator('main tbody').filter({ hasText: 'ann' }).waitFor();
+    await shot(page, 'access-02-list');
+
+    await goto('#/routes/app', 'Route app');
+    await page.getByLabel('Access list').selectOption('staff');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
+
+    // the password is never shown, anywhere the UI can ask
+    const got = await page.evaluate(async () => (await fetch('/api/v1/access_lists/staff')).text());
+    assert.doesNotMatch(got, /s3cret-pw|argon2|password_hash/);
+
+    const st = await page.evaluate(async () => (await fetch('/api/v1/status')).json());
+    const port = st.listeners.find((l) => l.name === 'public').port;
+    let res = await request(port, '/x', { Host: 'app.test' });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers['www-authenticate'], 'Basic realm="Staff only", charset="UTF-8"');
+    const auth = 'Basic ' + Buffer.from('ann:s3cret-pw').toString('base64');
+    res = await request(port, '/x', { Host: 'app.test', Authorization: auth });
+    assert.equal(res.status, 200);
+  });
+});

@@ -52,6 +52,7 @@ struct api_endpoint {
 #define O CONF_ORIGINS
 #define R CONF_ROUTES
 #define A CONF_ACCESS_LISTS
+#define M CONF_RATE_LIMITS /* metered */
 /* clang-format off */
 static const struct api_endpoint endpoints[] = {
 	{ "POST",   "/api/v1/session",              auth_session_login,  API_F_PUBLIC, 0 },
@@ -96,6 +97,12 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/access_lists/:id",     res_put,             0, A },
 	{ "PATCH",  "/api/v1/access_lists/:id",     res_patch,           0, A },
 	{ "DELETE", "/api/v1/access_lists/:id",     res_delete,          0, A },
+	{ "GET",    "/api/v1/rate_limits",          res_list,            0, M },
+	{ "POST",   "/api/v1/rate_limits",          res_create,          0, M },
+	{ "GET",    "/api/v1/rate_limits/:id",      res_get,             0, M },
+	{ "PUT",    "/api/v1/rate_limits/:id",      res_put,             0, M },
+	{ "PATCH",  "/api/v1/rate_limits/:id",      res_patch,           0, M },
+	{ "DELETE", "/api/v1/rate_limits/:id",      res_delete,          0, M },
 	{ "GET",    "/api/v1/users",                auth_users_list,     0, 0 },
 	{ "POST",   "/api/v1/users",                auth_users_create,   0, 0 },
 	{ "GET",    "/api/v1/users/:id",            auth_users_get,      0, 0 },
@@ -137,6 +144,7 @@ static const struct api_endpoint endpoints[] = {
 #undef O
 #undef R
 #undef A
+#undef M
 
 static struct {
 	struct MHD_Daemon *d;

@@ -23,7 +23,7 @@
 #define CONF_MAX_ITEMS 1000000
 
 const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
-	"access_lists", "routes" };
+	"access_lists", "rate_limits", "routes" };
 
 /* ---- load: rows into JSON, by the field tables ---- */
 
@@ -436,7 +436,7 @@ check_obj(const struct cf_kind *k, int parent, const struct json *obj,
 }
 
 static const enum cf_kind_id conf_ck[CONF__KINDS] = { CK_LISTENER, CK_ORIGIN,
-	CK_ACCESS_LIST, CK_ROUTE };
+	CK_ACCESS_LIST, CK_RATE_LIMIT, CK_ROUTE };
 
 const struct cf_kind *
 conf_kind(enum conf_kind kind)
@@ -559,7 +559,8 @@ check_refs(struct json *const *arr, struct errs *l)
 		enum conf_kind to;
 	} refs[] = { { RF_LISTENER, CONF_LISTENERS },
 		{ RF_ORIGIN, CONF_ORIGINS },
-		{ RF_ACCESS_LIST, CONF_ACCESS_LISTS } };
+		{ RF_ACCESS_LIST, CONF_ACCESS_LISTS },
+		{ RF_RATE_LIMIT, CONF_RATE_LIMITS } };
 	const struct cf_kind *rk = &cf_kinds[CK_ROUTE];
 	struct smap names[CONF__KINDS];
 	const char *v, *key;

@@ -207,7 +207,8 @@ int passwd_check(const char *pw, const char *user, struct err *e);
 enum conf_kind {
 	CONF_LISTENERS = 0,
 	CONF_ORIGINS,
-	CONF_ACCESS_LISTS, /* before routes: they refer to it */
+	CONF_ACCESS_LISTS, /* before routes: they refer to these */
+	CONF_RATE_LIMITS,
 	CONF_ROUTES,
 	CONF__KINDS,
 };

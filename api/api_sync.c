@@ -520,7 +520,8 @@ conf_sync(struct store *st, const struct json *old, const struct json *doc,
 	 * rows, an unchanged route may point at another row now.
 	 */
 	k[CONF_ROUTES].rewrite = k[CONF_LISTENERS].renamed ||
-	    k[CONF_ORIGINS].renamed || k[CONF_ACCESS_LISTS].renamed;
+	    k[CONF_ORIGINS].renamed || k[CONF_ACCESS_LISTS].renamed ||
+	    k[CONF_RATE_LIMITS].renamed;
 	if (sync_exec_ids(st, conf_kind(CONF_ROUTES), &k[CONF_ROUTES], false,
 	        e) != 0)
 		goto out;
@@ -536,7 +537,9 @@ conf_sync(struct store *st, const struct json *old, const struct json *doc,
 	    sync_exec_ids(st, conf_kind(CONF_ORIGINS), &k[CONF_ORIGINS], false,
 	        e) != 0 ||
 	    sync_exec_ids(st, conf_kind(CONF_ACCESS_LISTS),
-	        &k[CONF_ACCESS_LISTS], false, e) != 0)
+	        &k[CONF_ACCESS_LISTS], false, e) != 0 ||
+	    sync_exec_ids(st, conf_kind(CONF_RATE_LIMITS), &k[CONF_RATE_LIMITS],
+	        false, e) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -254,8 +254,9 @@ thr_fail(const struct sockaddr_storage *sa)
 
 /* ---- answers ---- */
 
-static void
-answer(struct conn *c, int status, const char *extra, const char *decision)
+void
+access_answer(struct conn *c, int status, const char *extra,
+    const char *decision)
 {
 	struct req *r = &c->req;
 	char buf[512];
@@ -300,7 +301,7 @@ answer_401(struct conn *c, const struct cfg_access_list *a,
 	snprintf(hdr, sizeof(hdr),
 	    "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
 	    a->realm);
-	answer(c, 401, hdr, decision);
+	access_answer(c, 401, hdr, decision);
 }
 
 /* ---- the check ---- */
@@ -367,7 +368,7 @@ access_admit(struct conn *c)
 		return false;
 	if (addr_in(a->deny, a->ndeny, sa)) {
 		stats_inc(STAT_ACCESS_DENIED);
-		answer(c, 403, "", "access_list:address_denied");
+		access_answer(c, 403, "", "access_list:address_denied");
 		return true;
 	}
 	addr_ok = addr_in(a->allow, a->nallow, sa) || a->default_allow;
@@ -375,7 +376,7 @@ access_admit(struct conn *c)
 		return false;
 	if (a->nusers == 0 || (!addr_ok && a->satisfy_all)) {
 		stats_inc(STAT_ACCESS_DENIED);
-		answer(c, 403, "", "access_list:address_not_allowed");
+		access_answer(c, 403, "", "access_list:address_not_allowed");
 		return true;
 	}
 	if (http_msg_get(&c->msg, "authorization").len == 0) {
@@ -386,7 +387,7 @@ access_admit(struct conn *c)
 	if ((wait = thr_wait(sa)) > 0) {
 		stats_inc(STAT_ACCESS_THROTTLED);
 		snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", wait);
-		answer(c, 429, hdr, "access_list:throttled");
+		access_answer(c, 429, hdr, "access_list:throttled");
 		return true;
 	}
 	if ((auth = basic_auth(c, a, &who)) == 1) {

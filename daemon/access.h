@@ -43,6 +43,13 @@ int access_compile(struct store *st, struct cfg *c, struct err *e);
 int access_route(struct store *st, struct cfg *c, struct cfg_route *r,
     struct err *e);
 
+/* Answers the request of <c> with <status> and a short text body, the
+ * header lines <extra> ("Name: value\r\n"..., may be ""), and records
+ * <decision> (static) for the access log.
+ */
+void access_answer(struct conn *c, int status, const char *extra,
+    const char *decision);
+
 /* Whether <pw> matches <hash> (argon2id, or crypt(3) "$2b$", "$6$",
  * "$y$"); no cache. Exposed for tests.
  */

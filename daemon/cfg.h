@@ -58,6 +58,7 @@ struct cfg_listener;
 struct tls_server;
 struct tls_client;
 struct route_index;
+struct rl_table;
 
 enum cfg_client_auth {
 	CFG_CLIENT_AUTH_NONE = 0,
@@ -159,6 +160,25 @@ struct cfg_access_list {
 	size_t nusers, room_users;
 };
 
+/* A rate limit (ratelimit.c): a token bucket per key. */
+enum cfg_rl_key {
+	CFG_RL_KEY_CLIENT_IP = 0,
+	CFG_RL_KEY_HEADER,
+	CFG_RL_KEY_ROUTE,
+};
+
+struct cfg_rate_limit {
+	int64_t id;
+	const char *name;
+	unsigned rate;     /* tokens per <per_s> */
+	unsigned per_s;    /* 1, 60 or 3600 */
+	unsigned burst;    /* bucket size */
+	unsigned max_keys; /* table room */
+	enum cfg_rl_key key;
+	const char *header;     /* CFG_RL_KEY_HEADER: its name */
+	struct rl_table *table; /* shared, outlives the snapshot */
+};
+
 struct cfg_route {
 	int64_t id;
 	const char *name;
@@ -185,6 +205,7 @@ struct cfg_route {
 	 */
 	bool incr_owned;
 	const struct cfg_access_list *access_list; /* NULL: none */
+	const struct cfg_rate_limit *rate_limit;   /* NULL: none */
 };
 
 struct cfg_listener {
@@ -209,6 +230,7 @@ struct cfg_listener {
 	 */
 	struct cfg_cidr *trusted_proxies;
 	size_t ntrusted_proxies, trusted_room;
+	unsigned max_conns_per_client; /* ratelimit.c; 0: no limit */
 	/* https: routes with sni names pass TLS through (l4.c); they are
 	 * not in routes[] (match order as routes[]).
 	 */
@@ -241,6 +263,8 @@ struct cfg {
 	struct cfg *base;
 	struct cfg_access_list *access_lists; /* id order (access.c) */
 	size_t naccess_lists;
+	struct cfg_rate_limit *rate_limits; /* id order (ratelimit.c) */
+	size_t nrate_limits;
 };
 
 /* Takes a reference; returns <c> for chaining. NULL-safe. */

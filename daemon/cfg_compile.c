@@ -32,6 +32,7 @@
 #include "cfg_value.h"
 #include "check.h"
 #include "client_addr.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "store.h"
 
@@ -1283,6 +1284,8 @@ cfg_compile(struct store *st, struct err *e)
 		rc = compile_routes(&k);
 	if (rc == 0)
 		rc = access_compile(st, k.c, k.e); /* access.c */
+	if (rc == 0)
+		rc = ratelimit_compile(st, k.c, k.e); /* ratelimit.c */
 	if (rc == 0)
 		rc = compile_listener_routes(&k);
 	if (rc == 0)

@@ -24,6 +24,7 @@ static const char *const balances[] = { "round_robin", NULL };
 static const char *const hc_methods[] = { "GET", "HEAD", "OPTIONS", NULL };
 static const char *const acl_defaults[] = { "deny", "allow", NULL };
 static const char *const acl_satisfy[] = { "any", "all", NULL };
+static const char *const rl_pers[] = { "second", "minute", "hour", NULL };
 static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 	"PATCH", "OPTIONS", "CONNECT", "TRACE", NULL };
 
@@ -101,6 +102,11 @@ static const struct cf_field listener_f[LF__N] = {
 		.doc = "http, https: proxies in front (CDN, load balancer); "
 		       "from them the client is the right-most "
 		       "X-Forwarded-For entry not listed here" },
+	[LF_MAX_CONNS_PER_CLIENT] = { .key = "max_connections_per_client",
+		.column = "max_connections_per_client", .type = F_INT,
+		.parent = -1, .flags = F_NULLABLE, .min = 1, .max = 1000000,
+		.doc = "http, https, tcp, tls-passthrough: most connections open "
+		       "at once from one address; absent: no limit" },
 };
 
 static const struct cf_field origin_f[OF__N] = {
@@ -239,6 +245,10 @@ static const struct cf_field route_f[RF__N] = {
 		.type = F_REF, .parent = -1, .flags = F_NULLABLE,
 		.ref = CK_ACCESS_LIST,
 		.doc = "who may use the route: addresses and basic auth users" },
+	[RF_RATE_LIMIT] = { .key = "rate_limit", .column = "rate_limit_id",
+		.type = F_REF, .parent = -1, .flags = F_NULLABLE,
+		.ref = CK_RATE_LIMIT,
+		.doc = "requests over the limit get 429" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {
@@ -297,6 +307,29 @@ static const struct cf_field access_user_f[AUF__N] = {
 		.doc = "read-only: changes whenever the password does" },
 };
 
+static const struct cf_field rate_limit_f[RLF__N] = {
+	[RLF_ID] = ID,
+	[RLF_NAME] = NAME,
+	[RLF_RATE] = { .key = "rate", .column = "rate", .type = F_INT,
+		.parent = -1, .flags = F_REQUIRED, .min = 1, .max = 1000000,
+		.doc = "requests per <per>, on average" },
+	[RLF_PER] = { .key = "per", .column = "per", .type = F_ENUM,
+		.parent = -1, .enums = rl_pers, .def_str = "second" },
+	[RLF_BURST] = { .key = "burst", .column = "burst", .type = F_INT,
+		.parent = -1, .flags = F_NULLABLE, .min = 1, .max = 1000000,
+		.doc = "requests at once above the rate; absent: rate" },
+	[RLF_KEY] = { .key = "key", .column = "key", .type = F_STR,
+		.parent = -1, .max = 80, .vtype = CV_RATE_KEY,
+		.def_str = "client_ip",
+		.doc = "what gets its own bucket: client_ip, header:NAME or "
+		       "route" },
+	[RLF_MAX_KEYS] = { .key = "max_keys", .column = "max_keys",
+		.type = F_INT, .parent = -1, .min = 64, .max = 10000000,
+		.def = 100000,
+		.doc = "keys kept at once (memory: about 48 bytes each); the "
+		       "least recently used goes first" },
+};
+
 const struct cf_kind cf_kinds[CK__KINDS] = {
 	[CK_LISTENER] = { "listeners", "listener", "listeners", "Listener",
 		listener_f, LF__N, NULL, NULL, true },
@@ -313,6 +346,8 @@ const struct cf_kind cf_kinds[CK__KINDS] = {
 	[CK_ACCESS_USER] = { "users", "user", "access_list_users",
 		"AccessListUser", access_user_f, AUF__N, "access_list_id",
 		"position", true },
+	[CK_RATE_LIMIT] = { "rate_limits", "rate limit", "rate_limits",
+		"RateLimit", rate_limit_f, RLF__N, NULL, NULL, true },
 };
 /* clang-format on */
 

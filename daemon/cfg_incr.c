@@ -29,6 +29,7 @@
 #include "access.h"
 #include "arena.h"
 #include "cfg.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "store.h"
 
@@ -227,9 +228,13 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 	 */
 	c->access_lists = prev->access_lists;
 	c->naccess_lists = prev->naccess_lists;
+	c->rate_limits = prev->rate_limits; /* ratelimit.c */
+	c->nrate_limits = prev->nrate_limits;
 	memset(&nr, 0, sizeof(nr));
 	rc = cfg_compile_route_row(st, c, id, &nr, e);
-	if (rc == 0 && access_route(st, c, &nr, e) != 0)
+	if (rc == 0 &&
+	    (access_route(st, c, &nr, e) != 0 ||
+	        ratelimit_route(st, c, &nr, e) != 0))
 		rc = -1;
 	if (rc < 0) {
 		cfg_unref(c);

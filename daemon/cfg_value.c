@@ -136,6 +136,9 @@ cv_path(const char *p, bool prefix, char *msg, size_t len)
 #define CV_REALM_CHARS                                                    \
 	" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`" \
 	"abcdefghijklmnopqrstuvwxyz{|}~"
+#define CV_TOKEN_CHARS                                                        \
+	"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop" \
+	"qrstuvwxyz"
 #define CV_HASH_CHARS                                                      \
 	"$./0123456789=,+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv" \
 	"wxyz"
@@ -181,6 +184,11 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 	case CV_REALM:
 		ok = n > 0 && strspn(v, CV_REALM_CHARS) == n;
 		break;
+	case CV_RATE_KEY:
+		ok = strcmp(v, "client_ip") == 0 || strcmp(v, "route") == 0 ||
+		    (strncmp(v, "header:", 7) == 0 && n > 7 &&
+		        strspn(v + 7, CV_TOKEN_CHARS) == n - 7);
+		break;
 	case CV_CRYPT_HASH:
 		ok = (strncmp(v, "$argon2id$", 10) == 0 ||
 		         strncmp(v, "$2b$", 4) == 0 ||
@@ -217,6 +225,8 @@ cv_describe(enum cv_type type)
 		return "a server name";
 	case CV_CIDR:
 		return "an address or CIDR block";
+	case CV_RATE_KEY:
+		return "client_ip, route or header:NAME";
 	case CV_REALM:
 		return "a realm (printable ASCII, no '\"' or '\\')";
 	case CV_CRYPT_HASH:

@@ -27,6 +27,7 @@ enum cv_type {
 	CV_REQUEST_PATH, /* "/healthz?x=1": no spaces or controls */
 	CV_REALM,        /* basic auth realm: printable ASCII but '"', '\\' */
 	CV_CRYPT_HASH,   /* "$argon2id$...", crypt(3) "$2b$", "$6$", "$y$" */
+	CV_RATE_KEY,     /* client_ip, route, header:NAME */
 	CV__TYPES,
 };
 

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "proxy_proto.h"
+#include "ratelimit.h"
 #include "reqcheck.h"
 #include "route.h"
 #include "stats.h"
@@ -177,6 +178,14 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (l->max_conns_per_client > 0) { /* ratelimit.c */
+		c->climit_sa = c->peer_sa;
+		if ((c->climit = connlimit_take(&c->climit_sa,
+		         l->max_conns_per_client)) == 0) {
+			conn_close(c);
+			return;
+		}
+	}
 	if (l->nproxy_from > 0 &&
 	    l4_cidr_any(l->proxy_from, l->nproxy_from, sa))
 		c->flags |= CONN_F_PROXY_HDR;
@@ -195,6 +204,8 @@ conn_free(struct conn *c)
 {
 	struct req *r = &c->req;
 
+	if (c->climit == 1)
+		connlimit_release(&c->climit_sa);
 	if ((r->flags & REQ_F_ACTIVE) && !(r->flags & REQ_F_RESP_DONE)) {
 		if (r->status == 0 || !(r->flags & REQ_F_RESP_STARTED))
 			r->status = 499; /* client went away first */
@@ -470,7 +481,7 @@ conn_on_head(void *arg, struct http_msg *m)
 		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
 		return 0; /* a body, if any, is read and dropped */
 	}
-	if (access_admit(c)) { /* access.c: 401, 403 or 429 */
+	if (access_admit(c) || ratelimit_admit(c)) { /* 401, 403 or 429 */
 		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
 		return 0; /* a body, if any, is read and dropped */
 	}

@@ -115,6 +115,8 @@ struct conn {
 	struct sockaddr_storage peer_sa;
 	char peer[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
+	int climit; /* 1: counted in max_connections_per_client */
+	struct sockaddr_storage climit_sa;
 	TAILQ_ENTRY(conn) link;
 };
 

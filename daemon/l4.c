@@ -35,6 +35,7 @@
 #include "l4_route.h"
 #include "log.h"
 #include "proxy_proto.h"
+#include "ratelimit.h"
 #include "stats.h"
 #include "upstream.h"
 #include "worker.h"
@@ -89,6 +90,8 @@ struct l4_conn {
 	                    stays in the kernel */
 	socklen_t peerlen;
 	struct accept_ref acc; /* the listener slot (accept.c) */
+	int climit;            /* 1: counted per client (ratelimit.c) */
+	struct sockaddr_storage climit_sa;
 	int64_t tried[L4_TRIES_MAX];
 	size_t ntried;
 	struct l4_dir up, down; /* client->origin, back */
@@ -229,6 +232,8 @@ l4_close(struct l4_conn *c)
 	log_debug("l4 %s: closed, %llu bytes in, %llu out",
 	    c->l != NULL ? c->l->name : "?", (unsigned long long)c->up.bytes,
 	    (unsigned long long)c->down.bytes);
+	if (c->climit == 1)
+		connlimit_release(&c->climit_sa);
 	l4_origin_close(c);
 	l4_ev_free(&c->crev);
 	l4_ev_free(&c->cwev);
@@ -941,6 +946,14 @@ l4_accept(struct worker *w, struct accept_ref *ref, int fd,
 
 	if ((c = l4_conn_new(w, ref, fd, sa, salen, false)) == NULL)
 		return;
+	if (c->l->max_conns_per_client > 0 && salen <= sizeof(c->climit_sa)) {
+		memcpy(&c->climit_sa, sa, salen);
+		if ((c->climit = connlimit_take(&c->climit_sa,
+		         c->l->max_conns_per_client)) == 0) {
+			l4_close(c);
+			return;
+		}
+	}
 	c->need_pp = c->l->nproxy_from > 0 &&
 	    l4_cidr_any(c->l->proxy_from, c->l->nproxy_from, sa);
 	c->need_hello = c->l->proto == CFG_PROTO_TLS_PASSTHROUGH;

@@ -34,6 +34,7 @@ const NAV = [
   ['routes', 'Routes'],
   ['origins', 'Origins'],
   ['access_lists', 'Access lists'],
+  ['rate_limits', 'Rate limits'],
   ['certificates', 'Certificates'],
   ['users', 'Users'],
   ['tokens', 'Tokens'],
@@ -55,6 +56,7 @@ function buildNav() {
   for (const [id, label] of NAV) {
     if (id === 'certificates' && !hasPath('/certificates')) continue;
     if (id === 'access_lists' && !hasPath('/access_lists')) continue;
+    if (id === 'rate_limits' && !hasPath('/rate_limits')) continue;
     ul.appendChild(h('li', null, h('a', { href: '#/' + id, dataset: { page: id } }, label)));
   }
 }

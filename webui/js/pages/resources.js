@@ -15,17 +15,18 @@ const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
 
 // What the other pages need to fill selects and badges.
 export async function loadRefs() {
-  const [listeners, origins, status, certs, posture, accessLists] = await Promise.all([
+  const [listeners, origins, status, certs, posture, accessLists, rateLimits] = await Promise.all([
     api('GET', '/listeners'),
     api('GET', '/origins'),
     api('GET', '/status'),
     hasPath('/certificates') ? api('GET', '/certificates') : Promise.resolve([]),
     hasPath('/posture') ? api('GET', '/posture') : Promise.resolve(null),
     hasPath('/access_lists') ? api('GET', '/access_lists') : Promise.resolve([]),
+    hasPath('/rate_limits') ? api('GET', '/rate_limits') : Promise.resolve([]),
   ]);
   const byRoute = new Map(((posture && posture.routes) || []).map((p) => [p.route, p]));
   const this_ = {
-    listeners, origins, status, certs, accessLists,
+    listeners, origins, status, certs, accessLists, rateLimits,
     posture: (r) => routePosture(r, this_.listenersByName, this_.originsByName, byRoute.get(r.name)),
     listenersByName: new Map(listeners.map((l) => [l.name, l])),
     originsByName: new Map(origins.map((o) => [o.name, o])),
@@ -138,6 +139,7 @@ export const COLLECTIONS = {
         { key: 'listener', label: 'Listener', type: 'select', empty: '(choose)', options: names(refs.listeners), required: true },
         { key: 'origin', label: 'Origin', type: 'select', empty: '(choose)', options: names(refs.origins), required: true },
         ...(schemaProp('Route', 'access_list') ? [{ key: 'access_list', label: 'Access list', type: 'select', empty: '(anyone)', options: () => names(refs.accessLists), show: isHttp, help: 'Who may use this route: addresses and users with a password.' }] : []),
+        ...(schemaProp('Route', 'rate_limit') ? [{ key: 'rate_limit', label: 'Rate limit', type: 'select', empty: '(none)', options: () => names(refs.rateLimits), show: isHttp, help: 'Requests over it get 429.' }] : []),
         { type: 'section', label: 'Match', show: isHttp },
         { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
         { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: schemaDefault('Route', 'match.path_prefix', '/') },
@@ -154,7 +156,7 @@ export const COLLECTIONS = {
         numberField('Route', 'timeouts.idle_ms', 'Idle timeout (ms)'),
         ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => proto(v) === 'http' }] : []),
         ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
-        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list']),
+        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit']),
       ];
     },
   },
@@ -259,6 +261,29 @@ export const COLLECTIONS = {
       if (ba && Array.isArray(ba.users)) ba.users = ba.users.filter((u) => u.username || u.password);
       return body;
     },
+  },
+
+  rate_limits: {
+    title: 'Rate limits',
+    one: 'rate limit',
+    schema: 'RateLimit',
+    intro: 'How many requests a client (or a header value, or a whole route) may make: a burst at once, then a steady rate. Over it: 429. A route takes one on its page.',
+    noRefs: true,
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (l) => h('a', { href: '#/rate_limits/' + seg(l.name) }, l.name) },
+      { label: 'Rate', cell: (l) => `${l.rate} per ${l.per || 'second'}` },
+      { label: 'Burst', cell: (l) => String(l.burst || l.rate) },
+      { label: 'Per', cell: (l) => l.key || 'client_ip' },
+      actions('rate_limits', ctx),
+    ],
+    fields: () => [
+      { key: 'name', label: 'Name', required: true },
+      { key: 'rate', label: 'Requests', type: 'number', required: true },
+      { key: 'per', label: 'Per', type: 'select', options: schemaEnum('RateLimit', 'per', ['second', 'minute', 'hour']), default: schemaDefault('RateLimit', 'per', 'second') },
+      { key: 'burst', label: 'Burst', type: 'number', placeholder: 'the rate', help: 'Requests at once above the steady rate.' },
+      { key: 'key', label: 'Counted per', placeholder: schemaDefault('RateLimit', 'key', 'client_ip'), help: 'client_ip, route (one bucket for everyone), or header:NAME (e.g. header:X-API-Key).' },
+      numberField('RateLimit', 'max_keys', 'Keys kept', { help: 'Bounds memory (about 48 bytes each); the least recently seen key is dropped first.' }),
+    ],
   },
 
   users: {

@@ -67,6 +67,7 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/config",               res_config_put,      0, 0 },
 	{ "PATCH",  "/api/v1/config",               res_config_patch,    0, 0 },
 	{ "POST",   "/api/v1/config/validate",      res_config_validate, API_F_VIEWER_OK, 0 },
+	{ "POST",   "/api/v1/explain",              sys_explain,         API_F_VIEWER_OK, 0 },
 	{ "GET",    "/api/v1/revisions",            rev_list,            0, 0 },
 	{ "GET",    "/api/v1/revisions/:n",         rev_get,             0, 0 },
 	{ "GET",    "/api/v1/revisions/:n/diff",    rev_diff,            0, 0 },

@@ -199,6 +199,9 @@ struct store_stmt;
 int access_user_bind(struct store *st, struct store_stmt *s,
     const struct json *user, int64_t id, const char *path, struct err *e);
 
+/* ---- api_explain.c: POST /explain ---- */
+void sys_explain(struct api_req *r);
+
 /* ---- api_passwd.c: the password policy ---- */
 /* 0, or -1 with <e> on field "password" saying which rule <pw> breaks. */
 int passwd_check(const char *pw, const char *user, struct err *e);

@@ -12,7 +12,7 @@ API_SOURCES += api/api_throttle.c api/api_passwd.c api/api_conns.c
 API_SOURCES += api/api_logs.c
 # ACME accounts and requests, and the ACME thread's store side.
 API_SOURCES += api/api_acme.c
-API_SOURCES += api/api_access.c
+API_SOURCES += api/api_access.c api/api_explain.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh
 BUILT_SOURCES += api/openapi_json.c

@@ -316,10 +316,9 @@ addr_in(const struct cfg_cidr *v, size_t n, const struct sockaddr_storage *sa)
  * -1 wrong.
  */
 static int
-basic_auth(struct conn *c, const struct cfg_access_list *a,
+basic_auth(struct str v, const struct cfg_access_list *a,
     const struct cfg_access_user **who)
 {
-	struct str v = http_msg_get(&c->msg, "authorization");
 	char cred[ACC_CRED_MAX];
 	const char *colon;
 	ssize_t n;
@@ -352,50 +351,70 @@ basic_auth(struct conn *c, const struct cfg_access_list *a,
 	return rc;
 }
 
+enum access_verdict
+access_decide(const struct cfg_access_list *a,
+    const struct sockaddr_storage *sa, struct str authorization,
+    const struct cfg_access_user **who, long *wait)
+{
+	bool addr_ok;
+
+	*who = NULL;
+	*wait = 0;
+	if (addr_in(a->deny, a->ndeny, sa))
+		return ACCESS_DENIED_ADDR;
+	addr_ok = addr_in(a->allow, a->nallow, sa) || a->default_allow;
+	if (addr_ok && (!a->satisfy_all || a->nusers == 0))
+		return ACCESS_PASS;
+	if (a->nusers == 0 || (!addr_ok && a->satisfy_all))
+		return ACCESS_NOT_ALLOWED;
+	if (str_trim(authorization).len == 0)
+		return ACCESS_AUTH_REQUIRED;
+	if ((*wait = thr_wait(sa)) > 0)
+		return ACCESS_THROTTLED;
+	return basic_auth(authorization, a, who) == 1 ? ACCESS_PASS_USER
+	                                              : ACCESS_AUTH_FAILED;
+}
+
 bool
 access_admit(struct conn *c)
 {
 	struct req *r = &c->req;
 	const struct cfg_access_list *a = r->route->access_list;
-	const struct sockaddr_storage *sa = &r->client.sa;
 	const struct cfg_access_user *who;
-	bool addr_ok;
 	char hdr[64];
 	long wait;
-	int auth;
 
 	if (a == NULL)
 		return false;
-	if (addr_in(a->deny, a->ndeny, sa)) {
+	switch (access_decide(a, &r->client.sa,
+	    http_msg_get(&c->msg, "authorization"), &who, &wait)) {
+	case ACCESS_PASS:
+		return false;
+	case ACCESS_PASS_USER:
+		stats_inc(STAT_ACCESS_AUTH_OK);
+		r->user = who->name;
+		return false;
+	case ACCESS_DENIED_ADDR:
 		stats_inc(STAT_ACCESS_DENIED);
 		access_answer(c, 403, "", "access_list:address_denied");
 		return true;
-	}
-	addr_ok = addr_in(a->allow, a->nallow, sa) || a->default_allow;
-	if (addr_ok && (!a->satisfy_all || a->nusers == 0))
-		return false;
-	if (a->nusers == 0 || (!addr_ok && a->satisfy_all)) {
+	case ACCESS_NOT_ALLOWED:
 		stats_inc(STAT_ACCESS_DENIED);
 		access_answer(c, 403, "", "access_list:address_not_allowed");
 		return true;
-	}
-	if (http_msg_get(&c->msg, "authorization").len == 0) {
+	case ACCESS_AUTH_REQUIRED:
 		stats_inc(STAT_ACCESS_AUTH_REQUIRED);
 		answer_401(c, a, "access_list:auth_required");
 		return true;
-	}
-	if ((wait = thr_wait(sa)) > 0) {
+	case ACCESS_THROTTLED:
 		stats_inc(STAT_ACCESS_THROTTLED);
 		snprintf(hdr, sizeof(hdr), "Retry-After: %ld\r\n", wait);
 		access_answer(c, 429, hdr, "access_list:throttled");
 		return true;
+	case ACCESS_AUTH_FAILED:
+		break;
 	}
-	if ((auth = basic_auth(c, a, &who)) == 1) {
-		stats_inc(STAT_ACCESS_AUTH_OK);
-		r->user = who->name;
-		return false;
-	}
-	thr_fail(sa);
+	thr_fail(&r->client.sa);
 	stats_inc(STAT_ACCESS_AUTH_FAILED);
 	answer_401(c, a, "access_list:auth_failed");
 	return true;

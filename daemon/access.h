@@ -16,14 +16,36 @@
 #ifndef GH_ACCESS_H
 #define GH_ACCESS_H
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cfg.h"
+#include "str.h"
 
 struct conn;
 struct store;
+
+/* What an access list says of a request from <sa> with the Authorization
+ * value <authorization> (may be empty). Pure but for the password cache
+ * and reading the failure table; <*who> the user let in, <*wait> the
+ * seconds of a throttled address.
+ */
+enum access_verdict {
+	ACCESS_PASS,          /* the address is enough */
+	ACCESS_PASS_USER,     /* a good password */
+	ACCESS_DENIED_ADDR,   /* deny list: 403 */
+	ACCESS_NOT_ALLOWED,   /* not allowed, no password can help: 403 */
+	ACCESS_AUTH_REQUIRED, /* no credentials: 401 */
+	ACCESS_THROTTLED,     /* too many failures: 429 */
+	ACCESS_AUTH_FAILED,   /* wrong user or password: 401 */
+};
+enum access_verdict access_decide(const struct cfg_access_list *a,
+    const struct sockaddr_storage *sa, struct str authorization,
+    const struct cfg_access_user **who, long *wait);
 
 /* Runs the route's access list on the request of <c> (its head parsed
  * and routed). Returns false to go on; true when it answered (401, 403

@@ -237,6 +237,45 @@ ratelimit_take(const struct cfg_rate_limit *rl, const char *key, size_t len,
 	return ok;
 }
 
+bool
+ratelimit_peek(const struct cfg_rate_limit *rl, const char *key, size_t len,
+    int64_t now_ms, unsigned *remaining, unsigned *retry_s)
+{
+	struct rl_table *t = rl->table;
+	struct rl_stripe *s;
+	uint64_t h;
+	uint32_t i;
+	double per_ms = (double)rl->rate / ((double)rl->per_s * 1000.0);
+	double tokens = rl->burst, need;
+
+	*retry_s = 0;
+	if (t != NULL) {
+		h = rl_hash(key, len);
+		s = &t->s[h >> 58];
+		pthread_mutex_lock(&s->mu);
+		for (i = s->heads[h & s->mask]; i != RL_NONE && s->e[i].h != h;
+		     i = s->e[i].chain)
+			;
+		if (i != RL_NONE) {
+			tokens = s->e[i].tokens;
+			if (now_ms > s->e[i].last_ms)
+				tokens +=
+				    (double)(now_ms - s->e[i].last_ms) * per_ms;
+			if (tokens > rl->burst)
+				tokens = rl->burst;
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	*remaining = tokens >= 1.0 ? (unsigned)tokens : 0;
+	if (tokens >= 1.0)
+		return true;
+	need = (1.0 - tokens) / per_ms / 1000.0;
+	*retry_s = (unsigned)need + ((double)(unsigned)need < need);
+	if (*retry_s == 0)
+		*retry_s = 1;
+	return false;
+}
+
 uint64_t
 ratelimit_keys(const struct cfg_rate_limit *rl)
 {
@@ -245,13 +284,28 @@ ratelimit_keys(const struct cfg_rate_limit *rl)
 	    : 0;
 }
 
-static int64_t
-now_ms(void)
+int64_t
+ratelimit_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct str
+ratelimit_key(const struct cfg_rate_limit *rl, const struct http_msg *m,
+    const struct cfg_route *route, const char *client, char buf[24])
+{
+	switch (rl->key) {
+	case CFG_RL_KEY_HEADER:
+		return http_msg_get(m, rl->header);
+	case CFG_RL_KEY_ROUTE:
+		snprintf(buf, 24, "%lld", (long long)route->id);
+		return str_cstr(buf);
+	default:
+		return str_cstr(client);
+	}
 }
 
 bool
@@ -265,20 +319,9 @@ ratelimit_admit(struct conn *c)
 
 	if (rl == NULL)
 		return false;
-	switch (rl->key) {
-	case CFG_RL_KEY_HEADER:
-		key = http_msg_get(&c->msg, rl->header);
-		break;
-	case CFG_RL_KEY_ROUTE:
-		snprintf(id, sizeof(id), "%lld", (long long)r->route->id);
-		key = str_cstr(id);
-		break;
-	default:
-		key = str_cstr(r->client.text);
-		break;
-	}
-	if (ratelimit_take(rl, key.p != NULL ? key.p : "", key.len, now_ms(),
-	        &remaining, &retry))
+	key = ratelimit_key(rl, &c->msg, r->route, r->client.text, id);
+	if (ratelimit_take(rl, key.p != NULL ? key.p : "", key.len,
+	        ratelimit_now_ms(), &remaining, &retry))
 		return false;
 	stats_inc(STAT_RATE_LIMITED);
 	window = (unsigned)(((uint64_t)rl->burst * rl->per_s + rl->rate - 1) /

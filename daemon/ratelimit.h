@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "http_msg.h"
+#include "str.h"
 
 struct conn;
 struct store;
@@ -38,6 +40,19 @@ bool ratelimit_admit(struct conn *c);
  */
 bool ratelimit_take(const struct cfg_rate_limit *rl, const char *key,
     size_t len, int64_t now_ms, unsigned *remaining, unsigned *retry_s);
+
+/* The key of a request under <rl>: a header of <m>, the route's id
+ * (written into <buf>), or the client address <client>.
+ */
+struct str ratelimit_key(const struct cfg_rate_limit *rl,
+    const struct http_msg *m, const struct cfg_route *route, const char *client,
+    char buf[24]);
+
+/* The same without taking a token (POST /explain). */
+bool ratelimit_peek(const struct cfg_rate_limit *rl, const char *key,
+    size_t len, int64_t now_ms, unsigned *remaining, unsigned *retry_s);
+/* The monotonic clock in ms, as ratelimit_take() wants it. */
+int64_t ratelimit_now_ms(void);
 
 /* Keys a limit's table holds now, and how many it has dropped. */
 uint64_t ratelimit_keys(const struct cfg_rate_limit *rl);

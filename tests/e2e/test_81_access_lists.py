@@ -192,3 +192,52 @@ def test_validation_and_references(gh, api, origin):
     assert r.status_code == 409 and "routes/r" in r.text, r.text
     api.ok("PATCH", "/routes/r", {"access_list": None})
     assert api.delete("/access_lists/a").status_code == 204
+
+
+def test_explain(gh, api, origin):
+    """POST /explain: the route, its policies and the decision, nothing sent."""
+    make_acl(api, origin, {"name": "office", "allow": ["10.0.0.0/8"], "deny": ["10.9.0.0/16"],
+                           "basic_auth": {"realm": "Staff", "users": [
+                               {"username": "ann", "password": "pw"}]}},
+             listener={"trusted_proxies": ["192.0.2.1"]})
+    api.ok("POST", "/rate_limits", {"name": "api", "rate": 1, "per": "hour", "burst": 1},
+           status=201)
+    api.ok("PATCH", "/routes/r", {"rate_limit": "api"})
+    seen = len(origin.paths()) if hasattr(origin, "paths") else None
+
+    def explain(**kw):
+        body = dict({"listener": "l", "host": "app.test", "path": "/x"}, **kw)
+        r = api.post("/explain", body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    e = explain(client_ip="10.1.1.1")
+    assert (e["route"], e["origin"], e["decision"], e["status"]) == ("r", "o", "allowed", 200)
+    assert e["policies"]["access_list"]["name"] == "office"
+    assert e["policies"]["rate_limit"]["remaining"] == 1
+    # Explaining takes no token: still allowed.
+    assert explain(client_ip="10.1.1.1")["status"] == 200
+    assert explain(client_ip="10.9.1.1")["status"] == 403
+    e = explain(client_ip="192.0.2.7")
+    assert (e["decision"], e["status"]) == ("unauthorized", 401)
+    auth = "Basic " + base64.b64encode(b"ann:pw").decode()
+    e = explain(client_ip="192.0.2.7", headers={"Authorization": auth})
+    assert (e["status"], e["user"]) == (200, "ann")
+    bad = "Basic " + base64.b64encode(b"ann:nope").decode()
+    assert explain(client_ip="192.0.2.7", headers={"Authorization": bad})["status"] == 401
+    # Behind the trusted proxy, the X-Forwarded-For client decides.
+    e = explain(client_ip="192.0.2.1", headers={"X-Forwarded-For": "10.9.0.5"})
+    assert (e["client_ip"], e["status"]) == ("10.9.0.5", 403)
+    assert explain(host="other.test")["decision"] == "not_found"
+    # A real request takes the only token; explain then says 429.
+    port = wait_port(api, gh, "l")
+    assert get(port, "ann:pw").status == 200
+    e = explain(client_ip="127.0.0.1", headers={"Authorization": auth})
+    assert (e["decision"], e["status"]) == ("rate_limited", 429)
+    assert e["policies"]["rate_limit"]["retry_after"] > 0
+    if seen is not None:
+        assert len(origin.paths()) == seen + 1  # only the real request reached it
+    r = api.post("/explain", {"listener": "nope"})
+    assert r.status_code == 422 and problem_fields(r)[0][0] == "listener"
+    r = api.post("/explain", {"listener": "l", "client_ip": "x"})
+    assert r.status_code == 422 and problem_fields(r)[0][0] == "client_ip"

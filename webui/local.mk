@@ -11,7 +11,8 @@ webuipagesdir = $(webuidir)/js/pages
 dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js \
 	webui/js/pages/config.js webui/js/pages/dashboard.js \
 	webui/js/pages/resources.js webui/js/pages/revisions.js \
-	webui/js/pages/backup.js webui/js/pages/logs.js
+	webui/js/pages/backup.js webui/js/pages/logs.js \
+	webui/js/pages/explain.js
 WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 
 # Browser tests: playwright-core (npm, tests/browser/package-lock.json)

@@ -90,4 +90,20 @@ describe('access lists in the web UI', () => {
     res = await request(port, '/x', { Host: 'app.test', Authorization: auth });
     assert.equal(res.status, 200);
   });
+
+  test('test a request from the routes page: 401, then 200 with the password', async () => {
+    await goto('#/routes', 'Routes');
+    const panel = page.locator('section.panel').filter({ hasText: 'Test a request' });
+    await panel.getByLabel('Host').fill('app.test');
+    await panel.getByLabel('Path').fill('/x');
+    await panel.getByRole('button', { name: 'Test request' }).click();
+    await panel.locator('dd[data-key="decision"]').filter({ hasText: '401 unauthorized' }).waitFor();
+    assert.match(await panel.locator('dd[data-key="access list"]').textContent(), /staff/);
+    await panel.getByLabel('User').fill('ann');
+    await panel.getByLabel('Password').fill('s3cret-pw');
+    await panel.getByRole('button', { name: 'Test request' }).click();
+    await panel.locator('dd[data-key="decision"]').filter({ hasText: '200 allowed' }).waitFor();
+    assert.equal(await panel.locator('dd[data-key="route"]').textContent(), 'app');
+    await shot(page, 'access-03-explain');
+  });
 });

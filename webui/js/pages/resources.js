@@ -9,6 +9,7 @@ import { PAGED, pagedTable } from '../list.js';
 import { routePosture, POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
 import { routePanel } from './logs.js';
 import { PASSWORD_HELP } from './account.js';
+import { explainPanel } from './explain.js';
 
 const PROTOCOLS = ['http', 'https', 'tcp', 'udp', 'tls-passthrough'];
 const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
@@ -363,7 +364,8 @@ export async function render(main, coll, rest, ctx) {
     pageHead(c.title, ctx.canWrite ? h('a', { class: 'button primary', href: `#/${coll}/new` }, 'New ' + c.one) : null),
     h('p', { class: 'intro' }, c.intro),
     notice,
-    list);
+    list,
+    ...(coll === 'routes' && hasPath('/explain') ? [explainPanel(refs.listeners)] : []));
   main.addEventListener('click', async (ev) => {
     const b = ev.target.closest('button[data-del]');
     if (!b) return;

@@ -122,7 +122,12 @@ def test_memory_bound_with_10000_keys(gh, api, origin):
     # 64 stripes of 16 keys: at most 1024 kept, the rest dropped.
     assert dropped >= n - 1024, dropped
     # 1024 buckets of 48 bytes: the table cannot grow; allow for the rest.
-    assert grew_kb < 8 * 1024, grew_kb
+    # (A sanitizer build keeps freed memory in quarantine: RSS says
+    # nothing there.)
+    with open(gh.binary, "rb") as f:
+        sanitized = b"__asan_init" in f.read()
+    if not sanitized:
+        assert grew_kb < 8 * 1024, grew_kb
     print("10000 keys into max_keys 1000: %d dropped, RSS grew %d KiB" % (dropped, grew_kb))
 
 

@@ -40,7 +40,8 @@ def glob(api, name):
 
 
 def test_burst_then_steady_rate(gh, api, origin):
-    rate, burst, secs = 50, 20, 3.0
+    # A rate well below what one client sends even on a loaded machine.
+    rate, burst, secs = 10, 5, 3.0
     make(api, origin, {"name": "api", "rate": rate, "per": "second", "burst": burst})
     port = wait_port(api, gh, "l")
     s = requests.Session()
@@ -53,9 +54,9 @@ def test_burst_then_steady_rate(gh, api, origin):
         codes.append(r.status_code)
         if r.status_code == 429 and first is None:
             first = r
-        time.sleep(0.002)
     elapsed = time.monotonic() - t0
     ok, limited = codes.count(200), codes.count(429)
+    assert len(codes) > 3 * (burst + rate * elapsed), "the client was too slow to measure"
     assert ok + limited == len(codes), set(codes)
     # The burst goes through at once, then the steady rate.
     assert codes[:burst] == [200] * burst, codes[:burst + 5]
@@ -64,7 +65,7 @@ def test_burst_then_steady_rate(gh, api, origin):
     assert abs(ok - want_ok) <= 0.1 * want_ok, (ok, want_ok, len(codes), elapsed)
     assert abs(limited - want_limited) <= 0.1 * want_limited, (limited, want_limited)
     assert int(first.headers["Retry-After"]) >= 1
-    assert first.headers["RateLimit-Policy"] == '"api";q=20;w=1'
+    assert first.headers["RateLimit-Policy"] == '"api";q=5;w=1'
     assert first.headers["RateLimit"].startswith('"api";r=0;t=')
     assert glob(api, "rate_limited") == limited
     recs = read_log(gh.access_log, len(codes))

@@ -371,6 +371,10 @@ void acme_certs_renew(struct api_req *r);
  * does not manage it.
  */
 struct json *acme_cert_json(struct store *st, int64_t id);
+/* The /metrics lines of certificates: expiry of every leaf, ACME
+ * certificates by status and their failures in a row (free()).
+ */
+char *acme_metrics(struct store *st);
 
 /* ---- api_logs.c: recent log lines (admins only) ---- */
 void logs_access(struct api_req *r);

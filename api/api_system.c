@@ -320,6 +320,7 @@ sys_metrics(struct api_req *r)
 	struct cfg *c = publish_current();
 	struct sbuf b = { 0 };
 	struct metrics_walk w = { .b = &b, .c = c };
+	char *acme;
 	size_t f;
 	int i;
 
@@ -353,6 +354,10 @@ sys_metrics(struct api_req *r)
 	    "# HELP gatehouse_uptime_seconds seconds since the admin API started\n");
 	sb_printf(&b, "# TYPE gatehouse_uptime_seconds gauge\n");
 	sb_printf(&b, "gatehouse_uptime_seconds %.0f\n", api_uptime());
+	if ((acme = acme_metrics(api_store())) != NULL) {
+		sb_printf(&b, "%s", acme);
+		free(acme);
+	}
 	cfg_unref(c);
 	if (b.oom)
 		api_reply_problem(r, 503, "out of memory", NULL);

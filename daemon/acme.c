@@ -711,6 +711,7 @@ run_job(struct acme_job *j)
 {
 	struct sess s;
 	struct err e;
+	const char *type;
 	char *text;
 	int rc;
 
@@ -744,6 +745,19 @@ run_job(struct acme_job *j)
 	if (s.problem == NULL)
 		fail(&s, "acme", "failed");
 	text = json_dump(s.problem, NULL);
+	type = json_str(json_get(s.problem, "type"));
+	if (type != NULL &&
+	    strcmp(type, "urn:ietf:params:acme:error:accountDoesNotExist") ==
+	        0) {
+		/* The CA forgot the account (a test CA restarted, or the
+		 * account was deactivated): register again next time.
+		 */
+		log_warnx("acme: account %s: the CA does not know it any "
+		          "more; registering again",
+		    j->account);
+		if (acme_db_account_reset(j->account_id, &e) != 0)
+			log_warnx("acme: account %s: %s", j->account, e.msg);
+	}
 	if (j->is_cert) {
 		log_warnx("acme: %s: %s failed (attempt %" PRId64 "): %s",
 		    j->cert, json_str(json_get(s.problem, "step")),

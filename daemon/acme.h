@@ -64,6 +64,10 @@ int acme_db_account_key(int64_t account, const char *key_pem, struct err *e);
 /* Registration result: <url> (valid) or <problem> (JSON text, failed). */
 int acme_db_account_done(int64_t account, const char *url, const char *problem,
     struct err *e);
+/* Forgets the registration (the CA no longer knows the account): the
+ * next job registers the same key again.
+ */
+int acme_db_account_reset(int64_t account, struct err *e);
 /* Records the order's key (NULL: keep) and URL (NULL: clear) before the
  * order is placed or resumed.
  */

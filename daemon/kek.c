@@ -272,40 +272,59 @@ kek_wipe_free(char *p, size_t n)
 	free(p);
 }
 
-/* Rewrites every private key of <st> with <to>: keys open with <from>
- * (or plain), or are left when <to> is NULL (then they are opened into
- * plain PEM, for a backup image). Inside the caller's transaction.
+/* Every sealed column: certificate keys, ACME account keys and EAB MAC
+ * keys, and the keys of ACME orders in flight.
+ */
+static const struct sealed_col {
+	const char *table, *id, *name, *col, *what;
+} sealed_cols[] = {
+	{ "certificates", "id", "name", "private_key_pem", "certificate" },
+	{ "acme_accounts", "id", "name", "key_pem", "ACME account" },
+	{ "acme_accounts", "id", "name", "eab_hmac_key",
+	    "ACME account (EAB key)" },
+	{ "acme_certs", "certificate_id",
+	    "(SELECT name FROM certificates WHERE id = certificate_id)",
+	    "order_key", "ACME order of certificate" },
+};
+
+/* Rewrites every sealed value of column <c> with <to>: values open with
+ * <from> (or plain), or are left when <to> is NULL (then they are opened
+ * into plain PEM, for a backup image). Inside the caller's transaction.
  * The number rewritten, or -1 + <e>.
  */
 static int
-reseal(struct store *st, const struct kek *from, const struct kek *to,
-    bool only_plain, struct err *e)
+reseal_col(struct store *st, const struct sealed_col *c, const struct kek *from,
+    const struct kek *to, bool only_plain, struct err *e)
 {
 	struct store_stmt *s, *u;
 	const void *blob;
 	unsigned char *sealed;
 	size_t pn, sn;
-	char *pem, name[80];
+	char *pem, name[80], sql[320];
 	int64_t id;
 	int n, count = 0;
 
-	/* A database without keys (or not Gatehouse's: refused later). */
+	/* A database without the table (older, or not Gatehouse's: refused
+	 * later).
+	 */
 	s = store_prepare(st,
 	    "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'table' AND name = 'certificates'",
+	    " WHERE type = 'table' AND name = ?1",
 	    e);
 	if (s == NULL)
 		return -1;
+	store_bind_text(s, 1, c->table);
 	n = store_step(s, e) == STORE_ROW ? (int)store_col_int64(s, 0) : 0;
 	store_finalize(s);
 	if (n == 0)
 		return 0;
-	s = store_prepare(st,
-	    "SELECT id, name, private_key_pem FROM certificates"
-	    " WHERE private_key_pem IS NOT NULL ORDER BY id",
-	    e);
-	if (s == NULL)
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s, %s, %s FROM %s WHERE %s IS NOT NULL ORDER BY 1", c->id,
+	    c->name, c->col, c->table, c->col);
+	if ((s = store_prepare(st, sql, e)) == NULL)
 		return -1;
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = ?2 WHERE %s = ?1",
+	    c->table, c->col, c->id);
 	while (store_step(s, e) == STORE_ROW) {
 		id = store_col_int64(s, 0);
 		snprintf(name, sizeof(name), "%s", store_col_text(s, 1));
@@ -319,7 +338,7 @@ reseal(struct store *st, const struct kek *from, const struct kek *to,
 
 			snprintf(why, sizeof(why), "%s", e->msg);
 			store_finalize(s);
-			return err_set(e, "kek", "certificate \"%s\": %s", name,
+			return err_set(e, "kek", "%s \"%s\": %s", c->what, name,
 			    why);
 		}
 		sealed = NULL;
@@ -330,9 +349,7 @@ reseal(struct store *st, const struct kek *from, const struct kek *to,
 			store_finalize(s);
 			return -1;
 		}
-		u = store_prepare(st,
-		    "UPDATE certificates SET private_key_pem = ?2 WHERE id = ?1",
-		    e);
+		u = store_prepare(st, sql, e);
 		if (u == NULL) {
 			kek_wipe_free(pem, pn);
 			free(sealed);
@@ -356,6 +373,23 @@ reseal(struct store *st, const struct kek *from, const struct kek *to,
 	}
 	store_finalize(s);
 	return e->msg[0] != '\0' ? -1 : count;
+}
+
+/* reseal_col() over every sealed column. */
+static int
+reseal(struct store *st, const struct kek *from, const struct kek *to,
+    bool only_plain, struct err *e)
+{
+	size_t i;
+	int n, count = 0;
+
+	for (i = 0; i < sizeof(sealed_cols) / sizeof(sealed_cols[0]); i++) {
+		if ((n = reseal_col(st, &sealed_cols[i], from, to, only_plain,
+		         e)) < 0)
+			return -1;
+		count += n;
+	}
+	return count;
 }
 
 int

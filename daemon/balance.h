@@ -1,12 +1,24 @@
 /*
  * balance.h: choosing the server of an origin for one request.
  *
- * Smooth weighted round-robin (as nginx does it): every candidate gains
- * its weight, the richest is chosen and pays the total back. The caller
- * keeps the running weights (one long per server, per worker: no locks).
+ * The origin's "balance" says how (cfg.h enum cfg_balance):
+ * - round_robin: smooth weighted round-robin (as nginx does it): every
+ *   candidate gains its weight, the richest is chosen and pays the total
+ *   back. The caller keeps the running weights (one long per server, per
+ *   worker: no locks).
+ * - least_conn: the fewest requests in flight for its weight (all
+ *   workers' requests, server_live.h); ties go round-robin as above.
+ * - p2c: two candidates at random, the one with the lower latency EWMA
+ *   times (in flight + 1), for its weight.
+ * - hash: rendezvous (highest random weight) hashing of the request's
+ *   key with each server's address, weighted: a server that leaves takes
+ *   only its own keys with it (about 1/N of them), and a server that is
+ *   down or avoided hands its keys to each key's next choice. No key (no
+ *   such header or cookie): round-robin.
+ * - random: weighted, uniformly.
  * With health checks on, servers that failed them get nothing unless all
- * did (then everyone is tried, as nginx does); servers in <avoid> (already
- * tried for this request) are never chosen.
+ * did (then everyone is tried, as nginx does); servers in <avoid>
+ * (already tried for this request) are never chosen.
  */
 #ifndef GH_BALANCE_H
 #define GH_BALANCE_H
@@ -20,10 +32,41 @@
 /* Whether server <id> passed its health checks. */
 typedef bool (*balance_usable_fn)(int64_t id);
 
+/* One request's side of the choice. */
+struct balance_req {
+	const int64_t *avoid; /* servers already tried */
+	size_t navoid;
+	bool has_key; /* balance hash: the request had its key */
+	uint64_t key; /* balance_hash() of the key's value */
+};
+
 /* Returns the index in o->servers of the chosen server, or -1 when every
- * one is avoided. <cw> holds o->nservers running weights.
+ * one is avoided. <cw> holds o->nservers running weights; <br> may be
+ * NULL (nothing avoided, no key).
  */
+long balance_choose(const struct cfg_origin *o, long *cw,
+    balance_usable_fn usable, const struct balance_req *br);
+
+/* Smooth weighted round-robin whatever the origin's balance. */
 long balance_pick(const struct cfg_origin *o, long *cw,
     balance_usable_fn usable, const int64_t *avoid, size_t navoid);
+
+/* A 64-bit hash of <n> bytes (FNV-1a, then a finaliser that spreads
+ * every input bit over the result).
+ */
+uint64_t balance_hash(const void *p, size_t n, uint64_t seed);
+
+struct conn;
+/* The request key of <c> for origin <o>'s hash_key into <br> (has_key
+ * false when the request has none or the balance is not hash).
+ * balance_key.c.
+ */
+void balance_key(const struct cfg_origin *o, const struct conn *c,
+    struct balance_req *br);
+/* The server for the request of <c> (its route's origin), never one of
+ * <avoid>; NULL when none is left. balance_key.c.
+ */
+const struct cfg_server *balance_server(struct conn *c, const int64_t *avoid,
+    size_t navoid);
 
 #endif

@@ -101,6 +101,7 @@ struct cfg_server {
 	socklen_t salen;
 	const char *label; /* "127.0.0.1:8081" / "[::1]:8081" for logs */
 	const struct cfg_origin *origin; /* back pointer */
+	uint64_t hash; /* of its label: rendezvous hashing (balance.c) */
 };
 
 /* An active health check (health.c); enabled == false: none. */
@@ -112,6 +113,25 @@ struct cfg_health {
 	unsigned interval_ms, timeout_ms;
 	unsigned rise, fall; /* passes to go up, failures to go down */
 	unsigned status_min, status_max; /* passing statuses */
+};
+
+/* How an origin chooses a server (balance.h); the order is the field
+ * table's enum (cfg_field.c).
+ */
+enum cfg_balance {
+	CFG_BALANCE_ROUND_ROBIN = 0,
+	CFG_BALANCE_LEAST_CONN,
+	CFG_BALANCE_P2C,
+	CFG_BALANCE_HASH,
+	CFG_BALANCE_RANDOM,
+};
+
+/* What the hash of balance "hash" is taken over. */
+enum cfg_hash_on {
+	CFG_HASH_CLIENT_IP = 0,
+	CFG_HASH_HEADER, /* "header:NAME" */
+	CFG_HASH_COOKIE, /* "cookie:NAME" */
+	CFG_HASH_PATH,
 };
 
 struct cfg_origin {
@@ -128,6 +148,9 @@ struct cfg_origin {
 	const struct cfg_cert *tls_client_cert; /* NULL: none presented */
 	struct tls_client *tls;                 /* freed with the arena */
 	struct cfg_health health;
+	enum cfg_balance balance;
+	enum cfg_hash_on hash_on;
+	const char *hash_name; /* header or cookie name; NULL otherwise */
 };
 
 enum cfg_host_kind {
@@ -327,6 +350,10 @@ int cfg_tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 /* Health-check settings of the origin row <s> (cfg_health.c). 0 or -1. */
 int cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
     struct err *e);
+
+/* Balancing settings of the origin row <s> (cfg_balance.c). 0 or -1. */
+int cfg_balance_origin(struct cfg *c, struct cfg_origin *o,
+    struct store_stmt *s, struct err *e);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

@@ -27,6 +27,7 @@
 
 #include "access.h"
 #include "arena.h"
+#include "balance.h"
 #include "cfg.h"
 #include "cfg_field.h"
 #include "cfg_value.h"
@@ -621,6 +622,7 @@ compile_server_row(struct compile *k, struct store_stmt *s,
 	    sv->sa.ss_family == AF_INET6 ? "]" : "", sv->port);
 	if ((sv->label = arena_strdup(k->c->arena, label)) == NULL)
 		return compile_oom(k);
+	sv->hash = balance_hash(label, strlen(label), 0);
 	o->total_weight += sv->weight;
 	o->nservers++;
 	return 0;
@@ -678,7 +680,8 @@ compile_origin_row(struct compile *k, struct store_stmt *s,
 	o->proxy_protocol =
 	    compile_ufield(k, s, CK_ORIGIN, OF_PROXY_PROTOCOL, &rc);
 	if (rc != 0 || cfg_tls_origin(k->c, o, s, k->e) != 0 ||
-	    cfg_health_origin(k->c, o, s, k->e) != 0)
+	    cfg_health_origin(k->c, o, s, k->e) != 0 ||
+	    cfg_balance_origin(k->c, o, s, k->e) != 0)
 		return -1;
 	return 0;
 }

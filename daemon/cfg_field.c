@@ -20,7 +20,9 @@ static const char *const client_auths[] = { "none", "optional", "required",
 /* Order as enum cfg_pathnorm (cfg.h). */
 static const char *const path_normalizations[] = { "forward_normalized",
 	"forward_as_received", "reject", NULL };
-static const char *const balances[] = { "round_robin", NULL };
+/* Order as enum cfg_balance (cfg.h). */
+static const char *const balances[] = { "round_robin", "least_conn", "p2c",
+	"hash", "random", NULL };
 static const char *const hc_methods[] = { "GET", "HEAD", "OPTIONS", NULL };
 static const char *const acl_defaults[] = { "deny", "allow", NULL };
 static const char *const acl_satisfy[] = { "any", "all", NULL };
@@ -112,9 +114,17 @@ static const struct cf_field listener_f[LF__N] = {
 static const struct cf_field origin_f[OF__N] = {
 	[OF_ID] = ID,
 	[OF_NAME] = NAME,
-	[OF_BALANCE] = { .key = "balance", .column = "balance",
+	[OF_BALANCE] = { .key = "balance", .column = "balance_algorithm",
 		.type = F_ENUM, .parent = -1, .enums = balances,
-		.def_str = "round_robin" },
+		.def_str = "round_robin",
+		.doc = "server choice: smooth weighted round-robin, fewest "
+		       "requests in flight, power of two choices on in-flight "
+		       "and latency, consistent hash of hash_key, random" },
+	[OF_HASH_KEY] = { .key = "hash_key", .column = "hash_key",
+		.type = F_STR, .parent = -1, .flags = F_NULLABLE, .max = 128,
+		.vtype = CV_HASH_KEY,
+		.doc = "balance hash: client_ip (absent), header:NAME, "
+		       "cookie:NAME or path" },
 	[OF_TLS] = { .key = "tls", .type = F_OBJ, .parent = -1,
 		.flags = F_NOCOL, .doc = "TLS towards the servers" },
 	[OF_TLS_ENABLED] = { .key = "enabled", .column = "tls_enabled",

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,30 @@ cv_path(const char *p, bool prefix, char *msg, size_t len)
 #define CV_HASH_CHARS                                                      \
 	"$./0123456789=,+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv" \
 	"wxyz"
+/* "client_ip", "path", "header:NAME" or "cookie:NAME" with NAME an
+ * HTTP token (RFC 9110 5.6.2).
+ */
+static bool
+cv_is_hash_key(const char *v)
+{
+	const char *name;
+
+	if (strcmp(v, "client_ip") == 0 || strcmp(v, "path") == 0)
+		return true;
+	if (strncmp(v, "header:", 7) == 0)
+		name = v + 7;
+	else if (strncmp(v, "cookie:", 7) == 0)
+		name = v + 7;
+	else
+		return false;
+	if (*name == '\0')
+		return false;
+	for (; *name != '\0'; name++)
+		if (!isalnum((unsigned char)*name) &&
+		    strchr("!#$%&'*+-.^_`|~", *name) == NULL)
+			return false;
+	return true;
+}
 
 int
 cv_check(enum cv_type type, const char *v, char *msg, size_t len)
@@ -160,6 +185,9 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 		return cv_path(v, true, msg, len);
 	case CV_REQUEST_PATH:
 		return cv_path(v, false, msg, len);
+	case CV_HASH_KEY:
+		ok = cv_is_hash_key(v);
+		break;
 	case CV_ADDRESS:
 		ok = inet_pton(AF_INET, v, buf) == 1 ||
 		    inet_pton(AF_INET6, v, buf) == 1;
@@ -236,6 +264,8 @@ cv_describe(enum cv_type type)
 		return "a path prefix";
 	case CV_REQUEST_PATH:
 		return "a request path";
+	case CV_HASH_KEY:
+		return "client_ip, header:NAME, cookie:NAME or path";
 	default:
 		return "a string";
 	}
@@ -253,6 +283,9 @@ cv_pattern(enum cv_type type)
 		return "^/[^\\u0000-\\u0020\\u007f?#]*$";
 	case CV_REQUEST_PATH:
 		return "^/[\\u0021-\\u007e]*$";
+	case CV_HASH_KEY:
+		return "^(client_ip|path|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"
+		       "cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 	default:
 		return NULL;
 	}

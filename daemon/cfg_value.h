@@ -28,6 +28,7 @@ enum cv_type {
 	CV_REALM,        /* basic auth realm: printable ASCII but '"', '\\' */
 	CV_CRYPT_HASH,   /* "$argon2id$...", crypt(3) "$2b$", "$6$", "$y$" */
 	CV_RATE_KEY,     /* client_ip, route, header:NAME */
+	CV_HASH_KEY,     /* client_ip, header:NAME, cookie:NAME, path */
 	CV__TYPES,
 };
 

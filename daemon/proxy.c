@@ -24,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "balance.h"
 #include "cfg.h"
 #include "check.h"
 #include "conn.h"
@@ -31,6 +32,7 @@
 #include "log.h"
 #include "normalize.h"
 #include "rewrite.h"
+#include "server_live.h"
 #include "stats.h"
 #include "target.h"
 #include "tls.h"
@@ -292,7 +294,7 @@ proxy_start(struct conn *c)
 	ssize_t len;
 	char *copy;
 
-	r->server = upstream_pick(c->w->pools, r->route->origin, NULL, 0);
+	r->server = balance_server(c, NULL, 0);
 	if (r->server == NULL) {
 		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
 		return -1;
@@ -552,6 +554,9 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		r->upstream_ms = (now.tv_sec - r->t_up.tv_sec) * 1000 +
 		    (now.tv_nsec - r->t_up.tv_nsec) / 1000000;
+		server_live_latency(r->server->id,
+		    (uint64_t)((now.tv_sec - r->t_up.tv_sec) * 1000000 +
+		        (now.tv_nsec - r->t_up.tv_nsec) / 1000));
 	}
 	write_response_head(c, m);
 	return 0;
@@ -694,8 +699,7 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 		stats_inc(STAT_UP_CONNECT_FAILED);
 		if (r->sstats != NULL)
 			stats_add(&r->sstats->errors, 1);
-		r->server =
-		    upstream_pick(c->w->pools, r->route->origin, avoid, 1);
+		r->server = balance_server(c, avoid, 1);
 		if (r->server != NULL && send_head(c, true) == 0) {
 			r->sstats =
 			    stats_obj_cached(STATS_SERVER, r->server->id);

@@ -34,6 +34,7 @@
 #include "http1.h"
 #include "log.h"
 #include "proxy.h"
+#include "server_live.h"
 #include "stats.h"
 #include "tls.h"
 #include "worker.h"
@@ -267,8 +268,8 @@ wrr_get(struct upstream_pools *p, const struct cfg_origin *o)
 }
 
 const struct cfg_server *
-upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
-    const int64_t *avoid, size_t navoid)
+upstream_choose(struct upstream_pools *p, const struct cfg_origin *o,
+    const struct balance_req *br)
 {
 	struct wrr *s;
 	long i;
@@ -276,11 +277,20 @@ upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
 	if (o->nservers == 0)
 		return NULL;
 	if (o->nservers == 1)
-		return navoid == 0 ? &o->servers[0] : NULL;
+		return br == NULL || br->navoid == 0 ? &o->servers[0] : NULL;
 	if ((s = wrr_get(p, o)) == NULL)
 		return &o->servers[0];
-	i = balance_pick(o, s->cw, health_usable, avoid, navoid);
+	i = balance_choose(o, s->cw, health_usable, br);
 	return i < 0 ? NULL : &o->servers[i];
+}
+
+const struct cfg_server *
+upstream_pick(struct upstream_pools *p, const struct cfg_origin *o,
+    const int64_t *avoid, size_t navoid)
+{
+	struct balance_req br = { .avoid = avoid, .navoid = navoid };
+
+	return upstream_choose(p, o, &br);
 }
 
 static void
@@ -431,6 +441,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 	if ((en & (EV_READ | EV_WRITE)) != (EV_READ | EV_WRITE))
 		bufferevent_enable(u->bev, (short)(~en & (EV_READ | EV_WRITE)));
 	c->req.up = u;
+	server_live_begin(s->id);
 	return 0;
 }
 
@@ -473,8 +484,10 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	if (u == NULL)
 		return;
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
-	if (u->owner != NULL)
+	if (u->owner != NULL) {
 		u->owner->req.up = NULL;
+		server_live_end(u->server_id);
+	}
 	u->owner = NULL;
 	evtimer_del(u->tmr);
 	pl = upool_find(u->w->pools, u->server_id);

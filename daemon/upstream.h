@@ -74,6 +74,12 @@ void upstream_pools_free_idle(struct upstream_pools *p);
 /* Drops pools of servers <c> no longer has (or that moved). */
 void upstream_pools_reconcile(struct upstream_pools *p, const struct cfg *c);
 
+struct balance_req;
+/* Chooses a server of <o> by its balance for a request <br> (balance.h;
+ * NULL: no key, nothing avoided). NULL when every server is avoided.
+ */
+const struct cfg_server *upstream_choose(struct upstream_pools *p,
+    const struct cfg_origin *o, const struct balance_req *br);
 /* Chooses a server of <o>, skipping the ids in <avoid> (navoid of them). */
 const struct cfg_server *upstream_pick(struct upstream_pools *p,
     const struct cfg_origin *o, const int64_t *avoid, size_t navoid);

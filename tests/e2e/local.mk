@@ -47,6 +47,9 @@ E2E_TESTS += tests/e2e/test_35_tls_sni.py tests/e2e/test_36_tls_origin.py tests/
 E2E_HELPERS += tests/e2e/tlsutil.py
 # The accept path (accept.c): max_connections, counters per worker.
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py
+E2E_TESTS += tests/e2e/test_46_max_connections.py
+# Balancing and resilience (issue 13).
+E2E_TESTS += tests/e2e/test_87_balance.py
 TESTS += $(E2E_TESTS) $(E2E_API_TESTS)
 TEST_EXTENSIONS = .py
 PY_LOG_DRIVER = $(LOG_DRIVER)

@@ -1,17 +1,20 @@
 /*
  * test_balance.c: server choice (daemon/balance.c): smooth weighted
- * round-robin shares and order, health, avoided servers.
+ * round-robin shares and order, health, avoided servers; least_conn,
+ * p2c, hash (how many keys move when a server leaves) and random.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
 #include <cmocka.h>
 
 #include "balance.h"
+#include "server_live.h"
 
 static bool down[4];
 
@@ -111,6 +114,276 @@ test_health_and_avoid(void **state)
 	}
 }
 
+/* Servers with ids base+0.. (server_live is global: each test its own
+ * ids), weight 1, a label hash as the compile makes it.
+ */
+static void
+originN(struct cfg_origin *o, struct cfg_server *sv, size_t n, int64_t base,
+    enum cfg_balance b)
+{
+	char label[32];
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	memset(sv, 0, n * sizeof(*sv));
+	for (i = 0; i < n; i++) {
+		sv[i].id = base + (int64_t)i;
+		sv[i].weight = 1;
+		snprintf(label, sizeof(label), "10.0.0.%zu:80", i + 1);
+		sv[i].hash = balance_hash(label, strlen(label), 0);
+	}
+	o->servers = sv;
+	o->nservers = n;
+	o->balance = b;
+}
+
+static void
+test_least_conn(void **state)
+{
+	struct cfg_origin o;
+	struct cfg_server sv[3];
+	long cw[3] = { 0 };
+	int n[3] = { 0 }, i;
+
+	(void)state;
+	originN(&o, sv, 3, 100, CFG_BALANCE_LEAST_CONN);
+	server_live_begin(100);
+	server_live_begin(100);
+	server_live_begin(101);
+	/* 2, 1, 0 in flight: the idle one */
+	assert_int_equal(balance_choose(&o, cw, NULL, NULL), 2);
+	server_live_begin(102);
+	server_live_begin(102);
+	/* 2, 1, 2 */
+	assert_int_equal(balance_choose(&o, cw, NULL, NULL), 1);
+	/* all equal: the tied ones take turns */
+	server_live_begin(101);
+	for (i = 0; i < 30; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_int_equal(n[0], 10);
+	assert_int_equal(n[1], 10);
+	assert_int_equal(n[2], 10);
+	/* weight 2 takes twice the in-flight requests */
+	sv[0].weight = 2;
+	server_live_begin(100);
+	server_live_begin(100); /* 4/2 against 2/1, 2/1: tied */
+	server_live_begin(101);
+	assert_int_not_equal(balance_choose(&o, cw, NULL, NULL), 1);
+	server_live_end(100);
+	/* 3/2 is the least */
+	assert_int_equal(balance_choose(&o, cw, NULL, NULL), 0);
+	/* an avoided server is never chosen, however idle */
+	{
+		int64_t avoid[1] = { 100 };
+		struct balance_req br = { .avoid = avoid, .navoid = 1 };
+
+		for (i = 0; i < 10; i++)
+			assert_int_not_equal(balance_choose(&o, cw, NULL, &br),
+			    0);
+	}
+	/* ends never go below zero */
+	for (i = 0; i < 10; i++)
+		server_live_end(102);
+	assert_int_equal(server_live_inflight(102), 0);
+}
+
+static void
+test_p2c(void **state)
+{
+	struct cfg_origin o;
+	struct cfg_server sv[3];
+	long cw[3] = { 0 };
+	int n[3] = { 0 }, i;
+
+	(void)state;
+	originN(&o, sv, 3, 200, CFG_BALANCE_P2C);
+	/* nothing known: in flight decides, every server gets some */
+	for (i = 0; i < 300; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_true(n[0] > 50 && n[1] > 50 && n[2] > 50);
+	/* one server 10x slower: it loses every pair while idle */
+	for (i = 0; i < 8; i++) {
+		server_live_latency(200, 10000);
+		server_live_latency(201, 10000);
+		server_live_latency(202, 100000);
+	}
+	assert_true(server_live_ewma(202) > 9 * server_live_ewma(200));
+	memset(n, 0, sizeof(n));
+	for (i = 0; i < 1000; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_int_equal(n[2], 0);
+	assert_true(n[0] > 300 && n[1] > 300);
+	/* ... until the fast ones have ten times its queue */
+	for (i = 0; i < 10; i++) {
+		server_live_begin(200);
+		server_live_begin(201);
+	}
+	memset(n, 0, sizeof(n));
+	for (i = 0; i < 300; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_true(n[2] > 100);
+	for (i = 0; i < 10; i++) {
+		server_live_end(200);
+		server_live_end(201);
+	}
+	/* one candidate left */
+	{
+		int64_t avoid[2] = { 200, 201 };
+		struct balance_req br = { .avoid = avoid, .navoid = 2 };
+
+		assert_int_equal(balance_choose(&o, cw, NULL, &br), 2);
+	}
+}
+
+#define NKEYS 10000
+
+static void
+hash_owners(const struct cfg_origin *o, long *cw, int64_t *owner)
+{
+	struct balance_req br = { .has_key = true };
+	char key[32];
+	long i;
+	int k;
+
+	for (k = 0; k < NKEYS; k++) {
+		snprintf(key, sizeof(key), "client-%d", k);
+		br.key = balance_hash(key, strlen(key), 0);
+		i = balance_choose(o, cw, NULL, &br);
+		assert_true(i >= 0);
+		owner[k] = o->servers[i].id;
+	}
+}
+
+static void
+test_hash_moves_few_keys(void **state)
+{
+	static int64_t before[NKEYS], after[NKEYS];
+	struct cfg_origin o;
+	struct cfg_server sv[5];
+	long cw[5] = { 0 };
+	int per[5] = { 0 }, moved = 0, k;
+
+	(void)state;
+	originN(&o, sv, 5, 300, CFG_BALANCE_HASH);
+	hash_owners(&o, cw, before);
+	for (k = 0; k < NKEYS; k++)
+		per[before[k] - 300]++;
+	for (k = 0; k < 5; k++) /* about 2000 each */
+		assert_true(per[k] > 1700 && per[k] < 2300);
+	/* the same keys, the same servers */
+	hash_owners(&o, cw, after);
+	assert_memory_equal(before, after, sizeof(before));
+	/* server 2 leaves (the configuration no longer has it) */
+	memmove(&sv[2], &sv[3], 2 * sizeof(sv[0]));
+	o.nservers = 4;
+	hash_owners(&o, cw, after);
+	for (k = 0; k < NKEYS; k++) {
+		if (before[k] != after[k]) {
+			moved++;
+			/* only the keys of the server that left move */
+			assert_int_equal(before[k], 302);
+		}
+	}
+	print_message("hash: %d of %d keys moved removing 1 of 5 servers "
+	              "(bound 1.3/N: %d)\n",
+	    moved, NKEYS, NKEYS * 13 / 50);
+	assert_true(moved <= NKEYS * 13 / 50);
+	assert_int_equal(moved, per[2]);
+	/* it comes back: every key goes home */
+	originN(&o, sv, 5, 300, CFG_BALANCE_HASH);
+	hash_owners(&o, cw, after);
+	assert_memory_equal(before, after, sizeof(before));
+}
+
+static void
+test_hash_down_and_weights(void **state)
+{
+	static int64_t before[NKEYS], after[NKEYS];
+	struct cfg_origin o;
+	struct cfg_server sv[3];
+	long cw[3] = { 0 };
+	int per[3] = { 0 }, k;
+
+	(void)state;
+	originN(&o, sv, 3, 400, CFG_BALANCE_HASH);
+	o.health.enabled = true;
+	memset(down, 0, sizeof(down));
+	hash_owners(&o, cw, before);
+	/* ids 400..402 are never "down" in usable(): avoid one instead,
+	 * as a retry does; only its keys go elsewhere
+	 */
+	{
+		struct balance_req br = { .has_key = true };
+		int64_t avoid[1] = { 401 };
+		char key[32];
+
+		br.avoid = avoid;
+		br.navoid = 1;
+		for (k = 0; k < NKEYS; k++) {
+			snprintf(key, sizeof(key), "client-%d", k);
+			br.key = balance_hash(key, strlen(key), 0);
+			after[k] = sv[balance_choose(&o, cw, NULL, &br)].id;
+			if (before[k] != 401)
+				assert_int_equal(after[k], before[k]);
+			else
+				assert_int_not_equal(after[k], 401);
+		}
+	}
+	/* weight 3 against 1 and 1: about 3/5 of the keys */
+	sv[0].weight = 3;
+	hash_owners(&o, cw, after);
+	for (k = 0; k < NKEYS; k++)
+		per[after[k] - 400]++;
+	assert_true(per[0] > 5600 && per[0] < 6400);
+	/* no key: round-robin */
+	memset(per, 0, sizeof(per));
+	sv[0].weight = 1;
+	for (k = 0; k < 30; k++)
+		per[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_int_equal(per[0], 10);
+	assert_int_equal(per[1], 10);
+}
+
+static void
+test_random(void **state)
+{
+	struct cfg_origin o;
+	struct cfg_server sv[3];
+	long cw[3] = { 0 };
+	int n[3] = { 0 }, i;
+
+	(void)state;
+	originN(&o, sv, 3, 500, CFG_BALANCE_RANDOM);
+	sv[2].weight = 2;
+	for (i = 0; i < 4000; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	/* 1000, 1000, 2000 expected */
+	assert_true(n[0] > 850 && n[0] < 1150);
+	assert_true(n[1] > 850 && n[1] < 1150);
+	assert_true(n[2] > 1800 && n[2] < 2200);
+}
+
+static void
+test_live_ewma(void **state)
+{
+	struct server_live_info li;
+
+	(void)state;
+	assert_int_equal(server_live_ewma(600), 0);
+	assert_false(server_live_get(600, &li));
+	server_live_latency(600, 1000);
+	assert_int_equal(server_live_ewma(600), 1000);
+	server_live_latency(600, 5000); /* 1/4 of the way */
+	assert_int_equal(server_live_ewma(600), 2000);
+	server_live_begin(600);
+	assert_true(server_live_get(600, &li));
+	assert_int_equal(li.inflight, 1);
+	assert_int_equal(li.picks, 1);
+	assert_int_equal(li.ewma_us, 2000);
+	server_live_end(600);
+	assert_int_equal(server_live_inflight(600), 0);
+}
+
 int
 main(void)
 {
@@ -118,6 +391,12 @@ main(void)
 		cmocka_unit_test(test_smooth_order),
 		cmocka_unit_test(test_shares),
 		cmocka_unit_test(test_health_and_avoid),
+		cmocka_unit_test(test_least_conn),
+		cmocka_unit_test(test_p2c),
+		cmocka_unit_test(test_hash_moves_few_keys),
+		cmocka_unit_test(test_hash_down_and_weights),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_live_ewma),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

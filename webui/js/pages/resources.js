@@ -181,6 +181,7 @@ export const COLLECTIONS = {
       return [
         { key: 'name', label: 'Name', required: true },
         { key: 'balance', label: 'Balancing', type: 'select', options: schemaEnum('Origin', 'balance', ['round_robin']), default: schemaDefault('Origin', 'balance', 'round_robin') },
+        ...(schemaProp('Origin', 'hash_key') ? [{ key: 'hash_key', label: 'Hash on', placeholder: 'client_ip', show: (v) => v.balance === 'hash', help: 'client_ip, header:NAME, cookie:NAME or path: the same value reaches the same server.' }] : []),
         { key: 'servers', label: 'Servers', type: 'rows', min: 1, addLabel: 'Add server', newRow: { weight: schemaDefault('Server', 'weight', 1) },
           columns: [{ key: 'address', label: 'Address', placeholder: '127.0.0.1' }, { key: 'port', label: 'Port', type: 'number' }, { key: 'weight', label: 'Weight', type: 'number' }] },
         ...(tls ? [
@@ -211,7 +212,7 @@ export const COLLECTIONS = {
           numberField('Origin', 'health_check.status_min', 'Passing status from', { show: hc }),
           numberField('Origin', 'health_check.status_max', 'Passing status to', { show: hc }),
         ] : []),
-        ...extraFields('Origin', ['id', 'name', 'balance', 'servers', 'tls', 'proxy_protocol', 'health_check']),
+        ...extraFields('Origin', ['id', 'name', 'balance', 'hash_key', 'servers', 'tls', 'proxy_protocol', 'health_check']),
       ];
     },
     // health_check: null when the check is turned off, {} (the API names

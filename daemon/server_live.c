@@ -1,0 +1,153 @@
+/*
+ * server_live.c: per-server live state shared by the workers
+ * (server_live.h).
+ *
+ * An open-addressed table of slots keyed by server id, never resized or
+ * emptied (as health.c's): a slot is claimed once with a compare-and-swap
+ * and then only its counters change. The EWMA gives each new sample a
+ * weight of 1/4 and is updated with a compare-and-swap loop, so two
+ * workers' samples are both counted.
+ */
+#include "server_live.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <time.h>
+
+#define LIVE_SLOTS 8192 /* servers ever seen; power of two */
+
+struct live_slot {
+	_Atomic int64_t id; /* 0: free */
+	_Atomic unsigned inflight;
+	_Atomic uint64_t ewma_us;
+	_Atomic uint64_t sampled_us; /* when the last sample came */
+	_Atomic uint64_t picks;
+};
+
+static struct live_slot live_slots[LIVE_SLOTS];
+
+static struct live_slot *
+live_find(int64_t id, bool create)
+{
+	size_t h = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ull >> 51) &
+	    (LIVE_SLOTS - 1);
+	size_t i;
+	int64_t cur, zero;
+
+	if (id <= 0)
+		return NULL; /* 0 marks a free slot */
+	for (i = 0; i < LIVE_SLOTS; i++, h = (h + 1) & (LIVE_SLOTS - 1)) {
+		cur = atomic_load_explicit(&live_slots[h].id,
+		    memory_order_acquire);
+		if (cur == id)
+			return &live_slots[h];
+		if (cur != 0)
+			continue;
+		if (!create)
+			return NULL;
+		zero = 0;
+		if (atomic_compare_exchange_strong(&live_slots[h].id, &zero,
+		        id))
+			return &live_slots[h];
+		if (zero == id)
+			return &live_slots[h];
+	}
+	return NULL;
+}
+
+uint64_t
+server_live_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void
+server_live_begin(int64_t id)
+{
+	struct live_slot *s = live_find(id, true);
+
+	if (s == NULL)
+		return;
+	atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->picks, 1, memory_order_relaxed);
+}
+
+void
+server_live_end(int64_t id)
+{
+	struct live_slot *s = live_find(id, false);
+	unsigned cur;
+
+	if (s == NULL)
+		return;
+	cur = atomic_load_explicit(&s->inflight, memory_order_relaxed);
+	while (cur > 0 &&
+	    !atomic_compare_exchange_weak_explicit(&s->inflight, &cur, cur - 1,
+	        memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+void
+server_live_latency(int64_t id, uint64_t us)
+{
+	struct live_slot *s = live_find(id, true);
+	uint64_t now = server_live_now_us(), cur, next, last;
+
+	if (s == NULL)
+		return;
+	if (us == 0)
+		us = 1; /* 0 means "unknown" */
+	last = atomic_load_explicit(&s->sampled_us, memory_order_relaxed);
+	cur = atomic_load_explicit(&s->ewma_us, memory_order_relaxed);
+	do {
+		if (cur == 0 || now - last > SERVER_LIVE_STALE_US)
+			next = us; /* the first sample, or a fresh start */
+		else
+			next = cur - cur / 4 + us / 4;
+		if (next == 0)
+			next = 1;
+	} while (!atomic_compare_exchange_weak_explicit(&s->ewma_us, &cur, next,
+	    memory_order_relaxed, memory_order_relaxed));
+	atomic_store_explicit(&s->sampled_us, now, memory_order_relaxed);
+}
+
+unsigned
+server_live_inflight(int64_t id)
+{
+	struct live_slot *s = live_find(id, false);
+
+	return s == NULL
+	    ? 0
+	    : atomic_load_explicit(&s->inflight, memory_order_relaxed);
+}
+
+uint64_t
+server_live_ewma(int64_t id)
+{
+	struct live_slot *s = live_find(id, false);
+	uint64_t last;
+
+	if (s == NULL)
+		return 0;
+	last = atomic_load_explicit(&s->sampled_us, memory_order_relaxed);
+	if (server_live_now_us() - last > SERVER_LIVE_STALE_US)
+		return 0;
+	return atomic_load_explicit(&s->ewma_us, memory_order_relaxed);
+}
+
+bool
+server_live_get(int64_t id, struct server_live_info *out)
+{
+	struct live_slot *s = live_find(id, false);
+
+	if (s == NULL)
+		return false;
+	out->inflight =
+	    atomic_load_explicit(&s->inflight, memory_order_relaxed);
+	out->ewma_us = server_live_ewma(id);
+	out->picks = atomic_load_explicit(&s->picks, memory_order_relaxed);
+	return true;
+}

@@ -1,0 +1,45 @@
+/*
+ * server_live.h: the live state of every origin server, shared by all
+ * workers: requests in flight and a latency EWMA.
+ *
+ * Like health states, it sits in a fixed table keyed by the server's
+ * stable id, outlives every snapshot and is read and written with
+ * relaxed atomics only (no lock on the request path). In flight counts
+ * origin connections owned by a request (upstream.c), tunnels included;
+ * the EWMA is the time from sending a request head to the response head,
+ * learnt from every response (proxy.c).
+ */
+#ifndef GH_SERVER_LIVE_H
+#define GH_SERVER_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A latency sample older than this no longer counts: a server that got
+ * no traffic for a while is tried again (its EWMA reads as unknown).
+ */
+#define SERVER_LIVE_STALE_US 10000000ull
+
+struct server_live_info {
+	unsigned inflight;
+	uint64_t ewma_us; /* 0: no recent sample */
+	uint64_t picks;   /* requests sent to it since start */
+};
+
+/* In flight on server <id>: one more, one fewer. Thread: any. */
+void server_live_begin(int64_t id);
+void server_live_end(int64_t id);
+/* A response head came <us> microseconds after the request. */
+void server_live_latency(int64_t id, uint64_t us);
+
+/* Requests in flight on <id> (0 when never seen). Lock-free. */
+unsigned server_live_inflight(int64_t id);
+/* Its latency EWMA in microseconds, 0 when unknown or stale. */
+uint64_t server_live_ewma(int64_t id);
+/* All of it; false when the id was never seen. */
+bool server_live_get(int64_t id, struct server_live_info *out);
+
+/* Monotonic microseconds (the clock of the samples). */
+uint64_t server_live_now_us(void);
+
+#endif

@@ -86,6 +86,7 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/origins/:id",          res_put,             0, O },
 	{ "PATCH",  "/api/v1/origins/:id",          res_patch,           0, O },
 	{ "DELETE", "/api/v1/origins/:id",          res_delete,          0, O },
+	{ "PATCH",  "/api/v1/origins/:id/servers/:sid", res_server_patch, 0, O },
 	{ "GET",    "/api/v1/routes",               res_list,            0, R },
 	{ "POST",   "/api/v1/routes",               res_create,          0, R },
 	{ "GET",    "/api/v1/routes/:id",           res_get,             0, R },

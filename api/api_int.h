@@ -328,6 +328,8 @@ void res_get(struct api_req *r);
 void res_put(struct api_req *r);
 void res_patch(struct api_req *r);
 void res_delete(struct api_req *r);
+/* api_servers.c: PATCH one server of an origin. */
+void res_server_patch(struct api_req *r);
 void res_config_get(struct api_req *r);
 void res_config_put(struct api_req *r);
 void res_config_patch(struct api_req *r);

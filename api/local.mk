@@ -20,3 +20,4 @@ CLEANFILES += api/openapi_json.c
 api/openapi_json.c: $(top_srcdir)/api/openapi.json $(top_srcdir)/api/embed.sh
 	@$(MKDIR_P) api
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/api/embed.sh $@ $(top_srcdir)/api/openapi.json
+API_SOURCES += api/api_servers.c

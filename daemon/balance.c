@@ -14,8 +14,12 @@
 
 #define BAL_MAX 1000 /* servers of an origin (the field table's max) */
 
+/* Weights are scaled by this, so a slow start can ramp a weight of 1. */
+#define BAL_W 1000u
+
 struct cands {
-	uint16_t i[BAL_MAX];
+	uint16_t i[BAL_MAX]; /* index in o->servers */
+	uint32_t w[BAL_MAX]; /* its weight now (x BAL_W, slow start) */
 	size_t n;
 };
 
@@ -79,22 +83,61 @@ bal_avoided(int64_t id, const struct balance_req *br)
 	return false;
 }
 
+/* The weight of <s> now: during its slow start, a share of its weight
+ * growing with the time since it became usable (a tenth at first).
+ */
+static uint32_t
+bal_weight(const struct cfg_server *s, uint64_t *now)
+{
+	uint64_t w = (uint64_t)s->weight * BAL_W, ramp, since, el;
+
+	if (s->slow_start_s == 0)
+		return (uint32_t)w;
+	since = server_live_since(s->id);
+	if (*now == 0)
+		*now = server_live_now_us();
+	ramp = (uint64_t)s->slow_start_s * 1000000u;
+	el = *now > since ? *now - since : 0;
+	if (since == 0 || el >= ramp)
+		return (uint32_t)w;
+	w = w * el / ramp;
+	return (uint32_t)(w < s->weight * (BAL_W / 10)
+	        ? s->weight * (BAL_W / 10)
+	        : w);
+}
+
+/* May server <s> take a new request at all? Not in drain or disabled,
+ * not at its max_connections.
+ */
+static bool
+bal_open(const struct cfg_server *s)
+{
+	if (s->state != CFG_SERVER_ACTIVE)
+		return false;
+	return s->max_connections == 0 ||
+	    server_live_inflight(s->id) < s->max_connections;
+}
+
 /* The servers this request may go to; none when all are avoided. */
 static void
 bal_candidates(const struct cfg_origin *o, balance_usable_fn usable,
     const struct balance_req *br, struct cands *c)
 {
 	bool healthy_only = o->health.enabled && usable != NULL;
+	uint64_t now = 0;
 	size_t i;
 
 again:
 	c->n = 0;
 	for (i = 0; i < o->nservers && i < BAL_MAX; i++) {
-		if (bal_avoided(o->servers[i].id, br))
+		const struct cfg_server *s = &o->servers[i];
+
+		if (bal_avoided(s->id, br) || !bal_open(s))
 			continue;
-		if (healthy_only && !usable(o->servers[i].id))
+		if (healthy_only && !usable(s->id))
 			continue;
-		c->i[c->n++] = (uint16_t)i;
+		c->i[c->n] = (uint16_t)i;
+		c->w[c->n++] = bal_weight(s, &now);
 	}
 	if (c->n == 0 && healthy_only) {
 		healthy_only = false; /* none healthy (or they were avoided) */
@@ -102,9 +145,9 @@ again:
 	}
 }
 
-/* Smooth weighted round-robin over c->i[0..n). */
+/* Smooth weighted round-robin over idx[0..n) of weights w[0..n). */
 static long
-bal_wrr(const struct cfg_origin *o, long *cw, const uint16_t *idx, size_t n)
+bal_wrr(long *cw, const uint16_t *idx, const uint32_t *w, size_t n)
 {
 	long total = 0;
 	size_t k, best = SIZE_MAX;
@@ -112,8 +155,8 @@ bal_wrr(const struct cfg_origin *o, long *cw, const uint16_t *idx, size_t n)
 	for (k = 0; k < n; k++) {
 		size_t i = idx[k];
 
-		cw[i] += (long)o->servers[i].weight;
-		total += (long)o->servers[i].weight;
+		cw[i] += (long)w[k];
+		total += (long)w[k];
 		if (best == SIZE_MAX || cw[i] > cw[best])
 			best = i;
 	}
@@ -134,7 +177,7 @@ bal_least_conn(const struct cfg_origin *o, long *cw, struct cands *c)
 		const struct cfg_server *s = &o->servers[c->i[k]];
 
 		in = (uint64_t)server_live_inflight(s->id) + 1;
-		w = s->weight;
+		w = c->w[k];
 		/* in / w against bi / bw */
 		if (nt == 0 || in * bw < bi * w) {
 			bi = in;
@@ -143,9 +186,10 @@ bal_least_conn(const struct cfg_origin *o, long *cw, struct cands *c)
 		} else if (in * bw > bi * w) {
 			continue;
 		}
-		c->i[nt++] = c->i[k]; /* k >= nt: kept in place */
+		c->i[nt] = c->i[k]; /* k >= nt: kept in place */
+		c->w[nt++] = c->w[k];
 	}
-	return bal_wrr(o, cw, c->i, nt);
+	return bal_wrr(cw, c->i, c->w, nt);
 }
 
 /* Power of two choices: latency EWMA times (in flight + 1), per weight;
@@ -173,8 +217,8 @@ bal_p2c(const struct cfg_origin *o, const struct cands *c)
 		ea = eb != 0 ? eb : 1;
 	if (eb == 0)
 		eb = ea;
-	ca = ea * ((uint64_t)server_live_inflight(a->id) + 1) * b->weight;
-	cb = eb * ((uint64_t)server_live_inflight(b->id) + 1) * a->weight;
+	ca = ea * ((uint64_t)server_live_inflight(a->id) + 1) * c->w[y];
+	cb = eb * ((uint64_t)server_live_inflight(b->id) + 1) * c->w[x];
 	return c->i[cb < ca ? y : x];
 }
 
@@ -209,7 +253,7 @@ bal_hash(const struct cfg_origin *o, const struct cands *c, uint64_t key)
 		const struct cfg_server *s = &o->servers[c->i[k]];
 		uint64_t u = bal_mix(key ^ s->hash);
 
-		score = (double)s->weight / bal_neg_ln(u);
+		score = (double)c->w[k] / bal_neg_ln(u);
 		if (score > best) {
 			best = score;
 			bi = c->i[k];
@@ -225,12 +269,12 @@ bal_random(const struct cfg_origin *o, const struct cands *c)
 	size_t k;
 
 	for (k = 0; k < c->n; k++)
-		total += o->servers[c->i[k]].weight;
+		total += c->w[k];
 	r = bal_rand() % total;
 	for (k = 0; k < c->n; k++) {
-		if (r < o->servers[c->i[k]].weight)
+		if (r < c->w[k])
 			return c->i[k];
-		r -= o->servers[c->i[k]].weight;
+		r -= c->w[k];
 	}
 	return c->i[c->n - 1];
 }
@@ -261,7 +305,7 @@ balance_choose(const struct cfg_origin *o, long *cw, balance_usable_fn usable,
 	case CFG_BALANCE_ROUND_ROBIN:
 		break;
 	}
-	return bal_wrr(o, cw, c.i, c.n);
+	return bal_wrr(cw, c.i, c.w, c.n);
 }
 
 long
@@ -272,5 +316,5 @@ balance_pick(const struct cfg_origin *o, long *cw, balance_usable_fn usable,
 	struct cands c;
 
 	bal_candidates(o, usable, &br, &c);
-	return bal_wrr(o, cw, c.i, c.n);
+	return bal_wrr(cw, c.i, c.w, c.n);
 }

@@ -69,4 +69,12 @@ void balance_key(const struct cfg_origin *o, const struct conn *c,
 const struct cfg_server *balance_server(struct conn *c, const int64_t *avoid,
     size_t navoid);
 
+/* No server is open for the request of <c>: parks it in its origin's
+ * queue (balance_queue.c) to start again through proxy_start() when one
+ * is, or to get 503 after the queue's timeout. 0 when parked; -1 when
+ * it cannot wait (no queue, full, a body still streaming): the caller
+ * answers 503.
+ */
+int balance_queue_park(struct conn *c);
+
 #endif

@@ -92,6 +92,13 @@ struct cfg_cidr {
 	unsigned prefix;  /* 0..32 or 0..128 */
 };
 
+/* A server's administrative state; the order is the field table's. */
+enum cfg_server_state {
+	CFG_SERVER_ACTIVE = 0,
+	CFG_SERVER_DRAIN,    /* no new requests; in-flight ones finish */
+	CFG_SERVER_DISABLED, /* no requests */
+};
+
 struct cfg_server {
 	int64_t id;          /* servers.id: key for health and pools */
 	const char *address; /* numeric IPv4/IPv6 literal, as configured */
@@ -102,6 +109,9 @@ struct cfg_server {
 	const char *label; /* "127.0.0.1:8081" / "[::1]:8081" for logs */
 	const struct cfg_origin *origin; /* back pointer */
 	uint64_t hash; /* of its label: rendezvous hashing (balance.c) */
+	enum cfg_server_state state;
+	unsigned slow_start_s;    /* 0: full weight at once */
+	unsigned max_connections; /* in flight; 0: no limit */
 };
 
 /* An active health check (health.c); enabled == false: none. */
@@ -151,6 +161,8 @@ struct cfg_origin {
 	enum cfg_balance balance;
 	enum cfg_hash_on hash_on;
 	const char *hash_name; /* header or cookie name; NULL otherwise */
+	unsigned queue_max;    /* 0: no queue */
+	unsigned queue_timeout_ms;
 };
 
 enum cfg_host_kind {
@@ -354,6 +366,12 @@ int cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 /* Balancing settings of the origin row <s> (cfg_balance.c). 0 or -1. */
 int cfg_balance_origin(struct cfg *c, struct cfg_origin *o,
     struct store_stmt *s, struct err *e);
+
+/* State and limits of the server row <s> (cfg_balance.c); <path> names
+ * it in errors ("origins[web].servers[1]"). 0 or -1.
+ */
+int cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
+    const char *path, struct err *e);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

@@ -18,11 +18,66 @@
 static int
 bal_fail(const struct cfg_origin *o, int col, struct err *e, const char *msg)
 {
-	char field[160];
+	char field[160], path[64];
 
-	snprintf(field, sizeof(field), "origins[%s].%s", o->name,
-	    cf_kinds[CK_ORIGIN].f[col].key);
+	cf_path(&cf_kinds[CK_ORIGIN], col, path, sizeof(path));
+	snprintf(field, sizeof(field), "origins[%s].%s", o->name, path);
 	return err_set(e, field, "%s", msg);
+}
+
+/* An integer column within its field's range (its default when NULL). */
+static int
+bal_int(struct store_stmt *s, enum cf_kind_id kind, int col, unsigned *out,
+    char *msg, size_t len)
+{
+	const struct cf_field *f = &cf_kinds[kind].f[col];
+	int64_t v =
+	    store_col_is_null(s, col) ? f->def : store_col_int64(s, col);
+
+	if (v < f->min || v > f->max) {
+		snprintf(msg, len, "%lld is out of range (%lld..%lld)",
+		    (long long)v, (long long)f->min, (long long)f->max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+bal_sfail(const char *path, int col, struct err *e, const char *msg)
+{
+	char field[200];
+
+	snprintf(field, sizeof(field), "%s.%s", path,
+	    cf_kinds[CK_SERVER].f[col].key);
+	return err_set(e, field, "%s", msg);
+}
+
+int
+cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
+    const char *path, struct err *e)
+{
+	const struct cf_field *f = &cf_kinds[CK_SERVER].f[SF_STATE];
+	const char *v = store_col_is_null(s, SF_STATE)
+	    ? f->def_str
+	    : store_col_text(s, SF_STATE);
+	char msg[160];
+	int i = cf_enum_index(f, v);
+
+	if (i < 0) {
+		snprintf(msg, sizeof(msg), "\"%.32s\" is not allowed", v);
+		return bal_sfail(path, SF_STATE, e, msg);
+	}
+	sv->state = (enum cfg_server_state)i;
+	if (bal_int(s, CK_SERVER, SF_SLOW_START_S, &sv->slow_start_s, msg,
+	        sizeof(msg)) != 0)
+		return bal_sfail(path, SF_SLOW_START_S, e, msg);
+	sv->max_connections = 0;
+	if (!store_col_is_null(s, SF_MAX_CONNECTIONS) &&
+	    bal_int(s, CK_SERVER, SF_MAX_CONNECTIONS, &sv->max_connections, msg,
+	        sizeof(msg)) != 0)
+		return bal_sfail(path, SF_MAX_CONNECTIONS, e, msg);
+	return 0;
 }
 
 int
@@ -41,6 +96,15 @@ cfg_balance_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 		return bal_fail(o, OF_BALANCE, e, msg);
 	}
 	o->balance = (enum cfg_balance)i;
+	o->queue_max = 0;
+	if (!store_col_is_null(s, OF_QUEUE_MAX)) {
+		if (bal_int(s, CK_ORIGIN, OF_QUEUE_MAX, &o->queue_max, msg,
+		        sizeof(msg)) != 0)
+			return bal_fail(o, OF_QUEUE_MAX, e, msg);
+		if (bal_int(s, CK_ORIGIN, OF_QUEUE_TIMEOUT_MS,
+		        &o->queue_timeout_ms, msg, sizeof(msg)) != 0)
+			return bal_fail(o, OF_QUEUE_TIMEOUT_MS, e, msg);
+	}
 	o->hash_on = CFG_HASH_CLIENT_IP;
 	o->hash_name = NULL;
 	if (store_col_is_null(s, OF_HASH_KEY))

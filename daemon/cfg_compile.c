@@ -623,6 +623,8 @@ compile_server_row(struct compile *k, struct store_stmt *s,
 	if ((sv->label = arena_strdup(k->c->arena, label)) == NULL)
 		return compile_oom(k);
 	sv->hash = balance_hash(label, strlen(label), 0);
+	if (cfg_balance_server(sv, s, k->obj, k->e) != 0)
+		return -1;
 	o->total_weight += sv->weight;
 	o->nservers++;
 	return 0;

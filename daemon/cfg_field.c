@@ -23,6 +23,9 @@ static const char *const path_normalizations[] = { "forward_normalized",
 /* Order as enum cfg_balance (cfg.h). */
 static const char *const balances[] = { "round_robin", "least_conn", "p2c",
 	"hash", "random", NULL };
+/* Order as enum cfg_server_state (cfg.h). */
+static const char *const server_states[] = { "active", "drain", "disabled",
+	NULL };
 static const char *const hc_methods[] = { "GET", "HEAD", "OPTIONS", NULL };
 static const char *const acl_defaults[] = { "deny", "allow", NULL };
 static const char *const acl_satisfy[] = { "any", "all", NULL };
@@ -177,6 +180,15 @@ static const struct cf_field origin_f[OF__N] = {
 	[OF_HC_STATUS_MAX] = { .key = "status_max", .column = "hc_status_max",
 		.type = F_INT, .parent = OF_HEALTH, .min = 100, .max = 599,
 		.def = 399, .doc = "at least status_min" },
+	[OF_QUEUE] = { .key = "queue", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL | F_NULLABLE,
+		.doc = "requests wait for a server below its max_connections; "
+		       "null: none (503 at once)" },
+	[OF_QUEUE_MAX] = { .key = "max", .column = "queue_max", .type = F_INT,
+		.parent = OF_QUEUE, .flags = F_REQUIRED | F_NULLABLE, .min = 1,
+		.max = 100000, .doc = "most requests waiting; more get 503" },
+	[OF_QUEUE_TIMEOUT_MS] = MS("timeout_ms", "queue_timeout_ms", OF_QUEUE,
+		1, 5000, "longest wait, ms; then 503"),
 	[OF_SERVERS] = { .key = "servers", .type = F_CHILDREN, .parent = -1,
 		.flags = F_NOCOL | F_REQUIRED, .min = 1, .max = 1000,
 		.ref = CK_SERVER },
@@ -191,6 +203,18 @@ static const struct cf_field server_f[SF__N] = {
 		.parent = -1, .flags = F_REQUIRED, .min = 1, .max = 65535 },
 	[SF_WEIGHT] = { .key = "weight", .column = "weight", .type = F_INT,
 		.parent = -1, .min = 1, .max = 1000, .def = 1 },
+	[SF_STATE] = { .key = "state", .column = "state", .type = F_ENUM,
+		.parent = -1, .enums = server_states, .def_str = "active",
+		.doc = "drain: no new requests, in-flight ones and tunnels "
+		       "finish; disabled: no requests" },
+	[SF_SLOW_START_S] = { .key = "slow_start_s", .column = "slow_start_s",
+		.type = F_INT, .parent = -1, .min = 0, .max = 3600, .def = 0,
+		.doc = "its weight ramps up over this long after it becomes "
+		       "usable; 0: at once" },
+	[SF_MAX_CONNECTIONS] = { .key = "max_connections",
+		.column = "max_connections", .type = F_INT, .parent = -1,
+		.flags = F_NULLABLE, .min = 1, .max = 1000000,
+		.doc = "most requests in flight at once; absent: no limit" },
 };
 
 static const struct cf_field route_f[RF__N] = {

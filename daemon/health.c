@@ -30,6 +30,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "log.h"
+#include "server_live.h"
 #include "stats.h"
 #include "tls.h"
 
@@ -159,8 +160,10 @@ set_state(struct hcheck *k, enum health_state st, const char *why)
 	if (st == HEALTH_DOWN)
 		log_warnx("origin %s server %s is down: %s", k->origin,
 		    k->label, why);
-	else if (st == HEALTH_UP)
+	else if (st == HEALTH_UP) {
 		log_info("origin %s server %s is up", k->origin, k->label);
+		server_live_restart(k->id); /* slow start again */
+	}
 }
 
 static void

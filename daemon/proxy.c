@@ -296,7 +296,10 @@ proxy_start(struct conn *c)
 
 	r->server = balance_server(c, NULL, 0);
 	if (r->server == NULL) {
-		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
+		/* every server draining, disabled or at max_connections */
+		if (balance_queue_park(c) == 0)
+			return 0;
+		fail_status(c, 503, STAT_UP_CONNECT_FAILED);
 		return -1;
 	}
 	if ((len = build_request_head(c)) == -1) {

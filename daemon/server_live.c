@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "cfg.h"
+
 #define LIVE_SLOTS 8192 /* servers ever seen; power of two */
 
 struct live_slot {
@@ -22,6 +24,8 @@ struct live_slot {
 	_Atomic uint64_t ewma_us;
 	_Atomic uint64_t sampled_us; /* when the last sample came */
 	_Atomic uint64_t picks;
+	_Atomic uint64_t since_us; /* became usable */
+	_Atomic int state;         /* enum cfg_server_state last published */
 };
 
 static struct live_slot live_slots[LIVE_SLOTS];
@@ -150,4 +154,80 @@ server_live_get(int64_t id, struct server_live_info *out)
 	out->ewma_us = server_live_ewma(id);
 	out->picks = atomic_load_explicit(&s->picks, memory_order_relaxed);
 	return true;
+}
+
+void
+server_live_restart(int64_t id)
+{
+	struct live_slot *s = live_find(id, true);
+
+	if (s != NULL)
+		atomic_store_explicit(&s->since_us, server_live_now_us(),
+		    memory_order_relaxed);
+}
+
+uint64_t
+server_live_since(int64_t id)
+{
+	struct live_slot *s = live_find(id, false);
+
+	return s == NULL
+	    ? 0
+	    : atomic_load_explicit(&s->since_us, memory_order_relaxed);
+}
+
+void
+server_live_reconcile(const struct cfg *c)
+{
+	uint64_t now = server_live_now_us();
+	struct live_slot *s;
+	size_t i, j;
+	int prev;
+
+	for (i = 0; i < c->norigins; i++)
+		for (j = 0; j < c->origins[i].nservers; j++) {
+			const struct cfg_server *sv = &c->origins[i].servers[j];
+
+			if ((s = live_find(sv->id, true)) == NULL)
+				continue;
+			prev = atomic_exchange(&s->state, (int)sv->state);
+			if (atomic_load(&s->since_us) == 0 ||
+			    (prev != CFG_SERVER_ACTIVE &&
+			        sv->state == CFG_SERVER_ACTIVE))
+				atomic_store(&s->since_us, now);
+		}
+}
+
+/* Origins' queues share the table: their ids with bit 62 set never meet
+ * a server id.
+ */
+#define LIVE_ORIGIN (1ll << 62)
+
+bool
+server_live_queue_enter(int64_t origin_id, unsigned max)
+{
+	struct live_slot *s = live_find(origin_id | LIVE_ORIGIN, true);
+	unsigned cur;
+
+	if (s == NULL)
+		return false;
+	cur = atomic_load_explicit(&s->inflight, memory_order_relaxed);
+	do {
+		if (cur >= max)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&s->inflight, &cur,
+	    cur + 1, memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+void
+server_live_queue_leave(int64_t origin_id)
+{
+	server_live_end(origin_id | LIVE_ORIGIN);
+}
+
+unsigned
+server_live_queued(int64_t origin_id)
+{
+	return server_live_inflight(origin_id | LIVE_ORIGIN);
 }

@@ -39,6 +39,28 @@ uint64_t server_live_ewma(int64_t id);
 /* All of it; false when the id was never seen. */
 bool server_live_get(int64_t id, struct server_live_info *out);
 
+/* Server <id> became usable now (back up, enabled): slow start begins
+ * again. Thread: any.
+ */
+void server_live_restart(int64_t id);
+/* When it last became usable (monotonic us); 0 when never. */
+uint64_t server_live_since(int64_t id);
+
+struct cfg;
+/* Takes note of every server of <c>: a server new to the table, or
+ * active again after drain or disabled, starts its slow start now.
+ * Thread: the publisher.
+ */
+void server_live_reconcile(const struct cfg *c);
+
+/* One more request waiting in origin <origin_id>'s queue, unless <max>
+ * already wait: false then. Thread: any.
+ */
+bool server_live_queue_enter(int64_t origin_id, unsigned max);
+void server_live_queue_leave(int64_t origin_id);
+/* Requests waiting in origin <origin_id>'s queue. */
+unsigned server_live_queued(int64_t origin_id);
+
 /* Monotonic microseconds (the clock of the samples). */
 uint64_t server_live_now_us(void);
 

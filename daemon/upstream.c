@@ -276,7 +276,8 @@ upstream_choose(struct upstream_pools *p, const struct cfg_origin *o,
 
 	if (o->nservers == 0)
 		return NULL;
-	if (o->nservers == 1)
+	if (o->nservers == 1 && o->servers[0].state == CFG_SERVER_ACTIVE &&
+	    o->servers[0].max_connections == 0)
 		return br == NULL || br->navoid == 0 ? &o->servers[0] : NULL;
 	if ((s = wrr_get(p, o)) == NULL)
 		return &o->servers[0];

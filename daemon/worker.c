@@ -32,6 +32,7 @@
 #include "listener.h"
 #include "log.h"
 #include "publish.h"
+#include "server_live.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -383,6 +384,7 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 		listener_retire(pub_cfg);
 		pthread_mutex_unlock(&pub_mu);
 		health_reconcile(c);
+		server_live_reconcile(c);
 		log_info("config generation %lld (revision %llu) active",
 		    (long long)gen, (unsigned long long)rev);
 	} else {

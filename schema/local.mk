@@ -11,6 +11,7 @@ SCHEMA_SQL += schema/0016_access_lists.sql
 SCHEMA_SQL += schema/0021_acme.sql
 SCHEMA_SQL += schema/0025_rate_limits.sql
 SCHEMA_SQL += schema/0019_balance.sql
+SCHEMA_SQL += schema/0020_resilience.sql
 EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md
 BUILT_SOURCES += schema/schema.c
 CLEANFILES += schema/schema.c

@@ -384,6 +384,58 @@ test_live_ewma(void **state)
 	assert_int_equal(server_live_inflight(600), 0);
 }
 
+static void
+test_states_limits_slow_start(void **state)
+{
+	struct cfg_origin o;
+	struct cfg_server sv[3];
+	long cw[3] = { 0 };
+	int n[3] = { 0 }, i, b;
+
+	(void)state;
+	for (b = CFG_BALANCE_ROUND_ROBIN; b <= CFG_BALANCE_RANDOM; b++) {
+		struct balance_req br = { .has_key = true, .key = 42 };
+
+		originN(&o, sv, 3, 700, (enum cfg_balance)b);
+		sv[0].state = CFG_SERVER_DRAIN;
+		sv[1].state = CFG_SERVER_DISABLED;
+		for (i = 0; i < 20; i++)
+			assert_int_equal(balance_choose(&o, cw, NULL, &br), 2);
+		/* none left: no server, never a drained one */
+		sv[2].state = CFG_SERVER_DRAIN;
+		assert_int_equal(balance_choose(&o, cw, NULL, &br), -1);
+	}
+	/* max_connections: a full server is skipped */
+	originN(&o, sv, 3, 710, CFG_BALANCE_ROUND_ROBIN);
+	sv[0].max_connections = 2;
+	server_live_begin(710);
+	assert_int_not_equal(balance_choose(&o, cw, NULL, NULL), -1);
+	server_live_begin(710);
+	for (i = 0; i < 20; i++)
+		assert_int_not_equal(balance_choose(&o, cw, NULL, NULL), 0);
+	sv[1].max_connections = sv[2].max_connections = 1;
+	server_live_begin(711);
+	server_live_begin(712);
+	assert_int_equal(balance_choose(&o, cw, NULL, NULL), -1);
+	server_live_end(710);
+	assert_int_equal(balance_choose(&o, cw, NULL, NULL), 0);
+	/* slow start: just restarted, a tenth of its weight */
+	originN(&o, sv, 2, 720, CFG_BALANCE_ROUND_ROBIN);
+	memset(cw, 0, sizeof(cw));
+	sv[1].slow_start_s = 100;
+	server_live_restart(721);
+	for (i = 0; i < 110; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_int_equal(n[0], 100);
+	assert_int_equal(n[1], 10);
+	/* never made usable (no since): full weight */
+	sv[1].id = 729;
+	memset(n, 0, sizeof(n));
+	for (i = 0; i < 20; i++)
+		n[balance_choose(&o, cw, NULL, NULL)]++;
+	assert_int_equal(n[1], 10);
+}
+
 int
 main(void)
 {
@@ -397,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_hash_down_and_weights),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_live_ewma),
+		cmocka_unit_test(test_states_limits_slow_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

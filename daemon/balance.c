@@ -318,3 +318,10 @@ balance_pick(const struct cfg_origin *o, long *cw, balance_usable_fn usable,
 	bal_candidates(o, usable, &br, &c);
 	return bal_wrr(cw, c.i, c.w, c.n);
 }
+
+bool
+balance_server_open(const struct cfg_server *s, balance_usable_fn usable)
+{
+	return bal_open(s) &&
+	    (!s->origin->health.enabled || usable == NULL || usable(s->id));
+}

@@ -51,6 +51,11 @@ long balance_choose(const struct cfg_origin *o, long *cw,
 long balance_pick(const struct cfg_origin *o, long *cw,
     balance_usable_fn usable, const int64_t *avoid, size_t navoid);
 
+/* May <s> take a new request: active, below its max_connections, and
+ * healthy when its origin checks health (<usable>)?
+ */
+bool balance_server_open(const struct cfg_server *s, balance_usable_fn usable);
+
 /* A 64-bit hash of <n> bytes (FNV-1a, then a finaliser that spreads
  * every input bit over the result).
  */
@@ -68,6 +73,13 @@ void balance_key(const struct cfg_origin *o, const struct conn *c,
  */
 const struct cfg_server *balance_server(struct conn *c, const int64_t *avoid,
     size_t navoid);
+
+/* Sticky sessions (balance_key.c): the Set-Cookie line ("Set-Cookie:
+ * ...\r\n") naming the server of <c>'s request, when its origin is
+ * sticky and the request did not already name it, into <buf>; returns
+ * its length, 0 for none.
+ */
+size_t balance_sticky_header(const struct conn *c, char *buf, size_t len);
 
 /* No server is open for the request of <c>: parks it in its origin's
  * queue (balance_queue.c) to start again through proxy_start() when one

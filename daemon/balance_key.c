@@ -5,16 +5,25 @@
  * the port), a request header's value, a cookie's value, or the path of
  * the request-target (up to '?'). A request without that header or
  * cookie has no key and is balanced round-robin.
+ *
+ * It also keeps sticky sessions: a request whose sticky cookie names a
+ * server of the origin that may take it (active, not full, healthy) goes
+ * there whatever the balance; otherwise the balance chooses, and the
+ * response sets the cookie to the chosen server. The value is a hash of
+ * the server's address (never the address), so it holds across restarts
+ * and configuration changes.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "balance.h"
 #include "conn.h"
+#include "health.h"
 #include "http_msg.h"
 #include "upstream.h"
 #include "worker.h"
@@ -110,12 +119,81 @@ balance_key(const struct cfg_origin *o, const struct conn *c,
 	br->key = balance_hash(v.p, v.len, 0);
 }
 
+/* The sticky cookie's value for server <s>: 16 hex digits of a hash of
+ * its address and the origin's id. Opaque, the same across restarts and
+ * changes that keep the server's address.
+ */
+static void
+sticky_value(const struct cfg_server *s, char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t h =
+	    balance_hash(&s->hash, sizeof(s->hash), (uint64_t)s->origin->id);
+	int i;
+
+	for (i = 15; i >= 0; i--, h >>= 4)
+		out[i] = hex[h & 15];
+	out[16] = '\0';
+}
+
+/* The server the request's sticky cookie names, if it may take it. */
+static const struct cfg_server *
+sticky_server(const struct cfg_origin *o, const struct conn *c,
+    const int64_t *avoid, size_t navoid)
+{
+	struct str v;
+	char want[17];
+	size_t i, j;
+
+	if (!key_cookie(&c->msg, o->sticky_cookie, &v) || v.len != 16)
+		return NULL;
+	for (i = 0; i < o->nservers; i++) {
+		sticky_value(&o->servers[i], want);
+		if (memcmp(want, v.p, 16) != 0)
+			continue;
+		for (j = 0; j < navoid; j++)
+			if (avoid[j] == o->servers[i].id)
+				return NULL;
+		return balance_server_open(&o->servers[i], health_usable)
+		    ? &o->servers[i]
+		    : NULL; /* down, drained, full: stickiness breaks */
+	}
+	return NULL;
+}
+
 const struct cfg_server *
 balance_server(struct conn *c, const int64_t *avoid, size_t navoid)
 {
 	const struct cfg_origin *o = c->req.route->origin;
 	struct balance_req br = { .avoid = avoid, .navoid = navoid };
+	const struct cfg_server *s;
 
+	if (o->sticky_cookie != NULL &&
+	    (s = sticky_server(o, c, avoid, navoid)) != NULL)
+		return s;
 	balance_key(o, c, &br);
 	return upstream_choose(c->w->pools, o, &br);
+}
+
+size_t
+balance_sticky_header(const struct conn *c, char *buf, size_t len)
+{
+	const struct req *r = &c->req;
+	const struct cfg_origin *o;
+	struct str v;
+	char val[17], age[32] = "";
+	int n;
+
+	if (r->server == NULL || r->route == NULL ||
+	    (o = r->route->origin)->sticky_cookie == NULL)
+		return 0;
+	sticky_value(r->server, val);
+	if (key_cookie(&c->msg, o->sticky_cookie, &v) && v.len == 16 &&
+	    memcmp(v.p, val, 16) == 0)
+		return 0; /* it already names this server */
+	if (o->sticky_ttl_s > 0)
+		snprintf(age, sizeof(age), "; Max-Age=%u", o->sticky_ttl_s);
+	n = snprintf(buf, len, "Set-Cookie: %s=%s; Path=/%s; HttpOnly%s\r\n",
+	    o->sticky_cookie, val, age, o->sticky_secure ? "; Secure" : "");
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }

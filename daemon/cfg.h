@@ -163,6 +163,9 @@ struct cfg_origin {
 	const char *hash_name; /* header or cookie name; NULL otherwise */
 	unsigned queue_max;    /* 0: no queue */
 	unsigned queue_timeout_ms;
+	const char *sticky_cookie; /* NULL: no sticky sessions */
+	unsigned sticky_ttl_s;     /* 0: a session cookie */
+	bool sticky_secure;
 };
 
 enum cfg_host_kind {

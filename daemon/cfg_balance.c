@@ -105,6 +105,20 @@ cfg_balance_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 		        &o->queue_timeout_ms, msg, sizeof(msg)) != 0)
 			return bal_fail(o, OF_QUEUE_TIMEOUT_MS, e, msg);
 	}
+	o->sticky_cookie = NULL;
+	if (!store_col_is_null(s, OF_STICKY_COOKIE)) {
+		v = store_col_text(s, OF_STICKY_COOKIE);
+		if (cv_check(CV_NAME, v, msg, sizeof(msg)) != 0)
+			return bal_fail(o, OF_STICKY_COOKIE, e, msg);
+		if (bal_int(s, CK_ORIGIN, OF_STICKY_TTL_S, &o->sticky_ttl_s,
+		        msg, sizeof(msg)) != 0)
+			return bal_fail(o, OF_STICKY_TTL_S, e, msg);
+		o->sticky_secure = !store_col_is_null(s, OF_STICKY_SECURE) &&
+		    store_col_int64(s, OF_STICKY_SECURE) != 0;
+		if ((o->sticky_cookie = arena_strdup(c->arena, v)) == NULL)
+			return err_set(e, "",
+			    "out of memory while compiling the configuration");
+	}
 	o->hash_on = CFG_HASH_CLIENT_IP;
 	o->hash_name = NULL;
 	if (store_col_is_null(s, OF_HASH_KEY))

@@ -519,6 +519,12 @@ copy:
 		    r->route->hsts_max_age);
 		sb_add(&b, line, (size_t)n);
 	}
+	{
+		char ck[160];
+		size_t ckn = balance_sticky_header(c, ck, sizeof(ck));
+
+		sb_add(&b, ck, ckn);
+	}
 	if (r->flags & REQ_F_CHUNK_OUT)
 		sb_cstr(&b, "Transfer-Encoding: chunked\r\n");
 	if (r->flags & REQ_F_CLOSE)

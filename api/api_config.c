@@ -269,6 +269,25 @@ check_string(const struct cf_field *f, const char *v, const char *path,
 }
 
 /* An array of unique strings (compared without case). */
+/* Item <i> of a list of HTTP statuses: an integer 100..599, once. */
+static void
+check_status_item(const struct json *arr, size_t i, const char *p,
+    struct errs *l)
+{
+	const struct json *v = json_at(arr, i);
+	size_t j;
+
+	if (!json_is_int(v) || json_int(v) < 100 || json_int(v) > 599) {
+		errs_add(l, p, "must be an HTTP status (100..599)");
+		return;
+	}
+	for (j = 0; j < i; j++)
+		if (json_is_int(json_at(arr, j)) &&
+		    json_int(json_at(arr, j)) == json_int(v))
+			errs_add(l, p, "%lld is listed twice",
+			    (long long)json_int(v));
+}
+
 static void
 check_list(const struct cf_field *f, const struct json *arr, const char *path,
     struct errs *l)
@@ -288,6 +307,10 @@ check_list(const struct cf_field *f, const struct json *arr, const char *path,
 	}
 	for (i = 0; i < n; i++) {
 		json_path_idx(p, sizeof(p), path, i);
+		if ((f->flags & F_INTS) != 0) {
+			check_status_item(arr, i, p, l);
+			continue;
+		}
 		if ((v = json_str(json_at(arr, i))) == NULL) {
 			errs_add(l, p, "must be a string");
 			continue;

@@ -74,7 +74,15 @@ schema_field(const struct cf_kind *k, int i)
 	case F_LIST:
 		s = json_new_obj();
 		json_set(s, "type", json_new_str("array"));
-		json_set(s, "items", schema_string(f));
+		if ((f->flags & F_INTS) != 0) {
+			items = json_new_obj();
+			json_set(items, "type", json_new_str("integer"));
+			json_set(items, "minimum", json_new_int(100));
+			json_set(items, "maximum", json_new_int(599));
+			json_set(s, "items", items);
+		} else {
+			json_set(s, "items", schema_string(f));
+		}
 		json_set(s, "uniqueItems", json_new_bool(true));
 		json_set(s, "maxItems", json_new_int(f->max));
 		break;

@@ -107,13 +107,16 @@ bal_weight(const struct cfg_server *s, uint64_t *now)
 }
 
 /* May server <s> take a new request at all? Not in drain or disabled,
- * not at its max_connections.
+ * not ejected by passive health, not at its max_connections.
  */
 static bool
 bal_open(const struct cfg_server *s)
 {
 	if (s->state != CFG_SERVER_ACTIVE)
 		return false;
+	if (s->origin != NULL && s->origin->ph_failures != 0 &&
+	    server_live_ejected(s->id, server_live_now_us()))
+		return false; /* passive health */
 	return s->max_connections == 0 ||
 	    server_live_inflight(s->id) < s->max_connections;
 }

@@ -81,6 +81,13 @@ const struct cfg_server *balance_server(struct conn *c, const int64_t *avoid,
  */
 size_t balance_sticky_header(const struct conn *c, char *buf, size_t len);
 
+/* Passive health (balance_passive.c): server <s> answered a request
+ * with <status>, or failed it (connect error, timeout, reset, bad
+ * response). No-ops unless its origin has passive_health.
+ */
+void balance_passive_status(const struct cfg_server *s, unsigned status);
+void balance_passive_failure(const struct cfg_server *s);
+
 /* No server is open for the request of <c>: parks it in its origin's
  * queue (balance_queue.c) to start again through proxy_start() when one
  * is, or to get 503 after the queue's timeout. 0 when parked; -1 when

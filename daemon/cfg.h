@@ -166,6 +166,9 @@ struct cfg_origin {
 	const char *sticky_cookie; /* NULL: no sticky sessions */
 	unsigned sticky_ttl_s;     /* 0: a session cookie */
 	bool sticky_secure;
+	/* Passive health (balance_passive.c); ph_failures 0: off. */
+	unsigned ph_failures, ph_eject_s, ph_max_ejected_percent;
+	uint64_t ph_statuses[10]; /* bit s: status s counts as a failure */
 };
 
 enum cfg_host_kind {

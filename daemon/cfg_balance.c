@@ -80,6 +80,45 @@ cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
 	return 0;
 }
 
+/* passive_health: the numbers, and the JSON list of statuses as bits. */
+static int
+bal_passive(struct cfg_origin *o, struct store_stmt *s, struct err *e)
+{
+	const char *p;
+	char msg[160];
+	long v;
+
+	o->ph_failures = 0;
+	memset(o->ph_statuses, 0, sizeof(o->ph_statuses));
+	if (store_col_is_null(s, OF_PH_FAILURES))
+		return 0;
+	if (bal_int(s, CK_ORIGIN, OF_PH_FAILURES, &o->ph_failures, msg,
+	        sizeof(msg)) != 0)
+		return bal_fail(o, OF_PH_FAILURES, e, msg);
+	if (bal_int(s, CK_ORIGIN, OF_PH_EJECT_S, &o->ph_eject_s, msg,
+	        sizeof(msg)) != 0)
+		return bal_fail(o, OF_PH_EJECT_S, e, msg);
+	if (bal_int(s, CK_ORIGIN, OF_PH_MAX_EJECTED, &o->ph_max_ejected_percent,
+	        msg, sizeof(msg)) != 0)
+		return bal_fail(o, OF_PH_MAX_EJECTED, e, msg);
+	p = store_col_is_null(s, OF_PH_STATUSES)
+	    ? "[]"
+	    : store_col_text(s, OF_PH_STATUSES);
+	while (*p != '\0') {
+		if (*p < '0' || *p > '9') {
+			p++;
+			continue;
+		}
+		for (v = 0; *p >= '0' && *p <= '9' && v < 1000; p++)
+			v = v * 10 + (*p - '0');
+		if (v < 100 || v > 599)
+			return bal_fail(o, OF_PH_STATUSES, e,
+			    "must list HTTP statuses (100..599)");
+		o->ph_statuses[v / 64] |= 1ull << (v % 64);
+	}
+	return 0;
+}
+
 int
 cfg_balance_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
     struct err *e)
@@ -119,6 +158,8 @@ cfg_balance_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 			return err_set(e, "",
 			    "out of memory while compiling the configuration");
 	}
+	if (bal_passive(o, s, e) != 0)
+		return -1;
 	o->hash_on = CFG_HASH_CLIENT_IP;
 	o->hash_name = NULL;
 	if (store_col_is_null(s, OF_HASH_KEY))

@@ -41,6 +41,10 @@ enum cf_type {
 #define F_NULLABLE  0x2u /* may be absent; absent is NULL, left out on load */
 #define F_NOCOL     0x4u /* no column (objects, children) */
 #define F_WRITEONLY 0x8u /* accepted, stored, never returned (hashes) */
+#define F_REQUIRED 0x1u /* must be given */
+#define F_NULLABLE 0x2u /* may be absent; absent is NULL, left out on load */
+#define F_NOCOL    0x4u /* no column (objects, children) */
+#define F_INTS     0x8u /* F_LIST of integers in [100, 599] (HTTP statuses) */
 
 struct cf_field {
 	const char *key;    /* JSON key within its parent */
@@ -100,6 +104,8 @@ enum { OF_ID, OF_NAME, OF_BALANCE, OF_HASH_KEY, OF_TLS, OF_TLS_ENABLED, OF_TLS_V
 	OF_HC_RISE, OF_HC_FALL, OF_HC_STATUS_MIN, OF_HC_STATUS_MAX,
 	OF_QUEUE, OF_QUEUE_MAX, OF_QUEUE_TIMEOUT_MS,
 	OF_STICKY, OF_STICKY_COOKIE, OF_STICKY_TTL_S, OF_STICKY_SECURE,
+	OF_PASSIVE, OF_PH_FAILURES, OF_PH_STATUSES, OF_PH_EJECT_S,
+	OF_PH_MAX_EJECTED,
 	OF_SERVERS, OF__N };
 enum { SF_ID, SF_ADDRESS, SF_PORT, SF_WEIGHT, SF_STATE, SF_SLOW_START_S,
 	SF_MAX_CONNECTIONS, SF__N };

@@ -563,6 +563,7 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		r->upstream_ms = (now.tv_sec - r->t_up.tv_sec) * 1000 +
 		    (now.tv_nsec - r->t_up.tv_nsec) / 1000000;
+		balance_passive_status(r->server, m->status);
 		server_live_latency(r->server->id,
 		    (uint64_t)((now.tv_sec - r->t_up.tv_sec) * 1000000 +
 		        (now.tv_nsec - r->t_up.tv_nsec) / 1000));
@@ -694,6 +695,7 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 			return;
 		why = UPSTREAM_FAIL_CONNECT;
 	}
+	balance_passive_failure(r->server);
 	/* A refused connect: try another server of the origin once. */
 	if (why == UPSTREAM_FAIL_CONNECT && u != NULL &&
 	    !(u->flags & UPSTREAM_F_CONNECTED) &&

@@ -26,6 +26,10 @@ struct live_slot {
 	_Atomic uint64_t picks;
 	_Atomic uint64_t since_us; /* became usable */
 	_Atomic int state;         /* enum cfg_server_state last published */
+	_Atomic unsigned fails;    /* failures in a row */
+	_Atomic uint64_t ejected_until, eject_end; /* us; 0: never */
+	_Atomic unsigned backoff;                  /* ejections in a row */
+	_Atomic uint64_t ejections;
 };
 
 static struct live_slot live_slots[LIVE_SLOTS];
@@ -153,6 +157,14 @@ server_live_get(int64_t id, struct server_live_info *out)
 	    atomic_load_explicit(&s->inflight, memory_order_relaxed);
 	out->ewma_us = server_live_ewma(id);
 	out->picks = atomic_load_explicit(&s->picks, memory_order_relaxed);
+	out->ejections = atomic_load(&s->ejections);
+	out->failures_run = atomic_load(&s->fails);
+	{
+		uint64_t until = atomic_load(&s->ejected_until),
+		         now = server_live_now_us();
+
+		out->ejected_ms = until > now ? (until - now) / 1000 : 0;
+	}
 	return true;
 }
 
@@ -230,4 +242,56 @@ unsigned
 server_live_queued(int64_t origin_id)
 {
 	return server_live_inflight(origin_id | LIVE_ORIGIN);
+}
+
+void
+server_live_success(int64_t id)
+{
+	struct live_slot *s = live_find(id, false);
+
+	if (s != NULL &&
+	    atomic_load_explicit(&s->fails, memory_order_relaxed) != 0)
+		atomic_store_explicit(&s->fails, 0, memory_order_relaxed);
+}
+
+unsigned
+server_live_failure(int64_t id)
+{
+	struct live_slot *s = live_find(id, true);
+
+	return s == NULL
+	    ? 0
+	    : atomic_fetch_add_explicit(&s->fails, 1, memory_order_relaxed) + 1;
+}
+
+bool
+server_live_ejected(int64_t id, uint64_t now)
+{
+	struct live_slot *s = live_find(id, false);
+
+	return s != NULL &&
+	    atomic_load_explicit(&s->ejected_until, memory_order_relaxed) > now;
+}
+
+unsigned
+server_live_eject(int64_t id, unsigned base_s, uint64_t now)
+{
+	struct live_slot *s = live_find(id, true);
+	unsigned k, secs;
+	uint64_t end;
+
+	if (s == NULL)
+		return 0;
+	end = atomic_load(&s->eject_end);
+	k = atomic_load(&s->backoff);
+	if (end == 0 || now > end + (uint64_t)base_s * 3000000u)
+		k = 0; /* a while since the last one: start over */
+	secs = base_s << (k < 10 ? k : 10);
+	end = now + (uint64_t)secs * 1000000u;
+	atomic_store(&s->ejected_until, end);
+	atomic_store(&s->eject_end, end);
+	atomic_store(&s->backoff, k + 1);
+	atomic_store(&s->fails, 0);
+	atomic_fetch_add(&s->ejections, 1);
+	return secs;
 }

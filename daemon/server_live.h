@@ -22,8 +22,11 @@
 
 struct server_live_info {
 	unsigned inflight;
-	uint64_t ewma_us; /* 0: no recent sample */
-	uint64_t picks;   /* requests sent to it since start */
+	uint64_t ewma_us;      /* 0: no recent sample */
+	uint64_t picks;        /* requests sent to it since start */
+	uint64_t ejections;    /* passive health, since start */
+	uint64_t ejected_ms;   /* ejected for this much longer; 0: not */
+	unsigned failures_run; /* failures in a row */
 };
 
 /* In flight on server <id>: one more, one fewer. Thread: any. */
@@ -60,6 +63,19 @@ bool server_live_queue_enter(int64_t origin_id, unsigned max);
 void server_live_queue_leave(int64_t origin_id);
 /* Requests waiting in origin <origin_id>'s queue. */
 unsigned server_live_queued(int64_t origin_id);
+
+/* Passive health. A response that is not a failure resets the run of
+ * failures; server_live_failure() counts one and returns the run.
+ */
+void server_live_success(int64_t id);
+unsigned server_live_failure(int64_t id);
+/* Is <id> ejected at <now> (server_live_now_us())? */
+bool server_live_ejected(int64_t id, uint64_t now);
+/* Ejects <id> from <now> for <base_s> seconds, doubled for each
+ * ejection that follows the end of the previous one within 3 x base_s
+ * (at most 1024 x); returns the seconds.
+ */
+unsigned server_live_eject(int64_t id, unsigned base_s, uint64_t now);
 
 /* Monotonic microseconds (the clock of the samples). */
 uint64_t server_live_now_us(void);

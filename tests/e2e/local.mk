@@ -50,7 +50,7 @@ E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_count
 E2E_TESTS += tests/e2e/test_46_max_connections.py
 # Balancing and resilience (issue 13).
 E2E_TESTS += tests/e2e/test_87_balance.py tests/e2e/test_88_drain.py \
-	tests/e2e/test_89_sticky.py
+	tests/e2e/test_89_resilience.py
 TESTS += $(E2E_TESTS) $(E2E_API_TESTS)
 TEST_EXTENSIONS = .py
 PY_LOG_DRIVER = $(LOG_DRIVER)

@@ -273,7 +273,9 @@ static const char *const minimal[CONF__KINDS] = {
 	                 "\"127.0.0.1\",\"port\":1}],\"health_check\":"
 	                 "{\"path\":\"/\",\"interval_ms\":3600000,"
 	                 "\"timeout_ms\":10,\"status_min\":100,"
-	                 "\"status_max\":599},\"queue\":{\"max\":1},\"sticky\":{\"cookie\":\"c\"}}",
+	                 "\"status_max\":599},\"queue\":{\"max\":1},"
+	                 "\"sticky\":{\"cookie\":\"c\"},\"passive_health\":"
+	                 "{\"consecutive_failures\":1}}",
 	[CONF_ROUTES] = "{\"name\":\"r\",\"listener\":\"l\","
 	                "\"origin\":\"o\"}",
 };

@@ -436,6 +436,51 @@ test_states_limits_slow_start(void **state)
 	assert_int_equal(n[1], 10);
 }
 
+static void
+test_passive_eject(void **state)
+{
+	struct cfg_origin o;
+	struct cfg_server sv[3];
+	long cw[3] = { 0 };
+	uint64_t now = server_live_now_us();
+	int i;
+
+	(void)state;
+	originN(&o, sv, 3, 800, CFG_BALANCE_ROUND_ROBIN);
+	for (i = 0; i < 3; i++)
+		sv[i].origin = &o;
+	o.name = "o";
+	o.ph_failures = 2;
+	o.ph_eject_s = 10;
+	o.ph_max_ejected_percent = 50;
+	o.ph_statuses[503 / 64] |= 1ull << (503 % 64);
+	/* a success between failures resets the run */
+	balance_passive_status(&sv[0], 503);
+	balance_passive_status(&sv[0], 200);
+	balance_passive_status(&sv[0], 503);
+	assert_false(server_live_ejected(800, server_live_now_us()));
+	balance_passive_failure(&sv[0]); /* a connect error: the 2nd */
+	assert_true(server_live_ejected(800, server_live_now_us()));
+	for (i = 0; i < 20; i++)
+		assert_int_not_equal(balance_choose(&o, cw, NULL, NULL), 0);
+	/* a second server would be 2 of 3, above 50%: not ejected */
+	balance_passive_status(&sv[1], 503);
+	balance_passive_status(&sv[1], 503);
+	balance_passive_status(&sv[1], 503);
+	assert_false(server_live_ejected(801, server_live_now_us()));
+	/* backoff: ejected again soon after the end, twice as long */
+	assert_int_equal(server_live_eject(802, 10, now), 10);
+	assert_int_equal(server_live_eject(802, 10, now + 11000000), 20);
+	assert_int_equal(server_live_eject(802, 10, now + 32000000), 40);
+	/* long after the last one: from the start */
+	assert_int_equal(server_live_eject(802, 10, now + 500000000), 10);
+	/* off without passive_health */
+	o.ph_failures = 0;
+	for (i = 0; i < 10; i++)
+		balance_passive_status(&sv[2], 503);
+	assert_false(server_live_ejected(802, now + 600000000));
+}
+
 int
 main(void)
 {
@@ -450,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_live_ewma),
 		cmocka_unit_test(test_states_limits_slow_start),
+		cmocka_unit_test(test_passive_eject),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,211 @@
+"""Sticky sessions, passive health (issue 13).
+
+The cookie names the server opaquely; a client that sends it back stays
+on that server across 1,000 requests and across a configuration change;
+a drained, disabled or down server breaks stickiness and the next answer
+names another server. Passive health ejects a server answering 503
+within consecutive_failures requests, brings it back after eject_s (then
+twice as long on a repeat) and never ejects more than
+max_ejected_percent of the servers.
+"""
+
+import http.client
+import http.server
+import threading
+import time
+
+from apiclient import problem_fields, start_api, wait_port
+from backends import closed_port
+
+
+def get(conn, cookie=None):
+    h = {"Host": "s.test"}
+    if cookie:
+        h["Cookie"] = "other=1; %s" % cookie
+    conn.request("GET", "/", headers=h)
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 200, r.status
+    return r.getheader("X-Backend"), r.getheader("Set-Cookie")
+
+
+def test_sticky_sessions(gh, origin_factory):
+    backends = [origin_factory(n) for n in ("a", "b", "c")]
+    api = start_api(gh)
+    api.ok("POST", "/origins", {"name": "o", "balance": "round_robin",
+                                "sticky": {"cookie": "gh_srv", "ttl_s": 3600},
+                                "servers": [{"address": "127.0.0.1", "port": b.port}
+                                            for b in backends]})
+    assert api.get("/origins/o").json()["sticky"] == {
+        "cookie": "gh_srv", "ttl_s": 3600, "secure": False}
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1", "port": 0})
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "match": {"hosts": ["s.test"]}})
+    port = wait_port(api, gh, "l")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+
+    first, setc = get(conn)
+    assert setc is not None and setc.startswith("gh_srv="), setc
+    assert "Max-Age=3600" in setc and "HttpOnly" in setc and "Path=/" in setc
+    cookie = setc.split(";")[0]
+    value = cookie.split("=", 1)[1]
+    # opaque: not the address or port
+    for b in backends:
+        assert str(b.port) not in value and "127" not in value
+
+    # without the cookie: round-robin; with it: always the same server
+    assert {get(conn)[0] for _ in range(3)} == {"a", "b", "c"}
+    seen = set()
+    for _ in range(1000):
+        backend, setc = get(conn, cookie)
+        seen.add(backend)
+        assert setc is None  # already names it
+    assert seen == {first}
+
+    # a configuration change (weights, another server) keeps it
+    api.ok("PATCH", "/origins/o", {"servers": [
+        {"address": "127.0.0.1", "port": b.port, "weight": 3} for b in backends]
+        + [{"address": "127.0.0.1", "port": closed_port()}]})
+    assert {get(conn, cookie)[0] for _ in range(20)} == {first}
+    # so does a restart-free reload of the same state; and drain breaks it
+    sid = "127.0.0.1:%d" % {b.name: b for b in backends}[first].port
+    api.ok("PATCH", "/origins/o/servers/%s" % sid, {"state": "drain"})
+    backend, setc = get(conn, cookie)
+    assert backend != first and setc is not None
+    cookie2 = setc.split(";")[0]
+    assert cookie2 != cookie
+    assert {get(conn, cookie2)[0] for _ in range(20)} == {backend}
+    # back to active: the old cookie works again
+    api.ok("PATCH", "/origins/o/servers/%s" % sid, {"state": "active"})
+    assert get(conn, cookie)[0] == first
+    conn.close()
+
+
+def test_sticky_breaks_on_down_server(gh, origin_factory):
+    a, b = origin_factory("a"), origin_factory("b")
+    api = start_api(gh)
+    api.ok("POST", "/origins", {"name": "o",
+                                "sticky": {"cookie": "s", "secure": True},
+                                "health_check": {"path": "/", "interval_ms": 200,
+                                                 "timeout_ms": 150, "rise": 1, "fall": 1},
+                                "servers": [{"address": "127.0.0.1", "port": a.port},
+                                            {"address": "127.0.0.1", "port": b.port}]})
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1", "port": 0})
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "match": {"hosts": ["s.test"]}})
+    port = wait_port(api, gh, "l")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    first, setc = get(conn)
+    assert "Secure" in setc and "Max-Age" not in setc
+    cookie = setc.split(";")[0]
+    down = a if first == "a" else b
+    down.close()
+    gh.wait_for(r"server 127\.0\.0\.1:%d is down" % down.port, timeout=10)
+    conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    backend, setc = get(conn, cookie)
+    assert backend != first and setc is not None
+    conn.close()
+
+
+class Status:
+    """An origin answering every request with <code> (changeable)."""
+
+    def __init__(self, name, code=200):
+        self.code, self.hits = code, 0
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                outer.hits += 1
+                self.send_response(outer.code)
+                self.send_header("X-Backend", name)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def status_of(port):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", "/", headers={"Host": "s.test"})
+        r = c.getresponse()
+        r.read()
+        return r.status, r.getheader("X-Backend")
+    finally:
+        c.close()
+
+
+def passive_setup(gh, servers, **ph):
+    api = start_api(gh)
+    api.ok("POST", "/origins", {"name": "o", "passive_health": dict({
+        "consecutive_failures": 3, "failure_statuses": [502, 503, 504],
+        "eject_s": 2, "max_ejected_percent": 50}, **ph),
+        "servers": [{"address": "127.0.0.1", "port": s.port} for s in servers]})
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1", "port": 0})
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "match": {"hosts": ["s.test"]}})
+    return api, wait_port(api, gh, "l")
+
+
+def test_passive_health_ejects_and_backs_off(gh):
+    servers = [Status("a"), Status("b"), Status("bad", 503)]
+    try:
+        api, port = passive_setup(gh, servers)
+        assert api.get("/origins/o").json()["passive_health"]["failure_statuses"] == [502, 503, 504]
+        got = [status_of(port) for _ in range(30)]
+        # ejected within consecutive_failures of its answers
+        assert [g for g in got if g[0] != 200] == [(503, "bad")] * 3, got
+        assert servers[2].hits == 3
+        gh.wait_for(r"origin o server 127\.0\.0\.1:%d ejected for 2s after 3 failures"
+                    % servers[2].port, timeout=5)
+        # back after eject_s: it fails again, and is out twice as long
+        time.sleep(2.2)
+        got = [status_of(port) for _ in range(30)]
+        assert [g for g in got if g[0] != 200] == [(503, "bad")] * 3, got
+        gh.wait_for(r"server 127\.0\.0\.1:%d ejected for 4s" % servers[2].port,
+                    timeout=5)
+        # healthy again: after its ejection it serves, and stays
+        servers[2].code = 200
+        time.sleep(4.2)
+        got = {status_of(port) for _ in range(30)}
+        assert got == {(200, "a"), (200, "b"), (200, "bad")}, got
+    finally:
+        for s in servers:
+            s.close()
+
+
+def test_passive_health_max_ejected_percent(gh):
+    servers = [Status("a", 503), Status("b", 503), Status("c", 503)]
+    try:
+        api, port = passive_setup(gh, servers, eject_s=60)
+        got = [status_of(port) for _ in range(40)]
+        assert all(s == 503 for s, _ in got)
+        # 50% of 3: one server out at most; the other two keep serving
+        ejected = [ln for ln in gh.log_tail(2000).split("\n") if "ejected for 60s" in ln]
+        assert len(ejected) == 1, ejected
+        assert len({b for _, b in got[-10:]}) == 2, got
+        # bad values are refused with their paths
+        r = api.patch("/origins/o", {"passive_health": {"consecutive_failures": 0,
+                                                        "failure_statuses": [99, "x"]}})
+        assert r.status_code == 422, r.text
+        fields = sorted(f for f, _ in problem_fields(r))
+        assert fields == ["passive_health.consecutive_failures",
+                          "passive_health.failure_statuses[0]",
+                          "passive_health.failure_statuses[1]"], fields
+    finally:
+        for s in servers:
+            s.close()

@@ -88,6 +88,14 @@ size_t balance_sticky_header(const struct conn *c, char *buf, size_t len);
 void balance_passive_status(const struct cfg_server *s, unsigned status);
 void balance_passive_failure(const struct cfg_server *s);
 
+/* Retries (balance_retry.c). balance_retry_count(): a request of <rt>
+ * (adds to its budget). balance_retry(): the request of <c> failed on its
+ * server for <why> (an enum upstream_fail); 0 when it was sent again, -1 when
+ * it is not to be (then the caller answers as without retries).
+ */
+void balance_retry_count(const struct cfg_route *rt);
+int balance_retry(struct conn *c, int why);
+
 /* No server is open for the request of <c>: parks it in its origin's
  * queue (balance_queue.c) to start again through proxy_start() when one
  * is, or to get 503 after the queue's timeout. 0 when parked; -1 when

@@ -218,6 +218,14 @@ struct cfg_rate_limit {
 	enum cfg_rl_key key;
 	const char *header;     /* CFG_RL_KEY_HEADER: its name */
 	struct rl_table *table; /* shared, outlives the snapshot */
+/* What a route's retries are for; bit order as the field table's. */
+enum cfg_retry_on {
+	CFG_RETRY_CONNECT_ERROR = 1u << 0,
+	CFG_RETRY_TIMEOUT = 1u << 1,
+	CFG_RETRY_RESET = 1u << 2,
+	CFG_RETRY_502 = 1u << 3, /* failures answered 502 */
+	CFG_RETRY_503 = 1u << 4, /* no server could take it */
+	CFG_RETRY_504 = 1u << 5, /* failures answered 504 */
 };
 
 struct cfg_route {
@@ -241,6 +249,9 @@ struct cfg_route {
 	bool redirect_https;        /* on http listeners: 308 to https:// */
 	unsigned hsts_max_age;      /* on https listeners; 0: no HSTS header */
 	enum cfg_pathnorm pathnorm; /* the listener's when not set */
+	unsigned retry_attempts;    /* 0: no "retries" */
+	unsigned retry_on;          /* CFG_RETRY_* bits */
+	unsigned retry_budget_percent;
 	/* cfg_incr.c: its strings and lists live in this snapshot's arena,
 	 * not in its base's (written since the base was compiled).
 	 */
@@ -377,6 +388,12 @@ int cfg_balance_origin(struct cfg *c, struct cfg_origin *o,
  * it in errors ("origins[web].servers[1]"). 0 or -1.
  */
 int cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
+    const char *path, struct err *e);
+
+/* Retry settings of the route row <s> (cfg_balance.c); <path> names it
+ * ("routes[app]"). 0 or -1.
+ */
+int cfg_balance_route(struct cfg_route *r, struct store_stmt *s,
     const char *path, struct err *e);
 
 /* Lookups by stable id; NULL when absent. */

@@ -180,3 +180,44 @@ cfg_balance_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 	}
 	return 0;
 }
+
+int
+cfg_balance_route(struct cfg_route *r, struct store_stmt *s, const char *path,
+    struct err *e)
+{
+	const struct cf_field *f = &cf_kinds[CK_ROUTE].f[RF_RETRY_ON];
+	char msg[160], field[200], word[32];
+	const char *p, *q;
+	size_t n;
+	int i;
+
+	r->retry_attempts = r->retry_on = r->retry_budget_percent = 0;
+	if (store_col_is_null(s, RF_RETRY_ATTEMPTS))
+		return 0;
+	if (bal_int(s, CK_ROUTE, RF_RETRY_ATTEMPTS, &r->retry_attempts, msg,
+	        sizeof(msg)) != 0 ||
+	    bal_int(s, CK_ROUTE, RF_RETRY_BUDGET, &r->retry_budget_percent, msg,
+	        sizeof(msg)) != 0) {
+		snprintf(field, sizeof(field), "%s.retries", path);
+		return err_set(e, field, "%s", msg);
+	}
+	/* ["connect_error","502"]: each quoted word is one of the enums */
+	p = store_col_is_null(s, RF_RETRY_ON) ? "[]"
+	                                      : store_col_text(s, RF_RETRY_ON);
+	while ((p = strchr(p, '"')) != NULL) {
+		if ((q = strchr(p + 1, '"')) == NULL)
+			break;
+		n = (size_t)(q - p - 1);
+		snprintf(word, sizeof(word), "%.*s", (int)(n < 31 ? n : 31),
+		    p + 1);
+		if ((i = cf_enum_index(f, word)) < 0) {
+			snprintf(field, sizeof(field), "%s.retries.on", path);
+			return err_set(e, field, "\"%s\" is not allowed", word);
+		}
+		r->retry_on |= 1u << i;
+		p = q + 1;
+	}
+	if (r->retry_on == 0)
+		r->retry_on = CFG_RETRY_CONNECT_ERROR | CFG_RETRY_RESET;
+	return 0;
+}

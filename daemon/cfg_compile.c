@@ -1046,6 +1046,8 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 	    compile_pathnorm(k, s, CK_ROUTE, RF_PATH_NORMALIZATION,
 	        &r->pathnorm) != 0)
 		rc = -1;
+	if (rc == 0 && cfg_balance_route(r, s, k->obj, k->e) != 0)
+		rc = -1;
 	if (rc != 0)
 		return -1;
 	room[RR_HOSTS] = (size_t)store_col_int64(s, RX_NHOSTS);

@@ -86,7 +86,9 @@ struct req {
 	uint64_t bytes_in, bytes_out, body_in;
 	struct timespec t_start, t_up;
 	int64_t upstream_ms;
-	char *head_copy; /* owned: request head, kept for one retry */
+	unsigned retries; /* balance_retry(): tries after the first */
+	int64_t tried[4]; /* balance_retry(): servers tried, newest last */
+	char *head_copy;  /* owned: request head, kept for one retry */
 	size_t head_copy_len, head_copy_cap;
 	struct evbuffer *body_buf; /* owned: request body held back */
 	struct client_addr client; /* behind trusted proxies (client_addr.h) */

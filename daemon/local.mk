@@ -30,7 +30,7 @@ CORE_NET_SOURCES = daemon/access.c daemon/access.h daemon/ratelimit.c daemon/rat
 	daemon/upstream.h daemon/worker.c daemon/worker.h
 # Server choice: algorithms, request keys, live per-server state (issue 13).
 CORE_NET_SOURCES += daemon/balance_key.c daemon/balance_queue.c \
-	daemon/balance_passive.c daemon/server_live.c \
+	daemon/balance_passive.c daemon/balance_retry.c daemon/server_live.c \
 	daemon/server_live.h daemon/cfg_balance.c
 
 # The listener types and the one accept path.

@@ -288,12 +288,25 @@ send_head(struct conn *c, bool fresh)
 }
 
 int
+proxy_resend(struct conn *c, const struct cfg_server *s)
+{
+	struct req *r = &c->req;
+
+	r->server = s;
+	r->sstats = stats_obj_cached(STATS_SERVER, s->id);
+	if (r->sstats != NULL)
+		stats_add(&r->sstats->requests, 1);
+	return send_head(c, true);
+}
+
+int
 proxy_start(struct conn *c)
 {
 	struct req *r = &c->req;
 	ssize_t len;
 	char *copy;
 
+	balance_retry_count(r->route);
 	r->server = balance_server(c, NULL, 0);
 	if (r->server == NULL) {
 		/* every server draining, disabled or at max_connections */
@@ -696,8 +709,11 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 		why = UPSTREAM_FAIL_CONNECT;
 	}
 	balance_passive_failure(r->server);
+	if (balance_retry(c, why) == 0)
+		return; /* the route's retries */
 	/* A refused connect: try another server of the origin once. */
 	if (why == UPSTREAM_FAIL_CONNECT && u != NULL &&
+	    r->route->retry_attempts == 0 &&
 	    !(u->flags & UPSTREAM_F_CONNECTED) &&
 	    (!(r->flags & REQ_F_HAS_BODY) ||
 	        (r->flags & REQ_F_BODY_BUFFERED)) &&

@@ -30,6 +30,11 @@ struct http_msg;
  * the rewritten head. Returns 0, or -1 after answering an error itself.
  */
 int proxy_start(struct conn *c);
+struct cfg_server;
+/* Sends the request of <c> again, to <s> on a new connection (the head
+ * and a fully held body). 0, or -1 when it could not even start.
+ */
+int proxy_resend(struct conn *c, const struct cfg_server *s);
 /* Request body bytes (de-chunked) and the end of the request body. While
  * REQ_F_BUFFERING they are held back; proxy_start() is called when the
  * body is complete or passes PROXY_BODY_BUFFER.

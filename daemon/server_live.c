@@ -295,3 +295,41 @@ server_live_eject(int64_t id, unsigned base_s, uint64_t now)
 	atomic_fetch_add(&s->ejections, 1);
 	return secs;
 }
+
+/* Routes' budgets: ids with bit 61 set. The slot's inflight holds what
+ * is spent (0: full), so a new slot starts full.
+ */
+#define LIVE_ROUTE (1ll << 61)
+
+void
+server_live_budget_add(int64_t route_id, unsigned n)
+{
+	struct live_slot *s = live_find(route_id | LIVE_ROUTE, false);
+	unsigned cur;
+
+	if (s == NULL)
+		return;
+	cur = atomic_load_explicit(&s->inflight, memory_order_relaxed);
+	while (cur > 0 &&
+	    !atomic_compare_exchange_weak_explicit(&s->inflight, &cur,
+	        cur > n ? cur - n : 0, memory_order_relaxed,
+	        memory_order_relaxed))
+		;
+}
+
+bool
+server_live_budget_take(int64_t route_id, unsigned n, unsigned cap)
+{
+	struct live_slot *s = live_find(route_id | LIVE_ROUTE, true);
+	unsigned cur;
+
+	if (s == NULL)
+		return false;
+	cur = atomic_load_explicit(&s->inflight, memory_order_relaxed);
+	do {
+		if (cur + n > cap)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&s->inflight, &cur,
+	    cur + n, memory_order_relaxed, memory_order_relaxed));
+	return true;
+}

@@ -77,6 +77,13 @@ bool server_live_ejected(int64_t id, uint64_t now);
  */
 unsigned server_live_eject(int64_t id, unsigned base_s, uint64_t now);
 
+/* A budget of route <route_id> (retries), in hundredths; it starts full
+ * at <cap>. budget_add() puts <n> back, budget_take() takes <n> when
+ * there is that much.
+ */
+void server_live_budget_add(int64_t route_id, unsigned n);
+bool server_live_budget_take(int64_t route_id, unsigned n, unsigned cap);
+
 /* Monotonic microseconds (the clock of the samples). */
 uint64_t server_live_now_us(void);
 

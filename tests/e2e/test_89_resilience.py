@@ -209,3 +209,165 @@ def test_passive_health_max_ejected_percent(gh):
     finally:
         for s in servers:
             s.close()
+
+
+class Flaky:
+    """An origin that resets a share of its requests: it reads the
+    request, then closes with an RST instead of answering."""
+
+    def __init__(self, name, reset_share, seed=89):
+        import random
+        import socket
+        import struct
+        self.name, self.share = name, reset_share
+        self.rnd = random.Random(seed)
+        self.lock = threading.Lock()
+        self.accepted = self.requests = self.resets = 0
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(128)
+        self.port = self.ls.getsockname()[1]
+        self.linger = struct.pack("ii", 1, 0)
+        self.socket = socket
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while True:
+            try:
+                s, _ = self.ls.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self.serve, args=(s,), daemon=True).start()
+
+    def serve(self, s):
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = s.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                n = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        n = int(line.split(b":")[1])
+                while len(buf) < n:
+                    d = s.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                buf = buf[n:]
+                with self.lock:
+                    self.requests += 1
+                    reset = self.rnd.random() < self.share
+                    if reset:
+                        self.resets += 1
+                if reset:
+                    s.setsockopt(self.socket.SOL_SOCKET, self.socket.SO_LINGER,
+                                 self.linger)
+                    return
+                s.sendall(b"HTTP/1.1 200 OK\r\nX-Backend: %s\r\n"
+                          b"Content-Length: 0\r\n\r\n" % self.name.encode())
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    def close(self):
+        self.ls.close()
+
+
+def retry_setup(gh, servers, retries):
+    api = start_api(gh)
+    api.ok("POST", "/origins", {"name": "o", "servers": [
+        {"address": "127.0.0.1", "port": s.port} for s in servers]})
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1", "port": 0})
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "match": {"hosts": ["s.test"]},
+                               "retries": retries})
+    return api, wait_port(api, gh, "l")
+
+
+def request(port, method="GET", body=None, stream=False):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        h = {"Host": "s.test"}
+        if stream:
+            c.putrequest(method, "/", skip_host=True)
+            c.putheader("Host", "s.test")
+            c.putheader("Content-Length", str(len(body)))
+            c.endheaders()
+            for i in range(0, len(body), 16384):
+                c.send(body[i:i + 16384])
+                time.sleep(0.01)
+        else:
+            c.request(method, "/", body=body, headers=h)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except (OSError, http.client.HTTPException):
+        return "reset"
+    finally:
+        c.close()
+
+
+def test_retries_hide_resets_for_get(gh):
+    servers = [Flaky("a", 0), Flaky("b", 0), Flaky("flaky", 0.3)]
+    try:
+        api, port = retry_setup(gh, servers, {
+            "attempts": 2, "on": ["connect_error", "reset"], "budget_percent": 50})
+        assert api.get("/routes/r").json()["retries"] == {
+            "attempts": 2, "on": ["connect_error", "reset"], "budget_percent": 50}
+        got = [request(port) for _ in range(300)]
+        errors = [g for g in got if g != 200]
+        print("retries: %d requests, %d resets on the flaky server, %d errors"
+              % (len(got), servers[2].resets, len(errors)))
+        assert servers[2].resets > 10
+        assert errors == []
+    finally:
+        for s in servers:
+            s.close()
+
+
+def test_post_and_streamed_bodies_are_not_retried(gh):
+    bad = Flaky("bad", 1.0)
+    try:
+        api, port = retry_setup(gh, [bad], {"attempts": 3})
+        # GET: the first try and three more, on the only server there is
+        assert request(port) == 502
+        assert bad.requests == 4
+        # POST is not idempotent: one try
+        assert request(port, "POST", b"x" * 100) == 502
+        assert bad.requests == 5
+        # PUT is, but a body larger than what is held back streams: one try
+        assert request(port, "PUT", b"y" * 300000, stream=True) in (502, "reset")
+        time.sleep(0.3)
+        assert bad.requests == 6, bad.requests
+        # a small PUT is held whole: retried
+        assert request(port, "PUT", b"z" * 100) == 502
+        assert bad.requests == 10
+    finally:
+        bad.close()
+
+
+def test_retry_budget_under_total_outage(gh):
+    servers = [Flaky("a", 1.0, 1), Flaky("b", 1.0, 2), Flaky("c", 1.0, 3)]
+    try:
+        api, port = retry_setup(gh, servers, {"attempts": 3, "budget_percent": 20})
+        got = [request(port) for _ in range(100)]
+        assert set(got) == {502}, got
+        tries = sum(s.requests for s in servers)
+        print("outage: 100 requests, %d tries (no budget: 400)" % tries)
+        # 20% of 100 and the reserve of 10
+        assert 100 < tries <= 130, tries
+        r = api.patch("/routes/r", {"retries": {"attempts": 11, "on": ["sometimes"]}})
+        assert r.status_code == 422, r.text
+        assert sorted(f for f, _ in problem_fields(r)) == [
+            "retries.attempts", "retries.on[0]"], r.text
+    finally:
+        for s in servers:
+            s.close()

@@ -330,6 +330,12 @@ void res_patch(struct api_req *r);
 void res_delete(struct api_req *r);
 /* api_servers.c: PATCH one server of an origin. */
 void res_server_patch(struct api_req *r);
+/* api_balance.c: servers' live state, as JSON (/stats) and as
+ * Prometheus text (/metrics, malloc'ed, NULL when there is none).
+ */
+struct cfg;
+struct json *balance_live_json(const struct cfg *c);
+char *balance_live_metrics(const struct cfg *c);
 void res_config_get(struct api_req *r);
 void res_config_put(struct api_req *r);
 void res_config_patch(struct api_req *r);

@@ -219,6 +219,7 @@ sys_stats(struct api_req *r)
 		json_set(o, kinds[i], w.arr);
 	}
 	json_set(o, "health", health_list(c));
+	json_set(o, "balance", balance_live_json(c));
 	cfg_unref(c);
 	api_reply_json(r, 200, o);
 }
@@ -357,6 +358,12 @@ sys_metrics(struct api_req *r)
 	if ((acme = acme_metrics(api_store())) != NULL) {
 		sb_printf(&b, "%s", acme);
 		free(acme);
+	{
+		char *live = balance_live_metrics(c);
+
+		if (live != NULL)
+			sb_printf(&b, "%s", live);
+		free(live);
 	}
 	cfg_unref(c);
 	if (b.oom)

@@ -21,3 +21,4 @@ api/openapi_json.c: $(top_srcdir)/api/openapi.json $(top_srcdir)/api/embed.sh
 	@$(MKDIR_P) api
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/api/embed.sh $@ $(top_srcdir)/api/openapi.json
 API_SOURCES += api/api_servers.c
+API_SOURCES += api/api_balance.c

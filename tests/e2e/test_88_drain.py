@@ -80,6 +80,17 @@ def test_drain_under_load(gh, origin_factory):
     doc = r.json()
     assert [s["state"] for s in doc["servers"] if s["port"] == target.port] == ["drain"]
     assert api.revision() == rev + 1
+    # the live state: /stats and /metrics
+    live = {b["server"]: b for b in api.get("/stats").json()["balance"]}
+    assert live[sid]["state"] == "drain" and live[sid]["in_flight"] >= 1, live
+    assert sum(b["requests"] for b in live.values()) > 10, live
+    assert all(b["health"] == "unchecked" for b in live.values())
+    assert max(b["latency_ewma_us"] for b in live.values()) >= 100000, live
+    metrics = api.get("/metrics").text
+    assert 'gatehouse_server_admin_state{server_id="%d",server="%s",origin="o",state="drain"} 1' % (
+        live[sid]["id"], sid) in metrics, metrics[-2000:]
+    assert "gatehouse_server_in_flight{" in metrics
+    assert "gatehouse_server_latency_ewma_seconds{" in metrics
     time.sleep(1.5)
 
     # The WebSocket opened before the drain still works, then closes cleanly.

@@ -172,6 +172,10 @@ def test_passive_health_ejects_and_backs_off(gh):
         assert servers[2].hits == 3
         gh.wait_for(r"origin o server 127\.0\.0\.1:%d ejected for 2s after 3 failures"
                     % servers[2].port, timeout=5)
+        live = {b["server"]: b for b in api.get("/stats").json()["balance"]}
+        bad = live["127.0.0.1:%d" % servers[2].port]
+        assert bad["ejections"] == 1 and 0 < bad["ejected_ms"] <= 2000, bad
+        assert "gatehouse_server_ejected{server_id=\"%d\"" % bad["id"] in api.get("/metrics").text
         # back after eject_s: it fails again, and is out twice as long
         time.sleep(2.2)
         got = [status_of(port) for _ in range(30)]

@@ -418,9 +418,13 @@ function buildRows(f, items, idBase) {
     return list.map((row) => {
       const o = {};
       if (row.item.id !== undefined) {
-        // keep the server id while address and port are unchanged
+        // keep the server id while address and port are unchanged, and
+        // its fields that have no column here (limits, slow start)
         const a = row.inputs.find((x) => x.c.key === 'address'), p = row.inputs.find((x) => x.c.key === 'port');
-        if (a && p && a.input.value.trim() === String(row.item.address) && Number(p.input.value) === row.item.port) o.id = row.item.id;
+        if (a && p && a.input.value.trim() === String(row.item.address) && Number(p.input.value) === row.item.port) {
+          for (const [k, v] of Object.entries(row.item)) if (!f.columns.some((c) => c.key === k)) o[k] = v;
+          o.id = row.item.id;
+        }
       }
       for (const x of row.inputs) {
         let v = inputValue(x.c, x.input);

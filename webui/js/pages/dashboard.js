@@ -140,6 +140,13 @@ function serverHealth(stats) {
     ], stats.servers || [], 'No server has had traffic yet.');
   }
   const now = Date.now() / 1000;
+  const live = new Map((stats.balance || []).map((s) => [s.id, s]));
+  const liveCols = stats.balance ? [
+    { label: 'State', cell: (s) => stateControl(s, live.get(s.id)) },
+    { label: 'Weight', class: 'num', cell: (s) => String((live.get(s.id) || {}).weight || '—') },
+    { label: 'In flight', class: 'num', cell: (s) => String((live.get(s.id) || {}).in_flight || 0) },
+    { label: 'Latency', class: 'num', cell: (s) => { const l = live.get(s.id); return l && l.latency_ewma_us ? (l.latency_ewma_us / 1000).toFixed(1) + ' ms' : '—'; } },
+  ] : [];
   return table('Server health', [
     { label: 'Server', cell: (s) => s.server || (traffic.get(s.id) || {}).name || '#' + s.id },
     { label: 'Origin', cell: (s) => (s.origin ? h('a', { href: '#/origins/' + encodeURIComponent(s.origin) }, s.origin) : '—') },
@@ -152,7 +159,30 @@ function serverHealth(stats) {
     { label: 'Requests', class: 'num', cell: num('requests') },
     { label: 'Errors', class: 'num', cell: num('errors') },
     { label: 'Active', class: 'num', cell: num('active') },
+    ...liveCols,
   ], stats.health, 'No servers: add an origin on the Origins page.');
+}
+
+// A server's configured state, changeable in place (PATCH
+// /origins/{o}/servers/{id}: a revision like any change), and a badge
+// while passive health has it ejected.
+function stateControl(s, l) {
+  if (!l) return '—';
+  const sel = h('select', { 'aria-label': `State of ${l.server}`, class: 'small' },
+    ['active', 'drain', 'disabled'].map((v) => h('option', { value: v }, v)));
+  sel.value = l.state;
+  sel.onchange = async () => {
+    sel.disabled = true;
+    try {
+      await api('PATCH', `/origins/${encodeURIComponent(l.origin)}/servers/${l.id}`, { state: sel.value });
+      l.state = sel.value;
+    } catch (err) {
+      sel.value = l.state;
+    } finally {
+      sel.disabled = false;
+    }
+  };
+  return h('span', null, sel, l.ejected_ms > 0 ? [' ', badge('ejected', 'bad')] : null);
 }
 
 // An actively checked server's state; an unchecked one is judged by its

@@ -169,7 +169,8 @@ export const COLLECTIONS = {
     intro: 'Groups of servers traffic is balanced over, and how the appliance talks to them.',
     columns: (refs, ctx) => [
       { label: 'Name', cell: (o) => h('a', { href: '#/origins/' + seg(o.name) }, o.name) },
-      { label: 'Servers', cell: (o) => h('ul', { class: 'plain' }, (o.servers || []).map((s) => h('li', null, `${s.address}:${s.port}` + (s.weight && s.weight !== 1 ? ` ×${s.weight}` : '')))) },
+      { label: 'Servers', cell: (o) => h('ul', { class: 'plain' }, (o.servers || []).map((s) => h('li', null, `${s.address}:${s.port}` + (s.weight && s.weight !== 1 ? ` ×${s.weight}` : ''),
+        s.state && s.state !== 'active' ? [' ', badge(s.state, s.state === 'drain' ? 'warn' : 'bad')] : null))) },
       { label: 'Balance', cell: (o) => o.balance || 'round_robin' },
       { label: 'TLS to origin', cell: (o) => (o.tls && o.tls.enabled ? badge(o.tls.verify === false ? 'TLS, not verified' : 'TLS', o.tls.verify === false ? 'warn' : 'ok') : badge('plain', 'info')) },
       actions('origins', ctx),
@@ -183,7 +184,8 @@ export const COLLECTIONS = {
         { key: 'balance', label: 'Balancing', type: 'select', options: schemaEnum('Origin', 'balance', ['round_robin']), default: schemaDefault('Origin', 'balance', 'round_robin') },
         ...(schemaProp('Origin', 'hash_key') ? [{ key: 'hash_key', label: 'Hash on', placeholder: 'client_ip', show: (v) => v.balance === 'hash', help: 'client_ip, header:NAME, cookie:NAME or path: the same value reaches the same server.' }] : []),
         { key: 'servers', label: 'Servers', type: 'rows', min: 1, addLabel: 'Add server', newRow: { weight: schemaDefault('Server', 'weight', 1) },
-          columns: [{ key: 'address', label: 'Address', placeholder: '127.0.0.1' }, { key: 'port', label: 'Port', type: 'number' }, { key: 'weight', label: 'Weight', type: 'number' }] },
+          columns: [{ key: 'address', label: 'Address', placeholder: '127.0.0.1' }, { key: 'port', label: 'Port', type: 'number' }, { key: 'weight', label: 'Weight', type: 'number' },
+            ...(schemaProp('Server', 'state') ? [{ key: 'state', label: 'State', type: 'select', options: schemaEnum('Server', 'state', ['active']), default: schemaDefault('Server', 'state', 'active') }] : [])] },
         ...(tls ? [
           { type: 'section', label: 'TLS to origin' },
           { key: 'tls.enabled', label: 'Encrypt traffic to these servers (TLS)', type: 'checkbox' },

@@ -49,6 +49,7 @@ E2E_HELPERS += tests/e2e/tlsutil.py
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py
 E2E_TESTS += tests/e2e/test_46_max_connections.py
 # Balancing and resilience (issue 13).
+EXTRA_DIST += tests/bench/balance.sh tests/bench/balance_cost.c
 E2E_TESTS += tests/e2e/test_87_balance.py tests/e2e/test_88_drain.py \
 	tests/e2e/test_89_resilience.py
 TESTS += $(E2E_TESTS) $(E2E_API_TESTS)

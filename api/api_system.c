@@ -358,6 +358,7 @@ sys_metrics(struct api_req *r)
 	if ((acme = acme_metrics(api_store())) != NULL) {
 		sb_printf(&b, "%s", acme);
 		free(acme);
+	}
 	{
 		char *live = balance_live_metrics(c);
 

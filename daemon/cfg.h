@@ -218,6 +218,8 @@ struct cfg_rate_limit {
 	enum cfg_rl_key key;
 	const char *header;     /* CFG_RL_KEY_HEADER: its name */
 	struct rl_table *table; /* shared, outlives the snapshot */
+};
+
 /* What a route's retries are for; bit order as the field table's. */
 enum cfg_retry_on {
 	CFG_RETRY_CONNECT_ERROR = 1u << 0,

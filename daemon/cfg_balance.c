@@ -1,5 +1,5 @@
 /*
- * cfg_balance.c: compiling an origin's balancing settings (schemas 0025, 0026).
+ * cfg_balance.c: compiling an origin's balancing settings (schemas 0026, 0027).
  *
  * Called by cfg_compile() for each origin row (columns by field,
  * cfg_field.h): the algorithm and, for "hash", what the hash is taken

@@ -1,4 +1,4 @@
--- 0026_resilience.sql: server states and limits, request queues, sticky
+-- 0027_resilience.sql: server states and limits, request queues, sticky
 -- sessions, passive health and retries (issue 13). Every column is
 -- NULL or its default when the feature is off.
 

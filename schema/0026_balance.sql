@@ -1,4 +1,4 @@
--- 0025_balance.sql: how an origin chooses a server. The first schema
+-- 0026_balance.sql: how an origin chooses a server. The first schema
 -- allowed only 'round_robin' in origins.balance, and SQLite cannot widen
 -- a CHECK in place: the choice moves to a new column, and the old one
 -- stays, always 'round_robin', read by nothing.

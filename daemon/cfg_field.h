@@ -37,14 +37,11 @@ enum cf_type {
 };
 
 /* Field flags. */
-#define F_REQUIRED  0x1u /* must be given */
-#define F_NULLABLE  0x2u /* may be absent; absent is NULL, left out on load */
-#define F_NOCOL     0x4u /* no column (objects, children) */
-#define F_WRITEONLY 0x8u /* accepted, stored, never returned (hashes) */
-#define F_REQUIRED 0x1u /* must be given */
-#define F_NULLABLE 0x2u /* may be absent; absent is NULL, left out on load */
-#define F_NOCOL    0x4u /* no column (objects, children) */
-#define F_INTS     0x8u /* F_LIST of integers in [100, 599] (HTTP statuses) */
+#define F_REQUIRED  0x1u  /* must be given */
+#define F_NULLABLE  0x2u  /* may be absent; absent is NULL, left out on load */
+#define F_NOCOL     0x4u  /* no column (objects, children) */
+#define F_WRITEONLY 0x8u  /* accepted, stored, never returned (hashes) */
+#define F_INTS      0x10u /* F_LIST of integers in [100, 599] (HTTP statuses) */
 
 struct cf_field {
 	const char *key;    /* JSON key within its parent */

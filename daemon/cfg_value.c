@@ -143,6 +143,7 @@ cv_path(const char *p, bool prefix, char *msg, size_t len)
 #define CV_HASH_CHARS                                                      \
 	"$./0123456789=,+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv" \
 	"wxyz"
+
 /* "client_ip", "path", "header:NAME" or "cookie:NAME" with NAME an
  * HTTP token (RFC 9110 5.6.2).
  */

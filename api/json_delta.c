@@ -277,12 +277,58 @@ delta_named(struct delta *d, const struct json *a, const struct json *b,
 	}
 }
 
+/* The usual change of a whole document after one item's write: the two
+ * arrays hold the same values (shared pointers) but for at most one item
+ * on each side, at the same index. Writes what delta_named() would (the
+ * item's own delta, its remove, or its add) without indexing every name,
+ * and returns true; false when it is not that case (a rename, unnamed
+ * items, several changes).
+ */
+static bool
+delta_arr_one(struct delta *d, const struct json *a, const struct json *b)
+{
+	size_t na = json_len(a), nb = json_len(b), p = 0, s = 0, len;
+	const char *x, *y;
+
+	while (p < na && p < nb && json_at(a, p) == json_at(b, p))
+		p++;
+	while (s < na - p && s < nb - p &&
+	    json_at(a, na - 1 - s) == json_at(b, nb - 1 - s))
+		s++;
+	na -= p + s;
+	nb -= p + s;
+	if (na > 1 || nb > 1)
+		return false;
+	x = na == 1 ? delta_name(json_at(a, p)) : NULL;
+	y = nb == 1 ? delta_name(json_at(b, p)) : NULL;
+	if (na == 1 && nb == 1) {
+		if (x == NULL || y == NULL || strcmp(x, y) != 0)
+			return false;
+		delta_child(d, NULL, p, json_at(a, p), json_at(b, p));
+		return true;
+	}
+	if ((na == 1 && x == NULL) || (nb == 1 && y == NULL))
+		return false;
+	if (na + nb == 0)
+		return true;
+	if ((len = delta_push_idx(d, p)) == SIZE_MAX) {
+		d->failed = 1;
+		return true;
+	}
+	delta_op(d, na == 1 ? "remove" : "add", na == 1 ? NULL : json_at(b, p));
+	d->path[len] = '\0';
+	return true;
+}
+
 static void
 delta_arr(struct delta *d, const struct json *a, const struct json *b)
 {
 	struct delta_names ta, tb;
 	int ra, rb;
 	size_t i;
+
+	if (delta_arr_one(d, a, b))
+		return;
 
 	ra = delta_names_build(&ta, a);
 	rb = ra == 1 ? delta_names_build(&tb, b) : 0;

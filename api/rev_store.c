@@ -44,6 +44,16 @@ struct rev_cached {
 
 static struct rev_cached rev_cache[2];
 
+/* The newest chain's weight (rev_want_checkpoint()): its checkpoint <cp>
+ * of <cp_bytes>, and <n> deltas of <sum> bytes after it, while the newest
+ * revision is <last> with <digest> (a rolled-back write leaves another
+ * newest revision, and the sums are read again). Reading them from the
+ * rows costs the checkpoint's whole row: `bytes` comes after `config`.
+ */
+static struct {
+	int64_t last, digest, cp, cp_bytes, n, sum;
+} rev_chain;
+
 /* FNV-1a of <text>, continuing from <seed> (0: a fresh hash). A delta's
  * digest continues its parent's, so that it names the document and not
  * only the patch (a restored history may hold the same patch text under
@@ -69,6 +79,7 @@ rev_cache_clear(void)
 		json_unref(rev_cache[i].doc);
 		memset(&rev_cache[i], 0, sizeof(rev_cache[i]));
 	}
+	memset(&rev_chain, 0, sizeof(rev_chain));
 }
 
 static struct json *
@@ -209,12 +220,19 @@ rev_doc(struct store *st, int64_t n, struct err *e)
  * long.
  */
 static int
-rev_want_checkpoint(struct store *st, int64_t cp, size_t dlen, bool *full,
-    struct err *e)
+rev_want_checkpoint(struct store *st, int64_t pid, int64_t pdigest, int64_t cp,
+    size_t dlen, bool *full, struct err *e)
 {
 	struct store_stmt *s;
 	int rc = -1;
 
+	if (rev_chain.last == pid && rev_chain.digest == pdigest &&
+	    rev_chain.cp == cp && pid > 0) {
+		*full = rev_chain.n + 1 > REV_CHAIN_MAX ||
+		    rev_chain.sum + (int64_t)dlen > rev_chain.cp_bytes;
+		return 0;
+	}
+	memset(&rev_chain, 0, sizeof(rev_chain));
 	s = store_prepare(st,
 	    "SELECT c.bytes, count(d.id), coalesce(sum(d.bytes), 0)"
 	    " FROM revisions c LEFT JOIN revisions d ON d.checkpoint = c.id"
@@ -228,6 +246,12 @@ rev_want_checkpoint(struct store *st, int64_t cp, size_t dlen, bool *full,
 		*full = store_col_int64(s, 1) + 1 > REV_CHAIN_MAX ||
 		    store_col_int64(s, 2) + (int64_t)dlen >
 		        store_col_int64(s, 0);
+		rev_chain.last = pid;
+		rev_chain.digest = pdigest;
+		rev_chain.cp = cp;
+		rev_chain.cp_bytes = store_col_int64(s, 0);
+		rev_chain.n = store_col_int64(s, 1);
+		rev_chain.sum = store_col_int64(s, 2);
 		rc = 0;
 	} else if (e->msg[0] == '\0') {
 		rc = 0;
@@ -266,7 +290,8 @@ rev_last(struct store *st, int64_t *id, int64_t *digest, int64_t *cp,
  */
 static char *
 rev_text(struct store *st, const struct json *parent, const struct json *doc,
-    int64_t pcp, int64_t *cp, size_t *len, struct err *e)
+    int64_t pid, int64_t pdigest, int64_t pcp, int64_t *cp, size_t *len,
+    struct err *e)
 {
 	struct json *delta = NULL;
 	char *text = NULL;
@@ -275,7 +300,7 @@ rev_text(struct store *st, const struct json *parent, const struct json *doc,
 	*cp = 0;
 	if (parent != NULL && (delta = json_delta(parent, doc)) != NULL &&
 	    (text = json_dump(delta, len)) != NULL &&
-	    rev_want_checkpoint(st, pcp, *len, &full, e) != 0) {
+	    rev_want_checkpoint(st, pid, pdigest, pcp, *len, &full, e) != 0) {
 		json_unref(delta);
 		free(text);
 		return NULL;
@@ -356,9 +381,25 @@ api_revision_insert(struct api_req *r, struct store *st, const char *summary,
 		if (pdigest != -1) /* not a row from before digests */
 			rev_cache_put(pid, pdigest, parent, NULL);
 	}
-	if ((text = rev_text(st, parent, doc, pcp, &cp, &len, e)) != NULL) {
+	if ((text = rev_text(st, parent, doc, pid, pdigest, pcp, &cp, &len,
+	         e)) != NULL) {
 		digest = rev_digest(cp > 0 ? pdigest : 0, text, len);
 		id = rev_insert_row(r, st, summary, text, len, cp, digest, e);
+	}
+	if (id > 0 && cp == 0) { /* a checkpoint: a new chain */
+		rev_chain.cp = id;
+		rev_chain.cp_bytes = (int64_t)len;
+		rev_chain.n = rev_chain.sum = 0;
+	} else if (id > 0 && rev_chain.last == pid &&
+	    rev_chain.digest == pdigest && rev_chain.cp == cp) {
+		rev_chain.n++;
+		rev_chain.sum += (int64_t)len;
+	} else if (id > 0) {
+		memset(&rev_chain, 0, sizeof(rev_chain));
+	}
+	if (id > 0 && rev_chain.cp != 0) {
+		rev_chain.last = id;
+		rev_chain.digest = digest;
 	}
 	if (id > 0) {
 		rev_cache_put(id, digest, doc, parent);

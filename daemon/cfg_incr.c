@@ -15,7 +15,9 @@
  * so a snapshot keeps at most one other alive however many writes follow.
  * Each listener's route order is the previous one with the route taken
  * out and put back in by binary search (route_cmp()), which is the order a
- * full sort gives; the host indexes are rebuilt (route_index_build()).
+ * full sort gives; each host index is the previous one copied with the
+ * ranks moved, the route's names taken out and put in
+ * (route_index_update()), without hashing every name again.
  *
  * A full compile stays the reference: cfg_dump() writes every compiled
  * value of a snapshot in a fixed order (and what route_match() answers
@@ -118,27 +120,31 @@ incr_map(size_t i, size_t gone, size_t added)
 /* One of prev's listener lists (routes or sni_routes) for the listener
  * <l> of <c>: the same order, pointers moved to c->routes, without the
  * written route (old index <gone>) and with <nr> put in its place in the
- * order when <put>. 0 or -1.
+ * order when <put>. <*rgone> is the rank the route left in the list,
+ * <*radded> the rank <nr> took (UINT32_MAX: none). 0 or -1.
  */
 static int
 incr_list(struct cfg *c, const struct cfg *prev,
     const struct cfg_route *const *v, size_t n, size_t gone, size_t added,
     const struct cfg_route *nr, bool put, const struct cfg_route ***out,
-    size_t *nout)
+    size_t *nout, uint32_t *rgone, uint32_t *radded)
 {
 	const struct cfg_route **w;
 	size_t i, j = 0, idx, lo, hi, mid;
 
 	*out = NULL;
 	*nout = 0;
+	*rgone = *radded = UINT32_MAX;
 	if (n + put == 0)
 		return 0;
 	if ((w = arena_calloc(c->arena, n + put, sizeof(*w))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
 		idx = (size_t)(v[i] - prev->routes);
-		if (idx == gone)
+		if (idx == gone) {
+			*rgone = (uint32_t)i;
 			continue;
+		}
 		w[j++] = &c->routes[incr_map(idx, gone, added)];
 	}
 	if (put) {
@@ -153,6 +159,7 @@ incr_list(struct cfg *c, const struct cfg *prev,
 		}
 		memmove(&w[lo + 1], &w[lo], (j - lo) * sizeof(*w));
 		w[lo] = nr;
+		*radded = (uint32_t)lo;
 		j++;
 	}
 	*out = w;
@@ -173,6 +180,7 @@ incr_listeners(struct cfg *c, const struct cfg *prev, size_t gone, size_t added,
 {
 	const struct cfg_listener *pl;
 	struct cfg_listener *l;
+	uint32_t rgone, radded, sgone, sadded;
 	size_t i;
 	bool mine;
 
@@ -181,11 +189,13 @@ incr_listeners(struct cfg *c, const struct cfg *prev, size_t gone, size_t added,
 		l = &c->listeners[i];
 		mine = nr != NULL && nr->listener == l;
 		if (incr_list(c, prev, pl->routes, pl->nroutes, gone, added, nr,
-		        mine && !incr_is_sni(nr), &l->routes,
-		        &l->nroutes) != 0 ||
+		        mine && !incr_is_sni(nr), &l->routes, &l->nroutes,
+		        &rgone, &radded) != 0 ||
 		    incr_list(c, prev, pl->sni_routes, pl->nsni_routes, gone,
 		        added, nr, mine && incr_is_sni(nr), &l->sni_routes,
-		        &l->nsni_routes) != 0)
+		        &l->nsni_routes, &sgone, &sadded) != 0 ||
+		    route_index_update(c->arena, l, pl->route_index, rgone,
+		        radded) != 0)
 			return -1;
 	}
 	return 0;
@@ -268,10 +278,6 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 	if (incr_listeners(c, prev, gone, added,
 	        rc == 0 ? &c->routes[added] : NULL) != 0)
 		goto oom;
-	if (route_index_build(c, e) != 0) {
-		cfg_unref(c);
-		return -1;
-	}
 	c->revision = (uint64_t)store_revision(st);
 	*out = c;
 	return 0;

@@ -138,6 +138,7 @@ struct route_slot {
 struct route_table {
 	struct route_slot *slot; /* NULL: no names */
 	size_t mask;
+	size_t used; /* slots with a name */
 };
 
 struct route_index {
@@ -383,6 +384,7 @@ route_table_add(struct route_table *t, const struct cfg_host *h)
 			s->name = h->name;
 			s->len = (uint32_t)h->len;
 			s->hash = hash;
+			t->used++;
 			return s;
 		}
 		if (s->hash == hash && s->len == h->len &&
@@ -499,6 +501,200 @@ route_index_listener(struct arena *a, struct cfg_listener *l)
 	    route_table_ranks(a, &x->wild) == -1)
 		return -1;
 	route_index_pass(x, l, 1);
+	l->route_index = x;
+	return 0;
+}
+
+/* ---- the index after one route left and/or one came in ---- */
+
+/* Where old rank <r> is now (see route_index_update()). */
+static uint32_t
+route_rank_map(uint32_t r, uint32_t gone, uint32_t added)
+{
+	if (gone != UINT32_MAX && r > gone)
+		r--;
+	if (added != UINT32_MAX && r >= added)
+		r++;
+	return r;
+}
+
+/* Removes the slot at <i> from a linear-probing table, moving later
+ * members of its run back so that every lookup still finds them.
+ */
+static void
+route_table_del(struct route_table *t, size_t i)
+{
+	size_t j = i, k;
+
+	for (;;) {
+		j = (j + 1) & t->mask;
+		if (t->slot[j].name == NULL)
+			break;
+		k = t->slot[j].hash & t->mask;
+		/* The member at j may fill i unless its home k lies
+		 * cyclically in (i, j].
+		 */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		t->slot[i] = t->slot[j];
+		i = j;
+	}
+	memset(&t->slot[i], 0, sizeof(t->slot[i]));
+	t->used--;
+}
+
+/* The host of <r> named like slot <s> (its name must point into the new
+ * snapshot), or NULL.
+ */
+static const char *
+route_slot_name(const struct cfg_route *r, const struct route_slot *s)
+{
+	size_t j;
+
+	for (j = 0; j < r->nhosts; j++)
+		if (r->hosts[j].len == s->len &&
+		    memcmp(r->hosts[j].name, s->name, s->len) == 0)
+			return r->hosts[j].name;
+	return NULL;
+}
+
+/* Copies <old> into <t> (in <a>) with ranks moved, the rank <gone>
+ * dropped, slots left without routes removed, and each name pointing at
+ * a host of the listener's new routes. 0, or -1 (out of memory, or a
+ * name not found: the caller builds the index afresh).
+ */
+static int
+route_table_copy(struct arena *a, const struct cfg_listener *l,
+    struct route_table *t, const struct route_table *old, uint32_t gone,
+    uint32_t added)
+{
+	struct route_slot *s;
+	size_t i, total = 0, n;
+	uint32_t *buf = NULL, k;
+
+	*t = *old;
+	if (old->slot == NULL)
+		return 0;
+	if ((t->slot = arena_alloc(a, (old->mask + 1) * sizeof(*t->slot))) ==
+	    NULL)
+		return -1;
+	memcpy(t->slot, old->slot, (old->mask + 1) * sizeof(*t->slot));
+	for (i = 0; i <= t->mask; i++)
+		total += t->slot[i].n;
+	if (total > 0 && (buf = arena_alloc(a, total * sizeof(*buf))) == NULL)
+		return -1;
+	for (i = 0; i <= t->mask; i++) {
+		s = &t->slot[i];
+		if (s->name == NULL)
+			continue;
+		for (k = 0, n = 0; k < s->n; k++)
+			if (s->ranks[k] != gone)
+				buf[n++] =
+				    route_rank_map(s->ranks[k], gone, added);
+		s->ranks = buf;
+		s->n = (uint32_t)n;
+		s->last = 0;
+		buf += n;
+		if (n > 0 &&
+		    (s->name = route_slot_name(l->routes[s->ranks[0]], s)) ==
+		        NULL)
+			return -1;
+	}
+	for (i = 0; i <= t->mask;) { /* empty slots out (may move others) */
+		if (t->slot[i].name != NULL && t->slot[i].n == 0)
+			route_table_del(t, i);
+		else
+			i++;
+	}
+	return 0;
+}
+
+/* Puts rank <rank> of route <r> into the slots of its hosts. 0 or -1. */
+static int
+route_index_add(struct arena *a, struct route_index *x,
+    const struct cfg_route *r, uint32_t rank)
+{
+	struct route_slot *s;
+	uint32_t *v, k;
+	size_t j;
+
+	for (j = 0; j < r->nhosts; j++) {
+		if (r->hosts[j].kind != CFG_HOST_EXACT) {
+			if (r->hosts[j].len < x->wmin)
+				x->wmin = r->hosts[j].len;
+			if (r->hosts[j].len > x->wmax)
+				x->wmax = r->hosts[j].len;
+		}
+		s = route_table_add(r->hosts[j].kind == CFG_HOST_EXACT
+		        ? &x->exact
+		        : &x->wild,
+		    &r->hosts[j]);
+		for (k = 0; k < s->n && s->ranks[k] < rank; k++)
+			;
+		if (k < s->n && s->ranks[k] == rank)
+			continue; /* a host named twice */
+		if ((v = arena_alloc(a, (s->n + 1) * sizeof(*v))) == NULL)
+			return -1;
+		memcpy(v, s->ranks, k * sizeof(*v));
+		v[k] = rank;
+		memcpy(v + k + 1, s->ranks + k, (s->n - k) * sizeof(*v));
+		s->ranks = v;
+		s->n++;
+	}
+	return 0;
+}
+
+/* Whether table <t> (of <old>) can take <more> names without growing. */
+static bool
+route_table_room(const struct route_table *t, size_t more)
+{
+	return more == 0 ||
+	    (t->slot != NULL && 2 * (t->used + more) <= t->mask + 1);
+}
+
+int
+route_index_update(struct arena *a, struct cfg_listener *l,
+    const struct route_index *old, uint32_t gone, uint32_t added)
+{
+	const struct cfg_route *r =
+	    added != UINT32_MAX ? l->routes[added] : NULL;
+	struct route_index *x;
+	size_t j, ne = 0, nw = 0, n;
+	uint32_t k;
+
+	l->route_index = NULL;
+	if (l->nroutes == 0)
+		return 0;
+	for (j = 0; r != NULL && !route_is_other(r) && j < r->nhosts; j++)
+		*(r->hosts[j].kind == CFG_HOST_EXACT ? &ne : &nw) += 1;
+	if (old == NULL || l->nroutes >= UINT32_MAX ||
+	    !route_table_room(&old->exact, ne) ||
+	    !route_table_room(&old->wild, nw))
+		return route_index_listener(a, l);
+	if ((x = arena_calloc(a, 1, sizeof(*x))) == NULL)
+		return -1;
+	x->wmin = old->wmin;
+	x->wmax = old->wmax;
+	if (route_table_copy(a, l, &x->exact, &old->exact, gone, added) != 0 ||
+	    route_table_copy(a, l, &x->wild, &old->wild, gone, added) != 0)
+		return route_index_listener(a, l);
+	n = old->nother + (r != NULL && route_is_other(r));
+	if (n > 0 && (x->other = arena_alloc(a, n * sizeof(*x->other))) == NULL)
+		return -1;
+	for (k = 0; k < old->nother; k++) {
+		if (old->other[k] == gone)
+			continue;
+		x->other[x->nother++] =
+		    route_rank_map(old->other[k], gone, added);
+	}
+	if (r != NULL && route_is_other(r)) {
+		for (k = x->nother; k > 0 && x->other[k - 1] > added; k--)
+			x->other[k] = x->other[k - 1];
+		x->other[k] = added;
+		x->nother++;
+	} else if (r != NULL && route_index_add(a, x, r, added) != 0) {
+		return -1;
+	}
 	l->route_index = x;
 	return 0;
 }

@@ -21,6 +21,7 @@
 #define GH_ROUTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "arena.h"
 #include "cfg.h"
@@ -64,6 +65,16 @@ int route_order(const struct cfg_route *a, const struct cfg_route *b);
  * <a> and sets l->route_index. Returns 0, or -1 when out of memory.
  */
 int route_index_listener(struct arena *a, struct cfg_listener *l);
+
+/* <l>'s index (in <a>) after one change to its route list: <old> is the
+ * index of the list before, where the route at rank <gone> (UINT32_MAX:
+ * none) left, and l->routes[<added>] (UINT32_MAX: none) came in; other
+ * routes kept their order. The same index route_index_listener() builds,
+ * in time linear in the number of host names but without hashing them
+ * (cfg_incr.c). 0, or -1 when out of memory.
+ */
+int route_index_update(struct arena *a, struct cfg_listener *l,
+    const struct route_index *old, uint32_t gone, uint32_t added);
 
 /* route_index_listener() for every listener of <c>, in c's arena; the
  * last step of cfg_compile(). Returns 0, or -1 with <e> set.

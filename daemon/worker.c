@@ -127,7 +127,12 @@ worker_handoff(evutil_socket_t fd, short what, void *arg)
 		w->cur = new;
 		w->cur_gen = gen;
 		worker_reconcile(w);
-		upstream_pools_reconcile(w->pools, new);
+		/* A snapshot built after a route write shares its origins
+		 * with the one before (cfg_incr.c): the pools still match.
+		 */
+		if (old == NULL || new->origins != old->origins ||
+		    new->norigins != old->norigins)
+			upstream_pools_reconcile(w->pools, new);
 		cfg_unref(old);
 		stats_inc(STAT_CFG_SWAPS);
 	}

@@ -635,9 +635,12 @@ route_index_add(struct arena *a, struct route_index *x,
 			continue; /* a host named twice */
 		if ((v = arena_alloc(a, (s->n + 1) * sizeof(*v))) == NULL)
 			return -1;
-		memcpy(v, s->ranks, k * sizeof(*v));
+		if (s->n > 0) { /* a new slot has no ranks yet */
+			memcpy(v, s->ranks, k * sizeof(*v));
+			memcpy(v + k + 1, s->ranks + k,
+			    (s->n - k) * sizeof(*v));
+		}
 		v[k] = rank;
-		memcpy(v + k + 1, s->ranks + k, (s->n - k) * sizeof(*v));
 		s->ranks = v;
 		s->n++;
 	}

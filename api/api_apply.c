@@ -432,7 +432,7 @@ apply_next_doc(enum conf_kind kind, const struct json *old, struct json *now)
 	struct json *prev, *doc, *arr, *parr, *it;
 	int64_t id = json_int(json_get(old != NULL ? old : now, "id")), iid;
 	bool placed = false;
-	size_t i;
+	size_t i, lo, hi, mid;
 	int bad = 0;
 
 	if (old != NULL && json_is_obj(now) &&
@@ -451,9 +451,21 @@ apply_next_doc(enum conf_kind kind, const struct json *old, struct json *now)
 		    strcmp(key, coll) == 0 ? json_ref(arr)
 		                           : json_ref(json_get(prev, key)));
 	}
+	/* Items are in id order: the place of <id> by binary search, so
+	 * that the loop below reads no other item's id.
+	 */
+	for (lo = 0, hi = json_len(parr); lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (json_int(json_get(json_at(parr, mid), "id")) < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	for (i = 0; arr != NULL && i < json_len(parr); i++) {
 		it = json_at(parr, i);
-		iid = json_int(json_get(it, "id"));
+		iid = i < lo  ? id - 1
+		    : i == lo ? json_int(json_get(it, "id"))
+		              : id + 1;
 		if (!placed && iid >= id) {
 			placed = true;
 			if (json_is_obj(now))

@@ -255,8 +255,8 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 		gone = pos;
 	c->nroutes = prev->nroutes - found + (rc == 0);
 	if (c->nroutes > 0 &&
-	    (c->routes = arena_calloc(c->arena, c->nroutes,
-	         sizeof(*c->routes))) == NULL)
+	    (c->routes = arena_alloc(c->arena,
+	         c->nroutes * sizeof(*c->routes))) == NULL) /* all set below */
 		goto oom;
 	if (rc == 0)
 		added = pos;

@@ -239,7 +239,9 @@ sys_explain(struct api_req *r)
 		ex_decide(out, 404, "not_found", "no route matches");
 	} else {
 		json_set(out, "route", json_new_str(rt->name));
-		json_set(out, "origin", json_new_str(rt->origin->name));
+		json_set(out, "origin",
+		    rt->origin != NULL ? json_new_str(rt->origin->name)
+		                       : json_new_null());
 		ex_policies(out, l, rt, &m, &ca, str_cstr(host));
 	}
 	api_reply_json(r, 200, out);

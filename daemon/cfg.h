@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cfg_field.h"
 #include "err.h"
@@ -220,14 +221,18 @@ struct cfg_rate_limit {
 	struct rl_table *table; /* shared, outlives the snapshot */
 };
 
-/* What a route's retries are for; bit order as the field table's. */
-enum cfg_retry_on {
-	CFG_RETRY_CONNECT_ERROR = 1u << 0,
-	CFG_RETRY_TIMEOUT = 1u << 1,
-	CFG_RETRY_RESET = 1u << 2,
-	CFG_RETRY_502 = 1u << 3, /* failures answered 502 */
-	CFG_RETRY_503 = 1u << 4, /* no server could take it */
-	CFG_RETRY_504 = 1u << 5, /* failures answered 504 */
+/* A route's own answer (respond.c): a redirect or a fixed response. */
+struct cfg_redirect {
+	const char *to; /* template (tmpl.h) */
+	unsigned status;
+	bool drop_query;
+};
+
+struct cfg_respond {
+	unsigned status;
+	const char *content_type;
+	const char *body;
+	size_t body_len;
 };
 
 struct cfg_route {
@@ -239,10 +244,10 @@ struct cfg_route {
 	size_t nhosts;
 	const char *path_prefix; /* starts with '/'; "/" matches all */
 	size_t path_prefix_len;
-	unsigned methods; /* CFG_M_* bits; 0: any */
-	const struct cfg_origin *origin;
-	bool forwarded;          /* add RFC 7239 Forwarded */
-	uint64_t max_body_bytes; /* 0: unlimited */
+	unsigned methods;                /* CFG_M_* bits; 0: any */
+	const struct cfg_origin *origin; /* NULL with redirect or respond */
+	bool forwarded;                  /* add RFC 7239 Forwarded */
+	uint64_t max_body_bytes;         /* 0: unlimited */
 	unsigned connect_ms, response_ms, idle_ms;
 	struct cfg_host *snis; /* array of nsnis (tls-passthrough) */
 	size_t nsnis;
@@ -260,6 +265,11 @@ struct cfg_route {
 	bool incr_owned;
 	const struct cfg_access_list *access_list; /* NULL: none */
 	const struct cfg_rate_limit *rate_limit;   /* NULL: none */
+	/* Route policies (cfg_policy.c); NULL: none. */
+	const struct cfg_redirect *redirect;
+	const struct cfg_respond *respond;
+	const char *rewrite_prefix; /* replaces path_prefix upstream */
+	size_t rewrite_prefix_len;
 };
 
 struct cfg_listener {
@@ -382,21 +392,19 @@ int cfg_tls_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
 int cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
     struct err *e);
 
-/* Balancing settings of the origin row <s> (cfg_balance.c). 0 or -1. */
-int cfg_balance_origin(struct cfg *c, struct cfg_origin *o,
-    struct store_stmt *s, struct err *e);
-
-/* State and limits of the server row <s> (cfg_balance.c); <path> names
- * it in errors ("origins[web].servers[1]"). 0 or -1.
+/* Route policies of the route row <s> (cfg_policy.c): redirect, respond,
+ * rewrite. cfg_policy_route() reads them (before the route's lists),
+ * cfg_policy_route_check() checks them against the compiled route (after).
+ * 0, or -1 with <e> naming the field ("routes[app].redirect.to").
  */
-int cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
-    const char *path, struct err *e);
-
-/* Retry settings of the route row <s> (cfg_balance.c); <path> names it
- * ("routes[app]"). 0 or -1.
- */
-int cfg_balance_route(struct cfg_route *r, struct store_stmt *s,
-    const char *path, struct err *e);
+int cfg_policy_route(struct cfg *c, struct cfg_route *r, struct store_stmt *s,
+    struct err *e);
+int cfg_policy_route_check(const struct cfg_route *r, struct err *e);
+/* Copies the policies of <r> into <a> (cfg_incr.c). 0 or -1. */
+struct arena;
+int cfg_policy_route_own(struct arena *a, struct cfg_route *r);
+/* Writes the policies of <r> for cfg_dump(). */
+void cfg_policy_route_dump(FILE *f, const struct cfg_route *r);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

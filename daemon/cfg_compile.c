@@ -1022,10 +1022,14 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 	if (r->listener == NULL)
 		return compile_fail(k, ".listener", "no listener with id %lld",
 		    (long long)store_col_int64(s, RF_LISTENER));
-	r->origin = cfg_origin_by_id(k->c, store_col_int64(s, RF_ORIGIN));
-	if (r->origin == NULL)
+	r->origin = store_col_is_null(s, RF_ORIGIN)
+	    ? NULL
+	    : cfg_origin_by_id(k->c, store_col_int64(s, RF_ORIGIN));
+	if (r->origin == NULL && !store_col_is_null(s, RF_ORIGIN))
 		return compile_fail(k, ".origin", "no origin with id %lld",
 		    (long long)store_col_int64(s, RF_ORIGIN));
+	if (cfg_policy_route(k->c, r, s, k->e) != 0)
+		return -1;
 	if (compile_field(k, s, CK_ROUTE, RF_PRIORITY, &v) != 0 ||
 	    compile_path_prefix(k, r, bad) != 0)
 		return -1;
@@ -1071,8 +1075,10 @@ static int
 compile_route_check(struct compile *k, const struct cfg_route *r)
 {
 	compile_obj(k, "routes", r->name);
-	if (compile_l4_match(k, r) != 0)
+	if (compile_l4_match(k, r) != 0 || cfg_policy_route_check(r, k->e) != 0)
 		return -1;
+	if (r->origin == NULL)
+		return 0; /* answers by itself (cfg_policy.c) */
 	if (r->origin->nservers == 0)
 		return compile_fail(k, ".origin",
 		    "origin \"%s\" has no servers", r->origin->name);

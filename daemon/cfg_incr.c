@@ -100,7 +100,7 @@ incr_own(struct arena *a, struct cfg_route *r)
 			return -1;
 		memcpy(r->sources, src, r->nsources * sizeof(*r->sources));
 	}
-	return 0;
+	return cfg_policy_route_own(a, r);
 }
 
 /* Where the old route at index <i> of prev->routes is in c->routes: one
@@ -430,7 +430,8 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 		    "prefix=%s methods=%u fwd=%d body=%llu t=%u/%u/%u "
 		    "redirect=%d hsts=%u pathnorm=%d",
 		    (long long)r->id, r->name, r->priority,
-		    (long long)r->listener->id, (long long)r->origin->id,
+		    (long long)r->listener->id,
+		    r->origin != NULL ? (long long)r->origin->id : -1LL,
 		    r->path_prefix, r->methods, r->forwarded,
 		    (unsigned long long)r->max_body_bytes, r->connect_ms,
 		    r->response_ms, r->idle_ms, r->redirect_https,
@@ -438,6 +439,7 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 		dump_hosts(f, "hosts", r->hosts, r->nhosts);
 		dump_hosts(f, "sni", r->snis, r->nsnis);
 		dump_cidrs(f, "sources", r->sources, r->nsources);
+		cfg_policy_route_dump(f, r);
 		fputc('\n', f);
 	}
 	if (fclose(f) != 0)

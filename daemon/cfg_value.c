@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "tmpl.h"
 
 #define CV_SHOWN 100 /* longest user value quoted in a message */
 
@@ -225,6 +226,25 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 		         strncmp(v, "$y$", 3) == 0) &&
 		    strspn(v, CV_HASH_CHARS) == n;
 		break;
+	case CV_LINE:
+		for (; *v != '\0'; v++)
+			if (((unsigned char)*v < 0x20 && *v != '\t') ||
+			    *v == 0x7f) {
+				snprintf(msg, len,
+				    "must not contain CR, LF or other control "
+				    "characters");
+				return -1;
+			}
+		return 0;
+	case CV_TEMPLATE:
+		return tmpl_check(v, msg, len);
+	case CV_HEADER_NAME:
+		ok = n > 0 &&
+		    strspn(v,
+		        "!#$%&'*+-.^_`|~0123456789"
+		        "abcdefghijklmnopqrstuvwxyz"
+		        "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == n;
+		break;
 	default:
 		break;
 	}
@@ -265,8 +285,12 @@ cv_describe(enum cv_type type)
 		return "a path prefix";
 	case CV_REQUEST_PATH:
 		return "a request path";
-	case CV_HASH_KEY:
-		return "client_ip, header:NAME, cookie:NAME or path";
+	case CV_LINE:
+		return "one line of text";
+	case CV_TEMPLATE:
+		return "one line of text with {variables}";
+	case CV_HEADER_NAME:
+		return "a header name";
 	default:
 		return "a string";
 	}
@@ -284,9 +308,8 @@ cv_pattern(enum cv_type type)
 		return "^/[^\\u0000-\\u0020\\u007f?#]*$";
 	case CV_REQUEST_PATH:
 		return "^/[\\u0021-\\u007e]*$";
-	case CV_HASH_KEY:
-		return "^(client_ip|path|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"
-		       "cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
+	case CV_HEADER_NAME:
+		return "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 	default:
 		return NULL;
 	}

@@ -28,7 +28,9 @@ enum cv_type {
 	CV_REALM,        /* basic auth realm: printable ASCII but '"', '\\' */
 	CV_CRYPT_HASH,   /* "$argon2id$...", crypt(3) "$2b$", "$6$", "$y$" */
 	CV_RATE_KEY,     /* client_ip, route, header:NAME */
-	CV_HASH_KEY,     /* client_ip, header:NAME, cookie:NAME, path */
+	CV_LINE,         /* one line of text: no control characters */
+	CV_TEMPLATE,     /* CV_LINE with {variables} (tmpl.h) */
+	CV_HEADER_NAME,  /* an HTTP field name (RFC 9110 token) */
 	CV__TYPES,
 };
 

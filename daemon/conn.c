@@ -40,6 +40,7 @@
 #include "proxy_proto.h"
 #include "ratelimit.h"
 #include "reqcheck.h"
+#include "respond.h"
 #include "route.h"
 #include "stats.h"
 #include "target.h"
@@ -467,7 +468,9 @@ conn_on_head(void *arg, struct http_msg *m)
 		return 0; /* a body, if any, is read and dropped */
 	}
 	r->rstats = stats_obj_cached(STATS_ROUTE, r->route->id);
-	r->ostats = stats_obj_cached(STATS_ORIGIN, r->route->origin->id);
+	r->ostats = r->route->origin != NULL
+	    ? stats_obj_cached(STATS_ORIGIN, r->route->origin->id)
+	    : NULL;
 	if (r->rstats != NULL) {
 		stats_add(&r->rstats->requests, 1);
 		stats_add(&r->rstats->active, 1);
@@ -485,6 +488,8 @@ conn_on_head(void *arg, struct http_msg *m)
 		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
 		return 0; /* a body, if any, is read and dropped */
 	}
+	if (respond_route(c, host, &t) != 0)
+		return 0; /* a body, if any, is read and dropped */
 	if (r->route->max_body_bytes != 0 &&
 	    (m->flags & HTTP_MSG_F_HAS_LENGTH) &&
 	    m->content_length > r->route->max_body_bytes) {

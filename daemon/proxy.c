@@ -31,6 +31,7 @@
 #include "http1.h"
 #include "log.h"
 #include "normalize.h"
+#include "respond.h"
 #include "rewrite.h"
 #include "server_live.h"
 #include "stats.h"
@@ -190,6 +191,7 @@ build_request_head(struct conn *c)
 	struct rewrite_req rq;
 	struct target t;
 	char npath[HTTP1_DEF_MAX_REQUEST_LINE];
+	char rpath[HTTP1_DEF_MAX_REQUEST_LINE + CV_PATH_MAX];
 	size_t n;
 
 	/* conn_on_head() routed by the same parse and refused what fails */
@@ -204,6 +206,7 @@ build_request_head(struct conn *c)
 	    t.form != TARGET_ASTERISK &&
 	    norm_path(t.path, npath, sizeof(npath), &n) == NORM_OK)
 		rq.path = str_make(npath, n);
+	rq.path = respond_rewrite_path(r->route, rq.path, rpath, sizeof(rpath));
 	rq.query = t.query;
 	rq.absolute = t.form == TARGET_ABSOLUTE;
 	rq.authority = rq.absolute ? t.authority : STR_NULL;

@@ -277,7 +277,7 @@ static const char *const minimal[CONF__KINDS] = {
 	                 "\"sticky\":{\"cookie\":\"c\"},\"passive_health\":"
 	                 "{\"consecutive_failures\":1}}",
 	[CONF_ROUTES] = "{\"name\":\"r\",\"listener\":\"l\","
-	                "\"origin\":\"o\",\"retries\":{\"attempts\":1}}",
+	                "\"origin\":\"o\",\"redirect\":{\"to\":\"/x\"}}",
 };
 
 /* <item> with field <i> of <k> set to <v> (objects made as needed);

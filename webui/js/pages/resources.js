@@ -125,22 +125,40 @@ export const COLLECTIONS = {
       { label: 'Name', cell: (r) => h('a', { href: '#/routes/' + seg(r.name) }, r.name) },
       { label: 'Listener', cell: (r) => r.listener },
       { label: 'Match', cell: (r) => matchText(r) },
-      { label: 'Origin', cell: (r) => r.origin },
+      { label: 'Origin', cell: (r) => r.origin || (r.redirect ? '→ ' + r.redirect.to : r.respond ? 'answers ' + r.respond.status : '') },
       { label: 'To origin', cell: (r) => {
         const p = refs.posture(r);
         return h('span', { title: p.text }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), h('span', { class: 'sr-only' }, ': ' + p.text));
       } },
       actions('routes', ctx),
     ],
-    fields: (refs) => {
+    fields: (refs, mode, item) => {
       const proto = (v) => (refs.listenersByName.get(v.listener) || {}).protocol || 'http';
       const isHttp = (v) => ['http', 'https'].includes(proto(v));
+      // policy-b: a route answers with its origin, a redirect or a fixed response
+      const answer = (v) => (isHttp(v) && v._answer) || 'origin';
+      const redirect = (v) => answer(v) === 'redirect';
+      const respond = (v) => answer(v) === 'respond';
       return [
         { key: 'name', label: 'Name', required: true },
         { key: 'listener', label: 'Listener', type: 'select', empty: '(choose)', options: names(refs.listeners), required: true },
-        { key: 'origin', label: 'Origin', type: 'select', empty: '(choose)', options: names(refs.origins), required: true },
         ...(schemaProp('Route', 'access_list') ? [{ key: 'access_list', label: 'Access list', type: 'select', empty: '(anyone)', options: () => names(refs.accessLists), show: isHttp, help: 'Who may use this route: addresses and users with a password.' }] : []),
         ...(schemaProp('Route', 'rate_limit') ? [{ key: 'rate_limit', label: 'Rate limit', type: 'select', empty: '(none)', options: () => names(refs.rateLimits), show: isHttp, help: 'Requests over it get 429.' }] : []),
+        ...(schemaProp('Route', 'redirect') ? [{ key: '_answer', noSend: true, type: 'select', label: 'Answer with', show: isHttp,
+          options: [{ value: 'origin', label: 'the origin' }, { value: 'redirect', label: 'a redirect' }, { value: 'respond', label: 'a fixed response' }],
+          default: item && item.redirect ? 'redirect' : item && item.respond ? 'respond' : 'origin' }] : []),
+        { key: 'origin', label: 'Origin', type: 'select', empty: '(choose)', options: names(refs.origins), required: true, show: (v) => answer(v) === 'origin' },
+        ...(schemaProp('Route', 'redirect') ? [
+          { key: 'redirect.to', label: 'Redirect to', required: true, placeholder: 'https://{host}{path}', show: redirect,
+            help: 'Variables: {host} {path} {scheme} {client_ip} {route}. The request\'s query is added unless dropped.' },
+          { key: 'redirect.status', label: 'Status', type: 'select', number: true, options: ['301', '302', '303', '307', '308'], default: String(schemaDefault('Route', 'redirect.status', 308)), show: redirect },
+          { key: 'redirect.drop_query', label: 'Drop the query', type: 'checkbox', show: redirect },
+          numberField('Route', 'respond.status', 'Status', { required: true, show: respond }),
+          { key: 'respond.content_type', label: 'Content type', placeholder: schemaDefault('Route', 'respond.content_type', 'text/plain'), show: respond },
+          { key: 'respond.body', label: 'Body', type: 'textarea', show: respond },
+          { key: 'rewrite.replace_prefix', label: 'Replace the path prefix with', placeholder: '/v2/', show: (v) => isHttp(v) && answer(v) === 'origin',
+            help: 'The matched path prefix is replaced by this in the path sent to the origin. Empty: sent as received.' },
+        ] : []),
         { type: 'section', label: 'Match', show: isHttp },
         { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
         { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: schemaDefault('Route', 'match.path_prefix', '/') },
@@ -159,6 +177,16 @@ export const COLLECTIONS = {
         ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
         ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit']),
       ];
+    },
+    // redirect, respond, rewrite: null when turned off (an object the
+    // form emptied would lack its required member).
+    body: (body, form, mode, item) => {
+      const cur = form.current();
+      const a = cur._answer || 'origin';
+      const drop = (k) => { if (mode === 'edit' && item[k]) body[k] = null; else delete body[k]; };
+      for (const k of ['redirect', 'respond']) if (a !== k) drop(k);
+      if (a !== 'origin' || !body.rewrite || !body.rewrite.replace_prefix) drop('rewrite');
+      return body;
     },
   },
 

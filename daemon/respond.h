@@ -1,0 +1,42 @@
+/*
+ * respond.h: answers a route makes by itself, and its path rewrite.
+ *
+ * respond_route() is called once a request has its route (conn.c): a
+ * route with `redirect` answers with a Location built from its template
+ * (tmpl.h) plus the request's query, a route with `respond` with its fixed
+ * status, type and body. Either way no origin is involved and the request
+ * body, if any, is read and dropped. respond_rewrite_path() gives the path
+ * an origin is sent when the route has `rewrite.replace_prefix`.
+ */
+#ifndef GH_RESPOND_H
+#define GH_RESPOND_H
+
+#include <stddef.h>
+
+#include "str.h"
+#include "tmpl.h"
+
+struct conn;
+struct target;
+struct cfg_route;
+
+/* 1 when the route answered the request (the response is queued), else
+ * 0: the request goes on to the origin.
+ */
+int respond_route(struct conn *c, struct str host, const struct target *t);
+
+/* <path> with the route's matched path_prefix replaced by its
+ * rewrite.replace_prefix, in buf[0..cap); <path> itself when the route has
+ * no rewrite, the path does not start with the prefix, or it does not fit.
+ */
+struct str respond_rewrite_path(const struct cfg_route *rt, struct str path,
+    char *buf, size_t cap);
+
+/* The template values of the request on <c> (host and path as given). */
+void respond_tmpl_ctx(const struct conn *c, struct str host, struct str path,
+    struct tmpl_ctx *x);
+
+/* The reason phrase of <status>. */
+const char *respond_reason(int status);
+
+#endif

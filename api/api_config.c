@@ -39,6 +39,18 @@ load_list(const char *text)
 	return j;
 }
 
+static struct json *
+load_map(const char *text)
+{
+	struct json *j = json_parse(text, strlen(text), NULL);
+
+	if (j == NULL || !json_is_obj(j)) {
+		json_unref(j);
+		return json_new_obj();
+	}
+	return j;
+}
+
 /* The members of <k> under <parent> from the row of <s> into <obj>. */
 static void
 load_fields(const struct cf_kind *k, int parent, struct store_stmt *s,
@@ -87,6 +99,9 @@ load_fields(const struct cf_kind *k, int parent, struct store_stmt *s,
 			break;
 		case F_LIST:
 			json_set(obj, f->key, load_list(store_col_text(s, i)));
+			break;
+		case F_MAP:
+			json_set(obj, f->key, load_map(store_col_text(s, i)));
 			break;
 		default:
 			json_set(obj, f->key,
@@ -323,6 +338,48 @@ check_list(const struct cf_field *f, const struct json *arr, const char *path,
 	smap_free(&seen);
 }
 
+/* An object of unique keys (compared without case) to strings. */
+static void
+check_map(const struct cf_field *f, const struct json *obj, const char *path,
+    struct errs *l)
+{
+	struct smap seen;
+	const char *key, *v;
+	char p[160], msg[256];
+	size_t i, n = json_len(obj);
+
+	if ((int64_t)n > f->max) {
+		errs_add(l, path, "at most %lld members", (long long)f->max);
+		return;
+	}
+	if (smap_init(&seen, n, true) != 0) {
+		errs_add(l, path, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		key = json_key_at(obj, i);
+		json_path_key(p, sizeof(p), path, key);
+		if (smap_add(&seen, key, i, NULL) == 1) {
+			errs_add(l, p, "\"%.100s\" is given twice", key);
+			continue;
+		}
+		if (cv_check(f->ktype, key, msg, sizeof(msg)) != 0) {
+			errs_add(l, p, "%s", msg);
+			continue;
+		}
+		if ((v = json_str(json_get(obj, key))) == NULL) {
+			errs_add(l, p, "must be a string");
+			continue;
+		}
+		if (strlen(v) > CF_MAP_VALUE_MAX)
+			errs_add(l, p, "at most %d characters",
+			    CF_MAP_VALUE_MAX);
+		else if (cv_check(f->vtype, v, msg, sizeof(msg)) != 0)
+			errs_add(l, p, "%s", msg);
+	}
+	smap_free(&seen);
+}
+
 static void
 check_children(const struct cf_field *f, const struct json *arr,
     const char *path, struct errs *l)
@@ -390,6 +447,10 @@ check_field(const struct cf_kind *k, int i, const struct json *obj,
 	case F_OBJ:
 		if ((rc = json_get_obj(obj, path, f->key, &sub, &e)) > 0)
 			check_obj(k, i, sub, p, l);
+		break;
+	case F_MAP:
+		if ((rc = json_get_obj(obj, path, f->key, &sub, &e)) > 0)
+			check_map(f, sub, p, l);
 		break;
 	case F_CHILDREN:
 		if ((rc = json_get_arr(obj, path, f->key, &sub, &e)) > 0)

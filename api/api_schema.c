@@ -71,6 +71,17 @@ schema_field(const struct cf_kind *k, int i)
 		json_set(s, "minItems", json_new_int(f->min));
 		json_set(s, "maxItems", json_new_int(f->max));
 		break;
+	case F_MAP:
+		s = json_new_obj();
+		json_set(s, "type", json_new_str("object"));
+		items = schema_string(f);
+		json_set(items, "maxLength", json_new_int(CF_MAP_VALUE_MAX));
+		json_set(s, "additionalProperties", items);
+		items = json_new_obj();
+		json_set(items, "pattern", json_new_str(cv_pattern(f->ktype)));
+		json_set(s, "propertyNames", items);
+		json_set(s, "maxProperties", json_new_int(f->max));
+		break;
 	case F_LIST:
 		s = json_new_obj();
 		json_set(s, "type", json_new_str("array"));

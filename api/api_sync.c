@@ -140,6 +140,8 @@ bind_field(struct store *st, struct store_stmt *s, const struct cf_kind *k,
 			return store_bind_null(s, i + 1);
 		if (f->type == F_LIST)
 			return store_bind_text(s, i + 1, "[]");
+		if (f->type == F_MAP)
+			return store_bind_text(s, i + 1, "{}");
 		if (f->def_str != NULL)
 			return store_bind_text(s, i + 1, f->def_str);
 		return store_bind_int64(s, i + 1, f->def);
@@ -151,6 +153,7 @@ bind_field(struct store *st, struct store_stmt *s, const struct cf_kind *k,
 	case F_BOOL:
 		return store_bind_int64(s, i + 1, json_bool(v) ? 1 : 0);
 	case F_LIST:
+	case F_MAP:
 		if ((text = json_dump(v, NULL)) == NULL)
 			return err_set(e, "", "out of memory");
 		rc = store_bind_text(s, i + 1, text);

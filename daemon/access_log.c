@@ -177,6 +177,8 @@ access_log_request(const struct conn *c)
 		line_str(&l, "user", str_cstr(r->user));
 	line_str(&l, "server",
 	    r->server != NULL ? str_cstr(r->server->label) : STR_NULL);
+	if (r->request_id.len > 0)
+		line_str(&l, "request_id", r->request_id);
 	line_num(&l, "upstream_ms", r->upstream_ms);
 	line_num(&l, "total_ms", ms_since(&r->t_start));
 	line_raw(&l, "}\n", 2);

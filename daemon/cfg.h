@@ -221,6 +221,15 @@ struct cfg_rate_limit {
 	struct rl_table *table; /* shared, outlives the snapshot */
 };
 
+/* Maintenance mode (respond.c): 503 for every client but allow. */
+struct cfg_maint {
+	int retry_after_s;      /* Retry-After; -1: none */
+	struct cfg_cidr *allow; /* array of nallow */
+	size_t nallow;
+};
+
+struct hdr_rules;
+
 /* A route's own answer (respond.c): a redirect or a fixed response. */
 struct cfg_redirect {
 	const char *to; /* template (tmpl.h) */
@@ -270,6 +279,9 @@ struct cfg_route {
 	const struct cfg_respond *respond;
 	const char *rewrite_prefix; /* replaces path_prefix upstream */
 	size_t rewrite_prefix_len;
+	const struct hdr_rules *req_hdrs, *resp_hdrs; /* hdr_rules.h */
+	bool request_id;               /* keep or add X-Request-ID */
+	const struct cfg_maint *maint; /* NULL: not in maintenance */
 };
 
 struct cfg_listener {
@@ -397,8 +409,9 @@ int cfg_health_origin(struct cfg *c, struct cfg_origin *o, struct store_stmt *s,
  * cfg_policy_route_check() checks them against the compiled route (after).
  * 0, or -1 with <e> naming the field ("routes[app].redirect.to").
  */
-int cfg_policy_route(struct cfg *c, struct cfg_route *r, struct store_stmt *s,
-    struct err *e);
+struct store;
+int cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
+    struct store_stmt *s, struct err *e);
 int cfg_policy_route_check(const struct cfg_route *r, struct err *e);
 /* Copies the policies of <r> into <a> (cfg_incr.c). 0 or -1. */
 struct arena;

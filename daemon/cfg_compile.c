@@ -1028,7 +1028,7 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 	if (r->origin == NULL && !store_col_is_null(s, RF_ORIGIN))
 		return compile_fail(k, ".origin", "no origin with id %lld",
 		    (long long)store_col_int64(s, RF_ORIGIN));
-	if (cfg_policy_route(k->c, r, s, k->e) != 0)
+	if (cfg_policy_route(k->st, k->c, r, s, k->e) != 0)
 		return -1;
 	if (compile_field(k, s, CK_ROUTE, RF_PRIORITY, &v) != 0 ||
 	    compile_path_prefix(k, r, bad) != 0)

@@ -55,6 +55,33 @@ static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 		.doc = text                                                 \
 	}
 
+/* Header rules (hdr_rules.h): an object of set, add and remove. */
+#define HDRS(k, c, text)                                                 \
+	{                                                                \
+		.key = k, .type = F_OBJ, .parent = -1, .flags = F_NOCOL, \
+		.doc = text                                              \
+	}
+#define HSET(k, c, p)                                                          \
+	{                                                                      \
+		.key = k, .column = c, .type = F_MAP, .parent = p, .max = 100, \
+		.vtype = CV_TEMPLATE, .ktype = CV_HEADER_SETTABLE,             \
+		.doc = "name: value (with {variables}); replaces the "         \
+		       "message's own"                                         \
+	}
+#define HADD(k, c, p)                                                          \
+	{                                                                      \
+		.key = k, .column = c, .type = F_MAP, .parent = p, .max = 100, \
+		.vtype = CV_TEMPLATE, .ktype = CV_HEADER_SETTABLE,             \
+		.doc = "name: value (with {variables}); added to the "         \
+		       "message's own"                                         \
+	}
+#define HREM(c, p)                                                         \
+	{                                                                  \
+		.key = "remove", .column = c, .type = F_LIST, .parent = p, \
+		.max = 100, .vtype = CV_HEADER_NAME,                       \
+		.doc = "header names taken out"                            \
+	}
+
 /* clang-format off */
 static const struct cf_field listener_f[LF__N] = {
 	[LF_ID] = ID,
@@ -360,6 +387,36 @@ static const struct cf_field route_f[RF__N] = {
 		.parent = RF_REWRITE, .flags = F_REQUIRED, .max = CV_PATH_MAX,
 		.vtype = CV_PATH_PREFIX,
 		.doc = "replaces the matched match.path_prefix" },
+	[RF_REQUEST_HEADERS] = HDRS("request_headers", "request_headers",
+		"headers of the request sent to the origin"),
+	[RF_REQH_SET] = HSET("set", "request_headers_set", RF_REQUEST_HEADERS),
+	[RF_REQH_ADD] = HADD("add", "request_headers_add", RF_REQUEST_HEADERS),
+	[RF_REQH_REMOVE] = HREM("request_headers_remove", RF_REQUEST_HEADERS),
+	[RF_RESPONSE_HEADERS] = HDRS("response_headers", "response_headers",
+		"headers of the origin's response sent to the client"),
+	[RF_RESPH_SET] = HSET("set", "response_headers_set",
+		RF_RESPONSE_HEADERS),
+	[RF_RESPH_ADD] = HADD("add", "response_headers_add",
+		RF_RESPONSE_HEADERS),
+	[RF_RESPH_REMOVE] = HREM("response_headers_remove",
+		RF_RESPONSE_HEADERS),
+	[RF_REQUEST_ID] = { .key = "request_id", .column = "request_id",
+		.type = F_BOOL, .parent = -1, .max = 1,
+		.doc = "keep the client's X-Request-ID or add one; logged" },
+	[RF_MAINTENANCE] = { .key = "maintenance", .type = F_OBJ,
+		.parent = -1, .flags = F_NOCOL,
+		.doc = "answer 503 to every client but allow" },
+	[RF_MAINT_ENABLED] = { .key = "enabled",
+		.column = "maintenance_enabled", .type = F_BOOL,
+		.parent = RF_MAINTENANCE, .max = 1 },
+	[RF_MAINT_RETRY_AFTER_S] = { .key = "retry_after_s",
+		.column = "maintenance_retry_after_s", .type = F_INT,
+		.parent = RF_MAINTENANCE, .flags = F_NULLABLE, .min = 0,
+		.max = 604800, .doc = "Retry-After, s; absent: no header" },
+	[RF_MAINT_ALLOW] = { .key = "allow", .column = "maintenance_allow",
+		.type = F_LIST, .parent = RF_MAINTENANCE, .max = 1000,
+		.vtype = CV_CIDR,
+		.doc = "clients still served: addresses or CIDR blocks" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {

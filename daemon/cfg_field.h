@@ -34,6 +34,9 @@ enum cf_type {
 	             * column holds it as JSON text */
 	F_OBJ,      /* an object of the fields whose parent this is */
 	F_CHILDREN, /* array of items of kind <ref> in their own table */
+	F_MAP,      /* object of unique <ktype> keys (compared without case)
+	             * to strings of <vtype>, at most <max> members; the
+	             * column holds it as JSON text */
 };
 
 /* Field flags. */
@@ -58,6 +61,7 @@ struct cf_field {
 	const char *const *enums; /* F_ENUM, F_LIST of enum values */
 	int ref;                  /* F_REF, F_CHILDREN: an enum cf_kind_id */
 	const char *doc;          /* one line for the OpenAPI description */
+	enum cv_type ktype;       /* F_MAP keys */
 };
 
 enum cf_kind_id {
@@ -114,6 +118,10 @@ enum { RF_ID, RF_NAME, RF_LISTENER, RF_MATCH, RF_HOSTS, RF_PATH_PREFIX,
 	RF_REDIRECT, RF_REDIRECT_TO, RF_REDIRECT_STATUS, RF_REDIRECT_DROP_QUERY,
 	RF_RESPOND, RF_RESPOND_STATUS, RF_RESPOND_CONTENT_TYPE, RF_RESPOND_BODY,
 	RF_REWRITE, RF_REWRITE_PREFIX,
+	RF_REQUEST_HEADERS, RF_REQH_SET, RF_REQH_ADD, RF_REQH_REMOVE,
+	RF_RESPONSE_HEADERS, RF_RESPH_SET, RF_RESPH_ADD, RF_RESPH_REMOVE,
+	RF_REQUEST_ID, RF_MAINTENANCE, RF_MAINT_ENABLED, RF_MAINT_RETRY_AFTER_S,
+	RF_MAINT_ALLOW,
 	RF__N };
 enum { CEF_ID, CEF_NAME, CEF__N };
 enum { ALF_ID, ALF_NAME, ALF_ALLOW, ALF_DENY, ALF_DEFAULT, ALF_BASIC_AUTH,
@@ -123,6 +131,9 @@ enum { RLF_ID, RLF_NAME, RLF_RATE, RLF_PER, RLF_BURST, RLF_KEY,
 enum { AUF_ID, AUF_USERNAME, AUF_PASSWORD, AUF_PASSWORD_HASH,
 	AUF_PASSWORD_TAG, AUF__N };
 /* clang-format on */
+
+/* The longest value of an F_MAP member. */
+#define CF_MAP_VALUE_MAX 4096
 
 /* The longest timeout, in ms, of any "*_ms" duration field (24 h). */
 #define CF_MAX_MS 86400000LL

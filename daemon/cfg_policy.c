@@ -7,6 +7,9 @@
  * hosts are known and refuses what cannot work: two answers at once, an
  * answer on an L4 listener, and a redirect that sends the client back to
  * the same route (same scheme, host, port and path), which would loop.
+ * Header rules (hdr_rules.h) and the maintenance allow list come from
+ * JSON columns, read with SQLite's json_each() for the routes that have
+ * any (an empty object or array costs no statement).
  * Errors name the route and field: "routes[app].redirect.to".
  */
 #include <stdarg.h>
@@ -19,6 +22,7 @@
 #include "cfg.h"
 #include "cfg_field.h"
 #include "cfg_value.h"
+#include "hdr_rules.h"
 #include "store.h"
 
 static int policy_fail(struct err *e, const struct cfg_route *r,
@@ -120,12 +124,213 @@ policy_respond(struct cfg *c, struct cfg_route *r, struct store_stmt *s,
 	return 0;
 }
 
-int
-cfg_policy_route(struct cfg *c, struct cfg_route *r, struct store_stmt *s,
+/* One member of a JSON column: its key (object) or NULL, its value. */
+typedef int (*policy_each_fn)(void *arg, const char *key, const char *v,
+    size_t idx);
+
+/* Calls <fn> for every member of the JSON text <json>. 0 or -1. */
+static int
+policy_each(struct store *st, const char *json, policy_each_fn fn, void *arg,
     struct err *e)
 {
-	if (policy_redirect(c, r, s, e) != 0 || policy_respond(c, r, s, e) != 0)
+	struct store_stmt *q;
+	enum store_step_result r;
+	size_t i = 0;
+	int rc = 0;
+
+	if (strcmp(json, "{}") == 0 || strcmp(json, "[]") == 0)
+		return 0;
+	if ((q = store_prepare(st, "SELECT key, value, type FROM json_each(?1)",
+	         e)) == NULL)
 		return -1;
+	store_bind_text(q, 1, json);
+	while ((r = store_step(q, e)) == STORE_ROW) {
+		if (strcmp(store_col_text(q, 2), "text") != 0)
+			rc = err_set(e, "", "must be a string");
+		else
+			rc = fn(arg,
+			    json[0] == '{' ? store_col_text(q, 0) : NULL,
+			    store_col_text(q, 1), i++);
+		if (rc != 0)
+			break;
+	}
+	store_finalize(q);
+	return rc != 0 || r == STORE_ROW || r == STORE_DONE ? rc : -1;
+}
+
+/* Header rules being read: one route, one side. */
+struct policy_hdrs {
+	struct cfg *c;
+	const struct cfg_route *r;
+	int col; /* the field read */
+	struct hdr_rule *drop, *put;
+	size_t ndrop, nput, cap;
+	struct err *e;
+};
+
+static int
+policy_hdr_fail(struct policy_hdrs *h, const char *key, size_t idx,
+    const char *msg)
+{
+	char field[160], base[96];
+
+	cf_path(&cf_kinds[CK_ROUTE], h->col, base, sizeof(base));
+	if (key != NULL)
+		snprintf(field, sizeof(field), "%s.%s", base, key);
+	else
+		snprintf(field, sizeof(field), "%s[%zu]", base, idx);
+	return policy_fail(h->e, h->r, field, "%s", msg);
+}
+
+static int
+policy_hdr(void *arg, const char *key, const char *v, size_t idx)
+{
+	struct policy_hdrs *h = arg;
+	const struct cf_field *f = &cf_kinds[CK_ROUTE].f[h->col];
+	struct hdr_rule rule;
+	char msg[256];
+
+	memset(&rule, 0, sizeof(rule));
+	if (key == NULL) { /* remove: a list of names */
+		if (cv_check(f->vtype, v, msg, sizeof(msg)) != 0)
+			return policy_hdr_fail(h, NULL, idx, msg);
+		key = v;
+	} else {
+		if (cv_check(f->ktype, key, msg, sizeof(msg)) != 0 ||
+		    cv_check(f->vtype, v, msg, sizeof(msg)) != 0)
+			return policy_hdr_fail(h, key, idx, msg);
+		if ((rule.value = arena_strdup(h->c->arena, v)) == NULL)
+			return err_set(h->e, "", "out of memory");
+		rule.vars = tmpl_has_vars(v);
+	}
+	if (h->ndrop == h->cap || h->nput == h->cap)
+		return policy_hdr_fail(h, key, idx, "too many header rules");
+	if ((rule.name.p = arena_strdup(h->c->arena, key)) == NULL)
+		return err_set(h->e, "", "out of memory");
+	rule.name.len = strlen(key);
+	/* remove and set drop the message's own; set and add put */
+	if (f->type == F_LIST || h->col == RF_REQH_SET ||
+	    h->col == RF_RESPH_SET)
+		h->drop[h->ndrop++] = rule;
+	if (rule.value != NULL)
+		h->put[h->nput++] = rule;
+	return 0;
+}
+
+/* The rules of one side from columns set, add, remove; NULL: none. */
+static int
+policy_hdrs(struct store *st, struct cfg *c, const struct cfg_route *r,
+    struct store_stmt *s, const int cols[3], const struct hdr_rules **out,
+    struct err *e)
+{
+	const struct cf_field *f = cf_kinds[CK_ROUTE].f;
+	struct policy_hdrs h = { c, r, 0, NULL, NULL, 0, 0, 0, e };
+	struct hdr_rules *hr;
+	const char *t[3];
+	int i;
+
+	*out = NULL;
+	for (i = 0; i < 3; i++)
+		t[i] = store_col_is_null(s, cols[i])
+		    ? "[]"
+		    : store_col_text(s, cols[i]);
+	if (strlen(t[0]) <= 2 && strlen(t[1]) <= 2 && strlen(t[2]) <= 2)
+		return 0;
+	h.cap = (size_t)(f[cols[0]].max + f[cols[1]].max + f[cols[2]].max);
+	if ((hr = arena_calloc(c->arena, 1, sizeof(*hr))) == NULL ||
+	    (h.drop = arena_calloc(c->arena, h.cap, sizeof(*h.drop))) == NULL ||
+	    (h.put = arena_calloc(c->arena, h.cap, sizeof(*h.put))) == NULL)
+		return err_set(e, "", "out of memory");
+	for (i = 0; i < 3; i++) {
+		h.col = cols[i];
+		if (policy_each(st, t[i], policy_hdr, &h, e) != 0) {
+			if (e->field[0] == '\0')
+				policy_hdr_fail(&h, NULL, 0, e->msg);
+			return -1;
+		}
+	}
+	hr->drop = h.drop;
+	hr->ndrop = h.ndrop;
+	hr->put = h.put;
+	hr->nput = h.nput;
+	*out = hr;
+	return 0;
+}
+
+struct policy_cidrs {
+	struct cfg_cidr *v;
+	size_t n, cap;
+	const struct cfg_route *r;
+	struct err *e;
+};
+
+static int
+policy_cidr(void *arg, const char *key, const char *v, size_t idx)
+{
+	struct policy_cidrs *pc = arg;
+	char field[64];
+
+	(void)key;
+	if (pc->n == pc->cap || cfg_cidr_parse(v, &pc->v[pc->n]) != 0) {
+		snprintf(field, sizeof(field), "maintenance.allow[%zu]", idx);
+		return policy_fail(pc->e, pc->r, field,
+		    "\"%.100s\" is not an address or CIDR block", v);
+	}
+	pc->n++;
+	return 0;
+}
+
+static int
+policy_maint(struct store *st, struct cfg *c, struct cfg_route *r,
+    struct store_stmt *s, struct err *e)
+{
+	struct policy_cidrs pc = { NULL, 0, 0, r, e };
+	struct cfg_maint *mt;
+	const char *t;
+
+	if (store_col_is_null(s, RF_MAINT_ENABLED) ||
+	    store_col_int64(s, RF_MAINT_ENABLED) == 0)
+		return 0;
+	if ((mt = arena_calloc(c->arena, 1, sizeof(*mt))) == NULL)
+		return err_set(e, "", "out of memory");
+	mt->retry_after_s = store_col_is_null(s, RF_MAINT_RETRY_AFTER_S)
+	    ? -1
+	    : (int)store_col_int64(s, RF_MAINT_RETRY_AFTER_S);
+	if (mt->retry_after_s < -1 ||
+	    mt->retry_after_s >
+	        cf_kinds[CK_ROUTE].f[RF_MAINT_RETRY_AFTER_S].max)
+		return policy_fail(e, r, "maintenance.retry_after_s",
+		    "%d is out of range", mt->retry_after_s);
+	t = store_col_is_null(s, RF_MAINT_ALLOW)
+	    ? "[]"
+	    : store_col_text(s, RF_MAINT_ALLOW);
+	pc.cap = (size_t)cf_kinds[CK_ROUTE].f[RF_MAINT_ALLOW].max;
+	if (strlen(t) > 2 &&
+	    ((pc.v = arena_calloc(c->arena, pc.cap, sizeof(*pc.v))) == NULL ||
+	        policy_each(st, t, policy_cidr, &pc, e) != 0))
+		return e->msg[0] != '\0' ? -1 : err_set(e, "", "out of memory");
+	mt->allow = pc.v;
+	mt->nallow = pc.n;
+	r->maint = mt;
+	return 0;
+}
+
+int
+cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
+    struct store_stmt *s, struct err *e)
+{
+	static const int req[3] = { RF_REQH_SET, RF_REQH_ADD, RF_REQH_REMOVE };
+	static const int resp[3] = { RF_RESPH_SET, RF_RESPH_ADD,
+		RF_RESPH_REMOVE };
+
+	if (policy_redirect(c, r, s, e) != 0 ||
+	    policy_respond(c, r, s, e) != 0 ||
+	    policy_hdrs(st, c, r, s, req, &r->req_hdrs, e) != 0 ||
+	    policy_hdrs(st, c, r, s, resp, &r->resp_hdrs, e) != 0 ||
+	    policy_maint(st, c, r, s, e) != 0)
+		return -1;
+	r->request_id = !store_col_is_null(s, RF_REQUEST_ID) &&
+	    store_col_int64(s, RF_REQUEST_ID) != 0;
 	if (!store_col_is_null(s, RF_REWRITE_PREFIX)) {
 		if ((r->rewrite_prefix = policy_text(c, r, s, RF_REWRITE_PREFIX,
 		         CV_PATH_PREFIX, NULL, e)) == NULL)
@@ -251,6 +456,39 @@ cfg_policy_route_check(const struct cfg_route *r, struct err *e)
 	return 0;
 }
 
+static struct hdr_rule *
+policy_own_rules(struct arena *a, const struct hdr_rule *v, size_t n)
+{
+	struct hdr_rule *out;
+	size_t i;
+
+	if ((out = arena_calloc(a, n > 0 ? n : 1, sizeof(*out))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		out[i] = v[i];
+		if ((out[i].name.p = arena_strndup(a, v[i].name.p,
+		         v[i].name.len)) == NULL ||
+		    (v[i].value != NULL &&
+		        (out[i].value = arena_strdup(a, v[i].value)) == NULL))
+			return NULL;
+	}
+	return out;
+}
+
+static const struct hdr_rules *
+policy_own_hdrs(struct arena *a, const struct hdr_rules *h)
+{
+	struct hdr_rules *out = arena_alloc(a, sizeof(*out));
+
+	if (out == NULL)
+		return NULL;
+	*out = *h;
+	if ((out->drop = policy_own_rules(a, h->drop, h->ndrop)) == NULL ||
+	    (out->put = policy_own_rules(a, h->put, h->nput)) == NULL)
+		return NULL;
+	return out;
+}
+
 int
 cfg_policy_route_own(struct arena *a, struct cfg_route *r)
 {
@@ -280,7 +518,43 @@ cfg_policy_route_own(struct arena *a, struct cfg_route *r)
 	    (r->rewrite_prefix = arena_strndup(a, r->rewrite_prefix,
 	         r->rewrite_prefix_len)) == NULL)
 		return -1;
+	if ((r->req_hdrs != NULL &&
+	        (r->req_hdrs = policy_own_hdrs(a, r->req_hdrs)) == NULL) ||
+	    (r->resp_hdrs != NULL &&
+	        (r->resp_hdrs = policy_own_hdrs(a, r->resp_hdrs)) == NULL))
+		return -1;
+	if (r->maint != NULL) {
+		struct cfg_maint *mt = arena_alloc(a, sizeof(*mt));
+
+		if (mt == NULL)
+			return -1;
+		*mt = *r->maint;
+		if (mt->nallow > 0) {
+			if ((mt->allow = arena_calloc(a, mt->nallow,
+			         sizeof(*mt->allow))) == NULL)
+				return -1;
+			memcpy(mt->allow, r->maint->allow,
+			    mt->nallow * sizeof(*mt->allow));
+		}
+		r->maint = mt;
+	}
 	return 0;
+}
+
+static void
+policy_dump_hdrs(FILE *f, const char *what, const struct hdr_rules *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	fprintf(f, " %s=", what);
+	for (i = 0; i < h->ndrop; i++)
+		fprintf(f, "-%.*s,", (int)h->drop[i].name.len,
+		    h->drop[i].name.p);
+	for (i = 0; i < h->nput; i++)
+		fprintf(f, "+%.*s:%s,", (int)h->put[i].name.len,
+		    h->put[i].name.p, h->put[i].value);
 }
 
 void
@@ -294,4 +568,11 @@ cfg_policy_route_dump(FILE *f, const struct cfg_route *r)
 		    r->respond->content_type, r->respond->body_len);
 	if (r->rewrite_prefix != NULL)
 		fprintf(f, " rewrite=%s", r->rewrite_prefix);
+	policy_dump_hdrs(f, "reqh", r->req_hdrs);
+	policy_dump_hdrs(f, "resph", r->resp_hdrs);
+	if (r->request_id)
+		fprintf(f, " request_id");
+	if (r->maint != NULL)
+		fprintf(f, " maint=%d,%zu", r->maint->retry_after_s,
+		    r->maint->nallow);
 }

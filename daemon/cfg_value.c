@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cfg.h"
 #include "tmpl.h"
@@ -144,6 +145,25 @@ cv_path(const char *p, bool prefix, char *msg, size_t len)
 #define CV_HASH_CHARS                                                      \
 	"$./0123456789=,+ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv" \
 	"wxyz"
+/* Headers the proxy owns: hop-by-hop (RFC 9110 7.6.1), framing, and what
+ * rewrite.c sets itself.
+ */
+static bool
+cv_header_owned(const char *v)
+{
+	static const char *const owned[] = { "connection", "keep-alive",
+		"proxy-connection", "te", "trailer", "transfer-encoding",
+		"upgrade", "content-length", "host", "proxy-authorization",
+		"proxy-authenticate", "forwarded", "x-forwarded-for",
+		"x-forwarded-proto", "x-forwarded-host",
+		"x-client-cert-subject", "x-client-cert-fingerprint" };
+	size_t i;
+
+	for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+		if (strcasecmp(owned[i], v) == 0)
+			return true;
+	return false;
+}
 
 /* "client_ip", "path", "header:NAME" or "cookie:NAME" with NAME an
  * HTTP token (RFC 9110 5.6.2).
@@ -238,6 +258,15 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 		return 0;
 	case CV_TEMPLATE:
 		return tmpl_check(v, msg, len);
+	case CV_HEADER_SETTABLE:
+		if (cv_header_owned(v)) {
+			snprintf(msg, len,
+			    "\"%.*s\" cannot be set: hop-by-hop, framing or set "
+			    "by the proxy itself",
+			    CV_SHOWN, v);
+			return -1;
+		}
+		/* FALLTHROUGH */
 	case CV_HEADER_NAME:
 		ok = n > 0 &&
 		    strspn(v,
@@ -290,6 +319,7 @@ cv_describe(enum cv_type type)
 	case CV_TEMPLATE:
 		return "one line of text with {variables}";
 	case CV_HEADER_NAME:
+	case CV_HEADER_SETTABLE:
 		return "a header name";
 	default:
 		return "a string";
@@ -309,6 +339,7 @@ cv_pattern(enum cv_type type)
 	case CV_REQUEST_PATH:
 		return "^/[\\u0021-\\u007e]*$";
 	case CV_HEADER_NAME:
+	case CV_HEADER_SETTABLE:
 		return "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 	default:
 		return NULL;

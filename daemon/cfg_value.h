@@ -31,6 +31,7 @@ enum cv_type {
 	CV_LINE,         /* one line of text: no control characters */
 	CV_TEMPLATE,     /* CV_LINE with {variables} (tmpl.h) */
 	CV_HEADER_NAME,  /* an HTTP field name (RFC 9110 token) */
+	CV_HEADER_SETTABLE, /* CV_HEADER_NAME the proxy does not own */
 	CV__TYPES,
 };
 

@@ -94,6 +94,8 @@ struct req {
 	struct client_addr client; /* behind trusted proxies (client_addr.h) */
 	const char *decision;      /* a policy that answered: for the log */
 	const char *user;          /* basic auth user let in (snapshot's) */
+	struct str request_id;     /* route request_id: the client's or rid[] */
+	char rid[33];
 };
 
 struct conn {

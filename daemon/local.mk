@@ -77,4 +77,5 @@ libcore_a_SOURCES += daemon/acme.c daemon/acme.h daemon/acme_http.c \
 
 # Route policies: templates, their compile, a route's own answers.
 libcore_a_SOURCES += daemon/tmpl.c daemon/tmpl.h daemon/cfg_policy.c \
-	daemon/respond.c daemon/respond.h
+	daemon/respond.c daemon/respond.h daemon/hdr_rules.c \
+	daemon/hdr_rules.h

@@ -192,6 +192,7 @@ build_request_head(struct conn *c)
 	struct target t;
 	char npath[HTTP1_DEF_MAX_REQUEST_LINE];
 	char rpath[HTTP1_DEF_MAX_REQUEST_LINE + CV_PATH_MAX];
+	struct tmpl_ctx tx;
 	size_t n;
 
 	/* conn_on_head() routed by the same parse and refused what fails */
@@ -207,6 +208,7 @@ build_request_head(struct conn *c)
 	    norm_path(t.path, npath, sizeof(npath), &n) == NORM_OK)
 		rq.path = str_make(npath, n);
 	rq.path = respond_rewrite_path(r->route, rq.path, rpath, sizeof(rpath));
+	respond_request_rules(c, &rq, &tx);
 	rq.query = t.query;
 	rq.absolute = t.form == TARGET_ABSOLUTE;
 	rq.authority = rq.absolute ? t.authority : STR_NULL;
@@ -479,6 +481,19 @@ proxy_on_upstream_drained(struct conn *c)
 		conn_resume_read(c);
 }
 
+/* The route's response header rules (hdr_rules.h). */
+static void
+sb_rules(struct sb *b, struct conn *c)
+{
+	size_t n = respond_response_rules(c, NULL, 0);
+
+	if (b->fail || worker_scratch(b->w, b->len + n) == -1) {
+		b->fail = true;
+		return;
+	}
+	b->len += respond_response_rules(c, b->w->scratch + b->len, n);
+}
+
 static void
 write_response_head(struct conn *c, const struct http_msg *m)
 {
@@ -520,6 +535,9 @@ write_response_head(struct conn *c, const struct http_msg *m)
 		if (rewrite_is_hop(name) ||
 		    (ntok > 0 && rewrite_in_tokens(name, tok, ntok)))
 			continue;
+		if (r->route != NULL && r->route->resp_hdrs != NULL &&
+		    hdr_rules_drops(r->route->resp_hdrs, name))
+			continue;
 		if (hsts && name.len == 25 &&
 		    str_caseeq_cstr(name, "strict-transport-security"))
 			continue; /* the route's own replaces the origin's */
@@ -529,6 +547,8 @@ copy:
 		sb_str(&b, http_msg_hvalue(m, i));
 		sb_add(&b, "\r\n", 2);
 	}
+	if (r->route != NULL && r->route->resp_hdrs != NULL)
+		sb_rules(&b, c);
 	if (hsts) {
 		n = snprintf(line, sizeof(line),
 		    "Strict-Transport-Security: max-age=%u\r\n",

@@ -8,7 +8,10 @@
 
 #include "cfg.h"
 #include "conn.h"
+#include "hdr_rules.h"
+#include "l4_route.h"
 #include "proxy.h"
+#include "rewrite.h"
 #include "stats.h"
 #include "target.h"
 #include "tls.h"
@@ -65,6 +68,64 @@ respond_tmpl_ctx(const struct conn *c, struct str host, struct str path,
 	x->v[TMPL_PATH] = path;
 	x->v[TMPL_ROUTE] = str_cstr(r->route != NULL ? r->route->name : NULL);
 	x->v[TMPL_TLS_CLIENT_SUBJECT] = str_cstr(tls_conn_peer_subject(c->tls));
+	x->v[TMPL_REQUEST_ID] = r->request_id;
+}
+
+/* Host and path of the request on <c>, from its head. */
+static void
+respond_tmpl_ctx_msg(const struct conn *c, struct tmpl_ctx *x)
+{
+	const struct http_msg *m = &c->msg;
+	struct str t = http_msg_str(m, m->target);
+	size_t i;
+
+	for (i = 0; i < t.len && t.p[i] != '?'; i++)
+		;
+	respond_tmpl_ctx(c, http_msg_get(m, "host"), str_make(t.p, i), x);
+}
+
+void
+respond_request_rules(struct conn *c, struct rewrite_req *rq,
+    struct tmpl_ctx *tx)
+{
+	const struct cfg_route *rt = c->req.route;
+
+	if (rt->req_hdrs != NULL) {
+		respond_tmpl_ctx_msg(c, tx);
+		rq->rules = rt->req_hdrs;
+		rq->tx = tx;
+		stats_inc(STAT_REQ_HEADER_RULES);
+	}
+	if (c->req.request_id.p == c->req.rid)
+		rq->request_id = c->req.request_id; /* made here: added */
+}
+
+size_t
+respond_response_rules(struct conn *c, char *buf, size_t cap)
+{
+	struct tmpl_ctx x;
+
+	if (buf != NULL)
+		stats_inc(STAT_REQ_HEADER_RULES);
+	respond_tmpl_ctx_msg(c, &x);
+	return hdr_rules_write(c->req.route->resp_hdrs, &x, buf, cap);
+}
+
+/* The route's request id: the client's X-Request-ID when it is sane
+ * (then it goes on as it came), else a new one (added by rewrite.c).
+ */
+static void
+respond_request_id(struct conn *c)
+{
+	struct str v = http_msg_get(&c->msg, "x-request-id");
+
+	if (hdr_rules_request_id_ok(v)) {
+		c->req.request_id = v;
+		return;
+	}
+	hdr_rules_request_id_new(c->req.rid);
+	c->req.request_id = str_make(c->req.rid, 32);
+	stats_inc(STAT_REQ_ID_ADDED);
 }
 
 /* Appends p[0..n) to the scratch buffer at *len; false: no memory. */
@@ -179,16 +240,70 @@ respond_fixed(struct conn *c)
 	return true;
 }
 
+/* Is the client of <c> in the maintenance allow list? */
+static bool
+respond_maint_allowed(const struct conn *c, const struct cfg_maint *mt)
+{
+	const struct sockaddr *sa = c->req.client.sa.ss_family != 0
+	    ? (const struct sockaddr *)&c->req.client.sa
+	    : (const struct sockaddr *)&c->peer_sa;
+	size_t i;
+
+	for (i = 0; i < mt->nallow; i++)
+		if (l4_cidr_contains(&mt->allow[i], sa))
+			return true;
+	return false;
+}
+
+static bool
+respond_maintenance(struct conn *c)
+{
+	const struct cfg_maint *mt = c->req.route->maint;
+	static const char body[] = "503 Service Unavailable: down for "
+	                           "maintenance\n";
+	size_t len = 0;
+	char line[96];
+	int n;
+
+	if (!out_head(c, &len, 503))
+		return false;
+	if (mt->retry_after_s >= 0) {
+		n = snprintf(line, sizeof(line), "Retry-After: %d\r\n",
+		    mt->retry_after_s);
+		if (!out_add(c, &len, line, (size_t)n))
+			return false;
+	}
+	n = snprintf(line, sizeof(line),
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n",
+	    sizeof(body) - 1);
+	if (!out_add(c, &len, line, (size_t)n) || !out_end(c, &len))
+		return false;
+	if (!(c->req.flags & REQ_F_HEAD_METHOD) &&
+	    !out_add(c, &len, body, sizeof(body) - 1))
+		return false;
+	respond_write(c, len);
+	c->req.status = 503;
+	c->req.decision = "maintenance";
+	stats_inc(STAT_REQ_ROUTE_MAINTENANCE);
+	return true;
+}
+
 int
 respond_route(struct conn *c, struct str host, const struct target *t)
 {
 	const struct cfg_route *rt = c->req.route;
 	bool ok;
 
-	if (rt->redirect == NULL && rt->respond == NULL)
+	if (rt->request_id)
+		respond_request_id(c);
+	if (rt->maint != NULL && !respond_maint_allowed(c, rt->maint))
+		ok = respond_maintenance(c);
+	else if (rt->redirect == NULL && rt->respond == NULL)
 		return 0;
-	ok = rt->redirect != NULL ? respond_redirect(c, host, t)
-	                          : respond_fixed(c);
+	else
+		ok = rt->redirect != NULL ? respond_redirect(c, host, t)
+		                          : respond_fixed(c);
 	if (!ok) {
 		stats_inc(STAT_REQ_NO_MEMORY);
 		c->req.flags |= REQ_F_CLOSE;

@@ -5,7 +5,10 @@
  * route with `redirect` answers with a Location built from its template
  * (tmpl.h) plus the request's query, a route with `respond` with its fixed
  * status, type and body. Either way no origin is involved and the request
- * body, if any, is read and dropped. respond_rewrite_path() gives the path
+ * body, if any, is read and dropped. Before either, a route in maintenance
+ * answers 503 (with Retry-After) to every client outside its allow list,
+ * and a route with request_id keeps the client's X-Request-ID or makes
+ * one. respond_rewrite_path() gives the path
  * an origin is sent when the route has `rewrite.replace_prefix`.
  */
 #ifndef GH_RESPOND_H
@@ -35,6 +38,18 @@ struct str respond_rewrite_path(const struct cfg_route *rt, struct str path,
 /* The template values of the request on <c> (host and path as given). */
 void respond_tmpl_ctx(const struct conn *c, struct str host, struct str path,
     struct tmpl_ctx *x);
+
+/* Fills the header-rule members of <rq> (rules, template values in <tx>,
+ * the request id to add) for the origin's request head (proxy.c).
+ */
+struct rewrite_req;
+void respond_request_rules(struct conn *c, struct rewrite_req *rq,
+    struct tmpl_ctx *tx);
+
+/* Writes the route's response header rules into buf[0..cap); returns the
+ * length they need (above <cap>: did not fit).
+ */
+size_t respond_response_rules(struct conn *c, char *buf, size_t cap);
 
 /* The reason phrase of <status>. */
 const char *respond_reason(int status);

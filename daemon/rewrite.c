@@ -227,6 +227,9 @@ rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 			continue;
 		switch (rw_action_of(name)) {
 		case RW_PASS:
+			if (rq->rules != NULL &&
+			    hdr_rules_drops(rq->rules, name))
+				continue;
 			break;
 		case RW_DROP:
 		case RW_HOP:
@@ -256,6 +259,12 @@ rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 		rw_add(&o, "\r\n", 2);
 	}
 
+	if (rq->rules != NULL)
+		o.len += hdr_rules_write(rq->rules, rq->tx,
+		    o.len < o.cap ? o.p + o.len : NULL,
+		    o.len < o.cap ? o.cap - o.len : 0);
+	if (rq->request_id.len > 0)
+		rw_hdr(&o, "X-Request-ID", rq->request_id);
 	if (rq->forwarded) {
 		rw_cstr(&o, "Forwarded: ");
 		if (rq->trust && rw_join(&o, m, RW_FORWARDED))

@@ -11,8 +11,11 @@
  *   Host             the absolute-form authority, else the client's Host,
  *                    else <default_host>
  *   client headers   minus hop-by-hop ones (RFC 9110 7.6.1), those named
- *                    by Connection, framing, Expect, and the headers the
- *                    proxy sets itself
+ *                    by Connection, framing, Expect, the headers the
+ *                    proxy sets itself, and those the route's rules
+ *                    remove or set (hdr_rules.h)
+ *   rule headers     the route's set and add headers, expanded
+ *   X-Request-ID     (route option) when the client sent none
  *   Forwarded        (route option) the trusted client's elements, then
  *                    ours: for=, host=, proto= (RFC 7239)
  *   X-Forwarded-For  trusted client values, then the peer
@@ -27,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hdr_rules.h"
 #include "http_msg.h"
 #include "str.h"
 
@@ -60,6 +64,9 @@ struct rewrite_req {
 	struct str default_host;  /* Host when the client sent none */
 	const char *cert_subject; /* client certificate, or NULL */
 	const char *cert_fingerprint;
+	const struct hdr_rules *rules; /* the route's, or NULL */
+	const struct tmpl_ctx *tx;     /* values for the rules' templates */
+	struct str request_id;         /* X-Request-ID added; len 0: none */
 	enum rewrite_body body;
 	uint64_t length; /* with REWRITE_BODY_LENGTH */
 };

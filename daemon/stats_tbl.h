@@ -84,4 +84,7 @@ STAT(UP_TLS_FAILED,        "upstream_tls_failed",  "origin TLS handshakes that f
 STAT(REQ_REDIRECT_HTTPS,   "req_redirect_https",   "requests redirected to https by a route's redirect_https")
 STAT(REQ_ROUTE_REDIRECT,   "req_route_redirect",   "requests answered by a route's redirect")
 STAT(REQ_ROUTE_RESPOND,    "req_route_respond",    "requests answered by a route's fixed response (respond)")
+STAT(REQ_ROUTE_MAINTENANCE, "req_route_maintenance", "requests answered 503 by a route in maintenance")
+STAT(REQ_HEADER_RULES,     "req_header_rules",     "requests and responses whose headers a route's rules changed")
+STAT(REQ_ID_ADDED,         "req_request_id_added", "X-Request-ID values made by the proxy (the client sent none)")
 /* clang-format on */

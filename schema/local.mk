@@ -9,6 +9,7 @@ SCHEMA_SQL += schema/0010_path_normalization.sql
 SCHEMA_SQL += schema/0015_trusted_proxies.sql
 SCHEMA_SQL += schema/0016_access_lists.sql
 SCHEMA_SQL += schema/0017_route_actions.sql
+SCHEMA_SQL += schema/0018_header_rules.sql
 SCHEMA_SQL += schema/0021_acme.sql
 SCHEMA_SQL += schema/0025_rate_limits.sql
 SCHEMA_SQL += schema/0026_balance.sql

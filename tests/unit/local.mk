@@ -119,3 +119,9 @@ endif
 tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
 tests_unit_test_notify_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_notify_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+
+# Header rules, templates and their place in the origin's request head.
+UNIT_TESTS += tests/unit/test_hdr_rules
+tests_unit_test_hdr_rules_SOURCES = tests/unit/test_hdr_rules.c
+tests_unit_test_hdr_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hdr_rules_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

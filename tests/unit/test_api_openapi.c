@@ -134,7 +134,8 @@ static const char *const types[] = { [F_ID] = "integer",
 	[F_REF] = "string",
 	[F_LIST] = "array",
 	[F_OBJ] = "object",
-	[F_CHILDREN] = "array" };
+	[F_CHILDREN] = "array",
+	[F_MAP] = "object" };
 
 /* Field <i> of <k> against its property schema <p>. */
 static void

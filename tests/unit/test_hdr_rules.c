@@ -102,11 +102,13 @@ test_value_types(void **state)
 	assert_int_equal(cv_check(CV_HEADER_SETTABLE, "X-Env", msg, 256), 0);
 	assert_int_equal(cv_check(CV_HEADER_SETTABLE, "Connection", msg, 256),
 	    -1);
-	assert_int_equal(
-	    cv_check(CV_HEADER_SETTABLE, "transfer-encoding", msg, 256), -1);
+	assert_int_equal(cv_check(CV_HEADER_SETTABLE, "transfer-encoding", msg,
+	                     256),
+	    -1);
 	assert_int_equal(cv_check(CV_HEADER_SETTABLE, "Host", msg, 256), -1);
-	assert_int_equal(
-	    cv_check(CV_HEADER_SETTABLE, "X-Forwarded-For", msg, 256), -1);
+	assert_int_equal(cv_check(CV_HEADER_SETTABLE, "X-Forwarded-For", msg,
+	                     256),
+	    -1);
 }
 
 static struct http_span

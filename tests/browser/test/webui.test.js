@@ -298,6 +298,28 @@ describe('gatehouse web UI', () => {
     await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
   });
 
+  test('maintenance: one click on the route page, clients get 503, one click ends it', async (t) => {
+    const spec = await apiGet('/openapi.json');
+    if (!spec.components.schemas.Route.properties.maintenance) {
+      t.skip('this gatehoused has no maintenance mode');
+      return;
+    }
+    assert.equal((await request(listenerPort, '/m', { Host: 'app.test' })).status, 200);
+    await goto('#/routes/app', 'Route app');
+    await page.getByRole('button', { name: 'Start maintenance' }).click();
+    await toastHas('maintenance started');
+    await page.getByRole('button', { name: 'End maintenance' }).waitFor();
+    const r = await request(listenerPort, '/m', { Host: 'app.test' });
+    assert.equal(r.status, 503);
+    assert.match(r.body, /maintenance/);
+    assert.equal((await apiGet('/routes/app')).maintenance.enabled, true);
+    await shot(page, '07c-route-maintenance');
+    await page.getByRole('button', { name: 'End maintenance' }).click();
+    await toastHas('maintenance ended');
+    await page.getByRole('button', { name: 'Start maintenance' }).waitFor();
+    assert.equal((await request(listenerPort, '/m', { Host: 'app.test' })).status, 200);
+  });
+
   test('traffic through the route shows on the dashboard', async () => {
     const first = await traffic(20);
     for (const r of first) {

@@ -62,6 +62,25 @@ function schemaDefault(component, path, fallback) {
 }
 
 // A number field whose placeholder is the schema's default.
+// Header rules (route request_headers / response_headers) are edited as
+// "Name: value" lines.
+const HDR_SIDES = [['request', 'Request'], ['response', 'Response']];
+
+function headerLines(obj) {
+  return Object.entries(obj || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
+}
+
+function parseHeaderLines(text) {
+  const out = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (line.trim() === '') continue;
+    if (i < 0) out[line.trim()] = '';
+    else out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
 function numberField(component, key, label, more) {
   const d = schemaDefault(component, key, undefined);
   return Object.assign({ key, label, type: 'number', placeholder: d === undefined ? '' : String(d) }, more || {});
@@ -133,6 +152,11 @@ export const COLLECTIONS = {
       actions('routes', ctx),
     ],
     fields: (refs, mode, item) => {
+      if (item) {
+        for (const [side] of HDR_SIDES) {
+          for (const op of ['set', 'add']) item[`_${side}_${op}`] = headerLines(item[`${side}_headers`] && item[`${side}_headers`][op]);
+        }
+      }
       const proto = (v) => (refs.listenersByName.get(v.listener) || {}).protocol || 'http';
       const isHttp = (v) => ['http', 'https'].includes(proto(v));
       // policy-b: a route answers with its origin, a redirect or a fixed response
@@ -175,7 +199,21 @@ export const COLLECTIONS = {
         numberField('Route', 'timeouts.idle_ms', 'Idle timeout (ms)'),
         ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => proto(v) === 'http' }] : []),
         ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
-        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit']),
+        ...(schemaProp('Route', 'request_headers') ? [
+          { type: 'section', label: 'Headers', fold: true, show: isHttp },
+          ...HDR_SIDES.flatMap(([side, what]) => [
+            { key: `_${side}_set`, noSend: true, type: 'textarea', rows: 3, label: `${what} headers to set`, show: isHttp, placeholder: 'X-Env: prod',
+              help: 'One "Name: value" a line; replaces the header. Values may use {host} {path} {scheme} {client_ip} {route} {request_id}.' },
+            { key: `_${side}_add`, noSend: true, type: 'textarea', rows: 3, label: `${what} headers to add`, show: isHttp, placeholder: 'Via-Gate: {host}' },
+            { key: `${side}_headers.remove`, type: 'list', label: `${what} headers to remove`, show: isHttp, placeholder: 'X-Debug' },
+          ]),
+          { key: 'request_id', label: 'Keep or add X-Request-ID (logged)', type: 'checkbox', show: isHttp },
+          { type: 'section', label: 'Maintenance', fold: true, show: isHttp },
+          { key: 'maintenance.enabled', label: 'In maintenance: answer 503', type: 'checkbox', show: isHttp },
+          numberField('Route', 'maintenance.retry_after_s', 'Retry-After (seconds)', { show: isHttp, placeholder: 'no header' }),
+          { key: 'maintenance.allow', label: 'Still served', type: 'list', show: isHttp, placeholder: '10.0.0.0/8', help: 'Client addresses or CIDR blocks that get the origin anyway.' },
+        ] : []),
+        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit', 'request_id']),
       ];
     },
     // redirect, respond, rewrite: null when turned off (an object the
@@ -186,6 +224,17 @@ export const COLLECTIONS = {
       const drop = (k) => { if (mode === 'edit' && item[k]) body[k] = null; else delete body[k]; };
       for (const k of ['redirect', 'respond']) if (a !== k) drop(k);
       if (a !== 'origin' || !body.rewrite || !body.rewrite.replace_prefix) drop('rewrite');
+      // header rules: "Name: value" lines to objects; a merge patch
+      // names what went away as null
+      for (const [side] of HDR_SIDES) {
+        for (const op of ['set', 'add']) {
+          const now = parseHeaderLines(cur[`_${side}_${op}`] || '');
+          const was = (item && item[`${side}_headers`] && item[`${side}_headers`][op]) || {};
+          if (mode === 'edit') for (const k of Object.keys(was)) if (!(k in now)) now[k] = null;
+          if (Object.keys(now).length === 0) continue;
+          body[`${side}_headers`] = Object.assign(body[`${side}_headers`] || {}, { [op]: now });
+        }
+      }
       return body;
     },
   },
@@ -422,6 +471,26 @@ function revText(res) {
   return rev ? ` — revision ${rev} is serving.` : '.';
 }
 
+// One click turns a route's maintenance mode on or off (503 for everyone
+// but maintenance.allow).
+function maintenanceToggle(item, name, ctx) {
+  const on = !!item.maintenance.enabled;
+  const btn = h('button', { type: 'button', class: on ? 'primary small' : 'danger small' }, on ? 'End maintenance' : 'Start maintenance');
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      const res = await api('PATCH', `/routes/${seg(name)}`, { maintenance: { enabled: !on } }, { full: true });
+      toast(`Route ${name}: maintenance ${on ? 'ended' : 'started'}` + revText(res));
+      ctx.go(`#/routes/${seg(name)}`);
+    } catch (e) {
+      btn.disabled = false;
+      toast(String(e.message || e));
+    }
+  });
+  return h('p', { class: 'maintenance' }, on ? badge('in maintenance', 'bad') : badge('serving', 'ok'), ' ',
+    on ? 'Clients get 503 (except the allowed addresses). ' : '', btn);
+}
+
 async function renderEdit(main, coll, name, ctx) {
   const c = COLLECTIONS[coll];
   const mode = name === null ? 'new' : 'edit';
@@ -457,6 +526,7 @@ async function renderEdit(main, coll, name, ctx) {
     const p = refs.posture(item);
     extra.push(h('p', { class: 'posture ' + p.level }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), ' ', p.text,
       p.client ? ' Clients connect with TLS.' : ' Clients connect in the clear.'));
+    if (item.maintenance && ctx.canWrite) extra.push(maintenanceToggle(item, name, ctx));
   }
   // admins see a route's recent requests, live (the logs are admins only)
   const panel = coll === 'routes' && mode === 'edit' && ctx.canWrite && hasPath('/logs/access') ? routePanel(item.name) : null;

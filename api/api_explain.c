@@ -25,6 +25,7 @@
 #include "normalize.h"
 #include "publish.h"
 #include "ratelimit.h"
+#include "respond.h"
 #include "route.h"
 
 static const struct {
@@ -85,6 +86,46 @@ static const char *const verdicts[] = {
 	[ACCESS_THROTTLED] = "too many failed passwords from this address",
 	[ACCESS_AUTH_FAILED] = "wrong user or password",
 };
+
+/* Maintenance, redirect or respond (respond.c), after the access list and
+ * the rate limit as in the data plane; true when one answers.
+ */
+static bool
+ex_route_answers(struct json *out, struct json *pol, const struct cfg_route *rt,
+    const struct client_addr *ca)
+{
+	struct json *p;
+	bool allowed;
+
+	if (rt->maint != NULL) {
+		allowed = respond_maint_allows(rt->maint,
+		    (const struct sockaddr *)&ca->sa);
+		p = json_new_obj();
+		json_set(pol, "maintenance", p);
+		json_set(p, "allowed", json_new_bool(allowed));
+		if (!allowed) {
+			ex_decide(out, 503, "maintenance",
+			    "the route is in maintenance and the client is not "
+			    "in maintenance.allow");
+			return true;
+		}
+	}
+	if (rt->redirect != NULL) {
+		p = json_new_obj();
+		json_set(pol, "redirect", p);
+		json_set(p, "to", json_new_str(rt->redirect->to));
+		ex_decide(out, (int)rt->redirect->status, "redirect",
+		    "the route answers with a redirect");
+		return true;
+	}
+	if (rt->respond != NULL) {
+		json_set(pol, "respond", json_new_bool(true));
+		ex_decide(out, (int)rt->respond->status, "respond",
+		    "the route answers with its fixed response");
+		return true;
+	}
+	return false;
+}
 
 /* The route's policies, in the data plane's order, into <out>. */
 static void
@@ -151,6 +192,8 @@ ex_policies(struct json *out, const struct cfg_listener *l,
 			return;
 		}
 	}
+	if (ex_route_answers(out, pol, rt, ca))
+		return;
 	ex_decide(out, 200, "allowed", "proxied to the origin");
 }
 

@@ -240,19 +240,25 @@ respond_fixed(struct conn *c)
 	return true;
 }
 
-/* Is the client of <c> in the maintenance allow list? */
-static bool
-respond_maint_allowed(const struct conn *c, const struct cfg_maint *mt)
+bool
+respond_maint_allows(const struct cfg_maint *mt, const struct sockaddr *sa)
 {
-	const struct sockaddr *sa = c->req.client.sa.ss_family != 0
-	    ? (const struct sockaddr *)&c->req.client.sa
-	    : (const struct sockaddr *)&c->peer_sa;
 	size_t i;
 
 	for (i = 0; i < mt->nallow; i++)
 		if (l4_cidr_contains(&mt->allow[i], sa))
 			return true;
 	return false;
+}
+
+/* Is the client of <c> in the maintenance allow list? */
+static bool
+respond_maint_allowed(const struct conn *c, const struct cfg_maint *mt)
+{
+	return respond_maint_allows(mt,
+	    c->req.client.sa.ss_family != 0
+	        ? (const struct sockaddr *)&c->req.client.sa
+	        : (const struct sockaddr *)&c->peer_sa);
 }
 
 static bool

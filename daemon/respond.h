@@ -14,6 +14,7 @@
 #ifndef GH_RESPOND_H
 #define GH_RESPOND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "str.h"
@@ -50,6 +51,12 @@ void respond_request_rules(struct conn *c, struct rewrite_req *rq,
  * length they need (above <cap>: did not fit).
  */
 size_t respond_response_rules(struct conn *c, char *buf, size_t cap);
+
+/* Is <sa> in the maintenance allow list of <mt>? */
+struct cfg_maint;
+struct sockaddr;
+bool respond_maint_allows(const struct cfg_maint *mt,
+    const struct sockaddr *sa);
 
 /* The reason phrase of <status>. */
 const char *respond_reason(int status);

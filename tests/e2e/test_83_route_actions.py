@@ -64,6 +64,9 @@ def test_redirect_keeps_query_and_needs_no_origin(gh, api, origin):
     st = api.get("/stats").json()
     flat = json.dumps(st)
     assert "req_route_redirect" in flat
+    ex = api.ok("POST", "/explain", {"listener": "l", "host": "old.test",
+                                     "path": "/a"}, status=200).json()
+    assert (ex["decision"], ex["status"], ex["origin"]) == ("redirect", 301, None)
 
 
 def test_respond_fixed_answer(gh, api, origin):

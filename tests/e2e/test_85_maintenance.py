@@ -58,6 +58,12 @@ def test_allow_list_still_served(gh, api, origin):
     api.ok("PATCH", "/routes/r", {"maintenance": {
         "enabled": True, "allow": ["127.0.0.0/8", "2001:db8::/32"]}})
     assert get(port).status == 200
+    ex = api.ok("POST", "/explain", {"listener": "l", "host": "app.test",
+                                     "path": "/x", "client_ip": "10.1.2.3"}, status=200)
+    assert ex.json()["status"] == 503 and ex.json()["decision"] == "maintenance"
+    ex = api.ok("POST", "/explain", {"listener": "l", "host": "app.test",
+                                     "path": "/x", "client_ip": "127.0.0.1"}, status=200)
+    assert ex.json()["status"] == 200
     api.ok("PATCH", "/routes/r", {"maintenance": {"allow": ["10.0.0.0/8"]}})
     resp = get(port)
     assert resp.status == 503 and resp.header("retry-after") is None

@@ -144,3 +144,22 @@ def test_request_id_kept_or_added_and_logged(gh, origin, tmp_path):
     gh.stop()
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert [x.get("request_id") for x in lines[-2:]] == ["abc-123", ids[0]]
+
+
+def test_rules_survive_later_writes_of_other_routes(gh, api, origin):
+    """A route written through the API keeps its rules in later snapshots
+    built from it (cfg_incr.c copies them along)."""
+    assert base(api, origin, request_headers={"set": {"X-Env": "{route}"}},
+                response_headers={"add": {"X-Seen": "yes"}}, request_id=True,
+                match={"hosts": ["app.test"]}).status_code == 201
+    port = wait_port(api, gh, "l")
+    for i in range(3):
+        api.ok("POST", "/routes", {"name": "o%d" % i, "listener": "l",
+                                   "origin": "o",
+                                   "match": {"hosts": ["o%d.test" % i]}},
+               status=201)
+        api.ok("PATCH", "/routes/o%d" % i, {"priority": 5})
+    resp = exchange(port)
+    assert ("X-Env", "r") in seen(resp)
+    assert resp.header("x-seen") == "yes"
+    assert len([v for k, v in seen(resp) if k.lower() == "x-request-id"]) == 1

@@ -13,6 +13,8 @@ dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js 
 	webui/js/pages/resources.js webui/js/pages/revisions.js \
 	webui/js/pages/backup.js webui/js/pages/logs.js \
 	webui/js/pages/explain.js
+# Automatic certificates (ACME): accounts, requests, a certificate's status.
+dist_webuipages_DATA += webui/js/pages/acme.js
 WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 
 # Browser tests: playwright-core (npm, tests/browser/package-lock.json)
@@ -21,6 +23,7 @@ EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/run.sh tests/browser/lib/harness.js \
 	tests/browser/test/webui.test.js tests/browser/test/lists.test.js \
 	tests/browser/test/logs.test.js
+EXTRA_DIST += tests/browser/test/acme.test.js
 browser-check: gatehoused$(EXEEXT)
 	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \

@@ -6,6 +6,7 @@ import { api, seg, hasPath, schemaEnum, schemaProp } from '../api.js';
 import { h, toast, confirmDialog, pageHead, table, badge, fmtTime, errorBox } from '../ui.js';
 import { buildForm } from '../form.js';
 import { certTime } from './dashboard.js';
+import * as acme from './acme.js';
 
 const DAY = 86400;
 
@@ -28,17 +29,19 @@ export async function render(main, rest, ctx) {
   }
   if (rest[0] === 'upload') return renderUpload(main, ctx, null);
   if (rest[0] === 'self-signed') return renderSelfSigned(main, ctx);
+  if (rest[0] === 'acme' && hasPath('/certificates/acme')) return acme.render(main, ctx);
   if (rest[0]) return renderDetails(main, rest[0], ctx);
   const certs = await api('GET', '/certificates');
   const notice = h('div', { class: 'notice', 'aria-live': 'polite' });
   main.append(
     pageHead('Certificates',
       ctx.canWrite ? h('a', { class: 'button primary', href: '#/certificates/upload' }, 'Upload certificate') : null,
-      ctx.canWrite && hasPath('/certificates/self-signed') ? h('a', { class: 'button secondary', href: '#/certificates/self-signed' }, 'Generate self-signed') : null),
+      ctx.canWrite && hasPath('/certificates/self-signed') ? h('a', { class: 'button secondary', href: '#/certificates/self-signed' }, 'Generate self-signed') : null,
+      hasPath('/certificates/acme') ? h('a', { class: 'button secondary', href: '#/certificates/acme' }, 'Automatic (ACME)') : null),
     h('p', { class: 'intro' }, 'Certificates for HTTPS listeners and for TLS to origins. Private keys are never shown.'),
     notice,
     table('Certificates', [
-      { label: 'Name', cell: (c) => h('a', { href: '#/certificates/' + seg(c.name) }, c.name) },
+      { label: 'Name', cell: (c) => h('span', null, h('a', { href: '#/certificates/' + seg(c.name) }, c.name), c.acme ? [' ', acme.statusBadge(c.acme.status, 'ACME ' + c.acme.status)] : null) },
       { label: 'Names (SANs)', cell: (c) => list(c.sans) },
       { label: 'Issuer', cell: (c) => c.issuer || '—' },
       { label: 'Expires', cell: (c) => h('span', null, fmtTime(certTime(c.not_after)), ' ', left(c)) },
@@ -91,6 +94,7 @@ async function renderDetails(main, name, ctx) {
       row('Kind', c.kind === 'ca' ? 'CA certificate (no key): verifies origins and client certificates' : 'Certificate with its private key'),
       row('Used by', used && used.length ? usedLinks(used) : 'nothing yet'),
       c.warning ? row('Warning', h('span', { class: 'badge warn' }, c.warning)) : null));
+  if (c.acme) main.append(acme.details(c, ctx));
   if (ctx.canWrite && hasPath('/certificates/{id}', 'PUT')) {
     main.append(h('h2', null, 'Replace'), h('p', { class: 'help' }, 'New handshakes get the new certificate; open connections keep working.'));
     await renderUpload(main, ctx, c);

@@ -52,6 +52,8 @@
 #define CONN_READ_HIGH (256 * 1024)
 #define CONN_LINGER_MS 2000u
 #define CONN_STAGE_MAX (64 * 1024)
+/* Space reserved for one read (a 16 KiB evbuffer chain with its header). */
+#define CONN_READ_CHUNK (16 * 1024 - 128)
 
 static const struct http1_limits conn_limits = {
 	.max_request_line = HTTP1_DEF_MAX_REQUEST_LINE,
@@ -74,6 +76,49 @@ static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_req_end(struct conn *c);
+
+static void
+conn_sock_read_cb(void *arg)
+{
+	struct conn *c = arg;
+
+	conn_read_cb(c->bev, c);
+}
+
+static void
+conn_sock_event_cb(void *arg, short what)
+{
+	struct conn *c = arg;
+
+	conn_event_cb(c->bev, what, c);
+}
+
+void
+conn_read_enable(struct conn *c, bool on)
+{
+	if (sockread_active(&c->rd)) {
+		if (on)
+			sockread_enable(&c->rd);
+		else
+			sockread_disable(&c->rd);
+	} else if (c->bev != NULL) {
+		if (on)
+			bufferevent_enable(c->bev, EV_READ);
+		else
+			bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+void
+conn_read_timeout(struct conn *c, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (sockread_active(&c->rd))
+		sockread_set_timeout(&c->rd, ms);
+	else if (c->bev != NULL)
+		bufferevent_set_timeouts(c->bev, ms != 0 ? &tv : NULL, NULL);
+}
 
 /* https listeners: TLS over the socket bufferevent, with the credentials
  * of the snapshot the connection holds (c->cfg). NULL when <bev> is freed.
@@ -176,9 +221,24 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	}
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
 	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (c->tls == NULL) {
+		/* Plain: we read (sockread.h); the bufferevent only writes,
+		 * and is enabled for that already.
+		 */
+		if (sockread_init(&c->rd, w->base, fd,
+		        bufferevent_get_input(c->bev), CONN_READ_CHUNK,
+		        conn_sock_read_cb, conn_sock_event_cb, c) == -1) {
+			stats_inc(STAT_REQ_NO_MEMORY);
+			conn_close(c);
+			return;
+		}
+		sockread_set_high(&c->rd, CONN_READ_HIGH);
+		sockread_enable(&c->rd);
+	} else {
+		bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	}
 	if (l->max_conns_per_client > 0) { /* ratelimit.c */
 		c->climit_sa = c->peer_sa;
 		if ((c->climit = connlimit_take(&c->climit_sa,
@@ -218,6 +278,7 @@ conn_free(struct conn *c)
 	free(r->head_copy);
 	if (r->body_buf != NULL)
 		evbuffer_free(r->body_buf);
+	sockread_fini(&c->rd); /* before the bufferevent closes the fd */
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->stage != NULL)
@@ -287,6 +348,7 @@ conn_close(struct conn *c)
 	if (c->flags & CONN_F_DEAD)
 		return;
 	c->flags |= CONN_F_DEAD;
+	conn_read_enable(c, false);
 	if (c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	if (c->busy == 0)
@@ -309,8 +371,11 @@ conn_linger(struct conn *c)
 	 */
 	evbuffer_drain(bufferevent_get_input(c->bev),
 	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	if (sockread_active(&c->rd))
+		sockread_set_high(&c->rd, 0);
+	else
+		bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	conn_read_enable(c, true);
 	bufferevent_disable(c->bev, EV_WRITE);
 	conn_arm(c, CONN_LINGER_MS);
 	c->flags |= CONN_F_LINGER;
@@ -326,7 +391,7 @@ conn_finish(struct conn *c)
 		c->flags |= CONN_F_CLOSING;
 		upstream_release(c->req.up, false);
 		event_del(c->tmr);
-		bufferevent_disable(c->bev, EV_READ);
+		conn_read_enable(c, false);
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_enable(c->bev, EV_WRITE);
 	}
@@ -501,12 +566,7 @@ conn_on_head(void *arg, struct http_msg *m)
 	    (r->flags & REQ_F_CLIENT_11))
 		(void)conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	if (r->flags & REQ_F_HAS_BODY) {
-		struct timeval tv;
-
-		ms_tv(r->route->idle_ms, &tv);
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
-	}
-	if (r->flags & REQ_F_HAS_BODY) {
+		conn_read_timeout(c, r->route->idle_ms);
 		r->flags |= REQ_F_BUFFERING; /* proxy_request_body() starts */
 		return 0;
 	}
@@ -543,7 +603,7 @@ conn_on_complete(void *arg)
 
 	r->flags |= REQ_F_REQ_DONE;
 	if (r->flags & REQ_F_HAS_BODY)
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		conn_read_timeout(c, 0);
 	proxy_request_end(c);
 	return 0;
 }
@@ -588,11 +648,11 @@ conn_req_end(struct conn *c)
 	http_msg_fini(&c->msg);
 	http_msg_init(&c->msg);
 	c->state = CONN_S_IDLE;
-	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	conn_read_timeout(c, 0);
 	conn_arm(c, keepalive_ms);
 	if (c->flags & CONN_F_READ_PAUSED) {
 		c->flags &= ~CONN_F_READ_PAUSED;
-		bufferevent_enable(c->bev, EV_READ);
+		conn_read_enable(c, true);
 	}
 }
 
@@ -732,7 +792,7 @@ conn_process(struct conn *c)
 		}
 		if ((r->flags & REQ_F_ACTIVE) && proxy_upstream_backlogged(c)) {
 			c->flags |= CONN_F_READ_PAUSED;
-			bufferevent_disable(c->bev, EV_READ);
+			conn_read_enable(c, false);
 			break;
 		}
 		if (evbuffer_get_length(in) == 0)
@@ -785,6 +845,8 @@ conn_process(struct conn *c)
 		break;
 	}
 	c->flags &= ~CONN_F_PROCESSING;
+	if (!(c->flags & CONN_F_DEAD))
+		sockread_drained(&c->rd);
 }
 
 void
@@ -792,7 +854,7 @@ conn_resume_read(struct conn *c)
 {
 	if (c->flags & CONN_F_READ_PAUSED) {
 		c->flags &= ~CONN_F_READ_PAUSED;
-		bufferevent_enable(c->bev, EV_READ);
+		conn_read_enable(c, true);
 	}
 	conn_process(c);
 }
@@ -807,6 +869,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		struct evbuffer *in = bufferevent_get_input(bev);
 
 		evbuffer_drain(in, evbuffer_get_length(in));
+		sockread_drained(&c->rd);
 	} else {
 		conn_process(c);
 	}
@@ -872,7 +935,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 * come, then close.
 		 */
 		r->flags |= REQ_F_CLOSE;
-		bufferevent_disable(bev, EV_READ);
+		conn_read_enable(c, false);
 		goto out;
 	}
 	conn_close(c);

@@ -29,6 +29,7 @@
 #include "cfg.h"
 #include "client_addr.h"
 #include "http_msg.h"
+#include "sockread.h"
 
 #define CONN_MAGIC 0x434f4e4eu /* "CONN" */
 
@@ -107,7 +108,8 @@ struct conn {
 	int64_t listener_id;
 	struct accept_ref acc;   /* the listener slot (accept.c) */
 	struct cfg *cfg;         /* ref held: snapshot at accept */
-	struct bufferevent *bev; /* owned */
+	struct bufferevent *bev; /* owned: writes; reads too under TLS */
+	struct sockread rd;      /* plain sockets: our reads (zeroed: TLS) */
 	struct evbuffer *stage;  /* owned: output not yet handed to bev */
 	struct tls_conn *tls;    /* https: the session, owned by bev */
 	struct event *tmr;       /* owned: header / keep-alive deadline */
@@ -160,6 +162,11 @@ void conn_flush(struct conn *c);
 
 /* Parses and acts on buffered client bytes; safe to call again. */
 void conn_process(struct conn *c);
+
+/* Reading from the client on or off (back-pressure, half-close). */
+void conn_read_enable(struct conn *c, bool on);
+/* Read idle timeout, restarted by each read; 0: none. */
+void conn_read_timeout(struct conn *c, unsigned ms);
 
 /* Called by upstream.c / proxy.c. */
 void conn_resume_read(struct conn *c);

@@ -36,6 +36,9 @@ CORE_NET_SOURCES += daemon/balance_key.c daemon/balance_queue.c \
 # The listener types and the one accept path.
 CORE_NET_SOURCES += daemon/accept.c daemon/accept.h
 
+# Reading plain sockets: one readv per readiness, no FIONREAD.
+CORE_NET_SOURCES += daemon/sockread.c daemon/sockread.h
+
 # Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
 # Sealed backup files (PBKDF2-SHA256 + AES-256-GCM).

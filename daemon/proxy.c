@@ -473,7 +473,7 @@ void
 proxy_on_upstream_drained(struct conn *c)
 {
 	if (c->state == CONN_S_TUNNEL) {
-		bufferevent_enable(c->bev, EV_READ);
+		conn_read_enable(c, true);
 		proxy_tunnel_from_client(c);
 		return;
 	}
@@ -688,14 +688,9 @@ proxy_on_upgrade(struct conn *c)
 	stats_inc(STAT_UPGRADES);
 	c->state = CONN_S_TUNNEL;
 	upstream_start_tunnel(u);
-	{
-		struct timeval tv = { u->idle_ms / 1000,
-			(u->idle_ms % 1000) * 1000 };
-
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
-	}
+	conn_read_timeout(c, u->idle_ms);
 	event_del(c->tmr);
-	bufferevent_enable(c->bev, EV_READ);
+	conn_read_enable(c, true);
 	/* Bytes that came along with either head go first. */
 	proxy_tunnel_from_client(c);
 	if (!(c->flags & CONN_F_DEAD))
@@ -780,39 +775,42 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	}
 }
 
-/* Tunnel: move whatever one side sent to the other, zero-copy. */
-static void
-tunnel_move(struct bufferevent *from, struct bufferevent *to)
+/* Tunnel: move whatever one side sent to the other, zero-copy. True when
+ * the other side's queue is full: stop reading this one.
+ */
+static bool
+tunnel_move(struct evbuffer *in, struct evbuffer *out)
 {
-	struct evbuffer *in = bufferevent_get_input(from);
-	struct evbuffer *out = bufferevent_get_output(to);
-
 	if (evbuffer_get_length(in) > 0)
 		evbuffer_add_buffer(out, in);
-	if (evbuffer_get_length(out) > PROXY_HIGH_WATER)
-		bufferevent_disable(from, EV_READ);
+	return evbuffer_get_length(out) > PROXY_HIGH_WATER;
 }
 
 void
 proxy_tunnel_from_client(struct conn *c)
 {
 	struct upstream_conn *u = c->req.up;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
 
 	if (u == NULL)
 		return;
-	c->req.bytes_in += evbuffer_get_length(bufferevent_get_input(c->bev));
-	tunnel_move(c->bev, u->bev);
+	c->req.bytes_in += evbuffer_get_length(in);
+	if (tunnel_move(in, bufferevent_get_output(u->bev)))
+		conn_read_enable(c, false);
 }
 
 void
 proxy_tunnel_from_upstream(struct conn *c)
 {
 	struct upstream_conn *u = c->req.up;
+	struct evbuffer *in;
 
 	if (u == NULL)
 		return;
-	c->req.bytes_out += evbuffer_get_length(bufferevent_get_input(u->bev));
-	tunnel_move(u->bev, c->bev);
+	in = bufferevent_get_input(u->bev);
+	c->req.bytes_out += evbuffer_get_length(in);
+	if (tunnel_move(in, bufferevent_get_output(c->bev)))
+		upstream_pause_read(u);
 }
 
 void

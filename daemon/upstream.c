@@ -41,6 +41,10 @@
 
 #define UPOOL_BUCKETS     64
 #define UPSTREAM_FEED_MAX (64 * 1024)
+/* Space reserved for one read: a 64 KiB evbuffer chain with its header,
+ * so a 16 KiB answer and its head come in one readv(2).
+ */
+#define UPSTREAM_READ_CHUNK (64 * 1024 - 128)
 
 TAILQ_HEAD(upstream_list, upstream_conn);
 
@@ -72,6 +76,7 @@ static void upstream_read_cb(struct bufferevent *bev, void *arg);
 static void upstream_write_cb(struct bufferevent *bev, void *arg);
 static void upstream_event_cb(struct bufferevent *bev, short what, void *arg);
 static void upstream_free(struct upstream_conn *u);
+static void upstream_idle_cb(struct bufferevent *bev, void *arg);
 
 static int up_on_head(void *arg, struct http_msg *m);
 static int up_on_body(void *arg, const char *p, size_t n);
@@ -300,6 +305,7 @@ upstream_free(struct upstream_conn *u)
 	if (u == NULL)
 		return;
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	sockread_fini(&u->rd); /* before the bufferevent closes the fd */
 	if (u->bev != NULL)
 		bufferevent_free(u->bev);
 	if (u->tmr != NULL)
@@ -361,6 +367,38 @@ ms_to_tv(unsigned ms, struct timeval *tv)
 	tv->tv_usec = (ms % 1000) * 1000;
 }
 
+/* Reads: our sockread on plain sockets, the bufferevent under TLS. */
+static void
+upstream_read_timeout(struct upstream_conn *u, unsigned ms)
+{
+	struct timeval tv;
+
+	ms_to_tv(ms, &tv);
+	if (sockread_active(&u->rd))
+		sockread_set_timeout(&u->rd, ms);
+	else
+		bufferevent_set_timeouts(u->bev, ms != 0 ? &tv : NULL, NULL);
+}
+
+static void
+upstream_sock_read_cb(void *arg)
+{
+	struct upstream_conn *u = arg;
+
+	if (u->owner == NULL)
+		upstream_idle_cb(u->bev, u);
+	else
+		upstream_read_cb(u->bev, u);
+}
+
+static void
+upstream_sock_event_cb(void *arg, short what)
+{
+	struct upstream_conn *u = arg;
+
+	upstream_event_cb(u->bev, what, u);
+}
+
 /* TLS origins: the connecting socket bufferevent goes under a TLS
  * client filter; the connection keeps the request's snapshot (whose
  * credentials the session uses) until it is freed. -1: <u> was freed.
@@ -398,7 +436,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 	struct upstream_conn *u = NULL;
 	struct upool *pl;
 	struct timeval tv;
-	short en;
+	short en, want;
 
 	pl = upool_find(p, s->id);
 	if (pl != NULL && (u = TAILQ_FIRST(&pl->idle)) != NULL &&
@@ -420,8 +458,18 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 			upstream_free(u);
 			return -1;
 		}
-		if (s->origin->tls != NULL && upstream_tls(u, c, s) == -1)
+		/* Plain: our reads, enabled once connected. */
+		if (s->origin->tls != NULL) {
+			if (upstream_tls(u, c, s) == -1)
+				return -1;
+		} else if (sockread_init(&u->rd, c->w->base,
+		               bufferevent_getfd(u->bev),
+		               bufferevent_get_input(u->bev),
+		               UPSTREAM_READ_CHUNK, upstream_sock_read_cb,
+		               upstream_sock_event_cb, u) == -1) {
+			upstream_free(u);
 			return -1;
+		}
 		stats_inc(STAT_UP_CONN_OPENED);
 		ms_to_tv(connect_ms, &tv);
 		evtimer_add(u->tmr, &tv);
@@ -432,15 +480,17 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 		http1_next(u->parser); /* paused after the last response */
 	u->flags &= ~(UPSTREAM_F_GOT_BYTES | UPSTREAM_F_KEEPALIVE |
 	    UPSTREAM_F_RESP_DONE);
-	bufferevent_set_timeouts(u->bev, NULL, NULL);
+	upstream_read_timeout(u, 0);
 	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_LOW_WATER, 0);
 	/* Enable only what is not enabled yet: enabling EV_WRITE again on
 	 * a pooled connection would poll for POLLOUT with nothing to send
-	 * (two epoll_ctl calls and a wakeup per request).
+	 * (two epoll_ctl calls and a wakeup per request). A plain
+	 * connection's bufferevent never reads (sockread.h).
 	 */
+	want = sockread_active(&u->rd) ? EV_WRITE : EV_READ | EV_WRITE;
 	en = bufferevent_get_enabled(u->bev);
-	if ((en & (EV_READ | EV_WRITE)) != (EV_READ | EV_WRITE))
-		bufferevent_enable(u->bev, (short)(~en & (EV_READ | EV_WRITE)));
+	if ((en & want) != want)
+		bufferevent_enable(u->bev, (short)(~en & want));
 	c->req.up = u;
 	server_live_begin(s->id);
 	return 0;
@@ -480,7 +530,6 @@ void
 upstream_release(struct upstream_conn *u, bool reuse)
 {
 	struct upool *pl;
-	struct timeval tv;
 
 	if (u == NULL)
 		return;
@@ -504,9 +553,11 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	}
 	bufferevent_setcb(u->bev, upstream_idle_cb, NULL,
 	    upstream_idle_event_cb, u);
-	ms_to_tv(UPSTREAM_IDLE_MS, &tv);
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
-	bufferevent_enable(u->bev, EV_READ);
+	upstream_read_timeout(u, UPSTREAM_IDLE_MS);
+	if (sockread_active(&u->rd))
+		sockread_enable(&u->rd);
+	else
+		bufferevent_enable(u->bev, EV_READ);
 	/* Newest first: the warmest connection is reused first and the
 	 * coldest ones age out.
 	 */
@@ -550,13 +601,21 @@ upstream_pending(struct upstream_conn *u)
 void
 upstream_pause_read(struct upstream_conn *u)
 {
-	bufferevent_disable(u->bev, EV_READ);
+	if (sockread_active(&u->rd))
+		sockread_disable(&u->rd);
+	else
+		bufferevent_disable(u->bev, EV_READ);
 }
 
 void
 upstream_resume_read(struct upstream_conn *u)
 {
-	bufferevent_enable(u->bev, EV_READ);
+	if (sockread_active(&u->rd)) {
+		if (u->flags & UPSTREAM_F_CONNECTED)
+			sockread_enable(&u->rd);
+	} else {
+		bufferevent_enable(u->bev, EV_READ);
+	}
 }
 
 void
@@ -579,12 +638,9 @@ upstream_expect_response(struct upstream_conn *u, unsigned ms,
 void
 upstream_start_tunnel(struct upstream_conn *u)
 {
-	struct timeval tv;
-
 	u->flags |= UPSTREAM_F_TUNNEL;
 	evtimer_del(u->tmr);
-	ms_to_tv(u->idle_ms, &tv);
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
+	upstream_read_timeout(u, u->idle_ms);
 }
 
 static int
@@ -594,14 +650,11 @@ up_on_head(void *arg, struct http_msg *m)
 
 	u->flags |= UPSTREAM_F_GOT_BYTES;
 	if (m->status >= 200 || m->status == 101) {
-		struct timeval tv;
-
 		/* The head is here: from now on only the body idle
 		 * timeout applies.
 		 */
 		evtimer_del(u->tmr);
-		ms_to_tv(u->idle_ms, &tv);
-		bufferevent_set_timeouts(u->bev, &tv, NULL);
+		upstream_read_timeout(u, u->idle_ms);
 	}
 	if (u->owner == NULL)
 		return -1;
@@ -688,48 +741,6 @@ upstream_process(struct upstream_conn *u)
 	}
 }
 
-/* libevent 2.1 reads at most 4 KiB per read callback, each after an
- * ioctl(FIONREAD): a 16 KiB response took five turns of the loop (five
- * epoll_wait, ioctl and readv, and as many writes to the client). When
- * the bufferevent's read came back full, the rest that is already there
- * is read now, with one readv into up to UPSTREAM_READ_MORE bytes.
- * Plain sockets only (a TLS bufferevent reads through GnuTLS). An error
- * or EOF is left for the bufferevent's next read to see.
- */
-#define UPSTREAM_READ_MORE (64 * 1024)
-
-static void
-upstream_read_more(struct upstream_conn *u)
-{
-	struct evbuffer *in = bufferevent_get_input(u->bev);
-	struct evbuffer_iovec v[2];
-	struct iovec iov[2];
-	ssize_t n;
-	size_t left;
-	int nv, i;
-
-	if (u->tls_cfg != NULL || evbuffer_get_length(in) < 4096)
-		return;
-	/* The bufferevent keeps its input's end frozen between reads. */
-	(void)evbuffer_unfreeze(in, 0);
-	nv = evbuffer_reserve_space(in, UPSTREAM_READ_MORE, v, 2);
-	if (nv > 0) {
-		for (i = 0; i < nv; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len;
-		}
-		n = readv(bufferevent_getfd(u->bev), iov, nv);
-		left = n > 0 ? (size_t)n : 0;
-		for (i = 0; i < nv && left > 0; i++) {
-			if (v[i].iov_len > left)
-				v[i].iov_len = left;
-			left -= v[i].iov_len;
-		}
-		(void)evbuffer_commit_space(in, v, n > 0 ? i : 0);
-	}
-	(void)evbuffer_freeze(in, 0);
-}
-
 static void
 upstream_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -739,7 +750,6 @@ upstream_read_cb(struct bufferevent *bev, void *arg)
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
 	if (c == NULL)
 		return;
-	upstream_read_more(u);
 	conn_enter(c);
 	upstream_process(u);
 	conn_leave(c);
@@ -777,6 +787,8 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		u->flags |= UPSTREAM_F_CONNECTED;
 		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
 		    TCP_NODELAY, &one, sizeof(one));
+		if (sockread_active(&u->rd))
+			sockread_enable(&u->rd);
 		evtimer_del(u->tmr);
 		if (c->req.route != NULL) {
 			ms_to_tv(c->req.route->response_ms, &tv);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "http_msg.h"
+#include "sockread.h"
 
 #define UPSTREAM_MAGIC    0x55505354u /* "UPST" */
 #define UPSTREAM_IDLE_MAX 64          /* idle connections per server */
@@ -54,7 +55,8 @@ struct upstream_conn {
 	unsigned flags; /* UPSTREAM_F_* */
 	int64_t server_id;
 	struct worker *w;            /* borrowed */
-	struct bufferevent *bev;     /* owned */
+	struct bufferevent *bev;     /* owned: connects, writes */
+	struct sockread rd;          /* plain: our reads (zeroed: TLS) */
 	struct event *tmr;           /* owned: connect / response deadline */
 	struct conn *owner;          /* borrowed; NULL while idle */
 	struct http_msg resp;        /* owned */

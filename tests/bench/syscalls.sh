@@ -133,6 +133,7 @@ for proxy in gatehoused nginx haproxy; do
 		top3=$(awk -v n="$REQUESTS" '$NF != "total" && $1 ~ /^[0-9.]+$/ && NF >= 5 {printf "%s %.2f\n", $NF, $4 / n}' \
 		    "$work/strace.$proxy.$path" | sort -k2 -nr | head -3 | paste -sd, -)
 		printf '%s\t%s\t%s\t%s\n' "$proxy" "$path" "$per" "$top3" >>"$report"
+		cp "$work/strace.$proxy.$path" "$OUT/strace.$proxy.$path.txt"
 	done
 	stop_proxy_at "http://127.0.0.1:$PROXY_PORT/small"
 done

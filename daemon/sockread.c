@@ -1,0 +1,169 @@
+/*
+ * sockread.c: one readv(2) per readiness into reserved evbuffer space.
+ */
+#include "sockread.h"
+
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+static void
+sockread_update(struct sockread *r)
+{
+	bool want = r->enabled && !r->suspended;
+
+	if (r->ev == NULL)
+		return;
+	if (want)
+		event_add(r->ev, r->has_tmo ? &r->tmo : NULL);
+	else
+		event_del(r->ev);
+}
+
+static void
+sockread_fail(struct sockread *r, short what)
+{
+	r->enabled = false;
+	sockread_update(r);
+	r->on_event(r->arg, (short)(BEV_EVENT_READING | what));
+}
+
+static void
+sockread_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sockread *r = arg;
+	struct evbuffer_iovec v[2];
+	struct iovec iov[2];
+	ssize_t n;
+	size_t left;
+	int nv, i;
+
+	if (!(what & EV_READ)) {
+		sockread_fail(r, BEV_EVENT_TIMEOUT);
+		return;
+	}
+	if ((nv = evbuffer_reserve_space(r->in, (ev_ssize_t)r->chunk, v, 2)) <
+	    1) {
+		sockread_fail(r, BEV_EVENT_ERROR);
+		return;
+	}
+	for (i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	n = readv(fd, iov, nv);
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
+		return;
+	}
+	left = (size_t)n;
+	for (i = 0; i < nv && left > 0; i++) {
+		if (v[i].iov_len > left)
+			v[i].iov_len = left;
+		left -= v[i].iov_len;
+	}
+	(void)evbuffer_commit_space(r->in, v, i);
+	if (r->high != 0 && evbuffer_get_length(r->in) >= r->high) {
+		r->suspended = true;
+		sockread_update(r);
+	}
+	r->on_read(r->arg);
+}
+
+int
+sockread_init(struct sockread *r, struct event_base *base, int fd,
+    struct evbuffer *in, size_t chunk, void (*on_read)(void *),
+    void (*on_event)(void *, short), void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	r->in = in;
+	r->chunk = chunk;
+	r->on_read = on_read;
+	r->on_event = on_event;
+	r->arg = arg;
+	if ((r->ev = event_new(base, fd, EV_READ | EV_PERSIST, sockread_cb,
+	         r)) == NULL)
+		return -1;
+	/* A socket bufferevent keeps its input's end frozen except while it
+	 * reads itself; here we are the reader.
+	 */
+	(void)evbuffer_unfreeze(in, 0);
+	return 0;
+}
+
+void
+sockread_fini(struct sockread *r)
+{
+	if (r == NULL || r->ev == NULL)
+		return;
+	event_free(r->ev);
+	r->ev = NULL;
+	r->enabled = false;
+}
+
+bool
+sockread_active(const struct sockread *r)
+{
+	return r->ev != NULL;
+}
+
+void
+sockread_enable(struct sockread *r)
+{
+	if (r->enabled)
+		return;
+	r->enabled = true;
+	sockread_update(r);
+}
+
+void
+sockread_disable(struct sockread *r)
+{
+	if (!r->enabled)
+		return;
+	r->enabled = false;
+	sockread_update(r);
+}
+
+void
+sockread_set_timeout(struct sockread *r, unsigned ms)
+{
+	bool had = r->has_tmo;
+
+	r->has_tmo = ms != 0;
+	r->tmo.tv_sec = ms / 1000;
+	r->tmo.tv_usec = (ms % 1000) * 1000;
+	/* event_add() with no timeout keeps a pending one; deleting and
+	 * adding the event again would cost an epoll_ctl.
+	 */
+	if (had && !r->has_tmo && r->ev != NULL)
+		(void)event_remove_timer(r->ev);
+	else if (r->has_tmo)
+		sockread_update(r);
+}
+
+void
+sockread_set_high(struct sockread *r, size_t high)
+{
+	r->high = high;
+	sockread_drained(r);
+}
+
+void
+sockread_drained(struct sockread *r)
+{
+	if (r->suspended &&
+	    (r->high == 0 || evbuffer_get_length(r->in) < r->high)) {
+		r->suspended = false;
+		sockread_update(r);
+	}
+}

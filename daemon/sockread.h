@@ -1,0 +1,63 @@
+/*
+ * sockread.h: reading a plain socket into an evbuffer, our way.
+ *
+ * libevent 2.1's socket bufferevent asks the kernel how much is waiting
+ * (ioctl(FIONREAD)) before every read and then reads at most 4 KiB: two
+ * system calls per read and several turns of the loop for a 16 KiB
+ * answer. A sockread is one persistent EV_READ event on the fd whose
+ * callback reads with one readv(2) straight into up to <chunk> bytes of
+ * space reserved at the end of the evbuffer, then calls the owner.
+ *
+ * The owner keeps its bufferevent for writing (and connecting); the
+ * bufferevent's own reading is never enabled. EOF, errors and the read
+ * timeout come as BEV_EVENT_READING | BEV_EVENT_EOF / _ERROR / _TIMEOUT
+ * to on_event(), after reading has been disabled, as a bufferevent does.
+ * Both callbacks may free the owner (and with it the sockread).
+ */
+#ifndef GH_SOCKREAD_H
+#define GH_SOCKREAD_H
+
+#include <sys/time.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event;
+struct event_base;
+struct evbuffer;
+
+struct sockread {
+	struct event *ev;    /* owned: EV_READ | EV_PERSIST on the fd */
+	struct evbuffer *in; /* borrowed: where the bytes go */
+	size_t chunk;        /* at least this much space for one read */
+	size_t high;         /* stop reading while <in> holds this; 0: never */
+	struct timeval tmo;  /* read timeout when has_tmo */
+	bool has_tmo;
+	bool enabled;   /* the owner wants bytes */
+	bool suspended; /* <in> reached <high> */
+	void (*on_read)(void *arg);
+	void (*on_event)(void *arg, short what);
+	void *arg;
+};
+
+/* Sets <r> up on <fd> (not enabled yet). 0, or -1 (no memory). */
+int sockread_init(struct sockread *r, struct event_base *base, int fd,
+    struct evbuffer *in, size_t chunk, void (*on_read)(void *),
+    void (*on_event)(void *, short), void *arg);
+/* Frees the event; the fd and the evbuffer are the owner's. NULL-safe,
+ * and safe on a zeroed struct.
+ */
+void sockread_fini(struct sockread *r);
+
+void sockread_enable(struct sockread *r);
+void sockread_disable(struct sockread *r);
+/* Read timeout, restarted by every read: <ms>, or none when <ms> is 0. */
+void sockread_set_timeout(struct sockread *r, unsigned ms);
+/* Stop reading while the evbuffer holds <high> bytes or more (0: never). */
+void sockread_set_high(struct sockread *r, size_t high);
+/* The owner consumed input: read again if <high> had suspended it. */
+void sockread_drained(struct sockread *r);
+/* Is the event set up (a plain socket), as opposed to zeroed? */
+bool sockread_active(const struct sockread *r);
+
+#endif

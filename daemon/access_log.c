@@ -133,8 +133,8 @@ ms_since(const struct timespec *t)
 void
 access_log_request(const struct conn *c)
 {
-	const struct req *r = &c->req;
-	const struct http_msg *m = &c->msg;
+	const struct req *r = c->req;
+	const struct http_msg *m = &c->req->msg;
 	struct line l;
 	struct timeval tv;
 	struct tm tm;

@@ -146,13 +146,64 @@ ms_tv(unsigned ms, struct timeval *tv)
 	tv->tv_usec = (ms % 1000) * 1000;
 }
 
+/* The header deadline and the lingering close: a timer that exists only
+ * while one of them runs.
+ */
 static void
 conn_arm(struct conn *c, unsigned ms)
 {
 	struct timeval tv;
 
+	if (c->tmr == NULL &&
+	    (c->tmr = evtimer_new(c->w->base, conn_timer_cb, c)) == NULL) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		conn_close(c);
+		return;
+	}
 	ms_tv(ms, &tv);
 	event_add(c->tmr, &tv);
+}
+
+void
+conn_disarm(struct conn *c)
+{
+	if (c->tmr != NULL)
+		event_del(c->tmr);
+}
+
+/* Plain connections: the bufferevent that queues what the socket did not
+ * take, created on demand. NULL: no memory (the connection is closed).
+ */
+static struct bufferevent *
+conn_bev(struct conn *c)
+{
+	if (c->bev != NULL)
+		return c->bev;
+	if ((c->bev = bufferevent_socket_new(c->w->base, c->fd, 0)) == NULL) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		conn_close(c);
+		return NULL;
+	}
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE,
+	    (c->flags & CONN_F_CLOSING) ? 0 : PROXY_LOW_WATER, 0);
+	return c->bev;
+}
+
+struct evbuffer *
+conn_input(struct conn *c)
+{
+	if (c->flags & CONN_F_PLAIN)
+		return sockread_input(&c->rd);
+	return c->bev != NULL ? bufferevent_get_input(c->bev) : NULL;
+}
+
+size_t
+conn_output_pending(struct conn *c)
+{
+	if (c->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
 static const struct cfg_listener *
@@ -173,7 +224,6 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	struct conn *c;
 	const struct cfg_listener *l;
 	int one = 1;
-	bool fd_taken;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
@@ -202,40 +252,42 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 		c->peer_port = ntohs(s4->sin_port);
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	http_msg_init(&c->msg);
-	c->parser =
-	    http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c, &c->msg);
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->stage = evbuffer_new();
-	fd_taken = c->bev != NULL;
-	c->bev = conn_tls_wrap(c, c->bev);
-	c->tmr = evtimer_new(w->base, conn_timer_cb, c);
+	c->fd = fd;
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
-	if (c->parser == NULL || c->bev == NULL || c->tmr == NULL ||
-	    c->stage == NULL || (l = conn_listener(c)) == NULL) {
-		stats_inc(STAT_REQ_NO_MEMORY);
-		if (!fd_taken)
+	l = cfg_listener_by_id(c->cfg, c->listener_id);
+	if (l != NULL && l->proto == CFG_PROTO_HTTPS) {
+		/* TLS: a filter over a socket bufferevent, which owns the fd
+		 * and reads through GnuTLS.
+		 */
+		c->bev =
+		    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL)
 			(void)close(fd);
+		c->bev = conn_tls_wrap(c, c->bev);
+	} else {
+		/* Plain: the fd is ours, we read it (sockread.h) into a
+		 * buffer that exists only while bytes wait, and a
+		 * bufferevent exists only while output is queued.
+		 */
+		c->flags |= CONN_F_PLAIN;
+		if (sockread_init(&c->rd, w->base, fd, NULL, CONN_READ_CHUNK,
+		        conn_sock_read_cb, conn_sock_event_cb, c) == -1)
+			c->flags |= CONN_F_DEAD; /* freed below */
+	}
+	if ((c->bev == NULL && !(c->flags & CONN_F_PLAIN)) ||
+	    (c->flags & CONN_F_DEAD) || (l = conn_listener(c)) == NULL) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		c->flags &= ~CONN_F_DEAD;
 		conn_close(c);
 		return;
 	}
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
-	    c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
-	if (c->tls == NULL) {
-		/* Plain: we read (sockread.h); the bufferevent only writes,
-		 * and is enabled for that already.
-		 */
-		if (sockread_init(&c->rd, w->base, fd,
-		        bufferevent_get_input(c->bev), CONN_READ_CHUNK,
-		        conn_sock_read_cb, conn_sock_event_cb, c) == -1) {
-			stats_inc(STAT_REQ_NO_MEMORY);
-			conn_close(c);
-			return;
-		}
+	if (c->flags & CONN_F_PLAIN) {
 		sockread_set_high(&c->rd, CONN_READ_HIGH);
 		sockread_enable(&c->rd);
 	} else {
+		bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb,
+		    conn_event_cb, c);
+		bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
 		bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	}
@@ -250,7 +302,10 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	if (l->nproxy_from > 0 &&
 	    l4_cidr_any(l->proxy_from, l->nproxy_from, sa))
 		c->flags |= CONN_F_PROXY_HDR;
-	conn_arm(c, l->header_ms);
+	/* The first request must begin within the header time; a read
+	 * timeout, like the keep-alive time between requests.
+	 */
+	conn_read_timeout(c, l->header_ms);
 }
 
 void
@@ -260,39 +315,115 @@ conn_enter(struct conn *c)
 	c->busy++;
 }
 
-static void
-conn_free(struct conn *c)
+/* The request's state for the next request: allocated on its first byte.
+ * 0, or -1 (no memory).
+ */
+static int
+conn_req_new(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r;
 
-	if (c->climit == 1)
-		connlimit_release(&c->climit_sa);
-	if ((r->flags & REQ_F_ACTIVE) && !(r->flags & REQ_F_RESP_DONE)) {
-		if (r->status == 0 || !(r->flags & REQ_F_RESP_STARTED))
-			r->status = 499; /* client went away first */
-		stats_inc(STAT_REQ_CLIENT_ABORT);
-		access_log_request(c);
+	if (c->req != NULL)
+		return 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	http_msg_init(&r->msg);
+	r->parser =
+	    http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c, &r->msg);
+	if (r->parser == NULL) {
+		free(r);
+		return -1;
 	}
+	c->req = r;
+	return 0;
+}
+
+/* Whatever one request owns, then the fields themselves up to (not
+ * including) the parser and head buffer, which the next request reuses.
+ */
+static void
+conn_req_clear(struct req *r)
+{
 	upstream_release(r->up, false);
 	cfg_unref(r->cfg);
 	free(r->head_copy);
 	if (r->body_buf != NULL)
 		evbuffer_free(r->body_buf);
-	sockread_fini(&c->rd); /* before the bufferevent closes the fd */
+	memset(r, 0, offsetof(struct req, msg));
+}
+
+static void
+conn_req_free(struct conn *c)
+{
+	struct req *r = c->req;
+
+	if (r == NULL)
+		return;
+	conn_req_clear(r);
+	http1_free(r->parser);
+	http_msg_fini(&r->msg);
+	free(r);
+	c->req = NULL;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct req *r = c->req;
+
+	if (c->climit == 1)
+		connlimit_release(&c->climit_sa);
+	if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
+	    !(r->flags & REQ_F_RESP_DONE)) {
+		if (r->status == 0 || !(r->flags & REQ_F_RESP_STARTED))
+			r->status = 499; /* client went away first */
+		stats_inc(STAT_REQ_CLIENT_ABORT);
+		access_log_request(c);
+	}
+	conn_req_free(c);
+	sockread_fini(&c->rd); /* before the fd is closed */
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	if (c->flags & CONN_F_PLAIN)
+		(void)close(c->fd);
 	if (c->stage != NULL)
 		evbuffer_free(c->stage);
 	if (c->tmr != NULL)
 		event_free(c->tmr);
-	http1_free(c->parser);
-	http_msg_fini(&c->msg);
 	cfg_unref(c->cfg);
 	worker_conn_gone(c->w, c);
 	accept_release(c->w, &c->acc);
 	stats_inc(STAT_CONN_CLOSED);
 	c->magic = 0;
 	free(c);
+}
+
+/* At the end of a callback, an idle connection lets go of what only a
+ * request needs.
+ */
+static void
+conn_idle_trim(struct conn *c)
+{
+	if (c->state != CONN_S_IDLE ||
+	    (c->flags & (CONN_F_CLOSING | CONN_F_DEAD)) ||
+	    (c->req != NULL && (c->req->flags & REQ_F_ACTIVE)))
+		return;
+	conn_req_free(c);
+	if (c->tmr != NULL) {
+		event_free(c->tmr);
+		c->tmr = NULL;
+	}
+	if (c->stage != NULL && evbuffer_get_length(c->stage) == 0) {
+		evbuffer_free(c->stage);
+		c->stage = NULL;
+	}
+	if (!(c->flags & CONN_F_PLAIN))
+		return;
+	if (c->bev != NULL && conn_output_pending(c) == 0) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	sockread_trim(&c->rd);
 }
 
 bool
@@ -303,8 +434,10 @@ conn_leave(struct conn *c)
 		conn_free(c);
 		return true;
 	}
-	if (c->busy == 0)
+	if (c->busy == 0) {
 		conn_flush(c);
+		conn_idle_trim(c);
+	}
 	return false;
 }
 
@@ -313,6 +446,8 @@ conn_write(struct conn *c, const void *p, size_t n)
 {
 	if (n == 0)
 		return 0;
+	if (c->stage == NULL && (c->stage = evbuffer_new()) == NULL)
+		return -1;
 	if (evbuffer_add(c->stage, p, n) == -1)
 		return -1;
 	/* Bulk output does not wait for the end of the callback: the
@@ -323,6 +458,16 @@ conn_write(struct conn *c, const void *p, size_t n)
 	return 0;
 }
 
+int
+conn_write_buffer(struct conn *c, struct evbuffer *b)
+{
+	if (evbuffer_get_length(b) == 0)
+		return 0;
+	if (c->stage == NULL && (c->stage = evbuffer_new()) == NULL)
+		return -1;
+	return evbuffer_add_buffer(c->stage, b);
+}
+
 void
 conn_flush(struct conn *c)
 {
@@ -331,14 +476,15 @@ conn_flush(struct conn *c)
 	if (c->stage == NULL || evbuffer_get_length(c->stage) == 0 ||
 	    (c->flags & CONN_F_DEAD))
 		return;
-	out = bufferevent_get_output(c->bev);
 	/* Plain socket, nothing queued ahead: write now. What the kernel
 	 * does not take goes to the bufferevent, which waits for POLLOUT.
 	 */
-	if (c->tls == NULL && evbuffer_get_length(out) == 0)
-		(void)evbuffer_write(c->stage, bufferevent_getfd(c->bev));
-	if (evbuffer_get_length(c->stage) > 0)
-		evbuffer_add_buffer(out, c->stage);
+	if ((c->flags & CONN_F_PLAIN) && conn_output_pending(c) == 0)
+		(void)evbuffer_write(c->stage, c->fd);
+	if (evbuffer_get_length(c->stage) == 0 || conn_bev(c) == NULL)
+		return;
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add_buffer(out, c->stage);
 }
 
 void
@@ -358,9 +504,14 @@ conn_close(struct conn *c)
 static void
 conn_linger(struct conn *c)
 {
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-	int fd = bufferevent_getfd(under != NULL ? under : c->bev);
+	struct bufferevent *under;
+	struct evbuffer *in = conn_input(c);
+	int fd = c->fd;
 
+	if (!(c->flags & CONN_F_PLAIN)) {
+		under = bufferevent_get_underlying(c->bev);
+		fd = bufferevent_getfd(under != NULL ? under : c->bev);
+	}
 	c->flags |= CONN_F_CLOSING;
 	if (fd == -1 || shutdown(fd, SHUT_WR) == -1) {
 		conn_close(c);
@@ -369,14 +520,15 @@ conn_linger(struct conn *c)
 	/* Read and drop what the client still sends, briefly, so that our
 	 * answer is not destroyed by a reset.
 	 */
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	if (in != NULL)
+		evbuffer_drain(in, evbuffer_get_length(in));
 	if (sockread_active(&c->rd))
 		sockread_set_high(&c->rd, 0);
 	else
 		bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
 	conn_read_enable(c, true);
-	bufferevent_disable(c->bev, EV_WRITE);
+	if (c->bev != NULL)
+		bufferevent_disable(c->bev, EV_WRITE);
 	conn_arm(c, CONN_LINGER_MS);
 	c->flags |= CONN_F_LINGER;
 }
@@ -389,14 +541,19 @@ conn_finish(struct conn *c)
 		return;
 	if (!(c->flags & CONN_F_CLOSING)) {
 		c->flags |= CONN_F_CLOSING;
-		upstream_release(c->req.up, false);
-		event_del(c->tmr);
+		if (c->req != NULL)
+			upstream_release(c->req->up, false);
+		conn_disarm(c);
 		conn_read_enable(c, false);
-		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-		bufferevent_enable(c->bev, EV_WRITE);
+		if (c->bev != NULL) {
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+			bufferevent_enable(c->bev, EV_WRITE);
+		}
 	}
 	conn_flush(c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+	if (c->flags & CONN_F_DEAD)
+		return;
+	if (conn_output_pending(c) > 0)
 		return;
 	tls_conn_close_notify(c->tls);
 	if (tls_conn_unsent(c->tls) == 0)
@@ -423,7 +580,7 @@ conn_drain(struct conn *c)
 static void
 conn_local(struct conn *c, int status, bool close)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	if (close)
 		r->flags |= REQ_F_CLOSE;
@@ -434,8 +591,14 @@ conn_local(struct conn *c, int status, bool close)
 void
 conn_respond_error(struct conn *c, int status, bool close)
 {
-	struct req *r = &c->req;
+	struct req *r;
 
+	if (conn_req_new(c) == -1) {
+		stats_inc(STAT_REQ_NO_MEMORY);
+		conn_close(c);
+		return;
+	}
+	r = c->req;
 	if (r->flags & REQ_F_RESP_STARTED) {
 		conn_finish(c);
 		return;
@@ -454,7 +617,7 @@ static int
 conn_on_head(void *arg, struct http_msg *m)
 {
 	struct conn *c = arg;
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	struct target t;
 	struct reqcheck rc;
 	struct str host;
@@ -462,7 +625,7 @@ conn_on_head(void *arg, struct http_msg *m)
 	int st;
 
 	stats_inc(STAT_REQ_TOTAL);
-	event_del(c->tmr);
+	conn_disarm(c);
 	c->state = CONN_S_ACTIVE;
 	r->flags |= REQ_F_ACTIVE;
 	r->cfg = cfg_ref(c->w->cur);
@@ -578,7 +741,7 @@ static int
 conn_on_body(void *arg, const char *p, size_t n)
 {
 	struct conn *c = arg;
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	r->body_in += n;
 	if (r->route != NULL && r->route->max_body_bytes != 0 &&
@@ -599,7 +762,7 @@ static int
 conn_on_complete(void *arg)
 {
 	struct conn *c = arg;
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	r->flags |= REQ_F_REQ_DONE;
 	if (r->flags & REQ_F_HAS_BODY)
@@ -611,7 +774,7 @@ conn_on_complete(void *arg)
 static void
 conn_req_end(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	const struct cfg_listener *l = r->listener;
 	unsigned keepalive_ms = l != NULL ? l->keepalive_ms : 0;
 	bool close = (r->flags & REQ_F_CLOSE) || (c->flags & CONN_F_DRAIN);
@@ -630,26 +793,20 @@ conn_req_end(struct conn *c)
 	if (r->rstats != NULL)
 		stats_sub(&r->rstats->active, 1);
 	access_log_request(c);
-	upstream_release(r->up, false);
-	cfg_unref(r->cfg);
-	/* An idle keep-alive connection keeps only what it needs to wake
-	 * up: the request's buffers are allocated again by the next one.
+	/* The block itself goes when the connection is idle at the end of
+	 * the callback (conn_idle_trim()); a pipelined request reuses it.
 	 */
-	free(r->head_copy);
-	if (r->body_buf != NULL)
-		evbuffer_free(r->body_buf);
-	memset(r, 0, sizeof(*r));
+	conn_req_clear(r);
 	c->nreqs++;
 	if (close) {
 		conn_finish(c);
 		return;
 	}
-	http1_next(c->parser);
-	http_msg_fini(&c->msg);
-	http_msg_init(&c->msg);
+	http1_next(r->parser);
+	http_msg_reset(&r->msg);
 	c->state = CONN_S_IDLE;
-	conn_read_timeout(c, 0);
-	conn_arm(c, keepalive_ms);
+	conn_disarm(c);
+	conn_read_timeout(c, keepalive_ms);
 	if (c->flags & CONN_F_READ_PAUSED) {
 		c->flags &= ~CONN_F_READ_PAUSED;
 		conn_read_enable(c, true);
@@ -659,7 +816,7 @@ conn_req_end(struct conn *c)
 void
 conn_req_finish_if_done(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
 		return;
@@ -684,7 +841,7 @@ conn_req_finish_if_done(struct conn *c)
 static int
 conn_parse_error_status(struct conn *c)
 {
-	int status = http1_error_status(c->parser);
+	int status = http1_error_status(c->req->parser);
 
 	switch (status) {
 	case 414:
@@ -706,7 +863,7 @@ conn_parse_error_status(struct conn *c)
 	}
 	log_debug("conn %llu from %s: refused request (%d): %s",
 	    (unsigned long long)c->id, c->peer, status,
-	    http1_error_reason(c->parser));
+	    http1_error_reason(c->req->parser));
 	return status;
 }
 
@@ -719,7 +876,7 @@ conn_parse_error_status(struct conn *c)
 static int
 conn_proxy_header(struct conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = conn_input(c);
 	struct proxy_proto_info pi;
 	enum proxy_proto_status st;
 	size_t len = evbuffer_get_length(in);
@@ -768,7 +925,7 @@ conn_process(struct conn *c)
 {
 	struct evbuffer *in;
 	struct evbuffer_iovec v;
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	enum http1_status st;
 	size_t used, n;
 	const struct cfg_listener *l;
@@ -776,7 +933,7 @@ conn_process(struct conn *c)
 	if (c->flags & (CONN_F_PROCESSING | CONN_F_DEAD | CONN_F_CLOSING))
 		return;
 	c->flags |= CONN_F_PROCESSING;
-	in = bufferevent_get_input(c->bev);
+	in = conn_input(c);
 	for (;;) {
 		if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
 			break;
@@ -784,23 +941,33 @@ conn_process(struct conn *c)
 			proxy_tunnel_from_client(c);
 			break;
 		}
-		if ((r->flags & REQ_F_ACTIVE) && (r->flags & REQ_F_REQ_DONE)) {
+		r = c->req; /* NULL while idle */
+		if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
+		    (r->flags & REQ_F_REQ_DONE)) {
 			if (!(r->flags & REQ_F_RESP_DONE))
 				break; /* pipelined bytes wait their turn */
 			conn_req_end(c);
 			continue;
 		}
-		if ((r->flags & REQ_F_ACTIVE) && proxy_upstream_backlogged(c)) {
+		if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
+		    proxy_upstream_backlogged(c)) {
 			c->flags |= CONN_F_READ_PAUSED;
 			conn_read_enable(c, false);
 			break;
 		}
-		if (evbuffer_get_length(in) == 0)
+		if (in == NULL || evbuffer_get_length(in) == 0)
 			break;
 		if ((c->flags & CONN_F_PROXY_HDR) && conn_proxy_header(c) != 1)
 			break;
 		if (c->state == CONN_S_IDLE) {
+			if (conn_req_new(c) == -1) {
+				stats_inc(STAT_REQ_NO_MEMORY);
+				conn_close(c);
+				break;
+			}
+			r = c->req;
 			c->state = CONN_S_HEAD;
+			conn_read_timeout(c, 0); /* the header deadline now */
 			clock_gettime(CLOCK_MONOTONIC, &r->t_start);
 			if ((l = conn_listener(c)) != NULL)
 				conn_arm(c, l->header_ms);
@@ -808,7 +975,7 @@ conn_process(struct conn *c)
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
 		n = v.iov_len > CONN_FEED_MAX ? CONN_FEED_MAX : v.iov_len;
-		st = http1_feed(c->parser, v.iov_base, n, &used);
+		st = http1_feed(c->req->parser, v.iov_base, n, &used);
 		if (c->flags & CONN_F_DEAD)
 			break;
 		evbuffer_drain(in, used);
@@ -866,9 +1033,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 
 	conn_enter(c);
 	if (c->flags & CONN_F_CLOSING) {
-		struct evbuffer *in = bufferevent_get_input(bev);
+		struct evbuffer *in = conn_input(c);
 
-		evbuffer_drain(in, evbuffer_get_length(in));
+		if (in != NULL)
+			evbuffer_drain(in, evbuffer_get_length(in));
 		sockread_drained(&c->rd);
 	} else {
 		conn_process(c);
@@ -885,11 +1053,11 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	if (c->flags & CONN_F_CLOSING) {
 		conn_finish(c);
 	} else if (c->state == CONN_S_TUNNEL) {
-		if (c->req.up != NULL) {
-			upstream_resume_read(c->req.up);
+		if (c->req->up != NULL) {
+			upstream_resume_read(c->req->up);
 			proxy_tunnel_from_upstream(c);
 		}
-	} else if (c->req.flags & REQ_F_ACTIVE) {
+	} else if (c->req != NULL && (c->req->flags & REQ_F_ACTIVE)) {
 		proxy_on_client_drained(c);
 	}
 	conn_leave(c);
@@ -899,11 +1067,11 @@ static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	conn_enter(c);
-	if (c->flags & CONN_F_CLOSING) {
-		conn_close(c);
+	if ((c->flags & CONN_F_CLOSING) || r == NULL) {
+		conn_close(c); /* idle: EOF, an error or keep-alive time */
 		goto out;
 	}
 	if (c->state == CONN_S_TUNNEL) {

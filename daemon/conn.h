@@ -38,6 +38,8 @@ struct upstream_conn;
 struct http1_parser;
 struct stats_obj;
 struct tls_conn;
+struct evbuffer;
+struct bufferevent;
 
 enum conn_state {
 	CONN_S_IDLE = 0, /* waiting for the first byte of a request */
@@ -54,6 +56,7 @@ enum conn_flag {
 	CONN_F_DRAIN = 1u << 4,  /* shutting down: close after this request */
 	CONN_F_LINGER = 1u << 5, /* output sent; reading the rest, then close */
 	CONN_F_PROXY_HDR = 1u << 6, /* a PROXY header must come first */
+	CONN_F_PLAIN = 1u << 7, /* no TLS: fd ours, sockread reads, bev lazy */
 };
 
 enum req_flag {
@@ -97,6 +100,12 @@ struct req {
 	const char *user;          /* basic auth user let in (snapshot's) */
 	struct str request_id;     /* route request_id: the client's or rid[] */
 	char rid[33];
+
+	/* Kept from one request to the next (pipelined, or in the same
+	 * callback): everything above is zeroed by each request's end.
+	 */
+	struct http_msg msg;         /* owned: current request head */
+	struct http1_parser *parser; /* owned */
 };
 
 struct conn {
@@ -106,17 +115,23 @@ struct conn {
 	uint64_t id;
 	struct worker *w; /* borrowed: the owner */
 	int64_t listener_id;
-	struct accept_ref acc;   /* the listener slot (accept.c) */
-	struct cfg *cfg;         /* ref held: snapshot at accept */
-	struct bufferevent *bev; /* owned: writes; reads too under TLS */
-	struct sockread rd;      /* plain sockets: our reads (zeroed: TLS) */
-	struct evbuffer *stage;  /* owned: output not yet handed to bev */
-	struct tls_conn *tls;    /* https: the session, owned by bev */
-	struct event *tmr;       /* owned: header / keep-alive deadline */
+	struct accept_ref acc; /* the listener slot (accept.c) */
+	struct cfg *cfg;       /* ref held: snapshot at accept */
+	int fd;
+	/* owned: TLS: the session's filter, for the connection's life;
+	 * plain: only while output waits for the socket (NULL when idle)
+	 */
+	struct bufferevent *bev;
+	struct sockread rd;     /* plain sockets: our reads (zeroed: TLS) */
+	struct evbuffer *stage; /* owned: output not yet handed on; lazy */
+	struct tls_conn *tls;   /* https: the session, owned by bev */
+	struct event *tmr;      /* owned: header deadline, linger; lazy */
 	enum conn_state state;
-	struct http_msg msg;         /* owned: current request head */
-	struct http1_parser *parser; /* owned */
-	struct req req;
+	/* owned: the request's state, from its first byte until the
+	 * connection is idle at the end of a callback (conn_leave()); NULL
+	 * while idle. Never freed while a callback runs.
+	 */
+	struct req *req;
 	unsigned nreqs;
 	struct sockaddr_storage peer_sa;
 	char peer[INET6_ADDRSTRLEN];
@@ -157,11 +172,21 @@ void conn_finish(struct conn *c);
  * epoll_ctl for the common small answer. 0, or -1 (no memory).
  */
 int conn_write(struct conn *c, const void *p, size_t n);
+/* Moves everything in <b> to the client's output (no copy). 0 or -1. */
+int conn_write_buffer(struct conn *c, struct evbuffer *b);
 /* Hands staged output on now (before tunnelling or checking the queue). */
 void conn_flush(struct conn *c);
 
 /* Parses and acts on buffered client bytes; safe to call again. */
 void conn_process(struct conn *c);
+
+/* The client's buffered input (NULL: none), and output queued behind
+ * the socket.
+ */
+struct evbuffer *conn_input(struct conn *c);
+size_t conn_output_pending(struct conn *c);
+/* Stops the header deadline. */
+void conn_disarm(struct conn *c);
 
 /* Reading from the client on or off (back-pressure, half-close). */
 void conn_read_enable(struct conn *c, bool on);

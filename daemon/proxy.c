@@ -127,8 +127,8 @@ client_write(struct conn *c, const void *p, size_t n)
 	if (n == 0)
 		return;
 	if (conn_write(c, p, n) == -1)
-		c->req.flags |= REQ_F_CLOSE;
-	c->req.bytes_out += n;
+		c->req->flags |= REQ_F_CLOSE;
+	c->req->bytes_out += n;
 }
 
 void
@@ -149,10 +149,10 @@ proxy_write_local(struct conn *c, int status, bool close)
 	    "%d %s\n",
 	    status, reason, body, close ? "Connection: close\r\n" : "", status,
 	    reason);
-	if ((c->req.flags & REQ_F_HEAD_METHOD) && n > body)
+	if ((c->req->flags & REQ_F_HEAD_METHOD) && n > body)
 		n -= body;
 	client_write(c, buf, (size_t)n);
-	c->req.status = (uint16_t)status;
+	c->req->status = (uint16_t)status;
 }
 
 void
@@ -169,7 +169,7 @@ proxy_write_redirect(struct conn *c, struct str host, struct str path,
 	sb_str(&b, path);
 	sb_str(&b, query);
 	sb_cstr(&b, "\r\nContent-Length: 0\r\n");
-	if (c->req.flags & REQ_F_CLOSE)
+	if (c->req->flags & REQ_F_CLOSE)
 		sb_cstr(&b, "Connection: close\r\n");
 	sb_add(&b, "\r\n", 2);
 	if (b.fail) {
@@ -177,7 +177,7 @@ proxy_write_redirect(struct conn *c, struct str host, struct str path,
 		return;
 	}
 	client_write(c, c->w->scratch, b.len);
-	c->req.status = 308;
+	c->req->status = 308;
 }
 
 /* Serializes the request head for the origin into the scratch buffer
@@ -186,8 +186,8 @@ proxy_write_redirect(struct conn *c, struct str host, struct str path,
 static ssize_t
 build_request_head(struct conn *c)
 {
-	const struct http_msg *m = &c->msg;
-	struct req *r = &c->req;
+	const struct http_msg *m = &c->req->msg;
+	struct req *r = c->req;
 	struct rewrite_req rq;
 	struct target t;
 	char npath[HTTP1_DEF_MAX_REQUEST_LINE];
@@ -246,7 +246,7 @@ build_request_head(struct conn *c)
 static void
 fail_status(struct conn *c, int status, enum stat_id id)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	stats_inc(id);
 	if (r->sstats != NULL)
@@ -270,7 +270,7 @@ fail_status(struct conn *c, int status, enum stat_id id)
 static int
 send_head(struct conn *c, bool fresh)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	const struct cfg_route *rt = r->route;
 
 	if (upstream_attach(c, r->server, rt->connect_ms, rt->idle_ms, fresh) ==
@@ -307,7 +307,7 @@ proxy_resend(struct conn *c, const struct cfg_server *s)
 int
 proxy_start(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	ssize_t len;
 	char *copy;
 
@@ -374,7 +374,7 @@ proxy_start(struct conn *c)
 static int
 body_no_memory(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	stats_inc(STAT_REQ_NO_MEMORY);
 	r->flags |= REQ_F_CLOSE;
@@ -390,7 +390,7 @@ body_no_memory(struct conn *c)
 int
 proxy_request_body(struct conn *c, const char *p, size_t n)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	struct evbuffer *out;
 	char line[24];
 	int len;
@@ -423,7 +423,7 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 void
 proxy_request_end(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	if (r->flags & REQ_F_BUFFERING) {
 		/* The whole body is here: it goes out in one piece with a
@@ -447,21 +447,20 @@ proxy_request_end(struct conn *c)
 bool
 proxy_upstream_backlogged(struct conn *c)
 {
-	return c->req.up != NULL &&
-	    upstream_pending(c->req.up) > PROXY_HIGH_WATER;
+	return c->req->up != NULL &&
+	    upstream_pending(c->req->up) > PROXY_HIGH_WATER;
 }
 
 bool
 proxy_client_backlogged(struct conn *c)
 {
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) >
-	    PROXY_HIGH_WATER;
+	return conn_output_pending(c) > PROXY_HIGH_WATER;
 }
 
 void
 proxy_on_client_drained(struct conn *c)
 {
-	struct upstream_conn *u = c->req.up;
+	struct upstream_conn *u = c->req->up;
 
 	if (u == NULL)
 		return;
@@ -497,7 +496,7 @@ sb_rules(struct sb *b, struct conn *c)
 static void
 write_response_head(struct conn *c, const struct http_msg *m)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	struct sb b = { c->w, 0, false };
 	struct str tok[REWRITE_MAX_CONN_TOKENS], name;
 	size_t ntok, i;
@@ -582,7 +581,7 @@ copy:
 int
 proxy_on_response_head(struct conn *c, struct http_msg *m)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	if (c->flags & CONN_F_DEAD)
 		return -1;
@@ -611,7 +610,7 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 int
 proxy_on_response_body(struct conn *c, const char *p, size_t n)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	char line[24];
 	int len;
 
@@ -633,7 +632,7 @@ proxy_on_response_body(struct conn *c, const char *p, size_t n)
 void
 proxy_on_response_complete(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 
 	if (r->flags & REQ_F_CHUNK_OUT)
@@ -651,7 +650,7 @@ proxy_on_response_complete(struct conn *c)
 void
 proxy_on_upgrade(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 	const struct http_msg *m = &u->resp;
 	struct sb b = { c->w, 0, false };
@@ -689,7 +688,7 @@ proxy_on_upgrade(struct conn *c)
 	c->state = CONN_S_TUNNEL;
 	upstream_start_tunnel(u);
 	conn_read_timeout(c, u->idle_ms);
-	event_del(c->tmr);
+	conn_disarm(c);
 	conn_read_enable(c, true);
 	/* Bytes that came along with either head go first. */
 	proxy_tunnel_from_client(c);
@@ -700,7 +699,7 @@ proxy_on_upgrade(struct conn *c)
 void
 proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 	int64_t avoid[1];
 
@@ -789,12 +788,12 @@ tunnel_move(struct evbuffer *in, struct evbuffer *out)
 void
 proxy_tunnel_from_client(struct conn *c)
 {
-	struct upstream_conn *u = c->req.up;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct upstream_conn *u = c->req->up;
+	struct evbuffer *in = conn_input(c);
 
-	if (u == NULL)
+	if (u == NULL || in == NULL)
 		return;
-	c->req.bytes_in += evbuffer_get_length(in);
+	c->req->bytes_in += evbuffer_get_length(in);
 	if (tunnel_move(in, bufferevent_get_output(u->bev)))
 		conn_read_enable(c, false);
 }
@@ -802,14 +801,19 @@ proxy_tunnel_from_client(struct conn *c)
 void
 proxy_tunnel_from_upstream(struct conn *c)
 {
-	struct upstream_conn *u = c->req.up;
+	struct upstream_conn *u = c->req->up;
 	struct evbuffer *in;
 
 	if (u == NULL)
 		return;
 	in = bufferevent_get_input(u->bev);
-	c->req.bytes_out += evbuffer_get_length(in);
-	if (tunnel_move(in, bufferevent_get_output(c->bev)))
+	c->req->bytes_out += evbuffer_get_length(in);
+	if (conn_write_buffer(c, in) == -1) {
+		conn_close(c);
+		return;
+	}
+	conn_flush(c);
+	if (conn_output_pending(c) > PROXY_HIGH_WATER)
 		upstream_pause_read(u);
 }
 
@@ -817,17 +821,17 @@ void
 proxy_tunnel_upstream_eof(struct conn *c)
 {
 	/* The origin is done: flush what it sent, then close. */
-	if (c->req.up != NULL)
+	if (c->req->up != NULL)
 		proxy_tunnel_from_upstream(c);
-	upstream_release(c->req.up, false);
-	c->req.flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
+	upstream_release(c->req->up, false);
+	c->req->flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
 	conn_finish(c);
 }
 
 void
 proxy_tunnel_client_eof(struct conn *c)
 {
-	struct upstream_conn *u = c->req.up;
+	struct upstream_conn *u = c->req->up;
 
 	if (u != NULL) {
 		/* Hand the origin what is left, then let it go. */
@@ -835,6 +839,6 @@ proxy_tunnel_client_eof(struct conn *c)
 		(void)bufferevent_flush(u->bev, EV_WRITE, BEV_FLUSH);
 		upstream_release(u, false);
 	}
-	c->req.flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
+	c->req->flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
 	conn_close(c);
 }

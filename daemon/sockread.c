@@ -48,6 +48,10 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 		sockread_fail(r, BEV_EVENT_TIMEOUT);
 		return;
 	}
+	if (r->in == NULL && (r->in = evbuffer_new()) == NULL) {
+		sockread_fail(r, BEV_EVENT_ERROR);
+		return;
+	}
 	if ((nv = evbuffer_reserve_space(r->in, (ev_ssize_t)r->chunk, v, 2)) <
 	    1) {
 		sockread_fail(r, BEV_EVENT_ERROR);
@@ -86,6 +90,7 @@ sockread_init(struct sockread *r, struct event_base *base, int fd,
 {
 	memset(r, 0, sizeof(*r));
 	r->in = in;
+	r->own_in = in == NULL;
 	r->chunk = chunk;
 	r->on_read = on_read;
 	r->on_event = on_event;
@@ -96,7 +101,8 @@ sockread_init(struct sockread *r, struct event_base *base, int fd,
 	/* A socket bufferevent keeps its input's end frozen except while it
 	 * reads itself; here we are the reader.
 	 */
-	(void)evbuffer_unfreeze(in, 0);
+	if (in != NULL)
+		(void)evbuffer_unfreeze(in, 0);
 	return 0;
 }
 
@@ -108,6 +114,30 @@ sockread_fini(struct sockread *r)
 	event_free(r->ev);
 	r->ev = NULL;
 	r->enabled = false;
+	if (r->own_in && r->in != NULL)
+		evbuffer_free(r->in);
+	r->in = NULL;
+}
+
+struct evbuffer *
+sockread_input(const struct sockread *r)
+{
+	return r->in;
+}
+
+size_t
+sockread_pending(const struct sockread *r)
+{
+	return r->in != NULL ? evbuffer_get_length(r->in) : 0;
+}
+
+void
+sockread_trim(struct sockread *r)
+{
+	if (r->own_in && r->in != NULL && evbuffer_get_length(r->in) == 0) {
+		evbuffer_free(r->in);
+		r->in = NULL;
+	}
 }
 
 bool
@@ -161,8 +191,7 @@ sockread_set_high(struct sockread *r, size_t high)
 void
 sockread_drained(struct sockread *r)
 {
-	if (r->suspended &&
-	    (r->high == 0 || evbuffer_get_length(r->in) < r->high)) {
+	if (r->suspended && (r->high == 0 || sockread_pending(r) < r->high)) {
 		r->suspended = false;
 		sockread_update(r);
 	}

@@ -28,7 +28,8 @@ struct evbuffer;
 
 struct sockread {
 	struct event *ev;    /* owned: EV_READ | EV_PERSIST on the fd */
-	struct evbuffer *in; /* borrowed: where the bytes go */
+	struct evbuffer *in; /* where the bytes go: borrowed, or owned */
+	bool own_in;         /* created at a read, freed by sockread_trim() */
 	size_t chunk;        /* at least this much space for one read */
 	size_t high;         /* stop reading while <in> holds this; 0: never */
 	struct timeval tmo;  /* read timeout when has_tmo */
@@ -40,7 +41,11 @@ struct sockread {
 	void *arg;
 };
 
-/* Sets <r> up on <fd> (not enabled yet). 0, or -1 (no memory). */
+/* Sets <r> up on <fd> (not enabled yet). With <in> NULL the sockread
+ * owns its input buffer: created when bytes arrive, freed by
+ * sockread_trim() while empty (an idle connection holds none).
+ * 0, or -1 (no memory).
+ */
 int sockread_init(struct sockread *r, struct event_base *base, int fd,
     struct evbuffer *in, size_t chunk, void (*on_read)(void *),
     void (*on_event)(void *, short), void *arg);
@@ -57,6 +62,11 @@ void sockread_set_timeout(struct sockread *r, unsigned ms);
 void sockread_set_high(struct sockread *r, size_t high);
 /* The owner consumed input: read again if <high> had suspended it. */
 void sockread_drained(struct sockread *r);
+/* The input buffer; NULL when owned and nothing was read since a trim. */
+struct evbuffer *sockread_input(const struct sockread *r);
+size_t sockread_pending(const struct sockread *r);
+/* Frees an owned input buffer that is empty. */
+void sockread_trim(struct sockread *r);
 /* Is the event set up (a plain socket), as opposed to zeroed? */
 bool sockread_active(const struct sockread *r);
 

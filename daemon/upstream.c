@@ -421,7 +421,7 @@ upstream_tls(struct upstream_conn *u, struct conn *c,
 		upstream_free(u);
 		return -1;
 	}
-	u->tls_cfg = cfg_ref(c->req.cfg);
+	u->tls_cfg = cfg_ref(c->req->cfg);
 	u->tls_key = tls_client_key(o->tls);
 	bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
 	    upstream_event_cb, u);
@@ -491,8 +491,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 	en = bufferevent_get_enabled(u->bev);
 	if ((en & want) != want)
 		bufferevent_enable(u->bev, (short)(~en & want));
-	c->req.up = u;
-	server_live_begin(s->id);
+	c->req->up = u;
 	return 0;
 }
 
@@ -534,10 +533,8 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	if (u == NULL)
 		return;
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
-	if (u->owner != NULL) {
-		u->owner->req.up = NULL;
-		server_live_end(u->server_id);
-	}
+	if (u->owner != NULL)
+		u->owner->req->up = NULL;
 	u->owner = NULL;
 	evtimer_del(u->tmr);
 	pl = upool_find(u->w->pools, u->server_id);
@@ -694,7 +691,7 @@ upstream_process(struct upstream_conn *u)
 	size_t used, n;
 	bool head_req;
 
-	while (c != NULL && !(c->flags & CONN_F_DEAD) && c->req.up == u) {
+	while (c != NULL && !(c->flags & CONN_F_DEAD) && c->req->up == u) {
 		if (u->flags & UPSTREAM_F_TUNNEL) {
 			proxy_tunnel_from_upstream(c);
 			return;
@@ -711,7 +708,7 @@ upstream_process(struct upstream_conn *u)
 		                                  : v.iov_len;
 		u->flags |= UPSTREAM_F_GOT_BYTES;
 		st = http1_feed(u->parser, v.iov_base, n, &used);
-		if (c->flags & CONN_F_DEAD || c->req.up != u)
+		if (c->flags & CONN_F_DEAD || c->req->up != u)
 			return;
 		evbuffer_drain(in, used);
 		switch (st) {
@@ -721,7 +718,7 @@ upstream_process(struct upstream_conn *u)
 			if (u->resp.status < 200) {
 				/* An interim response: the final one follows.
 				 */
-				head_req = c->req.flags & REQ_F_HEAD_METHOD;
+				head_req = c->req->flags & REQ_F_HEAD_METHOD;
 				http1_next(u->parser);
 				http1_set_head_response(u->parser, head_req);
 				break;
@@ -790,8 +787,8 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (sockread_active(&u->rd))
 			sockread_enable(&u->rd);
 		evtimer_del(u->tmr);
-		if (c->req.route != NULL) {
-			ms_to_tv(c->req.route->response_ms, &tv);
+		if (c->req->route != NULL) {
+			ms_to_tv(c->req->route->response_ms, &tv);
 			evtimer_add(u->tmr, &tv);
 		}
 		goto out;
@@ -811,7 +808,7 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	/* EOF or error after connect: drain what is buffered first. */
 	upstream_process(u);
-	if (c->flags & CONN_F_DEAD || c->req.up != u)
+	if (c->flags & CONN_F_DEAD || c->req->up != u)
 		goto out;
 	if (what & BEV_EVENT_EOF) {
 		st = http1_finish(u->parser);

@@ -151,6 +151,32 @@ test_timeout(void **state)
 	assert_false(event_pending(f->rd.ev, EV_TIMEOUT, NULL));
 }
 
+/* An owned input buffer exists only while bytes wait. */
+static void
+test_owned_input(void **state)
+{
+	struct fix *f = *state;
+	struct sockread rd;
+
+	assert_int_equal(sockread_init(&rd, f->base, f->sv[0], NULL, 4096,
+	                     on_read, on_event, f),
+	    0);
+	assert_null(sockread_input(&rd));
+	sockread_enable(&rd);
+	assert_int_equal(write(f->sv[1], "abc", 3), 3);
+	loop_once(f);
+	assert_int_equal(f->reads, 1);
+	assert_non_null(sockread_input(&rd));
+	assert_int_equal(sockread_pending(&rd), 3);
+	sockread_trim(&rd); /* not empty: kept */
+	assert_non_null(sockread_input(&rd));
+	evbuffer_drain(sockread_input(&rd), 3);
+	sockread_trim(&rd);
+	assert_null(sockread_input(&rd));
+	assert_int_equal(sockread_pending(&rd), 0);
+	sockread_fini(&rd);
+}
+
 int
 main(void)
 {
@@ -160,6 +186,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disable_and_high_water,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owned_input, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,38 +1,88 @@
-"""Bytes per idle keep-alive client connection: RSS of the proxy before and
-after N connections that each made one request and stay open (10,000)."""
+"""Bytes per idle keep-alive client connection of one proxy, and its
+resident memory at start.
+
+usage: idle.py PORT -- COMMAND...   (COMMAND runs the proxy in the foreground)
+
+RSS is summed over the proxy's process and its children (nginx's worker).
+N connections (10,000) each send one request and stay open; the growth of
+RSS over them, divided by N, is the figure. With SEQ=1 each answer is read
+before the next connection opens (no burst of origin connections); by
+default all N requests are sent first and the answers read after.
+"""
 import os, resource, socket, subprocess, sys, time
-gh, db, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+port = int(sys.argv[1])
+cmd = sys.argv[sys.argv.index("--") + 1:]
 n = int(os.environ.get("N", "10000"))
-resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1000, n + 1000))
-p = subprocess.Popen([gh, "--db", db, "--workers", "1", "--access-log", "off",
-                      "--admin-listen", "off", "--log-level", "warn"],
-                     preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1000, n + 1000)))
+seq = os.environ.get("SEQ")
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+want = n * 2 + 1000
+if hard != resource.RLIM_INFINITY:
+    want = min(want, hard)
+lim = (want, want)
+resource.setrlimit(resource.RLIMIT_NOFILE, lim)
+p = subprocess.Popen(cmd, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, lim))
+
+
+def tree(pid):
+    out = [pid]
+    for q in os.listdir("/proc"):
+        if q.isdigit():
+            try:
+                with open("/proc/%s/stat" % q) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out += tree(int(q))
+            except OSError:
+                pass
+    return out
+
+
 def rss():
-    for l in open("/proc/%d/status" % p.pid):
-        if l.startswith("VmRSS:"):
-            return int(l.split()[1]) * 1024
+    total = 0
+    for pid in tree(p.pid):
+        try:
+            for l in open("/proc/%d/status" % pid):
+                if l.startswith("VmRSS:"):
+                    total += int(l.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+req = b"GET /small HTTP/1.1\r\nHost: bench.test\r\n\r\n"
 for _ in range(100):
     try:
-        socket.create_connection(("127.0.0.1", port)).close(); break
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(req)
+        if s.recv(65536):
+            s.close()
+            break
+        s.close()
     except OSError:
-        time.sleep(0.1)
+        pass
+    time.sleep(0.1)
 time.sleep(0.5)
 start = rss()
-req = b"GET /small HTTP/1.1\r\nHost: bench.test\r\n\r\n"
 warm = []
 for i in range(200):
     s = socket.create_connection(("127.0.0.1", port)); s.sendall(req); s.recv(65536); warm.append(s)
-for s in warm: s.close()
+for s in warm:
+    s.close()
 time.sleep(0.5)
 before = rss()
 socks = []
 for i in range(n):
     s = socket.create_connection(("127.0.0.1", port)); s.sendall(req)
     socks.append(s)
-for s in socks:
-    s.recv(65536)
+    if seq:
+        s.recv(65536)
+if not seq:
+    for s in socks:
+        s.recv(65536)
 time.sleep(1)
 after = rss()
-print("rss_at_start_kib %d per_idle_conn_bytes %.0f" % (start // 1024, (after - before) / n))
-for s in socks: s.close()
-p.terminate(); p.wait()
+print("%d\t%.0f" % (start // 1024, (after - before) / n))
+for s in socks:
+    s.close()
+p.terminate()
+p.wait()

@@ -1,25 +1,103 @@
-#!/bin/bash
-# tests/bench/idle.sh GATEHOUSED: bytes per idle keep-alive client connection
-# (RSS delta over N=10,000 connections, one worker) and RSS at start.
+#!/usr/bin/env bash
+# tests/bench/idle.sh [GATEHOUSED]: bytes per idle keep-alive client
+# connection (RSS growth over N=10,000 connections that each made one
+# request, one worker) and resident memory at start, for gatehoused beside
+# nginx and HAProxy in one run, all proxying to the same nginx origin.
+#
+# Environment: N (10000), SEQ=1 (read each answer before opening the next
+# connection; default: send all N requests, then read), OUT
+# (tests/bench/out; the table goes to idle.tsv).
 set -euo pipefail
-gh=$1
-w=$(mktemp -d /tmp/dp-idle.XXXX); chmod 755 $w; mkdir -p $w/www; head -c 100 /dev/zero | tr '\0' a > $w/www/small
-OP=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-PP=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-cat > $w/o.conf <<EOF
-worker_processes 1; daemon off; pid $w/o.pid; error_log $w/o.err warn;
-events { worker_connections 1024; }
-http { access_log off; server { listen 127.0.0.1:$OP; root $w/www; } }
-EOF
-nginx -c $w/o.conf -e $w/o.err & op=$!
-"$gh" --db $w/gh.db --workers 1 --access-log off --admin-listen off --log-level warn & p=$!
-for _ in $(seq 50); do [ -s $w/gh.db ] && break; sleep 0.1; done; sleep 0.5; kill $p; wait $p || true
-sqlite3 $w/gh.db <<EOF
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+here="$top/tests/bench"
+source "$here/lib.sh"
+OUT=${OUT:-$here/out}
+PROXY_PORT=$(free_port)
+ORIGIN_PORT=$(free_port)
+gh_build idle.sh "${1:-}"
+bench_workdir gh-idle
+mkdir -p "$work/www"
+head -c 100 /dev/zero | tr '\0' a >"$work/www/small"
+conns=$(( ${N:-10000} * 2 + 1000 ))
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] || [ "$conns" -le "$hard" ] || conns=$hard
+hconns=$(( ${N:-10000} + 50 )) # HAProxy warns when 2 fds each do not fit
+
+cat >"$work/origin.conf" <<EOC
+worker_processes 1;
+worker_rlimit_nofile $conns;
+daemon off;
+pid $work/origin.pid;
+error_log $work/origin.err warn;
+events { worker_connections $conns; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $work/www; } }
+EOC
+nginx -c "$work/origin.conf" -e "$work/origin.err" &
+pids+=("$!")
+wait_url "http://127.0.0.1:$ORIGIN_PORT/small"
+
+cat >"$work/nginx.conf" <<EOC
+worker_processes 1;
+worker_rlimit_nofile $conns;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections $conns; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	proxy_temp_path $work/tmp-nginx-proxy;
+	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 16; }
+	server {
+		listen 127.0.0.1:$PROXY_PORT backlog=4096;
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOC
+cat >"$work/haproxy.cfg" <<EOC
+global
+	nbthread 1
+	maxconn $hconns
+	ulimit-n $conns
+defaults
+	mode http
+	maxconn $hconns
+	option http-keep-alive
+	http-reuse safe
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+	timeout http-keep-alive 60s
+frontend fe
+	bind 127.0.0.1:$PROXY_PORT
+	default_backend be
+backend be
+	server origin 127.0.0.1:$ORIGIN_PORT
+EOC
+gh_new_db
+sqlite3 "$gh_db" <<EOC
 PRAGMA foreign_keys=ON;
-INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PP);
+INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
 INSERT INTO origins (name) VALUES ('origin');
-INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $OP);
+INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
 INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
-EOF
-python3 "$(dirname "$0")/idle.py" "$gh" $w/gh.db $PP || true
-kill $op; wait $op || true; rm -rf $w
+EOC
+
+report="$OUT/idle.tsv"
+printf 'proxy\trss_at_start_kib\tbytes_per_idle_conn\n' >"$report"
+for proxy in gatehoused nginx haproxy; do
+	case $proxy in
+	gatehoused) cmd=("$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn) ;;
+	nginx) cmd=(nginx -c "$work/nginx.conf" -e "$work/nginx.err") ;;
+	haproxy) cmd=(haproxy -db -f "$work/haproxy.cfg") ;;
+	esac
+	line=$(/usr/bin/python3 "$here/idle.py" "$PROXY_PORT" -- "${cmd[@]}" 2>>"$work/$proxy.err" | tail -1) || { grep -v NOTICE "$work/$proxy.err" | tail -3 >&2; line="failed"; }
+	printf '%s\t%s\n' "$proxy" "$line" >>"$report"
+	sleep 1
+done
+column -t -s$'\t' "$report"

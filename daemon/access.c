@@ -266,7 +266,7 @@ void
 access_answer(struct conn *c, int status, const char *extra,
     const char *decision)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	char buf[512];
 	const char *reason = proxy_reason(status);
 	int body, n;
@@ -386,7 +386,7 @@ access_decide(const struct cfg_access_list *a,
 bool
 access_admit(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	const struct cfg_access_list *a = r->route->access_list;
 	const struct cfg_access_user *who;
 	char hdr[64];
@@ -395,7 +395,7 @@ access_admit(struct conn *c)
 	if (a == NULL)
 		return false;
 	switch (access_decide(a, &r->client.sa,
-	    http_msg_get(&c->msg, "authorization"), &who, &wait)) {
+	    http_msg_get(&c->req->msg, "authorization"), &who, &wait)) {
 	case ACCESS_PASS:
 		return false;
 	case ACCESS_PASS_USER:

@@ -161,7 +161,7 @@ bool
 acme_chal_http_answer(struct conn *c, struct str path)
 {
 	static const size_t plen = sizeof(ACME_CHAL_PREFIX) - 1;
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	char buf[512], body[KEYAUTH_MAX + 1];
 	size_t i, tlen;
 	int n, status = 404;

@@ -103,14 +103,14 @@ balance_key(const struct cfg_origin *o, const struct conn *c,
 			v = (struct str){ (const char *)&s6->sin6_addr, 16 };
 		break;
 	case CFG_HASH_HEADER:
-		v = http_msg_get(&c->msg, o->hash_name);
+		v = http_msg_get(&c->req->msg, o->hash_name);
 		break;
 	case CFG_HASH_COOKIE:
-		if (!key_cookie(&c->msg, o->hash_name, &v))
+		if (!key_cookie(&c->req->msg, o->hash_name, &v))
 			v.p = NULL;
 		break;
 	case CFG_HASH_PATH:
-		v = key_path(&c->msg);
+		v = key_path(&c->req->msg);
 		break;
 	}
 	if (v.p == NULL)
@@ -145,7 +145,7 @@ sticky_server(const struct cfg_origin *o, const struct conn *c,
 	char want[17];
 	size_t i, j;
 
-	if (!key_cookie(&c->msg, o->sticky_cookie, &v) || v.len != 16)
+	if (!key_cookie(&c->req->msg, o->sticky_cookie, &v) || v.len != 16)
 		return NULL;
 	for (i = 0; i < o->nservers; i++) {
 		sticky_value(&o->servers[i], want);
@@ -164,7 +164,7 @@ sticky_server(const struct cfg_origin *o, const struct conn *c,
 const struct cfg_server *
 balance_server(struct conn *c, const int64_t *avoid, size_t navoid)
 {
-	const struct cfg_origin *o = c->req.route->origin;
+	const struct cfg_origin *o = c->req->route->origin;
 	struct balance_req br = { .avoid = avoid, .navoid = navoid };
 	const struct cfg_server *s;
 
@@ -178,7 +178,7 @@ balance_server(struct conn *c, const int64_t *avoid, size_t navoid)
 size_t
 balance_sticky_header(const struct conn *c, char *buf, size_t len)
 {
-	const struct req *r = &c->req;
+	const struct req *r = c->req;
 	const struct cfg_origin *o;
 	struct str v;
 	char val[17], age[32] = "";
@@ -188,7 +188,7 @@ balance_sticky_header(const struct conn *c, char *buf, size_t len)
 	    (o = r->route->origin)->sticky_cookie == NULL)
 		return 0;
 	sticky_value(r->server, val);
-	if (key_cookie(&c->msg, o->sticky_cookie, &v) && v.len == 16 &&
+	if (key_cookie(&c->req->msg, o->sticky_cookie, &v) && v.len == 16 &&
 	    memcmp(v.p, val, 16) == 0)
 		return 0; /* it already names this server */
 	if (o->sticky_ttl_s > 0)

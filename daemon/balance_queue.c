@@ -81,7 +81,7 @@ bq_poll_cb(evutil_socket_t fd, short what, void *arg)
 int
 balance_queue_park(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	const struct cfg_origin *o = r->route->origin;
 	struct bq_wait *q;
 

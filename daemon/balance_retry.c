@@ -52,7 +52,7 @@ balance_retry_count(const struct cfg_route *rt)
 int
 balance_retry(struct conn *c, int why)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	const struct cfg_route *rt = r->route;
 	const struct cfg_server *s;
 	size_t n, i;
@@ -63,7 +63,7 @@ balance_retry(struct conn *c, int why)
 	    (r->flags & (REQ_F_RESP_STARTED | REQ_F_UPGRADE)) != 0 ||
 	    ((r->flags & REQ_F_HAS_BODY) &&
 	        !(r->flags & REQ_F_BODY_BUFFERED)) ||
-	    (c->msg.method & RETRY_IDEMPOTENT) == 0)
+	    (c->req->msg.method & RETRY_IDEMPOTENT) == 0)
 		return -1;
 	if (!server_live_budget_take(rt->id, 100, RETRY_RESERVE)) {
 		log_debug("route %s: retry budget spent", rt->name);

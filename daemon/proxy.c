@@ -295,7 +295,7 @@ send_head(struct conn *c, bool fresh)
 int
 proxy_resend(struct conn *c, const struct cfg_server *s)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 
 	r->server = s;
 	r->sstats = stats_obj_cached(STATS_SERVER, s->id);

@@ -311,7 +311,7 @@ ratelimit_key(const struct cfg_rate_limit *rl, const struct http_msg *m,
 bool
 ratelimit_admit(struct conn *c)
 {
-	struct req *r = &c->req;
+	struct req *r = c->req;
 	const struct cfg_rate_limit *rl = r->route->rate_limit;
 	struct str key;
 	char hdr[256], id[24];
@@ -319,7 +319,7 @@ ratelimit_admit(struct conn *c)
 
 	if (rl == NULL)
 		return false;
-	key = ratelimit_key(rl, &c->msg, r->route, r->client.text, id);
+	key = ratelimit_key(rl, &c->req->msg, r->route, r->client.text, id);
 	if (ratelimit_take(rl, key.p != NULL ? key.p : "", key.len,
 	        ratelimit_now_ms(), &remaining, &retry))
 		return false;

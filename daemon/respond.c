@@ -56,7 +56,7 @@ void
 respond_tmpl_ctx(const struct conn *c, struct str host, struct str path,
     struct tmpl_ctx *x)
 {
-	const struct req *r = &c->req;
+	const struct req *r = c->req;
 
 	memset(x, 0, sizeof(*x));
 	x->v[TMPL_CLIENT_IP] =
@@ -75,7 +75,7 @@ respond_tmpl_ctx(const struct conn *c, struct str host, struct str path,
 static void
 respond_tmpl_ctx_msg(const struct conn *c, struct tmpl_ctx *x)
 {
-	const struct http_msg *m = &c->msg;
+	const struct http_msg *m = &c->req->msg;
 	struct str t = http_msg_str(m, m->target);
 	size_t i;
 
@@ -88,7 +88,7 @@ void
 respond_request_rules(struct conn *c, struct rewrite_req *rq,
     struct tmpl_ctx *tx)
 {
-	const struct cfg_route *rt = c->req.route;
+	const struct cfg_route *rt = c->req->route;
 
 	if (rt->req_hdrs != NULL) {
 		respond_tmpl_ctx_msg(c, tx);
@@ -96,8 +96,8 @@ respond_request_rules(struct conn *c, struct rewrite_req *rq,
 		rq->tx = tx;
 		stats_inc(STAT_REQ_HEADER_RULES);
 	}
-	if (c->req.request_id.p == c->req.rid)
-		rq->request_id = c->req.request_id; /* made here: added */
+	if (c->req->request_id.p == c->req->rid)
+		rq->request_id = c->req->request_id; /* made here: added */
 }
 
 size_t
@@ -108,7 +108,7 @@ respond_response_rules(struct conn *c, char *buf, size_t cap)
 	if (buf != NULL)
 		stats_inc(STAT_REQ_HEADER_RULES);
 	respond_tmpl_ctx_msg(c, &x);
-	return hdr_rules_write(c->req.route->resp_hdrs, &x, buf, cap);
+	return hdr_rules_write(c->req->route->resp_hdrs, &x, buf, cap);
 }
 
 /* The route's request id: the client's X-Request-ID when it is sane
@@ -117,14 +117,14 @@ respond_response_rules(struct conn *c, char *buf, size_t cap)
 static void
 respond_request_id(struct conn *c)
 {
-	struct str v = http_msg_get(&c->msg, "x-request-id");
+	struct str v = http_msg_get(&c->req->msg, "x-request-id");
 
 	if (hdr_rules_request_id_ok(v)) {
-		c->req.request_id = v;
+		c->req->request_id = v;
 		return;
 	}
-	hdr_rules_request_id_new(c->req.rid);
-	c->req.request_id = str_make(c->req.rid, 32);
+	hdr_rules_request_id_new(c->req->rid);
+	c->req->request_id = str_make(c->req->rid, 32);
 	stats_inc(STAT_REQ_ID_ADDED);
 }
 
@@ -154,7 +154,7 @@ out_head(struct conn *c, size_t *len, unsigned status)
 static bool
 out_end(struct conn *c, size_t *len)
 {
-	if ((c->req.flags & REQ_F_CLOSE) &&
+	if ((c->req->flags & REQ_F_CLOSE) &&
 	    !out_add(c, len, "Connection: close\r\n", 19))
 		return false;
 	return out_add(c, len, "\r\n", 2);
@@ -164,14 +164,14 @@ static void
 respond_write(struct conn *c, size_t len)
 {
 	if (conn_write(c, c->w->scratch, len) == -1)
-		c->req.flags |= REQ_F_CLOSE;
-	c->req.bytes_out += len;
+		c->req->flags |= REQ_F_CLOSE;
+	c->req->bytes_out += len;
 }
 
 static bool
 respond_redirect(struct conn *c, struct str host, const struct target *t)
 {
-	const struct cfg_redirect *rd = c->req.route->redirect;
+	const struct cfg_redirect *rd = c->req->route->redirect;
 	struct tmpl_ctx x;
 	size_t len = 0, at, need;
 	struct str q = rd->drop_query ? STR_NULL : t->query;
@@ -200,8 +200,8 @@ respond_redirect(struct conn *c, struct str host, const struct target *t)
 	    !out_end(c, &len))
 		return false;
 	respond_write(c, len);
-	c->req.status = (uint16_t)rd->status;
-	c->req.decision = "redirect";
+	c->req->status = (uint16_t)rd->status;
+	c->req->decision = "redirect";
 	stats_inc(STAT_REQ_ROUTE_REDIRECT);
 	return true;
 }
@@ -209,7 +209,7 @@ respond_redirect(struct conn *c, struct str host, const struct target *t)
 static bool
 respond_fixed(struct conn *c)
 {
-	const struct cfg_respond *rs = c->req.route->respond;
+	const struct cfg_respond *rs = c->req->route->respond;
 	bool nobody = rs->status == 204 || rs->status == 304;
 	size_t len = 0;
 	char line[64];
@@ -230,12 +230,12 @@ respond_fixed(struct conn *c)
 	}
 	if (!out_end(c, &len))
 		return false;
-	if (!nobody && !(c->req.flags & REQ_F_HEAD_METHOD) &&
+	if (!nobody && !(c->req->flags & REQ_F_HEAD_METHOD) &&
 	    !out_add(c, &len, rs->body, rs->body_len))
 		return false;
 	respond_write(c, len);
-	c->req.status = (uint16_t)rs->status;
-	c->req.decision = "respond";
+	c->req->status = (uint16_t)rs->status;
+	c->req->decision = "respond";
 	stats_inc(STAT_REQ_ROUTE_RESPOND);
 	return true;
 }
@@ -256,15 +256,15 @@ static bool
 respond_maint_allowed(const struct conn *c, const struct cfg_maint *mt)
 {
 	return respond_maint_allows(mt,
-	    c->req.client.sa.ss_family != 0
-	        ? (const struct sockaddr *)&c->req.client.sa
+	    c->req->client.sa.ss_family != 0
+	        ? (const struct sockaddr *)&c->req->client.sa
 	        : (const struct sockaddr *)&c->peer_sa);
 }
 
 static bool
 respond_maintenance(struct conn *c)
 {
-	const struct cfg_maint *mt = c->req.route->maint;
+	const struct cfg_maint *mt = c->req->route->maint;
 	static const char body[] = "503 Service Unavailable: down for "
 	                           "maintenance\n";
 	size_t len = 0;
@@ -285,12 +285,12 @@ respond_maintenance(struct conn *c)
 	    sizeof(body) - 1);
 	if (!out_add(c, &len, line, (size_t)n) || !out_end(c, &len))
 		return false;
-	if (!(c->req.flags & REQ_F_HEAD_METHOD) &&
+	if (!(c->req->flags & REQ_F_HEAD_METHOD) &&
 	    !out_add(c, &len, body, sizeof(body) - 1))
 		return false;
 	respond_write(c, len);
-	c->req.status = 503;
-	c->req.decision = "maintenance";
+	c->req->status = 503;
+	c->req->decision = "maintenance";
 	stats_inc(STAT_REQ_ROUTE_MAINTENANCE);
 	return true;
 }
@@ -298,7 +298,7 @@ respond_maintenance(struct conn *c)
 int
 respond_route(struct conn *c, struct str host, const struct target *t)
 {
-	const struct cfg_route *rt = c->req.route;
+	const struct cfg_route *rt = c->req->route;
 	bool ok;
 
 	if (rt->request_id)
@@ -312,10 +312,10 @@ respond_route(struct conn *c, struct str host, const struct target *t)
 		                          : respond_fixed(c);
 	if (!ok) {
 		stats_inc(STAT_REQ_NO_MEMORY);
-		c->req.flags |= REQ_F_CLOSE;
+		c->req->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, 503, true);
 	}
-	c->req.flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+	c->req->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
 	return 1;
 }
 

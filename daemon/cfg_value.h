@@ -32,6 +32,7 @@ enum cv_type {
 	CV_TEMPLATE,     /* CV_LINE with {variables} (tmpl.h) */
 	CV_HEADER_NAME,  /* an HTTP field name (RFC 9110 token) */
 	CV_HEADER_SETTABLE, /* CV_HEADER_NAME the proxy does not own */
+	CV_HASH_KEY,        /* client_ip, header:NAME, cookie:NAME, path */
 	CV__TYPES,
 };
 

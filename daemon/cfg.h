@@ -221,6 +221,16 @@ struct cfg_rate_limit {
 	struct rl_table *table; /* shared, outlives the snapshot */
 };
 
+/* What a route's retries are for; bit order as the field table's. */
+enum cfg_retry_on {
+	CFG_RETRY_CONNECT_ERROR = 1u << 0,
+	CFG_RETRY_TIMEOUT = 1u << 1,
+	CFG_RETRY_RESET = 1u << 2,
+	CFG_RETRY_502 = 1u << 3, /* failures answered 502 */
+	CFG_RETRY_503 = 1u << 4, /* no server could take it */
+	CFG_RETRY_504 = 1u << 5, /* failures answered 504 */
+};
+
 /* Maintenance mode (respond.c): 503 for every client but allow. */
 struct cfg_maint {
 	int retry_after_s;      /* Retry-After; -1: none */
@@ -418,6 +428,21 @@ struct arena;
 int cfg_policy_route_own(struct arena *a, struct cfg_route *r);
 /* Writes the policies of <r> for cfg_dump(). */
 void cfg_policy_route_dump(FILE *f, const struct cfg_route *r);
+/* Balancing settings of the origin row <s> (cfg_balance.c). 0 or -1. */
+int cfg_balance_origin(struct cfg *c, struct cfg_origin *o,
+    struct store_stmt *s, struct err *e);
+
+/* State and limits of the server row <s> (cfg_balance.c); <path> names
+ * it in errors ("origins[web].servers[1]"). 0 or -1.
+ */
+int cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
+    const char *path, struct err *e);
+
+/* Retry settings of the route row <s> (cfg_balance.c); <path> names it
+ * ("routes[app]"). 0 or -1.
+ */
+int cfg_balance_route(struct cfg_route *r, struct store_stmt *s,
+    const char *path, struct err *e);
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);

@@ -417,6 +417,23 @@ static const struct cf_field route_f[RF__N] = {
 		.type = F_LIST, .parent = RF_MAINTENANCE, .max = 1000,
 		.vtype = CV_CIDR,
 		.doc = "clients still served: addresses or CIDR blocks" },
+	[RF_RETRIES] = { .key = "retries", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL | F_NULLABLE,
+		.doc = "requests safe to repeat are tried again on another "
+		       "server; null: only a stale keep-alive connection or a "
+		       "refused connect is, once" },
+	[RF_RETRY_ATTEMPTS] = { .key = "attempts", .column = "retry_attempts",
+		.type = F_INT, .parent = RF_RETRIES,
+		.flags = F_REQUIRED | F_NULLABLE, .min = 1, .max = 10,
+		.doc = "most tries after the first" },
+	[RF_RETRY_ON] = { .key = "on", .column = "retry_on", .type = F_LIST,
+		.parent = RF_RETRIES, .max = 6, .enums = retry_ons,
+		.doc = "what is retried; empty: connect_error and reset" },
+	[RF_RETRY_BUDGET] = { .key = "budget_percent",
+		.column = "retry_budget_percent", .type = F_INT,
+		.parent = RF_RETRIES, .min = 0, .max = 100, .def = 20,
+		.doc = "retries stay below this share of the route's requests "
+		       "(with a reserve of 10)" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {

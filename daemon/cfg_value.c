@@ -321,6 +321,8 @@ cv_describe(enum cv_type type)
 	case CV_HEADER_NAME:
 	case CV_HEADER_SETTABLE:
 		return "a header name";
+	case CV_HASH_KEY:
+		return "client_ip, header:NAME, cookie:NAME or path";
 	default:
 		return "a string";
 	}
@@ -341,6 +343,9 @@ cv_pattern(enum cv_type type)
 	case CV_HEADER_NAME:
 	case CV_HEADER_SETTABLE:
 		return "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+	case CV_HASH_KEY:
+		return "^(client_ip|path|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"
+		       "cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 	default:
 		return NULL;
 	}

@@ -492,6 +492,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 	if ((en & want) != want)
 		bufferevent_enable(u->bev, (short)(~en & want));
 	c->req->up = u;
+	server_live_begin(s->id);
 	return 0;
 }
 
@@ -533,8 +534,10 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	if (u == NULL)
 		return;
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
-	if (u->owner != NULL)
+	if (u->owner != NULL) {
 		u->owner->req->up = NULL;
+		server_live_end(u->server_id);
+	}
 	u->owner = NULL;
 	evtimer_del(u->tmr);
 	pl = upool_find(u->w->pools, u->server_id);

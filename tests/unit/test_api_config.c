@@ -277,7 +277,8 @@ static const char *const minimal[CONF__KINDS] = {
 	                 "\"sticky\":{\"cookie\":\"c\"},\"passive_health\":"
 	                 "{\"consecutive_failures\":1}}",
 	[CONF_ROUTES] = "{\"name\":\"r\",\"listener\":\"l\","
-	                "\"origin\":\"o\",\"redirect\":{\"to\":\"/x\"}}",
+	                "\"origin\":\"o\",\"redirect\":{\"to\":\"/x\"},"
+	                "\"retries\":{\"attempts\":1}}",
 };
 
 /* <item> with field <i> of <k> set to <v> (objects made as needed);

@@ -38,7 +38,17 @@ wait_url() {
 	return 1
 }
 
+# What a proxied answer from start_origin's nginx contains.
+if [ -n "${BODY_BYTES:-}" ]; then ORIGIN_MARK=bbbbbbbb; else ORIGIN_MARK="hello from the origin"; fi
+
 start_origin() {
+	# BODY_BYTES=N: every answer is a file of N bytes instead.
+	local loc='location / { default_type text/plain; return 200 "hello from the origin\n"; }'
+	if [ -n "${BODY_BYTES:-}" ]; then
+		mkdir -p "$work/www"
+		head -c "$BODY_BYTES" /dev/zero | tr '\0' b >"$work/www/body"
+		loc="location / { default_type text/plain; root $work/www; try_files /body =404; }"
+	fi
 	cat >"$work/origin.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -51,7 +61,7 @@ http {
 	keepalive_requests 1000000;
 	server {
 		listen 127.0.0.1:$ORIGIN_PORT reuseport;
-		location / { default_type text/plain; return 200 "hello from the origin\n"; }
+		$loc
 	}
 }
 EOF

@@ -127,7 +127,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	for proxy in gatehoused nginx haproxy; do
 		start_proxy "$proxy"
 		if ! wait_port "$PROXY_PORT" ||
-		    ! curl -s --max-time 2 "http://127.0.0.1:$PROXY_PORT/" | grep -q "hello from the origin"; then
+		    ! curl -s --max-time 2 "http://127.0.0.1:$PROXY_PORT/" | grep -q "$ORIGIN_MARK"; then
 			echo "round $round: $proxy does not proxy; skipped"
 			tail -n 5 "$work/$proxy.err" 2>/dev/null || true
 			printf '%s\t%s\t\t\t\t\t\n' "$round" "$proxy" >>"$raw"

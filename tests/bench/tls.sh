@@ -6,6 +6,8 @@
 #                   ("Connection: close"), with session resumption off in
 #                   all three (wrk would resume: GATEHOUSE_TLS_TICKETS=off,
 #                   nginx ssl_session_tickets off, HAProxy no-tls-tickets)
+#   hey-handshakes  the same with Go's TLS client: hey -disable-keepalive
+#                   (skipped when hey is not installed)
 #
 # Each proxy runs alone with one worker/thread pinned to PROXY_CPU and
 # proxies to the same plain-HTTP origin (nginx, fixed small response) with
@@ -163,18 +165,37 @@ run_wrk() {
 	printf '  %-10s %-15s %10s req/s  p99 %s ms %s\n' "$proxy" "$test" "$rps" "$p99" "$errs"
 }
 
+# run_hey ROUND PROXY TEST: one measurement with hey (Go's TLS stack).
+run_hey() {
+	local round=$1 proxy=$2 test=$3 out rps p99 errs
+	out=$(taskset -c "$WRK_CPU" hey -z "${DURATION}s" -c "$CONNECTIONS" -disable-keepalive "$url" 2>&1)
+	rps=$(awk '/Requests\/sec:/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" && $2 == "in" {print $3 * 1000}' <<<"$out")
+	errs=$(awk '/^Error distribution:/ {e = 1; next} e && NF {s = s $0 " "} END {print s}' <<<"$out")
+	non200=$(awk '/^Status code distribution:/ {c = 1; next} c && /\[[0-9]+\]/ && $1 != "[200]" {s = s $0 " "} END {print s}' <<<"$out")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$test" "$rps" "$p99" "$errs$non200" >>"$raw"
+	printf '  %-10s %-15s %10s req/s  p99 %s ms %s\n' "$proxy" "$test" "$rps" "$p99" "$errs$non200"
+}
+tests=(tls-keepalive tls-handshakes)
+command -v hey >/dev/null && tests+=(hey-handshakes)
+
 echo "tls.sh: $ROUNDS rounds x ${DURATION}s, $CONNECTIONS connections, $KEY certificate;" \
     "proxy on CPU $PROXY_CPU, origin on CPU $ORIGIN_CPU, wrk on CPU $WRK_CPU"
 for round in $(seq 1 "$ROUNDS"); do
 	echo "round $round"
-	for test in tls-keepalive tls-handshakes; do
+	for test in "${tests[@]}"; do
 		if [ "$test" = tls-keepalive ]; then write_configs on; args=(); else
 			write_configs off; args=(-H "Connection: close"); fi
 		for proxy in gatehoused nginx haproxy; do
 			start_proxy "$proxy"
-			if ! wait_tls || ! curl -sk --max-time 2 "$url" | grep -q "hello from the origin"; then
+			if ! wait_tls || ! curl -sk --max-time 2 "$url" | grep -q "$ORIGIN_MARK"; then
 				echo "  $proxy does not proxy over TLS; skipped"
 				tail -n 5 "$work/$proxy.err" 2>/dev/null || true
+				stop_proxy
+				continue
+			fi
+			if [ "$test" = hey-handshakes ]; then
+				run_hey "$round" "$proxy" "$test"
 				stop_proxy
 				continue
 			fi
@@ -195,8 +216,10 @@ for r in rows:
         med.setdefault((r[2], r[1]), []).append(float(r[3]))
 lines = ["| test (%s certificate) | gatehoused | nginx | HAProxy | gatehoused / nginx |" % sys.argv[3],
          "| --- | ---: | ---: | ---: | ---: |"]
-for test in ("tls-keepalive", "tls-handshakes"):
+for test in ("tls-keepalive", "tls-handshakes", "hey-handshakes"):
     m = {p: statistics.median(v) for (t, p), v in med.items() if t == test}
+    if not m:
+        continue
     g, n, h = m.get("gatehoused"), m.get("nginx"), m.get("haproxy")
     fmt = lambda v: "%.0f" % v if v else "-"
     ratio = "%.2fx" % (g / n) if g and n else "-"

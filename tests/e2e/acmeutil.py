@@ -38,8 +38,9 @@ def wait_tcp(port, timeout=20):
 
 
 class Pebble:
-    def __init__(self, d, http_port, tls_port):
+    def __init__(self, d, http_port, tls_port, validity=None):
         self.dir = str(d)
+        self.validity = validity  # seconds a certificate is valid
         os.makedirs(self.dir, exist_ok=True)
         self.ca = make_ca(self.dir, "Pebble Directory CA")
         self.leaf = make_leaf(self.dir, "pebble-directory", self.ca,
@@ -78,6 +79,8 @@ class Pebble:
             "certificate": self.leaf.cert, "privateKey": self.leaf.key,
             "httpPort": self.http_port, "tlsPort": self.tls_port,
             "ocspResponderURL": "", "externalAccountBindingRequired": False}}
+        if self.validity:
+            cfg["pebble"]["certificateValidityPeriod"] = self.validity
         path = os.path.join(self.dir, "pebble.json")
         with open(path, "w") as f:
             json.dump(cfg, f)

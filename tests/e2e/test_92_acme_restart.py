@@ -1,4 +1,5 @@
-"""A restart in the middle of an ACME order (pebble on loopback): the
+"""Renewal at two thirds of a short lifetime, and a restart in the middle
+of an ACME order (pebble on loopback). The
 order's URL and key are in the database before the order is placed, so
 after a crash (SIGKILL) or a stop (SIGTERM) in the middle of it the next
 start resumes that order with the same key (or, when the CA has given up
@@ -69,3 +70,29 @@ def test_restart_mid_order(env, gh, how):
     assert issued(pebble) == 1
     rows = gh.sql("SELECT order_url, order_key FROM acme_certs")
     assert rows[0] == (None, None)
+
+
+def test_renews_at_two_thirds_of_lifetime(gh, tmp_path):
+    """Pebble issues 45-second certificates: the client renews each by
+    itself 30 s after its start, and the new one is live."""
+    gh.extra_env["GATEHOUSE_ACME_RETRY_S"] = "1"
+    api = start_api(gh)
+    http_port = free_port()
+    api.ok("POST", "/listeners", {"name": "plain", "address": "127.0.0.1",
+                                  "port": http_port, "protocol": "http"})
+    pebble = Pebble(tmp_path / "pebble", http_port, 1, validity=45)
+    try:
+        add_account(api, pebble)
+        r = api.post("/certificates/acme", {"name": "short", "names": ["short.example.test"],
+                                            "account": "pebble"})
+        assert r.status_code == 202, r.text
+        first = wait_acme(api, "short", ("valid",))
+        renewal = first["acme"]["next_renewal"]
+        assert renewal is not None and renewal < first["not_after"], first
+        c = wait_acme(api, "short", ("valid",), timeout=90,
+                      pred=lambda c: c["acme"]["issued"] >= 2)
+        assert c["fingerprint_sha256"] != first["fingerprint_sha256"]
+        assert c["not_after"] > first["not_after"]
+        assert gh.log_has(r"acme: short: renewal due")
+    finally:
+        pebble.close()

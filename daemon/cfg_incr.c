@@ -439,6 +439,12 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 		dump_hosts(f, "hosts", r->hosts, r->nhosts);
 		dump_hosts(f, "sni", r->snis, r->nsnis);
 		dump_cidrs(f, "sources", r->sources, r->nsources);
+		fprintf(f, " retry=%u/%u/%u acl=%lld rl=%lld",
+		    r->retry_attempts, r->retry_on, r->retry_budget_percent,
+		    r->access_list != NULL ? (long long)r->access_list->id
+		                           : -1LL,
+		    r->rate_limit != NULL ? (long long)r->rate_limit->id
+		                          : -1LL);
 		cfg_policy_route_dump(f, r);
 		fputc('\n', f);
 	}

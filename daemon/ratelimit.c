@@ -22,6 +22,10 @@
 
 #define RL_STRIPES 64u
 #define RL_NONE    UINT32_MAX
+/* Tokens are summed in doubles: ten 0.1s make 0.999...; a token is a
+ * token within this much.
+ */
+#define RL_EPSILON 1e-9
 
 /* One key's bucket; indices link the LRU list and the hash chain. */
 struct rl_entry {
@@ -81,8 +85,8 @@ rl_hash(const char *p, size_t n)
 /* The shared table of limit <id> with room for <max_keys>, made on
  * first use. NULL: no memory.
  */
-static struct rl_table *
-rl_table_get(int64_t id, unsigned max_keys)
+struct rl_table *
+ratelimit_table(int64_t id, unsigned max_keys)
 {
 	struct rl_table *t;
 	uint32_t cap, nb, i;
@@ -223,9 +227,9 @@ ratelimit_take(const struct cfg_rate_limit *rl, const char *key, size_t len,
 			e->tokens = rl->burst;
 		e->last_ms = now_ms;
 	}
-	ok = e->tokens >= 1.0;
+	ok = e->tokens >= 1.0 - RL_EPSILON;
 	if (ok)
-		e->tokens -= 1.0;
+		e->tokens = e->tokens > 1.0 ? e->tokens - 1.0 : 0.0;
 	*remaining = e->tokens >= 1.0 ? (unsigned)e->tokens : 0;
 	if (!ok) {
 		need = (1.0 - e->tokens) / per_ms / 1000.0;
@@ -267,7 +271,7 @@ ratelimit_peek(const struct cfg_rate_limit *rl, const char *key, size_t len,
 		pthread_mutex_unlock(&s->mu);
 	}
 	*remaining = tokens >= 1.0 ? (unsigned)tokens : 0;
-	if (tokens >= 1.0)
+	if (tokens >= 1.0 - RL_EPSILON)
 		return true;
 	need = (1.0 - tokens) / per_ms / 1000.0;
 	*retry_s = (unsigned)need + ((double)(unsigned)need < need);
@@ -427,7 +431,8 @@ rl_rows(struct store *st, struct cfg *c, struct err *e)
 			break;
 		}
 		/* Made once per limit and size; shared by the workers. */
-		if ((rl->table = rl_table_get(rl->id, rl->max_keys)) == NULL) {
+		if ((rl->table = ratelimit_table(rl->id, rl->max_keys)) ==
+		    NULL) {
 			rc = err_set(e, path,
 			    "no memory for %u keys: lower max_keys",
 			    rl->max_keys);

@@ -54,6 +54,12 @@ bool ratelimit_peek(const struct cfg_rate_limit *rl, const char *key,
 /* The monotonic clock in ms, as ratelimit_take() wants it. */
 int64_t ratelimit_now_ms(void);
 
+/* The shared table of limit <id> with room for <max_keys> (made on first
+ * use, kept until exit), or NULL without memory. The compile sets
+ * cfg_rate_limit.table with it.
+ */
+struct rl_table *ratelimit_table(int64_t id, unsigned max_keys);
+
 /* Keys a limit's table holds now, and how many it has dropped. */
 uint64_t ratelimit_keys(const struct cfg_rate_limit *rl);
 

@@ -22,7 +22,10 @@ tests_unit_test_http_msg_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 UNIT_STORE_TESTS = tests/unit/test_store tests/unit/test_cfg_compile \
 	tests/unit/test_route tests/unit/test_cfg_incr
 UNIT_NET_TESTS = tests/unit/test_health tests/unit/test_stats
-UNIT_NET_TESTS += tests/unit/test_client_addr
+UNIT_NET_TESTS += tests/unit/test_client_addr tests/unit/test_ratelimit
+tests_unit_test_ratelimit_SOURCES = tests/unit/test_ratelimit.c
+tests_unit_test_ratelimit_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_ratelimit_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 tests_unit_test_client_addr_SOURCES = tests/unit/test_client_addr.c
 tests_unit_test_client_addr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_client_addr_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

@@ -53,6 +53,7 @@ struct api_endpoint {
 #define R CONF_ROUTES
 #define A CONF_ACCESS_LISTS
 #define M CONF_RATE_LIMITS /* metered */
+#define E CONF_ERROR_PAGES
 /* clang-format off */
 static const struct api_endpoint endpoints[] = {
 	{ "POST",   "/api/v1/session",              auth_session_login,  API_F_PUBLIC, 0 },
@@ -105,6 +106,12 @@ static const struct api_endpoint endpoints[] = {
 	{ "PUT",    "/api/v1/rate_limits/:id",      res_put,             0, M },
 	{ "PATCH",  "/api/v1/rate_limits/:id",      res_patch,           0, M },
 	{ "DELETE", "/api/v1/rate_limits/:id",      res_delete,          0, M },
+	{ "GET",    "/api/v1/error_pages",          res_list,            0, E },
+	{ "POST",   "/api/v1/error_pages",          res_create,          0, E },
+	{ "GET",    "/api/v1/error_pages/:id",      res_get,             0, E },
+	{ "PUT",    "/api/v1/error_pages/:id",      res_put,             0, E },
+	{ "PATCH",  "/api/v1/error_pages/:id",      res_patch,           0, E },
+	{ "DELETE", "/api/v1/error_pages/:id",      res_delete,          0, E },
 	{ "GET",    "/api/v1/users",                auth_users_list,     0, 0 },
 	{ "POST",   "/api/v1/users",                auth_users_create,   0, 0 },
 	{ "GET",    "/api/v1/users/:id",            auth_users_get,      0, 0 },
@@ -147,6 +154,7 @@ static const struct api_endpoint endpoints[] = {
 #undef R
 #undef A
 #undef M
+#undef E
 
 static struct {
 	struct MHD_Daemon *d;

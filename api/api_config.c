@@ -23,7 +23,7 @@
 #define CONF_MAX_ITEMS 1000000
 
 const char *const conf_kind_names[CONF__KINDS] = { "listeners", "origins",
-	"access_lists", "rate_limits", "routes" };
+	"access_lists", "rate_limits", "error_pages", "routes" };
 
 /* ---- load: rows into JSON, by the field tables ---- */
 
@@ -371,9 +371,11 @@ check_map(const struct cf_field *f, const struct json *obj, const char *path,
 			errs_add(l, p, "must be a string");
 			continue;
 		}
-		if (strlen(v) > CF_MAP_VALUE_MAX)
-			errs_add(l, p, "at most %d characters",
-			    CF_MAP_VALUE_MAX);
+		if (strlen(v) >
+		    (size_t)(f->min > 0 ? f->min : CF_MAP_VALUE_MAX))
+			errs_add(l, p, "at most %lld characters",
+			    (long long)(f->min > 0 ? f->min
+			                           : CF_MAP_VALUE_MAX));
 		else if (cv_check(f->vtype, v, msg, sizeof(msg)) != 0)
 			errs_add(l, p, "%s", msg);
 	}
@@ -520,7 +522,7 @@ check_obj(const struct cf_kind *k, int parent, const struct json *obj,
 }
 
 static const enum cf_kind_id conf_ck[CONF__KINDS] = { CK_LISTENER, CK_ORIGIN,
-	CK_ACCESS_LIST, CK_RATE_LIMIT, CK_ROUTE };
+	CK_ACCESS_LIST, CK_RATE_LIMIT, CK_ERROR_PAGES, CK_ROUTE };
 
 const struct cf_kind *
 conf_kind(enum conf_kind kind)
@@ -644,7 +646,8 @@ check_refs(struct json *const *arr, struct errs *l)
 	} refs[] = { { RF_LISTENER, CONF_LISTENERS },
 		{ RF_ORIGIN, CONF_ORIGINS },
 		{ RF_ACCESS_LIST, CONF_ACCESS_LISTS },
-		{ RF_RATE_LIMIT, CONF_RATE_LIMITS } };
+		{ RF_RATE_LIMIT, CONF_RATE_LIMITS },
+		{ RF_ERROR_PAGES, CONF_ERROR_PAGES } };
 	const struct cf_kind *rk = &cf_kinds[CK_ROUTE];
 	struct smap names[CONF__KINDS];
 	const char *v, *key;

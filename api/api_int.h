@@ -212,6 +212,7 @@ enum conf_kind {
 	CONF_ORIGINS,
 	CONF_ACCESS_LISTS, /* before routes: they refer to these */
 	CONF_RATE_LIMITS,
+	CONF_ERROR_PAGES,
 	CONF_ROUTES,
 	CONF__KINDS,
 };

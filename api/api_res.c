@@ -19,7 +19,7 @@
 #include "store.h"
 
 static const char *const kind_one[CONF__KINDS] = { "listener", "origin",
-	"access list", "rate limit", "route" };
+	"access list", "rate limit", "error pages", "route" };
 
 static struct json *
 doc_load(struct api_req *r)

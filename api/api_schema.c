@@ -75,7 +75,8 @@ schema_field(const struct cf_kind *k, int i)
 		s = json_new_obj();
 		json_set(s, "type", json_new_str("object"));
 		items = schema_string(f);
-		json_set(items, "maxLength", json_new_int(CF_MAP_VALUE_MAX));
+		json_set(items, "maxLength",
+		    json_new_int(f->min > 0 ? f->min : CF_MAP_VALUE_MAX));
 		json_set(s, "additionalProperties", items);
 		items = json_new_obj();
 		json_set(items, "pattern", json_new_str(cv_pattern(f->ktype)));

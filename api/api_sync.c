@@ -524,7 +524,7 @@ conf_sync(struct store *st, const struct json *old, const struct json *doc,
 	 */
 	k[CONF_ROUTES].rewrite = k[CONF_LISTENERS].renamed ||
 	    k[CONF_ORIGINS].renamed || k[CONF_ACCESS_LISTS].renamed ||
-	    k[CONF_RATE_LIMITS].renamed;
+	    k[CONF_RATE_LIMITS].renamed || k[CONF_ERROR_PAGES].renamed;
 	if (sync_exec_ids(st, conf_kind(CONF_ROUTES), &k[CONF_ROUTES], false,
 	        e) != 0)
 		goto out;
@@ -542,6 +542,8 @@ conf_sync(struct store *st, const struct json *old, const struct json *doc,
 	    sync_exec_ids(st, conf_kind(CONF_ACCESS_LISTS),
 	        &k[CONF_ACCESS_LISTS], false, e) != 0 ||
 	    sync_exec_ids(st, conf_kind(CONF_RATE_LIMITS), &k[CONF_RATE_LIMITS],
+	        false, e) != 0 ||
+	    sync_exec_ids(st, conf_kind(CONF_ERROR_PAGES), &k[CONF_ERROR_PAGES],
 	        false, e) != 0)
 		goto out;
 	rc = 0;

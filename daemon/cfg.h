@@ -240,6 +240,21 @@ struct cfg_maint {
 
 struct hdr_rules;
 
+/* Error pages (a kind, respond.c): the page of each status it has. */
+struct cfg_error_page {
+	unsigned status;
+	const char *body;
+	size_t len;
+};
+
+struct cfg_error_pages {
+	int64_t id;
+	const char *name;
+	bool intercept; /* the origin's own error answers too */
+	struct cfg_error_page *pages;
+	size_t npages;
+};
+
 /* A route's own answer (respond.c): a redirect or a fixed response. */
 struct cfg_redirect {
 	const char *to; /* template (tmpl.h) */
@@ -292,6 +307,7 @@ struct cfg_route {
 	const struct hdr_rules *req_hdrs, *resp_hdrs; /* hdr_rules.h */
 	bool request_id;               /* keep or add X-Request-ID */
 	const struct cfg_maint *maint; /* NULL: not in maintenance */
+	const struct cfg_error_pages *error_pages; /* NULL: none */
 };
 
 struct cfg_listener {
@@ -351,6 +367,8 @@ struct cfg {
 	size_t naccess_lists;
 	struct cfg_rate_limit *rate_limits; /* id order (ratelimit.c) */
 	size_t nrate_limits;
+	struct cfg_error_pages *error_pages; /* id order (cfg_policy.c) */
+	size_t nerror_pages;
 };
 
 /* Takes a reference; returns <c> for chaining. NULL-safe. */
@@ -423,6 +441,10 @@ struct store;
 int cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
     struct store_stmt *s, struct err *e);
 int cfg_policy_route_check(const struct cfg_route *r, struct err *e);
+/* The error pages kind (cfg_policy.c), compiled before the routes that
+ * refer to it. 0, or -1 with <e> naming the field.
+ */
+int cfg_policy_error_pages(struct store *st, struct cfg *c, struct err *e);
 /* Copies the policies of <r> into <a> (cfg_incr.c). 0 or -1. */
 struct arena;
 int cfg_policy_route_own(struct arena *a, struct cfg_route *r);

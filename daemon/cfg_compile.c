@@ -1294,6 +1294,8 @@ cfg_compile(struct store *st, struct err *e)
 	if (rc == 0)
 		rc = compile_origins(&k);
 	if (rc == 0)
+		rc = cfg_policy_error_pages(st, k.c, k.e); /* cfg_policy.c */
+	if (rc == 0)
 		rc = compile_routes(&k);
 	if (rc == 0)
 		rc = access_compile(st, k.c, k.e); /* access.c */

@@ -413,6 +413,10 @@ static const struct cf_field route_f[RF__N] = {
 		.column = "maintenance_retry_after_s", .type = F_INT,
 		.parent = RF_MAINTENANCE, .flags = F_NULLABLE, .min = 0,
 		.max = 604800, .doc = "Retry-After, s; absent: no header" },
+	[RF_ERROR_PAGES] = { .key = "error_pages", .column = "error_pages_id",
+		.type = F_REF, .parent = -1, .flags = F_NULLABLE,
+		.ref = CK_ERROR_PAGES,
+		.doc = "pages for the answers the proxy makes itself" },
 	[RF_MAINT_ALLOW] = { .key = "allow", .column = "maintenance_allow",
 		.type = F_LIST, .parent = RF_MAINTENANCE, .max = 1000,
 		.vtype = CV_CIDR,
@@ -492,6 +496,18 @@ static const struct cf_field access_user_f[AUF__N] = {
 		.doc = "read-only: changes whenever the password does" },
 };
 
+static const struct cf_field error_pages_f[EPF__N] = {
+	[EPF_ID] = ID,
+	[EPF_NAME] = NAME,
+	[EPF_PAGES] = { .key = "pages", .column = "pages", .type = F_MAP,
+		.parent = -1, .min = 262144, .max = 200, .vtype = CV_ANY,
+		.ktype = CV_ERROR_STATUS,
+		.doc = "status code (400 to 599): the page, sent as text/html" },
+	[EPF_INTERCEPT] = { .key = "intercept", .column = "intercept",
+		.type = F_BOOL, .parent = -1, .max = 1,
+		.doc = "replace the origin's own error answers too" },
+};
+
 static const struct cf_field rate_limit_f[RLF__N] = {
 	[RLF_ID] = ID,
 	[RLF_NAME] = NAME,
@@ -533,6 +549,8 @@ const struct cf_kind cf_kinds[CK__KINDS] = {
 		"position", true },
 	[CK_RATE_LIMIT] = { "rate_limits", "rate limit", "rate_limits",
 		"RateLimit", rate_limit_f, RLF__N, NULL, NULL, true },
+	[CK_ERROR_PAGES] = { "error_pages", "error pages", "error_pages",
+		"ErrorPages", error_pages_f, EPF__N, NULL, NULL, true },
 };
 /* clang-format on */
 

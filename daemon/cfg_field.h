@@ -35,8 +35,9 @@ enum cf_type {
 	F_OBJ,      /* an object of the fields whose parent this is */
 	F_CHILDREN, /* array of items of kind <ref> in their own table */
 	F_MAP,      /* object of unique <ktype> keys (compared without case)
-	             * to strings of <vtype>, at most <max> members; the
-	             * column holds it as JSON text */
+	             * to strings of <vtype>, at most <max> members, each at
+	             * most <min> bytes (0: CF_MAP_VALUE_MAX); the column
+	             * holds it as JSON text */
 };
 
 /* Field flags. */
@@ -73,6 +74,7 @@ enum cf_kind_id {
 	CK_ACCESS_LIST,
 	CK_ACCESS_USER,
 	CK_RATE_LIMIT,
+	CK_ERROR_PAGES,
 	CK__KINDS,
 };
 
@@ -122,13 +124,14 @@ enum { RF_ID, RF_NAME, RF_LISTENER, RF_MATCH, RF_HOSTS, RF_PATH_PREFIX,
 	RF_RESPONSE_HEADERS, RF_RESPH_SET, RF_RESPH_ADD, RF_RESPH_REMOVE,
 	RF_REQUEST_ID, RF_MAINTENANCE, RF_MAINT_ENABLED, RF_MAINT_RETRY_AFTER_S,
 	RF_MAINT_ALLOW,
-	RF_RETRIES, RF_RETRY_ATTEMPTS, RF_RETRY_ON, RF_RETRY_BUDGET,
+	RF_RETRIES, RF_RETRY_ATTEMPTS, RF_RETRY_ON, RF_RETRY_BUDGET, RF_ERROR_PAGES,
 	RF__N };
 enum { CEF_ID, CEF_NAME, CEF__N };
 enum { ALF_ID, ALF_NAME, ALF_ALLOW, ALF_DENY, ALF_DEFAULT, ALF_BASIC_AUTH,
 	ALF_REALM, ALF_USERS, ALF_SATISFY, ALF__N };
 enum { RLF_ID, RLF_NAME, RLF_RATE, RLF_PER, RLF_BURST, RLF_KEY,
 	RLF_MAX_KEYS, RLF__N };
+enum { EPF_ID, EPF_NAME, EPF_PAGES, EPF_INTERCEPT, EPF__N };
 enum { AUF_ID, AUF_USERNAME, AUF_PASSWORD, AUF_PASSWORD_HASH,
 	AUF_PASSWORD_TAG, AUF__N };
 /* clang-format on */

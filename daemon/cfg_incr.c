@@ -240,6 +240,8 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 	c->naccess_lists = prev->naccess_lists;
 	c->rate_limits = prev->rate_limits; /* ratelimit.c */
 	c->nrate_limits = prev->nrate_limits;
+	c->error_pages = prev->error_pages; /* cfg_policy.c */
+	c->nerror_pages = prev->nerror_pages;
 	memset(&nr, 0, sizeof(nr));
 	rc = cfg_compile_route_row(st, c, id, &nr, e);
 	if (rc == 0 &&

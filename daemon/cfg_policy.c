@@ -315,6 +315,108 @@ policy_maint(struct store *st, struct cfg *c, struct cfg_route *r,
 	return 0;
 }
 
+/* ---- the error pages kind ---- */
+
+struct policy_pages {
+	struct cfg *c;
+	struct cfg_error_pages *ep;
+	size_t cap;
+	struct err *e;
+};
+
+static int
+policy_page(void *arg, const char *key, const char *v, size_t idx)
+{
+	struct policy_pages *pp = arg;
+	struct cfg_error_page *pg;
+	char msg[128], field[160];
+
+	(void)idx;
+	if (key == NULL ||
+	    cv_check(CV_ERROR_STATUS, key, msg, sizeof(msg)) != 0 ||
+	    pp->ep->npages == pp->cap) {
+		snprintf(field, sizeof(field), "error_pages[%s].pages.%s",
+		    pp->ep->name, key != NULL ? key : "?");
+		return err_set(pp->e, field,
+		    "not a status code from 400 to 599");
+	}
+	pg = &pp->ep->pages[pp->ep->npages++];
+	pg->status = (unsigned)atoi(key);
+	pg->len = strlen(v);
+	if ((pg->body = arena_strndup(pp->c->arena, v, pg->len)) == NULL)
+		return err_set(pp->e, "", "out of memory");
+	return 0;
+}
+
+int
+cfg_policy_error_pages(struct store *st, struct cfg *c, struct err *e)
+{
+	const struct cf_kind *k = &cf_kinds[CK_ERROR_PAGES];
+	struct policy_pages pp = { c, NULL, (size_t)k->f[EPF_PAGES].max, e };
+	struct store_stmt *s, *n;
+	enum store_step_result r;
+	char sql[512];
+	size_t cnt = 0;
+	int rc = 0;
+
+	if ((n = store_prepare(st, "SELECT count(*) FROM error_pages", e)) ==
+	    NULL)
+		return -1;
+	if (store_step(n, e) == STORE_ROW)
+		cnt = (size_t)store_col_int64(n, 0);
+	store_finalize(n);
+	if (cnt == 0)
+		return 0;
+	if ((c->error_pages = arena_calloc(c->arena, cnt,
+	         sizeof(*c->error_pages))) == NULL)
+		return err_set(e, "", "out of memory");
+	if (cf_select_sql(k, false, NULL, sql, sizeof(sql)) != 0)
+		return err_set(e, "", "internal: select too long");
+	strncat(sql, " ORDER BY t.id", sizeof(sql) - strlen(sql) - 1);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
+		if (c->nerror_pages == cnt) {
+			rc = err_set(e, "",
+			    "error pages changed while compiling");
+			break;
+		}
+		pp.ep = &c->error_pages[c->nerror_pages++];
+		pp.ep->id = store_col_int64(s, EPF_ID);
+		pp.ep->intercept = store_col_int64(s, EPF_INTERCEPT) != 0;
+		if ((pp.ep->name = arena_strdup(c->arena,
+		         store_col_text(s, EPF_NAME))) == NULL ||
+		    (pp.ep->pages = arena_calloc(c->arena, pp.cap,
+		         sizeof(*pp.ep->pages))) == NULL) {
+			rc = err_set(e, "", "out of memory");
+			break;
+		}
+		rc = policy_each(st, store_col_text(s, EPF_PAGES), policy_page,
+		    &pp, e);
+	}
+	if (rc == 0 && r != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
+static const struct cfg_error_pages *
+policy_error_pages_by_id(const struct cfg *c, int64_t id)
+{
+	size_t lo = 0, hi = c->nerror_pages, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->error_pages[mid].id == id)
+			return &c->error_pages[mid];
+		if (c->error_pages[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int
 cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
     struct store_stmt *s, struct err *e)
@@ -329,6 +431,12 @@ cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
 	    policy_hdrs(st, c, r, s, resp, &r->resp_hdrs, e) != 0 ||
 	    policy_maint(st, c, r, s, e) != 0)
 		return -1;
+	if (!store_col_is_null(s, RF_ERROR_PAGES) &&
+	    (r->error_pages = policy_error_pages_by_id(c,
+	         store_col_int64(s, RF_ERROR_PAGES))) == NULL)
+		return policy_fail(e, r, "error_pages",
+		    "no error pages with id %lld",
+		    (long long)store_col_int64(s, RF_ERROR_PAGES));
 	r->request_id = !store_col_is_null(s, RF_REQUEST_ID) &&
 	    store_col_int64(s, RF_REQUEST_ID) != 0;
 	if (!store_col_is_null(s, RF_REWRITE_PREFIX)) {
@@ -572,6 +680,8 @@ cfg_policy_route_dump(FILE *f, const struct cfg_route *r)
 	policy_dump_hdrs(f, "resph", r->resp_hdrs);
 	if (r->request_id)
 		fprintf(f, " request_id");
+	if (r->error_pages != NULL)
+		fprintf(f, " error_pages=%lld", (long long)r->error_pages->id);
 	if (r->maint != NULL)
 		fprintf(f, " maint=%d,%zu", r->maint->retry_after_s,
 		    r->maint->nallow);

@@ -258,6 +258,10 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 		return 0;
 	case CV_TEMPLATE:
 		return tmpl_check(v, msg, len);
+	case CV_ERROR_STATUS:
+		ok = n == 3 && strspn(v, "0123456789") == 3 && v[0] >= '4' &&
+		    v[0] <= '5';
+		break;
 	case CV_HEADER_SETTABLE:
 		if (cv_header_owned(v)) {
 			snprintf(msg, len,
@@ -318,6 +322,8 @@ cv_describe(enum cv_type type)
 		return "one line of text";
 	case CV_TEMPLATE:
 		return "one line of text with {variables}";
+	case CV_ERROR_STATUS:
+		return "a status code from 400 to 599";
 	case CV_HEADER_NAME:
 	case CV_HEADER_SETTABLE:
 		return "a header name";

@@ -33,6 +33,7 @@ enum cv_type {
 	CV_HEADER_NAME,  /* an HTTP field name (RFC 9110 token) */
 	CV_HEADER_SETTABLE, /* CV_HEADER_NAME the proxy does not own */
 	CV_HASH_KEY,        /* client_ip, header:NAME, cookie:NAME, path */
+	CV_ERROR_STATUS,    /* "400" to "599" */
 	CV__TYPES,
 };
 

@@ -100,6 +100,7 @@ struct req {
 	const char *user;          /* basic auth user let in (snapshot's) */
 	struct str request_id;     /* route request_id: the client's or rid[] */
 	char rid[33];
+	bool discard; /* the origin's body is dropped (respond_intercept()) */
 
 	/* Kept from one request to the next (pipelined, or in the same
 	 * callback): everything above is zeroed by each request's end.

@@ -138,6 +138,8 @@ proxy_write_local(struct conn *c, int status, bool close)
 	const char *reason = proxy_reason(status);
 	int body, n;
 
+	if (respond_error_page(c, status, close))
+		return;
 	body = (int)strlen(reason) + 5; /* "404 " + reason + "\n" */
 	n = snprintf(buf, sizeof(buf),
 	    "HTTP/1.1 %d %s\r\n"
@@ -603,7 +605,8 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 		    (uint64_t)((now.tv_sec - r->t_up.tv_sec) * 1000000 +
 		        (now.tv_nsec - r->t_up.tv_nsec) / 1000));
 	}
-	write_response_head(c, m);
+	if (!respond_intercept(c, m))
+		write_response_head(c, m);
 	return 0;
 }
 
@@ -616,7 +619,7 @@ proxy_on_response_body(struct conn *c, const char *p, size_t n)
 
 	if (c->flags & CONN_F_DEAD)
 		return -1;
-	if (n == 0 || (r->flags & REQ_F_HEAD_METHOD))
+	if (n == 0 || (r->flags & REQ_F_HEAD_METHOD) || r->discard)
 		return 0;
 	if (r->flags & REQ_F_CHUNK_OUT) {
 		len = snprintf(line, sizeof(line), "%zx\r\n", n);

@@ -240,6 +240,77 @@ respond_fixed(struct conn *c)
 	return true;
 }
 
+static const struct cfg_error_page *
+respond_page(const struct conn *c, unsigned status)
+{
+	const struct cfg_error_pages *ep =
+	    c->req->route != NULL ? c->req->route->error_pages : NULL;
+	size_t i;
+
+	for (i = 0; ep != NULL && i < ep->npages; i++)
+		if (ep->pages[i].status == status)
+			return &ep->pages[i];
+	return NULL;
+}
+
+/* The page <pg> as the answer <status>, with <extra> header lines. */
+static bool
+respond_page_write(struct conn *c, unsigned status,
+    const struct cfg_error_page *pg, const char *extra)
+{
+	size_t len = 0;
+	char line[96];
+	int n;
+
+	if (!out_head(c, &len, status) ||
+	    !out_add(c, &len, extra, strlen(extra)))
+		return false;
+	n = snprintf(line, sizeof(line),
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n",
+	    pg->len);
+	if (!out_add(c, &len, line, (size_t)n) || !out_end(c, &len))
+		return false;
+	if (!(c->req->flags & REQ_F_HEAD_METHOD) &&
+	    !out_add(c, &len, pg->body, pg->len))
+		return false;
+	respond_write(c, len);
+	c->req->status = (uint16_t)status;
+	stats_inc(STAT_REQ_ERROR_PAGE);
+	return true;
+}
+
+bool
+respond_error_page(struct conn *c, int status, bool close)
+{
+	const struct cfg_error_page *pg = respond_page(c, (unsigned)status);
+
+	if (pg == NULL)
+		return false;
+	if (close)
+		c->req->flags |= REQ_F_CLOSE;
+	return respond_page_write(c, (unsigned)status, pg, "");
+}
+
+bool
+respond_intercept(struct conn *c, const struct http_msg *m)
+{
+	const struct cfg_error_page *pg;
+
+	if (c->req->route == NULL || c->req->route->error_pages == NULL ||
+	    !c->req->route->error_pages->intercept || m->status < 400 ||
+	    (pg = respond_page(c, m->status)) == NULL)
+		return false;
+	if (c->flags & CONN_F_DRAIN)
+		c->req->flags |= REQ_F_CLOSE;
+	if (!respond_page_write(c, m->status, pg, ""))
+		return false;
+	c->req->flags |= REQ_F_RESP_STARTED;
+	c->req->discard = true;
+	c->req->decision = "error_page";
+	return true;
+}
+
 bool
 respond_maint_allows(const struct cfg_maint *mt, const struct sockaddr *sa)
 {
@@ -267,10 +338,22 @@ respond_maintenance(struct conn *c)
 	const struct cfg_maint *mt = c->req->route->maint;
 	static const char body[] = "503 Service Unavailable: down for "
 	                           "maintenance\n";
+	const struct cfg_error_page *pg = respond_page(c, 503);
 	size_t len = 0;
 	char line[96];
 	int n;
 
+	if (pg != NULL) {
+		line[0] = '\0';
+		if (mt->retry_after_s >= 0)
+			snprintf(line, sizeof(line), "Retry-After: %d\r\n",
+			    mt->retry_after_s);
+		if (!respond_page_write(c, 503, pg, line))
+			return false;
+		c->req->decision = "maintenance";
+		stats_inc(STAT_REQ_ROUTE_MAINTENANCE);
+		return true;
+	}
 	if (!out_head(c, &len, 503))
 		return false;
 	if (mt->retry_after_s >= 0) {

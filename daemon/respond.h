@@ -58,6 +58,18 @@ struct sockaddr;
 bool respond_maint_allows(const struct cfg_maint *mt,
     const struct sockaddr *sa);
 
+/* Answers <status> with the route's error page for it, when it has one
+ * (proxy_write_local()); false: it has none, nothing was written.
+ */
+bool respond_error_page(struct conn *c, int status, bool close);
+
+/* An origin's answer <m> the route's error pages replace (intercept):
+ * the page is written and the origin's body will be dropped. true when it
+ * did.
+ */
+struct http_msg;
+bool respond_intercept(struct conn *c, const struct http_msg *m);
+
 /* The reason phrase of <status>. */
 const char *respond_reason(int status);
 

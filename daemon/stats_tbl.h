@@ -87,4 +87,5 @@ STAT(REQ_ROUTE_RESPOND,    "req_route_respond",    "requests answered by a route
 STAT(REQ_ROUTE_MAINTENANCE, "req_route_maintenance", "requests answered 503 by a route in maintenance")
 STAT(REQ_HEADER_RULES,     "req_header_rules",     "requests and responses whose headers a route's rules changed")
 STAT(REQ_ID_ADDED,         "req_request_id_added", "X-Request-ID values made by the proxy (the client sent none)")
+STAT(REQ_ERROR_PAGE,       "req_error_page",       "answers sent with a page of the route's error_pages")
 /* clang-format on */

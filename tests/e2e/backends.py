@@ -7,7 +7,8 @@ Its behaviour is chosen by the request path, so one origin can be the echo
 server, the slow server, the chunked server, and so on:
 
   /_gen?n=N&mode=cl|chunked|close   N bytes of a fixed pattern (gen_bytes)
-  /_status?code=C                   status C, no body (204, 304, ...)
+  /_status?code=C                   status C; no body for 1xx, 204, 304,
+                                    else "origin says C" (Content-Length)
   /_slow?ms=M                       wait M ms, then echo
   /_slowbody?ms=M&parts=P           headers at once, then P parts M ms apart
   /_close_mid?n=N                   Content-Length N, sends N/10 bytes, closes
@@ -299,7 +300,12 @@ class Origin:
         if req.path == "/_status":
             code = int(q.get("code", "204"))
             hdrs = [("ETag", '"v1"')] if code == 304 else []
-            self.send(s, code, hdrs)
+            if code in (204, 304) or code < 200:
+                self.send(s, code, hdrs)
+                return True
+            page = b"origin says %d" % code  # errors carry a body
+            self.send(s, code, hdrs + [("Content-Length", str(len(page)))],
+                      b"" if head_only else page)
             return True
 
         if req.path == "/_slow":

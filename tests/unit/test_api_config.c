@@ -253,7 +253,7 @@ test_sync_roundtrip(void **state)
 	/* Everything removed. */
 	json_unref(d);
 	d = P("{\"listeners\":[],\"origins\":[],\"access_lists\":[],"
-	      "\"rate_limits\":[],\"routes\":[]}");
+	      "\"rate_limits\":[],\"error_pages\":[],\"routes\":[]}");
 	again = sync_load(st, d);
 	assert_true(json_same(again, d));
 	json_unref(again);
@@ -267,6 +267,7 @@ test_sync_roundtrip(void **state)
 static const char *const minimal[CONF__KINDS] = {
 	[CONF_ACCESS_LISTS] = "{\"name\":\"a\"}",
 	[CONF_RATE_LIMITS] = "{\"name\":\"r\",\"rate\":1}",
+	[CONF_ERROR_PAGES] = "{\"name\":\"e\"}",
 	[CONF_LISTENERS] = "{\"name\":\"l\",\"address\":\"127.0.0.1\","
 	                   "\"port\":1}",
 	[CONF_ORIGINS] = "{\"name\":\"o\",\"servers\":[{\"address\":"

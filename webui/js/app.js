@@ -35,6 +35,7 @@ const NAV = [
   ['origins', 'Origins'],
   ['access_lists', 'Access lists'],
   ['rate_limits', 'Rate limits'],
+  ['error_pages', 'Error pages'],
   ['certificates', 'Certificates'],
   ['users', 'Users'],
   ['tokens', 'Tokens'],
@@ -57,6 +58,7 @@ function buildNav() {
     if (id === 'certificates' && !hasPath('/certificates')) continue;
     if (id === 'access_lists' && !hasPath('/access_lists')) continue;
     if (id === 'rate_limits' && !hasPath('/rate_limits')) continue;
+    if (id === 'error_pages' && !hasPath('/error_pages')) continue;
     ul.appendChild(h('li', null, h('a', { href: '#/' + id, dataset: { page: id } }, label)));
   }
 }

@@ -16,7 +16,7 @@ const METHODS = 'GET HEAD POST PUT DELETE PATCH OPTIONS CONNECT TRACE';
 
 // What the other pages need to fill selects and badges.
 export async function loadRefs() {
-  const [listeners, origins, status, certs, posture, accessLists, rateLimits] = await Promise.all([
+  const [listeners, origins, status, certs, posture, accessLists, rateLimits, errorPages] = await Promise.all([
     api('GET', '/listeners'),
     api('GET', '/origins'),
     api('GET', '/status'),
@@ -24,10 +24,11 @@ export async function loadRefs() {
     hasPath('/posture') ? api('GET', '/posture') : Promise.resolve(null),
     hasPath('/access_lists') ? api('GET', '/access_lists') : Promise.resolve([]),
     hasPath('/rate_limits') ? api('GET', '/rate_limits') : Promise.resolve([]),
+    hasPath('/error_pages') ? api('GET', '/error_pages') : Promise.resolve([]),
   ]);
   const byRoute = new Map(((posture && posture.routes) || []).map((p) => [p.route, p]));
   const this_ = {
-    listeners, origins, status, certs, accessLists, rateLimits,
+    listeners, origins, status, certs, accessLists, rateLimits, errorPages,
     posture: (r) => routePosture(r, this_.listenersByName, this_.originsByName, byRoute.get(r.name)),
     listenersByName: new Map(listeners.map((l) => [l.name, l])),
     originsByName: new Map(origins.map((o) => [o.name, o])),
@@ -65,6 +66,7 @@ function schemaDefault(component, path, fallback) {
 // Header rules (route request_headers / response_headers) are edited as
 // "Name: value" lines.
 const HDR_SIDES = [['request', 'Request'], ['response', 'Response']];
+const ERROR_STATUSES = ['400', '403', '404', '429', '500', '502', '503', '504'];
 
 function headerLines(obj) {
   return Object.entries(obj || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
@@ -167,6 +169,7 @@ export const COLLECTIONS = {
         { key: 'name', label: 'Name', required: true },
         { key: 'listener', label: 'Listener', type: 'select', empty: '(choose)', options: names(refs.listeners), required: true },
         ...(schemaProp('Route', 'access_list') ? [{ key: 'access_list', label: 'Access list', type: 'select', empty: '(anyone)', options: () => names(refs.accessLists), show: isHttp, help: 'Who may use this route: addresses and users with a password.' }] : []),
+        ...(schemaProp('Route', 'error_pages') ? [{ key: 'error_pages', label: 'Error pages', type: 'select', empty: '(plain text)', options: () => names(refs.errorPages), show: isHttp, help: "Pages for the answers the proxy makes itself (502, 503, 504, ...)." }] : []),
         ...(schemaProp('Route', 'rate_limit') ? [{ key: 'rate_limit', label: 'Rate limit', type: 'select', empty: '(none)', options: () => names(refs.rateLimits), show: isHttp, help: 'Requests over it get 429.' }] : []),
         ...(schemaProp('Route', 'redirect') ? [{ key: '_answer', noSend: true, type: 'select', label: 'Answer with', show: isHttp,
           options: [{ value: 'origin', label: 'the origin' }, { value: 'redirect', label: 'a redirect' }, { value: 'respond', label: 'a fixed response' }],
@@ -365,6 +368,40 @@ export const COLLECTIONS = {
       { key: 'key', label: 'Counted per', placeholder: schemaDefault('RateLimit', 'key', 'client_ip'), help: 'client_ip, route (one bucket for everyone), or header:NAME (e.g. header:X-API-Key).' },
       numberField('RateLimit', 'max_keys', 'Keys kept', { help: 'Bounds memory (about 48 bytes each); the least recently seen key is dropped first.' }),
     ],
+  },
+
+  error_pages: {
+    title: 'Error pages',
+    one: 'error pages',
+    schema: 'ErrorPages',
+    intro: 'Your own pages for the answers the proxy makes itself (502 when no server answers, 503 in maintenance, 504 on a timeout, ...). A route takes a set on its page.',
+    noRefs: true,
+    columns: (refs, ctx) => [
+      { label: 'Name', cell: (p) => h('a', { href: '#/error_pages/' + seg(p.name) }, p.name) },
+      { label: 'Statuses', cell: (p) => Object.keys(p.pages || {}).join(', ') },
+      { label: 'Origin errors', cell: (p) => (p.intercept ? 'replaced' : 'passed on') },
+      actions('error_pages', ctx),
+    ],
+    fields: (refs, mode, item) => {
+      if (item) for (const s of ERROR_STATUSES) item['_page_' + s] = (item.pages || {})[s];
+      return [
+        { key: 'name', label: 'Name', required: true },
+        ...ERROR_STATUSES.map((s) => ({ key: '_page_' + s, noSend: true, type: 'textarea', rows: 4, label: `Page for ${s}`, placeholder: '<html>…</html>', file: true, accept: '.html,text/html' })),
+        { key: 'intercept', label: "Replace the origin's own error answers too", type: 'checkbox' },
+      ];
+    },
+    // pages: one textarea per status; a merge patch names removed ones as null
+    body: (body, form, mode, item) => {
+      const cur = form.current();
+      const pages = {};
+      for (const s of ERROR_STATUSES) {
+        const v = cur['_page_' + s];
+        if (v) pages[s] = v;
+        else if (mode === 'edit' && item.pages && item.pages[s] !== undefined) pages[s] = null;
+      }
+      if (Object.keys(pages).length) body.pages = pages;
+      return body;
+    },
   },
 
   users: {

@@ -305,6 +305,27 @@ apply_refs(const struct cf_kind *k, const struct json *item, struct errs *l,
 	int64_t id;
 	size_t i;
 
+	const struct json *list;
+	char p[128];
+	size_t j;
+
+	for (i = 0; i < k->n; i++) {
+		if (k->f[i].type != F_REFS)
+			continue;
+		list = conf_field_value(k, (int)i, item);
+		for (j = 0; j < json_len(list); j++) {
+			if ((v = json_str(json_at(list, j))) == NULL)
+				continue;
+			if ((id = apply_row_id(&cf_kinds[k->f[i].ref], v, e)) <
+			    0)
+				return -1;
+			cf_path(k, (int)i, path, sizeof(path));
+			json_path_idx(p, sizeof(p), path, j);
+			if (id == 0)
+				errs_add(l, p, "no %s named \"%.64s\"",
+				    cf_kinds[k->f[i].ref].one, v);
+		}
+	}
 	for (i = 0; i < k->n; i++) {
 		if (k->f[i].type != F_REF ||
 		    (v = json_str(conf_field_value(k, (int)i, item))) == NULL)
@@ -320,28 +341,42 @@ apply_refs(const struct cf_kind *k, const struct json *item, struct errs *l,
 }
 
 /* The routes that use row <id> of <kind>, as "routes/a, routes/b", by
- * the routes_listener / routes_origin indexes; "" when none.
+ * the route_listeners_listener / routes_origin indexes; "" when none.
  */
 static int
 apply_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
     struct err *e)
 {
 	const struct cf_kind *rk = conf_kind(CONF_ROUTES);
-	char sql[160];
+	char sql[256];
 	struct store_stmt *s;
 	enum store_step_result res;
 	size_t i, n = 0;
 
 	buf[0] = '\0';
+	/* A list of references (route_listeners) holds its first too. */
 	for (i = 0; i < rk->n; i++)
-		if (rk->f[i].type == F_REF &&
+		if (rk->f[i].type == F_REFS &&
 		    conf_kind(kind) == &cf_kinds[rk->f[i].ref])
 			break;
-	if (i == rk->n)
-		return 0;
-	snprintf(sql, sizeof(sql),
-	    "SELECT name FROM routes WHERE %s = ?1 ORDER BY id LIMIT 20",
-	    rk->f[i].column);
+	if (i < rk->n) {
+		snprintf(sql, sizeof(sql),
+		    "SELECT name FROM routes WHERE %s = ?1 OR id IN (SELECT "
+		    "%s_id FROM %s WHERE %s_id = ?1) ORDER BY id LIMIT 20",
+		    rk->f[rk->f[i].single].column, rk->one, rk->f[i].join,
+		    conf_kind(kind)->one);
+	} else {
+		for (i = 0; i < rk->n; i++)
+			if (rk->f[i].type == F_REF &&
+			    conf_kind(kind) == &cf_kinds[rk->f[i].ref])
+				break;
+		if (i == rk->n)
+			return 0;
+		snprintf(sql, sizeof(sql),
+		    "SELECT name FROM routes WHERE %s = ?1 ORDER BY id LIMIT "
+		    "20",
+		    rk->f[i].column);
+	}
 	if ((s = store_prepare(api_store(), sql, e)) == NULL)
 		return -1;
 	store_bind_int64(s, 1, id);

@@ -560,13 +560,28 @@ find_named(const struct json *arr, const char *name)
 	return NULL;
 }
 
+/* The names of the listeners of the route item <rt>, as an array. */
+static struct json *
+route_listener_names(const struct json *rt)
+{
+	struct json *a = json_get(rt, "listeners");
+
+	if (json_is_arr(a))
+		return json_ref(a);
+	a = json_new_arr();
+	if (json_str(json_get(rt, "listener")) != NULL)
+		json_append(a, json_ref(json_get(rt, "listener")));
+	return a;
+}
+
 void
 posture_get(struct api_req *r)
 {
 	struct json *doc, *out, *routes, *plain, *rt, *l, *o, *srv, *p, *off;
+	struct json *names;
 	const char *proto;
 	struct err e;
-	bool cenc, oenc, leaves, pass;
+	bool cenc, oenc, leaves, pass, lpass, lenc, lplain;
 	size_t i, j;
 
 	err_clear(&e);
@@ -579,17 +594,38 @@ posture_get(struct api_req *r)
 	plain = json_new_arr();
 	for (i = 0; i < json_len(json_get(doc, "routes")); i++) {
 		rt = json_at(json_get(doc, "routes"), i);
-		l = find_named(json_get(doc, "listeners"),
-		    json_str(json_get(rt, "listener")));
 		o = find_named(json_get(doc, "origins"),
 		    json_str(json_get(rt, "origin")));
-		proto = json_str(json_get(l, "protocol"));
-		pass = proto != NULL && strcmp(proto, "tls-passthrough") == 0;
-		/* L4: an https route with match.sni passes TLS through too. */
-		pass = pass ||
-		    (proto != NULL && strcmp(proto, "https") == 0 &&
-		        json_len(json_get(json_get(rt, "match"), "sni")) > 0);
-		cenc = pass || (proto != NULL && strcmp(proto, "https") == 0);
+		names = route_listener_names(rt);
+		/* Several listeners: encrypted when each one is (an http
+		 * listener that only redirects to https counts as one).
+		 */
+		pass = cenc = json_len(names) > 0;
+		lplain = false;
+		for (j = 0; j < json_len(names); j++) {
+			l = find_named(json_get(doc, "listeners"),
+			    json_str(json_at(names, j)));
+			proto = json_str(json_get(l, "protocol"));
+			lpass = proto != NULL &&
+			    strcmp(proto, "tls-passthrough") == 0;
+			/* L4: an https route with match.sni passes TLS
+			 * through too.
+			 */
+			lpass = lpass ||
+			    (proto != NULL && strcmp(proto, "https") == 0 &&
+			        json_len(json_get(json_get(rt, "match"),
+			            "sni")) > 0);
+			lenc = lpass ||
+			    (proto != NULL && strcmp(proto, "https") == 0) ||
+			    (json_len(names) > 1 && proto != NULL &&
+			        strcmp(proto, "http") == 0 &&
+			        json_bool(json_get(rt, "redirect_https")));
+			pass = pass && lpass;
+			cenc = cenc && lenc;
+			if (!lenc &&
+			    !addr_is_loopback(json_str(json_get(l, "address"))))
+				lplain = true;
+		}
 		oenc =
 		    pass || json_bool(json_get(json_get(o, "tls"), "enabled"));
 		off = json_new_arr();
@@ -602,12 +638,11 @@ posture_get(struct api_req *r)
 				    json_new_str(json_str(json_get(srv,
 				        "address"))));
 		}
-		leaves = json_len(off) > 0 ||
-		    (!cenc &&
-		        !addr_is_loopback(json_str(json_get(l, "address"))));
+		leaves = json_len(off) > 0 || lplain;
 		p = json_new_obj();
 		json_set(p, "route", json_ref(json_get(rt, "name")));
-		json_set(p, "listener", json_ref(json_get(rt, "listener")));
+		json_set(p, "listener", json_ref(json_at(names, 0)));
+		json_set(p, "listeners", names);
 		json_set(p, "origin", json_ref(json_get(rt, "origin")));
 		json_set(p, "client_to_proxy",
 		    json_new_str(pass ? "passthrough"

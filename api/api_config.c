@@ -103,6 +103,16 @@ load_fields(const struct cf_kind *k, int parent, struct store_stmt *s,
 		case F_MAP:
 			json_set(obj, f->key, load_map(store_col_text(s, i)));
 			break;
+		case F_REFS:
+			/* One item is shown as its F_REF ("listener"). */
+			sub = load_list(store_col_text(s, i));
+			if (json_len(sub) > 1) {
+				json_del(obj, k->f[f->single].key);
+				json_set(obj, f->key, sub);
+			} else {
+				json_unref(sub);
+			}
+			break;
 		default:
 			json_set(obj, f->key,
 			    json_new_str(store_col_text(s, i)));
@@ -446,6 +456,14 @@ check_field(const struct cf_kind *k, int i, const struct json *obj,
 		if ((rc = json_get_arr(obj, path, f->key, &sub, &e)) > 0)
 			check_list(f, sub, p, l);
 		break;
+	case F_REFS:
+		if ((rc = json_get_arr(obj, path, f->key, &sub, &e)) > 0 &&
+		    (int64_t)json_len(sub) < f->min)
+			errs_add(l, p, "needs at least one %s",
+			    cf_kinds[f->ref].one);
+		else if (rc > 0)
+			check_list(f, sub, p, l);
+		break;
 	case F_OBJ:
 		if ((rc = json_get_obj(obj, path, f->key, &sub, &e)) > 0)
 			check_obj(k, i, sub, p, l);
@@ -494,6 +512,38 @@ check_between(const struct cf_kind *k, int parent, const struct json *obj,
 		                                : k->f[OF_HC_TIMEOUT_MS].def));
 }
 
+/* A list of references and its one-item form ("listeners", "listener"):
+ * one of them is given; given both, the one is the list's first.
+ */
+static void
+check_refs_pair(const struct cf_kind *k, const struct json *obj,
+    const char *path, struct errs *l)
+{
+	const struct cf_field *f;
+	const struct json *one, *many;
+	const char *first;
+	char p[160];
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		if ((f = &k->f[i])->type != F_REFS || f->parent != -1)
+			continue;
+		one = json_get(obj, k->f[f->single].key);
+		many = json_get(obj, f->key);
+		one = json_is_nil(one) ? NULL : one;
+		many = json_is_nil(many) ? NULL : many;
+		json_path_key(p, sizeof(p), path, k->f[f->single].key);
+		if (one == NULL && many == NULL)
+			errs_add(l, p, "is required");
+		first = json_str(json_at(many, 0));
+		if (json_is_str(one) && first != NULL &&
+		    strcmp(first, json_str(one)) != 0)
+			errs_add(l, p,
+			    "\"%.64s\" must be the first of %s, or left out",
+			    json_str(one), f->key);
+	}
+}
+
 /* The fields of <k> under <parent> in the object <obj> at <path>. */
 static void
 check_obj(const struct cf_kind *k, int parent, const struct json *obj,
@@ -517,6 +567,8 @@ check_obj(const struct cf_kind *k, int parent, const struct json *obj,
 	for (i = 0; i < k->n; i++)
 		if (k->f[i].parent == parent)
 			check_field(k, (int)i, obj, path, l);
+	if (parent == -1)
+		check_refs_pair(k, obj, path, l);
 	if (l->n == before)
 		check_between(k, parent, obj, path, l);
 }
@@ -636,6 +688,26 @@ check_unique(const struct json *arr, const char *what, struct errs *l)
 	free(ids);
 }
 
+/* Every name in a route's "listeners" is a listener of the document. */
+static void
+check_refs_list(const struct json *rt, size_t i, const struct smap *names,
+    struct errs *l)
+{
+	const struct cf_field *f = &cf_kinds[CK_ROUTE].f[RF_LISTENERS];
+	const struct json *arr = json_get(rt, f->key);
+	const char *v;
+	char p[128];
+	size_t j;
+
+	for (j = 0; j < json_len(arr); j++) {
+		if ((v = json_str(json_at(arr, j))) == NULL ||
+		    smap_get(names, v, NULL))
+			continue;
+		snprintf(p, sizeof(p), "routes[%zu].%s[%zu]", i, f->key, j);
+		errs_add(l, p, "no listener named \"%.64s\"", v);
+	}
+}
+
 /* Every reference of the routes names an item of the document. */
 static void
 check_refs(struct json *const *arr, struct errs *l)
@@ -676,6 +748,8 @@ check_refs(struct json *const *arr, struct errs *l)
 			errs_add(l, p, "no %s named \"%.64s\"",
 			    conf_kind((enum conf_kind)refs[j].to)->one, v);
 		}
+		check_refs_list(json_at(arr[CONF_ROUTES], i), i,
+		    &names[CONF_LISTENERS], l);
 	}
 out:
 	for (j = 0; j < NELEM(refs); j++)
@@ -737,6 +811,28 @@ conf_check(const struct json *doc, struct err *e)
 	rc = errs_first(l, e);
 	free(l);
 	return rc;
+}
+
+void
+conf_merge_refs(enum conf_kind kind, const struct json *patch,
+    struct json *merged)
+{
+	const struct cf_kind *k = conf_kind(kind);
+	const char *one, *many;
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		if (k->f[i].type != F_REFS || k->f[i].parent != -1)
+			continue;
+		one = k->f[k->f[i].single].key;
+		many = k->f[i].key;
+		if (json_get(patch, one) != NULL &&
+		    json_get(patch, many) == NULL)
+			json_del(merged, many);
+		else if (json_get(patch, many) != NULL &&
+		    json_get(patch, one) == NULL)
+			json_del(merged, one);
+	}
 }
 
 struct json *

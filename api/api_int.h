@@ -273,6 +273,12 @@ int conf_check_item(enum conf_kind kind, const struct json *item,
 int conf_check_all(const struct json *doc, struct errs *l);
 /* The same, keeping only the first error. */
 int conf_check(const struct json *doc, struct err *e);
+/* After a merge <patch> of an item of <kind> into <merged>: a list of
+ * references the patch leaves out goes when the patch gives its one-item
+ * form, and the other way round ("listener" replaces "listeners").
+ */
+void conf_merge_refs(enum conf_kind kind, const struct json *patch,
+    struct json *merged);
 /* Makes the rows say what <doc> says, keeping the ids of kept objects
  * (matched by "id", then by name); <old> is conf_load() of the rows
  * before, and items equal to theirs are not written. Inside the caller's

@@ -157,6 +157,7 @@ res_patch(struct api_req *r)
 		reply_invalid(r, "", "a merge patch must be an object");
 	} else {
 		merged = json_merge_patch(old, body);
+		conf_merge_refs((enum conf_kind)r->arg, body, merged);
 		replace(r, old, merged, "update");
 		json_unref(merged);
 	}

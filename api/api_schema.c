@@ -98,6 +98,19 @@ schema_field(const struct cf_kind *k, int i)
 		json_set(s, "uniqueItems", json_new_bool(true));
 		json_set(s, "maxItems", json_new_int(f->max));
 		break;
+	case F_REFS:
+		s = json_new_obj();
+		items = json_new_obj();
+		json_set(items, "type", json_new_str("string"));
+		snprintf(doc, sizeof(doc), "name of a %s",
+		    cf_kinds[f->ref].one);
+		json_set(items, "description", json_new_str(doc));
+		json_set(s, "type", json_new_str("array"));
+		json_set(s, "items", items);
+		json_set(s, "uniqueItems", json_new_bool(true));
+		json_set(s, "minItems", json_new_int(f->min));
+		json_set(s, "maxItems", json_new_int(f->max));
+		break;
 	case F_ID:
 	case F_INT:
 		s = json_new_obj();

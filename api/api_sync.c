@@ -130,10 +130,13 @@ bind_field(struct store *st, struct store_stmt *s, const struct cf_kind *k,
 	char p[160], fp[96];
 	int64_t id;
 	char *text;
-	int rc;
+	int rc, j;
 
 	if (f->column == NULL)
 		return 0;
+	/* "listener" left out: the first of "listeners". */
+	if (v == NULL && f->type == F_REF && (j = cf_refs_of(k, i)) >= 0)
+		v = json_at(conf_field_value(k, j, item), 0);
 	if (v == NULL) {
 		if ((f->flags & F_NULLABLE) != 0 || f->type == F_REF ||
 		    f->type == F_ID || (f->type == F_STR && f->def_str == NULL))
@@ -269,6 +272,65 @@ out:
 	return rc;
 }
 
+/* Writes the rows of the F_REFS field <i> of <item> (row <id>) into its
+ * join table, in order; left out, it is its one-item form alone.
+ */
+static int
+sync_refs(struct store *st, const struct cf_kind *k, int i,
+    const struct json *item, int64_t id, const char *path, struct err *e)
+{
+	const struct cf_field *f = &k->f[i];
+	const struct cf_kind *rk = &cf_kinds[f->ref];
+	const struct json *list = conf_field_value(k, i, item), *one;
+	struct store_stmt *del, *ins;
+	char sql[256], p[192], fp[160];
+	const char *v;
+	size_t j, n;
+	int64_t rid;
+	int rc = -1;
+
+	one = conf_field_value(k, f->single, item);
+	n = list != NULL ? json_len(list) : one != NULL ? 1 : 0;
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s_id = ?1", f->join,
+	    k->one);
+	del = store_prepare(st, sql, e);
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s (%s_id, %s_id, position) VALUES (?1, ?2, ?3)",
+	    f->join, k->one, rk->one);
+	ins = store_prepare(st, sql, e);
+	if (del == NULL || ins == NULL)
+		goto out;
+	store_bind_int64(del, 1, id);
+	if (step_done(del, e) != 0)
+		goto out;
+	for (j = 0; j < n; j++) {
+		v = json_str(list != NULL ? json_at(list, j) : one);
+		if ((rid = ref_id(st, f->ref, v != NULL ? v : "", e)) < 0)
+			goto out;
+		if (rid == 0) {
+			json_path_key(fp, sizeof(fp), path,
+			    list != NULL ? f->key : k->f[f->single].key);
+			if (list != NULL)
+				json_path_idx(p, sizeof(p), fp, j);
+			else
+				snprintf(p, sizeof(p), "%s", fp);
+			err_set(e, p, "no %s named \"%.64s\"", rk->one,
+			    v != NULL ? v : "");
+			goto out;
+		}
+		store_bind_int64(ins, 1, id);
+		store_bind_int64(ins, 2, rid);
+		store_bind_int64(ins, 3, (int64_t)j);
+		if (step_done(ins, e) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	store_finalize(del);
+	store_finalize(ins);
+	return rc;
+}
+
 /* Upserts <item> of <k> as row <id> (0: new) with statement <up>, then
  * its children; <old> is the item as it was (NULL: new). The row id, or
  * -1.
@@ -287,6 +349,9 @@ write_item(struct store *st, struct store_stmt *up, const struct cf_kind *k,
 	if (id <= 0)
 		id = store_last_insert_id(st);
 	for (i = 0; i < k->n; i++) {
+		if (k->f[i].type == F_REFS &&
+		    sync_refs(st, k, (int)i, item, id, path, e) != 0)
+			return -1;
 		if (k->f[i].type != F_CHILDREN)
 			continue;
 		cf_path(k, (int)i, fp, sizeof(fp));

@@ -272,8 +272,10 @@ struct cfg_respond {
 struct cfg_route {
 	int64_t id;
 	const char *name;
-	int priority; /* higher is tried first */
-	const struct cfg_listener *listener;
+	int priority;                          /* higher is tried first */
+	const struct cfg_listener *listener;   /* the first of listeners[] */
+	const struct cfg_listener **listeners; /* every one it serves */
+	size_t nlisteners;
 	struct cfg_host *hosts; /* array of nhosts; none: any host */
 	size_t nhosts;
 	const char *path_prefix; /* starts with '/'; "/" matches all */
@@ -293,6 +295,7 @@ struct cfg_route {
 	unsigned retry_attempts;    /* 0: no "retries" */
 	unsigned retry_on;          /* CFG_RETRY_* bits */
 	unsigned retry_budget_percent;
+	bool pathnorm_set; /* pathnorm is the route's own */
 	/* cfg_incr.c: its strings and lists live in this snapshot's arena,
 	 * not in its base's (written since the base was compiled).
 	 */
@@ -344,6 +347,13 @@ struct cfg_listener {
 	const struct cfg_cert *client_ca;
 	struct tls_server *tls; /* freed with the arena */
 };
+
+/* What route <r> does on listener <l> with a path normalisation changes. */
+static inline enum cfg_pathnorm
+cfg_route_pathnorm(const struct cfg_route *r, const struct cfg_listener *l)
+{
+	return r->pathnorm_set ? r->pathnorm : l->pathnorm;
+}
 
 struct cfg {
 	unsigned magic;

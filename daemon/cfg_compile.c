@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -807,26 +808,23 @@ compile_method(struct compile *k, const char *v, bool bad, size_t idx,
  * asks for one could never match, so say so instead of never matching.
  */
 static int
-compile_l4_match(struct compile *k, const struct cfg_route *r)
+compile_l4_match(struct compile *k, const struct cfg_route *r,
+    const struct cfg_listener *l)
 {
 	const char *proto;
 
-	if (r->listener->proto != CFG_PROTO_TCP &&
-	    r->listener->proto != CFG_PROTO_UDP)
+	if (l->proto != CFG_PROTO_TCP && l->proto != CFG_PROTO_UDP)
 		return 0;
-	proto = r->listener->proto == CFG_PROTO_TCP ? "tcp" : "udp";
+	proto = l->proto == CFG_PROTO_TCP ? "tcp" : "udp";
 	if (r->nhosts > 0)
 		return compile_fail(k, ".hosts",
-		    "must be empty: listener \"%s\" is %s", r->listener->name,
-		    proto);
+		    "must be empty: listener \"%s\" is %s", l->name, proto);
 	if (r->path_prefix_len != 1)
 		return compile_fail(k, ".path_prefix",
-		    "must be \"/\": listener \"%s\" is %s", r->listener->name,
-		    proto);
+		    "must be \"/\": listener \"%s\" is %s", l->name, proto);
 	if (r->methods != 0)
 		return compile_fail(k, ".methods",
-		    "must be empty: listener \"%s\" is %s", r->listener->name,
-		    proto);
+		    "must be empty: listener \"%s\" is %s", l->name, proto);
 	return 0;
 }
 
@@ -870,9 +868,10 @@ compile_l4_sni(struct compile *k, const char *path, const char *v, void *arg)
 
 /* What an L4 route may ask for, by listener protocol. */
 static int
-compile_l4_route_check(struct compile *k, const struct cfg_route *r)
+compile_l4_route_check(struct compile *k, const struct cfg_route *r,
+    const struct cfg_listener *l)
 {
-	enum cfg_proto p = r->listener->proto;
+	enum cfg_proto p = l->proto;
 	const char *pn = compile_proto_name(p);
 
 	/* On an https listener, a route with server names passes those
@@ -885,12 +884,12 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 		return compile_fail(k, ".sni",
 		    "must be empty: listener \"%s\" is %s (server names are "
 		    "matched on tls-passthrough and https listeners)",
-		    r->listener->name, pn);
+		    l->name, pn);
 	if (r->nsources > 0 && !compile_is_l4(p) && !pt)
 		return compile_fail(k, ".sources",
 		    "must be empty: listener \"%s\" is %s (sources are matched "
 		    "on tcp, udp and tls-passthrough listeners)",
-		    r->listener->name, pn);
+		    l->name, pn);
 	if (p == CFG_PROTO_HTTPS && pt &&
 	    (r->nhosts > 0 || r->path_prefix_len != 1 || r->methods != 0))
 		return compile_fail(k,
@@ -899,12 +898,12 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 		                          : ".path_prefix",
 		    "must be left out: the route passes TLS for its sni names "
 		    "through (listener \"%s\" is https)",
-		    r->listener->name);
+		    l->name);
 	if ((compile_is_l4(p) || pt) && r->origin->tls_enabled)
 		return compile_fail(k, ".origin",
 		    "origin \"%s\" speaks TLS to its servers, which only HTTP "
 		    "routes do (listener \"%s\" is %s%s)",
-		    r->origin->name, r->listener->name, pn,
+		    r->origin->name, l->name, pn,
 		    pt ? ": passthrough forwards the client's own TLS" : "");
 	/* On tls-passthrough, hosts are server names too (l4_route_match()). */
 	if (p == CFG_PROTO_TLS_PASSTHROUGH &&
@@ -913,13 +912,13 @@ compile_l4_route_check(struct compile *k, const struct cfg_route *r)
 		    r->methods != 0 ? ".methods" : ".path_prefix",
 		    "must be left out: listener \"%s\" is tls-passthrough "
 		    "(match on sni)",
-		    r->listener->name);
+		    l->name);
 	if (r->origin->proxy_protocol != 0 && p != CFG_PROTO_TCP && !pt)
 		return compile_fail(k, ".origin",
 		    "origin \"%s\" sends a PROXY protocol header, which only "
 		    "tcp and tls-passthrough routes send (listener \"%s\" is "
 		    "%s)",
-		    r->origin->name, r->listener->name, pn);
+		    r->origin->name, l->name, pn);
 	return 0;
 }
 
@@ -1003,6 +1002,47 @@ compile_path_prefix(struct compile *k, struct cfg_route *r, bool bad)
 	return 0;
 }
 
+/* The route's listeners: the ids of RF_LISTENERS ("[3,5]", the join
+ * table in order), or the one of RF_LISTENER when the table has none
+ * (rows written by hand).
+ */
+static int
+compile_route_listeners(struct compile *k, struct store_stmt *s,
+    struct cfg_route *r)
+{
+	const char *p = store_col_is_null(s, RF_LISTENERS)
+	    ? "[]"
+	    : store_col_text(s, RF_LISTENERS);
+	int64_t ids[64], id;
+	size_t n = 0, i;
+	char *end;
+
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			continue;
+		id = (int64_t)strtoll(p, &end, 10);
+		if (n == NELEM(ids))
+			return compile_fail(k, ".listeners",
+			    "more than %zu listeners", NELEM(ids));
+		ids[n++] = id;
+		p = end - 1;
+	}
+	if (n == 0)
+		ids[n++] = store_col_int64(s, RF_LISTENER);
+	r->listeners = arena_calloc(k->c->arena, n, sizeof(*r->listeners));
+	if (r->listeners == NULL)
+		return compile_oom(k);
+	for (i = 0; i < n; i++) {
+		r->listeners[i] = cfg_listener_by_id(k->c, ids[i]);
+		if (r->listeners[i] == NULL)
+			return compile_fail(k, ".listeners",
+			    "no listener with id %lld", (long long)ids[i]);
+	}
+	r->nlisteners = n;
+	r->listener = r->listeners[0];
+	return 0;
+}
+
 static int
 compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
     size_t *room)
@@ -1018,10 +1058,8 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 		return compile_oom(k);
 	compile_obj(k, "routes", r->name);
 	r->path_prefix_len = strlen(r->path_prefix);
-	r->listener = cfg_listener_by_id(k->c, store_col_int64(s, RF_LISTENER));
-	if (r->listener == NULL)
-		return compile_fail(k, ".listener", "no listener with id %lld",
-		    (long long)store_col_int64(s, RF_LISTENER));
+	if (compile_route_listeners(k, s, r) != 0)
+		return -1;
 	r->origin = store_col_is_null(s, RF_ORIGIN)
 	    ? NULL
 	    : cfg_origin_by_id(k->c, store_col_int64(s, RF_ORIGIN));
@@ -1046,6 +1084,7 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 	    compile_ufield(k, s, CK_ROUTE, RF_REDIRECT_HTTPS, &rc) != 0;
 	r->hsts_max_age = compile_ufield(k, s, CK_ROUTE, RF_HSTS_MAX_AGE, &rc);
 	r->pathnorm = r->listener->pathnorm;
+	r->pathnorm_set = !store_col_is_null(s, RF_PATH_NORMALIZATION);
 	if (rc == 0 &&
 	    compile_pathnorm(k, s, CK_ROUTE, RF_PATH_NORMALIZATION,
 	        &r->pathnorm) != 0)
@@ -1074,15 +1113,23 @@ compile_route_row(struct compile *k, struct store_stmt *s, struct cfg_route *r,
 static int
 compile_route_check(struct compile *k, const struct cfg_route *r)
 {
+	size_t i;
+
 	compile_obj(k, "routes", r->name);
-	if (compile_l4_match(k, r) != 0 || cfg_policy_route_check(r, k->e) != 0)
+	if (cfg_policy_route_check(r, k->e) != 0)
 		return -1;
+	for (i = 0; i < r->nlisteners; i++)
+		if (compile_l4_match(k, r, r->listeners[i]) != 0)
+			return -1;
 	if (r->origin == NULL)
 		return 0; /* answers by itself (cfg_policy.c) */
 	if (r->origin->nservers == 0)
 		return compile_fail(k, ".origin",
 		    "origin \"%s\" has no servers", r->origin->name);
-	return compile_l4_route_check(k, r);
+	for (i = 0; i < r->nlisteners; i++)
+		if (compile_l4_route_check(k, r, r->listeners[i]) != 0)
+			return -1;
+	return 0;
 }
 
 /* A route's list columns, and the room of each. */
@@ -1202,11 +1249,14 @@ compile_listener_routes(struct compile *k)
 {
 	struct cfg_listener *l;
 	const struct cfg_route *r;
-	size_t i, idx;
+	size_t i, j, idx;
 
 	for (i = 0; i < k->c->nroutes; i++) {
-		idx = (size_t)(k->c->routes[i].listener - k->c->listeners);
-		k->c->listeners[idx].nroutes++;
+		r = &k->c->routes[i];
+		for (j = 0; j < r->nlisteners; j++) {
+			idx = (size_t)(r->listeners[j] - k->c->listeners);
+			k->c->listeners[idx].nroutes++;
+		}
 	}
 	for (i = 0; i < k->c->nlisteners; i++) {
 		l = &k->c->listeners[i];
@@ -1220,9 +1270,11 @@ compile_listener_routes(struct compile *k)
 	}
 	for (i = 0; i < k->c->nroutes; i++) {
 		r = &k->c->routes[i];
-		idx = (size_t)(r->listener - k->c->listeners);
-		l = &k->c->listeners[idx];
-		l->routes[l->nroutes++] = r;
+		for (j = 0; j < r->nlisteners; j++) {
+			idx = (size_t)(r->listeners[j] - k->c->listeners);
+			l = &k->c->listeners[idx];
+			l->routes[l->nroutes++] = r;
+		}
 	}
 	for (i = 0; i < k->c->nlisteners; i++)
 		route_sort(k->c->listeners[i].routes,

@@ -286,8 +286,14 @@ static const struct cf_field route_f[RF__N] = {
 	[RF_ID] = ID,
 	[RF_NAME] = NAME,
 	[RF_LISTENER] = { .key = "listener", .column = "listener_id",
-		.type = F_REF, .parent = -1, .flags = F_REQUIRED,
-		.ref = CK_LISTENER },
+		.type = F_REF, .parent = -1, .ref = CK_LISTENER,
+		.doc = "the listener it serves: \"listeners\" of one; one of "
+		       "the two is required" },
+	[RF_LISTENERS] = { .key = "listeners", .type = F_REFS, .parent = -1,
+		.flags = F_NOCOL, .min = 1, .max = 64, .ref = CK_LISTENER,
+		.join = "route_listeners", .single = RF_LISTENER,
+		.doc = "the listeners it serves, several (one is shown as "
+		       "\"listener\")" },
 	[RF_MATCH] = { .key = "match", .type = F_OBJ, .parent = -1,
 		.flags = F_NOCOL },
 	[RF_HOSTS] = { .key = "hosts", .column = "hosts", .type = F_LIST,
@@ -588,7 +594,21 @@ cf_select_sql(const struct cf_kind *k, bool names, const char *extra, char *buf,
 	n = (size_t)snprintf(buf, len, "SELECT ");
 	for (i = 0; i < k->n && n < len; i++) {
 		f = &k->f[i];
-		if (f->column == NULL)
+		if (f->type == F_REFS && names)
+			n += (size_t)snprintf(buf + n, len - n,
+			    "%s(SELECT json_group_array(x.v) FROM (SELECT r.name"
+			    " AS v FROM %s j JOIN %s r ON r.id = j.%s_id WHERE"
+			    " j.%s_id = t.id ORDER BY j.position) x)",
+			    i > 0 ? ", " : "", f->join, cf_kinds[f->ref].table,
+			    cf_kinds[f->ref].one, k->one);
+		else if (f->type == F_REFS)
+			n += (size_t)snprintf(buf + n, len - n,
+			    "%s(SELECT json_group_array(x.v) FROM (SELECT j.%s_id"
+			    " AS v FROM %s j WHERE j.%s_id = t.id ORDER BY"
+			    " j.position) x)",
+			    i > 0 ? ", " : "", cf_kinds[f->ref].one, f->join,
+			    k->one);
+		else if (f->column == NULL)
 			n += (size_t)snprintf(buf + n, len - n, "%sNULL",
 			    i > 0 ? ", " : "");
 		else if (f->type == F_REF && names)
@@ -605,6 +625,17 @@ cf_select_sql(const struct cf_kind *k, bool names, const char *extra, char *buf,
 	if (n < len)
 		n += (size_t)snprintf(buf + n, len - n, " FROM %s t", k->table);
 	return n < len ? 0 : -1;
+}
+
+int
+cf_refs_of(const struct cf_kind *k, int i)
+{
+	size_t j;
+
+	for (j = 0; j < k->n; j++)
+		if (k->f[j].type == F_REFS && k->f[j].single == i)
+			return (int)j;
+	return -1;
 }
 
 int

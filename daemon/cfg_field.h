@@ -38,6 +38,9 @@ enum cf_type {
 	             * to strings of <vtype>, at most <max> members, each at
 	             * most <min> bytes (0: CF_MAP_VALUE_MAX); the column
 	             * holds it as JSON text */
+	F_REFS,     /* array of names of items of kind <ref>, in order: rows
+	             * (<one>_id, <ref one>_id, position) of the table <join>;
+	             * <single> is the F_REF field that is its first item */
 };
 
 /* Field flags. */
@@ -63,6 +66,8 @@ struct cf_field {
 	int ref;                  /* F_REF, F_CHILDREN: an enum cf_kind_id */
 	const char *doc;          /* one line for the OpenAPI description */
 	enum cv_type ktype;       /* F_MAP keys */
+	const char *join;         /* F_REFS: the table of its rows */
+	int single;               /* F_REFS: index of its one-item F_REF */
 };
 
 enum cf_kind_id {
@@ -112,7 +117,7 @@ enum { OF_ID, OF_NAME, OF_BALANCE, OF_HASH_KEY, OF_TLS, OF_TLS_ENABLED, OF_TLS_V
 	OF_SERVERS, OF__N };
 enum { SF_ID, SF_ADDRESS, SF_PORT, SF_WEIGHT, SF_STATE, SF_SLOW_START_S,
 	SF_MAX_CONNECTIONS, SF__N };
-enum { RF_ID, RF_NAME, RF_LISTENER, RF_MATCH, RF_HOSTS, RF_PATH_PREFIX,
+enum { RF_ID, RF_NAME, RF_LISTENER, RF_LISTENERS, RF_MATCH, RF_HOSTS, RF_PATH_PREFIX,
 	RF_METHODS, RF_SNI, RF_SOURCES, RF_ORIGIN, RF_PRIORITY, RF_FORWARDED,
 	RF_MAX_BODY_BYTES, RF_TIMEOUTS, RF_CONNECT_MS, RF_RESPONSE_MS,
 	RF_IDLE_MS, RF_REDIRECT_HTTPS, RF_HSTS_MAX_AGE, RF_PATH_NORMALIZATION,
@@ -158,6 +163,9 @@ void cf_path(const struct cf_kind *k, int i, char *buf, size_t len);
  */
 int cf_select_sql(const struct cf_kind *k, bool names, const char *extra,
     char *buf, size_t len);
+
+/* The F_REFS field of <k> whose one-item form is field <i>, or -1. */
+int cf_refs_of(const struct cf_kind *k, int i);
 
 /* The index in <f>->enums of <v>, or -1. */
 int cf_enum_index(const struct cf_field *f, const char *v);

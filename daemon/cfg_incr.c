@@ -167,11 +167,41 @@ incr_list(struct cfg *c, const struct cfg *prev,
 	return 0;
 }
 
-/* Whether route <r> goes in its listener's sni_routes (compile_l4_split()). */
+/* Whether route <r> goes in listener <l>'s sni_routes
+ * (compile_l4_split()).
+ */
 static bool
-incr_is_sni(const struct cfg_route *r)
+incr_is_sni(const struct cfg_route *r, const struct cfg_listener *l)
 {
-	return r->listener->proto == CFG_PROTO_HTTPS && r->nsnis > 0;
+	return l->proto == CFG_PROTO_HTTPS && r->nsnis > 0;
+}
+
+/* Whether route <r> serves listener <l>. */
+static bool
+incr_serves(const struct cfg_route *r, const struct cfg_listener *l)
+{
+	size_t i;
+
+	for (i = 0; r != NULL && i < r->nlisteners; i++)
+		if (r->listeners[i] == l)
+			return true;
+	return false;
+}
+
+/* A copied route's listeners, moved from prev's listeners to c's. */
+static int
+incr_relisten(struct cfg *c, const struct cfg *prev, struct cfg_route *r)
+{
+	const struct cfg_listener **v;
+	size_t i;
+
+	if ((v = arena_calloc(c->arena, r->nlisteners, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < r->nlisteners; i++)
+		v[i] = &c->listeners[r->listeners[i] - prev->listeners];
+	r->listeners = v;
+	r->listener = v[0];
+	return 0;
 }
 
 static int
@@ -187,12 +217,12 @@ incr_listeners(struct cfg *c, const struct cfg *prev, size_t gone, size_t added,
 	for (i = 0; i < c->nlisteners; i++) {
 		pl = &prev->listeners[i];
 		l = &c->listeners[i];
-		mine = nr != NULL && nr->listener == l;
+		mine = incr_serves(nr, l);
 		if (incr_list(c, prev, pl->routes, pl->nroutes, gone, added, nr,
-		        mine && !incr_is_sni(nr), &l->routes, &l->nroutes,
+		        mine && !incr_is_sni(nr, l), &l->routes, &l->nroutes,
 		        &rgone, &radded) != 0 ||
 		    incr_list(c, prev, pl->sni_routes, pl->nsni_routes, gone,
-		        added, nr, mine && incr_is_sni(nr), &l->sni_routes,
+		        added, nr, mine && incr_is_sni(nr, l), &l->sni_routes,
 		        &l->nsni_routes, &sgone, &sadded) != 0 ||
 		    route_index_update(c->arena, l, pl->route_index, rgone,
 		        radded) != 0)
@@ -269,7 +299,8 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 			j++;
 		r = &c->routes[j++];
 		*r = prev->routes[i];
-		r->listener = &c->listeners[r->listener - prev->listeners];
+		if (incr_relisten(c, prev, r) != 0)
+			goto oom;
 		if (r->incr_owned && incr_own(c->arena, r) != 0)
 			goto oom;
 	}
@@ -438,6 +469,11 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 		    (unsigned long long)r->max_body_bytes, r->connect_ms,
 		    r->response_ms, r->idle_ms, r->redirect_https,
 		    r->hsts_max_age, (int)r->pathnorm);
+		fputs(" listeners=[", f);
+		for (j = 0; j < r->nlisteners; j++)
+			fprintf(f, "%s%lld", j > 0 ? "," : "",
+			    (long long)r->listeners[j]->id);
+		fprintf(f, "] pathnorm_set=%d", r->pathnorm_set);
 		dump_hosts(f, "hosts", r->hosts, r->nhosts);
 		dump_hosts(f, "sni", r->snis, r->nsnis);
 		dump_cidrs(f, "sources", r->sources, r->nsources);

@@ -205,7 +205,8 @@ build_request_head(struct conn *c)
 	rq.m = m;
 	rq.path = t.path;
 	/* conn_on_head() refused what does not normalise */
-	if (r->route->pathnorm == CFG_PATHNORM_FORWARD_NORMALIZED &&
+	if (cfg_route_pathnorm(r->route, r->listener) ==
+	        CFG_PATHNORM_FORWARD_NORMALIZED &&
 	    t.form != TARGET_ASTERISK &&
 	    norm_path(t.path, npath, sizeof(npath), &n) == NORM_OK)
 		rq.path = str_make(npath, n);

@@ -56,7 +56,8 @@ int
 reqcheck_route(const struct http_msg *m, const struct cfg_listener *l,
     const struct cfg_route *route, const struct reqcheck *rc, const char **why)
 {
-	enum cfg_pathnorm pn = route != NULL ? route->pathnorm : l->pathnorm;
+	enum cfg_pathnorm pn =
+	    route != NULL ? cfg_route_pathnorm(route, l) : l->pathnorm;
 
 	if (m->method == CFG_M_TRACE &&
 	    (route == NULL || (route->methods & CFG_M_TRACE) == 0)) {

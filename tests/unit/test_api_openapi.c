@@ -135,7 +135,8 @@ static const char *const types[] = { [F_ID] = "integer",
 	[F_LIST] = "array",
 	[F_OBJ] = "object",
 	[F_CHILDREN] = "array",
-	[F_MAP] = "object" };
+	[F_MAP] = "object",
+	[F_REFS] = "array" };
 
 /* Field <i> of <k> against its property schema <p>. */
 static void
@@ -162,7 +163,7 @@ check_field(const struct cf_kind *k, int i, const struct json *p)
 	if (f->def_str != NULL)
 		assert_string_equal(json_str(json_get(p, "default")),
 		    f->def_str);
-	if (f->type == F_LIST || f->type == F_CHILDREN)
+	if (f->type == F_LIST || f->type == F_CHILDREN || f->type == F_REFS)
 		assert_int_equal(json_int(json_get(p, "maxItems")), f->max);
 	en = f->type == F_LIST ? json_get(json_get(p, "items"), "enum")
 	                       : json_get(p, "enum");

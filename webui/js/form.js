@@ -2,8 +2,8 @@
 // API's problem+json field errors shown next to the field they name.
 //
 // A field: {key: 'timeouts.header_ms', label, type, help, options, show(values)}
-// Types: text, number, password, select, checkbox, list (comma or space
-// separated -> array), textarea (with an optional file picker: file: true),
+// Types: text, number, password, select, multiselect (several options ->
+// array), checkbox, list (comma or space separated -> array), textarea (with an optional file picker: file: true),
 // rows (an array of objects edited as table rows: columns, newRow, min).
 // A section ({type: 'section', label, fold: true}) folds the fields after
 // it, up to the next section, into a <details> that opens on an error.
@@ -58,6 +58,13 @@ function makeInput(f, id, value, describedBy) {
       sel.value = v;
       return sel;
     }
+    case 'multiselect': {
+      const opts = optionList(f.options);
+      const want = new Set((Array.isArray(value) ? value : []).map(String));
+      for (const v of want) if (!opts.some((o) => o.value === v)) opts.push({ value: v, label: v });
+      return h('select', Object.assign(common, { multiple: true, size: Math.min(Math.max(opts.length, 2), 6) }),
+        opts.map((o) => h('option', { value: o.value, selected: want.has(String(o.value)) }, o.label)));
+    }
     case 'checkbox':
       return h('input', Object.assign(common, { type: 'checkbox', checked: value === undefined || value === null ? !!f.default : !!value }));
     case 'textarea':
@@ -86,6 +93,10 @@ function inputValue(f, el) {
     }
     case 'list': {
       const a = parseList(el.value);
+      return a.length ? a : undefined;
+    }
+    case 'multiselect': {
+      const a = [...el.selectedOptions].map((o) => o.value);
       return a.length ? a : undefined;
     }
     case 'select':
@@ -251,7 +262,7 @@ export function buildForm(opts) {
   // Finds the element for an API field path: exact, then without the
   // trailing index, then its parents ("match.hosts[1]" -> "match.hosts").
   function target(path) {
-    let p = path;
+    let p = (opts.aliases && opts.aliases[path]) || path;
     for (let i = 0; i < 8 && p; i++) {
       const w = form.querySelector(`[data-field="${CSS.escape(p)}"]`);
       if (w && !w.hidden) return w;
@@ -330,7 +341,7 @@ export function buildForm(opts) {
 export function checkValue(f, v, sch, required) {
   if (v === undefined || v === '' || (Array.isArray(v) && !v.length)) {
     if (!required || f.type === 'checkbox') return null;
-    return f.type === 'select' ? 'choose one' : 'required';
+    return f.type === 'select' || f.type === 'multiselect' ? 'choose one' : 'required';
   }
   if (!sch) return Number.isNaN(v) ? 'not a number' : null;
   const types = Array.isArray(sch.type) ? sch.type : [sch.type];

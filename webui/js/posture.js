@@ -30,7 +30,7 @@ export function routePosture(route, listenersByName, originsByName, api) {
     }
     return { client: !!api.client_encrypted || api.client_to_proxy === 'passthrough', origin: level === 'encrypted', offHost: !!api.cleartext_leaves_host, level, text };
   }
-  const l = listenersByName.get(route.listener) || {};
+  const l = listenersByName.get(route.listener || (route.listeners || [])[0]) || {};
   const o = originsByName.get(route.origin) || { servers: [] };
   const passthrough = l.protocol === 'tls-passthrough';
   const client = l.protocol === 'https' || passthrough;

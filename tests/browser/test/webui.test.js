@@ -214,7 +214,7 @@ describe('gatehouse web UI', () => {
     await goto('#/routes/new', 'New route');
     await page.getByLabel('Name', { exact: true }).fill('r');
     await page.getByRole('button', { name: 'Create route' }).click();
-    await page.locator('[data-field="listener"] .field-error').getByText('choose one').waitFor();
+    await page.locator('[data-field="listeners"] .field-error').getByText('choose one').waitFor();
     await page.locator('[data-field="origin"] .field-error').getByText('choose one').waitFor();
     assert.deepEqual(await apiGet('/listeners').then((a) => a.map((x) => x.name)), ['public'], 'nothing was sent');
   });
@@ -239,7 +239,7 @@ describe('gatehouse web UI', () => {
     await goto('#/routes', 'Routes');
     await page.getByRole('link', { name: 'New route' }).click();
     await page.getByLabel('Name', { exact: true }).fill('app');
-    await page.getByLabel('Listener', { exact: true }).selectOption('public');
+    await page.getByLabel('Listeners', { exact: true }).selectOption('public');
     await page.getByLabel('Origin', { exact: true }).selectOption('web');
     await page.getByLabel('Hosts', { exact: true }).fill('app.test');
     await page.getByRole('button', { name: 'Create route' }).click();
@@ -273,7 +273,7 @@ describe('gatehouse web UI', () => {
     assert.equal(o.tls.sni, 'secure.test');
     await goto('#/routes/new', 'New route');
     await page.getByLabel('Name', { exact: true }).fill('secure-app');
-    await page.getByLabel('Listener', { exact: true }).selectOption('public');
+    await page.getByLabel('Listeners', { exact: true }).selectOption('public');
     await page.getByLabel('Origin', { exact: true }).selectOption('secure');
     await page.getByLabel('Hosts', { exact: true }).fill('secure.test');
     await page.getByRole('button', { name: 'Create route' }).click();
@@ -286,7 +286,7 @@ describe('gatehouse web UI', () => {
   test('a bad route value is shown at the field it names', async () => {
     await goto('#/routes/new', 'New route');
     await page.getByLabel('Name', { exact: true }).fill('bad-route');
-    await page.getByLabel('Listener', { exact: true }).selectOption('public');
+    await page.getByLabel('Listeners', { exact: true }).selectOption('public');
     await page.getByLabel('Origin', { exact: true }).selectOption('web');
     await page.getByLabel('Path prefix', { exact: true }).fill('no-slash');
     await page.getByRole('button', { name: 'Create route' }).click();

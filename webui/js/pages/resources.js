@@ -144,7 +144,7 @@ export const COLLECTIONS = {
     intro: 'Which requests on which listener go to which origin. The last column says whether the traffic leaves the appliance encrypted.',
     columns: (refs, ctx) => [
       { label: 'Name', cell: (r) => h('a', { href: '#/routes/' + seg(r.name) }, r.name) },
-      { label: 'Listener', cell: (r) => r.listener },
+      { label: 'Listeners', cell: (r) => routeListeners(r).join(', ') },
       { label: 'Match', cell: (r) => matchText(r) },
       { label: 'Origin', cell: (r) => r.origin || (r.redirect ? '→ ' + r.redirect.to : r.respond ? 'answers ' + r.respond.status : '') },
       { label: 'To origin', cell: (r) => {
@@ -159,15 +159,18 @@ export const COLLECTIONS = {
           for (const op of ['set', 'add']) item[`_${side}_${op}`] = headerLines(item[`${side}_headers`] && item[`${side}_headers`][op]);
         }
       }
-      const proto = (v) => (refs.listenersByName.get(v.listener) || {}).protocol || 'http';
-      const isHttp = (v) => ['http', 'https'].includes(proto(v));
+      // the protocols of the chosen listeners
+      const protos = (v) => (v.listeners || []).map((n) => (refs.listenersByName.get(n) || {}).protocol || 'http');
+      const has = (v, p) => protos(v).includes(p) || (!protos(v).length && p === 'http');
+      const isHttp = (v) => has(v, 'http') || has(v, 'https');
       // policy-b: a route answers with its origin, a redirect or a fixed response
       const answer = (v) => (isHttp(v) && v._answer) || 'origin';
       const redirect = (v) => answer(v) === 'redirect';
       const respond = (v) => answer(v) === 'respond';
       return [
         { key: 'name', label: 'Name', required: true },
-        { key: 'listener', label: 'Listener', type: 'select', empty: '(choose)', options: names(refs.listeners), required: true },
+        { key: 'listeners', label: 'Listeners', type: 'multiselect', options: names(refs.listeners), required: true,
+          help: 'One or several: a route on an http and an https listener serves both.' },
         ...(schemaProp('Route', 'access_list') ? [{ key: 'access_list', label: 'Access list', type: 'select', empty: '(anyone)', options: () => names(refs.accessLists), show: isHttp, help: 'Who may use this route: addresses and users with a password.' }] : []),
         ...(schemaProp('Route', 'error_pages') ? [{ key: 'error_pages', label: 'Error pages', type: 'select', empty: '(plain text)', options: () => names(refs.errorPages), show: isHttp, help: "Pages for the answers the proxy makes itself (502, 503, 504, ...)." }] : []),
         ...(schemaProp('Route', 'rate_limit') ? [{ key: 'rate_limit', label: 'Rate limit', type: 'select', empty: '(none)', options: () => names(refs.rateLimits), show: isHttp, help: 'Requests over it get 429.' }] : []),
@@ -190,7 +193,7 @@ export const COLLECTIONS = {
         { key: 'match.hosts', label: 'Hosts', type: 'list', show: isHttp, placeholder: 'app.example, *.example', help: 'Empty: any host. Separate with commas or spaces.' },
         { key: 'match.path_prefix', label: 'Path prefix', show: isHttp, placeholder: schemaDefault('Route', 'match.path_prefix', '/') },
         { key: 'match.methods', label: 'Methods', type: 'list', show: isHttp, placeholder: 'GET, POST', help: 'Empty: any. ' + METHODS },
-        { key: 'match.sni', label: 'SNI names', type: 'list', show: (v) => ['tls-passthrough', 'https'].includes(proto(v)) && !!schemaProp('Route', 'match.sni'),
+        { key: 'match.sni', label: 'SNI names', type: 'list', show: (v) => (has(v, 'tls-passthrough') || has(v, 'https')) && !!schemaProp('Route', 'match.sni'),
           help: 'TLS server names this route takes; on an https listener these are passed through unopened.' },
         { key: 'match.sources', label: 'Client addresses', type: 'list', show: () => !!schemaProp('Route', 'match.sources'), placeholder: '192.0.2.0/24', help: 'Empty: any client.' },
         { type: 'section', label: 'Options', fold: true },
@@ -200,8 +203,8 @@ export const COLLECTIONS = {
         numberField('Route', 'timeouts.connect_ms', 'Connect timeout (ms)'),
         numberField('Route', 'timeouts.response_ms', 'Response timeout (ms)', { show: isHttp }),
         numberField('Route', 'timeouts.idle_ms', 'Idle timeout (ms)'),
-        ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => proto(v) === 'http' }] : []),
-        ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => proto(v) === 'https' }] : []),
+        ...(schemaProp('Route', 'redirect_https') ? [{ key: 'redirect_https', label: 'Redirect plain HTTP requests to https', type: 'checkbox', show: (v) => has(v, 'http') }] : []),
+        ...(schemaProp('Route', 'hsts_max_age') ? [{ key: 'hsts_max_age', label: 'HSTS max-age (seconds)', type: 'number', placeholder: 'no header', show: (v) => has(v, 'https') }] : []),
         ...(schemaProp('Route', 'request_headers') ? [
           { type: 'section', label: 'Headers', fold: true, show: isHttp },
           ...HDR_SIDES.flatMap(([side, what]) => [
@@ -216,7 +219,7 @@ export const COLLECTIONS = {
           numberField('Route', 'maintenance.retry_after_s', 'Retry-After (seconds)', { show: isHttp, placeholder: 'no header' }),
           { key: 'maintenance.allow', label: 'Still served', type: 'list', show: isHttp, placeholder: '10.0.0.0/8', help: 'Client addresses or CIDR blocks that get the origin anyway.' },
         ] : []),
-        ...extraFields('Route', ['id', 'name', 'listener', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit', 'request_id']),
+        ...extraFields('Route', ['id', 'name', 'listener', 'listeners', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit', 'request_id']),
       ];
     },
     // redirect, respond, rewrite: null when turned off (an object the
@@ -453,6 +456,11 @@ export const COLLECTIONS = {
   },
 };
 
+// A route's listeners: "listeners" when several, else its "listener".
+export function routeListeners(r) {
+  return r.listeners || (r.listener ? [r.listener] : []);
+}
+
 function matchText(r) {
   const m = r.match || {};
   const parts = [];
@@ -535,10 +543,12 @@ async function renderEdit(main, coll, name, ctx) {
     mode === 'edit' ? api('GET', `/${coll}/${seg(name)}`) : Promise.resolve({}),
     c.noRefs ? Promise.resolve(null) : loadRefs(),
   ]);
+  if (coll === 'routes') item.listeners = routeListeners(item); // the form edits the list
   const form = buildForm({
     label: mode === 'new' ? 'New ' + c.one : 'Edit ' + c.one,
     mode,
     values: item,
+    aliases: coll === 'routes' ? { listener: 'listeners' } : null,
     fields: c.fields(refs, mode, item),
     schema: c.schema,
     errorPrefix: [coll],

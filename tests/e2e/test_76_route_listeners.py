@@ -14,7 +14,12 @@ from tlsutil import https_curl
 
 @pytest.fixture
 def api(gh):
-    return start_api(gh)
+    # every snapshot built from the previous one is checked against a
+    # full compile (cfg_incr.c); a difference is logged
+    gh.extra_env["GATEHOUSED_COMPILE_VERIFY"] = "1"
+    yield start_api(gh)
+    assert not gh.log_has("differs from a full compile"), gh.log_tail()
+    assert gh.log_has("built from the previous one equals a full compile")
 
 
 def make_site(api, gh, origin):

@@ -2,8 +2,9 @@
  * test_cfg_incr.c: a snapshot built from the previous one after a route
  * write (cfg_compile_route(), cfg_incr.c) equals a full compile of the
  * same rows, compared through cfg_dump(), over a few hundred random route
- * creates, changes and deletes chained one on the other; and a route that
- * does not compile fails both ways with the same error.
+ * creates, changes and deletes chained one on the other (some routes on
+ * two listeners); and a route that does not compile fails both ways with
+ * the same error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,6 +114,12 @@ random_write(struct store *st, char *sql, size_t len, int64_t *next_id,
 			    "sni = '[\"s%u.example\", \"*.p.example\"]' WHERE "
 			    "id = %lld",
 			    rnd(3), (long long)*id);
+		else if (listener == 1 && rnd(3) == 0) /* http and https */
+			snprintf(sql + strlen(sql), len - strlen(sql),
+			    "; INSERT INTO route_listeners (route_id, "
+			    "listener_id, position) VALUES (%lld, 1, 0), "
+			    "(%lld, 2, 1)",
+			    (long long)*id, (long long)*id);
 		return;
 	}
 	*id = ids[rnd((unsigned)n)];

@@ -144,9 +144,9 @@ export const COLLECTIONS = {
     intro: 'Which requests on which listener go to which origin. The last column says whether the traffic leaves the appliance encrypted.',
     columns: (refs, ctx) => [
       { label: 'Name', cell: (r) => h('a', { href: '#/routes/' + seg(r.name) }, r.name) },
-      { label: 'Listeners', cell: (r) => routeListeners(r).join(', ') },
+      { label: 'Listeners', cell: (r) => routeListeners(r).map((n, i) => [i ? ', ' : '', h('a', { href: '#/listeners/' + seg(n) }, n)]) },
       { label: 'Match', cell: (r) => matchText(r) },
-      { label: 'Origin', cell: (r) => r.origin || (r.redirect ? '→ ' + r.redirect.to : r.respond ? 'answers ' + r.respond.status : '') },
+      { label: 'Origin', cell: (r) => (r.origin ? h('a', { href: '#/origins/' + seg(r.origin) }, r.origin) : r.redirect ? '→ ' + r.redirect.to : r.respond ? 'answers ' + r.respond.status : '') },
       { label: 'To origin', cell: (r) => {
         const p = refs.posture(r);
         return h('span', { title: p.text }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), h('span', { class: 'sr-only' }, ': ' + p.text));
@@ -569,6 +569,19 @@ async function renderEdit(main, coll, name, ctx) {
   });
   if (!ctx.canWrite) for (const el of form.el.querySelectorAll('input, select, textarea, button[type=submit]')) el.disabled = true;
   const extra = [];
+  // names link across pages: who uses this item, what this route uses
+  if ((coll === 'origins' || coll === 'listeners') && mode === 'edit') {
+    const uses = (r) => (coll === 'origins' ? r.origin === item.name : routeListeners(r).includes(item.name));
+    const users = (await api('GET', '/routes')).filter(uses);
+    extra.push(h('p', { class: 'used-by' }, users.length
+      ? ['Used by ', users.length === 1 ? 'route ' : 'routes ', users.map((r, i) => [i ? ', ' : '', h('a', { href: '#/routes/' + seg(r.name) }, r.name)])]
+      : `No route uses this ${c.one}.`));
+  }
+  if (coll === 'routes' && mode === 'edit') {
+    const certs = [...new Set(routeListeners(item).map((n) => (refs.listenersByName.get(n) || {}).default_certificate).filter(Boolean))];
+    extra.push(h('p', { class: 'used-by' }, item.origin ? ['Uses origin ', h('a', { href: '#/origins/' + seg(item.origin) }, item.origin), ', listener'] : 'Uses listener', item.listeners.length > 1 ? 's ' : ' ', item.listeners.map((n, i) => [i ? ', ' : '', h('a', { href: '#/listeners/' + seg(n) }, n)]),
+      certs.length ? [', certificate ', certs.map((n, i) => [i ? ', ' : '', h('a', { href: '#/certificates' }, n)])] : null, '.'));
+  }
   if (coll === 'routes' && mode === 'edit') {
     const p = refs.posture(item);
     extra.push(h('p', { class: 'posture ' + p.level }, badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]), ' ', p.text,

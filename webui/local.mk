@@ -15,6 +15,7 @@ dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js 
 	webui/js/pages/explain.js
 # Automatic certificates (ACME): accounts, requests, a certificate's status.
 dist_webuipages_DATA += webui/js/pages/acme.js
+dist_webuipages_DATA += webui/js/pages/sites.js
 WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 
 # Browser tests: playwright-core (npm, tests/browser/package-lock.json)
@@ -24,6 +25,7 @@ EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/test/webui.test.js tests/browser/test/lists.test.js \
 	tests/browser/test/logs.test.js
 EXTRA_DIST += tests/browser/test/acme.test.js
+EXTRA_DIST += tests/browser/test/sites.test.js
 browser-check: gatehoused$(EXEEXT)
 	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \

@@ -12,6 +12,7 @@ import * as config from './pages/config.js';
 import * as account from './pages/account.js';
 import * as backup from './pages/backup.js';
 import * as logs from './pages/logs.js';
+import * as sites from './pages/sites.js';
 
 const HINT = 'gatehouse.session'; // "a session cookie may exist": avoids a 401 probe
 
@@ -30,6 +31,7 @@ const ctx = {
 
 const NAV = [
   ['dashboard', 'Dashboard'],
+  ['sites', 'Sites'],
   ['listeners', 'Listeners'],
   ['routes', 'Routes'],
   ['origins', 'Origins'],
@@ -149,6 +151,7 @@ async function route() {
   let r;
   try {
     if (page === 'dashboard') r = await dashboard.render(m, rest, ctx);
+    else if (page === 'sites') r = await sites.render(m, rest, ctx);
     else if (resources.COLLECTIONS[page]) r = await resources.render(m, page, rest, ctx);
     else if (page === 'certificates') r = await certificates.render(m, rest, ctx);
     else if (page === 'revisions') r = await revisions.render(m, rest, ctx);

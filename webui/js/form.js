@@ -8,6 +8,7 @@
 // A section ({type: 'section', label, fold: true}) folds the fields after
 // it, up to the next section, into a <details> that opens on an error.
 //
+// A field may bring its own schema (f.schema) and check (f.check(value)).
 // With opts.schema (a component of the served OpenAPI document) the form
 // checks what the schema states before sending: required fields (empty
 // selects too), integer ranges, patterns and lengths, every problem at its
@@ -211,6 +212,8 @@ export function buildForm(opts) {
 
   // What the served schema says about one field, and whether it is required.
   function fieldSchema(key) {
+    const e = entries.find((x) => x.f.key === key);
+    if (e && e.f.schema !== undefined) return e.f.schema; // a field's own
     if (!opts.schema) return null;
     return schemaProp(opts.schema, key);
   }
@@ -243,7 +246,9 @@ export function buildForm(opts) {
         continue;
       }
       const required = e.f.required !== undefined ? !!e.f.required : schemaRequired(e.f.key);
-      const m = checkValue(e.f, inputValue(e.f, e.input), fieldSchema(e.f.key), required);
+      const v = inputValue(e.f, e.input);
+      // a field's own check (f.check(value) -> message or null) after the schema's
+      const m = checkValue(e.f, v, fieldSchema(e.f.key), required) || (e.f.check && v !== undefined ? e.f.check(v) : null);
       if (m) out.push({ field: e.f.key, message: m });
     }
     return out;

@@ -32,8 +32,14 @@ export async function render(main, rest, ctx) {
   const plainBox = h('div');
   const pollError = h('div', { role: 'alert' });
 
+  // a new appliance: say where to start
+  const start = routes.length ? null : h('section', { class: 'panel start', 'aria-label': 'Get started' },
+    h('h2', null, 'No sites yet'),
+    h('p', null, 'Publish one in a single form: host names, the servers behind them, http and https. ',
+      ctx.canWrite ? h('a', { class: 'button primary', href: '#/sites/new' }, 'New site') : 'An admin can add one.'));
   main.append(
     pageHead('Dashboard'),
+    start,
     statusLine,
     pollError,
     h('section', { class: 'kpis', 'aria-label': 'Totals' },

@@ -778,10 +778,12 @@ conn_req_end(struct conn *c)
 	const struct cfg_listener *l = r->listener;
 	unsigned keepalive_ms = l != NULL ? l->keepalive_ms : 0;
 	bool close = (r->flags & REQ_F_CLOSE) || (c->flags & CONN_F_DRAIN);
-	struct stats_obj *so[2] = { r->rstats, r->sstats };
+	/* the listener counts every request it answered, routed or not */
+	struct stats_obj *so[3] = { r->rstats, r->sstats,
+		l != NULL ? stats_obj_cached(STATS_LISTENER, l->id) : NULL };
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (so[i] == NULL)
 			continue;
 		stats_add(&so[i]->status[r->status / 100 <= 5 ? r->status / 100

@@ -190,6 +190,25 @@ describe('sites: one form for a new site', () => {
     await goto('#/dashboard', 'Dashboard');
     assert.equal(await page.getByRole('region', { name: 'Get started' }).count(), 0);
     await page.locator('#kpi-total').filter({ hasText: /[1-9]/ }).waitFor();
+    // each listener counts the requests it answered; a request no route
+    // takes is counted on its own "unmatched" row
+    const st = (await call('GET', '/status')).body.listeners;
+    const httpPort = st.find((l) => l.name === 'http-shop.test').port;
+    assert.equal((await request(httpPort, '/nobody', { Host: 'nobody.test' })).status, 404);
+    const lrow = (n) => page.locator('tbody tr').filter({ has: page.locator('th, td').filter({ hasText: new RegExp('^' + n.replace(/\./g, '\\.') + '$') }) });
+    const cells = async (n) => (await lrow(n).locator('th, td').allTextContents()).map((x) => x.trim());
+    const g = (await call('GET', '/stats')).body.global;
+    assert.ok(g.req_no_route >= 1, JSON.stringify(g));
+    await page.locator('tbody tr').filter({ hasText: 'unmatched' }).filter({ hasText: String(g.req_no_route) }).waitFor();
+    const ls = (await call('GET', '/stats')).body.listeners;
+    const answered = (n) => Object.values(ls.find((l) => l.name === n).responses).reduce((a, x) => a + x, 0);
+    assert.equal(answered('http-shop.test'), 2, JSON.stringify(ls)); // the redirect and the 404
+    assert.equal(answered('https-shop.test'), 3, JSON.stringify(ls));
+    await page.waitForTimeout(2500); // the next poll
+    const http = await cells('http-shop.test');
+    assert.equal(http[5], '2', 'two http requests answered: ' + http.join(' | '));
+    const https = await cells('https-shop.test');
+    assert.equal(https[5], '3', 'three https requests answered: ' + https.join(' | '));
     await shotBoth(page, 'sites-05-dashboard');
     assert.deepEqual(browser.guard.consoleErrors, [], browser.guard.consoleErrors.join('\n'));
     assert.deepEqual(browser.guard.foreign, []);

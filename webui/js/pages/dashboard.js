@@ -90,32 +90,39 @@ export async function render(main, rest, ctx) {
       kpi.err.textContent = reqs > 0 ? fmtNum((100 * Math.max(0, errs)) / reqs) + ' %' : '0 %';
       const old = (arr, id) => arr.find((x) => x.id === id) || {};
       for (const r of rs) rates.route[r.name || '#' + r.id] = rate(r.requests, old(prev.rs, r.id).requests);
+      rates.unmatched = rate(g.req_no_route, prev.g.req_no_route);
       for (const o of os) rates.origin[o.name || '#' + o.id] = rate(o.requests, old(prev.os, o.id).requests);
       byRoute.push(rates.route);
       byOrigin.push(rates.origin);
     }
     prev = { t: now, g, rs, os };
     const posture = new Map(routes.map((r) => [r.id, refs.posture(r)]));
+    // requests no route took (404): counted, and shown as their own row
+    const unmatched = { unmatched: true, requests: g.req_no_route || 0, responses: { '4xx': g.req_no_route || 0 } };
     routeTable.replaceChildren(table('Traffic per route', [
-      { label: 'Route', cell: (r) => h('a', { href: '#/routes/' + encodeURIComponent(r.name) }, r.name) },
-      { label: 'Req/s', class: 'num', cell: (r) => fmtNum(rates.route[r.name] || 0) },
+      { label: 'Route', cell: (r) => (r.unmatched ? h('em', { title: 'requests no route matched, answered 404' }, 'unmatched') : h('a', { href: '#/routes/' + encodeURIComponent(r.name) }, r.name)) },
+      { label: 'Req/s', class: 'num', cell: (r) => fmtNum(r.unmatched ? rates.unmatched || 0 : rates.route[r.name] || 0) },
       { label: 'Requests', class: 'num', cell: (r) => String(r.requests || 0) },
       { label: '2xx', class: 'num', cell: (r) => String((r.responses || {})['2xx'] || 0) },
       { label: '4xx', class: 'num', cell: (r) => String((r.responses || {})['4xx'] || 0) },
       { label: '5xx', class: 'num', cell: (r) => String((r.responses || {})['5xx'] || 0) },
       { label: 'In / out', class: 'num', cell: (r) => `${fmtBytes(r.bytes_in || 0)} / ${fmtBytes(r.bytes_out || 0)}` },
       { label: 'To origin', cell: (r) => {
-        const p = posture.get(r.id);
+        const p = r.unmatched ? null : posture.get(r.id);
         return p ? badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]) : '—';
       } },
-    ], rs, 'No traffic yet.'));
+    ], rs.length || unmatched.requests ? [...rs, unmatched] : [], 'No traffic yet.'));
     serverTable.replaceChildren(serverHealth(stats));
     listenerTable.replaceChildren(table('Listeners', [
       { label: 'Listener', cell: (l) => l.name },
       { label: 'Address', cell: (l) => (String(l.address).includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`) },
       { label: 'State', cell: (l) => (l.state === 'error' || l.bound === false ? h('span', null, badge('error', 'bad'), ' ', l.error || '') : badge(l.state || 'bound', 'ok')) },
       { label: 'Open', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).active || 0) },
-      { label: 'Handled', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).requests || 0) },
+      // "requests" of a listener counts connections; the answers by status
+      // class count its HTTP requests, routed or not
+      { label: 'Connections', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).requests || 0) },
+      { label: 'Requests', class: 'num', cell: (l) => String(Object.values((lstats.get(l.id) || {}).responses || {}).reduce((a, x) => a + x, 0)) },
+      { label: '4xx', class: 'num', cell: (l) => String(((lstats.get(l.id) || {}).responses || {})['4xx'] || 0) },
     ], status.listeners || [], 'No listeners: add one on the Listeners page.'));
   }
 

@@ -51,7 +51,8 @@ export async function render(main, ctx) {
     errorPrefix: ['acme_accounts'],
     fields: [
       { key: 'name', label: 'Name', required: true, placeholder: 'le' },
-      { key: 'directory', label: 'Directory URL', required: true, placeholder: 'https://acme-v02.api.letsencrypt.org/directory' },
+      { key: 'directory', label: 'Directory URL', required: true, placeholder: 'https://…/directory',
+        help: 'The CA\u2019s ACME directory; doc/tls.md gives Let\u2019s Encrypt\u2019s. The UI itself never contacts another host.' },
       { key: 'email', label: 'Contact e-mail', placeholder: 'ops@example.com' },
       { key: 'terms_agreed', label: 'I agree to the CA\u2019s terms of service', type: 'checkbox' },
       { type: 'section', label: 'External account binding and private CAs', fold: true },

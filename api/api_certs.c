@@ -5,11 +5,9 @@
  * document: a leaf (PEM chain and private key, served by https listeners
  * by SNI, or presented to origins) or a CA (no key: verifies origins and
  * client certificates). Every write checks the PEM through the X.509 shim
- * (x509_check(): 422 naming the problem, nothing stored), then runs the
- * same pipeline as configuration writes: BEGIN, If-Match, rows, a
- * revision row (the document itself does not change, so revisions and
- * their diffs never hold key material), compile (which loads every
- * certificate into GnuTLS credentials), COMMIT, publish. New handshakes
+ * (x509_check(): 422 naming the problem, nothing stored), then stores it
+ * through cert_store.c, the pipeline of configuration writes (a revision
+ * without key material, compile, COMMIT, publish). New handshakes
  * use the new snapshot; open connections keep the one they started with.
  * The private key column is never read here except to store it.
  *
@@ -29,27 +27,11 @@
 #include "cfg.h"
 #include "cfg_value.h"
 #include "json.h"
-#include "kek.h"
 #include "log.h"
-#include "publish.h"
-#include "stats.h"
 #include "store.h"
 #include "x509.h"
 
-#define CERT_PUBLISH_MS 10000u
-
 static const char cert_cols[] = "id, name, kind, certificate_pem";
-
-static void
-iso_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%" PRId64, t);
-}
 
 /* "listeners/tls", "origins/web" using certificate <id>. */
 static struct json *
@@ -95,9 +77,9 @@ cert_json(struct store *st, struct store_stmt *s)
 			json_append(sans, json_new_str(in->sans[i]));
 		json_set(o, "sans", sans);
 		json_set(o, "issuer", json_new_str(in->issuer));
-		iso_time(in->not_before, t, sizeof(t));
+		cert_iso_time(in->not_before, t, sizeof(t));
 		json_set(o, "not_before", json_new_str(t));
-		iso_time(in->not_after, t, sizeof(t));
+		cert_iso_time(in->not_after, t, sizeof(t));
 		json_set(o, "not_after", json_new_str(t));
 		json_set(o, "fingerprint_sha256",
 		    json_new_str(in->fingerprint));
@@ -109,7 +91,7 @@ cert_json(struct store *st, struct store_stmt *s)
 		if (in->not_after < (int64_t)time(NULL)) {
 			char w[96];
 
-			iso_time(in->not_after, t, sizeof(t));
+			cert_iso_time(in->not_after, t, sizeof(t));
 			snprintf(w, sizeof(w), "the certificate expired on %s",
 			    t);
 			json_set(o, "warning", json_new_str(w));
@@ -202,120 +184,33 @@ cert_name_check(const char *n, struct err *e)
 }
 
 static int
-revision_add(struct api_req *r, struct store *st, const char *summary,
-    struct err *e)
+cert_write(struct store *st, void *arg, struct err *e, unsigned *status)
 {
-	struct json *doc;
-	int64_t rev;
-
-	if ((doc = conf_load(st, e)) == NULL)
-		return -1;
-	rev = api_revision_insert(r, st, summary, doc, e);
-	json_unref(doc);
-	return rev < 0 ? -1 : 0;
+	return cert_store_row(st, arg, e, status);
 }
 
-/* The statement <sql> with its bindings has been stepped by the caller's
- * <write>; this wraps it in the live-apply pipeline and answers <status>
- * with the certificate named <name> (or 204).
+/* Writes <w> through the live-apply pipeline and answers <status> with
+ * the certificate named w->name (or 204).
  */
-struct cert_write {
-	const char *sql; /* ?1 name, ?2 kind, ?3 cert, ?4 key, ?5 id */
-	const char *name, *kind, *cert, *key;
-	int64_t id;
-};
-
 static void
-cert_apply(struct api_req *r, const struct cert_write *w, const char *summary,
+cert_apply(struct api_req *r, struct cert_row *w, const char *summary,
     unsigned status)
 {
-	struct store *st = api_store();
-	struct store_stmt *s;
-	enum store_step_result sr;
 	struct json *o;
-	struct cfg *c;
+	unsigned fail;
 	struct err e;
-	char hdr[32], detail[200];
-	unsigned char *sealed = NULL;
-	size_t slen = 0;
-	int64_t rev;
 
-	err_clear(&e);
-	if (w->key != NULL &&
-	    kek_seal(w->key, strlen(w->key), &sealed, &slen, &e) != 0) {
-		api_reply_problem(r, 503, e.msg, NULL);
+	if (cert_store_apply(r, api_store(), true, summary, cert_write, w, &e,
+	        &fail) < 0) {
+		cert_store_reply_error(r, fail, &e);
 		return;
 	}
-	if (store_begin(st, &e) != 0) {
-		free(sealed);
-		api_reply_problem(r, 503, e.msg, NULL);
-		return;
-	}
-	if (apply_if_match(r, store_revision(st)) != 0)
-		goto rollback_quiet;
-	if ((s = store_prepare(st, w->sql, &e)) == NULL) {
-		api_reply_problem(r, 500, e.msg, NULL);
-		goto rollback_quiet;
-	}
-	store_bind_text(s, 1, w->name);
-	store_bind_text(s, 2, w->kind);
-	store_bind_text(s, 3, w->cert);
-	if (sealed != NULL)
-		store_bind_blob(s, 4, sealed, (int)slen);
-	else
-		store_bind_null(s, 4);
-	store_bind_int64(s, 5, w->id);
-	sr = store_step(s, &e);
-	store_finalize(s);
-	free(sealed);
-	sealed = NULL;
-	if (sr == STORE_CONSTRAINT) {
-		snprintf(detail, sizeof(detail),
-		    "a certificate named \"%.64s\" exists, or it is in use",
-		    w->name != NULL ? w->name : "");
-		api_reply_problem(r, 409, detail, NULL);
-		goto rollback_quiet;
-	}
-	if (sr != STORE_DONE) {
-		api_reply_problem(r, 500, e.msg, NULL);
-		goto rollback_quiet;
-	}
-	if (revision_add(r, st, summary, &e) != 0) {
-		api_reply_problem(r, 503, e.msg, NULL);
-		goto rollback_quiet;
-	}
-	rev = store_revision(st);
-	if ((c = cfg_compile(st, &e)) == NULL) {
-		stats_inc(STAT_CFG_REJECTED);
-		api_reply_problem(r, 422, "the configuration does not compile",
-		    &e);
-		goto rollback_quiet;
-	}
-	if (store_commit(st, &e) != 0) {
-		cfg_unref(c);
-		api_reply_problem(r, 503, e.msg, NULL);
-		goto rollback_quiet;
-	}
-	if (publish_cfg(c, CERT_PUBLISH_MS) < 0)
-		log_warnx(
-		    "admin api: revision %" PRId64
-		    " committed but not every worker took it within %u ms",
-		    rev, CERT_PUBLISH_MS);
-	log_info("admin api: revision %" PRId64 " by %s from %s: %s", rev,
-	    r->actor, r->client, summary);
-	snprintf(hdr, sizeof(hdr), "%" PRId64, rev);
-	api_add_header(r, "X-Config-Revision", hdr);
-	snprintf(hdr, sizeof(hdr), "\"%" PRId64 "\"", rev);
-	api_add_header(r, "ETag", hdr);
-	if (status == 204 || (o = cert_find(st, w->name, NULL)) == NULL) {
+	if (status == 204 ||
+	    (o = cert_find(api_store(), w->name, NULL)) == NULL) {
 		api_reply_empty(r, 204);
 		return;
 	}
 	api_reply_json(r, status, o);
-	return;
-rollback_quiet:
-	free(sealed);
-	store_rollback(st);
 }
 
 /* Reads {certificate, private_key} (and name unless <name>): 0, or -1
@@ -360,7 +255,7 @@ certs_create(struct api_req *r)
 {
 	struct json *j;
 	struct x509_info *in;
-	struct cert_write w = { 0 };
+	struct cert_row w = { 0 };
 	char summary[128];
 
 	if ((j = api_req_json(r)) == NULL)
@@ -387,7 +282,7 @@ certs_put(struct api_req *r)
 {
 	struct json *j, *old;
 	struct x509_info *in;
-	struct cert_write w = { 0 };
+	struct cert_row w = { 0 };
 	char summary[128], detail[160];
 	const char *ignored = NULL, *oldkind;
 
@@ -438,7 +333,7 @@ void
 certs_delete(struct api_req *r)
 {
 	struct json *old, *used;
-	struct cert_write w = { 0 };
+	struct cert_row w = { 0 };
 	char summary[128], detail[400], *list;
 
 	if ((old = cert_find(api_store(), r->param, &w.id)) == NULL) {
@@ -474,7 +369,7 @@ certs_selfsigned(struct api_req *r)
 		NULL };
 	const char *names[X509_MAX_NAMES], *kt = NULL;
 	struct json *j, *arr = NULL;
-	struct cert_write w = { 0 };
+	struct cert_row w = { 0 };
 	char *cert = NULL, *key = NULL, summary[128];
 	struct err e;
 	int64_t days = 90;

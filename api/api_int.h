@@ -375,7 +375,48 @@ void certs_put(struct api_req *r);
 void certs_delete(struct api_req *r);
 void posture_get(struct api_req *r);
 
-/* ---- api_acme.c ---- */
+/* ---- cert_store.c: storing a certificate (api_certs.c, ACME) ---- */
+/* <t> as "2026-12-03T12:00:00Z". */
+void cert_iso_time(int64_t t, char *buf, size_t len);
+/* Column <i> as JSON: its text parsed (a string when it is not JSON),
+ * null when NULL. cert_col_time(): an epoch column as ISO time, null
+ * when NULL or 0.
+ */
+struct store_stmt;
+struct json *cert_col_json(struct store_stmt *s, int i);
+struct json *cert_col_time(struct store_stmt *s, int i);
+/* One write of the certificates table: <sql> binds ?1 name, ?2 kind,
+ * ?3 certificate PEM, ?4 the key PEM sealed with the KEK (NULL when
+ * <key> is), ?5 id.
+ */
+struct cert_row {
+	const char *sql;
+	const char *name, *kind, *cert, *key;
+	int64_t id; /* set to the new row's id after an INSERT */
+};
+/* Seals the key and steps the statement: 0; -1 with <e> and <*status>
+ * (409: the name exists or the row is referenced; 503: no KEK; 500).
+ */
+int cert_store_row(struct store *st, struct cert_row *w, struct err *e,
+    unsigned *status);
+/* The rows of one change, written by <write> inside the transaction: 0,
+ * or -1 with <e> and the status to answer in <*status>.
+ */
+typedef int (*cert_store_fn)(struct store *st, void *arg, struct err *e,
+    unsigned *status);
+/* On <st>: BEGIN, If-Match (when <request>), <write>, a revision by <r> named
+ * <summary>, compile, COMMIT, publish; on a <request> the revision's
+ * X-Config-Revision and ETag headers. The revision, or -1 with <e> and
+ * <*status> (0: already answered).
+ */
+int64_t cert_store_apply(struct api_req *r, struct store *st, bool request,
+    const char *summary, cert_store_fn write, void *arg, struct err *e,
+    unsigned *status);
+/* Answers the failure of cert_store_apply(). */
+void cert_store_reply_error(struct api_req *r, unsigned status,
+    const struct err *e);
+
+/* ---- api_acme_accounts.c, api_acme_certs.c, api_acme_metrics.c ---- */
 void acme_accounts_list(struct api_req *r);
 void acme_accounts_create(struct api_req *r);
 void acme_accounts_get(struct api_req *r);

@@ -10,8 +10,11 @@ API_SOURCES += api/api_schema.c
 API_SOURCES += api/json_delta.c api/rev_store.c api/api_list.c
 API_SOURCES += api/api_throttle.c api/api_passwd.c api/api_conns.c
 API_SOURCES += api/api_logs.c
-# ACME accounts and requests, and the ACME thread's store side.
-API_SOURCES += api/api_acme.c
+# ACME accounts, requests and metrics, and the ACME thread's store side.
+API_SOURCES += api/api_acme_accounts.c api/api_acme_certs.c \
+	api/api_acme_metrics.c api/acme_db.c
+# Storing a certificate: uploads, self-signed and ACME alike.
+API_SOURCES += api/cert_store.c
 API_SOURCES += api/api_access.c api/api_explain.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh

@@ -1,6 +1,6 @@
 /*
  * acme.h: the ACME client (RFC 8555) on its own thread (acme.c), and the
- * store side it calls (api/api_acme.c).
+ * store side it calls (api/acme_db.c).
  *
  * The thread owns every exchange with the CA: it blocks on HTTPS (libcurl)
  * and never runs on a worker or on the admin thread's request path. It
@@ -54,7 +54,7 @@ struct acme_job {
 };
 void acme_job_free(struct acme_job *j);
 
-/* ---- api/api_acme.c, from the ACME thread ---- */
+/* ---- api/acme_db.c, from the ACME thread ---- */
 /* The most overdue job into <j>: 1; 0 when none is due (then <*next> is
  * when the next one is, 0: none); -1 + <e>.
  */

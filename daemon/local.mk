@@ -73,7 +73,7 @@ gatehoused_LDADD = libcore.a $(LLHTTP_LDADD) $(CORE_LIBS)
 libcore_a_SOURCES += daemon/notify.c daemon/notify.h
 
 # ACME: the client thread (libcurl), challenge answers (workers) and
-# their crypto; its store side is api/api_acme.c.
+# their crypto; its store side is api/acme_db.c.
 libcore_a_SOURCES += daemon/acme.c daemon/acme.h daemon/acme_http.c \
 	daemon/acme_http.h daemon/acme_chal.c daemon/acme_chal.h \
 	daemon/acme_crypto.c daemon/acme_crypto.h

@@ -1,0 +1,304 @@
+/*
+ * api_acme_certs.c: POST /api/v1/certificates/acme, POST
+ * /api/v1/certificates/{id}/renew, and the "acme" member of a
+ * certificate.
+ *
+ * A requested certificate is a row of `certificates` at once (a
+ * self-signed placeholder for its names, so listeners can name it) and a
+ * row of `acme_certs` that the ACME thread works on (acme_db.c stores
+ * what it gets); both are written in one revision through cert_store.c.
+ */
+#include <arpa/inet.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "acme.h"
+#include "acme_crypto.h"
+#include "api.h"
+#include "api_int.h"
+#include "cfg_value.h"
+#include "json.h"
+#include "log.h"
+#include "store.h"
+#include "x509.h"
+
+#define ACME_PLACEHOLDER_D 7
+#define ACME_MAX_NAMES     32
+
+static const char *const challenges[] = { "http-01", "tls-alpn-01", NULL };
+
+struct json *
+acme_cert_json(struct store *st, int64_t id)
+{
+	struct store_stmt *s;
+	struct json *o = NULL;
+	struct err e;
+
+	s = store_prepare(st,
+	    "SELECT a.status, a.last_error, a.next_renewal, a.attempts,"
+	    " a.challenge, c.name, a.names, a.issued, a.next_attempt,"
+	    " a.order_url IS NOT NULL, a.orders"
+	    " FROM acme_certs a JOIN acme_accounts c ON c.id = a.account_id"
+	    " WHERE a.certificate_id = ?1",
+	    &e);
+	if (s == NULL)
+		return NULL;
+	store_bind_int64(s, 1, id);
+	if (store_step(s, &e) == STORE_ROW) {
+		o = json_new_obj();
+		json_set(o, "status", json_new_str(store_col_text(s, 0)));
+		json_set(o, "last_error", cert_col_json(s, 1));
+		json_set(o, "next_renewal", cert_col_time(s, 2));
+		json_set(o, "attempts", json_new_int(store_col_int64(s, 3)));
+		json_set(o, "challenge", json_new_str(store_col_text(s, 4)));
+		json_set(o, "account", json_new_str(store_col_text(s, 5)));
+		json_set(o, "names", cert_col_json(s, 6));
+		json_set(o, "issued", json_new_int(store_col_int64(s, 7)));
+		json_set(o, "next_attempt", cert_col_time(s, 8));
+		json_set(o, "order_in_progress",
+		    json_new_bool(store_col_int64(s, 9) != 0));
+		json_set(o, "orders", json_new_int(store_col_int64(s, 10)));
+	}
+	store_finalize(s);
+	return o;
+}
+
+/* A name a certificate may carry: a DNS name, no wildcard, no address. */
+static int
+acme_name_check(const char *n, size_t i, struct err *e)
+{
+	unsigned char b[16];
+	char msg[256];
+
+	if (n == NULL)
+		return err_set(e, "names", "[%zu] must be a string", i);
+	if (strchr(n, '*') != NULL)
+		return err_set(e, "names",
+		    "[%zu] \"%.64s\": wildcard names need the dns-01 "
+		    "challenge, which Gatehouse does not offer; list each "
+		    "name instead",
+		    i, n);
+	if (inet_pton(AF_INET, n, b) == 1 || inet_pton(AF_INET6, n, b) == 1)
+		return err_set(e, "names",
+		    "[%zu] \"%.64s\": IP addresses cannot be requested", i, n);
+	if (cv_check(CV_SERVER_NAME, n, msg, sizeof(msg)) != 0)
+		return err_set(e, "names", "[%zu] %s", i, msg);
+	return 0;
+}
+
+struct req_write {
+	struct cert_row row; /* the placeholder */
+	const char *challenge;
+	char *names;
+	int64_t account_id;
+};
+
+static int
+req_write(struct store *st, void *arg, struct err *e, unsigned *status)
+{
+	struct req_write *w = arg;
+	struct store_stmt *s;
+	enum store_step_result sr;
+
+	if (cert_store_row(st, &w->row, e, status) != 0)
+		return -1;
+	s = store_prepare(st,
+	    "INSERT INTO acme_certs (certificate_id, account_id, names,"
+	    " challenge) VALUES (?1, ?2, ?3, ?4)",
+	    e);
+	if (s == NULL)
+		return -1;
+	store_bind_int64(s, 1, w->row.id);
+	store_bind_int64(s, 2, w->account_id);
+	store_bind_text(s, 3, w->names);
+	store_bind_text(s, 4, w->challenge);
+	sr = store_step(s, e);
+	store_finalize(s);
+	return sr == STORE_DONE ? 0 : -1;
+}
+
+/* {"id","name","acme"} of certificate <id>. */
+static struct json *
+short_json(struct store *st, int64_t id, const char *name)
+{
+	struct json *o = json_new_obj(), *a;
+
+	json_set(o, "id", json_new_int(id));
+	json_set(o, "name", json_new_str(name));
+	if ((a = acme_cert_json(st, id)) != NULL)
+		json_set(o, "acme", a);
+	return o;
+}
+
+void
+acme_certs_request(struct api_req *r)
+{
+	static const char *const keys[] = { "name", "names", "account",
+		"challenge", "key_type", NULL };
+	const char *names[ACME_MAX_NAMES], *acct = NULL, *kt = NULL;
+	struct req_write w = { 0 };
+	struct json *j, *arr = NULL, *na = NULL;
+	struct store *st = api_store();
+	struct store_stmt *s;
+	char *cert = NULL, *key = NULL, msg[256], summary[160];
+	unsigned status;
+	struct err e;
+	size_t i, k, n;
+
+	if ((j = api_req_json(r)) == NULL)
+		return;
+	err_clear(&e);
+	w.challenge = "http-01";
+	if (json_check_keys(j, "", keys, &e) != 0 ||
+	    json_get_str(j, "", "name", &w.row.name, &e) < 0 ||
+	    json_get_arr(j, "", "names", &arr, &e) < 0 ||
+	    json_get_str(j, "", "account", &acct, &e) < 0 ||
+	    json_get_str(j, "", "challenge", &w.challenge, &e) < 0 ||
+	    json_get_str(j, "", "key_type", &kt, &e) < 0)
+		goto refuse;
+	if (w.row.name == NULL) {
+		err_set(&e, "name", "is required");
+		goto refuse;
+	}
+	if (cv_check(CV_NAME, w.row.name, msg, sizeof(msg)) != 0) {
+		err_set(&e, "name", "%s", msg);
+		goto refuse;
+	}
+	n = arr != NULL ? json_len(arr) : 0;
+	if (n == 0 || n > ACME_MAX_NAMES) {
+		err_set(&e, "names", "must list 1 to %d DNS names",
+		    ACME_MAX_NAMES);
+		goto refuse;
+	}
+	for (i = 0; i < n; i++) {
+		names[i] = json_str(json_at(arr, i));
+		if (acme_name_check(names[i], i, &e) != 0)
+			goto refuse;
+		for (k = 0; k < i; k++)
+			if (strcasecmp(names[k], names[i]) == 0) {
+				err_set(&e, "names",
+				    "[%zu] \"%.64s\" is listed "
+				    "twice",
+				    i, names[i]);
+				goto refuse;
+			}
+	}
+	for (i = 0; challenges[i] != NULL; i++)
+		if (strcmp(challenges[i], w.challenge) == 0)
+			break;
+	if (challenges[i] == NULL) {
+		err_set(&e, "challenge", "must be http-01 or tls-alpn-01");
+		goto refuse;
+	}
+	if (kt != NULL && strcmp(kt, "ecdsa-p256") != 0) {
+		err_set(&e, "key_type", "must be ecdsa-p256");
+		goto refuse;
+	}
+	if (acct == NULL) {
+		err_set(&e, "account", "is required (an ACME account name)");
+		goto refuse;
+	}
+	if ((s = store_prepare(st,
+	         "SELECT id FROM acme_accounts WHERE name = ?1", &e)) == NULL)
+		goto fail;
+	store_bind_text(s, 1, acct);
+	if (store_step(s, &e) == STORE_ROW)
+		w.account_id = store_col_int64(s, 0);
+	store_finalize(s);
+	if (w.account_id == 0) {
+		err_set(&e, "account", "no ACME account \"%.64s\"", acct);
+		goto refuse;
+	}
+	na = json_new_arr();
+	for (i = 0; i < n; i++)
+		json_append(na, json_new_str(names[i]));
+	w.names = json_dump(na, NULL);
+	json_unref(na);
+	if (w.names == NULL ||
+	    x509_selfsigned_pem(names, n, ACME_PLACEHOLDER_D, "ecdsa-p256",
+	        &cert, &key, &e) != 0)
+		goto fail;
+	w.row.sql = "INSERT INTO certificates (name, kind, certificate_pem,"
+	            " private_key_pem) VALUES (?1, ?2, ?3, ?4)";
+	w.row.kind = "leaf";
+	w.row.cert = cert;
+	w.row.key = key;
+	snprintf(summary, sizeof(summary),
+	    "certificates: add %s (ACME %s, placeholder until issued)",
+	    w.row.name, w.challenge);
+	if (cert_store_apply(r, st, true, summary, req_write, &w, &e, &status) <
+	    0) {
+		cert_store_reply_error(r, status, &e);
+	} else {
+		api_reply_json(r, 202, short_json(st, w.row.id, w.row.name));
+		acme_kick();
+	}
+	free(w.names);
+	free(cert);
+	acme_pem_free(key);
+	json_unref(j);
+	return;
+fail:
+	free(w.names);
+	free(cert);
+	acme_pem_free(key);
+	api_reply_problem(r, 500, e.msg, NULL);
+	json_unref(j);
+	return;
+refuse:
+	api_reply_problem(r, 422, "the certificate request was refused", &e);
+	json_unref(j);
+}
+
+void
+acme_certs_renew(struct api_req *r)
+{
+	struct store *st = api_store();
+	struct store_stmt *s;
+	char name[80] = "", detail[200];
+	int64_t id = 0;
+	struct err e;
+
+	s = store_prepare(st,
+	    "SELECT c.id, c.name FROM certificates c JOIN acme_certs a"
+	    " ON a.certificate_id = c.id WHERE c.name = ?1 OR"
+	    " (CAST(?1 AS INTEGER) = c.id AND ?1 GLOB '[0-9]*')",
+	    &e);
+	if (s == NULL) {
+		api_reply_problem(r, 500, e.msg, NULL);
+		return;
+	}
+	store_bind_text(s, 1, r->param);
+	if (store_step(s, &e) == STORE_ROW) {
+		id = store_col_int64(s, 0);
+		snprintf(name, sizeof(name), "%s", store_col_text(s, 1));
+	}
+	store_finalize(s);
+	if (id == 0) {
+		snprintf(detail, sizeof(detail),
+		    "no certificate \"%.100s\" managed by the ACME client",
+		    r->param);
+		api_reply_problem(r, 404, detail, NULL);
+		return;
+	}
+	s = store_prepare(st,
+	    "UPDATE acme_certs SET status = CASE WHEN issued > 0 THEN"
+	    " 'renewing' ELSE 'pending' END, next_attempt = 0, attempts = 0"
+	    " WHERE certificate_id = ?1",
+	    &e);
+	if (s == NULL ||
+	    (store_bind_int64(s, 1, id), store_step(s, &e)) != STORE_DONE) {
+		store_finalize(s);
+		api_reply_problem(r, 500, e.msg, NULL);
+		return;
+	}
+	store_finalize(s);
+	log_info("admin api: %s from %s: renewal of %s forced", r->actor,
+	    r->client, name);
+	api_reply_json(r, 202, short_json(st, id, name));
+	acme_kick();
+}

@@ -196,3 +196,80 @@ export async function shotBoth(page, name) {
   await shot(page, name + '-390', false);
   await page.setViewportSize(vp);
 }
+
+// fetch() from <page> (same origin, the session cookie), with the CSRF token
+// <csrf> when given. -> {status, body}
+export function apiCall(page, method, p, body, csrf) {
+  return page.evaluate(async ([m, u, b, c]) => {
+    const headers = { 'Content-Type': 'application/json' };
+    if (c) headers['X-CSRF-Token'] = c;
+    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: b === null ? undefined : JSON.stringify(b) });
+    return { status: r.status, body: r.status === 204 ? null : await r.json() };
+  }, [method, p, body === undefined ? null : body, csrf || null]);
+}
+
+// The preamble the browser tests share. Starts gatehoused (and an origin
+// when <origin>), chromium and one page on the admin URL (default timeout
+// <timeout> ms), then logs in by <login>:
+//   'api'  through the API (the page's own fetch) the admin's password
+//          becomes <password>; await <setup>({call, csrf, daemon, origin})
+//          runs in that admin session (PUT /config and the like); the session
+//          ends and the admin logs in through the form (the navigation shows);
+//   'form' the first login through the form, which asks for a new password
+//          (<password>), up to the dashboard;
+//   'none' nothing more: the test logs in itself.
+// -> {daemon, origin, browser, page, call(method, path, body, csrf),
+//     goto(hash, heading), stop()}. On failure what was started is stopped.
+export async function openAdmin({ password, origin: withOrigin = false, setup = null, login = 'api', timeout = 15000 } = {}) {
+  const env = { daemon: null, origin: null, browser: null, page: null };
+  env.stop = async () => {
+    if (env.browser) await env.browser.close();
+    if (env.origin) await env.origin.stop();
+    if (env.daemon) await env.daemon.stop();
+  };
+  env.call = (method, p, body, csrf) => apiCall(env.page, method, p, body, csrf);
+  env.goto = async (hash, heading) => {
+    await env.page.evaluate((hh) => {
+      location.hash = hh;
+    }, hash);
+    if (heading) await env.page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+  try {
+    env.daemon = await startDaemon();
+    if (withOrigin) env.origin = await startOrigin();
+    env.browser = await startBrowser(env.daemon.base);
+    const page = env.page = await env.browser.context.newPage();
+    page.setDefaultTimeout(timeout);
+    if (login === 'none') return env;
+    await page.goto(env.daemon.base + '/');
+    const form = async (pw) => {
+      await page.getByLabel('User name', { exact: true }).fill('admin');
+      await page.getByLabel('Password', { exact: true }).fill(pw);
+      await page.getByRole('button', { name: 'Log in' }).click();
+    };
+    if (login === 'form') {
+      await form(env.daemon.password);
+      await page.getByLabel('Current password', { exact: true }).fill(env.daemon.password);
+      await page.getByLabel('New password', { exact: true }).fill(password);
+      await page.getByLabel('Repeat the new password', { exact: true }).fill(password);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+      return env;
+    }
+    let s = await env.call('POST', '/session', { username: 'admin', password: env.daemon.password });
+    if (s.status !== 200) throw new Error('first session: ' + JSON.stringify(s));
+    const r = await env.call('PATCH', '/users/admin', { password, current_password: env.daemon.password }, s.body.csrf_token);
+    if (r.status !== 200) throw new Error('password change: ' + JSON.stringify(r));
+    s = await env.call('POST', '/session', { username: 'admin', password });
+    if (s.status !== 200) throw new Error('session: ' + JSON.stringify(s));
+    if (setup) await setup({ call: env.call, csrf: s.body.csrf_token, daemon: env.daemon, origin: env.origin });
+    await env.call('DELETE', '/session', undefined, s.body.csrf_token);
+    await page.reload();
+    await form(password);
+    await page.locator('#nav').waitFor();
+    return env;
+  } catch (e) {
+    await env.stop();
+    throw e;
+  }
+}

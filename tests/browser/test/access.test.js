@@ -4,58 +4,27 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, startOrigin, startBrowser, request, shot } from '../lib/harness.js';
+import { openAdmin, request, shot } from '../lib/harness.js';
 
 const PASSWORD = 'access-test-password-7';
 
 describe('access lists in the web UI', () => {
-  let daemon, origin, browser, page, csrf;
-
-  const call = (method, p, body) => page.evaluate(async ([m, u, b, c]) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (c) headers['X-CSRF-Token'] = c;
-    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: b === null ? undefined : JSON.stringify(b) });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, p, body === undefined ? null : body, csrf || null]);
-  const goto = async (hash, heading) => {
-    await page.evaluate((hh) => {
-      location.hash = hh;
-    }, hash);
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-  };
+  let env, page, goto;
 
   before(async () => {
-    daemon = await startDaemon();
-    origin = await startOrigin();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15000);
-    await page.goto(daemon.base + '/');
-    let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
-    assert.equal(s.status, 200);
-    csrf = s.body.csrf_token;
-    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
-    csrf = s.body.csrf_token;
-    const put = await call('PUT', '/config', {
-      listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
-      origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: origin.port }] }],
-      routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } }],
-    });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    await call('DELETE', '/session');
-    await page.reload();
-    await page.getByLabel('User name', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#nav').waitFor();
+    env = await openAdmin({ password: PASSWORD, origin: true, setup: async ({ call, csrf, origin }) => {
+      const put = await call('PUT', '/config', {
+        listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
+        origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: origin.port }] }],
+        routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } }],
+      }, csrf);
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+    } });
+    ({ page, goto } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (origin) await origin.stop();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
   });
 
   test('create an access list with a user, attach it to a route, see 401', async () => {

@@ -6,49 +6,23 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, startBrowser, shotBoth } from '../lib/harness.js';
+import { openAdmin, shotBoth } from '../lib/harness.js';
 
 const PASSWORD = 'acme-test-password-7';
 
 describe('ACME in the browser', () => {
-  let daemon, browser, page;
-
-  const call = (method, p, body, csrf) => page.evaluate(async ([m, u, b, c]) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (c) headers['X-CSRF-Token'] = c;
-    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: b === null ? undefined : JSON.stringify(b) });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, p, body === undefined ? null : body, csrf || null]);
-  const goto = async (hash, heading) => {
-    await page.evaluate((hh) => {
-      location.hash = hh;
-    }, hash);
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-  };
+  let env, browser, page, call, goto;
 
   before(async () => {
-    daemon = await startDaemon();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15000);
-    await page.goto(daemon.base + '/');
-    let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
-    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password }, s.body.csrf_token);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
-    const a = await call('POST', '/acme_accounts', { name: 'nowhere', directory: 'https://127.0.0.1:1/directory', email: 'ops@example.test', terms_agreed: true }, s.body.csrf_token);
-    assert.equal(a.status, 201, JSON.stringify(a.body));
-    await call('DELETE', '/session', undefined, s.body.csrf_token);
-    await page.reload();
-    await page.getByLabel('User name', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#nav').waitFor();
+    env = await openAdmin({ password: PASSWORD, setup: async ({ call: api, csrf }) => {
+      const a = await api('POST', '/acme_accounts', { name: 'nowhere', directory: 'https://127.0.0.1:1/directory', email: 'ops@example.test', terms_agreed: true }, csrf);
+      assert.equal(a.status, 201, JSON.stringify(a.body));
+    } });
+    ({ browser, page, call, goto } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
   });
 
   test('accounts are listed; a certificate is requested; its ACME status and problem show', async () => {

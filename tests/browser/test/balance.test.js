@@ -5,54 +5,33 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, startBrowser, startOrigin, request, shot } from '../lib/harness.js';
+import { openAdmin, startOrigin, request, shot } from '../lib/harness.js';
 
 const PASSWORD = 'balance-test-password-7';
 
 describe('server state and weights', () => {
-  let daemon, browser, page, a, b, port;
-
-  const call = (method, p, body, csrf) => page.evaluate(async ([m, u, bd, c]) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (c) headers['X-CSRF-Token'] = c;
-    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: bd === null ? undefined : JSON.stringify(bd) });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, p, body === undefined ? null : body, csrf || null]);
+  let env, page, call, a, b, port;
 
   before(async () => {
     a = await startOrigin();
     b = await startOrigin();
-    daemon = await startDaemon();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15000);
-    await page.goto(daemon.base + '/');
-    let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
-    assert.equal(s.status, 200);
-    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password }, s.body.csrf_token);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
-    const put = await call('PUT', '/config', {
-      listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
-      origins: [{ name: 'web', balance: 'least_conn', servers: [
-        { address: '127.0.0.1', port: a.port, max_connections: 50 },
-        { address: '127.0.0.1', port: b.port }] }],
-      routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } }],
-    }, s.body.csrf_token);
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    const st = await call('GET', '/status');
-    port = st.body.listeners.find((l) => l.name === 'public').port;
-    await call('DELETE', '/session', undefined, s.body.csrf_token);
-    await page.reload();
-    await page.getByLabel('User name', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#nav').waitFor();
+    env = await openAdmin({ password: PASSWORD, setup: async ({ call: api, csrf }) => {
+      const put = await api('PUT', '/config', {
+        listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
+        origins: [{ name: 'web', balance: 'least_conn', servers: [
+          { address: '127.0.0.1', port: a.port, max_connections: 50 },
+          { address: '127.0.0.1', port: b.port }] }],
+        routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } }],
+      }, csrf);
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      const st = await api('GET', '/status');
+      port = st.body.listeners.find((l) => l.name === 'public').port;
+    } });
+    ({ page, call } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
     if (a) await a.stop();
     if (b) await b.stop();
   });

@@ -4,57 +4,35 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, startBrowser, shot } from '../lib/harness.js';
+import { openAdmin, shot } from '../lib/harness.js';
 
 const PASSWORD = 'lists-test-password-7';
 const N = 120;
 
 describe('list paging and search', () => {
-  let daemon, browser, page;
-
-  // fetch() from the page, with the session cookie and CSRF token.
-  const call = (method, p, body, csrf) => page.evaluate(async ([m, u, b, c]) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (c) headers['X-CSRF-Token'] = c;
-    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: b === null ? undefined : JSON.stringify(b) });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, p, body === undefined ? null : body, csrf || null]);
+  let env, browser, page;
 
   const rowNames = () => page.locator('main tbody th').allTextContents();
 
   before(async () => {
-    daemon = await startDaemon();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15000);
-    await page.goto(daemon.base + '/');
     // Through the API: a password of our own, then 120 routes.
-    let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
-    assert.equal(s.status, 200);
-    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password }, s.body.csrf_token);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
-    const doc = {
-      listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
-      origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: 9 }] }],
-      routes: Array.from({ length: N }, (_, i) => ({
-        name: 'r' + String(i).padStart(3, '0'), listener: 'public', origin: 'web',
-        match: { hosts: [i % 10 === 3 ? `shop${i}.example` : `site${i}.example`] },
-      })),
-    };
-    const put = await call('PUT', '/config', doc, s.body.csrf_token);
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    await call('DELETE', '/session', undefined, s.body.csrf_token);
-    await page.reload();
-    await page.getByLabel('User name', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#nav').waitFor();
+    env = await openAdmin({ password: PASSWORD, setup: async ({ call, csrf }) => {
+      const doc = {
+        listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
+        origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: 9 }] }],
+        routes: Array.from({ length: N }, (_, i) => ({
+          name: 'r' + String(i).padStart(3, '0'), listener: 'public', origin: 'web',
+          match: { hosts: [i % 10 === 3 ? `shop${i}.example` : `site${i}.example`] },
+        })),
+      };
+      const put = await call('PUT', '/config', doc, csrf);
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+    } });
+    ({ browser, page } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
   });
 
   test('the routes list shows one page at a time', async () => {

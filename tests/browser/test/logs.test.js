@@ -6,59 +6,31 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, startOrigin, startBrowser, request, shotBoth } from '../lib/harness.js';
+import { openAdmin, request, shotBoth } from '../lib/harness.js';
 
 const PASSWORD = 'logs-test-password-7';
 
 describe('logs in the browser', () => {
-  let daemon, origin, browser, page, port;
-
-  const call = (method, p, body, csrf) => page.evaluate(async ([m, u, b, c]) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (c) headers['X-CSRF-Token'] = c;
-    const r = await fetch('/api/v1' + u, { method: m, headers, credentials: 'same-origin', body: b === null ? undefined : JSON.stringify(b) });
-    return { status: r.status, body: r.status === 204 ? null : await r.json() };
-  }, [method, p, body === undefined ? null : body, csrf || null]);
-  const goto = async (hash, heading) => {
-    await page.evaluate((hh) => {
-      location.hash = hh;
-    }, hash);
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-  };
+  let env, browser, page, goto, port;
 
   before(async () => {
-    daemon = await startDaemon();
-    origin = await startOrigin();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15000);
-    await page.goto(daemon.base + '/');
-    let s = await call('POST', '/session', { username: 'admin', password: daemon.password });
-    const r = await call('PATCH', '/users/admin', { password: PASSWORD, current_password: daemon.password }, s.body.csrf_token);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    s = await call('POST', '/session', { username: 'admin', password: PASSWORD });
-    const put = await call('PUT', '/config', {
-      listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
-      origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: origin.port }] }],
-      routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } },
-        { name: 'shop', listener: 'public', origin: 'web', match: { hosts: ['shop.test'] } }],
-    }, s.body.csrf_token);
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    const st = await call('GET', '/status');
-    port = st.body.listeners.find((l) => l.name === 'public').port;
-    await call('POST', '/users', { name: 'watcher', password: 'watcher-password-9', role: 'viewer' }, s.body.csrf_token);
-    await call('DELETE', '/session', undefined, s.body.csrf_token);
-    await page.reload();
-    await page.getByLabel('User name', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.locator('#nav').waitFor();
+    env = await openAdmin({ password: PASSWORD, origin: true, setup: async ({ call, csrf, origin }) => {
+      const put = await call('PUT', '/config', {
+        listeners: [{ name: 'public', address: '127.0.0.1', port: 0 }],
+        origins: [{ name: 'web', servers: [{ address: '127.0.0.1', port: origin.port }] }],
+        routes: [{ name: 'app', listener: 'public', origin: 'web', match: { hosts: ['app.test'] } },
+          { name: 'shop', listener: 'public', origin: 'web', match: { hosts: ['shop.test'] } }],
+      }, csrf);
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      const st = await call('GET', '/status');
+      port = st.body.listeners.find((l) => l.name === 'public').port;
+      await call('POST', '/users', { name: 'watcher', password: 'watcher-password-9', role: 'viewer' }, csrf);
+    } });
+    ({ browser, page, goto } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (origin) await origin.stop();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
   });
 
   test('requests made through a listener show in the log page within 2 s', async () => {

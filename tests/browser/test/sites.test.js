@@ -12,7 +12,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { startDaemon, startOrigin, startBrowser, request, shotBoth } from '../lib/harness.js';
+import { openAdmin, request, shotBoth } from '../lib/harness.js';
 
 const PASSWORD = 'sites-test-password-3';
 
@@ -35,7 +35,7 @@ function httpsGet(port, name, pathName) {
 }
 
 describe('sites: one form for a new site', () => {
-  let daemon, origin, browser, page;
+  let env, origin, browser, page, goto;
 
   const call = (method, p, body) => page.evaluate(async ([m, u, b]) => {
     const headers = { 'Content-Type': 'application/json' };
@@ -44,35 +44,15 @@ describe('sites: one form for a new site', () => {
       body: b === null ? undefined : JSON.stringify(b) });
     return { status: r.status, headers: Object.fromEntries(r.headers), body: r.status === 204 ? null : await r.json() };
   }, [method, p, body === undefined ? null : body]);
-  const goto = async (hash, heading) => {
-    await page.evaluate((hh) => {
-      location.hash = hh;
-    }, hash);
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-  };
 
   before(async () => {
-    daemon = await startDaemon();
-    origin = await startOrigin();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(15000);
-    await page.goto(daemon.base + '/');
     // the first login asks for a new password, as for any new user
-    await page.getByLabel('User name', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(daemon.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('Current password', { exact: true }).fill(daemon.password);
-    await page.getByLabel('New password', { exact: true }).fill(PASSWORD);
-    await page.getByLabel('Repeat the new password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Change password' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    env = await openAdmin({ password: PASSWORD, origin: true, login: 'form' });
+    ({ origin, browser, page, goto } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (origin) await origin.stop();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
   });
 
   test('the empty dashboard points to New site', async () => {

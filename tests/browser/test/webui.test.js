@@ -13,12 +13,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startDaemon, startOrigin, startBrowser, request, postJson, makeCertificate, shot, shotBoth, REPO } from '../lib/harness.js';
+import { openAdmin, request, postJson, makeCertificate, shot, shotBoth, REPO } from '../lib/harness.js';
 
 const NEW_PASSWORD = 'correct-horse-battery-9';
 
 describe('gatehouse web UI', () => {
-  let daemon, origin, browser, page, listenerPort;
+  let env, daemon, origin, browser, page, goto, listenerPort;
   const adminPort = () => Number(new URL(daemon.base).port);
 
   // the browser's own session asks the API (same origin, allowed)
@@ -27,12 +27,6 @@ describe('gatehouse web UI', () => {
     return r.json();
   }, p);
   const toastHas = (text) => page.locator('#toast').filter({ hasText: text }).waitFor();
-  const goto = async (hash, heading) => {
-    await page.evaluate((hh) => {
-      location.hash = hh;
-    }, hash);
-    if (heading) await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-  };
   const traffic = async (n, host = 'app.test') => {
     const out = [];
     for (let i = 0; i < n; i++) out.push(await request(listenerPort, `/hello/${i}`, { Host: host }));
@@ -40,17 +34,12 @@ describe('gatehouse web UI', () => {
   };
 
   before(async () => {
-    daemon = await startDaemon();
-    origin = await startOrigin();
-    browser = await startBrowser(daemon.base);
-    page = await browser.context.newPage();
-    page.setDefaultTimeout(10000);
+    env = await openAdmin({ origin: true, login: 'none', timeout: 10000 });
+    ({ daemon, origin, browser, page, goto } = env);
   });
 
   after(async () => {
-    if (browser) await browser.close();
-    if (origin) await origin.stop();
-    if (daemon) await daemon.stop();
+    if (env) await env.stop();
   });
 
   test('static files: content types, cache headers, a strict CSP', async () => {

@@ -95,6 +95,15 @@ void balance_passive_failure(const struct cfg_server *s);
  */
 void balance_retry_count(const struct cfg_route *rt);
 int balance_retry(struct conn *c, int why);
+/* The server answered the request of <c> with <status>: true when that
+ * status is to be retried (listed in "on", safe to repeat, a try and
+ * budget left, a server not tried yet), the server for it kept in
+ * c->req->retry_to: the caller drops the answer unseen and has
+ * balance_retry_dropped() send the request there (0, or -1 as
+ * proxy_resend()).
+ */
+bool balance_retry_status(struct conn *c, unsigned status);
+int balance_retry_dropped(struct conn *c);
 
 /* No server is open for the request of <c>: parks it in its origin's
  * queue (balance_queue.c) to start again through proxy_start() when one

@@ -226,9 +226,15 @@ enum cfg_retry_on {
 	CFG_RETRY_CONNECT_ERROR = 1u << 0,
 	CFG_RETRY_TIMEOUT = 1u << 1,
 	CFG_RETRY_RESET = 1u << 2,
-	CFG_RETRY_502 = 1u << 3, /* failures answered 502 */
-	CFG_RETRY_503 = 1u << 4, /* no server could take it */
-	CFG_RETRY_504 = 1u << 5, /* failures answered 504 */
+	CFG_RETRY_502 = 1u << 3, /* failures answered 502; a 502 answer */
+	CFG_RETRY_503 = 1u << 4, /* a 503 answer */
+	CFG_RETRY_504 = 1u << 5, /* failures answered 504; a 504 answer */
+	CFG_RETRY_500 = 1u << 6, /* the server's own answers from here on */
+	CFG_RETRY_501 = 1u << 7,
+	CFG_RETRY_404 = 1u << 8,
+	CFG_RETRY_408 = 1u << 9,
+	CFG_RETRY_425 = 1u << 10,
+	CFG_RETRY_429 = 1u << 11,
 };
 
 /* Maintenance mode (respond.c): 503 for every client but allow. */

@@ -25,7 +25,7 @@ static const char *const balances[] = { "round_robin", "least_conn", "p2c",
 	"hash", "random", NULL };
 /* Bit i of cfg_route.retry_on (cfg.h CFG_RETRY_*). */
 static const char *const retry_ons[] = { "connect_error", "timeout", "reset",
-	"502", "503", "504", NULL };
+	"502", "503", "504", "500", "501", "404", "408", "425", "429", NULL };
 /* Order as enum cfg_server_state (cfg.h). */
 static const char *const server_states[] = { "active", "drain", "disabled",
 	NULL };
@@ -437,8 +437,10 @@ static const struct cf_field route_f[RF__N] = {
 		.flags = F_REQUIRED | F_NULLABLE, .min = 1, .max = 10,
 		.doc = "most tries after the first" },
 	[RF_RETRY_ON] = { .key = "on", .column = "retry_on", .type = F_LIST,
-		.parent = RF_RETRIES, .max = 6, .enums = retry_ons,
-		.doc = "what is retried; empty: connect_error and reset" },
+		.parent = RF_RETRIES, .max = 12, .enums = retry_ons,
+		.doc = "what is retried: failures, and statuses the server "
+		       "answered (tried again on another server); empty: "
+		       "connect_error and reset" },
 	[RF_RETRY_BUDGET] = { .key = "budget_percent",
 		.column = "retry_budget_percent", .type = F_INT,
 		.parent = RF_RETRIES, .min = 0, .max = 100, .def = 20,

@@ -101,6 +101,8 @@ struct req {
 	struct str request_id;     /* route request_id: the client's or rid[] */
 	char rid[33];
 	bool discard; /* the origin's body is dropped (respond_intercept()) */
+	/* balance_retry_status(): the server a dropped answer is retried on */
+	const struct cfg_server *retry_to;
 
 	/* Kept from one request to the next (pipelined, or in the same
 	 * callback): everything above is zeroed by each request's end.

@@ -606,6 +606,8 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 		    (uint64_t)((now.tv_sec - r->t_up.tv_sec) * 1000000 +
 		        (now.tv_nsec - r->t_up.tv_nsec) / 1000));
 	}
+	if (balance_retry_status(c, m->status))
+		return -1; /* dropped: proxy_on_upstream_fail() resends it */
 	if (!respond_intercept(c, m))
 		write_response_head(c, m);
 	return 0;
@@ -712,6 +714,13 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	if (c->state == CONN_S_TUNNEL) {
 		proxy_tunnel_upstream_eof(c);
 		return;
+	}
+	/* A status the route retries: its answer was dropped. */
+	if (r->retry_to != NULL) {
+		if (balance_retry_dropped(c) == 0)
+			return;
+		why = UPSTREAM_FAIL_CONNECT;
+		u = r->up; /* the dropped one is gone */
 	}
 	/* A pooled connection the origin had closed: retry once on a
 	 * fresh one, when nothing of the request body has been sent.

@@ -88,4 +88,9 @@ STAT(REQ_ROUTE_MAINTENANCE, "req_route_maintenance", "requests answered 503 by a
 STAT(REQ_HEADER_RULES,     "req_header_rules",     "requests and responses whose headers a route's rules changed")
 STAT(REQ_ID_ADDED,         "req_request_id_added", "X-Request-ID values made by the proxy (the client sent none)")
 STAT(REQ_ERROR_PAGE,       "req_error_page",       "answers sent with a page of the route's error_pages")
+STAT(RETRY_CONNECT,        "retries_connect_error", "requests sent again by a route's retries: the connect failed")
+STAT(RETRY_TIMEOUT,        "retries_timeout",      "requests sent again by a route's retries: the connect or the response timed out")
+STAT(RETRY_RESET,          "retries_reset",        "requests sent again by a route's retries: the server closed, reset or answered malformed")
+STAT(RETRY_STATUS,         "retries_status",       "requests sent again by a route's retries: the server answered a status listed in on (that answer dropped)")
+STAT(RETRY_BUDGET_SPENT,   "retries_budget_spent", "requests not sent again: the route's retry budget was spent")
 /* clang-format on */

@@ -29,6 +29,8 @@
 
 #include "cfg.h"
 
+#define BALANCE_STICKY_LEN 16 /* bytes of a sticky cookie (32 hex digits) */
+
 /* Whether server <id> passed its health checks. */
 typedef bool (*balance_usable_fn)(int64_t id);
 
@@ -73,6 +75,20 @@ void balance_key(const struct cfg_origin *o, const struct conn *c,
  */
 const struct cfg_server *balance_server(struct conn *c, const int64_t *avoid,
     size_t navoid);
+
+/* The sticky cookie's value of a server, and whether one is signed by
+ * this appliance's secret (balance_secret.c). balance_secret_load()
+ * reads the secret from the database, making it the first time: once,
+ * before the first snapshot is compiled. 0 or -1 + <e>.
+ */
+struct store;
+struct err;
+int balance_secret_load(struct store *st, struct err *e);
+void balance_sticky_tag(int64_t origin_id, const char *label,
+    unsigned char out[BALANCE_STICKY_LEN]);
+bool balance_sticky_signed(const unsigned char v[BALANCE_STICKY_LEN]);
+/* <n> lowercase hex digits into <outn> = n / 2 bytes: 0, or -1. */
+int balance_unhex(const char *p, size_t n, unsigned char *out, size_t outn);
 
 /* Sticky sessions (balance_key.c): the Set-Cookie line ("Set-Cookie:
  * ...\r\n") naming the server of <c>'s request, when its origin is

@@ -9,9 +9,11 @@
  * It also keeps sticky sessions: a request whose sticky cookie names a
  * server of the origin that may take it (active, not full, healthy) goes
  * there whatever the balance; otherwise the balance chooses, and the
- * response sets the cookie to the chosen server. The value is a hash of
- * the server's address (never the address), so it holds across restarts
- * and configuration changes.
+ * response sets the cookie to the chosen server. The value is signed
+ * with the appliance's secret (balance_secret.c): it never shows the
+ * address, cannot be made for a server nor altered into another without
+ * the secret, and holds across restarts and configuration changes that
+ * keep the server.
  */
 #include <sys/socket.h>
 
@@ -25,6 +27,7 @@
 #include "conn.h"
 #include "health.h"
 #include "http_msg.h"
+#include "stats.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -119,37 +122,55 @@ balance_key(const struct cfg_origin *o, const struct conn *c,
 	br->key = balance_hash(v.p, v.len, 0);
 }
 
-/* The sticky cookie's value for server <s>: 16 hex digits of a hash of
- * its address and the origin's id. Opaque, the same across restarts and
- * changes that keep the server's address.
+/* The sticky cookie's value for server <s>: its tag in 32 hex digits
+ * (balance_secret.c).
  */
 static void
-sticky_value(const struct cfg_server *s, char out[17])
+sticky_value(const struct cfg_server *s, char out[2 * BALANCE_STICKY_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t h =
-	    balance_hash(&s->hash, sizeof(s->hash), (uint64_t)s->origin->id);
 	int i;
 
-	for (i = 15; i >= 0; i--, h >>= 4)
-		out[i] = hex[h & 15];
-	out[16] = '\0';
+	for (i = 0; i < BALANCE_STICKY_LEN; i++) {
+		out[2 * i] = hex[s->sticky[i] >> 4];
+		out[2 * i + 1] = hex[s->sticky[i] & 15];
+	}
+	out[2 * BALANCE_STICKY_LEN] = '\0';
 }
 
-/* The server the request's sticky cookie names, if it may take it. */
+/* Equal in a time that does not depend on where they differ. */
+static bool
+sticky_eq(const unsigned char *a, const unsigned char *b)
+{
+	unsigned char d = 0;
+	int i;
+
+	for (i = 0; i < BALANCE_STICKY_LEN; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* The server the request's sticky cookie names, if it may take it. A
+ * value this appliance did not sign (forged, altered, or from before
+ * cookies were signed) is counted once per request and ignored.
+ */
 static const struct cfg_server *
 sticky_server(const struct cfg_origin *o, const struct conn *c,
     const int64_t *avoid, size_t navoid)
 {
-	struct str v;
-	char want[17];
+	unsigned char v[BALANCE_STICKY_LEN];
+	struct str cv;
 	size_t i, j;
 
-	if (!key_cookie(&c->req->msg, o->sticky_cookie, &v) || v.len != 16)
+	if (!key_cookie(&c->req->msg, o->sticky_cookie, &cv))
 		return NULL;
+	if (balance_unhex(cv.p, cv.len, v, sizeof(v)) != 0) {
+		if (navoid == 0)
+			stats_inc(STAT_STICKY_BAD);
+		return NULL;
+	}
 	for (i = 0; i < o->nservers; i++) {
-		sticky_value(&o->servers[i], want);
-		if (memcmp(want, v.p, 16) != 0)
+		if (!sticky_eq(o->servers[i].sticky, v))
 			continue;
 		for (j = 0; j < navoid; j++)
 			if (avoid[j] == o->servers[i].id)
@@ -158,6 +179,9 @@ sticky_server(const struct cfg_origin *o, const struct conn *c,
 		    ? &o->servers[i]
 		    : NULL; /* down, drained, full: stickiness breaks */
 	}
+	/* No server of the origin: one since removed, or not ours. */
+	if (navoid == 0 && !balance_sticky_signed(v))
+		stats_inc(STAT_STICKY_BAD);
 	return NULL;
 }
 
@@ -181,15 +205,16 @@ balance_sticky_header(const struct conn *c, char *buf, size_t len)
 	const struct req *r = c->req;
 	const struct cfg_origin *o;
 	struct str v;
-	char val[17], age[32] = "";
+	char val[2 * BALANCE_STICKY_LEN + 1], age[32] = "";
 	int n;
 
 	if (r->server == NULL || r->route == NULL ||
 	    (o = r->route->origin)->sticky_cookie == NULL)
 		return 0;
 	sticky_value(r->server, val);
-	if (key_cookie(&c->req->msg, o->sticky_cookie, &v) && v.len == 16 &&
-	    memcmp(v.p, val, 16) == 0)
+	if (key_cookie(&c->req->msg, o->sticky_cookie, &v) &&
+	    v.len == 2 * BALANCE_STICKY_LEN &&
+	    memcmp(v.p, val, 2 * BALANCE_STICKY_LEN) == 0)
 		return 0; /* it already names this server */
 	if (o->sticky_ttl_s > 0)
 		snprintf(age, sizeof(age), "; Max-Age=%u", o->sticky_ttl_s);

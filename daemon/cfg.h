@@ -110,6 +110,7 @@ struct cfg_server {
 	const char *label; /* "127.0.0.1:8081" / "[::1]:8081" for logs */
 	const struct cfg_origin *origin; /* back pointer */
 	uint64_t hash; /* of its label: rendezvous hashing (balance.c) */
+	unsigned char sticky[16]; /* sticky origins: its cookie's value */
 	enum cfg_server_state state;
 	unsigned slow_start_s;    /* 0: full weight at once */
 	unsigned max_connections; /* in flight; 0: no limit */

@@ -77,6 +77,8 @@ cfg_balance_server(struct cfg_server *sv, struct store_stmt *s,
 	    bal_int(s, CK_SERVER, SF_MAX_CONNECTIONS, &sv->max_connections, msg,
 	        sizeof(msg)) != 0)
 		return bal_sfail(path, SF_MAX_CONNECTIONS, e, msg);
+	if (sv->origin->sticky_cookie != NULL)
+		balance_sticky_tag(sv->origin->id, sv->label, sv->sticky);
 	return 0;
 }
 

@@ -273,7 +273,8 @@ kek_wipe_free(char *p, size_t n)
 }
 
 /* Every sealed column: certificate keys, ACME account keys and EAB MAC
- * keys, and the keys of ACME orders in flight.
+ * keys, the keys of ACME orders in flight, and the appliance's own
+ * secrets (balance_secret.c).
  */
 static const struct sealed_col {
 	const char *table, *id, *name, *col, *what;
@@ -285,6 +286,7 @@ static const struct sealed_col {
 	{ "acme_certs", "certificate_id",
 	    "(SELECT name FROM certificates WHERE id = certificate_id)",
 	    "order_key", "ACME order of certificate" },
+	{ "secrets", "id", "name", "value", "appliance secret" },
 };
 
 /* Rewrites every sealed value of column <c> with <to>: values open with

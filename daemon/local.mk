@@ -31,7 +31,7 @@ CORE_NET_SOURCES = daemon/access.c daemon/access.h daemon/ratelimit.c daemon/rat
 # Server choice: algorithms, request keys, live per-server state (issue 13).
 CORE_NET_SOURCES += daemon/balance_key.c daemon/balance_queue.c \
 	daemon/balance_passive.c daemon/balance_retry.c daemon/server_live.c \
-	daemon/server_live.h daemon/cfg_balance.c
+	daemon/server_live.h daemon/cfg_balance.c daemon/balance_secret.c
 
 # The listener types and the one accept path.
 CORE_NET_SOURCES += daemon/accept.c daemon/accept.h

@@ -31,6 +31,7 @@
 #include "access_log.h"
 #include "acme.h"
 #include "api.h"
+#include "balance.h"
 #include "cfg.h"
 #include "config.h"
 #include "err.h"
@@ -306,8 +307,9 @@ rotate_kek(const struct opts *o)
 		return 1;
 	}
 	store_close(st);
-	log_info("--rotate-kek: %d private key%s sealed with a new key", n,
-	    n == 1 ? "" : "s");
+	log_info("--rotate-kek: %d private key%s and secrets sealed with a new "
+	         "key",
+	    n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -398,6 +400,9 @@ main(int argc, char **argv)
 	/* Before the privilege drop: the KEK file is root's. */
 	if (kek_load(o.kek, true, &e) != 0 || kek_seal_all(main_store, &e) < 0)
 		fatalx("private keys: %s", err_str(&e, buf, sizeof(buf)));
+	if (balance_secret_load(main_store, &e) != 0)
+		fatalx("sticky cookie secret: %s",
+		    err_str(&e, buf, sizeof(buf)));
 	if (o.user != NULL) {
 		if (privdrop(o.user, o.db, &e) == -1)
 			fatalx("privileges: %s", err_str(&e, buf, sizeof(buf)));

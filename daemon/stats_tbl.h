@@ -93,4 +93,5 @@ STAT(RETRY_TIMEOUT,        "retries_timeout",      "requests sent again by a rou
 STAT(RETRY_RESET,          "retries_reset",        "requests sent again by a route's retries: the server closed, reset or answered malformed")
 STAT(RETRY_STATUS,         "retries_status",       "requests sent again by a route's retries: the server answered a status listed in on (that answer dropped)")
 STAT(RETRY_BUDGET_SPENT,   "retries_budget_spent", "requests not sent again: the route's retry budget was spent")
+STAT(STICKY_BAD,           "sticky_cookie_bad",    "sticky cookies ignored: not signed by this appliance (forged, altered, or from before cookies were signed)")
 /* clang-format on */

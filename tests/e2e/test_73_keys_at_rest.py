@@ -93,7 +93,8 @@ def test_rotate_kek_keeps_serving(api, gh, origin, tmp_path):
     p = subprocess.run([BINARY, "--db", gh.db_path, "--kek", kek, "--rotate-kek"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    assert "1 private key sealed with a new key" in p.stderr
+    # the certificate's key and the sticky cookie secret (balance_secret.c)
+    assert "2 private keys and secrets sealed with a new key" in p.stderr
     assert open(kek).read() != old_kek
     assert os.stat(kek).st_mode & 0o777 == 0o400
     assert gh.sql("SELECT private_key_pem FROM certificates") != old_rows

@@ -251,6 +251,11 @@ int rev_retention_set(struct store *st, int64_t keep, int64_t days,
 int rev_prune(struct store *st, struct err *e);
 /* Drops the documents rev_store.c keeps in memory (api_stop()). */
 void rev_cache_clear(void);
+/* rev_store.c's statements that read revisions' heads (checkpoint,
+ * digest, bytes) without their documents, NULL-terminated: each goes
+ * through the covering index revisions_head (test_rev_store checks).
+ */
+extern const char *const rev_head_sql[];
 /* The field table of <kind> (daemon/cfg_field.h). */
 const struct cf_kind *conf_kind(enum conf_kind kind);
 /* One item of <kind> (named, or numbered when all digits), or NULL with

@@ -18,6 +18,12 @@
  * parent's for a delta) so that a row rolled
  * back and then replaced under the same number is never mistaken for it.
  *
+ * A row's head (checkpoint, digest, bytes) comes after its document in
+ * the table, so every statement that reads it without the document goes
+ * through the covering index revisions_head (schema/0030_revision_head.sql,
+ * rev_head_sql[]); otherwise SQLite walks a checkpoint's overflow pages
+ * to reach it (10 MB at 100,000 routes).
+ *
  * Retention (revision_retention: keep the newest `keep` revisions and
  * those younger than `keep_days`, 0: no limit) deletes older rows after
  * each insert and when the setting changes, but never the serving
@@ -44,11 +50,36 @@ struct rev_cached {
 
 static struct rev_cached rev_cache[2];
 
+/* The statements that read revisions' heads (see above). */
+enum rev_head_q {
+	RQ_LAST,  /* the newest revision's head */
+	RQ_CHAIN, /* a checkpoint's bytes, its deltas' count and bytes */
+	RQ_HEAD,  /* one revision's checkpoint and digest */
+	RQ_SCP,   /* the checkpoint serving revision <id> starts from */
+	RQ_CP,    /* one revision's checkpoint (NULL: it is one) */
+};
+
+const char *const rev_head_sql[] = {
+	[RQ_LAST] = "SELECT id, coalesce(digest, -1), coalesce(checkpoint, id)"
+	            " FROM revisions INDEXED BY revisions_head"
+	            " ORDER BY id DESC LIMIT 1",
+	[RQ_CHAIN] = "SELECT c.bytes, count(d.id), coalesce(sum(d.bytes), 0)"
+	             " FROM revisions c INDEXED BY revisions_head"
+	             " LEFT JOIN revisions d ON d.checkpoint = c.id"
+	             " WHERE c.id = ?1 GROUP BY c.id",
+	[RQ_HEAD] = "SELECT checkpoint, coalesce(digest, -1)"
+	            " FROM revisions INDEXED BY revisions_head WHERE id = ?1",
+	[RQ_SCP] = "SELECT coalesce(checkpoint, id)"
+	           " FROM revisions INDEXED BY revisions_head WHERE id = ?1",
+	[RQ_CP] = "SELECT checkpoint FROM revisions INDEXED BY revisions_head"
+	          " WHERE id = ?1",
+	NULL,
+};
+
 /* The newest chain's weight (rev_want_checkpoint()): its checkpoint <cp>
  * of <cp_bytes>, and <n> deltas of <sum> bytes after it, while the newest
  * revision is <last> with <digest> (a rolled-back write leaves another
- * newest revision, and the sums are read again). Reading them from the
- * rows costs the checkpoint's whole row: `bytes` comes after `config`.
+ * newest revision, and the sums are read again, from revisions_head).
  */
 static struct {
 	int64_t last, digest, cp, cp_bytes, n, sum;
@@ -179,27 +210,32 @@ rev_doc(struct store *st, int64_t n, struct err *e)
 	struct store_stmt *s;
 	struct json *doc = NULL, *ops, *out;
 	int64_t cp = 0;
-	bool chain = false;
+	bool chain = false, found = false;
 
 	err_clear(e);
-	s = store_prepare(st,
-	    "SELECT r.checkpoint, c.config, coalesce(r.digest, -1)"
-	    " FROM revisions r"
-	    " JOIN revisions c ON c.id = coalesce(r.checkpoint, r.id)"
-	    " WHERE r.id = ?1",
-	    e);
-	if (s == NULL)
+	/* The head first: a document still in memory needs no text. */
+	if ((s = store_prepare(st, rev_head_sql[RQ_HEAD], e)) == NULL)
 		return NULL;
 	store_bind_int64(s, 1, n);
 	if (store_step(s, e) == STORE_ROW) {
-		if ((doc = rev_cache_get(n, store_col_int64(s, 2))) != NULL) {
+		if ((doc = rev_cache_get(n, store_col_int64(s, 1))) != NULL)
 			doc = json_ref(doc);
-		} else {
-			chain = !store_col_is_null(s, 0);
-			cp = store_col_int64(s, 0);
-			doc = rev_parse(s, 1, e);
-		}
+		chain = !store_col_is_null(s, 0);
+		cp = chain ? store_col_int64(s, 0) : n;
+		found = true;
 	}
+	store_finalize(s);
+	if (doc != NULL || !found)
+		return doc;
+	if ((s = store_prepare(st, "SELECT config FROM revisions WHERE id = ?1",
+	         e)) == NULL)
+		return NULL;
+	store_bind_int64(s, 1, cp);
+	if (store_step(s, e) == STORE_ROW)
+		doc = rev_parse(s, 0, e);
+	else if (e->msg[0] == '\0')
+		err_set(e, "",
+		    "the checkpoint of revision %" PRId64 " is missing", n);
 	store_finalize(s);
 	if (doc == NULL || !chain)
 		return doc;
@@ -233,11 +269,7 @@ rev_want_checkpoint(struct store *st, int64_t pid, int64_t pdigest, int64_t cp,
 		return 0;
 	}
 	memset(&rev_chain, 0, sizeof(rev_chain));
-	s = store_prepare(st,
-	    "SELECT c.bytes, count(d.id), coalesce(sum(d.bytes), 0)"
-	    " FROM revisions c LEFT JOIN revisions d ON d.checkpoint = c.id"
-	    " WHERE c.id = ?1 GROUP BY c.id",
-	    e);
+	s = store_prepare(st, rev_head_sql[RQ_CHAIN], e);
 	if (s == NULL)
 		return -1;
 	store_bind_int64(s, 1, cp);
@@ -270,10 +302,7 @@ rev_last(struct store *st, int64_t *id, int64_t *digest, int64_t *cp,
 
 	*id = *cp = 0;
 	*digest = -1;
-	s = store_prepare(st,
-	    "SELECT id, coalesce(digest, -1), coalesce(checkpoint, id)"
-	    " FROM revisions ORDER BY id DESC LIMIT 1",
-	    e);
+	s = store_prepare(st, rev_head_sql[RQ_LAST], e);
 	if (s == NULL)
 		return -1;
 	if ((rc = store_step(s, e)) == STORE_ROW) {
@@ -534,17 +563,14 @@ rev_prune(struct store *st, struct err *e)
 	if (rev_int(st, "SELECT min(id) FROM revisions WHERE id >= ?1", 0,
 	        latest, &oldest, e) != 0)
 		return -1;
-	if (rev_int(st,
-	        "SELECT coalesce(checkpoint, id) FROM revisions WHERE id = ?1",
-	        latest, latest, &scp, e) != 0 ||
+	if (rev_int(st, rev_head_sql[RQ_SCP], latest, latest, &scp, e) != 0 ||
 	    rev_first_kept(st, latest, oldest, keep, days, &first, e) != 0)
 		return -1;
 	if (first > scp) /* never the serving revision's chain */
 		first = scp;
 	if (first <= oldest)
 		return 0;
-	if (rev_int(st, "SELECT checkpoint FROM revisions WHERE id = ?1", first,
-	        0, &cp, e) != 0)
+	if (rev_int(st, rev_head_sql[RQ_CP], first, 0, &cp, e) != 0)
 		return -1;
 	if (cp > 0 && rev_make_checkpoint(st, first, cp, e) != 0)
 		return -1;

@@ -84,6 +84,11 @@ tests_unit_test_api_openapi_SOURCES = tests/unit/test_api_openapi.c $(API_SOURCE
 nodist_tests_unit_test_api_openapi_SOURCES = api/openapi_json.c
 tests_unit_test_api_openapi_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_openapi_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+UNIT_API_TESTS += tests/unit/test_rev_store
+tests_unit_test_rev_store_SOURCES = tests/unit/test_rev_store.c $(API_SOURCES)
+nodist_tests_unit_test_rev_store_SOURCES = api/openapi_json.c
+tests_unit_test_rev_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_rev_store_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 
 # Layer 4: ClientHello reader, PROXY protocol codec, L4 route matching.
 UNIT_L4_TESTS = tests/unit/test_clienthello tests/unit/test_proxy_proto \

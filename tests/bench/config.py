@@ -111,13 +111,17 @@ def document(n):
 PHASE_RE = re.compile(r"apply timing: (.*)")
 
 
-def phases(wd):
-    """With GATEHOUSED_APPLY_TIMING=1: the median of each phase of the timed
-    item writes, from the daemon's log (api_apply.c)."""
+def phase_rows(wd):
+    """With GATEHOUSED_APPLY_TIMING=1: the phases of each item write, in
+    order, from the daemon's log (api_apply.c)."""
     with open(os.path.join(wd, "gatehoused.log")) as f:
-        rows = [dict((kv.rsplit(" ", 2)[0].strip(), float(kv.rsplit(" ", 2)[1]))
+        return [dict((kv.rsplit(" ", 2)[0].strip(), float(kv.rsplit(" ", 2)[1]))
                      for kv in m.group(1).split(","))
                 for m in (PHASE_RE.search(line) for line in f) if m]
+
+
+def phases(rows):
+    """The median of each phase."""
     return {k: round(statistics.median(r[k] for r in rows), 2) for k in rows[0]} if rows else {}
 
 
@@ -148,7 +152,13 @@ def run(gh, n, patches, changes):
                 st, _ = api.call("PATCH", "/routes/r%d" % ((i * 7919) % n), {"priority": i % 100 + 1})
                 lat.append((time.monotonic() - t0) * 1000)
             out["patch_p50_ms"] = statistics.median(lat)
-            out["phases_p50_ms"] = phases(wd)
+            rows = phase_rows(wd)
+            out["phases_p50_ms"] = phases(rows)
+            if rows:
+                # The daemon's side of the slowest PATCH: its phases.
+                out["phases_slowest_ms"] = max(rows[:patches], key=lambda r: r.get("total", 0))
+                out["daemon_ms"] = [r.get("total") for r in rows[:patches]]
+            out["patch_ms"] = [round(x, 2) for x in lat]
             out["patch_p99_ms"] = pct(lat, 99)
             if changes:
                 # The timed PATCHes count among the <changes>.

@@ -8,6 +8,7 @@ change at once."""
 import random
 
 from apiclient import start_api, wait_port
+from conftest import wait_until
 from backends import raw_exchange
 
 ROUTES = 40
@@ -80,7 +81,10 @@ def test_route_writes_equal_a_full_compile(gh, origin_factory):
             for lst, _, host in gone[-2:]:
                 assert get(ports[lst], host)[0] == 404, (step, host)
     assert not gh.log_has(r"differs from a full compile|a full compile fails"), gh.log_tail()
-    # Every route write took the incremental path (else nothing was verified).
-    with gh.cond:
-        same = sum("equals a full compile" in line for line in gh.lines)
-    assert same == 90, (same, gh.log_tail())
+    # Every route write took the incremental path (else nothing was verified);
+    # the log reader may lag behind the answers on a loaded machine.
+    def same():
+        with gh.cond:
+            return sum("equals a full compile" in line for line in gh.lines)
+    wait_until(lambda: same() >= 90, what="90 verified writes: %d" % same())
+    assert same() == 90, (same(), gh.log_tail())

@@ -82,12 +82,9 @@ sys_status(struct api_req *r)
 static const char *
 route_name(const struct cfg *c, int64_t id)
 {
-	size_t i;
+	const struct cfg_route *r = c != NULL ? cfg_route_by_id(c, id) : NULL;
 
-	for (i = 0; c != NULL && i < c->nroutes; i++)
-		if (c->routes[i].id == id)
-			return c->routes[i].name;
-	return NULL;
+	return r != NULL ? r->name : NULL;
 }
 
 static const struct cfg_server *

@@ -101,7 +101,7 @@ static void
 accept_take_https(struct worker *w, const struct cfg_listener *l, int fd,
     const struct sockaddr *sa, socklen_t salen, struct accept_ref *ref)
 {
-	if (l->nsni_routes > 0)
+	if (l->sni_routes.n > 0)
 		l4_accept_shared(w, ref, fd, sa, salen);
 	else
 		conn_new(w, ref, fd, sa, salen);

@@ -450,13 +450,13 @@ acl_by_id(struct cfg *c, int64_t id)
 static struct cfg_route *
 route_by_id(struct cfg *c, int64_t id)
 {
-	size_t lo = 0, hi = c->nroutes, mid;
+	size_t lo = 0, hi = c->nroute_arr, mid; /* a full compile's */
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (c->routes[mid].id == id)
-			return &c->routes[mid];
-		if (c->routes[mid].id < id)
+		if (c->route_arr[mid].id == id)
+			return &c->route_arr[mid];
+		if (c->route_arr[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;

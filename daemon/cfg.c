@@ -53,25 +53,33 @@ cfg_ref(struct cfg *c)
 /* Drops one reference; the last one frees the arena and with it <c> and
  * everything borrowed from it. Thread: any.
  */
+/* Frees a chain of snapshots (prev) in a loop, not by recursion: a chain
+ * may be cfg_incr_chain_max long. A full compile (the base) has neither
+ * prev nor base.
+ */
 void
 cfg_unref(struct cfg *c)
 {
 	struct arena *a;
-	struct cfg *base;
+	struct cfg *base, *prev;
 	unsigned old;
 
-	if (c == NULL)
-		return;
-	CHECK_OBJ(c, CFG_MAGIC);
-	old = atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel);
-	ASSERT(old > 0);
-	if (old != 1)
-		return;
-	a = c->arena;
-	base = c->base;
-	c->magic = 0;
-	arena_free(a);
-	cfg_unref(base); /* after: the arena may point into it */
+	while (c != NULL) {
+		CHECK_OBJ(c, CFG_MAGIC);
+		old = atomic_fetch_sub_explicit(&c->refs, 1,
+		    memory_order_acq_rel);
+		ASSERT(old > 0);
+		if (old != 1)
+			return;
+		a = c->arena;
+		base = c->base;
+		prev = c->prev;
+		c->magic = 0;
+		arena_free(a);
+		/* After: the arena may point into them. */
+		cfg_unref(base);
+		c = prev;
+	}
 }
 
 /* Both arrays are in id order (cfg_compile reads them ORDER BY id). */
@@ -92,6 +100,16 @@ cfg_listener_by_id(const struct cfg *c, int64_t id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct cfg_route *
+cfg_route_by_id(const struct cfg *c, int64_t id)
+{
+	struct cfg_route key;
+
+	CHECK_OBJ(c, CFG_MAGIC);
+	key.id = id;
+	return cfg_rseq_find(&c->routes, &key, cfg_route_id_cmp);
 }
 
 const struct cfg_origin *

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "cfg_field.h"
+#include "cfg_rseq.h"
 #include "err.h"
 
 #define CFG_MAGIC 0x43464721u /* "CFG!" */
@@ -303,10 +304,6 @@ struct cfg_route {
 	unsigned retry_on;          /* CFG_RETRY_* bits */
 	unsigned retry_budget_percent;
 	bool pathnorm_set; /* pathnorm is the route's own */
-	/* cfg_incr.c: its strings and lists live in this snapshot's arena,
-	 * not in its base's (written since the base was compiled).
-	 */
-	bool incr_owned;
 	const struct cfg_access_list *access_list; /* NULL: none */
 	const struct cfg_rate_limit *rate_limit;   /* NULL: none */
 	/* Route policies (cfg_policy.c); NULL: none. */
@@ -331,8 +328,7 @@ struct cfg_listener {
 	unsigned header_ms, keepalive_ms;
 	bool trust_forwarded; /* keep client X-Forwarded-* and append */
 	enum cfg_pathnorm pathnorm;
-	const struct cfg_route **routes; /* match order, see route.h */
-	size_t nroutes;
+	struct cfg_rseq routes;                /* match order, see route.h */
 	const struct route_index *route_index; /* route.c, over routes[] */
 	unsigned max_connections;    /* L4 connections/sessions; 0: no limit */
 	struct cfg_cidr *proxy_from; /* PROXY header required from these */
@@ -346,8 +342,7 @@ struct cfg_listener {
 	/* https: routes with sni names pass TLS through (l4.c); they are
 	 * not in routes[] (match order as routes[]).
 	 */
-	const struct cfg_route **sni_routes;
-	size_t nsni_routes;
+	struct cfg_rseq sni_routes;
 	/* https (cfg_tls.c): certificates by SNI, client certificates. */
 	const struct cfg_cert *default_cert;
 	enum cfg_client_auth client_auth;
@@ -369,17 +364,28 @@ struct cfg {
 	struct arena *arena; /* owned: everything below lives here */
 	struct cfg_listener *listeners;
 	size_t nlisteners;
-	struct cfg_route *routes;
-	size_t nroutes;
+	struct cfg_rseq routes; /* id order */
+	/* The routes a full compile compiled, in id order (cfg_compile.c,
+	 * access.c and ratelimit.c fill them in); NULL in a snapshot built
+	 * by cfg_compile_route(). Read routes, not these.
+	 */
+	struct cfg_route *route_arr;
+	size_t nroute_arr;
 	struct cfg_origin *origins;
 	size_t norigins;
 	struct cfg_cert *certs; /* the certificate store (cfg_tls.c) */
 	size_t ncerts;
 	/* A snapshot built by cfg_compile_route() shares the certificates,
-	 * origins, listeners' TLS and unchanged routes' strings with the full
-	 * compile <base>, and holds a reference to it; NULL otherwise.
+	 * origins and listeners' TLS with the full compile <base>, and the
+	 * unchanged routes and the chunks of its route sequences and host
+	 * indexes with <prev>, the snapshot it was built from; it holds a
+	 * reference to both. <chain> counts the snapshots since <base> and
+	 * <chain_bytes> their arenas' bytes (cfg_incr.c rebases on a full
+	 * compile when they grow). NULL and 0 in a full compile.
 	 */
-	struct cfg *base;
+	struct cfg *base, *prev;
+	unsigned chain;
+	size_t chain_bytes;
 	struct cfg_access_list *access_lists; /* id order (access.c) */
 	size_t naccess_lists;
 	struct cfg_rate_limit *rate_limits; /* id order (ratelimit.c) */
@@ -413,6 +419,12 @@ struct cfg *cfg_compile(struct store *st, struct err *e);
  */
 int cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
     struct cfg **out, struct err *e);
+
+/* cfg_compile_route() answers 1 (compile in full) once <prev> is this
+ * many snapshots from its full compile, or when the snapshots since hold
+ * more bytes than that compile (cfg_incr.c). Tests lower it.
+ */
+extern unsigned cfg_incr_chain_max;
 
 /* cfg_compile.c, for cfg_compile_route(): compiles route <id>'s row into
  * <r> (in c's arena, its listener and origin found in <c>) with every
@@ -485,6 +497,7 @@ int cfg_balance_route(struct cfg_route *r, struct store_stmt *s,
 
 /* Lookups by stable id; NULL when absent. */
 const struct cfg_listener *cfg_listener_by_id(const struct cfg *c, int64_t id);
+const struct cfg_route *cfg_route_by_id(const struct cfg *c, int64_t id);
 const struct cfg_origin *cfg_origin_by_id(const struct cfg *c, int64_t id);
 
 #endif

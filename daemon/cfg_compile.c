@@ -1157,8 +1157,8 @@ compile_routes(struct compile *k)
 	if (compile_count(k, "routes", &n) == -1)
 		return -1;
 	if (n > 0 &&
-	    ((k->c->routes = arena_calloc(k->c->arena, n,
-	          sizeof(*k->c->routes))) == NULL ||
+	    ((k->c->route_arr = arena_calloc(k->c->arena, n,
+	          sizeof(*k->c->route_arr))) == NULL ||
 	        (room = arena_calloc(k->c->arena, n * RR__N, sizeof(*room))) ==
 	            NULL))
 		return compile_oom(k);
@@ -1166,24 +1166,24 @@ compile_routes(struct compile *k)
 	if (s == NULL)
 		return -1;
 	while ((r = store_step(s, k->e)) == STORE_ROW) {
-		if (k->c->nroutes == n) {
+		if (k->c->nroute_arr == n) {
 			r = STORE_ERROR;
 			err_set(k->e, "", "routes changed while compiling");
 			break;
 		}
-		if (compile_route_row(k, s, &k->c->routes[k->c->nroutes],
-		        &room[k->c->nroutes * RR__N]) == -1) {
+		if (compile_route_row(k, s, &k->c->route_arr[k->c->nroute_arr],
+		        &room[k->c->nroute_arr * RR__N]) == -1) {
 			r = STORE_ERROR;
 			break;
 		}
-		k->c->nroutes++;
+		k->c->nroute_arr++;
 	}
 	store_finalize(s);
 	if (r != STORE_DONE)
 		return -1;
 	for (i = 0; i < NELEM(compile_route_lists); i++) {
-		rw = (struct compile_rows){ (char *)k->c->routes, k->c->nroutes,
-			sizeof(struct cfg_route),
+		rw = (struct compile_rows){ (char *)k->c->route_arr,
+			k->c->nroute_arr, sizeof(struct cfg_route),
 			offsetof(struct cfg_route, id),
 			offsetof(struct cfg_route, name),
 			room != NULL ? room + compile_route_lists[i].room
@@ -1193,8 +1193,8 @@ compile_routes(struct compile *k)
 		        compile_route_lists[i].fn, 0) != 0)
 			return -1;
 	}
-	for (i = 0; i < k->c->nroutes; i++)
-		if (compile_route_check(k, &k->c->routes[i]) != 0)
+	for (i = 0; i < k->c->nroute_arr; i++)
+		if (compile_route_check(k, &k->c->route_arr[i]) != 0)
 			return -1;
 	return 0;
 }
@@ -1243,75 +1243,73 @@ cfg_compile_route_row(struct store *st, struct cfg *c, int64_t id,
 	return rc;
 }
 
-/* Gives every listener its routes, in match order. */
+/* Gives the snapshot its route sequence (id order) and every listener
+ * its routes in match order; an https listener's routes with server
+ * names go to sni_routes instead (l4_route_match(), l4_accept_shared()).
+ */
 static int
 compile_listener_routes(struct compile *k)
 {
+	struct cfg *c = k->c;
 	struct cfg_listener *l;
-	const struct cfg_route *r;
-	size_t i, j, idx;
+	const struct cfg_route *r, **all, ***v;
+	size_t i, j, idx, *n, nsni, nplain;
+	int rc = -1;
 
-	for (i = 0; i < k->c->nroutes; i++) {
-		r = &k->c->routes[i];
+	all = arena_calloc(c->arena, c->nroute_arr + 1, sizeof(*all));
+	v = calloc(c->nlisteners + 1, sizeof(*v));
+	n = calloc(c->nlisteners + 1, sizeof(*n));
+	if (all == NULL || v == NULL || n == NULL)
+		goto out;
+	for (i = 0; i < c->nroute_arr; i++) {
+		all[i] = r = &c->route_arr[i];
+		for (j = 0; j < r->nlisteners; j++)
+			n[r->listeners[j] - c->listeners]++;
+	}
+	if (cfg_rseq_from(c->arena, &c->routes, all, c->nroute_arr) != 0)
+		goto out;
+	for (i = 0; i < c->nlisteners; i++)
+		if (n[i] > 0 &&
+		    (v[i] = arena_calloc(c->arena, n[i], sizeof(**v))) == NULL)
+			goto out;
+	memset(n, 0, (c->nlisteners + 1) * sizeof(*n));
+	for (i = 0; i < c->nroute_arr; i++) {
+		r = &c->route_arr[i];
 		for (j = 0; j < r->nlisteners; j++) {
-			idx = (size_t)(r->listeners[j] - k->c->listeners);
-			k->c->listeners[idx].nroutes++;
+			idx = (size_t)(r->listeners[j] - c->listeners);
+			v[idx][n[idx]++] = r;
 		}
 	}
-	for (i = 0; i < k->c->nlisteners; i++) {
-		l = &k->c->listeners[i];
-		if (l->nroutes == 0)
-			continue;
-		l->routes =
-		    arena_calloc(k->c->arena, l->nroutes, sizeof(*l->routes));
-		if (l->routes == NULL)
-			return compile_oom(k);
-		l->nroutes = 0;
-	}
-	for (i = 0; i < k->c->nroutes; i++) {
-		r = &k->c->routes[i];
-		for (j = 0; j < r->nlisteners; j++) {
-			idx = (size_t)(r->listeners[j] - k->c->listeners);
-			l = &k->c->listeners[idx];
-			l->routes[l->nroutes++] = r;
+	for (i = 0; i < c->nlisteners; i++) {
+		l = &c->listeners[i];
+		route_sort(v[i], n[i]);
+		nsni = nplain = 0;
+		if (l->proto == CFG_PROTO_HTTPS) /* sni routes to the end */
+			for (j = 0; j < n[i]; j++)
+				nsni += v[i][j]->nsnis > 0;
+		if (nsni > 0) {
+			all = arena_calloc(c->arena, nsni, sizeof(*all));
+			if (all == NULL)
+				goto out;
+			for (j = 0, nsni = 0; j < n[i]; j++) {
+				if (v[i][j]->nsnis > 0)
+					all[nsni++] = v[i][j];
+				else
+					v[i][nplain++] = v[i][j];
+			}
+			n[i] = nplain;
+			if (cfg_rseq_from(c->arena, &l->sni_routes, all,
+			        nsni) != 0)
+				goto out;
 		}
+		if (cfg_rseq_from(c->arena, &l->routes, v[i], n[i]) != 0)
+			goto out;
 	}
-	for (i = 0; i < k->c->nlisteners; i++)
-		route_sort(k->c->listeners[i].routes,
-		    k->c->listeners[i].nroutes);
-	return 0;
-}
-
-/* An https listener's routes with server names leave its HTTP match
- * list for sni_routes (l4_route_match(), l4_accept_shared()).
- */
-static int
-compile_l4_split(struct compile *k)
-{
-	struct cfg_listener *l;
-	size_t i, j, n;
-
-	for (i = 0; i < k->c->nlisteners; i++) {
-		l = &k->c->listeners[i];
-		if (l->proto != CFG_PROTO_HTTPS)
-			continue;
-		for (j = 0, n = 0; j < l->nroutes; j++)
-			n += l->routes[j]->nsnis > 0;
-		if (n == 0)
-			continue;
-		l->sni_routes =
-		    arena_calloc(k->c->arena, n, sizeof(*l->sni_routes));
-		if (l->sni_routes == NULL)
-			return compile_oom(k);
-		for (j = 0, n = 0; j < l->nroutes; j++) {
-			if (l->routes[j]->nsnis > 0)
-				l->sni_routes[l->nsni_routes++] = l->routes[j];
-			else
-				l->routes[n++] = l->routes[j];
-		}
-		l->nroutes = n;
-	}
-	return 0;
+	rc = 0;
+out:
+	free(v);
+	free(n);
+	return rc == 0 ? 0 : compile_oom(k);
 }
 
 /* Compiles the store's configuration: see cfg.h. The reads run inside a
@@ -1355,8 +1353,6 @@ cfg_compile(struct store *st, struct err *e)
 		rc = ratelimit_compile(st, k.c, k.e); /* ratelimit.c */
 	if (rc == 0)
 		rc = compile_listener_routes(&k);
-	if (rc == 0)
-		rc = compile_l4_split(&k);
 	if (rc == 0)
 		rc = route_index_build(k.c, k.e); /* route.c */
 	if (rc == 0)

@@ -6,18 +6,21 @@
  * cfg_compile_route() reads only the written route's row (and its list
  * columns) through cfg_compile_route_row() (cfg_compile.c, the same
  * checks as a full compile) and takes everything else from <prev>: the
- * certificates, origins and listeners are the same objects (a route write
- * does not change them), the other routes are copied structs whose
- * strings and lists stay where they are. What may be shared lives in the
- * arena of a full compile, the new snapshot's <base>, which it holds a
- * reference to; routes written since that compile have their strings and
- * lists in the newest snapshot's arena and are copied along (incr_owned),
- * so a snapshot keeps at most one other alive however many writes follow.
- * Each listener's route order is the previous one with the route taken
- * out and put back in by binary search (route_cmp()), which is the order a
- * full sort gives; each host index is the previous one copied with the
- * ranks moved, the route's names taken out and put in
- * (route_index_update()), without hashing every name again.
+ * certificates, origins and policies are the same objects (a route write
+ * does not change them), the listeners are copied structs. The routes
+ * themselves are never copied: the snapshot's route sequence (id order)
+ * and each listener's (match order) are chunked sequences (cfg_rseq.h)
+ * that share every chunk but the written route's with <prev>, and each
+ * listener's host index shares every page and bucket but those of the
+ * route's names (route_index_update()). A one-route write thus costs
+ * O(chunks + chunk + the route's names), not O(routes).
+ *
+ * The new snapshot holds a reference to <prev> (whose arena holds what
+ * it shares) and to <base>, the full compile the chain started from. The
+ * chain ends when a write of another kind compiles in full, or when it
+ * is cfg_incr_chain_max long or its arenas outweigh the base's: then
+ * cfg_compile_route() answers 1 and the caller compiles in full, which
+ * frees the chain once the workers have swapped.
  *
  * A full compile stays the reference: cfg_dump() writes every compiled
  * value of a snapshot in a fixed order (and what route_match() answers
@@ -35,140 +38,25 @@
 #include "route.h"
 #include "store.h"
 
-/* The index of the route with <id> in c->routes (id order), or where it
- * would go; <*found> whether it is there.
- */
-static size_t
-incr_find(const struct cfg *c, int64_t id, bool *found)
-{
-	size_t lo = 0, hi = c->nroutes, mid;
+unsigned cfg_incr_chain_max = 1000;
 
-	*found = false;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->routes[mid].id == id) {
-			*found = true;
-			return mid;
-		}
-		if (c->routes[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
+/* Bytes a chain may hold whatever the size of its base. */
+#define CFG_INCR_SLACK (4u << 20)
 
-static struct cfg_host *
-incr_hosts(struct arena *a, const struct cfg_host *h, size_t n)
+/* Whether route <r> serves the listener with <id>. */
+static bool
+incr_serves(const struct cfg_route *r, int64_t id)
 {
-	struct cfg_host *out;
 	size_t i;
 
-	if (n == 0)
-		return NULL;
-	if ((out = arena_calloc(a, n, sizeof(*out))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		out[i] = h[i];
-		if ((out[i].name = arena_strndup(a, h[i].name, h[i].len)) ==
-		    NULL)
-			return NULL;
-	}
-	return out;
-}
-
-/* A route's strings and lists into <a> (it was written after the base
- * compile, so they live in the previous snapshot's arena). 0 or -1.
- */
-static int
-incr_own(struct arena *a, struct cfg_route *r)
-{
-	const struct cfg_host *hosts = r->hosts, *snis = r->snis;
-	const struct cfg_cidr *src = r->sources;
-
-	if ((r->name = arena_strdup(a, r->name)) == NULL ||
-	    (r->path_prefix = arena_strndup(a, r->path_prefix,
-	         r->path_prefix_len)) == NULL)
-		return -1;
-	if ((r->nhosts > 0 &&
-	        (r->hosts = incr_hosts(a, hosts, r->nhosts)) == NULL) ||
-	    (r->nsnis > 0 && (r->snis = incr_hosts(a, snis, r->nsnis)) == NULL))
-		return -1;
-	if (r->nsources > 0) {
-		if ((r->sources = arena_calloc(a, r->nsources,
-		         sizeof(*r->sources))) == NULL)
-			return -1;
-		memcpy(r->sources, src, r->nsources * sizeof(*r->sources));
-	}
-	return cfg_policy_route_own(a, r);
-}
-
-/* Where the old route at index <i> of prev->routes is in c->routes: one
- * route (old index <gone>, SIZE_MAX: none) left, one (new index <added>,
- * SIZE_MAX: none) came in.
- */
-static size_t
-incr_map(size_t i, size_t gone, size_t added)
-{
-	if (gone != SIZE_MAX && i > gone)
-		i--;
-	if (added != SIZE_MAX && i >= added)
-		i++;
-	return i;
-}
-
-/* One of prev's listener lists (routes or sni_routes) for the listener
- * <l> of <c>: the same order, pointers moved to c->routes, without the
- * written route (old index <gone>) and with <nr> put in its place in the
- * order when <put>. <*rgone> is the rank the route left in the list,
- * <*radded> the rank <nr> took (UINT32_MAX: none). 0 or -1.
- */
-static int
-incr_list(struct cfg *c, const struct cfg *prev,
-    const struct cfg_route *const *v, size_t n, size_t gone, size_t added,
-    const struct cfg_route *nr, bool put, const struct cfg_route ***out,
-    size_t *nout, uint32_t *rgone, uint32_t *radded)
-{
-	const struct cfg_route **w;
-	size_t i, j = 0, idx, lo, hi, mid;
-
-	*out = NULL;
-	*nout = 0;
-	*rgone = *radded = UINT32_MAX;
-	if (n + put == 0)
-		return 0;
-	if ((w = arena_calloc(c->arena, n + put, sizeof(*w))) == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		idx = (size_t)(v[i] - prev->routes);
-		if (idx == gone) {
-			*rgone = (uint32_t)i;
-			continue;
-		}
-		w[j++] = &c->routes[incr_map(idx, gone, added)];
-	}
-	if (put) {
-		lo = 0;
-		hi = j;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (route_order(w[mid], nr) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		memmove(&w[lo + 1], &w[lo], (j - lo) * sizeof(*w));
-		w[lo] = nr;
-		*radded = (uint32_t)lo;
-		j++;
-	}
-	*out = w;
-	*nout = j;
-	return 0;
+	for (i = 0; r != NULL && i < r->nlisteners; i++)
+		if (r->listeners[i]->id == id)
+			return true;
+	return false;
 }
 
 /* Whether route <r> goes in listener <l>'s sni_routes
- * (compile_l4_split()).
+ * (compile_listener_routes()).
  */
 static bool
 incr_is_sni(const struct cfg_route *r, const struct cfg_listener *l)
@@ -176,93 +64,79 @@ incr_is_sni(const struct cfg_route *r, const struct cfg_listener *l)
 	return l->proto == CFG_PROTO_HTTPS && r->nsnis > 0;
 }
 
-/* Whether route <r> serves listener <l>. */
-static bool
-incr_serves(const struct cfg_route *r, const struct cfg_listener *l)
-{
-	size_t i;
-
-	for (i = 0; r != NULL && i < r->nlisteners; i++)
-		if (r->listeners[i] == l)
-			return true;
-	return false;
-}
-
-/* A copied route's listeners, moved from prev's listeners to c's. */
+/* Listener <l> (prev's lists, shared) with route <gone> (NULL: none)
+ * taken out and <nr> (NULL: none) put in, and its host index updated.
+ */
 static int
-incr_relisten(struct cfg *c, const struct cfg *prev, struct cfg_route *r)
+incr_listener(struct cfg *c, struct cfg_listener *l,
+    const struct cfg_route *gone, const struct cfg_route *nr)
 {
-	const struct cfg_listener **v;
-	size_t i;
+	const struct route_index *old = l->route_index;
+	const struct cfg_route *igone = NULL, *iadded = NULL;
 
-	if ((v = arena_calloc(c->arena, r->nlisteners, sizeof(*v))) == NULL)
-		return -1;
-	for (i = 0; i < r->nlisteners; i++)
-		v[i] = &c->listeners[r->listeners[i] - prev->listeners];
-	r->listeners = v;
-	r->listener = v[0];
-	return 0;
-}
-
-static int
-incr_listeners(struct cfg *c, const struct cfg *prev, size_t gone, size_t added,
-    const struct cfg_route *nr)
-{
-	const struct cfg_listener *pl;
-	struct cfg_listener *l;
-	uint32_t rgone, radded, sgone, sadded;
-	size_t i;
-	bool mine;
-
-	for (i = 0; i < c->nlisteners; i++) {
-		pl = &prev->listeners[i];
-		l = &c->listeners[i];
-		mine = incr_serves(nr, l);
-		if (incr_list(c, prev, pl->routes, pl->nroutes, gone, added, nr,
-		        mine && !incr_is_sni(nr, l), &l->routes, &l->nroutes,
-		        &rgone, &radded) != 0 ||
-		    incr_list(c, prev, pl->sni_routes, pl->nsni_routes, gone,
-		        added, nr, mine && incr_is_sni(nr, l), &l->sni_routes,
-		        &l->nsni_routes, &sgone, &sadded) != 0 ||
-		    route_index_update(c->arena, l, pl->route_index, rgone,
-		        radded) != 0)
+	if (gone != NULL && !incr_serves(gone, l->id))
+		gone = NULL;
+	if (nr != NULL && !incr_serves(nr, l->id))
+		nr = NULL;
+	if (gone == NULL && nr == NULL)
+		return 0;
+	if (gone != NULL) {
+		if (cfg_rseq_del(c->arena,
+		        incr_is_sni(gone, l) ? &l->sni_routes : &l->routes,
+		        gone, route_order) < 0)
 			return -1;
+		igone = incr_is_sni(gone, l) ? NULL : gone;
 	}
-	return 0;
+	if (nr != NULL) {
+		if (cfg_rseq_put(c->arena,
+		        incr_is_sni(nr, l) ? &l->sni_routes : &l->routes, nr,
+		        route_order) != 0)
+			return -1;
+		iadded = incr_is_sni(nr, l) ? NULL : nr;
+	}
+	if (igone == NULL && iadded == NULL)
+		return 0;
+	return route_index_update(c->arena, l, old, igone, iadded);
 }
 
 int
 cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
     struct cfg **out, struct err *e)
 {
-	struct cfg *c;
-	struct cfg_route nr, *r;
-	size_t i, j, gone = SIZE_MAX, added = SIZE_MAX, pos;
-	bool found;
+	struct cfg *c, *base;
+	struct cfg_route *nr, key;
+	const struct cfg_route *gone;
+	size_t i;
 	int rc;
 
 	*out = NULL;
 	err_clear(e);
 	if (prev == NULL || prev->nlisteners == 0)
 		return 1;
+	base = prev->base != NULL ? prev->base : prev;
+	/* Rebase: a full compile frees the chain (prev) when it has grown
+	 * long or heavier than the full compile it started from.
+	 */
+	if (prev->chain >= cfg_incr_chain_max ||
+	    (prev->chain_bytes > CFG_INCR_SLACK &&
+	        prev->chain_bytes > arena_used(base->arena)))
+		return 1;
 	if ((c = cfg_new()) == NULL)
 		goto oom;
-	c->base = cfg_ref(prev->base != NULL ? prev->base : prev);
+	c->base = cfg_ref(base);
+	c->prev = cfg_ref(prev);
+	c->chain = prev->chain + 1;
 	c->certs = prev->certs;
 	c->ncerts = prev->ncerts;
 	c->origins = prev->origins;
 	c->norigins = prev->norigins;
 	c->nlisteners = prev->nlisteners;
+	/* The listeners' lists and indexes start as prev's (shared). */
 	if ((c->listeners = arena_calloc(c->arena, c->nlisteners,
 	         sizeof(*c->listeners))) == NULL)
 		goto oom;
 	memcpy(c->listeners, prev->listeners,
 	    c->nlisteners * sizeof(*c->listeners));
-	for (i = 0; i < c->nlisteners; i++) {
-		c->listeners[i].route_index = NULL;
-		c->listeners[i].routes = c->listeners[i].sni_routes = NULL;
-		c->listeners[i].nroutes = c->listeners[i].nsni_routes = 0;
-	}
 	/* Policies (access.c) are the previous snapshot's: a route write
 	 * does not change them.
 	 */
@@ -272,46 +146,33 @@ cfg_compile_route(struct store *st, struct cfg *prev, int64_t id,
 	c->nrate_limits = prev->nrate_limits;
 	c->error_pages = prev->error_pages; /* cfg_policy.c */
 	c->nerror_pages = prev->nerror_pages;
-	memset(&nr, 0, sizeof(nr));
-	rc = cfg_compile_route_row(st, c, id, &nr, e);
+	if ((nr = arena_calloc(c->arena, 1, sizeof(*nr))) == NULL)
+		goto oom;
+	rc = cfg_compile_route_row(st, c, id, nr, e);
 	if (rc == 0 &&
-	    (access_route(st, c, &nr, e) != 0 ||
-	        ratelimit_route(st, c, &nr, e) != 0))
+	    (access_route(st, c, nr, e) != 0 ||
+	        ratelimit_route(st, c, nr, e) != 0))
 		rc = -1;
 	if (rc < 0) {
 		cfg_unref(c);
 		return -1;
 	}
-	pos = incr_find(prev, id, &found);
-	if (found)
-		gone = pos;
-	c->nroutes = prev->nroutes - found + (rc == 0);
-	if (c->nroutes > 0 &&
-	    (c->routes = arena_alloc(c->arena,
-	         c->nroutes * sizeof(*c->routes))) == NULL) /* all set below */
+	if (rc != 0)
+		nr = NULL; /* deleted */
+	key.id = id;
+	gone = cfg_rseq_find(&prev->routes, &key, cfg_route_id_cmp);
+	c->routes = prev->routes;
+	if ((gone != NULL &&
+	        cfg_rseq_del(c->arena, &c->routes, gone, cfg_route_id_cmp) <
+	            0) ||
+	    (nr != NULL &&
+	        cfg_rseq_put(c->arena, &c->routes, nr, cfg_route_id_cmp) != 0))
 		goto oom;
-	if (rc == 0)
-		added = pos;
-	for (i = 0, j = 0; i < prev->nroutes; i++) {
-		if (i == gone)
-			continue;
-		if (j == added)
-			j++;
-		r = &c->routes[j++];
-		*r = prev->routes[i];
-		if (incr_relisten(c, prev, r) != 0)
+	for (i = 0; i < c->nlisteners; i++)
+		if (incr_listener(c, &c->listeners[i], gone, nr) != 0)
 			goto oom;
-		if (r->incr_owned && incr_own(c->arena, r) != 0)
-			goto oom;
-	}
-	if (rc == 0) {
-		nr.incr_owned = true;
-		c->routes[added] = nr;
-	}
-	if (incr_listeners(c, prev, gone, added,
-	        rc == 0 ? &c->routes[added] : NULL) != 0)
-		goto oom;
 	c->revision = (uint64_t)store_revision(st);
+	c->chain_bytes = prev->chain_bytes + arena_used(c->arena);
 	*out = c;
 	return 0;
 oom:
@@ -356,15 +217,16 @@ dump_cert_id(const struct cfg_cert *ct)
 }
 
 static void
-dump_routes(FILE *f, const char *key, const struct cfg_route *const *v,
-    size_t n)
+dump_routes(FILE *f, const char *key, const struct cfg_rseq *s)
 {
-	size_t i;
+	struct cfg_rseq_it it = cfg_rseq_begin(s);
+	const struct cfg_route *r;
+	size_t i = 0;
 
 	fprintf(f, " %s=[", key);
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s%lld", i > 0 ? "," : "", (long long)v[i]->id);
-	fputc(']', f);
+	while ((r = cfg_rseq_next(&it)) != NULL)
+		fprintf(f, "%s%lld", i++ > 0 ? "," : "", (long long)r->id);
+	fprintf(f, "] n=%zu", s->n);
 }
 
 /* What route_match() answers on <l> for each host of each of its routes,
@@ -373,14 +235,14 @@ dump_routes(FILE *f, const char *key, const struct cfg_route *const *v,
 static void
 dump_matches(FILE *f, const struct cfg_listener *l)
 {
+	struct cfg_rseq_it it = cfg_rseq_begin(&l->routes);
 	const struct cfg_route *r, *m;
 	struct str host, path;
-	size_t i, j;
+	size_t j;
 	unsigned method;
 
 	fputs(" match=[", f);
-	for (i = 0; i < l->nroutes; i++) {
-		r = l->routes[i];
+	while ((r = cfg_rseq_next(&it)) != NULL) {
 		path = str_make(r->path_prefix, r->path_prefix_len);
 		method = r->methods != 0 ? (r->methods & (~r->methods + 1u))
 		                         : CFG_M_GET;
@@ -404,6 +266,7 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 	const struct cfg_server *sv;
 	const struct cfg_route *r;
 	const struct cfg_health *h;
+	struct cfg_rseq_it it;
 	FILE *f;
 	size_t i, j;
 
@@ -428,8 +291,8 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 		    dump_cert_id(l->default_cert), (int)l->client_auth,
 		    dump_cert_id(l->client_ca), l->tls != NULL);
 		dump_cidrs(f, "proxy_from", l->proxy_from, l->nproxy_from);
-		dump_routes(f, "routes", l->routes, l->nroutes);
-		dump_routes(f, "sni_routes", l->sni_routes, l->nsni_routes);
+		dump_routes(f, "routes", &l->routes);
+		dump_routes(f, "sni_routes", &l->sni_routes);
 		fprintf(f, " index=%d", l->route_index != NULL);
 		dump_matches(f, l);
 		fputc('\n', f);
@@ -456,8 +319,9 @@ cfg_dump(const struct cfg *c, char **buf, size_t *len)
 			    sv->weight, sv->label, (long long)sv->origin->id);
 		}
 	}
-	for (i = 0; i < c->nroutes; i++) {
-		r = &c->routes[i];
+	fprintf(f, "routes %zu\n", c->routes.n);
+	it = cfg_rseq_begin(&c->routes);
+	while ((r = cfg_rseq_next(&it)) != NULL) {
 		fprintf(f,
 		    "route %lld %s prio=%d listener=%lld origin=%lld "
 		    "prefix=%s methods=%u fwd=%d body=%llu t=%u/%u/%u "

@@ -113,9 +113,8 @@ l4_route_match(const struct cfg_listener *l, const struct sockaddr *peer,
 	char name[L4_NAME_MAX];
 	bool hosts_are_names = l->proto == CFG_PROTO_TLS_PASSTHROUGH;
 	bool https = l->proto == CFG_PROTO_HTTPS;
-	const struct cfg_route *const *routes =
-	    https ? l->sni_routes : l->routes;
-	size_t nroutes = https ? l->nsni_routes : l->nroutes;
+	struct cfg_rseq_it it =
+	    cfg_rseq_begin(https ? &l->sni_routes : &l->routes);
 	size_t i, len = 0, suffix;
 	int cls, cls2;
 
@@ -128,8 +127,7 @@ l4_route_match(const struct cfg_listener *l, const struct sockaddr *peer,
 			    : sni[i];
 		len = sni_len;
 	}
-	for (i = 0; i < nroutes; i++) {
-		r = routes[i];
+	while ((r = cfg_rseq_next(&it)) != NULL) {
 		if (r->nsources > 0 &&
 		    !l4_cidr_any(r->sources, r->nsources, peer))
 			continue;

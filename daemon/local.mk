@@ -16,7 +16,8 @@ CORE_HTTP_SOURCES += daemon/reqcheck.c daemon/reqcheck.h
 
 # The store (the only sqlite3.h user), snapshot compile, route matching.
 CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \
-	daemon/cfg_compile.c daemon/cfg_incr.c daemon/route.c daemon/route.h
+	daemon/cfg_compile.c daemon/cfg_incr.c daemon/cfg_rseq.c daemon/cfg_rseq.h \
+	daemon/route.c daemon/route.h
 # The configuration's kinds and fields, declared once, and its value types.
 CORE_STORE_SOURCES += daemon/cfg_field.c daemon/cfg_field.h \
 	daemon/cfg_value.c daemon/cfg_value.h daemon/smap.c daemon/smap.h

@@ -12,7 +12,7 @@
  * routes: exact host names are found in a hash table, wildcards by one
  * lookup per '.' of the request's host (each suffix ".example" in a second
  * table), and routes without hosts sit in a catch-all list. Each of those
- * lists holds routes in match order (by position in l->routes), so
+ * lists holds routes in match order (route_order()), so
  * route_match() merges the few lists that apply and returns the first
  * route whose path prefix and methods accept: the same answer as walking
  * l->routes from the start (tests/fuzz/fuzz_route_match.c checks this).
@@ -66,15 +66,15 @@ int route_order(const struct cfg_route *a, const struct cfg_route *b);
  */
 int route_index_listener(struct arena *a, struct cfg_listener *l);
 
-/* <l>'s index (in <a>) after one change to its route list: <old> is the
- * index of the list before, where the route at rank <gone> (UINT32_MAX:
- * none) left, and l->routes[<added>] (UINT32_MAX: none) came in; other
- * routes kept their order. The same index route_index_listener() builds,
- * in time linear in the number of host names but without hashing them
- * (cfg_incr.c). 0, or -1 when out of memory.
+/* <l>'s index (in <a>) after one change to its route list (l->routes
+ * already changed): <old> is the index of the list before, route <gone>
+ * (NULL: none) left and <added> (NULL: none) came in. The same index
+ * route_index_listener() builds; it copies only the parts of <old> that
+ * change and shares the rest (cfg_incr.c). 0, or -1 when out of memory.
  */
 int route_index_update(struct arena *a, struct cfg_listener *l,
-    const struct route_index *old, uint32_t gone, uint32_t added);
+    const struct route_index *old, const struct cfg_route *gone,
+    const struct cfg_route *added);
 
 /* route_index_listener() for every listener of <c>, in c's arena; the
  * last step of cfg_compile(). Returns 0, or -1 with <e> set.

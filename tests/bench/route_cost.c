@@ -24,11 +24,11 @@ bench_linear(const struct cfg_listener *l, struct str host)
 {
 	char buf[ROUTE_HOST_MAX];
 	struct str h = route_host_normalize(host, buf);
+	struct cfg_rseq_it it = cfg_rseq_begin(&l->routes);
 	const struct cfg_route *r;
-	size_t i, j;
+	size_t j;
 
-	for (i = 0; i < l->nroutes; i++) {
-		r = l->routes[i];
+	while ((r = cfg_rseq_next(&it)) != NULL) {
 		if (r->nhosts == 0)
 			return r;
 		for (j = 0; j < r->nhosts; j++)
@@ -77,10 +77,9 @@ main(int argc, char **argv)
 		routes[i].nhosts = 1;
 		order[i] = &routes[i];
 	}
-	l.routes = order;
-	l.nroutes = n;
 	route_sort(order, n);
-	if (route_index_listener(a, &l) != 0)
+	if (cfg_rseq_from(a, &l.routes, order, n) != 0 ||
+	    route_index_listener(a, &l) != 0)
 		return 1;
 	snprintf(host, sizeof(host), "h%zu.example", n - 1);
 	h = str_cstr(host);

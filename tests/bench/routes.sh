@@ -107,6 +107,7 @@ EOF
 # The exact cost of one match: callgrind instruction counts.
 if command -v valgrind >/dev/null; then
 	cc -O2 -I"$top/daemon" -I"$builddir" "$here/route_cost.c" "$top/daemon/route.c" \
+	    "$top/daemon/cfg_rseq.c" \
 	    "$top/daemon/arena.c" "$top/daemon/err.c" -o "$work/route_cost"
 	ir() {
 		valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \

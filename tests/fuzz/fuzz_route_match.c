@@ -218,8 +218,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	for (i = 0; i < n; i++)
 		fz_route(&f, i, data + 1 + 4 * i);
-	f.l.routes = f.order;
-	f.l.nroutes = n;
 	route_sort(f.order, n);
 	for (i = 0; i + 1 < n; i++)
 		fz_check_pair(f.order[i], f.order[i + 1]);
@@ -228,6 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		arena_reset(a);
 	FUZZ_CHECK(a != NULL);
+	FUZZ_CHECK(cfg_rseq_from(a, &f.l.routes, f.order, n) == 0);
 	FUZZ_CHECK(route_index_listener(a, &f.l) == 0);
 
 	method = 1u << (data[1 + 4 * n] % 10);

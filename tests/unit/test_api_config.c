@@ -244,8 +244,8 @@ test_sync_roundtrip(void **state)
 	if (c == NULL)
 		fail_msg("compile: %s: %s", e.field, e.msg);
 	assert_int_equal(c->norigins, 2);
-	assert_int_equal(c->nroutes, 1);
-	assert_int_equal(c->routes[0].origin->id, web);
+	assert_int_equal(c->routes.n, 1);
+	assert_int_equal(cfg_rseq_at(&c->routes, 0)->origin->id, web);
 	cfg_unref(c);
 	json_unref(again);
 	json_unref(sw);

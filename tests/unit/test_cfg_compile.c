@@ -82,7 +82,7 @@ test_empty(void **state)
 
 	(void)state;
 	assert_int_equal(c->nlisteners, 0);
-	assert_int_equal(c->nroutes, 0);
+	assert_int_equal(c->routes.n, 0);
 	assert_int_equal(c->norigins, 0);
 	assert_int_equal(c->revision, 0);
 	assert_null(cfg_listener_by_id(c, 1));
@@ -113,10 +113,10 @@ check_base_listeners(const struct cfg *c)
 	assert_int_equal(l->header_ms, CFG_DEF_HEADER_MS);
 	assert_int_equal(l->keepalive_ms, CFG_DEF_KEEPALIVE_MS);
 	assert_false(l->trust_forwarded);
-	assert_int_equal(l->nroutes, 2);
+	assert_int_equal(l->routes.n, 2);
 	/* Priority beats host and prefix: "app" (0) before "api" (-3). */
-	assert_string_equal(l->routes[0]->name, "app");
-	assert_string_equal(l->routes[1]->name, "api");
+	assert_string_equal(cfg_rseq_at(&l->routes, 0)->name, "app");
+	assert_string_equal(cfg_rseq_at(&l->routes, 1)->name, "api");
 
 	l = &c->listeners[1];
 	assert_int_equal(l->id, 2);
@@ -130,15 +130,15 @@ check_base_listeners(const struct cfg *c)
 	assert_int_equal(l->header_ms, 2000);
 	assert_int_equal(l->keepalive_ms, 0);
 	assert_true(l->trust_forwarded);
-	assert_int_equal(l->nroutes, 1);
-	assert_string_equal(l->routes[0]->name, "tls");
+	assert_int_equal(l->routes.n, 1);
+	assert_string_equal(cfg_rseq_at(&l->routes, 0)->name, "tls");
 
 	l = &c->listeners[2];
 	assert_int_equal(l->id, 5);
 	assert_string_equal(l->name, "idle");
 	assert_int_equal(l->proto, CFG_PROTO_TCP);
 	assert_int_equal(l->port, 0);
-	assert_int_equal(l->nroutes, 0);
+	assert_int_equal(l->routes.n, 0);
 	assert_ptr_equal(cfg_listener_by_id(c, 5), l);
 	assert_ptr_equal(cfg_listener_by_id(c, 1), &c->listeners[0]);
 	assert_null(cfg_listener_by_id(c, 3));
@@ -188,8 +188,8 @@ check_base_routes(const struct cfg *c)
 {
 	const struct cfg_route *r;
 
-	assert_int_equal(c->nroutes, 3);
-	r = &c->routes[0];
+	assert_int_equal(c->routes.n, 3);
+	r = cfg_rseq_at(&c->routes, 0);
 	assert_string_equal(r->name, "app");
 	assert_int_equal(r->priority, 0);
 	assert_ptr_equal(r->listener, &c->listeners[0]);
@@ -214,7 +214,7 @@ check_base_routes(const struct cfg *c)
 	assert_int_equal(r->response_ms, CFG_DEF_RESPONSE_MS);
 	assert_int_equal(r->idle_ms, CFG_DEF_IDLE_MS);
 
-	r = &c->routes[1];
+	r = cfg_rseq_at(&c->routes, 1);
 	assert_string_equal(r->name, "api");
 	assert_int_equal(r->priority, -3);
 	assert_ptr_equal(r->origin, &c->origins[1]);
@@ -228,7 +228,7 @@ check_base_routes(const struct cfg *c)
 	assert_int_equal(r->response_ms, 2000);
 	assert_int_equal(r->idle_ms, 3000);
 
-	r = &c->routes[2];
+	r = cfg_rseq_at(&c->routes, 2);
 	assert_string_equal(r->name, "tls");
 	assert_int_equal(r->nhosts, 0);
 	assert_null(r->hosts);
@@ -248,7 +248,7 @@ test_base(void **state)
 	check_base_routes(c);
 	assert_ptr_equal(route_match(&c->listeners[0], STR_LIT("B.Example:80"),
 	                     STR_LIT("/x"), CFG_M_GET),
-	    &c->routes[0]);
+	    cfg_rseq_at(&c->routes, 0));
 	assert_null(route_match(&c->listeners[0], STR_LIT("other.example"),
 	    STR_LIT("/"), CFG_M_GET));
 	cfg_unref(c);
@@ -267,12 +267,12 @@ test_order(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(l->nroutes, sizeof(want) / sizeof(want[0]));
-	for (i = 0; i < l->nroutes; i++)
-		assert_string_equal(l->routes[i]->name, want[i]);
+	assert_int_equal(l->routes.n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < l->routes.n; i++)
+		assert_string_equal(cfg_rseq_at(&l->routes, i)->name, want[i]);
 	/* c->routes stays in id order. */
-	assert_string_equal(c->routes[0].name, "exact-first");
-	assert_string_equal(c->routes[11].name, "wild-long-api");
+	assert_string_equal(cfg_rseq_at(&c->routes, 0)->name, "exact-first");
+	assert_string_equal(cfg_rseq_at(&c->routes, 11)->name, "wild-long-api");
 	cfg_unref(c);
 	store_close(st);
 }
@@ -479,7 +479,7 @@ test_hosts_normalized(void **state)
 	    "UPDATE routes SET hosts = '[\"WWW.Example.COM.\", \"*.EXAMPLE.org.\","
 	    " \"[::FFFF:1.2.3.4]\", \"FE80::1\"]' WHERE name = 'app'");
 	struct cfg *c = compile_ok(st);
-	const struct cfg_route *r = &c->routes[0];
+	const struct cfg_route *r = cfg_rseq_at(&c->routes, 0);
 
 	(void)state;
 	assert_int_equal(r->nhosts, 4);
@@ -515,9 +515,10 @@ test_in_transaction(void **state)
 	    0);
 	c = compile_ok(st);
 	assert_int_equal(c->revision, 3);
-	assert_int_equal(c->nroutes, 4);
-	assert_int_equal(c->listeners[2].nroutes, 1);
-	assert_string_equal(c->listeners[2].routes[0]->name, "new");
+	assert_int_equal(c->routes.n, 4);
+	assert_int_equal(c->listeners[2].routes.n, 1);
+	assert_string_equal(cfg_rseq_at(&c->listeners[2].routes, 0)->name,
+	    "new");
 	cfg_unref(c);
 	assert_int_equal(
 	    store_exec(st, "UPDATE routes SET origin_id = 3 WHERE name = 'new'",
@@ -528,7 +529,7 @@ test_in_transaction(void **state)
 	assert_int_equal(store_rollback(st), 0);
 	c = compile_ok(st);
 	assert_int_equal(c->revision, 2);
-	assert_int_equal(c->nroutes, 3);
+	assert_int_equal(c->routes.n, 3);
 	cfg_unref(c);
 	/* NULL <e> is allowed. */
 	assert_int_equal(store_exec(st,

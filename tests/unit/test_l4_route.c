@@ -20,6 +20,7 @@
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
 #include <cmocka.h>
 
+#include "arena.h"
 #include "cfg.h"
 #include "l4_route.h"
 
@@ -118,12 +119,11 @@ struct fix {
 static void
 build(struct fix *f, enum cfg_proto proto, const struct rdef *d, size_t n)
 {
+	static struct arena *a;
 	size_t i, j;
 
 	memset(f, 0, sizeof(*f));
 	f->l.proto = proto;
-	f->l.routes = f->order;
-	f->l.nroutes = n;
 	for (i = 0; i < n; i++) {
 		struct cfg_route *r = &f->r[i];
 
@@ -148,6 +148,12 @@ build(struct fix *f, enum cfg_proto proto, const struct rdef *d, size_t n)
 			    0);
 		f->order[i] = r;
 	}
+	if (a == NULL)
+		a = arena_new(4096, 0);
+	else
+		arena_reset(a);
+	assert_non_null(a);
+	assert_int_equal(cfg_rseq_from(a, &f->l.routes, f->order, n), 0);
 }
 
 static const char *

@@ -38,9 +38,12 @@ struct fixture {
 	const struct cfg_route *order[MAXR];
 };
 
-/* The host index, in one arena reused by every build(). */
+/* The listener's routes (<order>, sorted) and host index, in one arena
+ * reused by every build().
+ */
 static void
-index_build(struct cfg_listener *l)
+index_build(struct cfg_listener *l, const struct cfg_route *const *order,
+    size_t n)
 {
 	static struct arena *a;
 
@@ -49,6 +52,7 @@ index_build(struct cfg_listener *l)
 	else
 		arena_reset(a);
 	assert_non_null(a);
+	assert_int_equal(cfg_rseq_from(a, &l->routes, order, n), 0);
 	assert_int_equal(route_index_listener(a, l), 0);
 }
 
@@ -85,10 +89,8 @@ build(struct fixture *f, const struct rdef *defs, size_t n)
 		r->nhosts = j;
 		f->order[i] = r;
 	}
-	f->l.routes = f->order;
-	f->l.nroutes = n;
 	route_sort(f->order, n);
-	index_build(&f->l);
+	index_build(&f->l, f->order, n);
 }
 
 /* clang-format off */
@@ -371,10 +373,8 @@ test_scale(void **state)
 	scale_route(s, SCALE_N + 1, NULL, "/", 0);
 	/* Above every host route, but only for its own path. */
 	scale_route(s, SCALE_N + 2, NULL, "/maintenance", 1);
-	s->l.routes = s->order;
-	s->l.nroutes = SCALE_N + 3;
-	route_sort(s->order, s->l.nroutes);
-	index_build(&s->l);
+	route_sort(s->order, SCALE_N + 3);
+	index_build(&s->l, s->order, SCALE_N + 3);
 	for (i = 0; i < SCALE_N; i++) {
 		snprintf(host, sizeof(host), "H%zu.Example:8080", i);
 		r = route_match(&s->l, str_cstr(host), STR_LIT("/x"),

@@ -11,7 +11,6 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,50 +71,83 @@ line_raw(struct line *l, const char *p, size_t n)
 	l->len += n;
 }
 
+/* Bytes a JSON string cannot hold as they are: '"', '\\', controls and
+ * everything outside printable ASCII (escaped one by one, so the line
+ * stays valid JSON whatever a client sent).
+ */
+static bool
+needs_escape(unsigned char ch)
+{
+	return ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7f;
+}
+
 static void
 line_str(struct line *l, const char *key, struct str s)
 {
 	static const char hex[] = "0123456789abcdef";
 	char esc[6];
-	size_t i;
+	size_t i = 0, run, room;
 	unsigned char ch;
 
 	line_raw(l, ",\"", 2);
 	line_raw(l, key, strlen(key));
 	line_raw(l, "\":\"", 3);
-	for (i = 0; i < s.len && l->len < sizeof(l->buf) - 16; i++) {
-		ch = (unsigned char)s.p[i];
+	while (i < s.len && l->len < sizeof(l->buf) - 16) {
+		/* Runs of plain bytes go in with one copy. */
+		room = sizeof(l->buf) - 16 - l->len;
+		for (run = 0; i + run < s.len && run < room &&
+		     !needs_escape((unsigned char)s.p[i + run]);
+		     run++)
+			;
+		if (run > 0) {
+			line_raw(l, s.p + i, run);
+			i += run;
+			continue;
+		}
+		ch = (unsigned char)s.p[i++];
+		esc[0] = '\\';
 		if (ch == '"' || ch == '\\') {
-			esc[0] = '\\';
 			esc[1] = (char)ch;
 			line_raw(l, esc, 2);
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			/* Bytes outside printable ASCII are escaped one by
-			 * one, so the line stays valid JSON whatever a
-			 * client sent.
-			 */
-			esc[0] = '\\';
+		} else {
 			esc[1] = 'u';
 			esc[2] = '0';
 			esc[3] = '0';
 			esc[4] = hex[ch >> 4];
 			esc[5] = hex[ch & 15];
 			line_raw(l, esc, 6);
-		} else {
-			line_raw(l, (const char *)&s.p[i], 1);
 		}
 	}
 	line_raw(l, "\"", 1);
 }
 
+/* Decimal digits of <v> at the end of <end>; returns where they start
+ * (snprintf costs ten times more, and a line has six numbers).
+ */
+static char *
+fmt_u64(char *end, uint64_t v)
+{
+	char *p = end;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return p;
+}
+
 static void
 line_num(struct line *l, const char *key, int64_t v)
 {
-	char num[64];
-	int n;
+	char num[24], *end = num + sizeof(num), *p;
 
-	n = snprintf(num, sizeof(num), ",\"%s\":%" PRId64, key, v);
-	line_raw(l, num, (size_t)n);
+	line_raw(l, ",\"", 2);
+	line_raw(l, key, strlen(key));
+	line_raw(l, "\":", 2);
+	p = fmt_u64(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
+	line_raw(l, p, (size_t)(end - p));
 }
 
 static int64_t
@@ -130,25 +162,50 @@ ms_since(const struct timespec *t)
 	    (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* "2026-12-03T12:00:00.123Z" into <ts> (at least 25 bytes); returns its
+ * length. The part up to the seconds is formatted once per second per
+ * thread (gmtime_r and strftime cost more than the rest of the line).
+ */
+static size_t
+line_time(char *ts)
+{
+	static __thread time_t sec = -1;
+	static __thread char base[24];
+	static __thread size_t base_len;
+	struct timeval tv;
+	struct tm tm;
+	unsigned ms;
+
+	gettimeofday(&tv, NULL);
+	if (tv.tv_sec != sec) {
+		gmtime_r(&tv.tv_sec, &tm);
+		base_len =
+		    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+		sec = tv.tv_sec;
+	}
+	memcpy(ts, base, base_len);
+	ms = (unsigned)(tv.tv_usec / 1000);
+	ts[base_len] = '.';
+	ts[base_len + 1] = (char)('0' + ms / 100);
+	ts[base_len + 2] = (char)('0' + ms / 10 % 10);
+	ts[base_len + 3] = (char)('0' + ms % 10);
+	ts[base_len + 4] = 'Z';
+	return base_len + 5;
+}
+
 void
 access_log_request(const struct conn *c)
 {
 	const struct req *r = c->req;
 	const struct http_msg *m = &c->req->msg;
 	struct line l;
-	struct timeval tv;
-	struct tm tm;
 	struct str target = STR_NULL, path;
 	size_t i;
 	char ts[40];
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	i = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + i, sizeof(ts) - i, ".%03dZ", (int)(tv.tv_usec / 1000));
 	l.len = 0;
 	line_raw(&l, "{\"time\":\"", 9);
-	line_raw(&l, ts, strlen(ts));
+	line_raw(&l, ts, line_time(ts));
 	line_raw(&l, "\"", 1);
 	line_str(&l, "client",
 	    str_cstr(r->client.text[0] != '\0' ? r->client.text : c->peer));

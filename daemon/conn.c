@@ -969,10 +969,11 @@ conn_process(struct conn *c)
 			}
 			r = c->req;
 			c->state = CONN_S_HEAD;
-			conn_read_timeout(c, 0); /* the header deadline now */
+			/* The header deadline now; its timer is armed below
+			 * only when this callback leaves the head unfinished.
+			 */
+			conn_read_timeout(c, 0);
 			clock_gettime(CLOCK_MONOTONIC, &r->t_start);
-			if ((l = conn_listener(c)) != NULL)
-				conn_arm(c, l->header_ms);
 		}
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
 			break;
@@ -1013,6 +1014,14 @@ conn_process(struct conn *c)
 		conn_respond_error(c, conn_parse_error_status(c), true);
 		break;
 	}
+	/* A head that came whole in one read (the usual case) never needs
+	 * the deadline timer; one still incomplete starts it, once.
+	 */
+	if (c->state == CONN_S_HEAD &&
+	    !(c->flags & (CONN_F_DEAD | CONN_F_CLOSING)) &&
+	    (c->tmr == NULL || !evtimer_pending(c->tmr, NULL)) &&
+	    (l = conn_listener(c)) != NULL)
+		conn_arm(c, l->header_ms);
 	c->flags &= ~CONN_F_PROCESSING;
 	if (!(c->flags & CONN_F_DEAD))
 		sockread_drained(&c->rd);

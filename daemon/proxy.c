@@ -522,7 +522,16 @@ write_response_head(struct conn *c, const struct http_msg *m)
 			r->flags |= REQ_F_CLOSE; /* close-delimited */
 	}
 	ntok = rewrite_conn_tokens(m, tok, REWRITE_MAX_CONN_TOKENS);
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %u ", m->status);
+	if (m->status >= 100 && m->status <= 999) {
+		memcpy(line, "HTTP/1.1 ", 9);
+		line[9] = (char)('0' + m->status / 100);
+		line[10] = (char)('0' + m->status / 10 % 10);
+		line[11] = (char)('0' + m->status % 10);
+		line[12] = ' ';
+		n = 13;
+	} else {
+		n = snprintf(line, sizeof(line), "HTTP/1.1 %u ", m->status);
+	}
 	sb_add(&b, line, (size_t)n);
 	if (m->reason.len > 0)
 		sb_str(&b, http_msg_str(m, m->reason));

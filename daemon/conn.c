@@ -48,10 +48,11 @@
 #include "upstream.h"
 #include "worker.h"
 
-#define CONN_FEED_MAX  (64 * 1024)
-#define CONN_READ_HIGH (256 * 1024)
-#define CONN_LINGER_MS 2000u
-#define CONN_STAGE_MAX (64 * 1024)
+#define CONN_FEED_MAX      (64 * 1024)
+#define CONN_READ_HIGH     (256 * 1024)
+#define CONN_LINGER_MS     2000u
+#define CONN_REQ_CACHE_BUF 4096 /* head buffer a cached request keeps */
+#define CONN_STAGE_MAX     (64 * 1024)
 /* Space reserved for one read (a 16 KiB evbuffer chain with its header). */
 #define CONN_READ_CHUNK (16 * 1024 - 128)
 
@@ -325,6 +326,15 @@ conn_req_new(struct conn *c)
 
 	if (c->req != NULL)
 		return 0;
+	if (c->w->nreq_cache > 0) {
+		/* A block an idle connection gave back: zeroed up to its
+		 * parser, which is between messages, and its head buffer.
+		 */
+		r = c->w->req_cache[--c->w->nreq_cache];
+		http1_set_arg(r->parser, c);
+		c->req = r;
+		return 0;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
 	http_msg_init(&r->msg);
@@ -353,17 +363,48 @@ conn_req_clear(struct req *r)
 }
 
 static void
-conn_req_free(struct conn *c)
+conn_req_destroy(struct req *r)
+{
+	http1_free(r->parser);
+	http_msg_fini(&r->msg);
+	free(r);
+}
+
+/* <reuse>: the connection is idle between requests, so the block can go
+ * to the worker's cache for the next request of any connection (malloc
+ * and free of the block, parser and head buffers cost more than the rest
+ * of a small request's bookkeeping). A cached block holds no more than a
+ * small head buffer; the cache is bounded, so idle connections still hold
+ * no request state.
+ */
+static void
+conn_req_free(struct conn *c, bool reuse)
 {
 	struct req *r = c->req;
+	struct worker *w = c->w;
 
 	if (r == NULL)
 		return;
 	conn_req_clear(r);
-	http1_free(r->parser);
-	http_msg_fini(&r->msg);
-	free(r);
 	c->req = NULL;
+	if (reuse && w->nreq_cache < WORKER_REQ_CACHE && !w->draining &&
+	    !http1_in_message(r->parser)) {
+		if (r->msg.cap > CONN_REQ_CACHE_BUF) {
+			http_msg_fini(&r->msg);
+			http_msg_init(&r->msg);
+		}
+		http1_set_arg(r->parser, NULL);
+		w->req_cache[w->nreq_cache++] = r;
+		return;
+	}
+	conn_req_destroy(r);
+}
+
+void
+conn_req_cache_free(struct worker *w)
+{
+	while (w->nreq_cache > 0)
+		conn_req_destroy(w->req_cache[--w->nreq_cache]);
 }
 
 static void
@@ -380,7 +421,7 @@ conn_free(struct conn *c)
 		stats_inc(STAT_REQ_CLIENT_ABORT);
 		access_log_request(c);
 	}
-	conn_req_free(c);
+	conn_req_free(c, false);
 	sockread_fini(&c->rd); /* before the fd is closed */
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
@@ -408,7 +449,7 @@ conn_idle_trim(struct conn *c)
 	    (c->flags & (CONN_F_CLOSING | CONN_F_DEAD)) ||
 	    (c->req != NULL && (c->req->flags & REQ_F_ACTIVE)))
 		return;
-	conn_req_free(c);
+	conn_req_free(c, true);
 	if (c->tmr != NULL) {
 		event_free(c->tmr);
 		c->tmr = NULL;

@@ -196,6 +196,9 @@ void conn_read_enable(struct conn *c, bool on);
 /* Read idle timeout, restarted by each read; 0: none. */
 void conn_read_timeout(struct conn *c, unsigned ms);
 
+/* Frees the request blocks worker <w> keeps for reuse (at its exit). */
+void conn_req_cache_free(struct worker *w);
+
 /* Called by upstream.c / proxy.c. */
 void conn_resume_read(struct conn *c);
 void conn_req_finish_if_done(struct conn *c);

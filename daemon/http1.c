@@ -903,6 +903,13 @@ http1_next(struct http1_parser *p)
 }
 
 void
+http1_set_arg(struct http1_parser *p, void *arg)
+{
+	CHECK_OBJ(p, HTTP1_MAGIC);
+	p->arg = arg;
+}
+
+void
 http1_set_head_response(struct http1_parser *p, int is_head)
 {
 	CHECK_OBJ(p, HTTP1_MAGIC);

@@ -112,6 +112,11 @@ enum http1_status http1_finish(struct http1_parser *p);
  */
 void http1_next(struct http1_parser *p);
 
+/* The <arg> the callbacks get from now on (a parser between messages
+ * handed to another owner).
+ */
+void http1_set_arg(struct http1_parser *p, void *arg);
+
 /* Responses: the request was HEAD, so the response has no body even if
  * it carries Content-Length. Set before feeding the response.
  */

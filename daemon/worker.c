@@ -307,6 +307,7 @@ workers_shutdown(unsigned timeout_ms)
 		event_free(workers[i].deadline_ev);
 		event_base_free(workers[i].base);
 		free(workers[i].scratch);
+		conn_req_cache_free(&workers[i]);
 	}
 	listener_close_all();
 	pthread_mutex_lock(&pub_mu);

@@ -38,6 +38,10 @@ struct wlistener {
 
 TAILQ_HEAD(conn_list, conn);
 
+#define WORKER_REQ_CACHE 16
+
+struct req;
+
 struct worker {
 	unsigned magic;
 	unsigned idx;
@@ -58,6 +62,9 @@ struct worker {
 	uint64_t next_conn_id;
 	char *scratch; /* owned; head serialization buffer */
 	size_t scratch_cap;
+	/* owned: request blocks idle connections gave back (conn.c) */
+	struct req *req_cache[WORKER_REQ_CACHE];
+	unsigned nreq_cache;
 };
 
 /* Creates <n> workers (not started). Thread: main, once. */

@@ -239,7 +239,8 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	c->acc = *ref;
 	*ref = (struct accept_ref){ 0 };
 	c->cfg = cfg_ref(w->cur);
-	if (salen > 0 && (size_t)salen <= sizeof(c->peer_sa))
+	if ((sa->sa_family == AF_INET6 || sa->sa_family == AF_INET) &&
+	    salen > 0 && (size_t)salen <= sizeof(c->peer_sa))
 		memcpy(&c->peer_sa, sa, salen);
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)sa;
@@ -293,8 +294,10 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	}
 	if (l->max_conns_per_client > 0) { /* ratelimit.c */
-		c->climit_sa = c->peer_sa;
-		if ((c->climit = connlimit_take(&c->climit_sa,
+		struct sockaddr_storage ss;
+
+		conn_peer_storage(c, &ss);
+		if ((c->climit = connlimit_take(&ss,
 		         l->max_conns_per_client)) == 0) {
 			conn_close(c);
 			return;
@@ -314,6 +317,16 @@ conn_enter(struct conn *c)
 {
 	CHECK_OBJ(c, CONN_MAGIC);
 	c->busy++;
+}
+
+void
+conn_peer_storage(const struct conn *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (c->peer_sa.ss_family == AF_INET6)
+		memcpy(ss, &c->peer_sa.in6, sizeof(c->peer_sa.in6));
+	else if (c->peer_sa.ss_family == AF_INET)
+		memcpy(ss, &c->peer_sa.in4, sizeof(c->peer_sa.in4));
 }
 
 /* The request's state for the next request: allocated on its first byte.
@@ -412,8 +425,14 @@ conn_free(struct conn *c)
 {
 	struct req *r = c->req;
 
-	if (c->climit == 1)
-		connlimit_release(&c->climit_sa);
+	if (c->climit == 1) {
+		struct sockaddr_storage ss;
+
+		if (c->climit_sa == NULL)
+			conn_peer_storage(c, &ss);
+		connlimit_release(c->climit_sa != NULL ? c->climit_sa : &ss);
+	}
+	free(c->climit_sa);
 	if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
 	    !(r->flags & REQ_F_RESP_DONE)) {
 		if (r->status == 0 || !(r->flags & REQ_F_RESP_STARTED))
@@ -680,7 +699,12 @@ conn_on_head(void *arg, struct http_msg *m)
 		r->listener = cfg_listener_by_id(r->cfg, c->listener_id);
 		r->flags |= REQ_F_CLOSE;
 	}
-	client_addr_resolve(r->listener, m, &c->peer_sa, c->peer, &r->client);
+	{
+		struct sockaddr_storage ss;
+
+		conn_peer_storage(c, &ss);
+		client_addr_resolve(r->listener, m, &ss, c->peer, &r->client);
+	}
 	if (r->client.from_xff)
 		stats_inc(STAT_CLIENT_FROM_XFF);
 	if (m->major == 1 && m->minor >= 1)
@@ -946,9 +970,21 @@ conn_proxy_header(struct conn *c)
 	evbuffer_drain(in, pi.len);
 	c->flags &= ~CONN_F_PROXY_HDR;
 	stats_inc(STAT_PROXY_HDR_ACCEPTED);
-	if (pi.local)
+	if (pi.local ||
+	    (pi.src.ss_family != AF_INET6 && pi.src.ss_family != AF_INET))
 		return 1;
-	c->peer_sa = pi.src;
+	if (c->climit == 1 && c->climit_sa == NULL) {
+		/* The count stays on the address it was taken for. */
+		if ((c->climit_sa = malloc(sizeof(*c->climit_sa))) == NULL) {
+			stats_inc(STAT_REQ_NO_MEMORY);
+			conn_close(c);
+			return -1;
+		}
+		conn_peer_storage(c, c->climit_sa);
+	}
+	memcpy(&c->peer_sa, &pi.src,
+	    pi.src.ss_family == AF_INET6 ? sizeof(c->peer_sa.in6)
+	                                 : sizeof(c->peer_sa.in4));
 	if (pi.src.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)&pi.src;
 

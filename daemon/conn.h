@@ -111,16 +111,26 @@ struct req {
 	struct http1_parser *parser; /* owned */
 };
 
+/* A client's address: TCP listeners see IPv4 and IPv6 only, so 28 bytes
+ * instead of a sockaddr_storage's 128. ss_family reads the family of
+ * either (it is the first field of both); conn_peer_storage() widens it.
+ */
+union conn_addr {
+	sa_family_t ss_family;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
 struct conn {
 	unsigned magic;
 	unsigned flags; /* CONN_F_* */
 	unsigned busy;  /* conn_enter() depth */
+	int fd;
 	uint64_t id;
 	struct worker *w; /* borrowed: the owner */
 	int64_t listener_id;
 	struct accept_ref acc; /* the listener slot (accept.c) */
 	struct cfg *cfg;       /* ref held: snapshot at accept */
-	int fd;
 	/* owned: TLS: the session's filter, for the connection's life;
 	 * plain: only while output waits for the socket (NULL when idle)
 	 */
@@ -129,20 +139,28 @@ struct conn {
 	struct evbuffer *stage; /* owned: output not yet handed on; lazy */
 	struct tls_conn *tls;   /* https: the session, owned by bev */
 	struct event *tmr;      /* owned: header deadline, linger; lazy */
-	enum conn_state state;
 	/* owned: the request's state, from its first byte until the
 	 * connection is idle at the end of a callback (conn_leave()); NULL
 	 * while idle. Never freed while a callback runs.
 	 */
 	struct req *req;
+	enum conn_state state;
 	unsigned nreqs;
-	struct sockaddr_storage peer_sa;
-	char peer[INET6_ADDRSTRLEN];
+	union conn_addr peer_sa; /* the socket's peer, or a PROXY header's */
 	uint16_t peer_port;
+	char peer[INET6_ADDRSTRLEN];
 	int climit; /* 1: counted in max_connections_per_client */
-	struct sockaddr_storage climit_sa;
+	/* owned, rare: the address counted in max_connections_per_client
+	 * when a PROXY header replaced peer_sa afterwards; NULL: peer_sa.
+	 */
+	struct sockaddr_storage *climit_sa;
 	TAILQ_ENTRY(conn) link;
 };
+
+/* The peer address widened to a sockaddr_storage (for the functions that
+ * take one).
+ */
+void conn_peer_storage(const struct conn *c, struct sockaddr_storage *ss);
 
 /* Takes <fd> and the listener slot <ref> (accept.c) into worker <w>. On
  * failure the fd is closed, the slot released and the failure counted.

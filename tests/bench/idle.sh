@@ -90,7 +90,7 @@ EOC
 
 report="$OUT/idle.tsv"
 printf 'proxy\trss_at_start_kib\tbytes_per_idle_conn\n' >"$report"
-for proxy in gatehoused nginx haproxy; do
+for proxy in ${PROXIES:-gatehoused nginx haproxy}; do
 	case $proxy in
 	gatehoused) cmd=("$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn) ;;
 	nginx) cmd=(nginx -c "$work/nginx.conf" -e "$work/nginx.err") ;;

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""tests/bench/cpu_cost.py: user-space instructions per proxied 100 B
+keep-alive request, gatehoused beside nginx and HAProxy (callgrind:
+deterministic, usable on a busy machine).
+
+Each proxy runs under valgrind --tool=callgrind with one worker in front of
+the same origin (a small Python server answering 100 B). One client sends N
+sequential keep-alive GETs on one connection; a request's cost is the
+difference of the proxy's instruction counts for N2 and N1 requests divided
+by N2 - N1, so start-up and shutdown cancel out. System calls are counted
+separately by syscalls.sh; this is the user-space part of the CPU a request
+costs.
+
+Usage: tests/bench/cpu_cost.py GATEHOUSED [N1 N2]
+Environment: PROXIES (default "gatehoused nginx haproxy"), KEEP=DIR keeps
+the callgrind files there (for callgrind_annotate).
+"""
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BODY = b"a" * 100
+REQ = b"GET /x HTTP/1.1\r\nHost: app.test\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+
+
+def origin():
+    """A keep-alive origin answering every request with 100 B."""
+    ls = socket.socket()
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+
+    def serve(s):
+        buf = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return
+            buf += d
+            while b"\r\n\r\n" in buf:
+                _, buf = buf.split(b"\r\n\r\n", 1)
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                          b"Content-Length: 100\r\n\r\n" + BODY)
+
+    def accept():
+        while True:
+            s, _ = ls.accept()
+            threading.Thread(target=serve, args=(s,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return ls.getsockname()[1]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def gh_setup(binary, work, oport, pport):
+    db = os.path.join(work, "gh.db")
+    kek = os.path.join(work, "kek")
+    if not os.path.exists(db):
+        p = subprocess.Popen([binary, "--db", db, "--kek", kek, "--admin-listen", "off"],
+                             stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        time.sleep(1.5)
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+    c = sqlite3.connect(db, isolation_level=None)
+    c.execute("PRAGMA foreign_keys=ON")
+    for t in ("routes", "servers", "origins", "listeners"):
+        c.execute("DELETE FROM %s" % t)
+    c.execute("INSERT INTO listeners (name, address, port) VALUES ('l', '127.0.0.1', ?)", (pport,))
+    c.execute("INSERT INTO origins (name) VALUES ('o')")
+    c.execute("INSERT INTO servers (origin_id, address, port) VALUES (1, '127.0.0.1', ?)", (oport,))
+    c.execute("INSERT INTO routes (name, listener_id, origin_id) VALUES ('r', 1, 1)")
+    c.close()
+    return [binary, "--db", db, "--kek", kek, "--workers", "1", "--access-log", "off",
+            "--admin-listen", "off", "--log-level", "warn"]
+
+
+def nginx_setup(work, oport, pport):
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""worker_processes 1;
+master_process off;
+daemon off;
+pid %(w)s/nginx.pid;
+error_log %(w)s/nginx.err warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	proxy_temp_path %(w)s/tmp-proxy;
+	client_body_temp_path %(w)s/tmp-body;
+	upstream origin { server 127.0.0.1:%(o)d; keepalive 16; }
+	server {
+		listen 127.0.0.1:%(p)d;
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+""" % {"w": work, "o": oport, "p": pport})
+    return ["nginx", "-c", conf, "-e", os.path.join(work, "nginx.err")]
+
+
+def haproxy_setup(work, oport, pport):
+    conf = os.path.join(work, "haproxy.cfg")
+    with open(conf, "w") as f:
+        f.write("""global
+	nbthread 1
+defaults
+	mode http
+	option http-keep-alive
+	http-reuse safe
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+frontend fe
+	bind 127.0.0.1:%d
+	default_backend be
+backend be
+	server origin 127.0.0.1:%d
+""" % (pport, oport))
+    return ["haproxy", "-db", "-f", conf]
+
+
+def run(proxy, cmd, pport, n, out):
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", "--trace-children=no",
+                          "--callgrind-out-file=" + out] + cmd,
+                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while True:
+        try:
+            s = socket.create_connection(("127.0.0.1", pport), timeout=30)
+            break
+        except OSError:
+            if time.time() > deadline:
+                p.kill()
+                raise SystemExit("%s did not listen" % proxy)
+            time.sleep(0.2)
+    for _ in range(n):
+        s.sendall(REQ)
+        got = b""
+        while not got.endswith(BODY):
+            d = s.recv(65536)
+            if not d:
+                raise SystemExit("%s closed: %r" % (proxy, got[:200]))
+            got += d
+        if b" 200 " not in got.split(b"\r\n", 1)[0]:
+            raise SystemExit("%s: not 200: %r" % (proxy, got[:200]))
+    s.close()
+    p.send_signal(signal.SIGTERM if proxy != "nginx" else signal.SIGQUIT)
+    p.wait()
+    total = 0
+    for name in os.listdir(os.path.dirname(out)):
+        path = os.path.join(os.path.dirname(out), name)
+        if not path.startswith(out):
+            continue
+        for line in open(path):
+            if line.startswith("summary:") or line.startswith("totals:"):
+                total += int(line.split()[1])
+                break
+    if not total:
+        raise SystemExit("no totals for " + proxy)
+    return total
+
+
+def main():
+    binary = sys.argv[1]
+    n1, n2 = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (200, 1200)
+    proxies = os.environ.get("PROXIES", "gatehoused nginx haproxy").split()
+    keep = os.environ.get("KEEP")
+    oport = origin()
+    res = {}
+    with tempfile.TemporaryDirectory() as work:
+        os.chmod(work, 0o755)
+        for proxy in proxies:
+            per = []
+            for n in (n1, n2):
+                pport = free_port()
+                d = os.path.join(work, "%s.%d" % (proxy, n))
+                os.mkdir(d)
+                if proxy == "gatehoused":
+                    cmd = gh_setup(binary, work, oport, pport)
+                elif proxy == "nginx":
+                    cmd = nginx_setup(work, oport, pport)
+                else:
+                    cmd = haproxy_setup(work, oport, pport)
+                per.append(run(proxy, cmd, pport, n, os.path.join(d, "cg")))
+                if keep:
+                    os.makedirs(keep, exist_ok=True)
+                    for f in os.listdir(d):
+                        shutil.copy(os.path.join(d, f), os.path.join(keep, "%s.%d.%s" % (proxy, n, f)))
+            res[proxy] = (per[1] - per[0]) / (n2 - n1)
+        base = res.get("nginx")
+        print("| proxy | instructions per 100 B request | against nginx |")
+        print("| --- | ---: | ---: |")
+        for proxy in proxies:
+            print("| %s | %.0f | %s |" % (proxy, res[proxy],
+                                         "%.2fx" % (res[proxy] / base) if base else ""))
+        if "nginx" in res and "gatehoused" in res:
+            print("\ngatehoused needs %.2fx nginx's instructions per request "
+                  "(%.2fx the requests per instruction)"
+                  % (res["gatehoused"] / res["nginx"], res["nginx"] / res["gatehoused"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@
 #include <gnutls/crypto.h>
 
 #include "arena.h"
+#include "cfg_route_ref.h"
 #include "conn.h"
 #include "l4_route.h"
 #include "proxy.h"
@@ -447,23 +448,6 @@ acl_by_id(struct cfg *c, int64_t id)
 	return NULL;
 }
 
-static struct cfg_route *
-route_by_id(struct cfg *c, int64_t id)
-{
-	size_t lo = 0, hi = c->nroute_arr, mid; /* a full compile's */
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->route_arr[mid].id == id)
-			return &c->route_arr[mid];
-		if (c->route_arr[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static int
 oom(struct err *e)
 {
@@ -623,79 +607,28 @@ acl_users(struct store *st, struct cfg *c, struct err *e)
 	return rc;
 }
 
-static int
-acl_routes(struct store *st, struct cfg *c, struct err *e)
+static bool
+acl_set(struct cfg *c, struct cfg_route *r, int64_t id)
 {
-	struct store_stmt *s;
-	enum store_step_result r = STORE_ERROR;
-	struct cfg_route *rt;
-	char path[160];
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "SELECT id, access_list_id FROM routes"
-	    " WHERE access_list_id IS NOT NULL ORDER BY id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		if ((rt = route_by_id(c, store_col_int64(s, 0))) == NULL)
-			continue; /* not compiled (no listener): unused */
-		snprintf(path, sizeof(path), "routes[%s].access_list",
-		    rt->name);
-		if ((rt->access_list = acl_by_id(c, store_col_int64(s, 1))) ==
-		    NULL) {
-			rc = err_set(e, path, "no such access list");
-			break;
-		}
-		if (rt->listener != NULL &&
-		    rt->listener->proto != CFG_PROTO_HTTP &&
-		    rt->listener->proto != CFG_PROTO_HTTPS) {
-			rc = err_set(e, path,
-			    "applies to routes of http and https listeners");
-			break;
-		}
-	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
+	r->access_list = id != 0 ? acl_by_id(c, id) : NULL;
+	return id == 0 || r->access_list != NULL;
 }
+
+static const struct cfg_route_ref acl_ref = { "access_list_id", "access_list",
+	"access list", acl_set };
 
 int
 access_route(struct store *st, struct cfg *c, struct cfg_route *r,
     struct err *e)
 {
-	struct store_stmt *s;
-	int64_t id = 0;
-	char path[160];
-
-	s = store_prepare(st, "SELECT access_list_id FROM routes WHERE id = ?1",
-	    e);
-	if (s == NULL)
-		return -1;
-	store_bind_int64(s, 1, r->id);
-	if (store_step(s, e) == STORE_ROW && !store_col_is_null(s, 0))
-		id = store_col_int64(s, 0);
-	store_finalize(s);
-	r->access_list = NULL;
-	if (id == 0)
-		return 0;
-	snprintf(path, sizeof(path), "routes[%s].access_list", r->name);
-	if ((r->access_list = acl_by_id(c, id)) == NULL)
-		return err_set(e, path, "no such access list");
-	if (r->listener->proto != CFG_PROTO_HTTP &&
-	    r->listener->proto != CFG_PROTO_HTTPS)
-		return err_set(e, path,
-		    "applies to routes of http and https listeners");
-	return 0;
+	return cfg_route_ref(st, c, r, &acl_ref, e);
 }
 
 int
 access_compile(struct store *st, struct cfg *c, struct err *e)
 {
 	if (acl_rows(st, c, e) != 0 || acl_cidrs(st, c, e) != 0 ||
-	    acl_users(st, c, e) != 0 || acl_routes(st, c, e) != 0)
+	    acl_users(st, c, e) != 0 || cfg_route_refs(st, c, &acl_ref, e) != 0)
 		return -1;
 	return 0;
 }

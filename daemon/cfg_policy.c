@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "cfg.h"
 #include "cfg_field.h"
+#include "cfg_route_ref.h"
 #include "cfg_value.h"
 #include "hdr_rules.h"
 #include "store.h"
@@ -479,9 +480,9 @@ policy_host_matches(const struct cfg_route *r, const char *h, size_t n)
  * would be redirected again.
  */
 static bool
-policy_redirect_loops(const struct cfg_route *r, const char *to)
+policy_redirect_loops(const struct cfg_route *r, const struct cfg_listener *l,
+    const char *to)
 {
-	const struct cfg_listener *l = r->listener;
 	bool https = l->proto == CFG_PROTO_HTTPS;
 	const char *p = to, *h, *port;
 	size_t hn, pn;
@@ -533,9 +534,10 @@ path:
 int
 cfg_policy_route_check(const struct cfg_route *r, struct err *e)
 {
-	enum cfg_proto p = r->listener->proto;
-	bool http =
-	    (p == CFG_PROTO_HTTP || p == CFG_PROTO_HTTPS) && r->nsnis == 0;
+	const struct cfg_listener *l4 = cfg_route_non_http(r);
+	bool http = l4 == NULL && r->nsnis == 0;
+	const char *l4name = l4 != NULL ? l4->name : r->listener->name;
+	size_t i;
 	const char *act = r->redirect != NULL ? "redirect"
 	    : r->respond != NULL              ? "respond"
 	                                      : NULL;
@@ -547,20 +549,21 @@ cfg_policy_route_check(const struct cfg_route *r, struct err *e)
 		return policy_fail(e, r, act,
 		    "only http and https routes answer by themselves "
 		    "(listener \"%s\")",
-		    r->listener->name);
+		    l4name);
 	if (r->rewrite_prefix != NULL && !http)
 		return policy_fail(e, r, "rewrite",
 		    "only http and https routes rewrite paths (listener "
 		    "\"%s\")",
-		    r->listener->name);
+		    l4name);
 	if (r->origin == NULL && act == NULL)
 		return policy_fail(e, r, "origin",
 		    "is required: the route has no redirect or respond");
-	if (r->redirect != NULL && policy_redirect_loops(r, r->redirect->to))
-		return policy_fail(e, r, "redirect.to",
-		    "\"%.100s\" sends the client back to this route "
-		    "(a redirect loop)",
-		    r->redirect->to);
+	for (i = 0; r->redirect != NULL && i < r->nlisteners; i++)
+		if (policy_redirect_loops(r, r->listeners[i], r->redirect->to))
+			return policy_fail(e, r, "redirect.to",
+			    "\"%.100s\" sends the client back to this route "
+			    "(a redirect loop on listener \"%s\")",
+			    r->redirect->to, r->listeners[i]->name);
 	return 0;
 }
 

@@ -20,7 +20,8 @@ CORE_STORE_SOURCES = daemon/store.c daemon/store.h daemon/cfg.c daemon/cfg.h \
 	daemon/route.c daemon/route.h
 # The configuration's kinds and fields, declared once, and its value types.
 CORE_STORE_SOURCES += daemon/cfg_field.c daemon/cfg_field.h \
-	daemon/cfg_value.c daemon/cfg_value.h daemon/smap.c daemon/smap.h
+	daemon/cfg_value.c daemon/cfg_value.h daemon/smap.c daemon/smap.h \
+	daemon/cfg_route_ref.c daemon/cfg_route_ref.h
 
 # Snapshots, workers, listeners, connections, proxying.
 CORE_NET_SOURCES = daemon/access.c daemon/access.h daemon/ratelimit.c daemon/ratelimit.h daemon/access_log.c daemon/access_log.h daemon/balance.c \

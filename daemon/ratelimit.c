@@ -16,6 +16,7 @@
 
 #include "access.h"
 #include "arena.h"
+#include "cfg_route_ref.h"
 #include "conn.h"
 #include "stats.h"
 #include "store.h"
@@ -445,60 +446,15 @@ rl_rows(struct store *st, struct cfg *c, struct err *e)
 	return rc;
 }
 
-static struct cfg_route *
-route_by_id(struct cfg *c, int64_t id)
+static bool
+rl_set(struct cfg *c, struct cfg_route *r, int64_t id)
 {
-	size_t lo = 0, hi = c->nroute_arr, mid; /* a full compile's */
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (c->route_arr[mid].id == id)
-			return &c->route_arr[mid];
-		if (c->route_arr[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	r->rate_limit = id != 0 ? rl_by_id(c, id) : NULL;
+	return id == 0 || r->rate_limit != NULL;
 }
 
-static int
-rl_routes(struct store *st, struct cfg *c, struct err *e)
-{
-	struct store_stmt *s;
-	enum store_step_result r = STORE_ERROR;
-	struct cfg_route *rt;
-	char path[160];
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "SELECT id, rate_limit_id FROM routes"
-	    " WHERE rate_limit_id IS NOT NULL ORDER BY id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		if ((rt = route_by_id(c, store_col_int64(s, 0))) == NULL)
-			continue;
-		snprintf(path, sizeof(path), "routes[%s].rate_limit", rt->name);
-		if ((rt->rate_limit = rl_by_id(c, store_col_int64(s, 1))) ==
-		    NULL) {
-			rc = err_set(e, path, "no such rate limit");
-			break;
-		}
-		if (rt->listener != NULL &&
-		    rt->listener->proto != CFG_PROTO_HTTP &&
-		    rt->listener->proto != CFG_PROTO_HTTPS) {
-			rc = err_set(e, path,
-			    "applies to routes of http and https listeners");
-			break;
-		}
-	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
-}
+static const struct cfg_route_ref rl_ref = { "rate_limit_id", "rate_limit",
+	"rate limit", rl_set };
 
 static int
 rl_listeners(struct store *st, struct cfg *c, struct err *e)
@@ -541,35 +497,13 @@ int
 ratelimit_route(struct store *st, struct cfg *c, struct cfg_route *r,
     struct err *e)
 {
-	struct store_stmt *s;
-	int64_t id = 0;
-	char path[160];
-
-	s = store_prepare(st, "SELECT rate_limit_id FROM routes WHERE id = ?1",
-	    e);
-	if (s == NULL)
-		return -1;
-	store_bind_int64(s, 1, r->id);
-	if (store_step(s, e) == STORE_ROW && !store_col_is_null(s, 0))
-		id = store_col_int64(s, 0);
-	store_finalize(s);
-	r->rate_limit = NULL;
-	if (id == 0)
-		return 0;
-	snprintf(path, sizeof(path), "routes[%s].rate_limit", r->name);
-	if ((r->rate_limit = rl_by_id(c, id)) == NULL)
-		return err_set(e, path, "no such rate limit");
-	if (r->listener->proto != CFG_PROTO_HTTP &&
-	    r->listener->proto != CFG_PROTO_HTTPS)
-		return err_set(e, path,
-		    "applies to routes of http and https listeners");
-	return 0;
+	return cfg_route_ref(st, c, r, &rl_ref, e);
 }
 
 int
 ratelimit_compile(struct store *st, struct cfg *c, struct err *e)
 {
-	if (rl_rows(st, c, e) != 0 || rl_routes(st, c, e) != 0 ||
+	if (rl_rows(st, c, e) != 0 || cfg_route_refs(st, c, &rl_ref, e) != 0 ||
 	    rl_listeners(st, c, e) != 0)
 		return -1;
 	return 0;

@@ -241,3 +241,50 @@ def test_explain(gh, api, origin):
     assert r.status_code == 422 and problem_fields(r)[0][0] == "listener"
     r = api.post("/explain", {"listener": "l", "client_ip": "x"})
     assert r.status_code == 422 and problem_fields(r)[0][0] == "client_ip"
+
+
+def test_every_listener_of_a_route_checked(gh, api, origin):
+    """Policies of http routes are refused on a route that also serves a
+    tcp listener, whichever of its listeners comes first; a redirect loop
+    is found on any of them."""
+    api.ok("POST", "/origins", {"name": "o", "servers": [
+        {"address": "127.0.0.1", "port": origin.port}]}, status=201)
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1", "port": 0},
+           status=201)
+    api.ok("POST", "/listeners", {"name": "t", "address": "127.0.0.1", "port": 0,
+                                  "protocol": "tcp"}, status=201)
+    api.ok("POST", "/access_lists", {"name": "a", "allow": ["127.0.0.1/32"]}, status=201)
+    api.ok("POST", "/rate_limits", {"name": "rl", "rate": 10, "per": "second"}, status=201)
+    api.ok("POST", "/routes", {"name": "r", "listeners": ["l", "t"], "origin": "o"},
+           status=201)
+    for patch, field in [({"access_list": "a"}, "access_list"),
+                         ({"rate_limit": "rl"}, "rate_limit"),
+                         ({"respond": {"status": 200}}, "respond"),
+                         ({"rewrite": {"replace_prefix": "/v2/"}}, "rewrite")]:
+        r = api.patch("/routes/r", patch)
+        assert r.status_code == 422, (patch, r.text)
+        (f, msg), = problem_fields(r)
+        assert f.endswith(field) and '"t"' in msg, (patch, r.text)
+        # The whole document is compiled in full: the same answer.
+        doc = api.get("/config").json()
+        route = [x for x in doc["routes"] if x["name"] == "r"][0]
+        route.update(patch)
+        r = api.put("/config", doc)
+        assert r.status_code == 422, (patch, r.text)
+        (f, msg), = problem_fields(r)
+        assert f.endswith(field) and '"t"' in msg, (patch, r.text)
+    # On http listeners only, they apply.
+    api.ok("PATCH", "/routes/r", {"listeners": ["l"], "access_list": "a",
+                                  "rate_limit": "rl"})
+    # A redirect back to the second listener's port loops there only.
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    api.ok("POST", "/listeners", {"name": "l2", "address": "127.0.0.1", "port": free},
+           status=201)
+    r = api.patch("/routes/r", {"listeners": ["l", "l2"], "origin": None, "access_list": None,
+                                "rate_limit": None,
+                                "redirect": {"to": "http://app.test:%d/" % free}})
+    assert r.status_code == 422, r.text
+    (f, msg), = problem_fields(r)
+    assert f.endswith("redirect.to") and '"l2"' in msg, r.text

@@ -232,6 +232,8 @@ access_log_request(const struct conn *c)
 		line_str(&l, "decision", str_cstr(r->decision));
 	if (r->user != NULL)
 		line_str(&l, "user", str_cstr(r->user));
+	if (r->encoding != NULL)
+		line_str(&l, "encoding", str_cstr(r->encoding));
 	line_str(&l, "server",
 	    r->server != NULL ? str_cstr(r->server->label) : STR_NULL);
 	if (r->request_id.len > 0)

@@ -277,6 +277,16 @@ struct cfg_respond {
 	size_t body_len;
 };
 
+/* Response compression (compress.h): Content-Type patterns, each
+ * "type/subtype", or "type/" for a whole type (configured with a star
+ * after the slash), lower case.
+ */
+struct cfg_compress {
+	const char **types; /* array of ntypes */
+	size_t ntypes;
+	uint64_t min_bytes; /* known lengths below it are sent as they are */
+};
+
 struct cfg_route {
 	int64_t id;
 	const char *name;
@@ -315,6 +325,7 @@ struct cfg_route {
 	bool request_id;               /* keep or add X-Request-ID */
 	const struct cfg_maint *maint; /* NULL: not in maintenance */
 	const struct cfg_error_pages *error_pages; /* NULL: none */
+	const struct cfg_compress *compress;       /* NULL: none */
 };
 
 struct cfg_listener {
@@ -479,6 +490,13 @@ struct arena;
 int cfg_policy_route_own(struct arena *a, struct cfg_route *r);
 /* Writes the policies of <r> for cfg_dump(). */
 void cfg_policy_route_dump(FILE *f, const struct cfg_route *r);
+/* The compress field of the route row <s> (cfg_compress.c), its copy
+ * into <a> (cfg_incr.c) and its line for cfg_dump(). 0 or -1.
+ */
+int cfg_compress_route(struct store *st, struct cfg *c, struct cfg_route *r,
+    struct store_stmt *s, struct err *e);
+int cfg_compress_own(struct arena *a, struct cfg_route *r);
+void cfg_compress_dump(FILE *f, const struct cfg_route *r);
 /* Balancing settings of the origin row <s> (cfg_balance.c). 0 or -1. */
 int cfg_balance_origin(struct cfg *c, struct cfg_origin *o,
     struct store_stmt *s, struct err *e);

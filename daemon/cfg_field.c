@@ -446,6 +446,21 @@ static const struct cf_field route_f[RF__N] = {
 		.parent = RF_RETRIES, .min = 0, .max = 100, .def = 20,
 		.doc = "retries stay below this share of the route's requests "
 		       "(with a reserve of 10)" },
+	[RF_COMPRESS] = { .key = "compress", .type = F_OBJ, .parent = -1,
+		.flags = F_NOCOL | F_NULLABLE,
+		.doc = "responses sent gzip or br as the client's "
+		       "Accept-Encoding asks (doc/compression.md); null: none" },
+	[RF_COMPRESS_TYPES] = { .key = "types", .column = "compress_types",
+		.type = F_LIST, .parent = RF_COMPRESS,
+		.flags = F_REQUIRED | F_NULLABLE,
+		.max = 100, .vtype = CV_MEDIA_RANGE,
+		.doc = "Content-Type patterns compressed: \"text/*\", "
+		       "\"application/json\"" },
+	[RF_COMPRESS_MIN_BYTES] = { .key = "min_bytes",
+		.column = "compress_min_bytes", .type = F_INT,
+		.parent = RF_COMPRESS, .min = 0, .max = 1073741824, .def = 1024,
+		.doc = "responses of a known length below this are sent as "
+		       "they are" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {

@@ -430,7 +430,8 @@ cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
 	    policy_respond(c, r, s, e) != 0 ||
 	    policy_hdrs(st, c, r, s, req, &r->req_hdrs, e) != 0 ||
 	    policy_hdrs(st, c, r, s, resp, &r->resp_hdrs, e) != 0 ||
-	    policy_maint(st, c, r, s, e) != 0)
+	    policy_maint(st, c, r, s, e) != 0 ||
+	    cfg_compress_route(st, c, r, s, e) != 0)
 		return -1;
 	if (!store_col_is_null(s, RF_ERROR_PAGES) &&
 	    (r->error_pages = policy_error_pages_by_id(c,
@@ -550,6 +551,11 @@ cfg_policy_route_check(const struct cfg_route *r, struct err *e)
 		    "only http and https routes answer by themselves "
 		    "(listener \"%s\")",
 		    l4name);
+	if (r->compress != NULL && !http)
+		return policy_fail(e, r, "compress",
+		    "only http and https routes compress responses (listener "
+		    "\"%s\")",
+		    l4name);
 	if (r->rewrite_prefix != NULL && !http)
 		return policy_fail(e, r, "rewrite",
 		    "only http and https routes rewrite paths (listener "
@@ -649,7 +655,7 @@ cfg_policy_route_own(struct arena *a, struct cfg_route *r)
 		}
 		r->maint = mt;
 	}
-	return 0;
+	return cfg_compress_own(a, r);
 }
 
 static void
@@ -688,4 +694,5 @@ cfg_policy_route_dump(FILE *f, const struct cfg_route *r)
 	if (r->maint != NULL)
 		fprintf(f, " maint=%d,%zu", r->maint->retry_after_s,
 		    r->maint->nallow);
+	cfg_compress_dump(f, r);
 }

@@ -190,6 +190,24 @@ cv_is_hash_key(const char *v)
 	return true;
 }
 
+/* "text/html", or a type, '/' and '*' for all of its subtypes: tokens of
+ * RFC 9110, without parameters. "* / *" is refused: compressing every
+ * type would compress images and archives too.
+ */
+static bool
+cv_is_media_range(const char *v)
+{
+	size_t t = strspn(v, CV_TOKEN_CHARS);
+
+	if (t == 0 || v[t] != '/' || memchr(v, '*', t) != NULL)
+		return false;
+	v += t + 1;
+	if (strcmp(v, "*") == 0)
+		return true;
+	t = strspn(v, CV_TOKEN_CHARS);
+	return t > 0 && v[t] == '\0' && strchr(v, '*') == NULL;
+}
+
 int
 cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 {
@@ -262,6 +280,9 @@ cv_check(enum cv_type type, const char *v, char *msg, size_t len)
 		ok = n == 3 && strspn(v, "0123456789") == 3 && v[0] >= '4' &&
 		    v[0] <= '5';
 		break;
+	case CV_MEDIA_RANGE:
+		ok = cv_is_media_range(v);
+		break;
 	case CV_HEADER_SETTABLE:
 		if (cv_header_owned(v)) {
 			snprintf(msg, len,
@@ -324,6 +345,8 @@ cv_describe(enum cv_type type)
 		return "one line of text with {variables}";
 	case CV_ERROR_STATUS:
 		return "a status code from 400 to 599";
+	case CV_MEDIA_RANGE:
+		return "a media type (\"text/html\") or range (\"text/*\")";
 	case CV_HEADER_NAME:
 	case CV_HEADER_SETTABLE:
 		return "a header name";
@@ -349,6 +372,9 @@ cv_pattern(enum cv_type type)
 	case CV_HEADER_NAME:
 	case CV_HEADER_SETTABLE:
 		return "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+	case CV_MEDIA_RANGE:
+		return "^[!#$%&'+.^_`|~0-9A-Za-z-]+/"
+		       "([!#$%&'+.^_`|~0-9A-Za-z-]+|\\*)$";
 	case CV_HASH_KEY:
 		return "^(client_ip|path|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|"
 		       "cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";

@@ -34,6 +34,7 @@ enum cv_type {
 	CV_HEADER_SETTABLE, /* CV_HEADER_NAME the proxy does not own */
 	CV_HASH_KEY,        /* client_ip, header:NAME, cookie:NAME, path */
 	CV_ERROR_STATUS,    /* "400" to "599" */
+	CV_MEDIA_RANGE,     /* "text/html", or a whole type: "text/" "*" */
 	CV__TYPES,
 };
 

@@ -33,6 +33,7 @@
 #include "acme_chal.h"
 #include "cfg.h"
 #include "check.h"
+#include "compress.h"
 #include "http1.h"
 #include "l4_route.h"
 #include "log.h"
@@ -368,6 +369,7 @@ static void
 conn_req_clear(struct req *r)
 {
 	upstream_release(r->up, false);
+	compress_free(r->comp);
 	cfg_unref(r->cfg);
 	free(r->head_copy);
 	if (r->body_buf != NULL)

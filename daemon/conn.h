@@ -78,6 +78,8 @@ enum req_flag {
 	                                 * Content-Length, can be resent */
 };
 
+struct compress_stream;
+
 struct req {
 	struct cfg *cfg;                            /* ref held */
 	const struct cfg_listener *listener;        /* borrowed from cfg */
@@ -103,6 +105,8 @@ struct req {
 	bool discard; /* the origin's body is dropped (respond_intercept()) */
 	/* balance_retry_status(): the server a dropped answer is retried on */
 	const struct cfg_server *retry_to;
+	struct compress_stream *comp; /* owned: compressing (compress.h) */
+	const char *encoding;         /* "gzip", "br": for the log */
 
 	/* Kept from one request to the next (pipelined, or in the same
 	 * callback): everything above is zeroed by each request's end.

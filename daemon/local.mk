@@ -84,3 +84,8 @@ libcore_a_SOURCES += daemon/acme.c daemon/acme.h daemon/acme_http.c \
 libcore_a_SOURCES += daemon/tmpl.c daemon/tmpl.h daemon/cfg_policy.c \
 	daemon/respond.c daemon/respond.h daemon/hdr_rules.c \
 	daemon/hdr_rules.h
+
+# Response compression: Accept-Encoding, the decision, the stream
+# (compress.c), one shim per library (zlib, libbrotlienc), the compile.
+libcore_a_SOURCES += daemon/compress.c daemon/compress.h \
+	daemon/compress_gzip.c daemon/compress_br.c daemon/cfg_compress.c

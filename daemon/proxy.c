@@ -27,6 +27,7 @@
 #include "balance.h"
 #include "cfg.h"
 #include "check.h"
+#include "compress.h"
 #include "conn.h"
 #include "http1.h"
 #include "log.h"
@@ -496,6 +497,20 @@ sb_rules(struct sb *b, struct conn *c)
 	b->len += respond_response_rules(c, b->w->scratch + b->len, n);
 }
 
+/* The compression lines of the head (compress.h). */
+static void
+sb_compress(struct sb *b, struct conn *c, const struct http_msg *m,
+    unsigned how)
+{
+	size_t n = compress_head_lines(c, m, how, NULL, 0);
+
+	if (b->fail || worker_scratch(b->w, b->len + n) == -1) {
+		b->fail = true;
+		return;
+	}
+	b->len += compress_head_lines(c, m, how, b->w->scratch + b->len, n);
+}
+
 static void
 write_response_head(struct conn *c, const struct http_msg *m)
 {
@@ -509,12 +524,15 @@ write_response_head(struct conn *c, const struct http_msg *m)
 	bool keep_length;
 	bool hsts = r->route != NULL && r->route->hsts_max_age > 0 &&
 	    r->listener->proto == CFG_PROTO_HTTPS;
+	unsigned zh = r->route != NULL && r->route->compress != NULL
+	    ? compress_response_head(c, m)
+	    : 0;
 
 	if (c->flags & CONN_F_DRAIN)
 		r->flags |= REQ_F_CLOSE;
 	keep_length = no_body ||
 	    ((m->flags & HTTP_MSG_F_HAS_LENGTH) &&
-	        !(m->flags & HTTP_MSG_F_CHUNKED));
+	        !(m->flags & HTTP_MSG_F_CHUNKED) && !(zh & COMPRESS_HEAD_ON));
 	if (!no_body && !keep_length) {
 		if (r->flags & REQ_F_CLIENT_11)
 			r->flags |= REQ_F_CHUNK_OUT;
@@ -552,6 +570,8 @@ write_response_head(struct conn *c, const struct http_msg *m)
 		if (hsts && name.len == 25 &&
 		    str_caseeq_cstr(name, "strict-transport-security"))
 			continue; /* the route's own replaces the origin's */
+		if ((zh & COMPRESS_HEAD_ON) && compress_drops(name))
+			continue; /* compress_head_lines() says them */
 copy:
 		sb_str(&b, name);
 		sb_add(&b, ": ", 2);
@@ -560,6 +580,8 @@ copy:
 	}
 	if (r->route != NULL && r->route->resp_hdrs != NULL)
 		sb_rules(&b, c);
+	if (zh != 0)
+		sb_compress(&b, c, m, zh);
 	if (hsts) {
 		n = snprintf(line, sizeof(line),
 		    "Strict-Transport-Security: max-age=%u\r\n",
@@ -633,6 +655,8 @@ proxy_on_response_body(struct conn *c, const char *p, size_t n)
 		return -1;
 	if (n == 0 || (r->flags & REQ_F_HEAD_METHOD) || r->discard)
 		return 0;
+	if (r->comp != NULL)
+		return compress_body(c, p, n);
 	if (r->flags & REQ_F_CHUNK_OUT) {
 		len = snprintf(line, sizeof(line), "%zx\r\n", n);
 		client_write(c, line, (size_t)len);
@@ -650,6 +674,8 @@ proxy_on_response_complete(struct conn *c)
 	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 
+	if (r->comp != NULL)
+		compress_finish(c);
 	if (r->flags & REQ_F_CHUNK_OUT)
 		client_write(c, "0\r\n\r\n", 5);
 	r->flags |= REQ_F_RESP_DONE;

@@ -94,4 +94,12 @@ STAT(RETRY_RESET,          "retries_reset",        "requests sent again by a rou
 STAT(RETRY_STATUS,         "retries_status",       "requests sent again by a route's retries: the server answered a status listed in on (that answer dropped)")
 STAT(RETRY_BUDGET_SPENT,   "retries_budget_spent", "requests not sent again: the route's retry budget was spent")
 STAT(STICKY_BAD,           "sticky_cookie_bad",    "sticky cookies ignored: not signed by this appliance (forged, altered, or from before cookies were signed)")
+STAT(COMPRESS_GZIP,        "compress_gzip",        "responses compressed with gzip (route compress)")
+STAT(COMPRESS_BR,          "compress_br",          "responses compressed with brotli (route compress)")
+STAT(COMPRESS_BYTES_IN,    "compress_bytes_in",    "response body bytes taken by compressors")
+STAT(COMPRESS_BYTES_OUT,   "compress_bytes_out",   "compressed body bytes they gave (before chunk framing)")
+STAT(COMPRESS_NO_MEMORY,   "compress_no_memory",   "responses sent uncompressed: no memory for a compressor")
+STAT(COMPRESS_OVER_BUDGET, "compress_over_budget", "responses sent uncompressed: the worker's compressors held their memory budget")
+STAT(COMPRESS_FAILED,      "compress_failed",      "compressed responses cut short: the compressor failed (connection closed)")
+STAT(COMPRESS_ABORTED,     "compress_aborted",     "compressed responses whose client or origin went away before the end (state freed)")
 /* clang-format on */

@@ -24,3 +24,4 @@ CLEANFILES += schema/schema.c
 schema/schema.c: $(SCHEMA_SQL) $(top_srcdir)/schema/embed.sh
 	@$(MKDIR_P) schema
 	$(AM_V_GEN)cd $(top_srcdir) && $(SHELL) schema/embed.sh $(abs_top_builddir)/$@ $(SCHEMA_SQL)
+SCHEMA_SQL += schema/0035_compress.sql

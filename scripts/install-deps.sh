@@ -10,10 +10,10 @@ set -euo pipefail
 
 build_pkgs=(libevent-dev libgnutls28-dev gnutls-bin libsqlite3-dev sqlite3
 	libmicrohttpd-dev libjansson-dev libargon2-dev libcmocka-dev node-llhttp
-	libcurl4-gnutls-dev
+	libcurl4-gnutls-dev zlib1g-dev libbrotli-dev
 	autoconf automake libtool pkg-config libcap-dev gcc clang
 	libclang-rt-14-dev make git)
-test_pkgs=(python3 python3-pytest python3-requests curl openssl passwd sslscan hey
+test_pkgs=(python3 python3-pytest python3-requests python3-brotli curl openssl passwd sslscan hey
 	pebble
 	util-linux)
 bench_pkgs=(nginx-light haproxy wrk util-linux procps)

@@ -15,6 +15,11 @@ server, the slow server, the chunked server, and so on:
   /_close_mid?mode=chunked          one chunk and part of a second, closes
   /_early                           103 Early Hints, then the echo
   /_hop                             a response carrying hop-by-hop headers
+  /_text?n=N&mode=cl|chunked&parts=P&ms=M&ct=T&hdr=K:V|K:V&status=S
+                                    N bytes of text (gen_text), Content-Type
+                                    T (default text/plain, "-": none), the extra
+                                    headers hdr, chunked in P parts M ms
+                                    apart (compression tests)
   WebSocket upgrade (any path)      RFC 6455 handshake, then echo frames
   any path with ?_close=1           echo with "Connection: close", then close
   anything else                     echo: JSON {method, path, headers,
@@ -43,6 +48,13 @@ def gen_bytes(n):
     block = hashlib.sha256(b"gatehouse").digest() * 2048  # 64 KiB
     reps, rest = divmod(n, len(block))
     return block * reps + block[:rest]
+
+
+def gen_text(n):
+    """Returns n bytes of compressible, deterministic text."""
+    line = b"".join(b"line %06d: the quick brown fox jumps over the lazy dog\n" % i
+                    for i in range(n // 40 + 1))
+    return line[:n]
 
 
 def sha256(b):
@@ -334,6 +346,33 @@ class Origin:
             time.sleep(0.05)
             s.shutdown(socket.SHUT_RDWR)
             return False
+
+        if req.path == "/_text":
+            n = int(q.get("n", "4096"))
+            data = gen_text(n)
+            ct = q.get("ct", "text/plain; charset=utf-8")
+            hdrs = ([("Content-Type", ct)] if ct != "-" else []) + [
+                ("X-Body-SHA256", sha256(data))]
+            for kv in filter(None, q.get("hdr", "").split("|")):
+                k, _, v = kv.partition(":")
+                hdrs.append((k, v))
+            status = int(q.get("status", "200"))
+            if q.get("mode") == "chunked":
+                parts = int(q.get("parts", "4"))
+                ms = int(q.get("ms", "0"))
+                self.send(s, status, hdrs + [("Transfer-Encoding", "chunked")])
+                if head_only:
+                    return True
+                step = max(1, -(-n // parts))
+                for i in range(0, n, step):
+                    part = data[i:i + step]
+                    s.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
+                    time.sleep(ms / 1000.0)
+                s.sendall(b"0\r\n\r\n")
+                return True
+            self.send(s, status, hdrs + [("Content-Length", str(n))],
+                      b"" if head_only else data)
+            return True
 
         if req.path == "/_hop":
             self.send(s, 200, [("Connection", "X-Hop-Private"), ("X-Hop-Private", "1"),

@@ -23,7 +23,8 @@ E2E_TESTS = \
 	tests/e2e/test_83_route_actions.py \
 	tests/e2e/test_84_header_rules.py \
 	tests/e2e/test_85_maintenance.py \
-	tests/e2e/test_86_error_pages.py
+	tests/e2e/test_86_error_pages.py \
+	tests/e2e/test_95_compress.py
 # Admin API suites (test_5x_*.py) are listed here by their authors.
 E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_validation.py \
 	tests/e2e/test_52_api_auth.py tests/e2e/test_53_api_revisions.py \

@@ -125,3 +125,15 @@ tests_fuzz_fuzz_json_patch_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 else
 tests_fuzz_fuzz_json_patch_SOURCES += tests/fuzz/replay.c
 endif
+
+# Accept-Encoding and the coding chosen (tests/fuzz/fuzz_accept_encoding.c).
+FUZZ_TARGETS += tests/fuzz/fuzz_accept_encoding
+tests_fuzz_fuzz_accept_encoding_SOURCES = tests/fuzz/fuzz_accept_encoding.c tests/fuzz/fuzz.h
+tests_fuzz_fuzz_accept_encoding_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_CORPUS=\"$(FUZZ_CORPUS_DIR)/fuzz_accept_encoding\"
+tests_fuzz_fuzz_accept_encoding_LDADD = $(FUZZ_LDADD)
+if FUZZING
+tests_fuzz_fuzz_accept_encoding_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+else
+tests_fuzz_fuzz_accept_encoding_SOURCES += tests/fuzz/replay.c
+endif

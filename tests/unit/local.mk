@@ -141,3 +141,9 @@ UNIT_TESTS += tests/unit/test_hdr_rules
 tests_unit_test_hdr_rules_SOURCES = tests/unit/test_hdr_rules.c
 tests_unit_test_hdr_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_hdr_rules_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+
+# Response compression: Accept-Encoding, the decision, codec memory.
+UNIT_TESTS += tests/unit/test_compress
+tests_unit_test_compress_SOURCES = tests/unit/test_compress.c
+tests_unit_test_compress_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_compress_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

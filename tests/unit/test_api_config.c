@@ -279,7 +279,8 @@ static const char *const minimal[CONF__KINDS] = {
 	                 "{\"consecutive_failures\":1}}",
 	[CONF_ROUTES] = "{\"name\":\"r\",\"listener\":\"l\","
 	                "\"origin\":\"o\",\"redirect\":{\"to\":\"/x\"},"
-	                "\"retries\":{\"attempts\":1}}",
+	                "\"retries\":{\"attempts\":1},"
+	                "\"compress\":{\"types\":[]}}",
 };
 
 /* <item> with field <i> of <k> set to <v> (objects made as needed);

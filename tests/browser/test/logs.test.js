@@ -52,10 +52,13 @@ describe('logs in the browser', () => {
     for (let i = 0; i < 3; i++) await request(port, `/shop/${i}`, { Host: 'shop.test' });
     await page.locator('#log-status').selectOption('4xx');
     await page.locator('tbody tr').filter({ hasText: '/missing' }).waitFor();
+    // the rows already shown stay until the filtered answer replaces them
+    await page.locator('#log-count').filter({ hasText: /^1 shown/ }).waitFor();
     assert.equal(await page.locator('tbody tr').count(), 1);
     await page.locator('#log-status').selectOption('');
     await page.locator('#log-route').selectOption('shop');
     await page.locator('tbody tr').filter({ hasText: '/shop/2' }).waitFor();
+    await page.locator('#log-count').filter({ hasText: /^3 shown/ }).waitFor();
     assert.equal(await page.locator('tbody tr').count(), 3);
     await page.locator('#log-route').selectOption('');
     await page.locator('#log-q').fill('live-one');

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "acme.h"
+#include "acme_ari.h"
 #include "api.h"
 #include "api_int.h"
 #include "json.h"
@@ -142,6 +143,27 @@ next_cb(struct store *st, void *arg)
 		}
 		return load_account(st, j, a->e) == 0 ? 1 : -1;
 	}
+	/* A valid certificate whose renewal window is due to be asked. */
+	s = store_prepare(st,
+	    "SELECT certificate_id, account_id, ari_id,"
+	    " (SELECT name FROM certificates WHERE id = certificate_id)"
+	    " FROM acme_certs WHERE status = 'valid' AND ari_id IS NOT NULL"
+	    " AND ari_check IS NOT NULL AND ari_check <= ?1"
+	    " ORDER BY ari_check LIMIT 1",
+	    a->e);
+	if (s == NULL)
+		return -1;
+	store_bind_int64(s, 1, now);
+	if (store_step(s, a->e) == STORE_ROW) {
+		j->ari_only = true;
+		j->cert_id = store_col_int64(s, 0);
+		j->account_id = store_col_int64(s, 1);
+		j->ari_id = dup_col(s, 2);
+		snprintf(j->cert, sizeof(j->cert), "%s", store_col_text(s, 3));
+	}
+	store_finalize(s);
+	if (j->ari_only)
+		return load_account(st, j, a->e) == 0 ? 1 : -1;
 	s = store_prepare(st,
 	    "SELECT id FROM acme_accounts WHERE status <> 'valid'"
 	    " AND next_attempt <= ?1 ORDER BY next_attempt LIMIT 1",
@@ -159,6 +181,8 @@ next_cb(struct store *st, void *arg)
 	    "SELECT min(t) FROM (SELECT next_attempt AS t FROM acme_certs"
 	    " WHERE status <> 'valid' UNION ALL SELECT next_renewal FROM"
 	    " acme_certs WHERE status = 'valid' AND next_renewal IS NOT NULL"
+	    " UNION ALL SELECT ari_check FROM acme_certs WHERE status ="
+	    " 'valid' AND ari_id IS NOT NULL AND ari_check IS NOT NULL"
 	    " UNION ALL SELECT next_attempt FROM acme_accounts"
 	    " WHERE status <> 'valid')",
 	    a->e);
@@ -332,6 +356,57 @@ acme_db_cert_failed(int64_t cert, const char *problem, long retry_after,
 	return upd_run(&u);
 }
 
+struct ari_arg {
+	int64_t cert, start, end, renew, recheck;
+	struct err *e;
+};
+
+static int
+ari_cb(struct store *st, void *arg)
+{
+	struct ari_arg *a = arg;
+	struct store_stmt *s;
+	enum store_step_result r;
+
+	/* start -1: keep the window (the CA did not answer); 0: none. A
+	 * new window moves next_renewal to the moment chosen in it; the
+	 * same window keeps the moment chosen before.
+	 */
+	s = store_prepare(st,
+	    "UPDATE acme_certs SET"
+	    " next_renewal = CASE WHEN ?2 <= 0 OR (ari_start IS ?2 AND"
+	    " ari_end IS ?3) THEN next_renewal ELSE ?4 END,"
+	    " ari_start = CASE WHEN ?2 < 0 THEN ari_start WHEN ?2 = 0 THEN"
+	    " NULL ELSE ?2 END,"
+	    " ari_end = CASE WHEN ?2 < 0 THEN ari_end WHEN ?2 = 0 THEN NULL"
+	    " ELSE ?3 END,"
+	    " ari_check = CASE WHEN ?5 = 0 THEN NULL ELSE ?5 END"
+	    " WHERE certificate_id = ?1 AND status = 'valid'",
+	    a->e);
+	if (s == NULL)
+		return -1;
+	store_bind_int64(s, 1, a->cert);
+	store_bind_int64(s, 2, a->start);
+	store_bind_int64(s, 3, a->end);
+	store_bind_int64(s, 4, a->renew);
+	store_bind_int64(s, 5, a->recheck);
+	r = store_step(s, a->e);
+	store_finalize(s);
+	return r == STORE_DONE ? 0 : -1;
+}
+
+int
+acme_db_ari(int64_t cert, int64_t start, int64_t end, int64_t renew,
+    int64_t recheck, struct err *e)
+{
+	struct ari_arg a = { cert, start, end, renew, recheck, e };
+	int rc = api_with_store(ari_cb, &a);
+
+	if (rc == -2)
+		return err_set(e, "", "the admin API is not running");
+	return rc;
+}
+
 struct issued_arg {
 	int64_t cert;
 	const char *chain, *key;
@@ -346,8 +421,10 @@ issued_write(struct store *st, void *arg, struct err *e, unsigned *status)
 		                " certificate_pem = ?3, private_key_pem = ?4"
 		                " WHERE id = ?5 AND ?1 IS NOT NULL",
 		a->name, "leaf", a->chain, a->key, a->cert };
+	char ari[ACME_ARI_ID_MAX];
 	struct x509_info *in;
 	struct store_stmt *s;
+	struct err ae;
 	int64_t renew;
 	int rc;
 
@@ -359,18 +436,30 @@ issued_write(struct store *st, void *arg, struct err *e, unsigned *status)
 	}
 	renew = in->not_before + (in->not_after - in->not_before) * 2 / 3;
 	free(in);
+	if (acme_ari_cert_id(a->chain, ari, sizeof(ari), &ae) != 0) {
+		log_warnx("acme: %s: no renewal information can be asked: %s",
+		    a->name, ae.msg);
+		ari[0] = '\0';
+	}
 	if (cert_store_row(st, &row, e, status) != 0)
 		return -1;
+	/* Two thirds of the lifetime until the CA's window (asked at
+	 * once, when it offers one) says otherwise.
+	 */
 	s = store_prepare(st,
 	    "UPDATE acme_certs SET status = 'valid', issued = issued + 1,"
 	    " last_error = NULL, attempts = 0, next_attempt = 0,"
-	    " next_renewal = ?2, order_url = NULL, order_key = NULL"
+	    " next_renewal = ?2, order_url = NULL, order_key = NULL,"
+	    " ari_id = ?3, ari_start = NULL, ari_end = NULL,"
+	    " ari_check = CASE WHEN ?3 IS NULL THEN NULL ELSE ?4 END"
 	    " WHERE certificate_id = ?1",
 	    e);
 	if (s == NULL)
 		return -1;
 	store_bind_int64(s, 1, a->cert);
 	store_bind_int64(s, 2, renew);
+	store_bind_text(s, 3, ari[0] != '\0' ? ari : NULL);
+	store_bind_int64(s, 4, (int64_t)time(NULL));
 	rc = store_step(s, e) == STORE_DONE ? 0 : -1;
 	store_finalize(s);
 	return rc;

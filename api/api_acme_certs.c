@@ -35,13 +35,13 @@ struct json *
 acme_cert_json(struct store *st, int64_t id)
 {
 	struct store_stmt *s;
-	struct json *o = NULL;
+	struct json *o = NULL, *w;
 	struct err e;
 
 	s = store_prepare(st,
 	    "SELECT a.status, a.last_error, a.next_renewal, a.attempts,"
 	    " a.challenge, c.name, a.names, a.issued, a.next_attempt,"
-	    " a.order_url IS NOT NULL, a.orders"
+	    " a.order_url IS NOT NULL, a.orders, a.ari_start, a.ari_end"
 	    " FROM acme_certs a JOIN acme_accounts c ON c.id = a.account_id"
 	    " WHERE a.certificate_id = ?1",
 	    &e);
@@ -62,6 +62,17 @@ acme_cert_json(struct store *st, int64_t id)
 		json_set(o, "order_in_progress",
 		    json_new_bool(store_col_int64(s, 9) != 0));
 		json_set(o, "orders", json_new_int(store_col_int64(s, 10)));
+		/* RFC 9773: the CA's suggested window, next_renewal is in
+		 * it; null: two thirds of the lifetime.
+		 */
+		if (store_col_is_null(s, 11)) {
+			json_set(o, "renewal_window", json_new_null());
+		} else {
+			w = json_new_obj();
+			json_set(w, "start", cert_col_time(s, 11));
+			json_set(w, "end", cert_col_time(s, 12));
+			json_set(o, "renewal_window", w);
+		}
 	}
 	store_finalize(s);
 	return o;

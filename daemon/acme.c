@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+
+#include "acme_ari.h"
 #include "acme_chal.h"
 #include "acme_crypto.h"
 #include "acme_http.h"
@@ -43,6 +46,7 @@ struct sess {
 	struct acme_job *j;
 	char ca_file[64];
 	char new_nonce[512], new_account[512], new_order[512];
+	char renewal_info[512]; /* RFC 9773, "" when not offered */
 	char nonce[256];
 	struct acme_key *key;
 	char thumb[64];
@@ -79,6 +83,7 @@ acme_job_free(struct acme_job *j)
 	free(j->names);
 	free(j->order_url);
 	acme_pem_free(j->order_key);
+	free(j->ari_id);
 	memset(j, 0, sizeof(*j));
 }
 
@@ -253,6 +258,10 @@ directory(struct sess *s)
 	snprintf(s->new_nonce, sizeof(s->new_nonce), "%s", nn);
 	snprintf(s->new_account, sizeof(s->new_account), "%s", na);
 	snprintf(s->new_order, sizeof(s->new_order), "%s", no);
+	snprintf(s->renewal_info, sizeof(s->renewal_info), "%s",
+	    json_str(json_get(d, "renewalInfo")) != NULL
+	        ? json_str(json_get(d, "renewalInfo"))
+	        : "");
 	json_unref(d);
 	return 0;
 }
@@ -680,6 +689,72 @@ done:
 	return rc;
 }
 
+/* RFC 9773: asks the CA for the renewal window of a valid certificate
+ * and records it (acme_db_ari()). Never a failure of the certificate:
+ * when the CA offers no renewalInfo, or its answer is unusable, the
+ * renewal stays where it was (two thirds of the lifetime, or the last
+ * window) and the question is asked again later.
+ */
+static void
+ari_poll(struct sess *s, int dir_rc)
+{
+	struct acme_job *j = s->j;
+	struct acme_resp r = { 0 };
+	int64_t now = (int64_t)time(NULL), start = 0, end = 0, renew;
+	uint64_t rnd = 0;
+	char url[1024];
+	struct err e;
+	size_t n;
+
+	if (dir_rc != 0) {
+		log_warnx("acme: %s: renewal information not asked: %s",
+		    j->cert, json_str(json_get(s->problem, "detail")));
+		goto later;
+	}
+	if (s->renewal_info[0] == '\0') {
+		log_info("acme: %s: the CA offers no renewal information; "
+		         "renewal at two thirds of the lifetime",
+		    j->cert);
+		if (acme_db_ari(j->cert_id, 0, 0, 0, 0, &e) != 0)
+			log_warnx("acme: %s: %s", j->cert, e.msg);
+		return;
+	}
+	n = strlen(s->renewal_info);
+	snprintf(url, sizeof(url), "%s%s%s", s->renewal_info,
+	    n > 0 && s->renewal_info[n - 1] == '/' ? "" : "/", j->ari_id);
+	if (acme_http("GET", url, s->ca_file[0] ? s->ca_file : NULL, NULL, &r,
+	        &e) != 0) {
+		log_warnx("acme: %s: renewalInfo: %s", j->cert, e.msg);
+		goto later;
+	}
+	if (r.status != 200) {
+		log_warnx("acme: %s: renewalInfo: HTTP %ld from %s", j->cert,
+		    r.status, url);
+		goto later;
+	}
+	if (acme_ari_parse(r.body, r.len, &start, &end, &e) != 0) {
+		log_warnx("acme: %s: renewalInfo: %s", j->cert, e.msg);
+		goto later;
+	}
+	if (gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd)) != 0)
+		rnd = (uint64_t)now * 2654435761u;
+	renew = acme_ari_choose(start, end, now, rnd);
+	if (acme_db_ari(j->cert_id, start, end, renew,
+	        acme_ari_recheck(now, r.retry_after), &e) != 0)
+		log_warnx("acme: %s: %s", j->cert, e.msg);
+	acme_resp_free(&r);
+	return;
+later:
+	/* Keep the window, ask again after Retry-After or an hour. */
+	if (acme_db_ari(j->cert_id, -1, -1, 0,
+	        acme_ari_recheck(now, r.retry_after > 0 ? r.retry_after : 3600),
+	        &e) != 0)
+		log_warnx("acme: %s: %s", j->cert, e.msg);
+	acme_resp_free(&r);
+	json_unref(s->problem);
+	s->problem = NULL;
+}
+
 static int
 sess_ca_file(struct sess *s)
 {
@@ -720,6 +795,12 @@ run_job(struct acme_job *j)
 	rc = sess_ca_file(&s);
 	if (rc == 0)
 		rc = directory(&s);
+	if (j->ari_only) {
+		ari_poll(&s, rc);
+		if (s.ca_file[0] != '\0')
+			unlink(s.ca_file);
+		return;
+	}
 	if (rc == 0)
 		rc = account(&s);
 	if (rc == 0 && j->is_cert)

@@ -51,6 +51,11 @@ struct acme_job {
 	char *order_url; /* the order in flight, or NULL */
 	char *order_key; /* its certificate key, or NULL */
 	int64_t attempts;
+	/* A valid certificate whose renewal window is due to be asked
+	 * for (RFC 9773): <ari_id> names it to the CA.
+	 */
+	bool ari_only;
+	char *ari_id;
 };
 void acme_job_free(struct acme_job *j);
 
@@ -78,6 +83,13 @@ int acme_db_order(int64_t cert, const char *key_pem, const char *url,
  */
 int acme_db_cert_failed(int64_t cert, const char *problem, long retry_after,
     struct err *e);
+/* The CA's renewal window [<start>, <end>) and the moment chosen in it
+ * (<renew>, kept while the window does not change); <start> 0: the CA
+ * offers none (renewal stays at two thirds of the lifetime); -1: no
+ * answer (the last window stays). Ask again at <recheck> (0: never).
+ */
+int acme_db_ari(int64_t cert, int64_t start, int64_t end, int64_t renew,
+    int64_t recheck, struct err *e);
 /* The issued chain and its key replace the certificate as a new revision,
  * compiled and published before this returns.
  */

@@ -78,7 +78,8 @@ libcore_a_SOURCES += daemon/notify.c daemon/notify.h
 # their crypto; its store side is api/acme_db.c.
 libcore_a_SOURCES += daemon/acme.c daemon/acme.h daemon/acme_http.c \
 	daemon/acme_http.h daemon/acme_chal.c daemon/acme_chal.h \
-	daemon/acme_crypto.c daemon/acme_crypto.h
+	daemon/acme_crypto.c daemon/acme_crypto.h \
+	daemon/acme_ari.c daemon/acme_ari.h
 
 # Route policies: templates, their compile, a route's own answers.
 libcore_a_SOURCES += daemon/tmpl.c daemon/tmpl.h daemon/cfg_policy.c \

@@ -77,4 +77,6 @@ EXTRA_DIST += tests/bench/syscalls.sh tests/bench/idle.sh tests/bench/idle.py te
 # ACME suites (test_90..92) against Debian's pebble, and their helper.
 E2E_TESTS += tests/e2e/test_90_acme_http01.py tests/e2e/test_91_acme_alpn_renew.py \
 	tests/e2e/test_92_acme_restart.py
+# ARI (RFC 9773): a proxy in front of pebble offers renewalInfo.
+E2E_TESTS += tests/e2e/test_93_acme_ari.py
 E2E_HELPERS += tests/e2e/acmeutil.py

@@ -61,6 +61,12 @@ def test_issue_http01_and_serve(env, gh):
     assert "Pebble" in c["issuer"], c
     assert c["sans"] == ["app.example.test", "www.example.test"]
     assert c["chain_length"] >= 2
+    # Pebble offers no renewalInfo (RFC 9773): the certificate's ARI id
+    # is kept, the CA is asked once, and renewal stays at two thirds.
+    assert c["acme"]["renewal_window"] is None
+    gh.wait_for(r"acme: site: the CA offers no renewal information", timeout=20)
+    rows = gh.sql("SELECT ari_id, ari_start, ari_check FROM acme_certs")
+    assert rows[0][0] and "." in rows[0][0] and rows[0][1:] == (None, None), rows
     a = api.get("/acme_accounts/pebble").json()
     assert a["status"] == "valid" and a["account_url"].startswith("https://127.0.0.1:")
     assert a["used_by"] == ["site"]

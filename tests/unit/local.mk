@@ -147,3 +147,11 @@ UNIT_TESTS += tests/unit/test_compress
 tests_unit_test_compress_SOURCES = tests/unit/test_compress.c
 tests_unit_test_compress_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_compress_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+# ACME Renewal Information (RFC 9773): identifier, window, choice.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_acme_ari
+TESTS += tests/unit/test_acme_ari
+endif
+tests_unit_test_acme_ari_SOURCES = tests/unit/test_acme_ari.c api/json.c
+tests_unit_test_acme_ari_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_acme_ari_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

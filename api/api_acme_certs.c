@@ -106,6 +106,7 @@ struct req_write {
 	const char *challenge;
 	char *names;
 	int64_t account_id;
+	int64_t start; /* first attempt, epoch seconds (0: at once) */
 };
 
 static int
@@ -119,7 +120,7 @@ req_write(struct store *st, void *arg, struct err *e, unsigned *status)
 		return -1;
 	s = store_prepare(st,
 	    "INSERT INTO acme_certs (certificate_id, account_id, names,"
-	    " challenge) VALUES (?1, ?2, ?3, ?4)",
+	    " challenge, next_attempt) VALUES (?1, ?2, ?3, ?4, ?5)",
 	    e);
 	if (s == NULL)
 		return -1;
@@ -127,6 +128,7 @@ req_write(struct store *st, void *arg, struct err *e, unsigned *status)
 	store_bind_int64(s, 2, w->account_id);
 	store_bind_text(s, 3, w->names);
 	store_bind_text(s, 4, w->challenge);
+	store_bind_int64(s, 5, w->start);
 	sr = store_step(s, e);
 	store_finalize(s);
 	return sr == STORE_DONE ? 0 : -1;
@@ -149,7 +151,7 @@ void
 acme_certs_request(struct api_req *r)
 {
 	static const char *const keys[] = { "name", "names", "account",
-		"challenge", "key_type", NULL };
+		"challenge", "key_type", "delay_s", NULL };
 	const char *names[ACME_MAX_NAMES], *acct = NULL, *kt = NULL;
 	struct req_write w = { 0 };
 	struct json *j, *arr = NULL, *na = NULL;
@@ -158,6 +160,7 @@ acme_certs_request(struct api_req *r)
 	char *cert = NULL, *key = NULL, msg[256], summary[160];
 	unsigned status;
 	struct err e;
+	int64_t delay = 0;
 	size_t i, k, n;
 
 	if ((j = api_req_json(r)) == NULL)
@@ -169,8 +172,13 @@ acme_certs_request(struct api_req *r)
 	    json_get_arr(j, "", "names", &arr, &e) < 0 ||
 	    json_get_str(j, "", "account", &acct, &e) < 0 ||
 	    json_get_str(j, "", "challenge", &w.challenge, &e) < 0 ||
-	    json_get_str(j, "", "key_type", &kt, &e) < 0)
+	    json_get_str(j, "", "key_type", &kt, &e) < 0 ||
+	    json_get_int(j, "", "delay_s", 0, 3600, &delay, &e) < 0)
 		goto refuse;
+	/* A caller that makes the listeners next (the web UI's New site)
+	 * starts the order itself with /renew once they serve.
+	 */
+	w.start = delay > 0 ? (int64_t)time(NULL) + delay : 0;
 	if (w.row.name == NULL) {
 		err_set(&e, "name", "is required");
 		goto refuse;

@@ -7,6 +7,7 @@ to a client that trusts only pebble's chain; wildcards refused with a
 clear error; a rejected challenge's problem document in the API."""
 
 import subprocess
+import time
 
 import pytest
 
@@ -116,6 +117,9 @@ def test_refusals(env):
     r = api.post("/certificates/acme", {"name": "x", "names": ["a.example.test"],
                                         "account": "pebble", "challenge": "dns-01"})
     assert r.status_code == 422 and "challenge" in dict(problem_fields(r))
+    r = api.post("/certificates/acme", {"name": "x", "names": ["a.example.test"],
+                                        "account": "pebble", "delay_s": 3601})
+    assert r.status_code == 422 and "delay_s" in dict(problem_fields(r))
     r = api.post("/acme_accounts", {"name": "bad", "directory": "http://insecure/dir",
                                     "terms_agreed": True})
     assert r.status_code == 422 and "directory" in dict(problem_fields(r))
@@ -141,3 +145,22 @@ def test_rejected_challenge_problem(env, gh):
     assert gh.log_has(r"\[warn\] acme: alpn: challenge failed")
     # The placeholder still serves meanwhile; the account is in use.
     assert api.delete("/acme_accounts/pebble").status_code == 409
+
+
+def test_held_order_starts_at_renew(env, gh):
+    """delay_s holds the order back (the web UI's New site makes the
+    listeners meanwhile); /renew starts it at once."""
+    api, pebble, _ = env
+    add_account(api, pebble)
+    r = api.post("/certificates/acme", {"name": "held", "names": ["held.example.test"],
+                                        "account": "pebble", "delay_s": 3600})
+    assert r.status_code == 202, r.text
+    a = r.json()["acme"]
+    assert a["status"] == "pending" and a["next_attempt"] is not None, a
+    time.sleep(2)
+    a = api.get("/certificates/held").json()["acme"]
+    assert a["status"] == "pending" and a["orders"] == 0 and a["attempts"] == 0, a
+    assert "Issued certificate" not in pebble.log()
+    assert api.post("/certificates/held/renew").status_code == 202
+    c = wait_acme(api, "held", ("valid",))
+    assert c["acme"]["orders"] == 1 and c["sans"] == ["held.example.test"]

@@ -15,6 +15,8 @@ dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js 
 	webui/js/pages/explain.js
 # Automatic certificates (ACME): accounts, requests, a certificate's status.
 dist_webuipages_DATA += webui/js/pages/acme.js
+# The dashboard's certificates that failed ACME or expire soon.
+dist_webuipages_DATA += webui/js/pages/cert_attention.js
 dist_webuipages_DATA += webui/js/pages/sites.js
 WEBUI_CPPFLAGS = -DGH_WEBUI_DIR='"$(webuidir)"'
 
@@ -26,6 +28,9 @@ EXTRA_DIST += tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/test/logs.test.js
 EXTRA_DIST += tests/browser/test/acme.test.js
 EXTRA_DIST += tests/browser/test/sites.test.js
+# ACME for sites and on the dashboard, against pebble (lib/pebble.js).
+EXTRA_DIST += tests/browser/test/acme_site.test.js tests/browser/lib/pebble.js \
+	tests/browser/lib/pebble_run.py
 browser-check: gatehoused$(EXEEXT)
 	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \

@@ -13,7 +13,7 @@ export function statusBadge(s, label) {
   return badge(label || s || 'unknown', STATUS_KIND[s] || 'info');
 }
 
-function problemText(p) {
+export function problemText(p) {
   if (!p) return '—';
   if (typeof p !== 'object') return String(p);
   const parts = [p.detail || p.title || p.type];

@@ -1,15 +1,15 @@
 // dashboard.js: live traffic (polls /stats every 2 s), server health,
-// listener state, certificates that expire soon and routes that send
-// plaintext off the host.
+// listener state, certificates that failed ACME or expire soon
+// (cert_attention.js) and routes that send plaintext off the host.
 
-import { api, hasPath } from '../api.js';
+import { api } from '../api.js';
 import { h, clear, pageHead, table, badge, fmtNum, fmtBytes, fmtDuration, fmtTime } from '../ui.js';
 import { LineChart } from '../chart.js';
 import { loadRefs } from './resources.js';
 import { POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
+import { renderCertAttention } from './cert_attention.js';
 
 const POLL_MS = 2000;
-const DAY = 86400;
 
 function sum(arr, f) {
   return arr.reduce((a, x) => a + (f(x) || 0), 0);
@@ -48,11 +48,11 @@ export async function render(main, rest, ctx) {
     h('section', { class: 'panel' }, h('h2', null, 'Traffic per route'), routeTable),
     h('section', { class: 'panel' }, h('h2', null, 'Server health'), serverTable),
     h('div', { class: 'two' },
-      h('section', { class: 'panel', id: 'expiring' }, h('h2', null, 'Certificates expiring within 30 days'), certBox),
+      h('section', { class: 'panel', id: 'expiring' }, h('h2', null, 'Certificates needing attention'), certBox),
       h('section', { class: 'panel', id: 'plaintext' }, h('h2', null, 'Routes sending plaintext off the host'), plainBox)),
     h('section', { class: 'panel' }, h('h2', null, 'Listeners'), listenerTable));
 
-  renderCerts(certBox, refs.certs);
+  renderCertAttention(certBox, refs.certs);
   renderPlain(plainBox, routes, refs);
 
   let prev = null, timer = null, stopped = false;
@@ -222,23 +222,6 @@ function passiveHealth(s) {
   // no active checks: judge by the share of failed attempts
   if (!s.requests) return badge('no traffic', 'info');
   return passiveFailing(s) ? badge('failing', 'bad') : badge('answering', 'ok');
-}
-
-function renderCerts(box, certs) {
-  if (!hasPath('/certificates')) {
-    box.replaceChildren(h('p', { class: 'muted' }, 'This daemon has no certificate store.'));
-    return;
-  }
-  const now = Date.now() / 1000;
-  const soon = certs.filter((c) => certTime(c.not_after) - now < 30 * DAY).sort((a, b) => certTime(a.not_after) - certTime(b.not_after));
-  box.replaceChildren(table('Certificates expiring within 30 days', [
-    { label: 'Certificate', cell: (c) => h('a', { href: '#/certificates/' + encodeURIComponent(c.name) }, c.name) },
-    { label: 'Expires', cell: (c) => fmtTime(certTime(c.not_after)) },
-    { label: 'Left', cell: (c) => {
-      const d = Math.floor((certTime(c.not_after) - now) / DAY);
-      return d < 0 ? badge('expired', 'bad') : badge(d + ' days', d < 7 ? 'bad' : 'warn');
-    } },
-  ], soon, 'None: every certificate is valid for more than 30 days.'));
 }
 
 // Certificate times may be Unix seconds or ISO 8601 strings.

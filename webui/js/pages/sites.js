@@ -2,16 +2,23 @@
 // http, https or both. "New site" is one form: it works out which
 // listeners, origin and certificate to create or reuse, shows that plan,
 // and then makes the certificate (when one is made) and everything else in
-// one revision (one PATCH /config, a JSON Patch). The Sites view lists the
-// routes that have host names, with their listeners, origin, TLS state,
-// live request rate and errors, with search and paging.
+// one revision (one PATCH /config, a JSON Patch). A certificate from an
+// ACME account is requested held back (delay_s), the site's revision made,
+// then the order started (/renew), so its challenge finds the listeners.
+// The Sites view lists the routes that have host names, with their
+// listeners, origin, TLS state (with the ACME order's status or the CA's
+// problem), live request rate and errors, with search and paging.
 
-import { api, seg, schemaProp } from '../api.js';
+import { api, seg, schemaProp, hasPath } from '../api.js';
 import { h, toast, pageHead, table, badge, errorBox } from '../ui.js';
 import { buildForm } from '../form.js';
 import { loadRefs, routeListeners } from './resources.js';
+import { statusBadge, problemText } from './acme.js';
 
 const POLL_MS = 2000;
+// The order waits this long unless the UI starts it sooner (it does, once
+// the site's revision serves); a UI that dies in between still gets it.
+const ACME_HOLD_S = 120;
 const PAGE = 50;
 
 // A name for the API from a host name: "*.a.test" -> "wildcard.a.test".
@@ -45,6 +52,14 @@ export function sitePlan(v, refs, routes) {
     if (v.cert_mode === 'existing') {
       cert = { name: v.cert_existing, existing: true };
       steps.push(`Use certificate ${v.cert_existing}`);
+    } else if (String(v.cert_mode).startsWith('acme:')) {
+      const name = unique(base, new Set(refs.certs.map((c) => c.name)));
+      const account = v.cert_mode.slice(5);
+      const challenge = v.acme_challenge || 'http-01';
+      cert = { name, acme: true, account, challenge, names: hosts };
+      steps.push(`Request certificate ${name} from ACME account ${account} for ${hosts.join(', ')} (${challenge}: ` +
+        (challenge === 'http-01' ? 'the CA connects to port 80 of these names' : 'the CA connects to port 443 of these names') +
+        '; a self-signed stand-in serves until it is issued)');
     } else {
       const name = unique(base, new Set(refs.certs.map((c) => c.name)));
       cert = v.cert_mode === 'upload'
@@ -113,7 +128,8 @@ const each = (ok, what) => (list) => {
 };
 
 async function renderNew(main, ctx) {
-  const [refs, routes] = await Promise.all([loadRefs(), api('GET', '/routes')]);
+  const [refs, routes, accounts] = await Promise.all([loadRefs(), api('GET', '/routes'),
+    hasPath('/acme_accounts') ? api('GET', '/acme_accounts') : Promise.resolve([])]);
   const hostSch = schemaProp('Route', 'match.hosts');
   const addrSch = schemaProp('Server', 'address');
   const leafs = refs.certs.filter((c) => !c.kind || c.kind === 'leaf').map((c) => c.name);
@@ -137,7 +153,12 @@ async function renderNew(main, ctx) {
       { key: 'redirect', label: 'Redirect http to https', type: 'checkbox', default: true, show: (v) => v.scheme === 'both' },
       { key: 'cert_mode', label: 'Certificate', type: 'select', default: 'self', show: tls,
         options: [{ value: 'self', label: 'Self-signed for these names' }, { value: 'upload', label: 'Upload one (PEM)' },
-          ...(leafs.length ? [{ value: 'existing', label: 'An existing one' }] : [])] },
+          ...(leafs.length ? [{ value: 'existing', label: 'An existing one' }] : []),
+          ...accounts.map((a) => ({ value: 'acme:' + a.name, label: `Request from ACME account ${a.name}` }))] },
+      { key: 'acme_challenge', label: 'ACME challenge', type: 'select', default: 'http-01',
+        options: [{ value: 'http-01', label: 'http-01 (the CA connects to port 80)' }, { value: 'tls-alpn-01', label: 'tls-alpn-01 (the CA connects to port 443)' }],
+        show: (v) => tls(v) && String(v.cert_mode).startsWith('acme:'),
+        help: 'Wildcard names cannot be requested (they need DNS-01).' },
       { key: 'cert_existing', label: 'Existing certificate', type: 'select', empty: '(choose)', options: leafs, required: true,
         show: (v) => tls(v) && v.cert_mode === 'existing' },
       { key: 'cert_pem', label: 'Certificate chain (PEM)', type: 'textarea', file: true, accept: '.pem,.crt', required: true,
@@ -183,6 +204,7 @@ async function renderNew(main, ctx) {
       if (c && !c.existing) {
         try {
           if (c.upload) await api('POST', '/certificates', { name: c.name, certificate: c.certificate, private_key: c.private_key });
+          else if (c.acme) await api('POST', '/certificates/acme', { name: c.name, names: c.names, account: c.account, challenge: c.challenge, delay_s: ACME_HOLD_S });
           else await api('POST', '/certificates/self-signed', { name: c.name, names: c.names });
           made = c.name;
         } catch (err) {
@@ -192,7 +214,12 @@ async function renderNew(main, ctx) {
       }
       const res = await api('PATCH', '/config', plan.ops, { full: true });
       const rev = res.headers.get('X-Config-Revision');
-      toast(`Created site ${plan.route}` + (rev ? ` — revision ${rev} is serving.` : '.'));
+      made = null;
+      // The site serves: the ACME order may start (its challenge needs
+      // the listeners just made).
+      if (c && c.acme) await api('POST', '/certificates/' + seg(c.name) + '/renew');
+      toast(`Created site ${plan.route}` + (rev ? ` — revision ${rev} is serving.` : '.') +
+        (c && c.acme ? ` Certificate ${c.name} requested from ACME account ${c.account}.` : ''));
       ctx.go('#/sites');
     } catch (err) {
       if (made) await api('DELETE', '/certificates/' + seg(made)).catch(() => null);
@@ -213,21 +240,32 @@ async function renderNew(main, ctx) {
   return null;
 }
 
-function tlsState(r, byName) {
+// A certificate's name, linked, with its ACME order's status and, when it
+// failed, the CA's problem.
+function certCell(name, certs) {
+  const c = certs.get(name);
+  const a = c && c.acme;
+  return h('span', { class: 'site-cert' }, h('a', { href: '#/certificates/' + seg(name) }, name),
+    a ? [' ', statusBadge(a.status, 'ACME ' + a.status)] : null,
+    a && a.status === 'failed' && a.last_error ? h('span', { class: 'site-cert-problem' }, ' ', problemText(a.last_error)) : null);
+}
+
+function tlsState(r, byName, certs) {
   const ls = routeListeners(r).map((n) => byName.get(n) || { protocol: 'http' });
   const https = ls.filter((l) => l.protocol === 'https');
   const http = ls.some((l) => (l.protocol || 'http') === 'http');
   if (!https.length) return badge('HTTP only', 'warn');
-  const certs = [...new Set(https.map((l) => l.default_certificate).filter(Boolean))];
+  const names = [...new Set(https.map((l) => l.default_certificate).filter(Boolean))];
   const label = http ? (r.redirect_https ? 'HTTPS, http redirects' : 'HTTPS and HTTP') : 'HTTPS';
-  return h('span', null, badge(label, http && !r.redirect_https ? 'info' : 'ok'), certs.length ? ' ' : null,
-    certs.map((c, i) => [i ? ', ' : '', h('a', { href: '#/certificates' }, c)]));
+  return h('span', null, badge(label, http && !r.redirect_https ? 'info' : 'ok'), names.length ? ' ' : null,
+    names.map((c, i) => [i ? ', ' : '', certCell(c, certs)]));
 }
 
 async function renderList(main, ctx) {
   const [refs, routes] = await Promise.all([loadRefs(), api('GET', '/routes')]);
   const sites = routes.filter((r) => r.match && r.match.hosts && r.match.hosts.length);
   const byName = refs.listenersByName;
+  let certs = new Map(refs.certs.map((c) => [c.name, c]));
   const search = h('input', { type: 'search', class: 'list-search', placeholder: 'Search by host, route or origin', 'aria-label': 'Search sites', autocomplete: 'off' });
   const status = h('span', { class: 'list-status muted', 'aria-live': 'polite' });
   const prev = h('button', { type: 'button', class: 'secondary small' }, 'Previous');
@@ -239,7 +277,7 @@ async function renderList(main, ctx) {
     { label: 'Route', cell: (r) => h('a', { href: '#/routes/' + seg(r.name) }, r.name) },
     { label: 'Listeners', cell: (r) => routeListeners(r).map((n, i) => [i ? ', ' : '', h('a', { href: '#/listeners/' + seg(n) }, n)]) },
     { label: 'Origin', cell: (r) => h('a', { href: '#/origins/' + seg(r.origin) }, r.origin) },
-    { label: 'TLS', cell: (r) => tlsState(r, byName) },
+    { label: 'TLS', cell: (r) => tlsState(r, byName, certs) },
     { label: 'Requests / s', class: 'num', cell: (r) => (rates.get(r.id) || {}).rps || '0' },
     { label: 'Errors', class: 'num', cell: (r) => String((rates.get(r.id) || {}).errors || 0) },
   ];
@@ -256,8 +294,11 @@ async function renderList(main, ctx) {
   async function tick() {
     timer = null;
     try {
-      const stats = await api('GET', '/stats');
+      // An ACME order in flight: follow it until it is valid or failed.
+      const busy = [...certs.values()].some((c) => c.acme && (c.acme.status === 'pending' || c.acme.status === 'renewing'));
+      const [stats, fresh] = await Promise.all([api('GET', '/stats'), busy ? api('GET', '/certificates') : Promise.resolve(null)]);
       if (stopped) return;
+      if (fresh) certs = new Map(fresh.map((c) => [c.name, c]));
       const now = performance.now();
       const m = new Map();
       for (const s of stats.routes || []) {

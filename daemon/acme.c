@@ -30,6 +30,7 @@
 #include "acme_http.h"
 #include "json.h"
 #include "log.h"
+#include "stats.h"
 
 #define ACME_POLL_TRIES 90 /* ~1 s apart: authorization and order polls */
 #define ACME_IDLE_S     600
@@ -702,21 +703,25 @@ ari_poll(struct sess *s, int dir_rc)
 	struct acme_resp r = { 0 };
 	int64_t now = (int64_t)time(NULL), start = 0, end = 0, renew;
 	uint64_t rnd = 0;
-	char url[1024];
+	char url[1024], why[600];
 	struct err e;
 	size_t n;
 
 	if (dir_rc != 0) {
-		log_warnx("acme: %s: renewal information not asked: %s",
-		    j->cert, json_str(json_get(s->problem, "detail")));
+		snprintf(why, sizeof(why), "renewal information not asked: %s",
+		    json_str(json_get(s->problem, "detail")) != NULL
+		        ? json_str(json_get(s->problem, "detail"))
+		        : "the directory failed");
 		goto later;
 	}
 	if (s->renewal_info[0] == '\0') {
-		log_info("acme: %s: the CA offers no renewal information; "
-		         "renewal at two thirds of the lifetime",
-		    j->cert);
 		if (acme_db_ari(j->cert_id, 0, 0, 0, 0, &e) != 0)
 			log_warnx("acme: %s: %s", j->cert, e.msg);
+		else
+			log_info("acme: %s: the CA offers no renewal "
+			         "information; renewal at two thirds of the "
+			         "lifetime",
+			    j->cert);
 		return;
 	}
 	n = strlen(s->renewal_info);
@@ -724,16 +729,16 @@ ari_poll(struct sess *s, int dir_rc)
 	    n > 0 && s->renewal_info[n - 1] == '/' ? "" : "/", j->ari_id);
 	if (acme_http("GET", url, s->ca_file[0] ? s->ca_file : NULL, NULL, &r,
 	        &e) != 0) {
-		log_warnx("acme: %s: renewalInfo: %s", j->cert, e.msg);
+		snprintf(why, sizeof(why), "renewalInfo: %s", e.msg);
 		goto later;
 	}
 	if (r.status != 200) {
-		log_warnx("acme: %s: renewalInfo: HTTP %ld from %s", j->cert,
+		snprintf(why, sizeof(why), "renewalInfo: HTTP %ld from %.400s",
 		    r.status, url);
 		goto later;
 	}
 	if (acme_ari_parse(r.body, r.len, &start, &end, &e) != 0) {
-		log_warnx("acme: %s: renewalInfo: %s", j->cert, e.msg);
+		snprintf(why, sizeof(why), "renewalInfo: %s", e.msg);
 		goto later;
 	}
 	if (gnutls_rnd(GNUTLS_RND_NONCE, &rnd, sizeof(rnd)) != 0)
@@ -742,14 +747,22 @@ ari_poll(struct sess *s, int dir_rc)
 	if (acme_db_ari(j->cert_id, start, end, renew,
 	        acme_ari_recheck(now, r.retry_after), &e) != 0)
 		log_warnx("acme: %s: %s", j->cert, e.msg);
+	else
+		log_info("acme: %s: the CA's renewal window is %" PRId64
+		         " .. %" PRId64 " (renewal inside it)",
+		    j->cert, start, end);
 	acme_resp_free(&r);
 	return;
 later:
-	/* Keep the window, ask again after Retry-After or an hour. */
+	/* Keep the window, ask again after Retry-After or an hour; the
+	 * line is logged once that is recorded.
+	 */
+	stats_inc(STAT_ACME_ARI_FAILED);
 	if (acme_db_ari(j->cert_id, -1, -1, 0,
 	        acme_ari_recheck(now, r.retry_after > 0 ? r.retry_after : 3600),
 	        &e) != 0)
 		log_warnx("acme: %s: %s", j->cert, e.msg);
+	log_warnx("acme: %s: %s", j->cert, why);
 	acme_resp_free(&r);
 	json_unref(s->problem);
 	s->problem = NULL;

@@ -28,7 +28,7 @@ acme_ari_cert_id(const char *chain_pem, char *out, size_t len, struct err *e)
 	unsigned char aki[64], serial[40];
 	size_t akilen = sizeof(aki), slen = sizeof(serial);
 	unsigned crit = 0;
-	int n, m;
+	int n;
 
 	if (chain_pem == NULL)
 		return err_set(e, "", "no certificate");
@@ -53,11 +53,9 @@ acme_ari_cert_id(const char *chain_pem, char *out, size_t len, struct err *e)
 	gnutls_x509_crt_deinit(crt);
 	if ((n = acme_b64url(aki, akilen, out, len)) < 0 ||
 	    (size_t)n + 2 > len ||
-	    (m = acme_b64url(serial, slen, out + n + 1, len - (size_t)n - 1)) <
-	        0)
+	    acme_b64url(serial, slen, out + n + 1, len - (size_t)n - 1) < 0)
 		return err_set(e, "", "the ARI identifier is too long");
 	out[n] = '.';
-	(void)m;
 	return 0;
 }
 

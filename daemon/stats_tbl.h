@@ -81,6 +81,7 @@ STAT(TLS_CLOSE_NOTIFY,     "tls_close_notify",     "TLS connections on https lis
 STAT(UP_TLS_HANDSHAKES,    "upstream_tls_handshakes", "TLS handshakes completed with origins")
 STAT(UP_TLS_VERIFY_FAILED, "upstream_tls_verify_failed", "origin TLS certificates that failed verification (502)")
 STAT(UP_TLS_FAILED,        "upstream_tls_failed",  "origin TLS handshakes that failed for another reason (502)")
+STAT(ACME_ARI_FAILED,      "acme_ari_failed",      "ACME renewal information (RFC 9773) asked of a CA and not usable (no answer, an HTTP error, a window that does not parse): the renewal keeps its time")
 STAT(REQ_REDIRECT_HTTPS,   "req_redirect_https",   "requests redirected to https by a route's redirect_https")
 STAT(REQ_ROUTE_REDIRECT,   "req_route_redirect",   "requests answered by a route's redirect")
 STAT(REQ_ROUTE_RESPOND,    "req_route_respond",    "requests answered by a route's fixed response (respond)")

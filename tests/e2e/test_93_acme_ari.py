@@ -6,7 +6,10 @@ request goes through to pebble unchanged. The daemon asks for the window
 of the certificate it was issued (the identifier is the issuer's key id
 and the serial, checked against openssl's view of the certificate),
 renews at a moment inside the window when it comes, and after the new
-certificate keeps the new window and a renewal time inside it."""
+certificate keeps the new window and a renewal time inside it. A window
+that ends before it starts is refused, counted (acme_ari_failed) and
+leaves the renewal at two thirds of the lifetime, asked again in an
+hour."""
 
 import base64
 import http.client
@@ -67,8 +70,12 @@ class ARIProxy:
                     proxy.asked.append(self.path[5:])
                     w = proxy.windows[min(len(proxy.asked), len(proxy.windows)) - 1]
                     doc = {"suggestedWindow": {"start": rfc3339(w[0]), "end": rfc3339(w[1])}}
-                    self.answer(200, [("Content-Type", "application/json"),
-                                      ("Retry-After", "21600")], json.dumps(doc).encode())
+                    # Retry-After with the good windows only: after a bad
+                    # one the client's own delay (1 h) shows.
+                    hdrs = [("Content-Type", "application/json")]
+                    if w[1] > w[0]:
+                        hdrs.append(("Retry-After", "21600"))
+                    self.answer(200, hdrs, json.dumps(doc).encode())
                     return
                 ctx = ssl.create_default_context(cafile=proxy.pebble.ca.cert)
                 c = http.client.HTTPSConnection("127.0.0.1", proxy.pebble.port, context=ctx,
@@ -174,3 +181,24 @@ def test_renews_inside_the_ca_window(env, gh):
     # Asked again after Retry-After (6 h), not before.
     row = gh.sql("SELECT ari_check FROM acme_certs")[0][0]
     assert 6 * 3600 - 120 <= row - time.time() <= 6 * 3600 + 5, row
+
+
+def test_unusable_window_keeps_two_thirds(env, gh):
+    api, pebble, proxy = env
+    now = int(time.time())
+    proxy.windows = [(now + 86400, now + 3600)]
+    before = api.get("/stats").json()["global"]["acme_ari_failed"]
+    r = api.post("/certificates/acme", {"name": "site", "names": ["bad-ari.example.test"],
+                                        "account": "ari"})
+    assert r.status_code == 202, r.text
+    wait_acme(api, "site", ("valid",))
+    gh.wait_for(r"acme: site: renewalInfo: suggestedWindow ends .* before it starts",
+                timeout=30)
+    c = api.get("/certificates/site").json()
+    assert api.get("/stats").json()["global"]["acme_ari_failed"] == before + 1
+    assert c["acme"]["renewal_window"] is None and c["acme"]["status"] == "valid"
+    nb, na = epoch(c["not_before"]), epoch(c["not_after"])
+    assert abs(epoch(c["acme"]["next_renewal"]) - (nb + (na - nb) * 2 / 3)) <= 1, c
+    row = gh.sql("SELECT ari_check FROM acme_certs")[0][0]
+    assert 3600 - 120 <= row - time.time() <= 3600 + 5, row
+    assert len(proxy.asked) == 1

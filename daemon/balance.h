@@ -90,6 +90,17 @@ bool balance_sticky_signed(const unsigned char v[BALANCE_STICKY_LEN]);
 /* <n> lowercase hex digits into <outn> = n / 2 bytes: 0, or -1. */
 int balance_unhex(const char *p, size_t n, unsigned char *out, size_t outn);
 
+struct upstream_pools;
+/* The server for an L4 connection or UDP session of <client> (its
+ * address as the PROXY header gave it, if any): balance "hash" hashes
+ * the client's address whatever hash_key says (an L4 stream has no
+ * header, cookie or path), the other balances choose as for a request.
+ * Never one of <avoid>; NULL when none is left. balance_key.c.
+ */
+const struct cfg_server *balance_l4_server(struct upstream_pools *p,
+    const struct cfg_origin *o, const struct sockaddr_storage *client,
+    const int64_t *avoid, size_t navoid);
+
 /* Sticky sessions (balance_key.c): the Set-Cookie line ("Set-Cookie:
  * ...\r\n") naming the server of <c>'s request, when its origin is
  * sticky and the request did not already name it, into <buf>; returns

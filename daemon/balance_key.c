@@ -86,13 +86,27 @@ key_path(const struct http_msg *m)
 	return (struct str){ p, (size_t)(end - p) };
 }
 
+/* The address of <addr> (a sockaddr_storage or a union conn_addr: both
+ * begin with the family) without its port.
+ */
+static struct str
+key_addr(const void *addr)
+{
+	const struct sockaddr *sa = addr;
+	const struct sockaddr_in *s4 = addr;
+	const struct sockaddr_in6 *s6 = addr;
+
+	if (sa->sa_family == AF_INET)
+		return (struct str){ (const char *)&s4->sin_addr, 4 };
+	if (sa->sa_family == AF_INET6)
+		return (struct str){ (const char *)&s6->sin6_addr, 16 };
+	return (struct str){ NULL, 0 };
+}
+
 void
 balance_key(const struct cfg_origin *o, const struct conn *c,
     struct balance_req *br)
 {
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&c->peer_sa;
-	const struct sockaddr_in6 *s6 =
-	    (const struct sockaddr_in6 *)&c->peer_sa;
 	struct str v = { NULL, 0 };
 
 	br->has_key = false;
@@ -100,10 +114,7 @@ balance_key(const struct cfg_origin *o, const struct conn *c,
 		return;
 	switch (o->hash_on) {
 	case CFG_HASH_CLIENT_IP:
-		if (c->peer_sa.ss_family == AF_INET)
-			v = (struct str){ (const char *)&s4->sin_addr, 4 };
-		else if (c->peer_sa.ss_family == AF_INET6)
-			v = (struct str){ (const char *)&s6->sin6_addr, 16 };
+		v = key_addr(&c->peer_sa);
 		break;
 	case CFG_HASH_HEADER:
 		v = http_msg_get(&c->req->msg, o->hash_name);
@@ -197,6 +208,21 @@ balance_server(struct conn *c, const int64_t *avoid, size_t navoid)
 		return s;
 	balance_key(o, c, &br);
 	return upstream_choose(c->w->pools, o, &br);
+}
+
+const struct cfg_server *
+balance_l4_server(struct upstream_pools *p, const struct cfg_origin *o,
+    const struct sockaddr_storage *client, const int64_t *avoid, size_t navoid)
+{
+	struct balance_req br = { .avoid = avoid, .navoid = navoid };
+	struct str v;
+
+	if (o->balance == CFG_BALANCE_HASH &&
+	    (v = key_addr(client)).p != NULL) {
+		br.has_key = true;
+		br.key = balance_hash(v.p, v.len, 0);
+	}
+	return upstream_choose(p, o, &br);
 }
 
 size_t

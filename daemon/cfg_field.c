@@ -157,7 +157,8 @@ static const struct cf_field origin_f[OF__N] = {
 		.type = F_STR, .parent = -1, .flags = F_NULLABLE, .max = 128,
 		.vtype = CV_HASH_KEY,
 		.doc = "balance hash: client_ip (absent), header:NAME, "
-		       "cookie:NAME or path" },
+		       "cookie:NAME or path; tcp and udp listeners always "
+		       "hash the client address" },
 	[OF_TLS] = { .key = "tls", .type = F_OBJ, .parent = -1,
 		.flags = F_NOCOL, .doc = "TLS towards the servers" },
 	[OF_TLS_ENABLED] = { .key = "enabled", .column = "tls_enabled",

@@ -28,6 +28,7 @@
 
 #include <event2/event.h>
 
+#include "balance.h"
 #include "cfg.h"
 #include "check.h"
 #include "clienthello.h"
@@ -572,8 +573,8 @@ l4_connect_next(struct l4_conn *c)
 	for (;;) {
 		s = NULL;
 		if (c->ntried < L4_TRIES_MAX)
-			s = upstream_pick(w->pools, c->route->origin, c->tried,
-			    c->ntried);
+			s = balance_l4_server(w->pools, c->route->origin,
+			    &c->peer, c->tried, c->ntried);
 		if (s == NULL) {
 			if (c->rs != NULL)
 				stats_add(&c->rs->errors, 1);

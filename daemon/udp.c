@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "accept.h"
+#include "balance.h"
 #include "cfg.h"
 #include "check.h"
 #include "l4.h"
@@ -231,7 +232,8 @@ udp_sess_new(struct udp_listener *ul, const struct sockaddr_storage *client,
 		stats_inc(STAT_UDP_NO_ROUTE);
 		return NULL;
 	}
-	if ((sv = upstream_pick(w->pools, r->origin, NULL, 0)) == NULL)
+	if ((sv = balance_l4_server(w->pools, r->origin, client, NULL, 0)) ==
+	    NULL)
 		return NULL;
 	if (!accept_admit(w, l, ul->gauge, false, &ref))
 		return NULL; /* max_connections */

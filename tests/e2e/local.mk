@@ -59,7 +59,7 @@ E2E_TESTS += tests/e2e/test_46_max_connections.py
 EXTRA_DIST += tests/bench/balance.sh tests/bench/balance_cost.c
 E2E_TESTS += tests/e2e/test_87_balance.py tests/e2e/test_88_drain.py \
 	tests/e2e/test_89_resilience.py tests/e2e/test_67_retry_status.py \
-	tests/e2e/test_68_sticky_signed.py
+	tests/e2e/test_68_sticky_signed.py tests/e2e/test_69_l4_hash.py
 TESTS += $(E2E_TESTS) $(E2E_API_TESTS)
 TEST_EXTENSIONS = .py
 PY_LOG_DRIVER = $(LOG_DRIVER)

@@ -1,7 +1,8 @@
 /*
  * test_balance.c: server choice (daemon/balance.c): smooth weighted
  * round-robin shares and order, health, avoided servers; least_conn,
- * p2c, hash (how many keys move when a server leaves) and random.
+ * p2c, hash (how many keys move when a server leaves, of request keys
+ * and of L4 client addresses) and random.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,10 +12,14 @@
 #include <string.h>
 
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cmocka.h>
 
 #include "balance.h"
 #include "server_live.h"
+#include "upstream.h"
 
 static bool down[4];
 
@@ -295,6 +300,90 @@ test_hash_moves_few_keys(void **state)
 	assert_memory_equal(before, after, sizeof(before));
 }
 
+/* The owner of every one of NKEYS IPv4 clients (10.x.y.z, any port) on
+ * an L4 listener: balance_l4_server() hashes the address.
+ */
+static void
+l4_owners(struct upstream_pools *p, const struct cfg_origin *o,
+    unsigned short port, int64_t *owner)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	const struct cfg_server *sv;
+	int k;
+
+	for (k = 0; k < NKEYS; k++) {
+		memset(&ss, 0, sizeof(ss));
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		s4->sin_addr.s_addr = htonl(0x0a000000u | (unsigned)k * 7919u);
+		sv = balance_l4_server(p, o, &ss, NULL, 0);
+		assert_non_null(sv);
+		owner[k] = sv->id;
+	}
+}
+
+static void
+test_l4_hash_by_client_address(void **state)
+{
+	static int64_t before[NKEYS], after[NKEYS];
+	struct upstream_pools *p = upstream_pools_new(NULL);
+	struct cfg_origin o;
+	struct cfg_server sv[5];
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	const struct cfg_server *first;
+	int per[5] = { 0 }, moved = 0, k;
+
+	(void)state;
+	assert_non_null(p);
+	originN(&o, sv, 5, 900, CFG_BALANCE_HASH);
+	o.id = 9;
+	l4_owners(p, &o, 40000, before);
+	for (k = 0; k < NKEYS; k++)
+		per[before[k] - 900]++;
+	for (k = 0; k < 5; k++) /* about 2000 each */
+		assert_true(per[k] > 1700 && per[k] < 2300);
+	/* a client's every connection (another source port) lands on its
+	 * server
+	 */
+	l4_owners(p, &o, 51234, after);
+	assert_memory_equal(before, after, sizeof(before));
+	memset(&ss, 0, sizeof(ss));
+	s6->sin6_family = AF_INET6;
+	s6->sin6_addr.s6_addr[0] = 0xfd;
+	s6->sin6_addr.s6_addr[15] = 7;
+	first = balance_l4_server(p, &o, &ss, NULL, 0);
+	for (k = 0; k < 20; k++) {
+		s6->sin6_port = htons((unsigned short)(30000 + k));
+		assert_ptr_equal(balance_l4_server(p, &o, &ss, NULL, 0), first);
+	}
+	/* a connect that failed avoids its server: the next choice */
+	assert_ptr_not_equal(balance_l4_server(p, &o, &ss, &first->id, 1),
+	    first);
+	/* server 2 leaves: only its clients move */
+	memmove(&sv[2], &sv[3], 2 * sizeof(sv[0]));
+	o.nservers = 4;
+	l4_owners(p, &o, 40000, after);
+	for (k = 0; k < NKEYS; k++) {
+		if (before[k] != after[k]) {
+			moved++;
+			assert_int_equal(before[k], 902);
+		}
+	}
+	print_message("l4 hash: %d of %d client addresses moved removing 1 "
+	              "of 5 servers (bound 1.3/N: %d)\n",
+	    moved, NKEYS, NKEYS * 13 / 50);
+	assert_true(moved <= NKEYS * 13 / 50);
+	assert_int_equal(moved, per[2]);
+	/* not "hash": the balance chooses, whatever the address */
+	originN(&o, sv, 5, 900, CFG_BALANCE_ROUND_ROBIN);
+	l4_owners(p, &o, 40000, after);
+	for (k = 0; k < 5; k++)
+		assert_int_equal(after[k], 900 + k);
+	upstream_pools_free(p);
+}
+
 static void
 test_hash_down_and_weights(void **state)
 {
@@ -492,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_p2c),
 		cmocka_unit_test(test_hash_moves_few_keys),
 		cmocka_unit_test(test_hash_down_and_weights),
+		cmocka_unit_test(test_l4_hash_by_client_address),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_live_ewma),
 		cmocka_unit_test(test_states_limits_slow_start),

@@ -219,6 +219,13 @@ export const COLLECTIONS = {
           numberField('Route', 'maintenance.retry_after_s', 'Retry-After (seconds)', { show: isHttp, placeholder: 'no header' }),
           { key: 'maintenance.allow', label: 'Still served', type: 'list', show: isHttp, placeholder: '10.0.0.0/8', help: 'Client addresses or CIDR blocks that get the origin anyway.' },
         ] : []),
+        ...(schemaProp('Route', 'compress') ? [
+          { type: 'section', label: 'Compression', fold: true, show: isHttp },
+          { key: '_compress', noSend: true, type: 'checkbox', label: 'Compress responses (br or gzip, as the client accepts)', default: !!(item && item.compress), show: isHttp },
+          { key: 'compress.types', label: 'Content types', type: 'list', required: true, placeholder: 'text/*, application/json', show: (v) => isHttp(v) && !!v._compress,
+            help: 'Media types, or type/* for a whole type. Already-encoded, ranged and no-transform responses are never compressed.' },
+          numberField('Route', 'compress.min_bytes', 'Smallest response compressed (bytes)', { show: (v) => isHttp(v) && !!v._compress }),
+        ] : []),
         ...extraFields('Route', ['id', 'name', 'listener', 'listeners', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit', 'request_id']),
       ];
     },
@@ -230,6 +237,7 @@ export const COLLECTIONS = {
       const drop = (k) => { if (mode === 'edit' && item[k]) body[k] = null; else delete body[k]; };
       for (const k of ['redirect', 'respond']) if (a !== k) drop(k);
       if (a !== 'origin' || !body.rewrite || !body.rewrite.replace_prefix) drop('rewrite');
+      if (!cur._compress) drop('compress');
       // header rules: "Name: value" lines to objects; a merge patch
       // names what went away as null
       for (const [side] of HDR_SIDES) {

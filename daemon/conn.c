@@ -130,7 +130,7 @@ conn_tls_wrap(struct conn *c, struct bufferevent *bev)
 {
 	const struct cfg_listener *l;
 
-	l = cfg_listener_by_id(c->cfg, c->listener_id);
+	l = cfg_listener_by_id(c->cfg, c->acc.lid);
 	if (bev == NULL || l == NULL || l->proto != CFG_PROTO_HTTPS)
 		return bev;
 	if (l->tls == NULL) { /* no default certificate: nothing to serve */
@@ -214,9 +214,9 @@ conn_listener(const struct conn *c)
 	const struct cfg_listener *l;
 
 	if (c->w->cur != NULL &&
-	    (l = cfg_listener_by_id(c->w->cur, c->listener_id)) != NULL)
+	    (l = cfg_listener_by_id(c->w->cur, c->acc.lid)) != NULL)
 		return l;
-	return cfg_listener_by_id(c->cfg, c->listener_id);
+	return cfg_listener_by_id(c->cfg, c->acc.lid);
 }
 
 void
@@ -236,7 +236,6 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	c->magic = CONN_MAGIC;
 	c->w = w;
 	c->id = ++w->next_conn_id;
-	c->listener_id = ref->lid;
 	c->acc = *ref;
 	*ref = (struct accept_ref){ 0 };
 	c->cfg = cfg_ref(w->cur);
@@ -257,7 +256,7 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
-	l = cfg_listener_by_id(c->cfg, c->listener_id);
+	l = cfg_listener_by_id(c->cfg, c->acc.lid);
 	if (l != NULL && l->proto == CFG_PROTO_HTTPS) {
 		/* TLS: a filter over a socket bufferevent, which owns the fd
 		 * and reads through GnuTLS.
@@ -691,14 +690,13 @@ conn_on_head(void *arg, struct http_msg *m)
 	c->state = CONN_S_ACTIVE;
 	r->flags |= REQ_F_ACTIVE;
 	r->cfg = cfg_ref(c->w->cur);
-	if ((r->listener = cfg_listener_by_id(r->cfg, c->listener_id)) ==
-	    NULL) {
+	if ((r->listener = cfg_listener_by_id(r->cfg, c->acc.lid)) == NULL) {
 		/* The listener was removed: finish this one request under
 		 * the snapshot the connection was accepted with.
 		 */
 		cfg_unref(r->cfg);
 		r->cfg = cfg_ref(c->cfg);
-		r->listener = cfg_listener_by_id(r->cfg, c->listener_id);
+		r->listener = cfg_listener_by_id(r->cfg, c->acc.lid);
 		r->flags |= REQ_F_CLOSE;
 	}
 	{

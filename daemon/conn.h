@@ -131,9 +131,9 @@ struct conn {
 	unsigned busy;  /* conn_enter() depth */
 	int fd;
 	uint64_t id;
-	struct worker *w; /* borrowed: the owner */
-	int64_t listener_id;
-	struct accept_ref acc; /* the listener slot (accept.c) */
+	struct worker *w;      /* borrowed: the owner */
+	struct accept_ref acc; /* the listener slot (accept.c); acc.lid: the
+	                        * listener's id */
 	struct cfg *cfg;       /* ref held: snapshot at accept */
 	/* owned: TLS: the session's filter, for the connection's life;
 	 * plain: only while output waits for the socket (NULL when idle)

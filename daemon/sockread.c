@@ -18,12 +18,12 @@ sockread_update(struct sockread *r)
 {
 	bool want = r->enabled && !r->suspended;
 
-	if (r->ev == NULL)
+	if (!r->has_ev)
 		return;
 	if (want)
-		event_add(r->ev, r->has_tmo ? &r->tmo : NULL);
+		event_add(&r->ev, r->has_tmo ? &r->tmo : NULL);
 	else
-		event_del(r->ev);
+		event_del(&r->ev);
 }
 
 static void
@@ -91,13 +91,14 @@ sockread_init(struct sockread *r, struct event_base *base, int fd,
 	memset(r, 0, sizeof(*r));
 	r->in = in;
 	r->own_in = in == NULL;
-	r->chunk = chunk;
+	r->chunk = chunk > UINT32_MAX ? UINT32_MAX : (uint32_t)chunk;
 	r->on_read = on_read;
 	r->on_event = on_event;
 	r->arg = arg;
-	if ((r->ev = event_new(base, fd, EV_READ | EV_PERSIST, sockread_cb,
-	         r)) == NULL)
+	if (event_assign(&r->ev, base, fd, EV_READ | EV_PERSIST, sockread_cb,
+	        r) != 0)
 		return -1;
+	r->has_ev = true;
 	/* A socket bufferevent keeps its input's end frozen except while it
 	 * reads itself; here we are the reader.
 	 */
@@ -109,10 +110,10 @@ sockread_init(struct sockread *r, struct event_base *base, int fd,
 void
 sockread_fini(struct sockread *r)
 {
-	if (r == NULL || r->ev == NULL)
+	if (r == NULL || !r->has_ev)
 		return;
-	event_free(r->ev);
-	r->ev = NULL;
+	event_del(&r->ev);
+	r->has_ev = false;
 	r->enabled = false;
 	if (r->own_in && r->in != NULL)
 		evbuffer_free(r->in);
@@ -143,7 +144,7 @@ sockread_trim(struct sockread *r)
 bool
 sockread_active(const struct sockread *r)
 {
-	return r->ev != NULL;
+	return r->has_ev;
 }
 
 void
@@ -175,8 +176,8 @@ sockread_set_timeout(struct sockread *r, unsigned ms)
 	/* event_add() with no timeout keeps a pending one; deleting and
 	 * adding the event again would cost an epoll_ctl.
 	 */
-	if (had && !r->has_tmo && r->ev != NULL)
-		(void)event_remove_timer(r->ev);
+	if (had && !r->has_tmo && r->has_ev)
+		(void)event_remove_timer(&r->ev);
 	else if (r->has_tmo)
 		sockread_update(r);
 }
@@ -184,7 +185,7 @@ sockread_set_timeout(struct sockread *r, unsigned ms)
 void
 sockread_set_high(struct sockread *r, size_t high)
 {
-	r->high = high;
+	r->high = high > UINT32_MAX ? UINT32_MAX : (uint32_t)high;
 	sockread_drained(r);
 }
 

@@ -21,18 +21,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-struct event;
+/* The read event lives inside the sockread (one allocation less per
+ * connection, and the owner's memory in one place).
+ */
+#include <event2/event_struct.h>
+
 struct event_base;
 struct evbuffer;
 
 struct sockread {
-	struct event *ev;    /* owned: EV_READ | EV_PERSIST on the fd */
+	struct event ev;     /* EV_READ | EV_PERSIST on the fd, when has_ev */
 	struct evbuffer *in; /* where the bytes go: borrowed, or owned */
-	bool own_in;         /* created at a read, freed by sockread_trim() */
-	size_t chunk;        /* at least this much space for one read */
-	size_t high;         /* stop reading while <in> holds this; 0: never */
+	uint32_t chunk;      /* at least this much space for one read */
+	uint32_t high;       /* stop reading while <in> holds this; 0: never */
 	struct timeval tmo;  /* read timeout when has_tmo */
+	bool has_ev;         /* set up by sockread_init(), until fini */
+	bool own_in;         /* created at a read, freed by sockread_trim() */
 	bool has_tmo;
 	bool enabled;   /* the owner wants bytes */
 	bool suspended; /* <in> reached <high> */

@@ -147,8 +147,8 @@ test_timeout(void **state)
 	sockread_set_timeout(&f->rd, 10);
 	sockread_enable(&f->rd);
 	sockread_set_timeout(&f->rd, 0);
-	assert_true(event_pending(f->rd.ev, EV_READ, NULL));
-	assert_false(event_pending(f->rd.ev, EV_TIMEOUT, NULL));
+	assert_true(event_pending(&f->rd.ev, EV_READ, NULL));
+	assert_false(event_pending(&f->rd.ev, EV_TIMEOUT, NULL));
 }
 
 /* An owned input buffer exists only while bytes wait. */

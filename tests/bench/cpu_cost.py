@@ -13,10 +13,14 @@ costs.
 
 Usage: tests/bench/cpu_cost.py GATEHOUSED [N1 N2]
 Environment: PROXIES (default "gatehoused nginx haproxy"), KEEP=DIR keeps
-the callgrind files there (for callgrind_annotate).
+the callgrind files there (for callgrind_annotate), TLS=1: the client speaks
+TLS 1.3 to the proxy (ECDSA P-256, session tickets on, as tls.sh's
+keep-alive row); the requests then also count record encryption.
+STRACE=1 counts system calls per request instead (strace -f -c).
 """
 import os
 import shutil
+import ssl
 import signal
 import socket
 import sqlite3
@@ -65,6 +69,28 @@ def free_port():
     return p
 
 
+TLS = os.environ.get("TLS") == "1"
+STRACE = os.environ.get("STRACE") == "1"
+
+
+def make_cert(work):
+    key, cert = os.path.join(work, "key.pem"), os.path.join(work, "cert.pem")
+    if os.path.exists(cert):
+        return
+    subprocess.run(["certtool", "--generate-privkey", "--key-type", "ecdsa", "--curve",
+                    "secp256r1", "--no-text", "--outfile", key], check=True,
+                   stderr=subprocess.DEVNULL)
+    tmpl = os.path.join(work, "cert.tmpl")
+    with open(tmpl, "w") as f:
+        f.write('cn = "bench.test"\ndns_name = "bench.test"\nexpiration_days = 7\n'
+                'tls_www_server\nsigning_key\nencryption_key\n')
+    subprocess.run(["certtool", "--generate-self-signed", "--load-privkey", key,
+                    "--template", tmpl, "--outfile", cert], check=True,
+                   stderr=subprocess.DEVNULL)
+    with open(os.path.join(work, "haproxy.pem"), "w") as f:
+        f.write(open(cert).read() + open(key).read())
+
+
 def gh_setup(binary, work, oport, pport):
     db = os.path.join(work, "gh.db")
     kek = os.path.join(work, "kek")
@@ -78,7 +104,15 @@ def gh_setup(binary, work, oport, pport):
     c.execute("PRAGMA foreign_keys=ON")
     for t in ("routes", "servers", "origins", "listeners"):
         c.execute("DELETE FROM %s" % t)
-    c.execute("INSERT INTO listeners (name, address, port) VALUES ('l', '127.0.0.1', ?)", (pport,))
+    c.execute("DELETE FROM certificates")
+    if TLS:
+        c.execute("INSERT INTO certificates (name, certificate_pem, private_key_pem) VALUES (?, ?, ?)",
+                  ("bench", open(os.path.join(work, "cert.pem")).read(),
+                   open(os.path.join(work, "key.pem"), "rb").read()))
+        c.execute("INSERT INTO listeners (name, address, port, protocol, default_certificate_id) "
+                  "VALUES ('l', '127.0.0.1', ?, 'https', 1)", (pport,))
+    else:
+        c.execute("INSERT INTO listeners (name, address, port) VALUES ('l', '127.0.0.1', ?)", (pport,))
     c.execute("INSERT INTO origins (name) VALUES ('o')")
     c.execute("INSERT INTO servers (origin_id, address, port) VALUES (1, '127.0.0.1', ?)", (oport,))
     c.execute("INSERT INTO routes (name, listener_id, origin_id) VALUES ('r', 1, 1)")
@@ -87,59 +121,37 @@ def gh_setup(binary, work, oport, pport):
             "--admin-listen", "off", "--log-level", "warn"]
 
 
+LIB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib.sh")
+
+
+def lib_conf(func, path, work, oport, pport, *opts):
+    """A peer's configuration from lib.sh (nginx_conf or haproxy_cfg), the
+    same as the other bench scripts write."""
+    subprocess.run(["bash", "-c", 'source "$0"; "$@"', LIB, func, path] + list(opts),
+                   env=dict(os.environ, work=work, PROXY_PORT=str(pport),
+                            ORIGIN_PORT=str(oport)), check=True)
+
+
 def nginx_setup(work, oport, pport):
     conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("""worker_processes 1;
-master_process off;
-daemon off;
-pid %(w)s/nginx.pid;
-error_log %(w)s/nginx.err warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	proxy_temp_path %(w)s/tmp-proxy;
-	client_body_temp_path %(w)s/tmp-body;
-	upstream origin { server 127.0.0.1:%(o)d; keepalive 16; }
-	server {
-		listen 127.0.0.1:%(p)d;
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-""" % {"w": work, "o": oport, "p": pport})
+    lib_conf("nginx_conf", conf, work, oport, pport, "conns=1024", "keepalive=16",
+             "master=off", *(["tls=on"] if TLS else []))
     return ["nginx", "-c", conf, "-e", os.path.join(work, "nginx.err")]
 
 
 def haproxy_setup(work, oport, pport):
     conf = os.path.join(work, "haproxy.cfg")
-    with open(conf, "w") as f:
-        f.write("""global
-	nbthread 1
-defaults
-	mode http
-	option http-keep-alive
-	http-reuse safe
-	timeout connect 5s
-	timeout client 60s
-	timeout server 60s
-frontend fe
-	bind 127.0.0.1:%d
-	default_backend be
-backend be
-	server origin 127.0.0.1:%d
-""" % (pport, oport))
+    lib_conf("haproxy_cfg", conf, work, oport, pport, *(["tls=on"] if TLS else []))
     return ["haproxy", "-db", "-f", conf]
 
 
 def run(proxy, cmd, pport, n, out):
-    p = subprocess.Popen(["valgrind", "--tool=callgrind", "--trace-children=no",
-                          "--callgrind-out-file=" + out] + cmd,
-                         stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    if STRACE:
+        tool = ["strace", "-f", "-c", "-o", out + ".strace"]
+    else:
+        tool = ["valgrind", "--tool=callgrind", "--trace-children=no",
+                "--callgrind-out-file=" + out]
+    p = subprocess.Popen(tool + cmd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     deadline = time.time() + 60
     while True:
         try:
@@ -150,6 +162,12 @@ def run(proxy, cmd, pport, n, out):
                 p.kill()
                 raise SystemExit("%s did not listen" % proxy)
             time.sleep(0.2)
+    if TLS:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        s = ctx.wrap_socket(s, server_hostname="bench.test")
     for _ in range(n):
         s.sendall(REQ)
         got = b""
@@ -161,9 +179,22 @@ def run(proxy, cmd, pport, n, out):
         if b" 200 " not in got.split(b"\r\n", 1)[0]:
             raise SystemExit("%s: not 200: %r" % (proxy, got[:200]))
     s.close()
-    p.send_signal(signal.SIGTERM if proxy != "nginx" else signal.SIGQUIT)
+    sig = signal.SIGTERM if proxy != "nginx" else signal.SIGQUIT
+    if STRACE:
+        # strace passes no signal on: stop the proxy itself.
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            for child in f.read().split():
+                os.kill(int(child), sig)
+    else:
+        p.send_signal(sig)
     p.wait()
     total = 0
+    if STRACE:
+        for line in open(out + ".strace"):
+            f = line.split()
+            if len(f) >= 4 and f[-1] == "total":
+                return int(f[3])
+        raise SystemExit("no strace total for " + proxy)
     for name in os.listdir(os.path.dirname(out)):
         path = os.path.join(os.path.dirname(out), name)
         if not path.startswith(out):
@@ -186,6 +217,8 @@ def main():
     res = {}
     with tempfile.TemporaryDirectory() as work:
         os.chmod(work, 0o755)
+        if TLS:
+            make_cert(work)
         for proxy in proxies:
             per = []
             for n in (n1, n2):
@@ -205,14 +238,15 @@ def main():
                         shutil.copy(os.path.join(d, f), os.path.join(keep, "%s.%d.%s" % (proxy, n, f)))
             res[proxy] = (per[1] - per[0]) / (n2 - n1)
         base = res.get("nginx")
-        print("| proxy | instructions per 100 B request | against nginx |")
+        print("| proxy | %s per 100 B request%s | against nginx |"
+              % ("system calls" if STRACE else "instructions", " over TLS 1.3" if TLS else ""))
         print("| --- | ---: | ---: |")
         for proxy in proxies:
-            print("| %s | %.0f | %s |" % (proxy, res[proxy],
+            print("| %s | %.2f | %s |" % (proxy, res[proxy],
                                          "%.2fx" % (res[proxy] / base) if base else ""))
         if "nginx" in res and "gatehoused" in res:
-            print("\ngatehoused needs %.2fx nginx's instructions per request "
-                  "(%.2fx the requests per instruction)"
+            print("\ngatehoused needs %.2fx nginx's count per request "
+                  "(%.2fx the requests per unit)"
                   % (res["gatehoused"] / res["nginx"], res["nginx"] / res["gatehoused"]))
 
 

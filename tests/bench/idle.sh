@@ -37,56 +37,11 @@ nginx -c "$work/origin.conf" -e "$work/origin.err" &
 pids+=("$!")
 wait_url "http://127.0.0.1:$ORIGIN_PORT/small"
 
-cat >"$work/nginx.conf" <<EOC
-worker_processes 1;
-worker_rlimit_nofile $conns;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections $conns; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	proxy_temp_path $work/tmp-nginx-proxy;
-	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 16; }
-	server {
-		listen 127.0.0.1:$PROXY_PORT backlog=4096;
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-EOC
-cat >"$work/haproxy.cfg" <<EOC
-global
-	nbthread 1
-	maxconn $hconns
-	ulimit-n $conns
-defaults
-	mode http
-	maxconn $hconns
-	option http-keep-alive
-	http-reuse safe
-	timeout connect 5s
-	timeout client 60s
-	timeout server 60s
-	timeout http-keep-alive 60s
-frontend fe
-	bind 127.0.0.1:$PROXY_PORT
-	default_backend be
-backend be
-	server origin 127.0.0.1:$ORIGIN_PORT
-EOC
+nginx_conf "$work/nginx.conf" rlimit="$conns" conns="$conns" keepalive=16 backlog=4096
+haproxy_cfg "$work/haproxy.cfg" maxconn="$hconns" fe_maxconn="$hconns" ulimit="$conns" \
+	timeout=60s keepalive_timeout=60s
 gh_new_db
-sqlite3 "$gh_db" <<EOC
-PRAGMA foreign_keys=ON;
-INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
-INSERT INTO origins (name) VALUES ('origin');
-INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
-INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
-EOC
+gh_bench_db
 
 report="$OUT/idle.tsv"
 printf 'proxy\trss_at_start_kib\tbytes_per_idle_conn\n' >"$report"

@@ -53,47 +53,12 @@ taskset -c "$LOAD_CPU" /usr/bin/python3 "$here/l4load.py" sink "$ORIGIN_PORT" >"
 pids+=($!)
 for _ in $(seq 1 50); do grep -q ready "$work/sink.out" 2>/dev/null && break; sleep 0.1; done
 
-cat >"$work/nginx.conf" <<EOF
-load_module $stream_mod;
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 4096; }
-stream {
-	server {
-		listen 127.0.0.1:$PROXY_PORT;
-		proxy_pass 127.0.0.1:$ORIGIN_PORT;
-		proxy_half_close on;
-	}
-}
-EOF
-cat >"$work/haproxy.cfg" <<EOF
-global
-	nbthread 1
-	maxconn 4096
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 60s
-	timeout server 60s
-frontend fe
-	bind 127.0.0.1:$PROXY_PORT
-	default_backend be
-backend be
-	server origin 127.0.0.1:$ORIGIN_PORT
-EOF
+nginx_conf "$work/nginx.conf" stream="$stream_mod"
+haproxy_cfg "$work/haproxy.cfg" mode=tcp maxconn=4096 timeout=60s
 # HAProxy can splice too when asked: the same, with splice in both directions.
-sed 's/^defaults$/defaults\n\toption splice-request\n\toption splice-response/' \
-    "$work/haproxy.cfg" >"$work/haproxy-splice.cfg"
+haproxy_cfg "$work/haproxy-splice.cfg" mode=tcp maxconn=4096 timeout=60s splice=1
 gh_new_db
-sqlite3 "$gh_db" <<EOF
-PRAGMA foreign_keys=ON;
-INSERT INTO listeners (name, address, port, protocol) VALUES ('bench', '127.0.0.1', $PROXY_PORT, 'tcp');
-INSERT INTO origins (name) VALUES ('sink');
-INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'sink'), '127.0.0.1', $ORIGIN_PORT);
-INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'sink'));
-EOF
+gh_bench_db tcp
 
 start_proxy() {
 	case "$1" in

@@ -1,4 +1,4 @@
-# tests/bench/lib.sh: what run.sh, tls.sh and l4.sh share. Sourced, not run.
+# tests/bench/lib.sh: what the bench scripts share. Sourced, not run.
 #
 # bench_workdir PREFIX   makes $work (removed at exit with every pid in
 #                        $pids, which the scripts append to) and $OUT
@@ -135,4 +135,129 @@ gh_build() {
 		) || { echo "$name: building gatehoused failed (see build-bench/build.out)" >&2; exit 1; }
 	fi
 	[ -x "$gh" ] || { echo "$name: no gatehoused at $gh" >&2; exit 1; }
+}
+
+# The peers' configurations, one place for every script. Options are
+# KEY=VALUE words; the proxy listens on $PROXY_PORT and forwards to
+# 127.0.0.1:$ORIGIN_PORT; files go under $work.
+#
+# nginx_conf FILE [conns=4096] [rlimit=N] [keepalive=64] [backlog=N]
+#            [body_temp=1] [master=off] [tls=on|off (session tickets)]
+#            [stream=MODULE.so (layer 4, load_module'd)]
+nginx_conf() {
+	local file=$1 conns=4096 rlimit="" keepalive=64 backlog="" body_temp="" master="" tls="" stream="" kv
+	shift
+	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
+	local listen="listen 127.0.0.1:$PROXY_PORT${backlog:+ backlog=$backlog}"
+	{
+		[ -z "$stream" ] || echo "load_module $stream;"
+		echo "worker_processes 1;"
+		[ -z "$master" ] || echo "master_process $master;"
+		[ -z "$rlimit" ] || echo "worker_rlimit_nofile $rlimit;"
+		echo "daemon off;"
+		echo "pid $work/nginx.pid;"
+		echo "error_log $work/nginx.err warn;"
+		echo "events { worker_connections $conns; }"
+		if [ -n "$stream" ]; then
+			cat <<EOC
+stream {
+	server {
+		$listen;
+		proxy_pass 127.0.0.1:$ORIGIN_PORT;
+		proxy_half_close on;
+	}
+}
+EOC
+			return 0
+		fi
+		echo "http {"
+		echo "	access_log off;"
+		[ -z "$body_temp" ] || echo "	client_body_temp_path $work/tmp-nginx;"
+		echo "	proxy_temp_path $work/tmp-nginx-proxy;"
+		echo "	keepalive_requests 1000000;"
+		echo "	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive $keepalive; }"
+		echo "	server {"
+		if [ -n "$tls" ]; then
+			cat <<EOC
+		$listen ssl;
+		ssl_certificate $work/cert.pem;
+		ssl_certificate_key $work/key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20;
+		ssl_session_tickets $tls;
+		ssl_session_cache off;
+EOC
+		else
+			echo "		$listen;"
+		fi
+		cat <<EOC
+		location / {
+			proxy_pass http://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
+}
+EOC
+	} >"$file"
+}
+
+# haproxy_cfg FILE [mode=http|tcp] [maxconn=N (global)] [fe_maxconn=N]
+#             [ulimit=N] [timeout=30s] [keepalive_timeout=T]
+#             [server_maxconn=N] [tls=on|off (session tickets)] [splice=1]
+haproxy_cfg() {
+	local file=$1 mode=http maxconn="" fe_maxconn="" ulimit="" timeout=30s keepalive_timeout="" server_maxconn="" tls="" splice="" kv
+	shift
+	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
+	{
+		echo "global"
+		echo "	nbthread 1"
+		[ -z "$maxconn" ] || echo "	maxconn $maxconn"
+		[ -z "$ulimit" ] || echo "	ulimit-n $ulimit"
+		if [ -n "$tls" ]; then
+			echo "	ssl-default-bind-options ssl-min-ver TLSv1.2"
+			echo "	ssl-default-bind-ciphers ECDHE+AESGCM:ECDHE+CHACHA20"
+			echo "	tune.ssl.cachesize 0"
+		fi
+		echo "defaults"
+		if [ -n "$splice" ]; then
+			echo "	option splice-request"
+			echo "	option splice-response"
+		fi
+		echo "	mode $mode"
+		[ -z "$fe_maxconn" ] || echo "	maxconn $fe_maxconn"
+		if [ "$mode" = http ]; then
+			echo "	option http-keep-alive"
+			echo "	http-reuse safe"
+		fi
+		echo "	timeout connect 5s"
+		echo "	timeout client $timeout"
+		echo "	timeout server $timeout"
+		[ -z "$keepalive_timeout" ] || echo "	timeout http-keep-alive $keepalive_timeout"
+		echo "frontend fe"
+		if [ -n "$tls" ]; then
+			echo "	bind 127.0.0.1:$PROXY_PORT ssl crt $work/haproxy.pem alpn http/1.1$([ "$tls" = off ] && echo " no-tls-tickets")"
+		else
+			echo "	bind 127.0.0.1:$PROXY_PORT"
+		fi
+		echo "	default_backend be"
+		echo "backend be"
+		echo "	server origin 127.0.0.1:$ORIGIN_PORT${server_maxconn:+ maxconn $server_maxconn}"
+	} >"$file"
+}
+
+# gh_bench_db [PROTOCOL] [CERT]: $gh_db with one listener 'bench' on
+# $PROXY_PORT (http by default; https with CERT, the name of a certificate
+# the caller inserted), one origin with one server at $ORIGIN_PORT and one
+# catch-all route. Needs gh_new_db first.
+gh_bench_db() {
+	local proto=${1:-http} cert=${2:-}
+	sqlite3 "$gh_db" <<EOC
+PRAGMA foreign_keys=ON;
+INSERT INTO listeners (name, address, port, protocol, default_certificate_id)
+	VALUES ('bench', '127.0.0.1', $PROXY_PORT, '$proto', (SELECT id FROM certificates WHERE name = '$cert'));
+INSERT INTO origins (name) VALUES ('origin');
+INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
+INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
+EOC
 }

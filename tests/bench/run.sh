@@ -57,53 +57,10 @@ wait_port() { wait_url "http://127.0.0.1:$1/"; }
 start_origin
 
 # -- the proxies ------------------------------------------------------------------
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/tmp-nginx;
-	proxy_temp_path $work/tmp-nginx-proxy;
-	keepalive_requests 1000000;
-	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
-	server {
-		listen 127.0.0.1:$PROXY_PORT;
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-EOF
-cat >"$work/haproxy.cfg" <<EOF
-global
-	nbthread 1
-	maxconn 4096
-defaults
-	mode http
-	option http-keep-alive
-	http-reuse safe
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend fe
-	bind 127.0.0.1:$PROXY_PORT
-	default_backend be
-backend be
-	server origin 127.0.0.1:$ORIGIN_PORT maxconn 1000
-EOF
+nginx_conf "$work/nginx.conf" body_temp=1
+haproxy_cfg "$work/haproxy.cfg" maxconn=4096 server_maxconn=1000
 gh_new_db
-sqlite3 "$gh_db" <<EOF
-PRAGMA foreign_keys=ON;
-INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
-INSERT INTO origins (name) VALUES ('origin');
-INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
-INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
-EOF
+gh_bench_db
 
 # start_proxy NAME: starts it pinned to PROXY_CPU; sets proxy_pid.
 start_proxy() {

@@ -42,51 +42,10 @@ nginx -c "$work/origin.conf" -e "$work/origin.err" &
 pids+=("$!")
 wait_url "http://127.0.0.1:$ORIGIN_PORT/small"
 
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	proxy_temp_path $work/tmp-nginx-proxy;
-	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 16; }
-	server {
-		listen 127.0.0.1:$PROXY_PORT;
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-EOF
-cat >"$work/haproxy.cfg" <<EOF
-global
-	nbthread 1
-defaults
-	mode http
-	option http-keep-alive
-	http-reuse safe
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend fe
-	bind 127.0.0.1:$PROXY_PORT
-	default_backend be
-backend be
-	server origin 127.0.0.1:$ORIGIN_PORT
-EOF
+nginx_conf "$work/nginx.conf" conns=1024 keepalive=16
+haproxy_cfg "$work/haproxy.cfg"
 gh_new_db
-sqlite3 "$gh_db" <<EOF
-PRAGMA foreign_keys=ON;
-INSERT INTO listeners (name, address, port) VALUES ('bench', '127.0.0.1', $PROXY_PORT);
-INSERT INTO origins (name) VALUES ('origin');
-INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
-INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
-EOF
+gh_bench_db
 
 start_proxy() {
 	case "$1" in

@@ -72,69 +72,17 @@ start_origin
 # wrk resumes TLS sessions when it reconnects, so the handshakes row turns
 # resumption off everywhere: every connection is a full handshake.
 write_configs() {
-if [ "$1" = on ]; then nginx_tickets=on; haproxy_tickets=""; else nginx_tickets=off; haproxy_tickets=no-tls-tickets; fi
-gh_tickets=$1
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/tmp-nginx;
-	proxy_temp_path $work/tmp-nginx-proxy;
-	keepalive_requests 1000000;
-	upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
-	server {
-		listen 127.0.0.1:$PROXY_PORT ssl;
-		ssl_certificate $work/cert.pem;
-		ssl_certificate_key $work/key.pem;
-		ssl_protocols TLSv1.2 TLSv1.3;
-		ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20;
-		ssl_session_tickets $nginx_tickets;
-		ssl_session_cache off;
-		location / {
-			proxy_pass http://origin;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-		}
-	}
-}
-EOF
-cat >"$work/haproxy.cfg" <<EOF
-global
-	nbthread 1
-	maxconn 4096
-	ssl-default-bind-options ssl-min-ver TLSv1.2
-	ssl-default-bind-ciphers ECDHE+AESGCM:ECDHE+CHACHA20
-	tune.ssl.cachesize 0
-defaults
-	mode http
-	option http-keep-alive
-	http-reuse safe
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend fe
-	bind 127.0.0.1:$PROXY_PORT ssl crt $work/haproxy.pem alpn http/1.1 $haproxy_tickets
-	default_backend be
-backend be
-	server origin 127.0.0.1:$ORIGIN_PORT maxconn 1000
-EOF
+	gh_tickets=$1
+	nginx_conf "$work/nginx.conf" body_temp=1 tls="$1"
+	haproxy_cfg "$work/haproxy.cfg" maxconn=4096 server_maxconn=1000 tls="$1"
 }
 write_configs on
 gh_new_db
 sqlite3 "$gh_db" <<EOF
-PRAGMA foreign_keys=ON;
 INSERT INTO certificates (name, certificate_pem, private_key_pem)
 	VALUES ('bench', CAST(readfile('$work/cert.pem') AS TEXT), readfile('$work/key.pem'));
-INSERT INTO listeners (name, address, port, protocol, default_certificate_id)
-	VALUES ('bench', '127.0.0.1', $PROXY_PORT, 'https', (SELECT id FROM certificates WHERE name = 'bench'));
-INSERT INTO origins (name) VALUES ('origin');
-INSERT INTO servers (origin_id, address, port) VALUES ((SELECT id FROM origins WHERE name = 'origin'), '127.0.0.1', $ORIGIN_PORT);
-INSERT INTO routes (name, listener_id, origin_id) VALUES ('all', (SELECT id FROM listeners WHERE name = 'bench'), (SELECT id FROM origins WHERE name = 'origin'));
 EOF
+gh_bench_db https bench
 
 start_proxy() {
 	case "$1" in

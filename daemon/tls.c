@@ -487,12 +487,31 @@ static ssize_t
 tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
 {
 	struct tls_conn *t = p;
-	ssize_t total = 0;
-	int i;
+	ssize_t total = 0, w = 0;
+	size_t skip, len;
+	int i, fd;
 
+	/* A server session after its handshake with nothing queued writes
+	 * the records straight to the socket (the corked head and body in
+	 * one writev): queued in the socket bufferevent they would cost
+	 * adding POLLOUT, a wake-up and removing it again for every answer.
+	 * What the kernel does not take is queued as before.
+	 */
+	if ((t->flags & (TLS_F_SERVER | TLS_F_HS_DONE)) ==
+	        (TLS_F_SERVER | TLS_F_HS_DONE) &&
+	    evbuffer_get_length(t->uout) == 0 &&
+	    (fd = bufferevent_getfd(t->under)) != -1) {
+		w = writev(fd, (const struct iovec *)iov, n);
+		if (w < 0)
+			w = 0; /* EAGAIN, or an error the bufferevent reports */
+	}
 	for (i = 0; i < n; i++) {
-		if (evbuffer_add(t->uout, iov[i].iov_base, iov[i].iov_len) !=
-		    0) {
+		skip = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
+		w -= (ssize_t)skip;
+		len = iov[i].iov_len - skip;
+		if (len > 0 &&
+		    evbuffer_add(t->uout, (const char *)iov[i].iov_base + skip,
+		        len) != 0) {
 			gnutls_transport_set_errno(t->s, ENOMEM);
 			return -1;
 		}
@@ -1217,7 +1236,9 @@ tls_conn_close_notify(struct tls_conn *t)
 	    !(t->flags & TLS_F_HS_DONE))
 		return;
 	t->flags |= TLS_F_BYE;
-	/* Never blocks: tls_push() only appends to the socket buffer. */
+	/* Never blocks: tls_push() writes what the socket takes and queues
+	 * the rest.
+	 */
 	if (gnutls_bye(t->s, GNUTLS_SHUT_WR) == 0 && (t->flags & TLS_F_SERVER))
 		stats_inc(STAT_TLS_CLOSE_NOTIFY);
 }

@@ -242,7 +242,7 @@ def main():
               % ("system calls" if STRACE else "instructions", " over TLS 1.3" if TLS else ""))
         print("| --- | ---: | ---: |")
         for proxy in proxies:
-            print("| %s | %.2f | %s |" % (proxy, res[proxy],
+            print(("| %s | %.2f | %s |" if STRACE else "| %s | %.0f | %s |") % (proxy, res[proxy],
                                          "%.2fx" % (res[proxy] / base) if base else ""))
         if "nginx" in res and "gatehoused" in res:
             print("\ngatehoused needs %.2fx nginx's count per request "

@@ -366,16 +366,21 @@ apply_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
 		    rk->f[rk->f[i].single].column, rk->one, rk->f[i].join,
 		    conf_kind(kind)->one);
 	} else {
-		for (i = 0; i < rk->n; i++)
+		/* Every column that can name it (origin, forward_auth.origin)
+		 */
+		size_t m = (size_t)snprintf(sql, sizeof(sql),
+		    "SELECT name FROM routes WHERE 0");
+
+		for (i = 0; i < rk->n && m < sizeof(sql); i++)
 			if (rk->f[i].type == F_REF &&
 			    conf_kind(kind) == &cf_kinds[rk->f[i].ref])
-				break;
-		if (i == rk->n)
+				m += (size_t)snprintf(sql + m, sizeof(sql) - m,
+				    " OR %s = ?1", rk->f[i].column);
+		if (m + 24 >= sizeof(sql))
+			return err_set(e, "", "internal: referrers query");
+		if (strstr(sql, " OR ") == NULL)
 			return 0;
-		snprintf(sql, sizeof(sql),
-		    "SELECT name FROM routes WHERE %s = ?1 ORDER BY id LIMIT "
-		    "20",
-		    rk->f[i].column);
+		snprintf(sql + m, sizeof(sql) - m, " ORDER BY id LIMIT 20");
 	}
 	if ((s = store_prepare(api_store(), sql, e)) == NULL)
 		return -1;

@@ -194,6 +194,27 @@ ex_policies(struct json *out, const struct cfg_listener *l,
 	}
 	if (ex_route_answers(out, pol, rt, ca))
 		return;
+	if (rt->forward_auth != NULL) {
+		const struct cfg_forward_auth *fa = rt->forward_auth;
+		struct json *hl = json_new_arr();
+		size_t i;
+
+		p = json_new_obj();
+		json_set(pol, "forward_auth", p);
+		json_set(p, "origin", json_new_str(fa->origin->name));
+		json_set(p, "path", json_new_str(fa->path));
+		for (i = 0; i < fa->ncopy; i++)
+			json_append(hl, json_new_str(fa->copy[i]));
+		json_set(p, "copy_headers", hl);
+		/* Explaining sends nothing anywhere: the service is not
+		 * asked. The status is the one of a 2xx from it.
+		 */
+		ex_decide(out, 200, "forward_auth",
+		    "the auth service decides: a 2xx sends the request to the "
+		    "origin, any other answer goes to the client (not asked "
+		    "here)");
+		return;
+	}
 	ex_decide(out, 200, "allowed", "proxied to the origin");
 }
 

@@ -324,8 +324,18 @@ struct cfg_route {
 	const struct hdr_rules *req_hdrs, *resp_hdrs; /* hdr_rules.h */
 	bool request_id;               /* keep or add X-Request-ID */
 	const struct cfg_maint *maint; /* NULL: not in maintenance */
-	const struct cfg_error_pages *error_pages; /* NULL: none */
-	const struct cfg_compress *compress;       /* NULL: none */
+	const struct cfg_error_pages *error_pages;   /* NULL: none */
+	const struct cfg_compress *compress;         /* NULL: none */
+	const struct cfg_forward_auth *forward_auth; /* NULL: none */
+};
+
+/* Route forward_auth (cfg_policy.c, fwdauth.h). */
+struct cfg_forward_auth {
+	const struct cfg_origin *origin; /* the auth service */
+	const char *path;                /* "/api/verify" */
+	size_t path_len;
+	const char *const *copy; /* header names copied from its 2xx */
+	size_t ncopy;
 };
 
 struct cfg_listener {

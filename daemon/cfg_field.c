@@ -462,6 +462,26 @@ static const struct cf_field route_f[RF__N] = {
 		.parent = RF_COMPRESS, .min = 0, .max = 1073741824, .def = 1024,
 		.doc = "responses of a known length below this are sent as "
 		       "they are" },
+	[RF_FORWARD_AUTH] = { .key = "forward_auth", .type = F_OBJ,
+		.parent = -1, .flags = F_NOCOL | F_NULLABLE,
+		.doc = "an auth service's subrequest decides each request "
+		       "first; null: none" },
+	[RF_FA_ORIGIN] = { .key = "origin", .column = "forward_auth_origin_id",
+		.type = F_REF, .parent = RF_FORWARD_AUTH,
+		.flags = F_REQUIRED, .ref = CK_ORIGIN,
+		.doc = "the auth service: an origin (its servers, balancing, "
+		       "TLS and health)" },
+	[RF_FA_PATH] = { .key = "path", .column = "forward_auth_path",
+		.type = F_STR, .parent = RF_FORWARD_AUTH,
+		.flags = F_REQUIRED, .max = CV_PATH_MAX,
+		.vtype = CV_REQUEST_PATH,
+		.doc = "the subrequest's path (\"/api/verify\")" },
+	[RF_FA_COPY_HEADERS] = { .key = "copy_headers",
+		.column = "forward_auth_copy_headers", .type = F_LIST,
+		.parent = RF_FORWARD_AUTH, .max = 32,
+		.vtype = CV_HEADER_SETTABLE,
+		.doc = "headers of its 2xx answer copied to the request "
+		       "(first removed from the client's)" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {

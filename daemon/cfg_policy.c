@@ -418,6 +418,99 @@ policy_error_pages_by_id(const struct cfg *c, int64_t id)
 	return NULL;
 }
 
+/* ---- forward auth ---- */
+
+struct policy_names {
+	struct cfg *c;
+	const struct cfg_route *r;
+	const char **v;
+	size_t n, cap;
+	struct err *e;
+};
+
+static int
+policy_copy_header(void *arg, const char *key, const char *v, size_t idx)
+{
+	struct policy_names *pn = arg;
+	char msg[128], field[64];
+	size_t i;
+
+	(void)key;
+	snprintf(field, sizeof(field), "forward_auth.copy_headers[%zu]", idx);
+	if (cv_check(CV_HEADER_SETTABLE, v, msg, sizeof(msg)) != 0)
+		return policy_fail(pn->e, pn->r, field, "%s", msg);
+	for (i = 0; i < pn->n; i++)
+		if (strcasecmp(pn->v[i], v) == 0)
+			return policy_fail(pn->e, pn->r, field,
+			    "\"%.100s\" is listed twice", v);
+	if (pn->n == pn->cap)
+		return policy_fail(pn->e, pn->r, field, "too many headers");
+	if ((pn->v[pn->n] = arena_strdup(pn->c->arena, v)) == NULL)
+		return err_set(pn->e, "", "out of memory");
+	pn->n++;
+	return 0;
+}
+
+static int
+policy_forward_auth(struct store *st, struct cfg *c, struct cfg_route *r,
+    struct store_stmt *s, struct err *e)
+{
+	struct policy_names pn = { c, r, NULL, 0, 0, e };
+	struct cfg_forward_auth *fa;
+	const char *t;
+
+	if (store_col_is_null(s, RF_FA_ORIGIN))
+		return 0;
+	if ((fa = arena_calloc(c->arena, 1, sizeof(*fa))) == NULL)
+		return err_set(e, "", "out of memory");
+	if ((fa->origin = cfg_origin_by_id(c,
+	         store_col_int64(s, RF_FA_ORIGIN))) == NULL)
+		return policy_fail(e, r, "forward_auth.origin",
+		    "no origin with id %lld",
+		    (long long)store_col_int64(s, RF_FA_ORIGIN));
+	if ((fa->path = policy_text(c, r, s, RF_FA_PATH, CV_REQUEST_PATH, NULL,
+	         e)) == NULL)
+		return -1;
+	fa->path_len = strlen(fa->path);
+	t = store_col_is_null(s, RF_FA_COPY_HEADERS)
+	    ? "[]"
+	    : store_col_text(s, RF_FA_COPY_HEADERS);
+	pn.cap = (size_t)cf_kinds[CK_ROUTE].f[RF_FA_COPY_HEADERS].max;
+	if (strlen(t) > 2 &&
+	    ((pn.v = arena_calloc(c->arena, pn.cap, sizeof(*pn.v))) == NULL ||
+	        policy_each(st, t, policy_copy_header, &pn, e) != 0))
+		return e->msg[0] != '\0' ? -1 : err_set(e, "", "out of memory");
+	fa->copy = pn.v;
+	fa->ncopy = pn.n;
+	r->forward_auth = fa;
+	return 0;
+}
+
+static int
+policy_forward_auth_own(struct arena *a, struct cfg_route *r)
+{
+	struct cfg_forward_auth *fa;
+	const char **v = NULL;
+	size_t i;
+
+	if (r->forward_auth == NULL)
+		return 0;
+	if ((fa = arena_alloc(a, sizeof(*fa))) == NULL)
+		return -1;
+	*fa = *r->forward_auth;
+	if ((fa->path = arena_strndup(a, fa->path, fa->path_len)) == NULL)
+		return -1;
+	if (fa->ncopy > 0 &&
+	    (v = arena_calloc(a, fa->ncopy, sizeof(*v))) == NULL)
+		return -1;
+	for (i = 0; i < fa->ncopy; i++)
+		if ((v[i] = arena_strdup(a, fa->copy[i])) == NULL)
+			return -1;
+	fa->copy = v;
+	r->forward_auth = fa;
+	return 0;
+}
+
 int
 cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
     struct store_stmt *s, struct err *e)
@@ -431,7 +524,8 @@ cfg_policy_route(struct store *st, struct cfg *c, struct cfg_route *r,
 	    policy_hdrs(st, c, r, s, req, &r->req_hdrs, e) != 0 ||
 	    policy_hdrs(st, c, r, s, resp, &r->resp_hdrs, e) != 0 ||
 	    policy_maint(st, c, r, s, e) != 0 ||
-	    cfg_compress_route(st, c, r, s, e) != 0)
+	    cfg_compress_route(st, c, r, s, e) != 0 ||
+	    policy_forward_auth(st, c, r, s, e) != 0)
 		return -1;
 	if (!store_col_is_null(s, RF_ERROR_PAGES) &&
 	    (r->error_pages = policy_error_pages_by_id(c,
@@ -556,6 +650,16 @@ cfg_policy_route_check(const struct cfg_route *r, struct err *e)
 		    "only http and https routes compress responses (listener "
 		    "\"%s\")",
 		    l4name);
+	if (r->forward_auth != NULL && !http)
+		return policy_fail(e, r, "forward_auth",
+		    "only http and https routes use forward auth (listener "
+		    "\"%s\")",
+		    l4name);
+	if (r->forward_auth != NULL && act != NULL)
+		return policy_fail(e, r, "forward_auth",
+		    "a route that answers by itself (%s) sends nothing to "
+		    "check",
+		    act);
 	if (r->rewrite_prefix != NULL && !http)
 		return policy_fail(e, r, "rewrite",
 		    "only http and https routes rewrite paths (listener "
@@ -655,7 +759,9 @@ cfg_policy_route_own(struct arena *a, struct cfg_route *r)
 		}
 		r->maint = mt;
 	}
-	return cfg_compress_own(a, r);
+	if (cfg_compress_own(a, r) != 0)
+		return -1;
+	return policy_forward_auth_own(a, r);
 }
 
 static void
@@ -695,4 +801,13 @@ cfg_policy_route_dump(FILE *f, const struct cfg_route *r)
 		fprintf(f, " maint=%d,%zu", r->maint->retry_after_s,
 		    r->maint->nallow);
 	cfg_compress_dump(f, r);
+	if (r->forward_auth != NULL) {
+		size_t i;
+
+		fprintf(f, " forward_auth=%lld,%s",
+		    (long long)r->forward_auth->origin->id,
+		    r->forward_auth->path);
+		for (i = 0; i < r->forward_auth->ncopy; i++)
+			fprintf(f, ",%s", r->forward_auth->copy[i]);
+	}
 }

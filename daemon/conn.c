@@ -34,6 +34,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "compress.h"
+#include "fwdauth.h"
 #include "http1.h"
 #include "l4_route.h"
 #include "log.h"
@@ -367,6 +368,7 @@ conn_req_new(struct conn *c)
 static void
 conn_req_clear(struct req *r)
 {
+	fwdauth_free(r->fa); /* before the snapshot its TLS settings are in */
 	upstream_release(r->up, false);
 	compress_free(r->comp);
 	cfg_unref(r->cfg);

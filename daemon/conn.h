@@ -107,6 +107,7 @@ struct req {
 	const struct cfg_server *retry_to;
 	struct compress_stream *comp; /* owned: compressing (compress.h) */
 	const char *encoding;         /* "gzip", "br": for the log */
+	struct fwdauth *fa; /* owned: the route's forward auth (fwdauth.h) */
 
 	/* Kept from one request to the next (pipelined, or in the same
 	 * callback): everything above is zeroed by each request's end.

@@ -29,6 +29,7 @@
 #include "check.h"
 #include "compress.h"
 #include "conn.h"
+#include "fwdauth.h"
 #include "http1.h"
 #include "log.h"
 #include "normalize.h"
@@ -213,6 +214,7 @@ build_request_head(struct conn *c)
 		rq.path = str_make(npath, n);
 	rq.path = respond_rewrite_path(r->route, rq.path, rpath, sizeof(rpath));
 	respond_request_rules(c, &rq, &tx);
+	fwdauth_request(c, &rq); /* copied headers, forged ones out */
 	rq.query = t.query;
 	rq.absolute = t.form == TARGET_ABSOLUTE;
 	rq.authority = rq.absolute ? t.authority : STR_NULL;
@@ -315,6 +317,8 @@ proxy_start(struct conn *c)
 	ssize_t len;
 	char *copy;
 
+	if (fwdauth_hold(c)) /* the auth service answers first */
+		return 0;
 	balance_retry_count(r->route);
 	r->server = balance_server(c, NULL, 0);
 	if (r->server == NULL) {

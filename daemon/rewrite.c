@@ -104,6 +104,18 @@ rewrite_conn_tokens(const struct http_msg *m, struct str *tok, size_t max)
 }
 
 bool
+rewrite_in_names(struct str name, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(v[i]) == name.len &&
+		    strncasecmp(v[i], name.p, name.len) == 0)
+			return true;
+	return false;
+}
+
+bool
 rewrite_in_tokens(struct str name, const struct str *tok, size_t n)
 {
 	size_t i;
@@ -227,8 +239,9 @@ rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 			continue;
 		switch (rw_action_of(name)) {
 		case RW_PASS:
-			if (rq->rules != NULL &&
-			    hdr_rules_drops(rq->rules, name))
+			if ((rq->rules != NULL &&
+			        hdr_rules_drops(rq->rules, name)) ||
+			    rewrite_in_names(name, rq->strip, rq->nstrip))
 				continue;
 			break;
 		case RW_DROP:
@@ -263,6 +276,7 @@ rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 		o.len += hdr_rules_write(rq->rules, rq->tx,
 		    o.len < o.cap ? o.p + o.len : NULL,
 		    o.len < o.cap ? o.cap - o.len : 0);
+	rw_str(&o, rq->extra);
 	if (rq->request_id.len > 0)
 		rw_hdr(&o, "X-Request-ID", rq->request_id);
 	if (rq->forwarded) {

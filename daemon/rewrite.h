@@ -15,6 +15,8 @@
  *                    proxy sets itself, and those the route's rules
  *                    remove or set (hdr_rules.h)
  *   rule headers     the route's set and add headers, expanded
+ *   extra headers    lines the proxy adds as they are (forward auth's
+ *                    copied headers; their names are in <strip>)
  *   X-Request-ID     (route option) when the client sent none
  *   Forwarded        (route option) the trusted client's elements, then
  *                    ours: for=, host=, proto= (RFC 7239)
@@ -67,6 +69,12 @@ struct rewrite_req {
 	const struct hdr_rules *rules; /* the route's, or NULL */
 	const struct tmpl_ctx *tx;     /* values for the rules' templates */
 	struct str request_id;         /* X-Request-ID added; len 0: none */
+	/* Client headers dropped by name, and "Name: value\r\n" lines
+	 * added after the rule headers (fwdauth.h); none: NULL, 0, len 0.
+	 */
+	const char *const *strip;
+	size_t nstrip;
+	struct str extra;
 	enum rewrite_body body;
 	uint64_t length; /* with REWRITE_BODY_LENGTH */
 };
@@ -89,5 +97,7 @@ bool rewrite_is_hop(struct str name);
 size_t rewrite_conn_tokens(const struct http_msg *m, struct str *tok,
     size_t max);
 bool rewrite_in_tokens(struct str name, const struct str *tok, size_t n);
+/* Is <name> one of the <n> names <v> (compared without case)? */
+bool rewrite_in_names(struct str name, const char *const *v, size_t n);
 
 #endif

@@ -19,6 +19,7 @@ SCHEMA_SQL += schema/0029_route_listeners.sql
 SCHEMA_SQL += schema/0038_secrets.sql
 SCHEMA_SQL += schema/0030_revision_head.sql
 SCHEMA_SQL += schema/0033_acme_ari.sql
+SCHEMA_SQL += schema/0036_forward_auth.sql
 EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md
 BUILT_SOURCES += schema/schema.c
 CLEANFILES += schema/schema.c

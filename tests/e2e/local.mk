@@ -25,6 +25,7 @@ E2E_TESTS = \
 	tests/e2e/test_85_maintenance.py \
 	tests/e2e/test_86_error_pages.py \
 	tests/e2e/test_95_compress.py
+	tests/e2e/test_97_forward_auth.py tests/e2e/test_98_forward_auth_failures.py
 # Admin API suites (test_5x_*.py) are listed here by their authors.
 E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_validation.py \
 	tests/e2e/test_52_api_auth.py tests/e2e/test_53_api_revisions.py \
@@ -43,7 +44,7 @@ E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_valida
 	tests/e2e/test_74_incremental_compile.py \
 	tests/e2e/test_76_route_listeners.py
 E2E_HELPERS = tests/e2e/conftest.py tests/e2e/backends.py tests/e2e/tap_pytest.py \
-	tests/e2e/apiclient.py
+	tests/e2e/apiclient.py tests/e2e/authsvc.py
 E2E_TESTS += tests/e2e/test_60_l4_tcp.py tests/e2e/test_61_l4_udp.py tests/e2e/test_62_l4_passthrough.py tests/e2e/test_63_proxy_protocol.py tests/e2e/test_64_l4_config.py tests/e2e/test_65_l4_shared_port.py tests/e2e/test_66_l4_api.py
 E2E_HELPERS += tests/e2e/l4util.py
 EXTRA_DIST += tests/bench/l4.sh tests/bench/l4load.py

@@ -18,6 +18,7 @@ SCHEMA_SQL += schema/0028_error_pages.sql
 SCHEMA_SQL += schema/0029_route_listeners.sql
 SCHEMA_SQL += schema/0038_secrets.sql
 SCHEMA_SQL += schema/0030_revision_head.sql
+SCHEMA_SQL += schema/0035_compress.sql
 SCHEMA_SQL += schema/0033_acme_ari.sql
 SCHEMA_SQL += schema/0036_forward_auth.sql
 EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md
@@ -26,4 +27,3 @@ CLEANFILES += schema/schema.c
 schema/schema.c: $(SCHEMA_SQL) $(top_srcdir)/schema/embed.sh
 	@$(MKDIR_P) schema
 	$(AM_V_GEN)cd $(top_srcdir) && $(SHELL) schema/embed.sh $(abs_top_builddir)/$@ $(SCHEMA_SQL)
-SCHEMA_SQL += schema/0035_compress.sql

@@ -226,7 +226,17 @@ export const COLLECTIONS = {
             help: 'Media types, or type/* for a whole type. Already-encoded, ranged and no-transform responses are never compressed.' },
           numberField('Route', 'compress.min_bytes', 'Smallest response compressed (bytes)', { show: (v) => isHttp(v) && !!v._compress }),
         ] : []),
-        ...extraFields('Route', ['id', 'name', 'listener', 'listeners', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit', 'request_id']),
+        ...(schemaProp('Route', 'forward_auth') ? [
+          { type: 'section', label: 'Forward auth', fold: true, show: (v) => isHttp(v) && answer(v) === 'origin' },
+          { key: '_fa_on', noSend: true, type: 'checkbox', label: 'Ask an auth service first (Authelia, Authentik, oauth2-proxy)', show: (v) => isHttp(v) && answer(v) === 'origin',
+            default: !!(item && item.forward_auth) },
+          { key: 'forward_auth.origin', label: 'Auth service (origin)', type: 'select', empty: '(choose)', options: names(refs.origins), required: true, show: (v) => isHttp(v) && answer(v) === 'origin' && !!v._fa_on },
+          { key: 'forward_auth.path', label: 'Path', required: true, placeholder: '/api/verify', show: (v) => isHttp(v) && answer(v) === 'origin' && !!v._fa_on,
+            help: 'A 2xx answer lets the request through; any other answer (401, 302 to a login page) goes to the client.' },
+          { key: 'forward_auth.copy_headers', label: 'Headers copied from its 2xx', type: 'list', placeholder: 'Remote-User, Remote-Groups', show: (v) => isHttp(v) && answer(v) === 'origin' && !!v._fa_on,
+            help: 'Added to the request sent to the origin; a client\'s own headers of these names are removed.' },
+        ] : []),
+        ...extraFields('Route', ['id', 'name', 'listener', 'listeners', 'origin', 'match', 'priority', 'forwarded', 'max_body_bytes', 'timeouts', 'redirect_https', 'hsts_max_age', 'access_list', 'rate_limit', 'request_id', 'forward_auth']),
       ];
     },
     // redirect, respond, rewrite: null when turned off (an object the
@@ -238,6 +248,7 @@ export const COLLECTIONS = {
       for (const k of ['redirect', 'respond']) if (a !== k) drop(k);
       if (a !== 'origin' || !body.rewrite || !body.rewrite.replace_prefix) drop('rewrite');
       if (!cur._compress) drop('compress');
+      if (a !== 'origin' || !cur._fa_on) drop('forward_auth');
       // header rules: "Name: value" lines to objects; a merge patch
       // names what went away as null
       for (const [side] of HDR_SIDES) {

@@ -9,7 +9,7 @@ import { openAdmin, request, shot } from '../lib/harness.js';
 const PASSWORD = 'access-test-password-7';
 
 describe('access lists in the web UI', () => {
-  let env, page, goto;
+  let env, page, goto, call;
 
   before(async () => {
     env = await openAdmin({ password: PASSWORD, origin: true, setup: async ({ call, csrf, origin }) => {
@@ -20,7 +20,7 @@ describe('access lists in the web UI', () => {
       }, csrf);
       assert.equal(put.status, 200, JSON.stringify(put.body));
     } });
-    ({ page, goto } = env);
+    ({ page, goto, call } = env);
   });
 
   after(async () => {
@@ -74,5 +74,41 @@ describe('access lists in the web UI', () => {
     await panel.locator('dd[data-key="decision"]').filter({ hasText: '200 allowed' }).waitFor();
     assert.equal(await panel.locator('dd[data-key="route"]').textContent(), 'app');
     await shot(page, 'access-03-explain');
+  });
+
+  test('forward auth: set on the route form, shown by the request test, cleared again', async (t) => {
+    const spec = (await call('GET', '/openapi.json')).body;
+    if (!spec.components.schemas.Route.properties.forward_auth) {
+      t.skip('this gatehoused has no forward auth');
+      return;
+    }
+    await goto('#/routes/app', 'Route app');
+    await page.locator('summary', { hasText: 'Forward auth' }).click();
+    await page.getByLabel('Ask an auth service first', { exact: false }).check();
+    await page.getByLabel('Auth service (origin)').selectOption('web');
+    await page.getByLabel('Path', { exact: true }).fill('/verify');
+    await page.getByLabel('Headers copied from its 2xx').fill('Remote-User, Remote-Groups');
+    await shot(page, 'access-04-forward-auth');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
+    let r = await call('GET', '/routes/app');
+    assert.deepEqual(r.body.forward_auth, { origin: 'web', path: '/verify', copy_headers: ['Remote-User', 'Remote-Groups'] });
+
+    const panel = page.locator('section.panel').filter({ hasText: 'Test a request' });
+    await panel.getByLabel('Host').fill('app.test');
+    await panel.getByLabel('Path').fill('/x');
+    await panel.getByLabel('User').fill('ann');
+    await panel.getByLabel('Password').fill('s3cret-pw');
+    await panel.getByRole('button', { name: 'Test request' }).click();
+    await panel.locator('dd[data-key="decision"]').filter({ hasText: 'forward_auth' }).waitFor();
+    assert.match(await panel.locator('dd[data-key="forward auth"]').textContent(), /web \/verify, copies Remote-User, Remote-Groups/);
+
+    await goto('#/routes/app', 'Route app');
+    await page.locator('summary', { hasText: 'Forward auth' }).click();
+    await page.getByLabel('Ask an auth service first', { exact: false }).uncheck();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
+    r = await call('GET', '/routes/app');
+    assert.equal(r.body.forward_auth, null);
   });
 });

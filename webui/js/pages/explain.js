@@ -58,6 +58,7 @@ export function explainPanel(listeners) {
       if (r.user) rows.push(['User', r.user]);
       if (pol.rate_limit) rows.push(['Rate limit', `${pol.rate_limit.name}: ${pol.rate_limit.remaining} left` + (pol.rate_limit.retry_after ? `, retry after ${pol.rate_limit.retry_after} s` : '')]);
       if (pol.redirect_https) rows.push(['Redirect', 'to https://']);
+      if (pol.forward_auth) rows.push(['Forward auth', `${pol.forward_auth.origin} ${pol.forward_auth.path}` + (pol.forward_auth.copy_headers.length ? `, copies ${pol.forward_auth.copy_headers.join(', ')}` : '')]);
       out.replaceChildren(h('dl', { class: 'explain-result' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', { dataset: { key: k.toLowerCase() } }, v)])));
     } catch (err) {
       out.replaceChildren(errorBox(err));

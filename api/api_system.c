@@ -161,6 +161,9 @@ stats_one(const struct stats_obj *so, void *arg)
 	json_set(o, "bytes_out", json_new_int((int64_t)ld(&so->bytes_out)));
 	json_set(o, "errors", json_new_int((int64_t)ld(&so->errors)));
 	json_set(o, "active", json_new_int((int64_t)ld(&so->active)));
+	if (w->kind == STATS_LISTENER)
+		json_set(o, "unmatched",
+		    json_new_int((int64_t)ld(&so->unmatched)));
 	json_append(w->arr, o);
 }
 
@@ -301,6 +304,7 @@ metric_one(const struct stats_obj *so, void *arg)
 	        : strcmp(w->field, "bytes_in") == 0  ? ld(&so->bytes_in)
 	        : strcmp(w->field, "bytes_out") == 0 ? ld(&so->bytes_out)
 	        : strcmp(w->field, "errors") == 0    ? ld(&so->errors)
+	        : strcmp(w->field, "unmatched") == 0 ? ld(&so->unmatched)
 	                                             : ld(&so->active));
 }
 
@@ -310,11 +314,12 @@ sys_metrics(struct api_req *r)
 	static const char *const kn[STATS__KINDS] = { "route", "origin",
 		"server", "listener" };
 	static const char *const fields[] = { "requests", "responses",
-		"bytes_in", "bytes_out", "errors", "active" };
+		"bytes_in", "bytes_out", "errors", "active", "unmatched" };
 	static const char *const help[] = { "requests handled",
 		"responses by status class (none: no response)",
 		"request bytes from clients", "response bytes to clients",
-		"connect and response failures", "requests in flight" };
+		"connect and response failures", "requests in flight",
+		"requests (L4: connections, UDP: datagrams) no route took" };
 	struct cfg *c = publish_current();
 	struct sbuf b = { 0 };
 	struct metrics_walk w = { .b = &b, .c = c };
@@ -334,6 +339,10 @@ sys_metrics(struct api_req *r)
 		w.kind = (enum stats_kind)i;
 		for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
 			bool gauge = strcmp(fields[f], "active") == 0;
+
+			if (strcmp(fields[f], "unmatched") == 0 &&
+			    i != STATS_LISTENER)
+				continue; /* a listener's count only */
 			w.field = fields[f];
 			sb_printf(&b, "# HELP gatehouse_%s_%s%s %s\n", kn[i],
 			    fields[f], gauge ? "" : "_total", help[f]);

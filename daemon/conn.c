@@ -759,6 +759,7 @@ conn_on_head(void *arg, struct http_msg *m)
 	}
 	if (r->route == NULL) {
 		stats_inc(STAT_REQ_NO_ROUTE);
+		stats_unmatched(r->listener->id);
 		conn_local(c, 404, false);
 		return 0; /* a body, if any, is read and dropped */
 	}
@@ -838,6 +839,21 @@ conn_on_complete(void *arg)
 	return 0;
 }
 
+/* Microseconds since <r> began (0 if it never did). */
+static uint64_t
+conn_req_us(const struct req *r)
+{
+	struct timespec now;
+	int64_t us;
+
+	if (r->t_start.tv_sec == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - r->t_start.tv_sec) * 1000000 +
+	    (now.tv_nsec - r->t_start.tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
+}
+
 static void
 conn_req_end(struct conn *c)
 {
@@ -848,6 +864,7 @@ conn_req_end(struct conn *c)
 	/* the listener counts every request it answered, routed or not */
 	struct stats_obj *so[3] = { r->rstats, r->sstats,
 		l != NULL ? stats_obj_cached(STATS_LISTENER, l->id) : NULL };
+	uint64_t us = conn_req_us(r);
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
@@ -858,6 +875,7 @@ conn_req_end(struct conn *c)
 		    1);
 		stats_add(&so[i]->bytes_in, r->bytes_in);
 		stats_add(&so[i]->bytes_out, r->bytes_out);
+		stats_add(&so[i]->time_us, us);
 	}
 	if (r->rstats != NULL)
 		stats_sub(&r->rstats->active, 1);

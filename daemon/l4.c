@@ -687,6 +687,7 @@ l4_advance(struct l4_conn *c)
 	    sni_len);
 	if (c->route == NULL) {
 		stats_inc(STAT_L4_NO_ROUTE);
+		stats_unmatched(c->l->id);
 		log_debug("l4 %s: no route for %.*s", c->l->name,
 		    (int)(sni_len < 64 ? sni_len : 64), sni != NULL ? sni : "");
 		l4_close(c);

@@ -131,6 +131,8 @@ stats_obj_merge(struct stats_obj *into, const struct stats_obj *from)
 	MERGE(bytes_out);
 	MERGE(errors);
 	MERGE(active);
+	MERGE(time_us);
+	MERGE(unmatched);
 #undef MERGE
 }
 

@@ -42,6 +42,9 @@ struct stats_obj {
 	_Atomic uint64_t bytes_out; /* response bytes to clients */
 	_Atomic uint64_t errors;    /* connect/response failures */
 	_Atomic uint64_t active;    /* requests in flight */
+	_Atomic uint64_t time_us;   /* answered requests' durations, summed */
+	_Atomic uint64_t unmatched; /* listeners: requests (L4: connections,
+	                             * UDP: datagrams) no route took */
 };
 
 struct stats_table {
@@ -104,6 +107,18 @@ struct stats_obj *stats_obj(enum stats_kind kind, int64_t id);
 
 /* The same (the name the request path used when this was a cache). */
 #define stats_obj_cached(kind, id) stats_obj((kind), (id))
+
+/* Counts, on listener <lid>, one request (connection, datagram) that no
+ * route took.
+ */
+static inline void
+stats_unmatched(int64_t lid)
+{
+	struct stats_obj *o = stats_obj(STATS_LISTENER, lid);
+
+	if (o != NULL)
+		stats_add(&o->unmatched, 1);
+}
 
 /* Adds every counter of <from> into <into> (not the id). */
 void stats_obj_merge(struct stats_obj *into, const struct stats_obj *from);

@@ -230,6 +230,7 @@ udp_sess_new(struct udp_listener *ul, const struct sockaddr_storage *client,
 	r = l4_route_match(l, (const struct sockaddr *)client, NULL, 0);
 	if (r == NULL) {
 		stats_inc(STAT_UDP_NO_ROUTE);
+		stats_unmatched(l->id);
 		return NULL;
 	}
 	if ((sv = balance_l4_server(w->pools, r->origin, client, NULL, 0)) ==

@@ -61,6 +61,10 @@ test_merge_adds_every_field(void **state)
 	stats_add(&a.active, 1);
 	stats_sub(&b.active, 1); /* a gauge raised on one thread, lowered on
 	                            another: the sum is still right */
+	stats_add(&a.time_us, 1000);
+	stats_add(&b.time_us, 234);
+	stats_add(&a.unmatched, 2);
+	stats_add(&b.unmatched, 3);
 	stats_obj_merge(&a, &b);
 	assert_int_equal(a.id, 1);
 	assert_int_equal(a.requests, 7);
@@ -70,6 +74,8 @@ test_merge_adds_every_field(void **state)
 	assert_int_equal(a.bytes_out, 202);
 	assert_int_equal(a.errors, 11);
 	assert_int_equal(a.active, 0);
+	assert_int_equal(a.time_us, 1234);
+	assert_int_equal(a.unmatched, 5);
 }
 
 #define THREADS 4

@@ -62,6 +62,7 @@ static const struct api_endpoint endpoints[] = {
 	{ "GET",    "/api/v1/healthz",              sys_healthz,         API_F_PUBLIC, 0 },
 	{ "GET",    "/api/v1/status",               sys_status,          0, 0 },
 	{ "GET",    "/api/v1/stats",                sys_stats,           0, 0 },
+	{ "GET",    "/api/v1/stats/history",        sys_stats_history,   0, 0 },
 	{ "GET",    "/api/v1/metrics",              sys_metrics,         0, 0 },
 	{ "GET",    "/api/v1/openapi.json",         sys_openapi,         0, 0 },
 	{ "GET",    "/api/v1/config",               res_config_get,      0, 0 },

@@ -452,6 +452,9 @@ void sys_healthz(struct api_req *r);
 void sys_status(struct api_req *r);
 void sys_stats(struct api_req *r);
 void sys_metrics(struct api_req *r);
+
+/* ---- api_history.c ---- */
+void sys_stats_history(struct api_req *r);
 void sys_openapi(struct api_req *r);
 void sys_static(struct api_req *r);
 

@@ -44,6 +44,9 @@ CORE_NET_SOURCES += daemon/accept.c daemon/accept.h
 # Reading plain sockets: one readv per readiness, no FIONREAD.
 CORE_NET_SOURCES += daemon/sockread.c daemon/sockread.h
 
+# Per-minute counts of the last 24 hours, for the dashboard (issue 14).
+CORE_NET_SOURCES += daemon/history.c daemon/history.h
+
 # Self-signed admin certificate and SHA-256 (GnuTLS), for the admin API.
 CORE_X509_SOURCES = daemon/x509.c daemon/x509.h
 # Sealed backup files (PBKDF2-SHA256 + AES-256-GCM).

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "err.h"
 #include "health.h"
+#include "history.h"
 #include "kek.h"
 #include "log.h"
 #include "notify.h"
@@ -443,6 +444,8 @@ main(int argc, char **argv)
 	    event_add(ev_hup, NULL) == -1 || event_add(ev_term, NULL) == -1 ||
 	    event_add(ev_int, NULL) == -1)
 		fatalx("cannot watch signals");
+	if (history_timer_start(base) == -1)
+		fatalx("history: out of memory");
 	if (notify_watchdog_usec() > 0) {
 		wd_tv.tv_sec = (time_t)(notify_watchdog_usec() / 2 / 1000000);
 		wd_tv.tv_usec =
@@ -458,6 +461,7 @@ main(int argc, char **argv)
 
 	acme_stop();
 	api_stop();
+	history_timer_stop(); /* the API read it */
 	health_stop();
 	workers_shutdown(o.shutdown_ms);
 	access_log_close();

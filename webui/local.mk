@@ -7,6 +7,8 @@ dist_webui_DATA = webui/index.html webui/app.css webui/favicon.svg
 webuijsdir = $(webuidir)/js
 dist_webuijs_DATA = webui/js/app.js webui/js/api.js webui/js/ui.js \
 	webui/js/form.js webui/js/chart.js webui/js/posture.js webui/js/list.js
+# The dashboard's History panel: per-minute series from /stats/history.
+dist_webuijs_DATA += webui/js/history.js
 webuipagesdir = $(webuidir)/js/pages
 dist_webuipages_DATA = webui/js/pages/account.js webui/js/pages/certificates.js \
 	webui/js/pages/config.js webui/js/pages/dashboard.js \
@@ -31,6 +33,7 @@ EXTRA_DIST += tests/browser/test/sites.test.js
 # ACME for sites and on the dashboard, against pebble (lib/pebble.js).
 EXTRA_DIST += tests/browser/test/acme_site.test.js tests/browser/lib/pebble.js \
 	tests/browser/lib/pebble_run.py
+EXTRA_DIST += tests/browser/test/history.test.js
 browser-check: gatehoused$(EXEEXT)
 	GATEHOUSED=$(abs_top_builddir)/gatehoused$(EXEEXT) \
 	GATEHOUSE_WEBUI=$(abs_top_srcdir)/webui \

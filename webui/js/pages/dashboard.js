@@ -1,10 +1,12 @@
-// dashboard.js: live traffic (polls /stats every 2 s), server health,
-// listener state, certificates that failed ACME or expire soon
+// dashboard.js: live traffic (polls /stats every 2 s), the History panel
+// (per minute for 24 hours, kept by the daemon: ../history.js), server
+// health, listener state, certificates that failed ACME or expire soon
 // (cert_attention.js) and routes that send plaintext off the host.
 
 import { api } from '../api.js';
 import { h, clear, pageHead, table, badge, fmtNum, fmtBytes, fmtDuration, fmtTime } from '../ui.js';
 import { LineChart } from '../chart.js';
+import { historyPanel } from '../history.js';
 import { loadRefs } from './resources.js';
 import { POSTURE_LABEL, POSTURE_KIND } from '../posture.js';
 import { renderCertAttention } from './cert_attention.js';
@@ -31,6 +33,7 @@ export async function render(main, rest, ctx) {
   const certBox = h('div');
   const plainBox = h('div');
   const pollError = h('div', { role: 'alert' });
+  const hist = historyPanel(); // per minute, kept by the daemon
 
   // a new appliance: say where to start
   const start = routes.length ? null : h('section', { class: 'panel start', 'aria-label': 'Get started' },
@@ -39,11 +42,12 @@ export async function render(main, rest, ctx) {
       ctx.canWrite ? h('a', { class: 'button primary', href: '#/sites/new' }, 'New site') : 'An admin can add one.'));
   main.append(
     pageHead('Dashboard'),
-    start,
+    start || '', // (append() would write "null")
     statusLine,
     pollError,
     h('section', { class: 'kpis', 'aria-label': 'Totals' },
       card('rps', 'Requests / s'), card('err', '5xx share'), card('conns', 'Open connections'), card('total', 'Requests (total)')),
+    hist.el || '',
     h('section', { class: 'charts' }, byRoute.el, byOrigin.el),
     h('section', { class: 'panel' }, h('h2', null, 'Traffic per route'), routeTable),
     h('section', { class: 'panel' }, h('h2', null, 'Server health'), serverTable),
@@ -90,18 +94,25 @@ export async function render(main, rest, ctx) {
       kpi.err.textContent = reqs > 0 ? fmtNum((100 * Math.max(0, errs)) / reqs) + ' %' : '0 %';
       const old = (arr, id) => arr.find((x) => x.id === id) || {};
       for (const r of rs) rates.route[r.name || '#' + r.id] = rate(r.requests, old(prev.rs, r.id).requests);
-      rates.unmatched = rate(g.req_no_route, prev.g.req_no_route);
+      rates.unmatched = {};
+      for (const l of stats.listeners || []) rates.unmatched[l.id] = rate(l.unmatched, (prev.ls.get(l.id) || {}).unmatched);
       for (const o of os) rates.origin[o.name || '#' + o.id] = rate(o.requests, old(prev.os, o.id).requests);
       byRoute.push(rates.route);
       byOrigin.push(rates.origin);
     }
-    prev = { t: now, g, rs, os };
+    prev = { t: now, g, rs, os, ls: lstats };
     const posture = new Map(routes.map((r) => [r.id, refs.posture(r)]));
-    // requests no route took (404): counted, and shown as their own row
-    const unmatched = { unmatched: true, requests: g.req_no_route || 0, responses: { '4xx': g.req_no_route || 0 } };
+    // requests no route took: counted per listener, a row for each listener
+    // that had any (http, https: answered 404; L4: connections closed)
+    const unmatched = (stats.listeners || []).filter((l) => l.unmatched > 0).map((l) => {
+      const web = ['http', 'https'].includes((refs.listenersByName.get(l.name) || {}).protocol || 'http');
+      return { unmatched: true, id: l.id, listener: l.name || '#' + l.id, requests: l.unmatched, responses: web ? { '4xx': l.unmatched } : {} };
+    });
     routeTable.replaceChildren(table('Traffic per route', [
-      { label: 'Route', cell: (r) => (r.unmatched ? h('em', { title: 'requests no route matched, answered 404' }, 'unmatched') : h('a', { href: '#/routes/' + encodeURIComponent(r.name) }, r.name)) },
-      { label: 'Req/s', class: 'num', cell: (r) => fmtNum(r.unmatched ? rates.unmatched || 0 : rates.route[r.name] || 0) },
+      { label: 'Route', cell: (r) => (r.unmatched
+        ? h('span', null, h('em', { title: 'requests no route matched (http: answered 404)' }, 'unmatched'), ' on ', r.listener)
+        : h('a', { href: '#/routes/' + encodeURIComponent(r.name) }, r.name)) },
+      { label: 'Req/s', class: 'num', cell: (r) => fmtNum(r.unmatched ? (rates.unmatched || {})[r.id] || 0 : rates.route[r.name] || 0) },
       { label: 'Requests', class: 'num', cell: (r) => String(r.requests || 0) },
       { label: '2xx', class: 'num', cell: (r) => String((r.responses || {})['2xx'] || 0) },
       { label: '4xx', class: 'num', cell: (r) => String((r.responses || {})['4xx'] || 0) },
@@ -111,7 +122,7 @@ export async function render(main, rest, ctx) {
         const p = r.unmatched ? null : posture.get(r.id);
         return p ? badge(POSTURE_LABEL[p.level], POSTURE_KIND[p.level]) : '—';
       } },
-    ], rs.length || unmatched.requests ? [...rs, unmatched] : [], 'No traffic yet.'));
+    ], [...rs, ...unmatched], 'No traffic yet.'));
     serverTable.replaceChildren(serverHealth(stats));
     listenerTable.replaceChildren(table('Listeners', [
       { label: 'Listener', cell: (l) => l.name },
@@ -123,6 +134,7 @@ export async function render(main, rest, ctx) {
       { label: 'Connections', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).requests || 0) },
       { label: 'Requests', class: 'num', cell: (l) => String(Object.values((lstats.get(l.id) || {}).responses || {}).reduce((a, x) => a + x, 0)) },
       { label: '4xx', class: 'num', cell: (l) => String(((lstats.get(l.id) || {}).responses || {})['4xx'] || 0) },
+      { label: 'Unmatched', class: 'num', cell: (l) => String((lstats.get(l.id) || {}).unmatched || 0) },
     ], status.listeners || [], 'No listeners: add one on the Listeners page.'));
   }
 
@@ -132,6 +144,7 @@ export async function render(main, rest, ctx) {
     if (timer) clearTimeout(timer);
     byRoute.destroy();
     byOrigin.destroy();
+    hist.stop();
   };
 }
 

@@ -115,20 +115,41 @@ apply_if_match(struct api_req *r, int64_t current)
 	return -1;
 }
 
+/* <pre>'s rows; 0, or -1 after replying. */
+static int
+apply_pre_write(struct api_req *r, struct store *st,
+    const struct apply_pre *pre)
+{
+	unsigned status = 500;
+	struct err e;
+
+	err_clear(&e);
+	if (pre->write(st, pre->arg, &e, &status) == 0)
+		return 0;
+	if (status == 409 || status == 422)
+		api_reply_problem(r, status, "the configuration was refused",
+		    &e);
+	else
+		api_reply_problem(r, status, e.msg, NULL);
+	return -1;
+}
+
 /* Everything up to (not including) COMMIT. Returns the compiled snapshot
  * (or NULL when nothing changed, <*rev> then the current revision), with
  * the transaction still open; on failure it has replied and rolled back
  * and returns NULL with <*failed>.
  */
 static struct cfg *
-apply_prepare(struct api_req *r, const struct json *doc, const char *summary,
-    int64_t *rev, struct json **newdoc, struct json **changes, bool *failed)
+apply_prepare(struct api_req *r, const struct json *doc,
+    const struct apply_pre *pre, const char *summary, int64_t *rev,
+    struct json **newdoc, struct json **changes, bool *failed)
 {
 	struct store *st = api_store();
 	struct json *old = NULL;
 	struct cfg *c = NULL;
 	struct errs *l;
 	struct err e;
+	size_t i;
 
 	*failed = true;
 	*newdoc = *changes = NULL;
@@ -150,6 +171,8 @@ apply_prepare(struct api_req *r, const struct json *doc, const char *summary,
 	*rev = store_revision(st);
 	if (apply_if_match(r, *rev) != 0)
 		goto rollback;
+	if (pre != NULL && apply_pre_write(r, st, pre) != 0)
+		goto rollback;
 	if ((old = conf_load(st, &e)) == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		goto rollback;
@@ -166,6 +189,8 @@ apply_prepare(struct api_req *r, const struct json *doc, const char *summary,
 	}
 	json_unref(old);
 	old = NULL;
+	for (i = 0; pre != NULL && i < json_len(pre->changes); i++)
+		json_append(*changes, json_ref(json_at(pre->changes, i)));
 	if (json_len(*changes) == 0) {
 		*failed = false;
 		return NULL;
@@ -232,9 +257,10 @@ apply_headers(struct api_req *r, int64_t rev)
 	api_add_header(r, "ETag", hdr);
 }
 
-void
-apply_doc(struct api_req *r, const struct json *doc, const char *summary,
-    int kind, const char *item_name, unsigned status)
+static void
+apply_doc_run(struct api_req *r, const struct json *doc,
+    const struct apply_pre *pre, const char *summary, int kind,
+    const char *item_name, unsigned status)
 {
 	struct store *st = api_store();
 	struct json *newdoc, *changes, *out, *item;
@@ -242,7 +268,8 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 	int64_t rev;
 	bool failed;
 
-	c = apply_prepare(r, doc, summary, &rev, &newdoc, &changes, &failed);
+	c = apply_prepare(r, doc, pre, summary, &rev, &newdoc, &changes,
+	    &failed);
 	if (failed)
 		return;
 	if (c == NULL) {
@@ -267,6 +294,20 @@ apply_doc(struct api_req *r, const struct json *doc, const char *summary,
 	}
 	json_unref(newdoc);
 	json_unref(changes);
+}
+
+void
+apply_doc(struct api_req *r, const struct json *doc, const char *summary,
+    int kind, const char *item_name, unsigned status)
+{
+	apply_doc_run(r, doc, NULL, summary, kind, item_name, status);
+}
+
+void
+apply_doc_pre(struct api_req *r, const struct json *doc,
+    const struct apply_pre *pre, const char *summary)
+{
+	apply_doc_run(r, doc, pre, summary, -1, NULL, 200);
 }
 
 /* ---- one item: cost grows with the item, not the configuration ---- */
@@ -717,13 +758,21 @@ out:
 void
 apply_validate(struct api_req *r, const struct json *doc)
 {
+	apply_validate_pre(r, doc, NULL);
+}
+
+void
+apply_validate_pre(struct api_req *r, const struct json *doc,
+    const struct apply_pre *pre)
+{
 	struct store *st = api_store();
 	struct json *newdoc, *changes, *out;
 	struct cfg *c;
 	int64_t rev;
 	bool failed;
 
-	c = apply_prepare(r, doc, "validate", &rev, &newdoc, &changes, &failed);
+	c = apply_prepare(r, doc, pre, "validate", &rev, &newdoc, &changes,
+	    &failed);
 	if (failed)
 		return;
 	store_rollback(st);

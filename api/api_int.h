@@ -328,6 +328,39 @@ void apply_item(struct api_req *r, enum conf_kind kind, const struct json *old,
     const struct json *item, const char *summary, unsigned status);
 /* Dry run of apply_doc: answers {"valid":true,"changes":[...]} or 422. */
 void apply_validate(struct api_req *r, const struct json *doc);
+/* Rows a document write adds before the document's own, in the same
+ * transaction (certificates a patch adds, api_config_certs.c): <write>
+ * returns 0, or -1 with <e> and the status to answer in <*status>;
+ * <changes> (an array, owned) joins the answer's changes and makes the
+ * write a revision even when the document does not change.
+ */
+struct apply_pre {
+	int (*write)(struct store *st, void *arg, struct err *e,
+	    unsigned *status);
+	void *arg;
+	struct json *changes;
+};
+/* apply_doc() and apply_validate() answering the revision, with <pre>. */
+void apply_doc_pre(struct api_req *r, const struct json *doc,
+    const struct apply_pre *pre, const char *summary);
+void apply_validate_pre(struct api_req *r, const struct json *doc,
+    const struct apply_pre *pre);
+
+/* ---- api_config_certs.c: certificates a configuration patch adds ---- */
+struct config_certs;
+/* Gives <doc> the empty "certificates" array a patch may add to. */
+void config_certs_prepare(struct json *doc);
+/* Takes the "certificates" array out of patched <doc>, checks every item
+ * and makes the self-signed ones: 0 with <*out> (NULL when none), or -1
+ * after answering 422 with every error, the document's too.
+ */
+int config_certs_take(struct api_req *r, struct json *doc,
+    struct config_certs **out);
+size_t config_certs_count(const struct config_certs *cc);
+/* <pre> to write them; appends their names to <summary>. */
+void config_certs_pre(struct config_certs *cc, struct apply_pre *pre,
+    char *summary, size_t len);
+void config_certs_free(struct config_certs *cc); /* NULL-safe */
 /* 0 when If-Match is absent or names the current revision; else -1
  * after replying 412.
  */

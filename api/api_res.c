@@ -207,49 +207,75 @@ res_config_put(struct api_req *r)
 	json_unref(body);
 }
 
-/* The document a PATCH body (JSON Patch) makes of the current one. */
+/* The document a PATCH body (JSON Patch) makes of the current one, and
+ * the certificates it adds (api_config_certs.c): NULL after answering.
+ */
 static struct json *
-patched(struct api_req *r, const struct json *body)
+patched(struct api_req *r, const struct json *body, struct config_certs **cc)
 {
 	struct json *doc, *nd;
 	struct err e;
 
+	*cc = NULL;
 	if ((doc = doc_load(r)) == NULL)
 		return NULL;
+	config_certs_prepare(doc);
 	err_clear(&e);
 	if ((nd = json_patch(doc, body, &e)) == NULL)
 		api_reply_problem(r, 422, "the JSON Patch does not apply", &e);
 	json_unref(doc);
+	if (nd != NULL && config_certs_take(r, nd, cc) != 0) {
+		json_unref(nd);
+		return NULL;
+	}
 	return nd;
 }
 
 void
 res_config_patch(struct api_req *r)
 {
+	struct config_certs *cc = NULL;
+	struct apply_pre pre;
 	struct json *body, *nd;
-	char summary[96];
+	char summary[256];
 
 	if ((body = api_req_json(r)) == NULL)
 		return;
-	if ((nd = patched(r, body)) != NULL) {
+	if ((nd = patched(r, body, &cc)) != NULL) {
 		snprintf(summary, sizeof(summary),
 		    "patch the configuration (%zu operations)", json_len(body));
-		apply_doc(r, nd, summary, -1, NULL, 200);
+		if (config_certs_count(cc) > 0) {
+			config_certs_pre(cc, &pre, summary, sizeof(summary));
+			apply_doc_pre(r, nd, &pre, summary);
+			json_unref(pre.changes);
+		} else {
+			apply_doc(r, nd, summary, -1, NULL, 200);
+		}
 		json_unref(nd);
 	}
+	config_certs_free(cc);
 	json_unref(body);
 }
 
 void
 res_config_validate(struct api_req *r)
 {
+	struct config_certs *cc = NULL;
+	struct apply_pre pre;
 	struct json *body, *nd;
+	char summary[256] = "validate";
 
 	if ((body = api_req_json(r)) == NULL)
 		return;
-	nd = json_is_arr(body) ? patched(r, body) : json_ref(body);
-	if (nd != NULL)
+	nd = json_is_arr(body) ? patched(r, body, &cc) : json_ref(body);
+	if (nd != NULL && config_certs_count(cc) > 0) {
+		config_certs_pre(cc, &pre, summary, sizeof(summary));
+		apply_validate_pre(r, nd, &pre);
+		json_unref(pre.changes);
+	} else if (nd != NULL) {
 		apply_validate(r, nd);
+	}
+	config_certs_free(cc);
 	json_unref(nd);
 	json_unref(body);
 }

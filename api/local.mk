@@ -11,6 +11,8 @@ API_SOURCES += api/json_delta.c api/rev_store.c api/api_list.c
 API_SOURCES += api/api_throttle.c api/api_passwd.c api/api_conns.c
 API_SOURCES += api/api_logs.c
 API_SOURCES += api/api_history.c
+# Certificates a configuration patch adds (one site, one revision).
+API_SOURCES += api/api_config_certs.c
 # ACME accounts, requests and metrics, and the ACME thread's store side.
 API_SOURCES += api/api_acme_accounts.c api/api_acme_certs.c \
 	api/api_acme_metrics.c api/acme_db.c

@@ -45,6 +45,8 @@ E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_valida
 	tests/e2e/test_76_route_listeners.py
 # The dashboard's history and per-listener unmatched counts (issue 14).
 E2E_API_TESTS += tests/e2e/test_78_stats_history.py
+# A whole site, its certificate too, in one PATCH /config (issue 14).
+E2E_API_TESTS += tests/e2e/test_79_config_certificates.py
 E2E_HELPERS = tests/e2e/conftest.py tests/e2e/backends.py tests/e2e/tap_pytest.py \
 	tests/e2e/apiclient.py tests/e2e/authsvc.py
 E2E_TESTS += tests/e2e/test_60_l4_tcp.py tests/e2e/test_61_l4_udp.py tests/e2e/test_62_l4_passthrough.py tests/e2e/test_63_proxy_protocol.py tests/e2e/test_64_l4_config.py tests/e2e/test_65_l4_shared_port.py tests/e2e/test_66_l4_api.py

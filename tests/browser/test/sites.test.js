@@ -1,8 +1,8 @@
 // sites.test.js: a new user publishes a site (issue 14). From the empty
 // dashboard to "New site": two host names, HTTPS with http redirected, a
 // self-signed certificate for those names, all in one form that shows its
-// plan first; listeners, origin and route come in one revision (one PATCH
-// /config), after the certificate's own. The test then asks the
+// plan first; certificate, listeners, origin and route come in one
+// revision (one PATCH /config). The test then asks the
 // site over both schemes itself, sees those requests in the Logs page
 // within 2 s, finds the site by search in Sites, and follows the links
 // between route, origin and listener. Screenshots at 1280x800 and 390x844
@@ -106,13 +106,15 @@ describe('sites: one form for a new site', () => {
     await plan.getByRole('button', { name: 'Create site' }).click();
     await page.getByRole('heading', { level: 1, name: 'Sites' }).waitFor();
     await page.locator('#toast').getByText('Created site shop.test').waitFor();
-    // the certificate is a revision of its own (certificates are not in
-    // the configuration document); listeners, origin and route are one
+    // one revision: the certificate (an "add" on /certificates/- in the
+    // same PATCH), the listeners, the origin and the route
     const after = Number(JSON.parse((await call('GET', '/config')).headers.etag));
-    assert.equal(after, before + 2, 'the certificate, then the site');
+    assert.equal(after, before + 1, 'the whole site, its certificate too, is one revision');
     const revs = (await call('GET', '/revisions')).body;
-    assert.match(revs[0].summary, /patch the configuration \(4 operations\)/);
-    assert.match(revs[1].summary, /certificate/);
+    assert.equal(revs[0].revision, after);
+    assert.match(revs[0].summary, /patch the configuration \(5 operations\); certificate shop\.test \(self-signed\)/);
+    const cert = (await call('GET', '/certificates/shop.test')).body;
+    assert.deepEqual(cert.sans.slice().sort(), ['shop.test', 'www.shop.test']);
     const route = (await call('GET', '/routes/shop.test')).body;
     assert.deepEqual(route.listeners, ['http-shop.test', 'https-shop.test']);
     assert.equal(route.redirect_https, true);

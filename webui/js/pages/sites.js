@@ -1,13 +1,14 @@
 // sites.js: sites first. A site is host names served from an origin over
 // http, https or both. "New site" is one form: it works out which
 // listeners, origin and certificate to create or reuse, shows that plan,
-// and then makes the certificate (when one is made) and everything else in
-// one revision (one PATCH /config, a JSON Patch). A certificate from an
-// ACME account is requested held back (delay_s), the site's revision made,
-// then the order started (/renew), so its challenge finds the listeners.
-// The Sites view lists the routes that have host names, with their
-// listeners, origin, TLS state (with the ACME order's status or the CA's
-// problem), live request rate and errors, with search and paging.
+// and then makes everything, the certificate too (an "add" on
+// /certificates/-), in one revision (one PATCH /config, a JSON Patch). A
+// certificate from an ACME account is requested held back (delay_s) just
+// before, the site's revision made, then the order started (/renew), so its
+// challenge finds the listeners. The Sites view lists the routes that have
+// host names, with their listeners, origin, TLS state (with the ACME order's
+// status or the CA's problem), live request rate and errors, with search and
+// paging.
 
 import { api, seg, schemaProp, hasPath } from '../api.js';
 import { h, toast, pageHead, table, badge, errorBox } from '../ui.js';
@@ -66,6 +67,10 @@ export function sitePlan(v, refs, routes) {
         ? { name, upload: true, certificate: v.cert_pem, private_key: v.key_pem }
         : { name, names: hosts };
       steps.push(v.cert_mode === 'upload' ? `Upload certificate ${name}` : `Create certificate ${name}: self-signed for ${hosts.join(', ')}`);
+      // made in the same PATCH, before the listener that names it
+      ops.push({ op: 'add', path: '/certificates/-', value: cert.upload
+        ? { name, certificate: cert.certificate, private_key: cert.private_key }
+        : { name, self_signed: { names: hosts } } });
     }
   }
   const listener = (proto, port) => {
@@ -109,7 +114,9 @@ export function sitePlan(v, refs, routes) {
 
 // An error of the whole-document PATCH at the form field it concerns.
 function siteField(path) {
-  if (/\.match\.hosts/.test(path)) return 'hosts';
+  if (/\.match\.hosts/.test(path) || /^certificates\[\d+\]\.self_signed/.test(path)) return 'hosts';
+  if (/^certificates\[\d+\]\.private_key/.test(path)) return 'key_pem';
+  if (/^certificates\[\d+\]\.certificate/.test(path)) return 'cert_pem';
   if (/servers\[\d+\]\.address/.test(path)) return 'servers';
   if (/servers\[\d+\]\.port/.test(path)) return 'origin_port';
   return '';
@@ -198,17 +205,15 @@ async function renderNew(main, ctx) {
     const btn = preview.querySelector('button');
     btn.disabled = true;
     notice.replaceChildren();
-    let made = null;
+    let made = null; // an ACME order held back, withdrawn if the site fails
     try {
       const c = plan.cert;
-      if (c && !c.existing) {
+      if (c && c.acme) {
         try {
-          if (c.upload) await api('POST', '/certificates', { name: c.name, certificate: c.certificate, private_key: c.private_key });
-          else if (c.acme) await api('POST', '/certificates/acme', { name: c.name, names: c.names, account: c.account, challenge: c.challenge, delay_s: ACME_HOLD_S });
-          else await api('POST', '/certificates/self-signed', { name: c.name, names: c.names });
+          await api('POST', '/certificates/acme', { name: c.name, names: c.names, account: c.account, challenge: c.challenge, delay_s: ACME_HOLD_S });
           made = c.name;
         } catch (err) {
-          const fe = (err.fieldErrors || []).map((e) => ({ field: /names/.test(e.field) ? 'hosts' : c.upload ? (/key/.test(e.field) ? 'key_pem' : 'cert_pem') : '', message: e.message }));
+          const fe = (err.fieldErrors || []).map((e) => ({ field: /names/.test(e.field) ? 'hosts' : '', message: e.message }));
           throw Object.assign(err, { fieldErrors: fe.length ? fe : [{ field: '', message: err.message }] });
         }
       }

@@ -5,7 +5,8 @@
  *
  * The answer is columnar: one array per counter and series, one value per
  * minute, oldest first, null for a minute without data (before the daemon
- * started, or one its clock skipped). Series: "total" (every listener),
+ * started, or one its clock skipped); a status class that counted nothing
+ * in the window has no array. Series: "total" (every listener),
  * then the listeners and the routes that counted anything in the window,
  * busiest first, at most HISTORY_API_SERIES of each kind; the rest of a
  * kind (and what a minute's slot had no room for) is one series with
@@ -129,7 +130,7 @@ series_arrays(struct json *o, const struct hwin *w, enum series_mode mode,
 	struct json *bin = json_new_arr(), *bout = json_new_arr();
 	struct json *lat = json_new_arr(), *um = NULL, *conns = NULL;
 	struct history_counts c;
-	uint64_t answered, total = 0;
+	uint64_t answered, total = 0, cls_total[6] = { 0 };
 	unsigned i, j;
 	bool have;
 
@@ -144,6 +145,7 @@ series_arrays(struct json *o, const struct hwin *w, enum series_mode mode,
 		answered = 0;
 		for (j = 0; j < 6; j++) {
 			answered += c.status[j];
+			cls_total[j] += c.status[j];
 			json_append(st[j], num_or_null(have, c.status[j]));
 		}
 		total += answered;
@@ -161,8 +163,11 @@ series_arrays(struct json *o, const struct hwin *w, enum series_mode mode,
 	}
 	json_set(o, "total_requests", json_new_int((int64_t)total));
 	json_set(o, "requests", req);
-	for (j = 0; j < 6; j++)
-		json_set(resp, cls[j], st[j]);
+	for (j = 0; j < 6; j++) /* a class that counted nothing: left out */
+		if (cls_total[j] > 0)
+			json_set(resp, cls[j], st[j]);
+		else
+			json_unref(st[j]);
 	json_set(o, "responses", resp);
 	json_set(o, "bytes_in", bin);
 	json_set(o, "bytes_out", bout);

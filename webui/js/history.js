@@ -162,7 +162,7 @@ export function historyPanel() {
     charts.listeners.set(lines(doc.listeners, 'listeners'), doc.start, doc.step_s);
     charts.routes.set(lines(doc.routes, 'routes'), doc.start, doc.step_s);
     const t = doc.total;
-    charts.classes.set(['2xx', '3xx', '4xx', '5xx', 'none'].filter((c) => sumOf(t.responses[c]))
+    charts.classes.set(['2xx', '3xx', '4xx', '5xx', 'none'].filter((c) => t.responses[c] && sumOf(t.responses[c]))
       .map((c) => ({ name: c, values: t.responses[c], color: CLASS_COLORS[c] })), doc.start, doc.step_s);
     // the range's mean: each minute's mean weighted by its requests
     const n = sumOf(t.requests);

@@ -99,13 +99,15 @@ def setup(binary, work, oport, pport, policy):
     return db, kek
 
 
-def run(binary, work, oport, policy, n):
+def run(binary, work, oport, policy, n, collect=None):
+    """<collect>: count only inside that function (--toggle-collect)."""
     pport = free_port()
     db, kek = setup(binary, work, oport, pport, policy)
     out = os.path.join(work, "cg.%s.%d" % (policy, n))
-    p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-                          binary, "--db", db, "--kek", kek, "--workers", "1",
-                          "--access-log", "off"],
+    only = ["--toggle-collect=" + collect] if collect else []
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
+                         + only + [binary, "--db", db, "--kek", kek, "--workers", "1",
+                                   "--access-log", "off"],
                          stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     deadline = time.time() + 60
     while True:

@@ -61,7 +61,8 @@ E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_count
 E2E_TESTS += tests/e2e/test_43_conn_addr.py
 E2E_TESTS += tests/e2e/test_46_max_connections.py
 # Balancing and resilience (issue 13).
-EXTRA_DIST += tests/bench/balance.sh tests/bench/balance_cost.c
+EXTRA_DIST += tests/bench/balance.sh tests/bench/balance_cost.c \
+	tests/bench/balance_cost.py tests/bench/balance_wrk.sh
 E2E_TESTS += tests/e2e/test_87_balance.py tests/e2e/test_88_drain.py \
 	tests/e2e/test_89_resilience.py tests/e2e/test_67_retry_status.py \
 	tests/e2e/test_68_sticky_signed.py tests/e2e/test_69_l4_hash.py

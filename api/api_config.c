@@ -431,6 +431,8 @@ check_field(const struct cf_kind *k, int i, const struct json *obj,
 	int rc;
 
 	json_path_key(p, sizeof(p), path, f->key);
+	if ((f->flags & F_READONLY) != 0)
+		return; /* what a GET answered, sent back */
 	if (v == NULL || json_is_nil(v)) {
 		if ((f->flags & F_REQUIRED) != 0)
 			errs_add(l, p, "is required");
@@ -617,6 +619,20 @@ conf_check_item_all(enum conf_kind kind, const struct json *item,
 	if (kind == CONF_LISTENERS && json_is_obj(item))
 		check_https_cert(item, path, l);
 	return l->n > before ? -1 : 0;
+}
+
+int
+conf_check_kind(const struct cf_kind *k, const struct json *item, struct err *e)
+{
+	struct errs *l = calloc(1, sizeof(*l));
+	int rc;
+
+	if (l == NULL)
+		return err_set(e, "", "out of memory");
+	check_obj(k, -1, item, "", l);
+	rc = errs_first(l, e);
+	free(l);
+	return rc;
 }
 
 int

@@ -272,6 +272,13 @@ int conf_check_item_all(enum conf_kind kind, const struct json *item,
 /* The same, keeping only the first error. */
 int conf_check_item(enum conf_kind kind, const struct json *item,
     const char *path, struct err *e);
+/* An item checked against the table of <k> alone (users, tokens): keys,
+ * types, ranges, enums, value types, required fields; F_READONLY fields
+ * are ignored. 0, or -1 with the first error in <e>.
+ */
+struct cf_kind;
+int conf_check_kind(const struct cf_kind *k, const struct json *item,
+    struct err *e);
 /* Checks a whole document: items, unique names, references; every
  * error into <l>. 0 or -1.
  */

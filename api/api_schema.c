@@ -2,11 +2,11 @@
  * api_schema.c: the OpenAPI schemas of the configuration kinds, made from
  * their field tables (daemon/cfg_field.c).
  *
- * api/openapi.json holds everything but the Listener, Origin, Server and
- * Route schemas; GET /api/v1/openapi.json serves it with those schemas
- * generated here (types, ranges, enums, defaults, patterns, required
- * fields, descriptions), built once and kept. The web UI reads its
- * defaults, ranges and enums from there.
+ * api/openapi.json holds everything but the schemas of the kinds in the
+ * tables (Listener, Origin, Server, Route, the policies, User, Token);
+ * GET /api/v1/openapi.json serves it with those schemas generated here (types,
+ * ranges, enums, defaults, patterns, required fields, descriptions), built once
+ * and kept. The web UI reads its defaults, ranges and enums from there.
  */
 #include <stdio.h>
 #include <string.h>
@@ -117,10 +117,13 @@ schema_field(const struct cf_kind *k, int i)
 		json_set(s, "type", json_new_str("integer"));
 		json_set(s, "minimum", json_new_int(f->min));
 		json_set(s, "maximum", json_new_int(f->max));
-		if (f->type == F_ID)
+		if (f->type == F_ID || (f->flags & F_READONLY) != 0)
 			json_set(s, "readOnly", json_new_bool(true));
-		else if ((f->flags & F_REQUIRED) == 0)
+		else if ((f->flags & (F_REQUIRED | F_WRITEONLY)) == 0 &&
+		    f->def >= f->min) /* none outside the range */
 			json_set(s, "default", json_new_int(f->def));
+		if ((f->flags & F_WRITEONLY) != 0)
+			json_set(s, "writeOnly", json_new_bool(true));
 		break;
 	case F_BOOL:
 		s = json_new_obj();
@@ -141,6 +144,8 @@ schema_field(const struct cf_kind *k, int i)
 			json_set(s, "default", json_new_str(f->def_str));
 		if ((f->flags & F_WRITEONLY) != 0)
 			json_set(s, "writeOnly", json_new_bool(true));
+		if ((f->flags & F_READONLY) != 0)
+			json_set(s, "readOnly", json_new_bool(true));
 		if (f->doc == NULL && f->enums == NULL) {
 			snprintf(doc, sizeof(doc), "%s", cv_describe(f->vtype));
 			json_set(s, "description", json_new_str(doc));
@@ -197,7 +202,7 @@ schema_document(size_t *len)
 		return NULL;
 	}
 	for (k = 0; k < CK__KINDS; k++)
-		if (cf_kinds[k].api_writable)
+		if (cf_kinds[k].api_writable || cf_kinds[k].schema_gen)
 			json_set(schemas, cf_kinds[k].schema, schema_kind(k));
 	out = json_dump(doc, len);
 	json_unref(doc);

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "api_int.h"
+#include "cfg_field.h"
 #include "cfg_value.h"
 #include "json.h"
 #include "store.h"
@@ -28,27 +29,6 @@
 #define TOKENS_COLS                                           \
 	"id, name, role, created_at, created_by, expires_at," \
 	" (SELECT u.name FROM users u WHERE u.id = owner_id)"
-
-/* User and token names: the CV_USER_NAME value type (cfg_value.h). */
-static int
-check_name(const char *n, struct err *e)
-{
-	char msg[256];
-
-	if (cv_check(CV_USER_NAME, n, msg, sizeof(msg)) != 0)
-		return err_set(e, "name", "%s", msg);
-	return 0;
-}
-
-static int
-check_role(const char *role, struct err *e)
-{
-	if (role != NULL && strcmp(role, "admin") != 0 &&
-	    strcmp(role, "viewer") != 0)
-		return err_set(e, "role", "\"%.32s\" is not admin or viewer",
-		    role);
-	return 0;
-}
 
 static struct json *
 row_json(struct store_stmt *s, bool token)
@@ -177,22 +157,17 @@ auth_users_get(struct api_req *r)
 		api_reply_json(r, 200, o);
 }
 
-/* Checks a user body; <need_pw> for creation. */
+/* Checks a user body against the users' table (cfg_field.c); <need_pw>
+ * for creation.
+ */
 static int
 user_body(const struct json *b, bool need_pw, const char **name,
     const char **pw, const char **role, struct err *e)
 {
-	static const char *const keys[] = { "id", "name", "password", "role",
-		"created_at", "current_password", NULL };
-
-	if (json_check_keys(b, "", keys, e) != 0 ||
+	if (conf_check_kind(&cf_kinds[CK_USER], b, e) != 0 ||
 	    json_get_str(b, "", "name", name, e) < 0 ||
 	    json_get_str(b, "", "password", pw, e) < 0 ||
 	    json_get_str(b, "", "role", role, e) < 0)
-		return -1;
-	if (*name == NULL)
-		return err_set(e, "name", "is required");
-	if (check_name(*name, e) != 0 || check_role(*role, e) != 0)
 		return -1;
 	if (*pw == NULL && need_pw)
 		return err_set(e, "password", "is required");
@@ -402,23 +377,26 @@ static int
 token_body(const struct json *b, bool create, const char **name,
     const char **role, int64_t *expires, bool *has_exp, struct err *e)
 {
-	static const char *const ckeys[] = { "name", "role", "expires_at",
-		"expires_in", NULL };
-	static const char *const ukeys[] = { "id", "name", "role", "expires_at",
-		"created_at", "created_by", "owner", NULL };
+	const struct cf_field *tf = cf_kinds[CK_TOKEN].f;
 	int64_t in = 0;
 	int rc;
 
-	if (json_check_keys(b, "", create ? ckeys : ukeys, e) != 0 ||
-	    json_get_str(b, "", "name", name, e) < 0 ||
+	/* Keys, types, ranges, the role and the name: the tokens' table. */
+	if (conf_check_kind(&cf_kinds[CK_TOKEN], b, e) != 0)
+		return -1;
+	if (!create && json_get(b, tf[TF_EXPIRES_IN].key) != NULL)
+		return err_set(e, tf[TF_EXPIRES_IN].key,
+		    "only when creating a token; give expires_at");
+	if (json_get_str(b, "", "name", name, e) < 0 ||
 	    json_get_str(b, "", "role", role, e) < 0 ||
-	    (rc = json_get_int(b, "", "expires_at", 1, INT64_C(1) << 40,
-	         expires, e)) < 0)
+	    (rc = json_get_int(b, "", "expires_at", tf[TF_EXPIRES_AT].min,
+	         tf[TF_EXPIRES_AT].max, expires, e)) < 0)
 		return -1;
 	*has_exp = rc == 1;
 	if (create) {
-		if ((rc = json_get_int(b, "", "expires_in", 1, INT64_C(1) << 32,
-		         &in, e)) < 0)
+		if ((rc = json_get_int(b, "", "expires_in",
+		         tf[TF_EXPIRES_IN].min, tf[TF_EXPIRES_IN].max, &in,
+		         e)) < 0)
 			return -1;
 		if (rc == 1 && *has_exp)
 			return err_set(e, "expires_in",
@@ -428,9 +406,7 @@ token_body(const struct json *b, bool create, const char **name,
 			*has_exp = true;
 		}
 	}
-	if (*name == NULL)
-		return err_set(e, "name", "is required");
-	return check_name(*name, e) != 0 || check_role(*role, e) != 0 ? -1 : 0;
+	return 0;
 }
 
 void

@@ -575,6 +575,64 @@ static const struct cf_field rate_limit_f[RLF__N] = {
 		       "least recently used goes first" },
 };
 
+static const char *const roles[] = { "admin", "viewer", NULL };
+
+/* Admin API users and tokens (api_users.c): checked and documented from
+ * these rows; their own code writes them (passwords hashed, tokens made).
+ */
+static const struct cf_field user_f[UF__N] = {
+	[UF_ID] = ID,
+	[UF_NAME] = { .key = "name", .column = "name", .type = F_STR,
+		.parent = -1, .flags = F_REQUIRED, .max = CV_NAME_MAX,
+		.vtype = CV_USER_NAME },
+	[UF_PASSWORD] = { .key = "password", .type = F_STR, .parent = -1,
+		.flags = F_NULLABLE | F_NOCOL | F_WRITEONLY, .max = 1024,
+		.doc = "required to create; 12 characters or more (or a "
+		       "passphrase of 3 or more words), at least 5 different "
+		       "characters, not digits only, not the user name, not a "
+		       "common password" },
+	[UF_CURRENT_PASSWORD] = { .key = "current_password", .type = F_STR,
+		.parent = -1, .flags = F_NULLABLE | F_NOCOL | F_WRITEONLY,
+		.max = 1024,
+		.doc = "required when changing your own password" },
+	[UF_ROLE] = { .key = "role", .column = "role", .type = F_ENUM,
+		.parent = -1, .enums = roles, .def_str = "admin" },
+	[UF_CREATED_AT] = { .key = "created_at", .column = "created_at",
+		.type = F_INT, .parent = -1, .flags = F_READONLY, .min = 0,
+		.max = INT64_MAX, .doc = "Unix time" },
+};
+
+static const struct cf_field token_f[TF__N] = {
+	[TF_ID] = ID,
+	[TF_NAME] = { .key = "name", .column = "name", .type = F_STR,
+		.parent = -1, .flags = F_REQUIRED, .max = CV_NAME_MAX,
+		.vtype = CV_USER_NAME },
+	[TF_ROLE] = { .key = "role", .column = "role", .type = F_ENUM,
+		.parent = -1, .enums = roles, .def_str = "viewer",
+		.doc = "the token acts with the lower of this and its owner's "
+		       "role" },
+	[TF_EXPIRES_AT] = { .key = "expires_at", .column = "expires_at",
+		.type = F_INT, .parent = -1, .flags = F_NULLABLE, .min = 1,
+		.max = INT64_C(1) << 40,
+		.doc = "Unix time; absent or null: never" },
+	[TF_EXPIRES_IN] = { .key = "expires_in", .type = F_INT,
+		.parent = -1, .flags = F_NULLABLE | F_NOCOL | F_WRITEONLY,
+		.min = 1, .max = INT64_C(1) << 32,
+		.doc = "seconds from now, instead of expires_at; on creation "
+		       "only" },
+	[TF_CREATED_AT] = { .key = "created_at", .column = "created_at",
+		.type = F_INT, .parent = -1, .flags = F_READONLY, .min = 0,
+		.max = INT64_MAX, .doc = "Unix time" },
+	[TF_CREATED_BY] = { .key = "created_by", .column = "created_by",
+		.type = F_STR, .parent = -1, .flags = F_READONLY,
+		.max = 128, .doc = "who made it" },
+	[TF_OWNER] = { .key = "owner", .type = F_STR, .parent = -1,
+		.flags = F_READONLY | F_NULLABLE | F_NOCOL, .max = CV_NAME_MAX,
+		.doc = "the user the token belongs to: it acts with the lower "
+		       "of its own role and the owner's, and is deleted with "
+		       "the owner" },
+};
+
 const struct cf_kind cf_kinds[CK__KINDS] = {
 	[CK_LISTENER] = { "listeners", "listener", "listeners", "Listener",
 		listener_f, LF__N, NULL, NULL, true },
@@ -595,6 +653,10 @@ const struct cf_kind cf_kinds[CK__KINDS] = {
 		"RateLimit", rate_limit_f, RLF__N, NULL, NULL, true },
 	[CK_ERROR_PAGES] = { "error_pages", "error pages", "error_pages",
 		"ErrorPages", error_pages_f, EPF__N, NULL, NULL, true },
+	[CK_USER] = { "users", "user", "users", "User", user_f, UF__N, NULL,
+		NULL, false, true },
+	[CK_TOKEN] = { "tokens", "token", "tokens", "Token", token_f, TF__N,
+		NULL, NULL, false, true },
 };
 /* clang-format on */
 

@@ -49,6 +49,7 @@ enum cf_type {
 #define F_NOCOL     0x4u  /* no column (objects, children) */
 #define F_WRITEONLY 0x8u  /* accepted, stored, never returned (hashes) */
 #define F_INTS      0x10u /* F_LIST of integers in [100, 599] (HTTP statuses) */
+#define F_READONLY  0x20u /* returned, ignored when given (created_at) */
 
 struct cf_field {
 	const char *key;    /* JSON key within its parent */
@@ -80,6 +81,8 @@ enum cf_kind_id {
 	CK_ACCESS_USER,
 	CK_RATE_LIMIT,
 	CK_ERROR_PAGES,
+	CK_USER,  /* admin API users (api_users.c), not configuration */
+	CK_TOKEN, /* admin API tokens (api_users.c) */
 	CK__KINDS,
 };
 
@@ -95,6 +98,10 @@ struct cf_kind {
 	 */
 	const char *parent_col, *order_col;
 	bool api_writable; /* written through conf_sync (not certificates) */
+	/* Not written through conf_sync, but checked against the table and
+	 * its OpenAPI schema generated from it (users, tokens).
+	 */
+	bool schema_gen;
 };
 
 extern const struct cf_kind cf_kinds[CK__KINDS];
@@ -141,6 +148,10 @@ enum { RLF_ID, RLF_NAME, RLF_RATE, RLF_PER, RLF_BURST, RLF_KEY,
 enum { EPF_ID, EPF_NAME, EPF_PAGES, EPF_INTERCEPT, EPF__N };
 enum { AUF_ID, AUF_USERNAME, AUF_PASSWORD, AUF_PASSWORD_HASH,
 	AUF_PASSWORD_TAG, AUF__N };
+enum { UF_ID, UF_NAME, UF_PASSWORD, UF_CURRENT_PASSWORD, UF_ROLE,
+	UF_CREATED_AT, UF__N };
+enum { TF_ID, TF_NAME, TF_ROLE, TF_EXPIRES_AT, TF_EXPIRES_IN, TF_CREATED_AT,
+	TF_CREATED_BY, TF_OWNER, TF__N };
 /* clang-format on */
 
 /* The longest value of an F_MAP member. */

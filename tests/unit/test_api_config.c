@@ -370,6 +370,113 @@ test_every_range_at_its_bounds(void **state)
 	assert_true(n >= 20);
 }
 
+/* A user or token {"name": "alice"} with field <i> of <k> set to <v>:
+ * accepted, or refused naming that field.
+ */
+static void
+kind_bound(const struct cf_kind *k, int i, struct json *v, bool ok)
+{
+	struct json *it = json_new_obj();
+	struct err e;
+	int rc;
+
+	json_set(it, "name", json_new_str("alice"));
+	json_set(it, k->f[i].key, v);
+	err_clear(&e);
+	rc = conf_check_kind(k, it, &e);
+	if (ok && rc != 0)
+		fail_msg("%s.%s refused: %s: %s", k->coll, k->f[i].key, e.field,
+		    e.msg);
+	if (!ok) {
+		if (rc == 0)
+			fail_msg("%s.%s accepted", k->coll, k->f[i].key);
+		assert_string_equal(e.field, k->f[i].key);
+	}
+	json_unref(it);
+}
+
+static struct json *
+str_of(size_t n)
+{
+	char buf[2048];
+
+	assert_true(n < sizeof(buf));
+	memset(buf, 'a', n);
+	buf[n] = '\0';
+	return json_new_str(buf);
+}
+
+/* Users and tokens (api_users.c): every field of their tables at its
+ * bounds; read-only fields are ignored whatever they hold.
+ */
+static void
+test_users_tokens_at_bounds(void **state)
+{
+	static const enum cf_kind_id kinds[] = { CK_USER, CK_TOKEN };
+	const struct cf_kind *k;
+	const struct cf_field *f;
+	struct json *it;
+	struct err e;
+	size_t i, j, n = 0;
+
+	(void)state;
+	for (j = 0; j < sizeof(kinds) / sizeof(kinds[0]); j++) {
+		k = &cf_kinds[kinds[j]];
+		for (i = 0; i < k->n; i++) {
+			f = &k->f[i];
+			n++;
+			if ((f->flags & F_READONLY) != 0) {
+				kind_bound(k, (int)i, json_new_int(-1), true);
+				kind_bound(k, (int)i, str_of(2000), true);
+				continue;
+			}
+			switch (f->type) {
+			case F_ID:
+			case F_INT:
+				kind_bound(k, (int)i, json_new_int(f->min),
+				    true);
+				kind_bound(k, (int)i, json_new_int(f->max),
+				    true);
+				kind_bound(k, (int)i, json_new_int(f->min - 1),
+				    false);
+				if (f->max < INT64_MAX)
+					kind_bound(k, (int)i,
+					    json_new_int(f->max + 1), false);
+				kind_bound(k, (int)i, json_new_str("1"), false);
+				break;
+			case F_STR:
+				kind_bound(k, (int)i, str_of((size_t)f->max),
+				    true);
+				kind_bound(k, (int)i,
+				    str_of((size_t)f->max + 1), false);
+				kind_bound(k, (int)i, json_new_int(1), false);
+				break;
+			case F_ENUM:
+				kind_bound(k, (int)i, json_new_str(f->enums[0]),
+				    true);
+				kind_bound(k, (int)i, json_new_str(f->enums[1]),
+				    true);
+				kind_bound(k, (int)i, json_new_str("root"),
+				    false);
+				break;
+			default:
+				fail_msg("%s.%s: no bound test", k->coll,
+				    f->key);
+			}
+		}
+		/* The name is required; unknown keys are refused. */
+		it = P("{}");
+		assert_int_equal(conf_check_kind(k, it, &e), -1);
+		assert_string_equal(e.field, "name");
+		json_unref(it);
+		it = P("{\"name\":\"a\",\"x\":1}");
+		assert_int_equal(conf_check_kind(k, it, &e), -1);
+		assert_string_equal(e.field, "x");
+		json_unref(it);
+	}
+	assert_int_equal(n, UF__N + TF__N);
+}
+
 /* Every error of an item in one answer, each with its path. */
 static void
 test_every_error_at_once(void **state)
@@ -402,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_items),
 		cmocka_unit_test(test_doc_check),
 		cmocka_unit_test(test_every_range_at_its_bounds),
+		cmocka_unit_test(test_users_tokens_at_bounds),
 		cmocka_unit_test(test_every_error_at_once),
 		cmocka_unit_test(test_sync_roundtrip),
 	};

@@ -214,7 +214,7 @@ test_schemas_match_field_tables(void **state)
 	(void)state;
 	schemas = json_get(json_get(doc, "components"), "schemas");
 	for (k = 0; k < CK__KINDS; k++) {
-		if (!cf_kinds[k].api_writable)
+		if (!cf_kinds[k].api_writable && !cf_kinds[k].schema_gen)
 			continue;
 		if (json_get(schemas, cf_kinds[k].schema) == NULL)
 			fail_msg("no schema %s", cf_kinds[k].schema);

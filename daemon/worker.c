@@ -339,6 +339,7 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 	unsigned i;
 	bool ok = true;
 	uint64_t rev = c->revision;
+	bool same_origins;
 
 	CHECK_OBJ(c, CFG_MAGIC);
 	pthread_mutex_lock(&pub_serial);
@@ -365,6 +366,11 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 	pub_cfg = c;
 	gen = ++pub_gen;
 	pthread_mutex_unlock(&pub_mu);
+	/* A route write shares the origins (cfg_incr.c): their servers'
+	 * states are already in the live table.
+	 */
+	same_origins = old != NULL && old->origins == c->origins &&
+	    old->norigins == c->norigins;
 	cfg_unref(old);
 	if (workers_started) {
 		for (i = 0; i < nworkers; i++)
@@ -390,7 +396,8 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 		listener_retire(pub_cfg);
 		pthread_mutex_unlock(&pub_mu);
 		health_reconcile(c);
-		server_live_reconcile(c);
+		if (!same_origins)
+			server_live_reconcile(c);
 		log_info("config generation %lld (revision %llu) active",
 		    (long long)gen, (unsigned long long)rev);
 	} else {

@@ -506,6 +506,19 @@ apply_referenced(enum conf_kind kind)
  * loads it from the rows. Items are in id order, as conf_load() lists
  * them.
  */
+/* Whether a write of <old> into <now> changes that item alone in the
+ * document: not a rename of an item that others name.
+ */
+static bool
+apply_item_alone(enum conf_kind kind, const struct json *old,
+    const struct json *now)
+{
+	return old == NULL || !json_is_obj(now) ||
+	    strcmp(json_str(json_get(old, "name")),
+	        json_str(json_get(now, "name"))) == 0 ||
+	    !apply_referenced(kind);
+}
+
 static struct json *
 apply_next_doc(enum conf_kind kind, const struct json *old, struct json *now)
 {
@@ -516,12 +529,8 @@ apply_next_doc(enum conf_kind kind, const struct json *old, struct json *now)
 	size_t i, lo, hi, mid;
 	int bad = 0;
 
-	if (old != NULL && json_is_obj(now) &&
-	    strcmp(json_str(json_get(old, "name")),
-	        json_str(json_get(now, "name"))) != 0 &&
-	    apply_referenced(kind))
-		return NULL;
-	if ((prev = rev_latest_cached(api_store())) == NULL)
+	if (!apply_item_alone(kind, old, now) ||
+	    (prev = rev_latest_cached(api_store())) == NULL)
 		return NULL;
 	parr = json_get(prev, coll);
 	doc = json_new_obj();
@@ -681,16 +690,24 @@ apply_item_write(struct api_req *r, enum conf_kind kind, const struct json *old,
 		now = json_new_null();
 	}
 	apply_mark(AP_ROWS);
-	if ((doc = apply_next_doc(kind, old, now)) == NULL)
-		doc = conf_load(st, &e);
-	if (doc == NULL ||
-	    (*rev = api_revision_insert(r, st, summary, doc, &e)) < 0) {
+	/* The revision: in place when the write changes this item alone. */
+	*rev = apply_item_alone(kind, old, now)
+	    ? rev_insert_item(r, st, summary, conf_kind_names[kind], id,
+	          json_is_obj(now) ? now : NULL, &e)
+	    : 0;
+	if (*rev == 0) {
+		if ((doc = apply_next_doc(kind, old, now)) == NULL)
+			doc = conf_load(st, &e);
+		*rev = doc != NULL
+		    ? api_revision_insert(r, st, summary, doc, &e)
+		    : -1;
 		json_unref(doc);
+	}
+	if (*rev < 0) {
 		json_unref(now);
 		api_reply_problem(r, 503, e.msg, NULL);
 		return NULL;
 	}
-	json_unref(doc);
 	apply_mark(AP_REV);
 	if ((*c = apply_compile(st, kind, id, before, &e)) == NULL) {
 		stats_inc(STAT_CFG_REJECTED);

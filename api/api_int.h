@@ -230,6 +230,17 @@ struct json *conf_load(struct store *st, struct err *e);
  */
 int64_t api_revision_insert(struct api_req *r, struct store *st,
     const char *summary, struct json *doc, struct err *e);
+/* Records the revision after a write of item <id> of collection <coll>
+ * (<now>: the item, NULL: deleted) as api_revision_insert() does, without
+ * building the next document from every item: the newest revision's
+ * document in memory becomes the next one, changed in place, and the
+ * delta is the one operation on that item. 0 when it cannot (that
+ * document is not in memory or is shared: the caller builds the next
+ * document), the revision number, or -1 + <e>.
+ */
+int64_t rev_insert_item(struct api_req *r, struct store *st,
+    const char *summary, const char *coll, int64_t id, struct json *now,
+    struct err *e);
 /* The newest revision's document when rev_store.c still holds it (the
  * API thread wrote it), a new reference that must not be changed; NULL
  * when it does not (then rebuild it with conf_load()).

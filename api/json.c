@@ -144,6 +144,20 @@ json_remove_at(struct json *arr, size_t i)
 }
 
 int
+json_insert_at(struct json *arr, size_t i, struct json *v)
+{
+	if (v == NULL)
+		return -1;
+	return json_array_insert_new(J(arr), i, J(v)) == 0 ? 0 : -1;
+}
+
+bool
+json_shared(const struct json *j)
+{
+	return j != NULL && CJ(j)->refcount != 1;
+}
+
+int
 json_replace_at(struct json *arr, size_t i, struct json *v)
 {
 	if (v == NULL)

@@ -50,6 +50,10 @@ int json_del(struct json *obj, const char *key);
 int json_remove_at(struct json *arr, size_t i);
 /* Replaces member <i>; steals <v>. */
 int json_replace_at(struct json *arr, size_t i, struct json *v);
+/* Inserts <v> (stolen) before index <i> (json_len(): at the end). */
+int json_insert_at(struct json *arr, size_t i, struct json *v);
+/* Whether <j> has another reference than its holder's. */
+bool json_shared(const struct json *j);
 
 bool json_is_obj(const struct json *j);
 bool json_is_arr(const struct json *j);

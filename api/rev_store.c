@@ -374,6 +374,131 @@ rev_insert_row(struct api_req *r, struct store *st, const char *summary,
 	return rc == 0 ? store_last_insert_id(st) : -1;
 }
 
+/* Revision <id> (<digest>) recorded: the chain's weight and the newest
+ * row (rev_want_checkpoint()), and retention.
+ */
+static int
+rev_inserted(struct store *st, int64_t id, int64_t digest, int64_t pid,
+    int64_t pdigest, int64_t cp, size_t len, struct err *e)
+{
+	if (cp == 0) { /* a checkpoint: a new chain */
+		rev_chain.cp = id;
+		rev_chain.cp_bytes = (int64_t)len;
+		rev_chain.n = rev_chain.sum = 0;
+	} else if (rev_chain.last == pid && rev_chain.digest == pdigest &&
+	    rev_chain.cp == cp) {
+		rev_chain.n++;
+		rev_chain.sum += (int64_t)len;
+	} else {
+		memset(&rev_chain, 0, sizeof(rev_chain));
+	}
+	if (rev_chain.cp != 0) {
+		rev_chain.last = id;
+		rev_chain.digest = digest;
+	}
+	return rev_prune(st, e);
+}
+
+int64_t
+rev_insert_item(struct api_req *r, struct store *st, const char *summary,
+    const char *coll, int64_t id, struct json *now, struct err *e)
+{
+	struct rev_cached *slot = NULL;
+	struct json *arr, *ops, *op;
+	int64_t pid, pdigest, pcp, cp, iid, nid = -1, digest;
+	size_t i, lo, hi, mid, len = 0;
+	char path[96], sub[1024], *text = NULL;
+	bool found, full = true;
+
+	if (rev_last(st, &pid, &pdigest, &pcp, e) != 0)
+		return -1;
+	for (i = 0; pid > 0 && i < 2; i++)
+		if (rev_cache[i].doc != NULL && rev_cache[i].id == pid &&
+		    rev_cache[i].digest == pdigest)
+			slot = &rev_cache[i];
+	/* The document and the list are changed in place: nothing else
+	 * may hold them (the other cached revision shares a list it did
+	 * not change).
+	 */
+	if (slot == NULL || json_shared(slot->doc) ||
+	    (arr = json_get(slot->doc, coll)) == NULL || !json_is_arr(arr) ||
+	    json_shared(arr))
+		return 0;
+	for (lo = 0, hi = json_len(arr); lo < hi;) { /* items in id order */
+		mid = lo + (hi - lo) / 2;
+		iid = json_int(json_get(json_at(arr, mid), "id"));
+		if (iid < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	found = lo < json_len(arr) &&
+	    json_int(json_get(json_at(arr, lo), "id")) == id;
+	if (!found && now == NULL)
+		return 0;
+	/* The delta: the item's own (json_delta() of the old and new item,
+	 * its paths under the item's), or one add or remove.
+	 */
+	snprintf(path, sizeof(path), "/%s/%zu", coll, lo);
+	if (found && now != NULL) {
+		if ((ops = json_delta(json_at(arr, lo), now)) == NULL)
+			return err_set(e, "", "out of memory");
+		for (i = 0; i < json_len(ops); i++) {
+			op = json_at(ops, i);
+			snprintf(sub, sizeof(sub), "%s%s", path,
+			    json_str(json_get(op, "path")));
+			json_set(op, "path", json_new_str(sub));
+		}
+	} else {
+		ops = json_new_arr();
+		op = json_new_obj();
+		json_set(op, "op",
+		    json_new_str(now == NULL ? "remove" : "add"));
+		json_set(op, "path", json_new_str(path));
+		if (now != NULL)
+			json_set(op, "value", json_ref(now));
+		json_append(ops, op);
+	}
+	text = json_dump(ops, &len);
+	json_unref(ops);
+	if (text == NULL)
+		return err_set(e, "", "out of memory");
+	if (rev_want_checkpoint(st, pid, pdigest, pcp, len, &full, e) != 0) {
+		free(text);
+		return -1;
+	}
+	/* From here the cached document is the next one: it leaves the
+	 * cache unless the row is written.
+	 */
+	if ((now == NULL    ? json_remove_at(arr, lo)
+	            : found ? json_replace_at(arr, lo, json_ref(now))
+	                    : json_insert_at(arr, lo, json_ref(now))) != 0)
+		goto drop;
+	cp = full ? 0 : pcp;
+	if (full) {
+		free(text);
+		if ((text = json_dump(slot->doc, &len)) == NULL) {
+			err_set(e, "", "out of memory");
+			goto drop;
+		}
+	}
+	digest = rev_digest(cp > 0 ? pdigest : 0, text, len);
+	if ((nid = rev_insert_row(r, st, summary, text, len, cp, digest, e)) <
+	    0)
+		goto drop;
+	free(text);
+	slot->id = nid;
+	slot->digest = digest;
+	return rev_inserted(st, nid, digest, pid, pdigest, cp, len, e) != 0
+	    ? -1
+	    : nid;
+drop:
+	free(text);
+	json_unref(slot->doc);
+	memset(slot, 0, sizeof(*slot));
+	return -1;
+}
+
 struct json *
 rev_latest_cached(struct store *st)
 {

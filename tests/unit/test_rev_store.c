@@ -124,12 +124,89 @@ test_rebuild(void **state)
 	store_close(st);
 }
 
+/* Item writes recorded in place (rev_insert_item()): each revision's
+ * document, rebuilt from the rows once nothing is in memory, is the one
+ * the writes made; a shared document is left alone (0).
+ */
+static void
+test_item_in_place(void **state)
+{
+	struct store *st = open_store();
+	struct json *want[6], *doc, *it, *got, *held;
+	int64_t ids[6];
+	struct api_req r;
+	struct err e;
+	size_t i;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	err_clear(&e);
+	doc = doc_of(50, 0);
+	assert_int_equal(store_begin(st, &e), 0);
+	ids[0] = api_revision_insert(&r, st, "load", doc, &e);
+	assert_true(ids[0] > 0);
+	want[0] = json_clone(doc);
+	json_unref(doc);
+	for (i = 1; i < 6; i++) {
+		it = NULL;
+		if (i != 3) { /* a changed item 8, a new 100, then 100 again */
+			it = json_new_obj();
+			json_set(it, "id", json_new_int(i < 3 ? 8 : 100));
+			json_set(it, "name", json_new_str("x"));
+			json_set(it, "priority", json_new_int((int64_t)i));
+		}
+		/* i == 3 deletes item 8 */
+		ids[i] = rev_insert_item(&r, st, "item", "routes",
+		    i < 3        ? 8
+		        : i == 3 ? 8
+		                 : 100,
+		    it, &e);
+		assert_true(ids[i] > ids[i - 1]);
+		want[i] = json_clone(want[i - 1]);
+		if (i == 1 || i == 2)
+			json_replace_at(json_get(want[i], "routes"), 7,
+			    json_ref(it));
+		else if (i == 3)
+			json_remove_at(json_get(want[i], "routes"), 7);
+		else if (i == 4)
+			json_append(json_get(want[i], "routes"), json_ref(it));
+		else
+			json_replace_at(json_get(want[i], "routes"), 49,
+			    json_ref(it));
+		json_unref(it);
+	}
+	/* The newest in memory is the last one; held elsewhere, it is not
+	 * changed in place.
+	 */
+	held = rev_latest_cached(st);
+	assert_non_null(held);
+	assert_true(json_same(held, want[5]));
+	assert_int_equal(rev_insert_item(&r, st, "item", "routes", 1, NULL, &e),
+	    0);
+	json_unref(held);
+	assert_int_equal(store_commit(st, &e), 0);
+	rev_cache_clear();
+	for (i = 0; i < 6; i++) {
+		got = rev_doc(st, ids[i], &e);
+		assert_non_null(got);
+		if (!json_same(got, want[i]))
+			fail_msg("revision %zu differs", i);
+		json_unref(got);
+		json_unref(want[i]);
+	}
+	/* Nothing in memory: the caller builds the document. */
+	assert_int_equal(rev_insert_item(&r, st, "item", "routes", 1, NULL, &e),
+	    0);
+	store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_head_plans),
 		cmocka_unit_test(test_rebuild),
+		cmocka_unit_test(test_item_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -273,14 +273,29 @@ fail_status(struct conn *c, int status, enum stat_id id)
 	conn_req_finish_if_done(c);
 }
 
+/* How an origin connection reports to the client request that owns it
+ * (upstream.h); the functions are below and in the tunnel code.
+ */
+static const struct upstream_owner_ops proxy_upstream_ops = {
+	.on_head = proxy_on_response_head,
+	.on_body = proxy_on_response_body,
+	.on_complete = proxy_on_response_complete,
+	.on_upgrade = proxy_on_upgrade,
+	.on_fail = proxy_on_upstream_fail,
+	.on_drained = proxy_on_upstream_drained,
+	.backlogged = proxy_client_backlogged,
+	.tunnel_data = proxy_tunnel_from_upstream,
+	.tunnel_eof = proxy_tunnel_upstream_eof,
+};
+
 static int
 send_head(struct conn *c, bool fresh)
 {
 	struct req *r = c->req;
 	const struct cfg_route *rt = r->route;
 
-	if (upstream_attach(c, r->server, rt->connect_ms, rt->idle_ms, fresh) ==
-	    -1)
+	if (upstream_attach(c, &proxy_upstream_ops, r->server, rt->connect_ms,
+	        rt->idle_ms, fresh) == -1)
 		return -1;
 	if (upstream_write(r->up, r->head_copy, r->head_copy_len) == -1)
 		return -1;

@@ -49,7 +49,7 @@ bool proxy_client_backlogged(struct conn *c);
 /* The client's send queue drained: read from the origin again. */
 void proxy_on_client_drained(struct conn *c);
 
-/* Called by upstream.c. */
+/* Called by upstream.c, through the proxy's struct upstream_owner_ops. */
 int proxy_on_response_head(struct conn *c, struct http_msg *m);
 int proxy_on_response_body(struct conn *c, const char *p, size_t n);
 void proxy_on_response_complete(struct conn *c);

@@ -327,7 +327,7 @@ upstream_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (c == NULL)
 		return;
 	conn_enter(c);
-	proxy_on_upstream_fail(c,
+	u->ops->on_fail(c,
 	    (u->flags & UPSTREAM_F_CONNECTED) ? UPSTREAM_FAIL_RESPONSE_TIMEOUT
 	                                      : UPSTREAM_FAIL_CONNECT_TIMEOUT);
 	conn_leave(c);
@@ -429,8 +429,9 @@ upstream_tls(struct upstream_conn *u, struct conn *c,
 }
 
 int
-upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
-    unsigned idle_ms, bool fresh)
+upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
+    const struct cfg_server *s, unsigned connect_ms, unsigned idle_ms,
+    bool fresh)
 {
 	struct upstream_pools *p = c->w->pools;
 	struct upstream_conn *u = NULL;
@@ -475,6 +476,7 @@ upstream_attach(struct conn *c, const struct cfg_server *s, unsigned connect_ms,
 		evtimer_add(u->tmr, &tv);
 	}
 	u->owner = c;
+	u->ops = ops;
 	u->idle_ms = idle_ms;
 	if (u->flags & UPSTREAM_F_REUSED)
 		http1_next(u->parser); /* paused after the last response */
@@ -539,6 +541,7 @@ upstream_release(struct upstream_conn *u, bool reuse)
 		server_live_end(u->server_id);
 	}
 	u->owner = NULL;
+	u->ops = NULL;
 	evtimer_del(u->tmr);
 	pl = upool_find(u->w->pools, u->server_id);
 	if (!reuse || !(u->flags & UPSTREAM_F_KEEPALIVE) ||
@@ -658,7 +661,7 @@ up_on_head(void *arg, struct http_msg *m)
 	}
 	if (u->owner == NULL)
 		return -1;
-	return proxy_on_response_head(u->owner, m);
+	return u->ops->on_head(u->owner, m);
 }
 
 static int
@@ -668,7 +671,7 @@ up_on_body(void *arg, const char *p, size_t n)
 
 	if (u->owner == NULL)
 		return -1;
-	return proxy_on_response_body(u->owner, p, n);
+	return u->ops->on_body(u->owner, p, n);
 }
 
 static int
@@ -696,12 +699,12 @@ upstream_process(struct upstream_conn *u)
 
 	while (c != NULL && !(c->flags & CONN_F_DEAD) && c->req->up == u) {
 		if (u->flags & UPSTREAM_F_TUNNEL) {
-			proxy_tunnel_from_upstream(c);
+			u->ops->tunnel_data(c);
 			return;
 		}
 		if (evbuffer_get_length(in) == 0)
 			return;
-		if (proxy_client_backlogged(c)) {
+		if (u->ops->backlogged(c)) {
 			upstream_pause_read(u);
 			return;
 		}
@@ -726,16 +729,16 @@ upstream_process(struct upstream_conn *u)
 				http1_set_head_response(u->parser, head_req);
 				break;
 			}
-			proxy_on_response_complete(c);
+			u->ops->on_complete(c);
 			return;
 		case HTTP1_UPGRADE:
-			proxy_on_upgrade(c);
+			u->ops->on_upgrade(c);
 			return;
 		case HTTP1_ERROR:
 			log_debug("upstream %lld: bad response: %s",
 			    (long long)u->server_id,
 			    http1_error_reason(u->parser));
-			proxy_on_upstream_fail(c, UPSTREAM_FAIL_BAD_RESPONSE);
+			u->ops->on_fail(c, UPSTREAM_FAIL_BAD_RESPONSE);
 			return;
 		}
 	}
@@ -764,7 +767,7 @@ upstream_write_cb(struct bufferevent *bev, void *arg)
 	if (c == NULL)
 		return;
 	conn_enter(c);
-	proxy_on_upstream_drained(c);
+	u->ops->on_drained(c);
 	conn_leave(c);
 }
 
@@ -797,16 +800,16 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		goto out;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		proxy_on_upstream_fail(c, UPSTREAM_FAIL_IDLE_TIMEOUT);
+		u->ops->on_fail(c, UPSTREAM_FAIL_IDLE_TIMEOUT);
 		goto out;
 	}
 	if (!(u->flags & UPSTREAM_F_CONNECTED) &&
 	    !(u->flags & UPSTREAM_F_REUSED)) {
-		proxy_on_upstream_fail(c, UPSTREAM_FAIL_CONNECT);
+		u->ops->on_fail(c, UPSTREAM_FAIL_CONNECT);
 		goto out;
 	}
 	if (u->flags & UPSTREAM_F_TUNNEL) {
-		proxy_tunnel_upstream_eof(c);
+		u->ops->tunnel_eof(c);
 		goto out;
 	}
 	/* EOF or error after connect: drain what is buffered first. */
@@ -817,11 +820,11 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		st = http1_finish(u->parser);
 		if (st == HTTP1_PAUSED && u->resp.status >= 200) {
 			u->flags &= ~UPSTREAM_F_KEEPALIVE;
-			proxy_on_response_complete(c);
+			u->ops->on_complete(c);
 			goto out;
 		}
 	}
-	proxy_on_upstream_fail(c, UPSTREAM_FAIL_CLOSED);
+	u->ops->on_fail(c, UPSTREAM_FAIL_CLOSED);
 out:
 	conn_leave(c);
 }

@@ -54,13 +54,14 @@ struct upstream_conn {
 	unsigned magic;
 	unsigned flags; /* UPSTREAM_F_* */
 	int64_t server_id;
-	struct worker *w;            /* borrowed */
-	struct bufferevent *bev;     /* owned: connects, writes */
-	struct sockread rd;          /* plain: our reads (zeroed: TLS) */
-	struct event *tmr;           /* owned: connect / response deadline */
-	struct conn *owner;          /* borrowed; NULL while idle */
-	struct http_msg resp;        /* owned */
-	struct http1_parser *parser; /* owned */
+	struct worker *w;        /* borrowed */
+	struct bufferevent *bev; /* owned: connects, writes */
+	struct sockread rd;      /* plain: our reads (zeroed: TLS) */
+	struct event *tmr;       /* owned: connect / response deadline */
+	struct conn *owner;      /* borrowed; NULL while idle */
+	const struct upstream_owner_ops *ops; /* the owner's, while attached */
+	struct http_msg resp;                 /* owned */
+	struct http1_parser *parser;          /* owned */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned idle_ms;    /* body idle timeout of the request */
@@ -86,12 +87,34 @@ const struct cfg_server *upstream_choose(struct upstream_pools *p,
 const struct cfg_server *upstream_pick(struct upstream_pools *p,
     const struct cfg_origin *o, const int64_t *avoid, size_t navoid);
 
-/* Gives request <c> a connection to <s>: an idle pooled one unless
- * <fresh>, else a new connect. Sets c->req.up. Returns 0, or -1 when no
- * connection could even be started (the caller answers 502).
+/* What an origin connection tells its owner, and asks it: every call
+ * from upstream.c into the code that owns the request goes through this
+ * table (proxy.c's proxy_upstream_ops for a client request today). Each
+ * callback runs inside conn_enter()/conn_leave() of the owner.
  */
-int upstream_attach(struct conn *c, const struct cfg_server *s,
-    unsigned connect_ms, unsigned idle_ms, bool fresh);
+struct upstream_owner_ops {
+	/* The response head; 0 to go on, -1 to refuse it (bad response). */
+	int (*on_head)(struct conn *c, struct http_msg *m);
+	/* <n> bytes of response body; 0, or -1 to stop. */
+	int (*on_body)(struct conn *c, const char *p, size_t n);
+	void (*on_complete)(struct conn *c); /* the response is complete */
+	void (*on_upgrade)(struct conn *c);  /* 101: bytes both ways now */
+	void (*on_fail)(struct conn *c, enum upstream_fail why);
+	void (*on_drained)(struct conn *c); /* the origin took what waited */
+	/* Should the origin's reading pause (the owner's output is full)? */
+	bool (*backlogged)(struct conn *c);
+	void (*tunnel_data)(struct conn *c); /* tunnel: origin bytes wait */
+	void (*tunnel_eof)(struct conn *c);  /* tunnel: the origin ended */
+};
+
+/* Gives request <c> a connection to <s>: an idle pooled one unless
+ * <fresh>, else a new connect; the connection reports to <ops>. Sets
+ * c->req.up. Returns 0, or -1 when no connection could even be started
+ * (the caller answers 502).
+ */
+int upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
+    const struct cfg_server *s, unsigned connect_ms, unsigned idle_ms,
+    bool fresh);
 
 /* Detaches <u> from its request: back to the pool when <reuse> and the
  * response allowed it, else closed. NULL-safe.

@@ -381,6 +381,41 @@ apply_refs(const struct cf_kind *k, const struct json *item, struct errs *l,
 	return 0;
 }
 
+/* Appends the listeners that name row <id> of <kind> (error_pages) to
+ * buf[0..n) as "listeners/a"; 0 or -1.
+ */
+static int
+apply_listener_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
+    size_t n, struct err *e)
+{
+	const struct cf_kind *lk = &cf_kinds[CK_LISTENER];
+	char sql[256];
+	struct store_stmt *s;
+	enum store_step_result res = STORE_DONE;
+	size_t i;
+
+	for (i = 0; i < lk->n; i++) {
+		if (lk->f[i].type != F_REF || lk->f[i].ref != CK_ERROR_PAGES ||
+		    conf_kind(kind) != &cf_kinds[CK_ERROR_PAGES])
+			continue;
+		snprintf(sql, sizeof(sql),
+		    "SELECT name FROM listeners WHERE %s = ?1 ORDER BY id "
+		    "LIMIT 20",
+		    lk->f[i].column);
+		if ((s = store_prepare(api_store(), sql, e)) == NULL)
+			return -1;
+		store_bind_int64(s, 1, id);
+		while ((res = store_step(s, e)) == STORE_ROW && n < len)
+			n +=
+			    (size_t)snprintf(buf + n, len - n, "%slisteners/%s",
+			        n > 0 ? ", " : "", store_col_text(s, 0));
+		store_finalize(s);
+		if (res == STORE_ERROR)
+			return -1;
+	}
+	return 0;
+}
+
 /* The routes that use row <id> of <kind>, as "routes/a, routes/b", by
  * the route_listeners_listener / routes_origin indexes; "" when none.
  */
@@ -430,7 +465,9 @@ apply_referrers(enum conf_kind kind, int64_t id, char *buf, size_t len,
 		n += (size_t)snprintf(buf + n, len - n, "%sroutes/%s",
 		    n > 0 ? ", " : "", store_col_text(s, 0));
 	store_finalize(s);
-	return res == STORE_ERROR ? -1 : 0;
+	if (res == STORE_ERROR)
+		return -1;
+	return apply_listener_referrers(kind, id, buf, len, n, e);
 }
 
 /* Inside the transaction: name, references or referrers of the write.

@@ -349,6 +349,8 @@ struct cfg_listener {
 	unsigned header_ms, keepalive_ms;
 	bool trust_forwarded; /* keep client X-Forwarded-* and append */
 	enum cfg_pathnorm pathnorm;
+	/* NULL: none (a route's own win) */
+	const struct cfg_error_pages *error_pages;
 	struct cfg_rseq routes;                /* match order, see route.h */
 	const struct route_index *route_index; /* route.c, over routes[] */
 	unsigned max_connections;    /* L4 connections/sessions; 0: no limit */

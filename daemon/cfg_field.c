@@ -142,6 +142,11 @@ static const struct cf_field listener_f[LF__N] = {
 		.parent = -1, .flags = F_NULLABLE, .min = 1, .max = 1000000,
 		.doc = "http, https, tcp, tls-passthrough: most connections open "
 		       "at once from one address; absent: no limit" },
+	[LF_ERROR_PAGES] = { .key = "error_pages", .column = "error_pages_id",
+		.type = F_REF, .parent = -1, .flags = F_NULLABLE,
+		.ref = CK_ERROR_PAGES,
+		.doc = "http, https: pages for the answers the proxy makes "
+		       "itself (404 with no route too); a route's own win" },
 };
 
 static const struct cf_field origin_f[OF__N] = {

@@ -13,6 +13,7 @@
  * Errors name the route and field: "routes[app].redirect.to".
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +350,46 @@ policy_page(void *arg, const char *key, const char *v, size_t idx)
 	return 0;
 }
 
+static const struct cfg_error_pages *
+policy_error_pages_by_id(const struct cfg *c, int64_t id);
+
+/* Listeners' error_pages, once the kind is compiled. 0 or -1. */
+static int
+policy_listener_pages(struct store *st, struct cfg *c, struct err *e)
+{
+	struct store_stmt *s;
+	enum store_step_result r = STORE_ERROR;
+	struct cfg_listener *l;
+	char path[160];
+	int rc = 0;
+
+	s = store_prepare(st,
+	    "SELECT id, error_pages_id FROM listeners"
+	    " WHERE error_pages_id IS NOT NULL ORDER BY id",
+	    e);
+	if (s == NULL)
+		return -1;
+	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
+		l = (struct cfg_listener *)(uintptr_t)cfg_listener_by_id(c,
+		    store_col_int64(s, 0));
+		if (l == NULL)
+			continue;
+		snprintf(path, sizeof(path), "listeners[%s].error_pages",
+		    l->name);
+		if ((l->error_pages = policy_error_pages_by_id(c,
+		         store_col_int64(s, 1))) == NULL)
+			rc = err_set(e, path, "no such error pages");
+		else if (l->proto != CFG_PROTO_HTTP &&
+		    l->proto != CFG_PROTO_HTTPS)
+			rc = err_set(e, path,
+			    "applies to http and https listeners");
+	}
+	if (rc == 0 && r != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}
+
 int
 cfg_policy_error_pages(struct store *st, struct cfg *c, struct err *e)
 {
@@ -398,7 +439,7 @@ cfg_policy_error_pages(struct store *st, struct cfg *c, struct err *e)
 	if (rc == 0 && r != STORE_DONE)
 		rc = -1;
 	store_finalize(s);
-	return rc;
+	return rc == 0 ? policy_listener_pages(st, c, e) : rc;
 }
 
 static const struct cfg_error_pages *

@@ -240,11 +240,23 @@ respond_fixed(struct conn *c)
 	return true;
 }
 
+/* The request's error pages: its route's, else its listener's. */
+static const struct cfg_error_pages *
+respond_pages(const struct conn *c)
+{
+	const struct cfg_listener *l = c->req->listener;
+
+	if (c->req->route != NULL && c->req->route->error_pages != NULL)
+		return c->req->route->error_pages;
+	if (l == NULL) /* refused before routing: the accept's snapshot */
+		l = cfg_listener_by_id(c->cfg, c->acc.lid);
+	return l != NULL ? l->error_pages : NULL;
+}
+
 static const struct cfg_error_page *
 respond_page(const struct conn *c, unsigned status)
 {
-	const struct cfg_error_pages *ep =
-	    c->req->route != NULL ? c->req->route->error_pages : NULL;
+	const struct cfg_error_pages *ep = respond_pages(c);
 	size_t i;
 
 	for (i = 0; ep != NULL && i < ep->npages; i++)
@@ -295,11 +307,11 @@ respond_error_page(struct conn *c, int status, bool close)
 bool
 respond_intercept(struct conn *c, const struct http_msg *m)
 {
+	const struct cfg_error_pages *ep = respond_pages(c);
 	const struct cfg_error_page *pg;
 
-	if (c->req->route == NULL || c->req->route->error_pages == NULL ||
-	    !c->req->route->error_pages->intercept || m->status < 400 ||
-	    (pg = respond_page(c, m->status)) == NULL)
+	if (c->req->route == NULL || ep == NULL || !ep->intercept ||
+	    m->status < 400 || (pg = respond_page(c, m->status)) == NULL)
 		return false;
 	if (c->flags & CONN_F_DRAIN)
 		c->req->flags |= REQ_F_CLOSE;

@@ -103,3 +103,51 @@ def test_unknown_reference_and_delete_in_use(gh, api, origin):
     assert [x["name"] for x in doc["error_pages"]] == ["brand"]
     r = api.put("/config", doc)
     assert r.status_code == 200 and r.json()["changes"] == []
+
+
+def test_listener_error_pages_route_wins(gh, api, origin):
+    """Listener field error_pages: its pages serve the listener's own
+    answers (404 with no route, 400) and routes without pages of their
+    own; a route's error_pages win."""
+    api.ok("POST", "/error_pages", {"name": "site", "pages": {
+        "404": "<p>site: no such page</p>", "400": "<p>site: bad</p>",
+        "502": "<p>site: down</p>"}}, status=201)
+    api.ok("POST", "/error_pages", {"name": "app", "pages": {"502": "<p>app: down</p>"}},
+           status=201)
+    r = api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1", "port": 0,
+                                      "error_pages": "site"}, status=201)
+    assert r.json()["error_pages"] == "site"
+    dead = origin.port
+    origin.close()
+    api.ok("POST", "/origins", {"name": "o", "servers": [
+        {"address": "127.0.0.1", "port": dead}]}, status=201)
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "match": {"hosts": ["app.test"]}}, status=201)
+    port = wait_port(api, gh, "l")
+    # no route for the host: the listener's 404 page
+    data, _ = raw_exchange(port, b"GET / HTTP/1.1\r\nHost: other.test\r\n"
+                                 b"Connection: close\r\n\r\n")
+    resp = parse_responses(data)[0]
+    assert resp.status == 404 and resp.body == b"<p>site: no such page</p>"
+    # a bad request, refused before routing
+    data, _ = raw_exchange(port, b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    resp = parse_responses(data)[0]
+    assert resp.status == 400 and resp.body == b"<p>site: bad</p>", resp
+    # a route without pages of its own: the listener's
+    assert get(port).body == b"<p>site: down</p>"
+    # the route's own pages win
+    api.ok("PATCH", "/routes/r", {"error_pages": "app"})
+    r = get(port)
+    assert r.status == 502 and r.body == b"<p>app: down</p>"
+    # in use by the listener: not deleted
+    api.ok("PATCH", "/routes/r", {"error_pages": None})
+    r = api.delete("/error_pages/site")
+    assert r.status_code == 409 and "listeners/l" in r.text, r.text
+    api.ok("PATCH", "/listeners/l", {"error_pages": None})
+    assert get(port).body != b"<p>site: down</p>"
+    assert api.delete("/error_pages/site").status_code == 204
+    # only http and https listeners take them
+    r = api.post("/listeners", {"name": "t", "address": "127.0.0.1", "port": 0,
+                                "protocol": "tcp", "error_pages": "app"})
+    assert r.status_code == 422, r.text
+    assert problem_fields(r)[0][0].endswith("error_pages"), r.text

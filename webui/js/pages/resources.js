@@ -133,7 +133,9 @@ export const COLLECTIONS = {
       ...(schemaProp('Listener', 'max_connections') ? [{ key: 'max_connections', label: 'Most open connections (or UDP sessions)', type: 'number', placeholder: 'no limit' }] : []),
       ...(schemaProp('Listener', 'proxy_protocol_from') ? [{ key: 'proxy_protocol_from', label: 'Clients that send a PROXY protocol header', type: 'list', placeholder: '10.0.0.5, 10.0.0.6', help: 'Their connections must start with one.' }] : []),
       ...(schemaProp('Listener', 'trusted_proxies') ? [{ key: 'trusted_proxies', label: 'Trusted proxies (CDN, load balancer)', type: 'list', placeholder: '10.0.0.0/8, 2001:db8::/32', help: 'From these, the client is the right-most X-Forwarded-For address not listed here.' }] : []),
-      ...extraFields('Listener', ['id', 'name', 'address', 'port', 'protocol', 'timeouts', 'trust_forwarded', 'default_certificate', 'client_auth', 'client_ca', 'max_connections', 'proxy_protocol_from', 'trusted_proxies']),
+      ...(schemaProp('Listener', 'error_pages') ? [{ key: 'error_pages', label: 'Error pages', type: 'select', empty: '(plain text)', options: () => names(refs.errorPages), show: (v) => !v.protocol || v.protocol === 'http' || v.protocol === 'https',
+        help: "Pages for the proxy's own answers on this listener (404 when no route matches); a route's own pages win." }] : []),
+      ...extraFields('Listener', ['id', 'name', 'address', 'port', 'protocol', 'timeouts', 'trust_forwarded', 'default_certificate', 'client_auth', 'client_ca', 'max_connections', 'proxy_protocol_from', 'trusted_proxies', 'error_pages']),
     ],
   },
 

@@ -108,6 +108,8 @@ struct req {
 	struct compress_stream *comp; /* owned: compressing (compress.h) */
 	const char *encoding;         /* "gzip", "br": for the log */
 	struct fwdauth *fa; /* owned: the route's forward auth (fwdauth.h) */
+	bool rl_passed;        /* let in by the route's rate limit, with */
+	unsigned rl_remaining; /* this many requests left (ratelimit.h) */
 
 	/* Kept from one request to the next (pipelined, or in the same
 	 * callback): everything above is zeroed by each request's end.

@@ -33,6 +33,7 @@
 #include "http1.h"
 #include "log.h"
 #include "normalize.h"
+#include "ratelimit.h"
 #include "respond.h"
 #include "rewrite.h"
 #include "server_live.h"
@@ -612,6 +613,11 @@ copy:
 		size_t ckn = balance_sticky_header(c, ck, sizeof(ck));
 
 		sb_add(&b, ck, ckn);
+	}
+	{
+		char rl[320];
+
+		sb_add(&b, rl, ratelimit_headers(c, rl, sizeof(rl)));
 	}
 	if (r->flags & REQ_F_CHUNK_OUT)
 		sb_cstr(&b, "Transfer-Encoding: chunked\r\n");

@@ -326,8 +326,11 @@ ratelimit_admit(struct conn *c)
 		return false;
 	key = ratelimit_key(rl, &c->req->msg, r->route, r->client.text, id);
 	if (ratelimit_take(rl, key.p != NULL ? key.p : "", key.len,
-	        ratelimit_now_ms(), &remaining, &retry))
+	        ratelimit_now_ms(), &remaining, &retry)) {
+		r->rl_passed = true; /* ratelimit_headers() tells the client */
+		r->rl_remaining = remaining;
 		return false;
+	}
 	stats_inc(STAT_RATE_LIMITED);
 	window = (unsigned)(((uint64_t)rl->burst * rl->per_s + rl->rate - 1) /
 	    rl->rate);
@@ -338,6 +341,34 @@ ratelimit_admit(struct conn *c)
 	    retry, rl->name, rl->burst, window, rl->name, remaining, retry);
 	access_answer(c, 429, hdr, "rate_limit:exceeded");
 	return true;
+}
+
+size_t
+ratelimit_headers(const struct conn *c, char *buf, size_t cap)
+{
+	const struct req *r = c->req;
+	const struct cfg_rate_limit *rl;
+	unsigned window, full;
+	int n;
+
+	if (!r->rl_passed || r->route == NULL ||
+	    (rl = r->route->rate_limit) == NULL || cap == 0)
+		return 0;
+	window = (unsigned)(((uint64_t)rl->burst * rl->per_s + rl->rate - 1) /
+	    rl->rate);
+	/* t: seconds until the bucket is full again (at most one token's
+	 * time more than exact: remaining is rounded down)
+	 */
+	full = r->rl_remaining >= rl->burst
+	    ? 0
+	    : (unsigned)(((uint64_t)(rl->burst - r->rl_remaining) * rl->per_s +
+	                     rl->rate - 1) /
+	          rl->rate);
+	n = snprintf(buf, cap,
+	    "RateLimit-Policy: \"%s\";q=%u;w=%u\r\n"
+	    "RateLimit: \"%s\";r=%u;t=%u\r\n",
+	    rl->name, rl->burst, window, rl->name, r->rl_remaining, full);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 /* ---- compile ---- */

@@ -34,6 +34,13 @@ struct rl_table;
  */
 bool ratelimit_admit(struct conn *c);
 
+/* For an answer to a request the route's rate limit let in: the
+ * RateLimit-Policy and RateLimit header lines (the same IETF draft as the
+ * 429's; t is the seconds until the bucket is full again) into
+ * buf[0..cap); their length, 0 when none or they do not fit.
+ */
+size_t ratelimit_headers(const struct conn *c, char *buf, size_t cap);
+
 /* One request with key <key> (<len> bytes) against limit <rl> at time
  * <now_ms> (monotonic). True when allowed; <*remaining> tokens left,
  * <*retry_s> seconds until one is back when refused. Exposed for tests.

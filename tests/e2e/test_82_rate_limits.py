@@ -205,3 +205,26 @@ def test_validation(gh, api, origin):
                                 "protocol": "udp", "max_connections_per_client": 3})
     assert r.status_code == 422
     assert problem_fields(r)[0][0] == "listeners[u].max_connections_per_client"
+
+
+def test_headers_on_allowed_answers(gh, api, origin):
+    """Answers a rate limit let through carry RateLimit-Policy and RateLimit
+    too: the requests left, and the seconds until the bucket is full."""
+    make(api, origin, {"name": "api", "rate": 1, "per": "minute", "burst": 3})
+    port = wait_port(api, gh, "l")
+    s = requests.Session()
+    url = "http://127.0.0.1:%d/x" % port
+    seen = []
+    for _ in range(4):
+        r = s.get(url, headers={"Host": "app.test"}, timeout=5)
+        seen.append((r.status_code, r.headers.get("RateLimit-Policy"),
+                     r.headers.get("RateLimit")))
+    pol = '"api";q=3;w=180'
+    assert seen[0] == (200, pol, '"api";r=2;t=60'), seen
+    assert seen[1] == (200, pol, '"api";r=1;t=120'), seen
+    assert seen[2] == (200, pol, '"api";r=0;t=180'), seen
+    assert seen[3][0] == 429 and seen[3][1] == pol, seen
+    # a route without a rate limit says nothing
+    api.ok("PATCH", "/routes/r", {"rate_limit": None})
+    r = s.get(url, headers={"Host": "app.test"}, timeout=5)
+    assert r.status_code == 200 and "RateLimit" not in r.headers

@@ -294,19 +294,14 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 		bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	}
-	if (l->max_conns_per_client > 0) { /* ratelimit.c */
-		struct sockaddr_storage ss;
-
-		conn_peer_storage(c, &ss);
-		if ((c->climit = connlimit_take(&ss,
-		         l->max_conns_per_client)) == 0) {
-			conn_close(c);
-			return;
-		}
-	}
 	if (l->nproxy_from > 0 &&
 	    l4_cidr_any(l->proxy_from, l->nproxy_from, sa))
 		c->flags |= CONN_F_PROXY_HDR;
+	/* per client: after the PROXY header when one comes (ratelimit.c) */
+	if (!(c->flags & CONN_F_PROXY_HDR) && connlimit_conn(c, l) == 0) {
+		conn_close(c);
+		return;
+	}
 	/* The first request must begin within the header time; a read
 	 * timeout, like the keep-alive time between requests.
 	 */
@@ -1019,6 +1014,17 @@ conn_proxy_header(struct conn *c)
 	return 1;
 }
 
+/* The PROXY header was read: the connection counts for its client. */
+static int
+conn_proxy_header_done(struct conn *c)
+{
+	if (connlimit_conn(c, conn_listener(c)) == 0) {
+		conn_close(c);
+		return -1;
+	}
+	return 1;
+}
+
 void
 conn_process(struct conn *c)
 {
@@ -1056,7 +1062,9 @@ conn_process(struct conn *c)
 		}
 		if (in == NULL || evbuffer_get_length(in) == 0)
 			break;
-		if ((c->flags & CONN_F_PROXY_HDR) && conn_proxy_header(c) != 1)
+		if ((c->flags & CONN_F_PROXY_HDR) &&
+		    (conn_proxy_header(c) != 1 ||
+		        conn_proxy_header_done(c) != 1))
 			break;
 		if (c->state == CONN_S_IDLE) {
 			if (conn_req_new(c) == -1) {

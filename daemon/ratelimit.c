@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "cfg_route_ref.h"
 #include "conn.h"
+#include "l4_route.h"
 #include "stats.h"
 #include "store.h"
 
@@ -634,4 +635,26 @@ void
 connlimit_release(const struct sockaddr_storage *sa)
 {
 	(void)cl_find(sa, false, 0);
+}
+
+int
+connlimit_conn(struct conn *c, const struct cfg_listener *l)
+{
+	struct sockaddr_storage ss;
+
+	if (l == NULL || l->max_conns_per_client == 0 || c->climit == 1)
+		return -1;
+	conn_peer_storage(c, &ss);
+	if (l->ntrusted_proxies > 0 &&
+	    l4_cidr_any(l->trusted_proxies, l->ntrusted_proxies,
+	        (const struct sockaddr *)&ss)) {
+		/* a proxy in front: its connections carry many clients,
+		 * named per request by X-Forwarded-For
+		 */
+		stats_inc(STAT_CONN_PER_CLIENT_PROXY);
+		return -1;
+	}
+	/* counted on peer_sa, which no longer changes (conn_free()) */
+	c->climit = connlimit_take(&ss, l->max_conns_per_client);
+	return c->climit;
 }

@@ -88,4 +88,13 @@ int ratelimit_route(struct store *st, struct cfg *c, struct cfg_route *r,
 int connlimit_take(const struct sockaddr_storage *sa, unsigned limit);
 void connlimit_release(const struct sockaddr_storage *sa);
 
+/* max_connections_per_client for the HTTP connection <c> of <l>, by the
+ * client it is from: its peer, or the address of its PROXY header (call
+ * again once it is read). A peer in trusted_proxies is not counted (its
+ * clients are known only per request). 1: counted (its peer address, released
+ * by the connection's end); 0: over the limit, close it; -1: not counted.
+ */
+struct cfg_listener;
+int connlimit_conn(struct conn *c, const struct cfg_listener *l);
+
 #endif

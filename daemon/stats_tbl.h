@@ -103,6 +103,7 @@ STAT(COMPRESS_NO_MEMORY,   "compress_no_memory",   "responses sent uncompressed:
 STAT(COMPRESS_OVER_BUDGET, "compress_over_budget", "responses sent uncompressed: the worker's compressors held their memory budget")
 STAT(COMPRESS_FAILED,      "compress_failed",      "compressed responses cut short: the compressor failed (connection closed)")
 STAT(COMPRESS_ABORTED,     "compress_aborted",     "compressed responses whose client or origin went away before the end (state freed)")
+STAT(CONN_PER_CLIENT_PROXY, "conn_per_client_proxy", "connections from a trusted proxy not counted in max_connections_per_client (their clients are known per request)")
 STAT(FWDAUTH_ALLOWED,      "fwdauth_allowed",      "requests a route's forward auth service let through (2xx)")
 STAT(FWDAUTH_DENIED,       "fwdauth_denied",       "requests answered with the forward auth service's own answer (401, 403, 302, ...)")
 STAT(FWDAUTH_ERRORS,       "fwdauth_errors",       "requests answered 502 or 504: the forward auth service was unreachable, timed out or answered badly")

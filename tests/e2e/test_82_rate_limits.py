@@ -228,3 +228,46 @@ def test_headers_on_allowed_answers(gh, api, origin):
     api.ok("PATCH", "/routes/r", {"rate_limit": None})
     r = s.get(url, headers={"Host": "app.test"}, timeout=5)
     assert r.status_code == 200 and "RateLimit" not in r.headers
+
+
+def test_max_connections_per_client_real_client(gh, api, origin):
+    """Behind a PROXY protocol sender the limit counts the address of the
+    PROXY header, not the sender; connections from a trusted proxy
+    (X-Forwarded-For: clients known only per request) are not counted."""
+    make(api, origin, None, listener={"max_connections_per_client": 1,
+                                      "proxy_protocol_from": ["127.0.0.1"]})
+    port = wait_port(api, gh, "l")
+
+    def conn(src):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(("PROXY TCP4 %s 127.0.0.1 4000 %d\r\n" % (src, port)).encode())
+        return s
+
+    def ask(sock, extra=b""):
+        try:
+            sock.sendall(b"GET /x HTTP/1.1\r\nHost: app.test\r\n" + extra + b"\r\n")
+            return sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            return b""
+
+    a, b = conn("192.0.2.1"), conn("192.0.2.2")
+    assert ask(a).startswith(b"HTTP/1.1 200") and ask(b).startswith(b"HTTP/1.1 200")
+    c = conn("192.0.2.1")  # the second from one client
+    assert ask(c) == b""
+    for s in (a, b, c):
+        s.close()
+    assert glob(api, "conn_per_client_limit") >= 1
+    # A trusted proxy's connections are not capped by the per-client limit.
+    api.ok("PATCH", "/listeners/l", {"proxy_protocol_from": [],
+                                     "trusted_proxies": ["127.0.0.1"]})
+    deadline = time.monotonic() + 5
+    while True:  # the new snapshot reaches the worker
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(3)]
+        got = [ask(s, b"X-Forwarded-For: 198.51.100.%d\r\n" % i) for i, s in enumerate(socks)]
+        for s in socks:
+            s.close()
+        if all(g.startswith(b"HTTP/1.1 200") for g in got):
+            break
+        assert time.monotonic() < deadline, got
+        time.sleep(0.1)
+    assert glob(api, "conn_per_client_proxy") >= 3

@@ -93,3 +93,25 @@ def test_http_routes_only(gh, api, origin, authsvc):
     r = api.patch("/routes/r", {"respond": {"status": 200}})
     assert r.status_code == 422, r.text
     assert problem_fields(r)[0][0].endswith("forward_auth"), r.text
+
+
+def test_client_gone_while_asking(gh, api, origin, authsvc):
+    """A client that leaves while its check runs ends the check; the
+    service's late answer finds nothing (and nothing breaks)."""
+    import socket
+    import struct
+    import time
+    port = make_route(gh, api, origin, authsvc, fa=dict(FA, path="/slow?ms=600"))
+    for _ in range(3):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /x HTTP/1.1\r\nHost: app.test\r\nCookie: session=good\r\n\r\n")
+        time.sleep(0.1)  # the check is on its way
+        # a reset (an EOF alone is a half-close: the answer is still due)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    time.sleep(1.0)
+    before = len(origin.requests)
+    assert request(port, headers=[("Cookie", "session=good")], timeout=5).status == 200
+    assert len(origin.requests) == before + 1
+    st = api.get("/stats").json()["global"]
+    assert st["fwdauth_allowed"] == 1 and st["fwdauth_errors"] == 0

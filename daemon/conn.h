@@ -107,7 +107,7 @@ struct req {
 	const struct cfg_server *retry_to;
 	struct compress_stream *comp; /* owned: compressing (compress.h) */
 	const char *encoding;         /* "gzip", "br": for the log */
-	struct fwdauth *fa; /* owned: the route's forward auth (fwdauth.h) */
+	struct fwdauth *fa;    /* owned: the route's forward auth (fwdauth.h) */
 	bool rl_passed;        /* let in by the route's rate limit, with */
 	unsigned rl_remaining; /* this many requests left (ratelimit.h) */
 

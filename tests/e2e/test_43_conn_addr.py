@@ -1,9 +1,8 @@
 """The client connection's address (issue 10: struct conn keeps one compact
 peer address): with a PROXY header on an http listener that also limits
-connections per client, the count stays on the address it was taken for
-(the socket's peer, at accept) and is given back to that address when the
-connection ends, whatever address the header named; IPv6 header addresses
-reach the origin whole."""
+connections per client, the count is taken for the address the header
+names (issue 12: the real client, not the proxy) and given back to it when
+the connection ends; IPv6 header addresses reach the origin whole."""
 
 import json
 import socket
@@ -28,7 +27,9 @@ def ask(s, hdr=b""):
         return b""
 
 
-def test_per_client_count_survives_a_proxy_header(gh):
+def test_per_client_count_follows_the_proxy_header(gh):
+    """max_connections_per_client counts the client a PROXY header names,
+    not the proxy that sent it (issue 12: the real client where known)."""
     o = Origin("a")
     try:
         gh.add_listener("l", proxy_protocol_from='["127.0.0.0/8"]',
@@ -38,21 +39,25 @@ def test_per_client_count_survives_a_proxy_header(gh):
         gh.start()
         port = gh.ports["l"]
         for i in range(3):
+            hdr = b"PROXY TCP4 192.0.2.%d 127.0.0.1 6000 80\r\n" % (i + 1)
             a = connect(port)
-            got = ask(a, b"PROXY TCP4 192.0.2.%d 127.0.0.1 6000 80\r\n" % (i + 1))
+            got = ask(a, hdr)
             assert got.startswith(b"HTTP/1.1 200"), got
-            # The slot is 127.0.0.1's: a second connection is refused,
-            # even with another address in its header.
+            # The slot is 192.0.2.x's: a second connection from it is
+            # refused, one from another client (same proxy) gets in.
             b = connect(port)
-            assert ask(b, b"PROXY TCP4 198.51.100.7 127.0.0.1 6001 80\r\n") == b""
+            assert ask(b, hdr) == b""
             b.close()
+            d = connect(port)
+            got = ask(d, b"PROXY TCP4 198.51.100.%d 127.0.0.1 6001 80\r\n" % (i + 1))
+            assert got.startswith(b"HTTP/1.1 200"), got
+            d.close()
             a.close()
-            # Given back to 127.0.0.1 (not to 192.0.2.x): the next
-            # round's first connection gets in.
+            # Given back to 192.0.2.x when its connection ends.
             deadline = time.monotonic() + 5
             while True:
                 c = connect(port)
-                got = ask(c, b"PROXY TCP4 203.0.113.9 127.0.0.1 6002 80\r\n")
+                got = ask(c, hdr)
                 c.close()
                 if got.startswith(b"HTTP/1.1 200"):
                     break

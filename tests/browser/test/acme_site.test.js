@@ -1,7 +1,8 @@
 // acme_site.test.js: certificates from an ACME CA in the web UI, against
 // Debian's pebble on loopback (lib/pebble.js; challenges really validated
 // against the daemon). The dashboard lists a certificate whose http-01
-// challenge the CA rejected, with the CA's problem. "New site" requests
+// challenge the CA rejected, with the CA's problem, and so does the Sites
+// list for a site served with it. "New site" requests
 // a certificate from the ACME account for the site's names: the plan says
 // so, the site's listeners, origin and route are one revision, the order
 // starts once they serve, the Sites list follows it to "valid", and the
@@ -70,7 +71,7 @@ describe('ACME certificates for sites, against pebble', () => {
     if (pebble) await pebble.stop();
   });
 
-  test('a certificate whose challenge the CA rejected is on the dashboard with the CA\'s problem', async () => {
+  test('a certificate whose challenge the CA rejected is on the dashboard and its site with the CA\'s problem', async () => {
     // Nothing listens on the port pebble validates http-01 at yet.
     const r = await call('POST', '/certificates/acme', { name: 'broken', names: ['broken.example.test'], account: 'pebble', challenge: 'http-01' });
     assert.equal(r.status, 202, JSON.stringify(r.body));
@@ -92,7 +93,19 @@ describe('ACME certificates for sites, against pebble', () => {
     assert.match(text, /1 failed attempt in a row/);
     await panel.scrollIntoViewIfNeeded();
     await shotBoth(page, 'acme-site-01-dashboard-failed');
+    // A site served with it shows the failure and the CA's problem too.
+    const add = await call('PATCH', '/config', [
+      { op: 'add', path: '/listeners/-', value: { name: 'tls-broken', address: '127.0.0.1', port: 0, protocol: 'https', default_certificate: 'broken' } },
+      { op: 'add', path: '/origins/-', value: { name: 'web', servers: [{ address: '127.0.0.1', port: origin.port }] } },
+      { op: 'add', path: '/routes/-', value: { name: 'broken', listeners: ['tls-broken'], origin: 'web', match: { hosts: ['broken.example.test'] } } }]);
+    assert.equal(add.status, 200, JSON.stringify(add.body));
+    await goto('#/sites', 'Sites');
+    const site = page.locator('tbody tr').filter({ hasText: 'broken.example.test' });
+    await site.getByText('ACME failed').waitFor();
+    assert.ok((await site.textContent()).includes(c.acme.last_error.detail));
     // Out of the way of the site below (its retry would find its listener).
+    const rm = await call('PATCH', '/config', [{ op: 'remove', path: '/routes/0' }, { op: 'remove', path: '/listeners/0' }, { op: 'remove', path: '/origins/0' }]);
+    assert.equal(rm.status, 200, JSON.stringify(rm.body));
     assert.equal((await call('DELETE', '/certificates/broken')).status, 204);
   });
 

@@ -106,7 +106,8 @@ next_cb(struct store *st, void *arg)
 	s = store_prepare(st,
 	    "SELECT certificate_id, account_id, names, challenge, order_url,"
 	    " order_key, attempts, status,"
-	    " (SELECT name FROM certificates WHERE id = certificate_id)"
+	    " (SELECT name FROM certificates WHERE id = certificate_id),"
+	    " ari_id"
 	    " FROM acme_certs WHERE (status <> 'valid' AND next_attempt <= ?1)"
 	    " OR (status = 'valid' AND next_renewal <= ?1)"
 	    " ORDER BY next_attempt LIMIT 1",
@@ -126,6 +127,7 @@ next_cb(struct store *st, void *arg)
 		j->attempts = store_col_int64(s, 6);
 		renew = strcmp(store_col_text(s, 7), "valid") == 0;
 		snprintf(j->cert, sizeof(j->cert), "%s", store_col_text(s, 8));
+		j->ari_id = dup_col(s, 9);
 	}
 	store_finalize(s);
 	if (j->is_cert) {

@@ -527,10 +527,10 @@ names_of(struct json *arr, const char **v)
 }
 
 static struct json *
-new_order(struct sess *s, struct json *names, char *url, size_t urllen)
+order_post(struct sess *s, struct json *names, bool replaces, char *url,
+    size_t urllen)
 {
 	struct json *p = json_new_obj(), *ids = json_new_arr(), *id, *o;
-	struct err e;
 	char *text;
 	size_t i;
 
@@ -541,12 +541,42 @@ new_order(struct sess *s, struct json *names, char *url, size_t urllen)
 		json_append(ids, id);
 	}
 	json_set(p, "identifiers", ids);
+	/* RFC 9773 section 5: a renewal names the certificate it replaces,
+	 * to a CA that offers renewal information.
+	 */
+	if (replaces)
+		json_set(p, "replaces", json_new_str(s->j->ari_id));
 	text = json_dump(p, NULL);
 	json_unref(p);
 	o = text != NULL
 	    ? post_json(s, "newOrder", s->new_order, text, url, urllen)
 	    : NULL;
 	free(text);
+	return o;
+}
+
+static struct json *
+new_order(struct sess *s, struct json *names, char *url, size_t urllen)
+{
+	bool replaces = s->renewal_info[0] != '\0' && s->j->ari_id != NULL;
+	const char *type;
+	struct json *o;
+	struct err e;
+
+	o = order_post(s, names, replaces, url, urllen);
+	type = json_str(json_get(s->problem, "type"));
+	if (o == NULL && replaces && type != NULL &&
+	    strcmp(type, "urn:ietf:params:acme:error:alreadyReplaced") == 0) {
+		/* Replaced by an order this client lost track of: a plain
+		 * order then.
+		 */
+		log_info("acme: %s: the CA says %s was already replaced; "
+		         "ordering without \"replaces\"",
+		    s->j->cert, s->j->ari_id);
+		json_unref(s->problem);
+		s->problem = NULL;
+		o = order_post(s, names, false, url, urllen);
+	}
 	if (o != NULL && url[0] == '\0') {
 		json_unref(o);
 		fail(s, "newOrder", "no order URL (Location)");

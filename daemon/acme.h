@@ -51,8 +51,9 @@ struct acme_job {
 	char *order_url; /* the order in flight, or NULL */
 	char *order_key; /* its certificate key, or NULL */
 	int64_t attempts;
-	/* A valid certificate whose renewal window is due to be asked
-	 * for (RFC 9773): <ari_id> names it to the CA.
+	/* The issued certificate's RFC 9773 name (NULL before the first
+	 * issue): a renewal's order "replaces" it; <ari_only>: only its
+	 * renewal window is due to be asked for.
 	 */
 	bool ari_only;
 	char *ari_id;

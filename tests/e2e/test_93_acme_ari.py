@@ -6,7 +6,9 @@ request goes through to pebble unchanged. The daemon asks for the window
 of the certificate it was issued (the identifier is the issuer's key id
 and the serial, checked against openssl's view of the certificate),
 renews at a moment inside the window when it comes, and after the new
-certificate keeps the new window and a renewal time inside it. A window
+certificate keeps the new window and a renewal time inside it; the
+renewal's order names the certificate it replaces (and, when the CA says
+that one was already replaced, orders again without). A window
 that ends before it starts is refused, counted (acme_ari_failed) and
 leaves the renewal at two thirds of the lifetime, asked again in an
 hour."""
@@ -45,6 +47,8 @@ class ARIProxy:
     def __init__(self, pebble):
         self.pebble = pebble
         self.asked = []
+        self.orders = []
+        self.refuse_replaces = False
         self.windows = []
         self.port = free_port()
         proxy = self
@@ -66,6 +70,17 @@ class ARIProxy:
             def handle_any(self):
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
+                if self.command == "POST" and body:
+                    # A newOrder's payload: kept for "replaces".
+                    jws = json.loads(body)
+                    if jws.get("payload"):
+                        pl = jws["payload"]
+                        pl = json.loads(base64.urlsafe_b64decode(pl + "=" * (-len(pl) % 4)))
+                        if "identifiers" in pl:
+                            proxy.orders.append(pl)
+                            if "replaces" in pl and proxy.refuse_replaces:
+                                self.already_replaced()
+                                return
                 if self.command == "GET" and self.path.startswith("/ari/"):
                     proxy.asked.append(self.path[5:])
                     w = proxy.windows[min(len(proxy.asked), len(proxy.windows)) - 1]
@@ -94,6 +109,19 @@ class ARIProxy:
                     data = json.dumps(d).encode()
                 c.close()
                 self.answer(r.status, out, data)
+
+            def already_replaced(self):
+                # The CA's refusal, with a fresh nonce from pebble.
+                ctx = ssl.create_default_context(cafile=proxy.pebble.ca.cert)
+                c = http.client.HTTPSConnection("127.0.0.1", proxy.pebble.port, context=ctx,
+                                                timeout=30)
+                c.request("HEAD", "/nonce-plz")
+                nonce = c.getresponse().getheader("Replay-Nonce")
+                c.close()
+                doc = {"type": "urn:ietf:params:acme:error:alreadyReplaced",
+                       "detail": "the certificate was already replaced", "status": 409}
+                self.answer(409, [("Content-Type", "application/problem+json"),
+                                  ("Replay-Nonce", nonce)], json.dumps(doc).encode())
 
             do_GET = do_POST = do_HEAD = handle_any
 
@@ -174,6 +202,10 @@ def test_renews_inside_the_ca_window(env, gh):
     pem = gh.sql("SELECT certificate_pem FROM certificates WHERE name = 'site'")[0][0]
     assert proxy.asked[-1] == ari_id(pem), (proxy.asked, ari_id(pem))
     assert proxy.asked[0] != proxy.asked[-1]
+    # The renewal's order says which certificate it replaces (section 5).
+    assert len(proxy.orders) == 2, proxy.orders
+    assert "replaces" not in proxy.orders[0]
+    assert proxy.orders[1]["replaces"] == proxy.asked[0]
     # The new window is kept and the renewal is at a moment inside it.
     w = c["acme"]["renewal_window"]
     assert (epoch(w["start"]), epoch(w["end"])) == far, w
@@ -202,3 +234,18 @@ def test_unusable_window_keeps_two_thirds(env, gh):
     row = gh.sql("SELECT ari_check FROM acme_certs")[0][0]
     assert 3600 - 120 <= row - time.time() <= 3600 + 5, row
     assert len(proxy.asked) == 1
+
+
+def test_already_replaced_orders_without_replaces(env, gh):
+    api, pebble, proxy = env
+    now = int(time.time())
+    proxy.windows = [(now - 60, now + 4), (now + 40 * 86400, now + 42 * 86400)]
+    proxy.refuse_replaces = True
+    r = api.post("/certificates/acme", {"name": "site", "names": ["again.example.test"],
+                                        "account": "ari"})
+    assert r.status_code == 202, r.text
+    wait_acme(api, "site", ("valid",), timeout=60, pred=lambda c: c["acme"]["issued"] == 2)
+    gh.wait_for(r"acme: site: the CA says .* was already replaced; ordering without",
+                timeout=5)
+    assert [("replaces" in o) for o in proxy.orders] == [False, True, False], proxy.orders
+    assert pebble.log().count("Issued certificate serial") == 2

@@ -24,7 +24,8 @@ E2E_TESTS = \
 	tests/e2e/test_84_header_rules.py \
 	tests/e2e/test_85_maintenance.py \
 	tests/e2e/test_86_error_pages.py \
-	tests/e2e/test_95_compress.py
+	tests/e2e/test_95_compress.py \
+	tests/e2e/test_96_compress_memory.py \
 	tests/e2e/test_97_forward_auth.py tests/e2e/test_98_forward_auth_failures.py
 # Admin API suites (test_5x_*.py) are listed here by their authors.
 E2E_API_TESTS = tests/e2e/test_50_api_quickstart.py tests/e2e/test_51_api_validation.py \

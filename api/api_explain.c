@@ -20,6 +20,7 @@
 #include "api_int.h"
 #include "cfg.h"
 #include "client_addr.h"
+#include "compress.h"
 #include "http_msg.h"
 #include "json.h"
 #include "normalize.h"
@@ -127,6 +128,31 @@ ex_route_answers(struct json *out, struct json *pol, const struct cfg_route *rt,
 	return false;
 }
 
+/* Compression (compress.h): the coding the request's Accept-Encoding
+ * gets for a response the route compresses (a listed type, not encoded,
+ * ranged or no-transform, at least min_bytes).
+ */
+static void
+ex_compress(struct json *pol, const struct cfg_compress *cz,
+    const struct http_msg *m)
+{
+	struct compress_accept acc;
+	struct json *p = json_new_obj();
+	struct str v;
+	int i = -1;
+
+	compress_accept_init(&acc);
+	while ((i = http_msg_find(m, "accept-encoding", (size_t)(i + 1))) >=
+	    0) {
+		v = http_msg_hvalue(m, (size_t)i);
+		compress_accept_parse(&acc, v.p, v.len);
+	}
+	json_set(pol, "compress", p);
+	json_set(p, "encoding",
+	    json_new_str(compress_enc_name(compress_accept_choose(&acc))));
+	json_set(p, "min_bytes", json_new_int((int64_t)cz->min_bytes));
+}
+
 /* The route's policies, in the data plane's order, into <out>. */
 static void
 ex_policies(struct json *out, const struct cfg_listener *l,
@@ -194,6 +220,8 @@ ex_policies(struct json *out, const struct cfg_listener *l,
 	}
 	if (ex_route_answers(out, pol, rt, ca))
 		return;
+	if (rt->compress != NULL)
+		ex_compress(pol, rt->compress, m);
 	if (rt->forward_auth != NULL) {
 		const struct cfg_forward_auth *fa = rt->forward_auth;
 		struct json *hl = json_new_arr();

@@ -141,6 +141,18 @@ def test_accept_encoding_choice(gh, api, origin, ae, want):
         assert resp.header("content-length") == "5000"
 
 
+def test_explain_says_the_coding(gh, api, origin):
+    base(api, origin)
+    ex = api.ok("POST", "/explain", {
+        "listener": "l", "host": "app.test", "path": "/x",
+        "headers": {"Accept-Encoding": "gzip;q=0.5, br;q=0.4"}}, status=200)
+    assert ex.json()["policies"]["compress"] == {"encoding": "gzip",
+                                                 "min_bytes": 1024}
+    ex = api.ok("POST", "/explain", {"listener": "l", "host": "app.test",
+                                     "path": "/x"}, status=200)
+    assert ex.json()["policies"]["compress"]["encoding"] == "identity"
+
+
 def test_no_header_is_identity(gh, api, origin):
     port = base(api, origin)
     resp = fetch(port, "/_text?n=5000")

@@ -18,7 +18,7 @@ struct compress_stream {
 	const struct compress_codec *codec;
 	void *st;
 	struct compress_mem mem;
-	struct conn *c; /* borrowed: the owner, while a run lasts */
+	bool dirty; /* input taken since the last flush */
 	bool finished;
 };
 
@@ -388,7 +388,8 @@ compress_body(struct conn *c, const char *p, size_t n)
 	struct compress_stream *z = c->req->comp;
 
 	count(STAT_COMPRESS_BYTES_IN, n);
-	if (z->codec->run(z->st, (const uint8_t *)p, n, COMPRESS_OP_FLUSH,
+	z->dirty = true;
+	if (z->codec->run(z->st, (const uint8_t *)p, n, COMPRESS_OP_NONE,
 	        stream_out, c) != 0) {
 		/* The connection closes (the caller's bad body); what went
 		 * out is a truncated stream the client will see as one.
@@ -398,6 +399,22 @@ compress_body(struct conn *c, const char *p, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+void
+compress_flush(struct conn *c)
+{
+	struct compress_stream *z = c->req->comp;
+
+	if (!z->dirty)
+		return;
+	z->dirty = false;
+	if (z->codec->run(z->st, NULL, 0, COMPRESS_OP_FLUSH, stream_out, c) !=
+	    0) {
+		stats_inc(STAT_COMPRESS_FAILED);
+		c->req->flags |= REQ_F_CLOSE;
+		conn_finish(c);
+	}
 }
 
 void

@@ -7,8 +7,9 @@
  * identity when nothing else is acceptable) and the response (never one
  * already encoded, ranged, Cache-Control: no-transform, to HEAD, 1xx, 204,
  * 304, of a type the route does not list, or of a known length below
- * min_bytes). A compressed body streams: each piece the origin sends is
- * compressed and flushed at once, chunked to the client (close-delimited
+ * min_bytes). A compressed body streams: what the origin sent is
+ * compressed and flushed at the end of each callback that read it
+ * (compress_flush() from conn_leave()), chunked to the client (close-delimited
  * to an HTTP/1.0 one), Content-Length dropped, ETag made weak, and
  * "Vary: Accept-Encoding" added to every response the route could have
  * compressed. One stream per request, its memory counted and capped
@@ -98,10 +99,15 @@ bool compress_drops(struct str name);
  */
 size_t compress_head_lines(const struct conn *c, const struct http_msg *m,
     unsigned how, char *buf, size_t len);
-/* Compresses <n> bytes of the body and sends them (flushed). 0, or -1
- * when the stream failed (the connection closes).
+/* Compresses <n> bytes of the body and sends what the codec gives. 0,
+ * or -1 when the stream failed (the connection closes).
  */
 int compress_body(struct conn *c, const char *p, size_t n);
+/* Flushes what the body pieces of this callback left in the codec, so
+ * the client can decode everything the origin has sent (conn_leave(),
+ * once per callback, while the connection is still held).
+ */
+void compress_flush(struct conn *c);
 /* Ends the stream: its last bytes are sent and its memory freed. */
 void compress_finish(struct conn *c);
 /* Frees a stream the response did not finish (the client went away, or
@@ -135,6 +141,7 @@ void *compress_mem_alloc(struct compress_mem *m, size_t n);
 void compress_mem_free(struct compress_mem *m, void *p);
 
 enum compress_op {
+	COMPRESS_OP_NONE,   /* input taken; output when the codec likes */
 	COMPRESS_OP_FLUSH,  /* all input out, the output decodable so far */
 	COMPRESS_OP_FINISH, /* all input out, and the stream's end */
 };

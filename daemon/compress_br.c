@@ -34,25 +34,40 @@ br_free(void *opaque, void *p)
 	compress_mem_free(opaque, p);
 }
 
+struct br {
+	BrotliEncoderState *s;
+	struct compress_mem *mem;
+	size_t pending; /* input taken since the last flush */
+};
+
 static void *
 br_open(struct compress_mem *m, uint64_t size)
 {
-	BrotliEncoderState *s;
+	struct br *b;
 
 	m->cap = 0;
-	if ((s = BrotliEncoderCreateInstance(br_alloc, br_free, m)) == NULL)
+	if ((b = compress_mem_alloc(m, sizeof(*b))) == NULL)
 		return NULL;
-	if (!BrotliEncoderSetParameter(s, BROTLI_PARAM_QUALITY, BR_QUALITY) ||
-	    !BrotliEncoderSetParameter(s, BROTLI_PARAM_LGWIN, BR_LGWIN) ||
-	    !BrotliEncoderSetParameter(s, BROTLI_PARAM_MODE,
-	        BROTLI_MODE_TEXT) ||
-	    (size > 0 && size <= UINT32_MAX &&
-	        !BrotliEncoderSetParameter(s, BROTLI_PARAM_SIZE_HINT,
-	            (uint32_t)size))) {
-		BrotliEncoderDestroyInstance(s);
+	b->mem = m;
+	b->pending = 0;
+	if ((b->s = BrotliEncoderCreateInstance(br_alloc, br_free, m)) ==
+	    NULL) {
+		compress_mem_free(m, b);
 		return NULL;
 	}
-	return s;
+	if (!BrotliEncoderSetParameter(b->s, BROTLI_PARAM_QUALITY,
+	        BR_QUALITY) ||
+	    !BrotliEncoderSetParameter(b->s, BROTLI_PARAM_LGWIN, BR_LGWIN) ||
+	    !BrotliEncoderSetParameter(b->s, BROTLI_PARAM_MODE,
+	        BROTLI_MODE_TEXT) ||
+	    (size > 0 && size <= UINT32_MAX &&
+	        !BrotliEncoderSetParameter(b->s, BROTLI_PARAM_SIZE_HINT,
+	            (uint32_t)size))) {
+		BrotliEncoderDestroyInstance(b->s);
+		compress_mem_free(m, b);
+		return NULL;
+	}
+	return b;
 }
 
 /* One CompressStream loop over <n> bytes, then <bop>. */
@@ -79,33 +94,52 @@ br_step(BrotliEncoderState *s, const uint8_t *in, size_t n,
 	}
 }
 
-/* The input goes in slices of BR_SLICE, each flushed: the encoder's
- * buffers grow with what one flush covers (64 KiB would take 883 KB).
+/* The encoder is flushed every BR_SLICE bytes of input, whatever the
+ * caller asks: its buffers grow with what one flush covers (64 KiB
+ * would take 883 KB, and so would leaving it to the encoder).
  */
 static int
 br_run(void *st, const uint8_t *in, size_t n, enum compress_op op,
     compress_out_fn out, void *arg)
 {
+	struct br *b = st;
 	size_t k;
 
-	if (n == 0 && op == COMPRESS_OP_FLUSH)
-		return 0; /* a flush of nothing would still add bytes */
-	for (; n > BR_SLICE; in += k, n -= k) {
-		k = BR_SLICE;
-		if (br_step(st, in, k, BROTLI_OPERATION_FLUSH, out, arg) != 0)
+	while (n > 0) {
+		k = BR_SLICE - b->pending;
+		if (k > n)
+			k = n;
+		if (br_step(b->s, in, k, BROTLI_OPERATION_PROCESS, out, arg) !=
+		    0)
 			return -1;
+		in += k;
+		n -= k;
+		if ((b->pending += k) == BR_SLICE) {
+			if (br_step(b->s, NULL, 0, BROTLI_OPERATION_FLUSH, out,
+			        arg) != 0)
+				return -1;
+			b->pending = 0;
+		}
 	}
-	return br_step(st, in, n,
-	    op == COMPRESS_OP_FINISH ? BROTLI_OPERATION_FINISH
-	                             : BROTLI_OPERATION_FLUSH,
-	    out, arg);
+	if (op == COMPRESS_OP_FINISH)
+		return br_step(b->s, NULL, 0, BROTLI_OPERATION_FINISH, out,
+		    arg);
+	if (op == COMPRESS_OP_FLUSH && b->pending > 0) {
+		b->pending = 0; /* a flush of nothing would still add bytes */
+		return br_step(b->s, NULL, 0, BROTLI_OPERATION_FLUSH, out, arg);
+	}
+	return 0;
 }
 
 static void
 br_close(void *st)
 {
-	if (st != NULL)
-		BrotliEncoderDestroyInstance(st);
+	struct br *b = st;
+
+	if (b == NULL)
+		return;
+	BrotliEncoderDestroyInstance(b->s);
+	compress_mem_free(b->mem, b);
 }
 
 const struct compress_codec compress_br = {

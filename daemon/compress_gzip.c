@@ -70,7 +70,9 @@ gz_run(void *st, const uint8_t *in, size_t n, enum compress_op op,
 {
 	struct gz *g = st;
 	uint8_t buf[GZ_OUT_BYTES];
-	int flush = op == COMPRESS_OP_FINISH ? Z_FINISH : Z_SYNC_FLUSH;
+	int flush = op == COMPRESS_OP_FINISH ? Z_FINISH
+	    : op == COMPRESS_OP_FLUSH        ? Z_SYNC_FLUSH
+	                                     : Z_NO_FLUSH;
 	int rc;
 
 	g->z.next_in = (Bytef *)(uintptr_t)in;

@@ -488,6 +488,10 @@ bool
 conn_leave(struct conn *c)
 {
 	ASSERT(c->busy > 0);
+	/* Still held: what this callback fed a compressor goes out. */
+	if (c->busy == 1 && !(c->flags & CONN_F_DEAD) && c->req != NULL &&
+	    c->req->comp != NULL)
+		compress_flush(c);
 	if (--c->busy == 0 && (c->flags & CONN_F_DEAD)) {
 		conn_free(c);
 		return true;

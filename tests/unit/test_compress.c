@@ -324,31 +324,46 @@ body(size_t n)
 	return p;
 }
 
+/* <n> bytes of body() through <c> in pieces of <piece>, flushed after
+ * every <every> pieces (as compress_flush() after a callback's pieces).
+ */
 static void
-run_codec(const struct compress_codec *c, size_t n, size_t piece,
-    struct sink *out, struct compress_mem *m)
+run_codec_every(const struct compress_codec *c, size_t n, size_t piece,
+    size_t every, struct sink *out, struct compress_mem *m)
 {
 	uint8_t *in = body(n);
 	void *st;
-	size_t i;
+	size_t i, k = 0;
 
 	memset(m, 0, sizeof(*m));
 	memset(out, 0, sizeof(*out));
 	st = c->open(m, 0);
 	assert_non_null(st);
-	for (i = 0; i < n; i += piece)
+	for (i = 0; i < n; i += piece) {
 		assert_int_equal(c->run(st, in + i,
 		                     i + piece > n ? n - i : piece,
-		                     COMPRESS_OP_FLUSH, sink_out, out),
+		                     COMPRESS_OP_NONE, sink_out, out),
 		    0);
+		if (++k % every == 0)
+			assert_int_equal(c->run(st, NULL, 0, COMPRESS_OP_FLUSH,
+			                     sink_out, out),
+			    0);
+	}
 	assert_int_equal(c->run(st, NULL, 0, COMPRESS_OP_FINISH, sink_out, out),
 	    0);
 	c->close(st);
 	assert_int_equal(m->used, 0); /* everything given back */
 	assert_true(m->peak <= c->reserve);
 	/* Compressed, unless every byte was flushed on its own. */
-	assert_true(out->len > 0 && (piece == 1 || out->len < n / 2));
+	assert_true(out->len > 0 && (piece * every == 1 || out->len < n / 2));
 	free(in);
+}
+
+static void
+run_codec(const struct compress_codec *c, size_t n, size_t piece,
+    struct sink *out, struct compress_mem *m)
+{
+	run_codec_every(c, n, piece, 1, out, m);
 }
 
 static void
@@ -377,6 +392,8 @@ test_gzip_roundtrip_and_memory(void **state)
 	free(out.p);
 	run_codec(&compress_gzip, 20000, 1, &out, &m);
 	free(out.p);
+	run_codec_every(&compress_gzip, 3000000, 1000, 100, &out, &m);
+	free(out.p);
 	free(want);
 	free(got);
 }
@@ -394,6 +411,25 @@ test_brotli_memory(void **state)
 		run_codec(&compress_br, pieces[i] == 1 ? 30000 : 4000000,
 		    pieces[i], &out, &m);
 		free(out.p);
+	}
+	/* Many pieces between flushes (one callback's worth): the bound
+	 * holds, and the output is smaller than flushing each.
+	 */
+	{
+		struct sink each;
+		static const size_t every[] = { 4, 64, 1000 };
+
+		run_codec(&compress_br, 200000, 100, &each, &m);
+		for (i = 0; i < sizeof(every) / sizeof(every[0]); i++) {
+			run_codec_every(&compress_br, 200000, 100, every[i],
+			    &out, &m);
+			assert_true(out.len < each.len);
+			free(out.p);
+			run_codec_every(&compress_br, 4000000, 16384, every[i],
+			    &out, &m);
+			free(out.p);
+		}
+		free(each.p);
 	}
 	/* An empty body: a valid, tiny stream. */
 	memset(&m, 0, sizeof(m));

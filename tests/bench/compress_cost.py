@@ -5,9 +5,10 @@ busy machine), and what it saves in bytes.
 
 gatehoused runs under valgrind --tool=callgrind with one worker; one client
 sends N sequential keep-alive GETs on one connection. Counted per request,
-inclusive (callgrind_annotate): upstream_process(), the whole response
-path (parse, head, body, compression), and compress_* plus its codec
-calls, the compression alone. Whole-process totals are not used: under
+inclusive (callgrind_annotate): upstream_process(), the response path
+(parse, head, body, compression), and compress_* plus its codec calls
+(with compress_flush(), run from conn_leave() when a body spans reads),
+the compression alone. Whole-process totals are not used: under
 valgrind a request takes milliseconds, and the daemon's timers then cost
 more than a request does. The origin answers
 every request with the same page: SIZE bytes of generated HTML (tags,
@@ -154,7 +155,7 @@ CASES = {  # name: (route compresses, path, Accept-Encoding or None)
 
 
 FUNCS = ("upstream_process", "compress_response_head", "compress_body",
-         "compress_finish")
+         "compress_flush", "compress_finish")
 
 
 def inclusive(out):
@@ -216,7 +217,7 @@ def main():
         for case in CASES:
             got, head, wire = run(binary, work, oport, case, n)
             enc = b"content-encoding: " in head.lower()
-            z = got["compress_response_head"] + got["compress_body"] + got["compress_finish"]
+            z = sum(got[f] for f in FUNCS[1:])
             print("| %s | %.0f | %.0f | %d%s |" % (case, got["upstream_process"] / n, z / n, wire,
                                                    " (encoded)" if enc else ""))
             sys.stdout.flush()

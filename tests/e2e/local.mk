@@ -60,7 +60,6 @@ E2E_HELPERS += tests/e2e/tlsutil.py
 # The accept path (accept.c): max_connections, counters per worker.
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py
 E2E_TESTS += tests/e2e/test_43_conn_addr.py
-E2E_TESTS += tests/e2e/test_46_max_connections.py
 # Balancing and resilience (issue 13).
 EXTRA_DIST += tests/bench/balance.sh tests/bench/balance_cost.c \
 	tests/bench/balance_cost.py tests/bench/balance_wrk.sh

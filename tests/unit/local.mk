@@ -159,3 +159,4 @@ endif
 tests_unit_test_acme_ari_SOURCES = tests/unit/test_acme_ari.c api/json.c
 tests_unit_test_acme_ari_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_acme_ari_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
+EXTRA_DIST += tests/unit/msg_build.h

@@ -18,26 +18,7 @@
 #include <cmocka.h>
 
 #include "client_addr.h"
-
-static struct http_span
-span(struct http_msg *m, const char *s)
-{
-	int64_t off = http_msg_append(m, s, strlen(s));
-	struct http_span sp;
-
-	assert_true(off >= 0);
-	sp.off = (uint32_t)off;
-	sp.len = (uint32_t)strlen(s);
-	return sp;
-}
-
-static void
-add(struct http_msg *m, const char *name, const char *value)
-{
-	struct http_span n = span(m, name), v = span(m, value);
-
-	assert_int_equal(http_msg_add_header(m, n, v), 0);
-}
+#include "msg_build.h"
 
 static struct sockaddr_storage
 addr(const char *s)

@@ -20,6 +20,7 @@
 #include "cfg_value.h"
 #include "compress.h"
 #include "http_msg.h"
+#include "msg_build.h"
 
 static enum compress_enc
 choose(const char *v)
@@ -101,26 +102,6 @@ test_accept_bad_members_skipped(void **state)
 }
 
 /* ---- responses ---- */
-
-static struct http_span
-span(struct http_msg *m, const char *s)
-{
-	int64_t off = http_msg_append(m, s, strlen(s));
-	struct http_span sp;
-
-	assert_true(off >= 0);
-	sp.off = (uint32_t)off;
-	sp.len = (uint32_t)strlen(s);
-	return sp;
-}
-
-static void
-add(struct http_msg *m, const char *name, const char *value)
-{
-	struct http_span n = span(m, name), v = span(m, value);
-
-	assert_int_equal(http_msg_add_header(m, n, v), 0);
-}
 
 static const char *types[] = { "text/", "application/json" };
 static const struct cfg_compress cz = { types, 2, 1024 };

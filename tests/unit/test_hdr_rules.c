@@ -15,6 +15,7 @@
 
 #include "cfg_value.h"
 #include "hdr_rules.h"
+#include "msg_build.h"
 #include "rewrite.h"
 #include "tmpl.h"
 
@@ -109,26 +110,6 @@ test_value_types(void **state)
 	assert_int_equal(cv_check(CV_HEADER_SETTABLE, "X-Forwarded-For", msg,
 	                     256),
 	    -1);
-}
-
-static struct http_span
-span(struct http_msg *m, const char *s)
-{
-	int64_t off = http_msg_append(m, s, strlen(s));
-	struct http_span sp;
-
-	assert_true(off >= 0);
-	sp.off = (uint32_t)off;
-	sp.len = (uint32_t)strlen(s);
-	return sp;
-}
-
-static void
-add(struct http_msg *m, const char *name, const char *value)
-{
-	struct http_span n = span(m, name), v = span(m, value);
-
-	assert_int_equal(http_msg_add_header(m, n, v), 0);
 }
 
 static void

@@ -12,27 +12,8 @@
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
 #include <cmocka.h>
 
+#include "msg_build.h"
 #include "rewrite.h"
-
-static struct http_span
-span(struct http_msg *m, const char *s)
-{
-	int64_t off = http_msg_append(m, s, strlen(s));
-	struct http_span sp;
-
-	assert_true(off >= 0);
-	sp.off = (uint32_t)off;
-	sp.len = (uint32_t)strlen(s);
-	return sp;
-}
-
-static void
-add(struct http_msg *m, const char *name, const char *value)
-{
-	struct http_span n = span(m, name), v = span(m, value);
-
-	assert_int_equal(http_msg_add_header(m, n, v), 0);
-}
 
 static void
 base(struct rewrite_req *rq, struct http_msg *m, const char *method)

@@ -73,20 +73,6 @@ is_shown(const struct hwin *w, enum history_kind k, int64_t id)
 	           seen_cmp_key) != NULL;
 }
 
-static void
-counts_add(struct history_counts *into, const struct history_counts *c)
-{
-	size_t i;
-
-	for (i = 0; i < 6; i++)
-		into->status[i] += c->status[i];
-	into->unmatched += c->unmatched;
-	into->conns += c->conns;
-	into->bytes_in += c->bytes_in;
-	into->bytes_out += c->bytes_out;
-	into->time_us += c->time_us;
-}
-
 /* Minute <i>'s counts for a series; false for a minute without data. */
 static bool
 minute_counts(const struct hwin *w, unsigned i, enum series_mode mode,
@@ -106,10 +92,10 @@ minute_counts(const struct hwin *w, unsigned i, enum series_mode mode,
 		if ((mode == SERIES_ONE && e->id == id) ||
 		    mode == SERIES_TOTAL ||
 		    (mode == SERIES_OTHER && !is_shown(w, k, e->id)))
-			counts_add(c, &e->n);
+			history_counts_add(c, &e->n);
 	}
 	if (mode != SERIES_ONE)
-		counts_add(c, &s->other[k]);
+		history_counts_add(c, &s->other[k]);
 	return true;
 }
 

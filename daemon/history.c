@@ -160,8 +160,8 @@ history_delta(struct history_counts *d, const struct history_cum *now,
 	d->time_us = history_d64(now->time_us, then->time_us);
 }
 
-static void
-history_add(struct history_counts *into, const struct history_counts *c)
+void
+history_counts_add(struct history_counts *into, const struct history_counts *c)
 {
 	size_t i;
 
@@ -232,7 +232,7 @@ history_fill(struct history *h, struct history_slot *s,
 		if (i < HISTORY_SLOT_OBJS)
 			s->e[s->n++] = all[i];
 		else
-			history_add(&s->other[all[i].kind], &all[i].n);
+			history_counts_add(&s->other[all[i].kind], &all[i].n);
 	}
 	free(all);
 	return 0;

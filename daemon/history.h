@@ -88,6 +88,10 @@ int64_t history_read(struct history *h, time_t now, unsigned nmin,
  */
 uint64_t history_weight(const struct history_counts *c);
 
+/* <c> added to <into>, field by field. */
+void history_counts_add(struct history_counts *into,
+    const struct history_counts *c);
+
 /* The daemon's history, ticked on <base> (the main loop) at the start of
  * every minute. history_main() is NULL before history_timer_start() and
  * after history_timer_stop().

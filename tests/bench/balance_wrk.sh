@@ -46,30 +46,8 @@ bench_workdir gh-balance
 raw="$OUT/balance_wrk.tsv"
 printf 'round\talgorithm\trps\tp50_ms\tp99_ms\terrors\tcpu_us_per_req\n' >"$raw"
 
-# -- the origin: one nginx, three ports --------------------------------------
-listens=""
-for p in $ORIGIN_PORTS; do listens="$listens listen 127.0.0.1:$p;"; done
-cat >"$work/origin.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/tmp-origin;
-	keepalive_requests 1000000;
-	server {
-		$listens
-		location / { default_type text/plain; return 200 "hello from the origin\n"; }
-	}
-}
-EOF
-taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
-pids+=("$!")
-for p in $ORIGIN_PORTS; do
-	wait_url "http://127.0.0.1:$p/" || { echo "balance_wrk.sh: origin did not start" >&2; exit 1; }
-done
+# -- the origin: one nginx, three ports (lib.sh) -----------------------------
+start_origin
 
 # -- the daemon's database: one route to an origin of three servers ----------
 gh_new_db

@@ -43,7 +43,10 @@ if [ -n "${BODY_BYTES:-}" ]; then ORIGIN_MARK=bbbbbbbb; else ORIGIN_MARK="hello 
 
 start_origin() {
 	# BODY_BYTES=N: every answer is a file of N bytes instead.
+	# ORIGIN_PORTS="P1 P2 ...": listen on each of these instead of $ORIGIN_PORT.
 	local loc='location / { default_type text/plain; return 200 "hello from the origin\n"; }'
+	local ports=${ORIGIN_PORTS:-$ORIGIN_PORT} listens="" p
+	for p in $ports; do listens="$listens listen 127.0.0.1:$p reuseport;"; done
 	if [ -n "${BODY_BYTES:-}" ]; then
 		mkdir -p "$work/www"
 		head -c "$BODY_BYTES" /dev/zero | tr '\0' b >"$work/www/body"
@@ -60,18 +63,20 @@ http {
 	client_body_temp_path $work/tmp-origin;
 	keepalive_requests 1000000;
 	server {
-		listen 127.0.0.1:$ORIGIN_PORT reuseport;
+		$listens
 		$loc
 	}
 }
 EOF
 	taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
 	pids+=("$!")
-	wait_url "http://127.0.0.1:$ORIGIN_PORT/" || {
-		echo "bench: origin nginx did not start" >&2
-		cat "$work/origin.err" >&2
-		exit 1
-	}
+	for p in $ports; do
+		wait_url "http://127.0.0.1:$p/" || {
+			echo "bench: origin nginx did not start" >&2
+			cat "$work/origin.err" >&2
+			exit 1
+		}
+	done
 }
 
 cpu_ticks() {

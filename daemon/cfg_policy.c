@@ -353,42 +353,20 @@ policy_page(void *arg, const char *key, const char *v, size_t idx)
 static const struct cfg_error_pages *
 policy_error_pages_by_id(const struct cfg *c, int64_t id);
 
-/* Listeners' error_pages, once the kind is compiled. 0 or -1. */
+/* A listener's error_pages, once the kind is compiled. */
 static int
-policy_listener_pages(struct store *st, struct cfg *c, struct err *e)
+policy_listener_pages_set(struct cfg *c, struct cfg_listener *l, int64_t id,
+    const char *path, struct err *e)
 {
-	struct store_stmt *s;
-	enum store_step_result r = STORE_ERROR;
-	struct cfg_listener *l;
-	char path[160];
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "SELECT id, error_pages_id FROM listeners"
-	    " WHERE error_pages_id IS NOT NULL ORDER BY id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		l = (struct cfg_listener *)(uintptr_t)cfg_listener_by_id(c,
-		    store_col_int64(s, 0));
-		if (l == NULL)
-			continue;
-		snprintf(path, sizeof(path), "listeners[%s].error_pages",
-		    l->name);
-		if ((l->error_pages = policy_error_pages_by_id(c,
-		         store_col_int64(s, 1))) == NULL)
-			rc = err_set(e, path, "no such error pages");
-		else if (l->proto != CFG_PROTO_HTTP &&
-		    l->proto != CFG_PROTO_HTTPS)
-			rc = err_set(e, path,
-			    "applies to http and https listeners");
-	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
+	if ((l->error_pages = policy_error_pages_by_id(c, id)) == NULL)
+		return err_set(e, path, "no such error pages");
+	if (l->proto != CFG_PROTO_HTTP && l->proto != CFG_PROTO_HTTPS)
+		return err_set(e, path, "applies to http and https listeners");
+	return 0;
 }
+
+static const struct cfg_listener_col policy_listener_pages = { "error_pages_id",
+	"error_pages", policy_listener_pages_set };
 
 int
 cfg_policy_error_pages(struct store *st, struct cfg *c, struct err *e)
@@ -439,7 +417,8 @@ cfg_policy_error_pages(struct store *st, struct cfg *c, struct err *e)
 	if (rc == 0 && r != STORE_DONE)
 		rc = -1;
 	store_finalize(s);
-	return rc == 0 ? policy_listener_pages(st, c, e) : rc;
+	return rc == 0 ? cfg_listener_cols(st, c, &policy_listener_pages, e)
+	               : rc;
 }
 
 static const struct cfg_error_pages *

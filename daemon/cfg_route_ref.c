@@ -105,3 +105,33 @@ cfg_route_ref(struct store *st, struct cfg *c, struct cfg_route *r,
 		return 0;
 	return ref_set(c, r, ref, id, e);
 }
+
+int
+cfg_listener_cols(struct store *st, struct cfg *c,
+    const struct cfg_listener_col *col, struct err *e)
+{
+	struct store_stmt *s;
+	enum store_step_result r = STORE_ERROR;
+	struct cfg_listener *l;
+	char sql[160], path[160];
+	int rc = 0;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT id, %s FROM listeners WHERE %s IS NOT NULL ORDER BY id",
+	    col->column, col->column);
+	if ((s = store_prepare(st, sql, e)) == NULL)
+		return -1;
+	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
+		l = (struct cfg_listener *)(uintptr_t)cfg_listener_by_id(c,
+		    store_col_int64(s, 0));
+		if (l == NULL)
+			continue;
+		snprintf(path, sizeof(path), "listeners[%s].%s", l->name,
+		    col->field);
+		rc = col->set(c, l, store_col_int64(s, 1), path, e);
+	}
+	if (rc == 0 && r != STORE_DONE)
+		rc = -1;
+	store_finalize(s);
+	return rc;
+}

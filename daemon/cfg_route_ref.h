@@ -42,4 +42,20 @@ int cfg_route_refs(struct store *st, struct cfg *c,
 int cfg_route_ref(struct store *st, struct cfg *c, struct cfg_route *r,
     const struct cfg_route_ref *ref, struct err *e);
 
+/* A listener column read after its kind is compiled: <set> is called
+ * for each listener whose <column> is not NULL, with the column's value
+ * and the error path "listeners[NAME].FIELD"; it returns 0, or -1 with
+ * <e> set (a refused value, an unknown item).
+ */
+struct cfg_listener_col {
+	const char *column; /* of table listeners */
+	const char *field;  /* JSON key, for errors */
+	int (*set)(struct cfg *c, struct cfg_listener *l, int64_t v,
+	    const char *path, struct err *e);
+};
+
+/* Every listener's column <col>. 0, or -1 with <e> set. */
+int cfg_listener_cols(struct store *st, struct cfg *c,
+    const struct cfg_listener_col *col, struct err *e);
+
 #endif

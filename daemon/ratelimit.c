@@ -489,41 +489,22 @@ static const struct cfg_route_ref rl_ref = { "rate_limit_id", "rate_limit",
 	"rate limit", rl_set };
 
 static int
-rl_listeners(struct store *st, struct cfg *c, struct err *e)
+rl_listener_set(struct cfg *c, struct cfg_listener *l, int64_t v,
+    const char *path, struct err *e)
 {
-	struct store_stmt *s;
-	enum store_step_result r = STORE_ERROR;
-	struct cfg_listener *l;
-	char path[160];
-	int rc = 0;
-
-	s = store_prepare(st,
-	    "SELECT id, max_connections_per_client FROM listeners"
-	    " WHERE max_connections_per_client IS NOT NULL ORDER BY id",
-	    e);
-	if (s == NULL)
-		return -1;
-	while (rc == 0 && (r = store_step(s, e)) == STORE_ROW) {
-		l = (struct cfg_listener *)(uintptr_t)cfg_listener_by_id(c,
-		    store_col_int64(s, 0));
-		if (l == NULL)
-			continue;
-		if (l->proto == CFG_PROTO_UDP) {
-			snprintf(path, sizeof(path),
-			    "listeners[%s].max_connections_per_client",
-			    l->name);
-			rc = err_set(e, path,
-			    "applies to http, https, tcp and tls-passthrough "
-			    "listeners");
-			break;
-		}
-		l->max_conns_per_client = (unsigned)store_col_int64(s, 1);
-	}
-	if (rc == 0 && r != STORE_DONE)
-		rc = -1;
-	store_finalize(s);
-	return rc;
+	(void)c;
+	if (l->proto == CFG_PROTO_UDP)
+		return err_set(e, path,
+		    "applies to http, https, tcp and tls-passthrough "
+		    "listeners");
+	l->max_conns_per_client = (unsigned)v;
+	return 0;
 }
+
+static const struct cfg_listener_col rl_listeners = {
+	"max_connections_per_client", "max_connections_per_client",
+	rl_listener_set
+};
 
 int
 ratelimit_route(struct store *st, struct cfg *c, struct cfg_route *r,
@@ -536,7 +517,7 @@ int
 ratelimit_compile(struct store *st, struct cfg *c, struct err *e)
 {
 	if (rl_rows(st, c, e) != 0 || cfg_route_refs(st, c, &rl_ref, e) != 0 ||
-	    rl_listeners(st, c, e) != 0)
+	    cfg_listener_cols(st, c, &rl_listeners, e) != 0)
 		return -1;
 	return 0;
 }

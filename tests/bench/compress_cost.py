@@ -32,9 +32,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, fresh_db, origin as bench_origin  # noqa: E402
+
 
 WORDS = ("gatehouse route origin listener the a of to and compress "
          "response request header stream window budget worker").split()
@@ -56,49 +59,15 @@ def page(size):
 
 def origin(bodies):
     """A keep-alive origin: /small gets 100 B, anything else the page."""
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(16)
-
-    def serve(s):
-        buf = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                return
-            buf += d
-            while b"\r\n\r\n" in buf:
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                body = bodies["small" if b" /small " in head else "page"]
-                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                          b"Content-Length: %d\r\n\r\n" % len(body) + body)
-
-    def accept():
-        while True:
-            s, _ = ls.accept()
-            threading.Thread(target=serve, args=(s,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    return ls.getsockname()[1]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    def answer(head):
+        body = bodies["small" if b" /small " in head else "page"]
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    return bench_origin(answer)
 
 
 def setup(binary, work, oport, pport, compress):
-    db = os.path.join(work, "gh.db")
-    kek = os.path.join(work, "kek")
-    if not os.path.exists(db):
-        p = subprocess.Popen([binary, "--db", db, "--kek", kek],
-                             stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        time.sleep(1.5)
-        p.send_signal(signal.SIGTERM)
-        p.wait()
+    db, kek = fresh_db(binary, work)
     c = sqlite3.connect(db, isolation_level=None)
     c.execute("PRAGMA foreign_keys=ON")
     for t in ("routes", "servers", "origins", "listeners"):

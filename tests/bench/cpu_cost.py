@@ -27,8 +27,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, fresh_db, origin as bench_origin  # noqa: E402
+
 
 BODY = b"a" * 100
 REQ = b"GET /x HTTP/1.1\r\nHost: app.test\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
@@ -36,37 +39,8 @@ REQ = b"GET /x HTTP/1.1\r\nHost: app.test\r\nUser-Agent: bench\r\nAccept: */*\r\
 
 def origin():
     """A keep-alive origin answering every request with 100 B."""
-    ls = socket.socket()
-    ls.bind(("127.0.0.1", 0))
-    ls.listen(16)
-
-    def serve(s):
-        buf = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                return
-            buf += d
-            while b"\r\n\r\n" in buf:
-                _, buf = buf.split(b"\r\n\r\n", 1)
-                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                          b"Content-Length: 100\r\n\r\n" + BODY)
-
-    def accept():
-        while True:
-            s, _ = ls.accept()
-            threading.Thread(target=serve, args=(s,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    return ls.getsockname()[1]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    return bench_origin(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                        b"Content-Length: 100\r\n\r\n" + BODY)
 
 
 TLS = os.environ.get("TLS") == "1"
@@ -92,14 +66,7 @@ def make_cert(work):
 
 
 def gh_setup(binary, work, oport, pport):
-    db = os.path.join(work, "gh.db")
-    kek = os.path.join(work, "kek")
-    if not os.path.exists(db):
-        p = subprocess.Popen([binary, "--db", db, "--kek", kek, "--admin-listen", "off"],
-                             stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        time.sleep(1.5)
-        p.send_signal(signal.SIGTERM)
-        p.wait()
+    db, kek = fresh_db(binary, work, "--admin-listen", "off")
     c = sqlite3.connect(db, isolation_level=None)
     c.execute("PRAGMA foreign_keys=ON")
     for t in ("routes", "servers", "origins", "listeners"):

@@ -202,6 +202,12 @@ worker_main(void *arg)
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_abort(c);
+	/* A freed bufferevent whose deferred callback was still queued (the
+	 * loop broke when the last connection went) is only released when
+	 * that callback runs: run what is queued once, or event_base_free()
+	 * drops it unrun and the TLS filter chain leaks.
+	 */
+	event_base_loop(w->base, EVLOOP_NONBLOCK);
 	while ((wl = w->listeners) != NULL) {
 		w->listeners = wl->next;
 		wlistener_free(wl);

@@ -27,7 +27,6 @@
 #include "x509.h"
 
 #define ACME_PLACEHOLDER_D 7
-#define ACME_MAX_NAMES     32
 
 static const char *const challenges[] = { "http-01", "tls-alpn-01", NULL };
 
@@ -101,37 +100,139 @@ acme_name_check(const char *n, size_t i, struct err *e)
 	return 0;
 }
 
-struct req_write {
-	struct cert_row row; /* the placeholder */
-	const char *challenge;
-	char *names;
-	int64_t account_id;
-	int64_t start; /* first attempt, epoch seconds (0: at once) */
-};
-
+/* The id of account <q->account> into <q->account_id>: 0, or -1 with
+ * <e> (at "account" when there is none; at "" on a store error).
+ */
 static int
-req_write(struct store *st, void *arg, struct err *e, unsigned *status)
+acme_account_id(struct store *st, struct acme_req *q, struct err *e)
 {
-	struct req_write *w = arg;
+	struct store_stmt *s;
+
+	if ((s = store_prepare(st,
+	         "SELECT id FROM acme_accounts WHERE name = ?1", e)) == NULL) {
+		e->field[0] = '\0';
+		return -1;
+	}
+	store_bind_text(s, 1, q->account);
+	if (store_step(s, e) == STORE_ROW)
+		q->account_id = store_col_int64(s, 0);
+	store_finalize(s);
+	if (q->account_id == 0)
+		return err_set(e, "account", "no ACME account \"%.64s\"",
+		    q->account);
+	return 0;
+}
+
+int
+acme_req_check(struct store *st, const struct json *j, struct acme_req *q,
+    struct err *e)
+{
+	struct json *arr = NULL, *na;
+	const char *kt = NULL;
+	int64_t delay = 0;
+	size_t i, k;
+
+	memset(q, 0, sizeof(*q));
+	q->challenge = "http-01";
+	if (json_get_arr(j, "", "names", &arr, e) < 0 ||
+	    json_get_str(j, "", "account", &q->account, e) < 0 ||
+	    json_get_str(j, "", "challenge", &q->challenge, e) < 0 ||
+	    json_get_str(j, "", "key_type", &kt, e) < 0 ||
+	    json_get_int(j, "", "delay_s", 0, 3600, &delay, e) < 0)
+		return -1;
+	/* A caller that makes the listeners next (the web UI's New site)
+	 * starts the order itself with /renew once they serve.
+	 */
+	q->start = delay > 0 ? (int64_t)time(NULL) + delay : 0;
+	q->n = arr != NULL ? json_len(arr) : 0;
+	if (q->n == 0 || q->n > ACME_MAX_NAMES)
+		return err_set(e, "names", "must list 1 to %d DNS names",
+		    ACME_MAX_NAMES);
+	for (i = 0; i < q->n; i++) {
+		q->names[i] = json_str(json_at(arr, i));
+		if (acme_name_check(q->names[i], i, e) != 0)
+			return -1;
+		for (k = 0; k < i; k++)
+			if (strcasecmp(q->names[k], q->names[i]) == 0)
+				return err_set(e, "names",
+				    "[%zu] \"%.64s\" is listed twice", i,
+				    q->names[i]);
+	}
+	for (i = 0; challenges[i] != NULL; i++)
+		if (strcmp(challenges[i], q->challenge) == 0)
+			break;
+	if (challenges[i] == NULL)
+		return err_set(e, "challenge",
+		    "must be http-01 or tls-alpn-01");
+	if (kt != NULL && strcmp(kt, "ecdsa-p256") != 0)
+		return err_set(e, "key_type", "must be ecdsa-p256");
+	if (q->account == NULL)
+		return err_set(e, "account",
+		    "is required (an ACME account name)");
+	if (acme_account_id(st, q, e) != 0)
+		return -1;
+	na = json_new_arr();
+	for (i = 0; i < q->n; i++)
+		json_append(na, json_new_str(q->names[i]));
+	q->names_json = json_dump(na, NULL);
+	json_unref(na);
+	if (q->names_json == NULL)
+		return err_set(e, "", "out of memory");
+	return 0;
+}
+
+int
+acme_req_placeholder(struct acme_req *q, struct err *e)
+{
+	return x509_selfsigned_pem(q->names, q->n, ACME_PLACEHOLDER_D,
+	    "ecdsa-p256", &q->cert, &q->key, e);
+}
+
+int
+acme_req_write(struct store *st, int64_t cert_id, const struct acme_req *q,
+    struct err *e)
+{
 	struct store_stmt *s;
 	enum store_step_result sr;
 
-	if (cert_store_row(st, &w->row, e, status) != 0)
-		return -1;
 	s = store_prepare(st,
 	    "INSERT INTO acme_certs (certificate_id, account_id, names,"
 	    " challenge, next_attempt) VALUES (?1, ?2, ?3, ?4, ?5)",
 	    e);
 	if (s == NULL)
 		return -1;
-	store_bind_int64(s, 1, w->row.id);
-	store_bind_int64(s, 2, w->account_id);
-	store_bind_text(s, 3, w->names);
-	store_bind_text(s, 4, w->challenge);
-	store_bind_int64(s, 5, w->start);
+	store_bind_int64(s, 1, cert_id);
+	store_bind_int64(s, 2, q->account_id);
+	store_bind_text(s, 3, q->names_json);
+	store_bind_text(s, 4, q->challenge);
+	store_bind_int64(s, 5, q->start);
 	sr = store_step(s, e);
 	store_finalize(s);
 	return sr == STORE_DONE ? 0 : -1;
+}
+
+void
+acme_req_free(struct acme_req *q)
+{
+	free(q->names_json);
+	free(q->cert);
+	acme_pem_free(q->key);
+	q->names_json = q->cert = q->key = NULL;
+}
+
+struct req_write {
+	struct cert_row row; /* the placeholder */
+	const struct acme_req *q;
+};
+
+static int
+req_write(struct store *st, void *arg, struct err *e, unsigned *status)
+{
+	struct req_write *w = arg;
+
+	if (cert_store_row(st, &w->row, e, status) != 0)
+		return -1;
+	return acme_req_write(st, w->row.id, w->q, e);
 }
 
 /* {"id","name","acme"} of certificate <id>. */
@@ -152,33 +253,21 @@ acme_certs_request(struct api_req *r)
 {
 	static const char *const keys[] = { "name", "names", "account",
 		"challenge", "key_type", "delay_s", NULL };
-	const char *names[ACME_MAX_NAMES], *acct = NULL, *kt = NULL;
 	struct req_write w = { 0 };
-	struct json *j, *arr = NULL, *na = NULL;
+	struct acme_req q;
+	struct json *j;
 	struct store *st = api_store();
-	struct store_stmt *s;
-	char *cert = NULL, *key = NULL, msg[256], summary[160];
+	char msg[256], summary[160];
 	unsigned status;
 	struct err e;
-	int64_t delay = 0;
-	size_t i, k, n;
 
 	if ((j = api_req_json(r)) == NULL)
 		return;
 	err_clear(&e);
-	w.challenge = "http-01";
+	memset(&q, 0, sizeof(q));
 	if (json_check_keys(j, "", keys, &e) != 0 ||
-	    json_get_str(j, "", "name", &w.row.name, &e) < 0 ||
-	    json_get_arr(j, "", "names", &arr, &e) < 0 ||
-	    json_get_str(j, "", "account", &acct, &e) < 0 ||
-	    json_get_str(j, "", "challenge", &w.challenge, &e) < 0 ||
-	    json_get_str(j, "", "key_type", &kt, &e) < 0 ||
-	    json_get_int(j, "", "delay_s", 0, 3600, &delay, &e) < 0)
+	    json_get_str(j, "", "name", &w.row.name, &e) < 0)
 		goto refuse;
-	/* A caller that makes the listeners next (the web UI's New site)
-	 * starts the order itself with /renew once they serve.
-	 */
-	w.start = delay > 0 ? (int64_t)time(NULL) + delay : 0;
 	if (w.row.name == NULL) {
 		err_set(&e, "name", "is required");
 		goto refuse;
@@ -187,68 +276,22 @@ acme_certs_request(struct api_req *r)
 		err_set(&e, "name", "%s", msg);
 		goto refuse;
 	}
-	n = arr != NULL ? json_len(arr) : 0;
-	if (n == 0 || n > ACME_MAX_NAMES) {
-		err_set(&e, "names", "must list 1 to %d DNS names",
-		    ACME_MAX_NAMES);
+	if (acme_req_check(st, j, &q, &e) != 0) {
+		if (e.field[0] == '\0')
+			goto fail;
 		goto refuse;
 	}
-	for (i = 0; i < n; i++) {
-		names[i] = json_str(json_at(arr, i));
-		if (acme_name_check(names[i], i, &e) != 0)
-			goto refuse;
-		for (k = 0; k < i; k++)
-			if (strcasecmp(names[k], names[i]) == 0) {
-				err_set(&e, "names",
-				    "[%zu] \"%.64s\" is listed "
-				    "twice",
-				    i, names[i]);
-				goto refuse;
-			}
-	}
-	for (i = 0; challenges[i] != NULL; i++)
-		if (strcmp(challenges[i], w.challenge) == 0)
-			break;
-	if (challenges[i] == NULL) {
-		err_set(&e, "challenge", "must be http-01 or tls-alpn-01");
-		goto refuse;
-	}
-	if (kt != NULL && strcmp(kt, "ecdsa-p256") != 0) {
-		err_set(&e, "key_type", "must be ecdsa-p256");
-		goto refuse;
-	}
-	if (acct == NULL) {
-		err_set(&e, "account", "is required (an ACME account name)");
-		goto refuse;
-	}
-	if ((s = store_prepare(st,
-	         "SELECT id FROM acme_accounts WHERE name = ?1", &e)) == NULL)
+	if (acme_req_placeholder(&q, &e) != 0)
 		goto fail;
-	store_bind_text(s, 1, acct);
-	if (store_step(s, &e) == STORE_ROW)
-		w.account_id = store_col_int64(s, 0);
-	store_finalize(s);
-	if (w.account_id == 0) {
-		err_set(&e, "account", "no ACME account \"%.64s\"", acct);
-		goto refuse;
-	}
-	na = json_new_arr();
-	for (i = 0; i < n; i++)
-		json_append(na, json_new_str(names[i]));
-	w.names = json_dump(na, NULL);
-	json_unref(na);
-	if (w.names == NULL ||
-	    x509_selfsigned_pem(names, n, ACME_PLACEHOLDER_D, "ecdsa-p256",
-	        &cert, &key, &e) != 0)
-		goto fail;
+	w.q = &q;
 	w.row.sql = "INSERT INTO certificates (name, kind, certificate_pem,"
 	            " private_key_pem) VALUES (?1, ?2, ?3, ?4)";
 	w.row.kind = "leaf";
-	w.row.cert = cert;
-	w.row.key = key;
+	w.row.cert = q.cert;
+	w.row.key = q.key;
 	snprintf(summary, sizeof(summary),
 	    "certificates: add %s (ACME %s, placeholder until issued)",
-	    w.row.name, w.challenge);
+	    w.row.name, q.challenge);
 	if (cert_store_apply(r, st, true, summary, req_write, &w, &e, &status) <
 	    0) {
 		cert_store_reply_error(r, status, &e);
@@ -256,19 +299,16 @@ acme_certs_request(struct api_req *r)
 		api_reply_json(r, 202, short_json(st, w.row.id, w.row.name));
 		acme_kick();
 	}
-	free(w.names);
-	free(cert);
-	acme_pem_free(key);
+	acme_req_free(&q);
 	json_unref(j);
 	return;
 fail:
-	free(w.names);
-	free(cert);
-	acme_pem_free(key);
+	acme_req_free(&q);
 	api_reply_problem(r, 500, e.msg, NULL);
 	json_unref(j);
 	return;
 refuse:
+	acme_req_free(&q);
 	api_reply_problem(r, 422, "the certificate request was refused", &e);
 	json_unref(j);
 }

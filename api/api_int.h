@@ -478,6 +478,32 @@ void acme_accounts_create(struct api_req *r);
 void acme_accounts_get(struct api_req *r);
 void acme_accounts_delete(struct api_req *r);
 void acme_certs_request(struct api_req *r);
+/* An ACME certificate's request, checked (api_acme_certs.c): the body of
+ * POST /certificates/acme without "name", or the "acme" member of a
+ * certificate a configuration patch adds.
+ */
+#define ACME_MAX_NAMES 32
+struct acme_req {
+	const char *names[ACME_MAX_NAMES]; /* borrowed from the body */
+	size_t n;
+	const char *challenge, *account; /* borrowed */
+	int64_t account_id;
+	int64_t start;    /* first attempt, epoch seconds (0: at once) */
+	char *names_json; /* owned: the names as a JSON array */
+	char *cert, *key; /* owned: the placeholder's PEM, once made */
+};
+/* Checks {"names","account","challenge","key_type","delay_s"} of <j>
+ * (not its other keys) and looks the account up: 0, or -1 with <e> at
+ * the field ("names", "account", …; "" for a store error).
+ */
+int acme_req_check(struct store *st, const struct json *j, struct acme_req *q,
+    struct err *e);
+/* The self-signed placeholder for the names, into <q->cert>, <q->key>. */
+int acme_req_placeholder(struct acme_req *q, struct err *e);
+/* The acme_certs row of certificate <cert_id>, inside a transaction. */
+int acme_req_write(struct store *st, int64_t cert_id, const struct acme_req *q,
+    struct err *e);
+void acme_req_free(struct acme_req *q);
 void acme_certs_renew(struct api_req *r);
 /* The "acme" member of certificate <id>, or NULL when the ACME client
  * does not manage it.

@@ -12,7 +12,12 @@
  *     {"name":"shop","self_signed":{"names":["shop.test"],"days":90}}}
  *   {"op":"add","path":"/certificates/-","value":
  *     {"name":"site","certificate":"-----BEGIN…","private_key":"-----BEGIN…"}}
+ *   {"op":"add","path":"/certificates/-","value":
+ *     {"name":"shop","acme":{"names":["shop.test"],"account":"le"}}}
  *
+ * An ACME item is what POST /certificates/acme makes (api_acme_certs.c):
+ * its self-signed placeholder, and the acme_certs row the ACME thread
+ * orders from (held back by its delay_s), in the same transaction.
  * They are checked (and generated) before the transaction, with the
  * document's own errors in the same answer; inside it their rows go in
  * before the document's, so a listener of the same patch can name one as
@@ -34,7 +39,9 @@ struct config_cert {
 	const char *name; /* borrowed from the items */
 	char *cert, *key; /* owned (PEM); key NULL for a CA certificate */
 	bool self_signed;
-	char path[48]; /* "certificates[i]" */
+	bool acme;
+	struct acme_req q; /* when acme */
+	char path[48];     /* "certificates[i]" */
 };
 
 struct config_certs {
@@ -51,6 +58,7 @@ config_certs_free(struct config_certs *cc)
 	if (cc == NULL)
 		return;
 	for (i = 0; i < cc->n; i++) {
+		acme_req_free(&cc->v[i].q);
 		free(cc->v[i].cert);
 		if (cc->v[i].key != NULL) {
 			memset(cc->v[i].key, 0, strlen(cc->v[i].key));
@@ -114,6 +122,43 @@ cc_self_signed(struct config_cert *c, const struct json *ss, struct errs *l)
 	c->self_signed = true;
 }
 
+/* {"names", "account", "challenge", "key_type", "delay_s"} of one ACME
+ * item into <c>: the request checked, its placeholder made.
+ */
+static void
+cc_acme(struct config_cert *c, const struct json *a, struct errs *l)
+{
+	static const char *const keys[] = { "names", "account", "challenge",
+		"key_type", "delay_s", NULL };
+	char p[200];
+	struct err e;
+
+	err_clear(&e);
+	snprintf(p, sizeof(p), "%s.acme", c->path);
+	if (!json_is_obj(a)) {
+		errs_add(l, p,
+		    "must be an object: {names, account, challenge, "
+		    "key_type, delay_s}");
+		return;
+	}
+	if (json_check_keys(a, p, keys, &e) != 0) {
+		errs_add(l, e.field, "%s", e.msg);
+		return;
+	}
+	if (acme_req_check(api_store(), a, &c->q, &e) != 0 ||
+	    acme_req_placeholder(&c->q, &e) != 0) {
+		snprintf(p, sizeof(p), "%s.acme%s%s", c->path,
+		    e.field[0] ? "." : "", e.field);
+		errs_add(l, p, "%s", e.msg);
+		return;
+	}
+	/* The placeholder's PEM moves to the item; the row is a leaf. */
+	c->cert = c->q.cert;
+	c->key = c->q.key;
+	c->q.cert = c->q.key = NULL;
+	c->acme = true;
+}
+
 /* {"certificate", "private_key"} of one uploaded item into <c>. */
 static void
 cc_upload(struct config_cert *c, const struct json *item, struct errs *l)
@@ -155,9 +200,9 @@ static void
 cc_item(struct config_cert *c, const struct json *item, struct errs *l,
     const struct config_certs *cc, size_t i)
 {
-	static const char *const keys[] = { "name", "self_signed",
+	static const char *const keys[] = { "name", "self_signed", "acme",
 		"certificate", "private_key", NULL };
-	const struct json *ss;
+	const struct json *ss, *a;
 	char msg[256], p[200];
 	struct err e;
 	size_t j;
@@ -182,15 +227,21 @@ cc_item(struct config_cert *c, const struct json *item, struct errs *l,
 		if (cc->v[j].name != NULL &&
 		    strcmp(cc->v[j].name, c->name) == 0)
 			errs_add(l, p, "\"%.64s\" is added twice", c->name);
-	if ((ss = json_get(item, "self_signed")) != NULL) {
-		if (json_get(item, "certificate") != NULL ||
-		    json_get(item, "private_key") != NULL) {
-			errs_add(l, c->path,
-			    "self_signed, or certificate and private_key: "
-			    "not both");
-			return;
-		}
+	ss = json_get(item, "self_signed");
+	a = json_get(item, "acme");
+	if ((ss != NULL) + (a != NULL) +
+	        (json_get(item, "certificate") != NULL ||
+	            json_get(item, "private_key") != NULL) >
+	    1) {
+		errs_add(l, c->path,
+		    "self_signed, acme, or certificate and private_key: "
+		    "only one");
+		return;
+	}
+	if (ss != NULL) {
 		cc_self_signed(c, ss, l);
+	} else if (a != NULL) {
+		cc_acme(c, a, l);
 	} else {
 		cc_upload(c, item, l);
 	}
@@ -262,6 +313,17 @@ config_certs_count(const struct config_certs *cc)
 	return cc != NULL ? cc->n : 0;
 }
 
+bool
+config_certs_acme(const struct config_certs *cc)
+{
+	size_t i;
+
+	for (i = 0; cc != NULL && i < cc->n; i++)
+		if (cc->v[i].acme)
+			return true;
+	return false;
+}
+
 /* The rows, inside the write's transaction (an apply_pre write). */
 static int
 config_certs_write(struct store *st, void *arg, struct err *e, unsigned *status)
@@ -290,6 +352,11 @@ config_certs_write(struct store *st, void *arg, struct err *e, unsigned *status)
 			}
 			return -1;
 		}
+		if (cc->v[i].acme &&
+		    acme_req_write(st, w.id, &cc->v[i].q, e) != 0) {
+			*status = 500;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -299,7 +366,8 @@ config_certs_pre(struct config_certs *cc, struct apply_pre *pre, char *summary,
     size_t len)
 {
 	const struct config_cert *c;
-	struct json *ch, *nv;
+	struct json *ch, *nv, *a;
+	struct err e;
 	char path[160];
 	size_t i, used;
 
@@ -312,11 +380,19 @@ config_certs_pre(struct config_certs *cc, struct apply_pre *pre, char *summary,
 	for (i = 0; i < cc->n; i++) {
 		c = &cc->v[i];
 		used = strlen(summary);
-		snprintf(summary + used, len - used, "%s certificate %s (%s)",
-		    i == 0 ? ";" : ",", c->name,
-		    c->self_signed       ? "self-signed"
-		        : c->key != NULL ? "leaf"
-		                         : "ca");
+		if (c->acme)
+			snprintf(summary + used, len - used,
+			    "%s certificate %s (ACME %s from %s, placeholder "
+			    "until issued)",
+			    i == 0 ? ";" : ",", c->name, c->q.challenge,
+			    c->q.account);
+		else
+			snprintf(summary + used, len - used,
+			    "%s certificate %s (%s)", i == 0 ? ";" : ",",
+			    c->name,
+			    c->self_signed       ? "self-signed"
+			        : c->key != NULL ? "leaf"
+			                         : "ca");
 		snprintf(path, sizeof(path), "/certificates/%s", c->name);
 		nv = json_new_obj();
 		json_set(nv, "name", json_new_str(c->name));
@@ -324,6 +400,15 @@ config_certs_pre(struct config_certs *cc, struct apply_pre *pre, char *summary,
 		    json_new_str(c->key != NULL ? "leaf" : "ca"));
 		if (c->self_signed)
 			json_set(nv, "self_signed", json_new_bool(true));
+		if (c->acme) {
+			a = json_new_obj();
+			json_set(a, "account", json_new_str(c->q.account));
+			json_set(a, "challenge", json_new_str(c->q.challenge));
+			json_set(a, "names",
+			    json_parse(c->q.names_json, strlen(c->q.names_json),
+			        &e));
+			json_set(nv, "acme", a);
+		}
 		ch = json_new_obj();
 		json_set(ch, "op", json_new_str("add"));
 		json_set(ch, "path", json_new_str(path));

@@ -375,6 +375,10 @@ void config_certs_prepare(struct json *doc);
 int config_certs_take(struct api_req *r, struct json *doc,
     struct config_certs **out);
 size_t config_certs_count(const struct config_certs *cc);
+/* Whether one of them is an ACME certificate (the ACME thread is woken
+ * after the write).
+ */
+bool config_certs_acme(const struct config_certs *cc);
 /* <pre> to write them; appends their names to <summary>. */
 void config_certs_pre(struct config_certs *cc, struct apply_pre *pre,
     char *summary, size_t len);

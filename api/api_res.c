@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "acme.h"
 #include "api_int.h"
 #include "json.h"
 #include "store.h"
@@ -248,6 +249,9 @@ res_config_patch(struct api_req *r)
 			config_certs_pre(cc, &pre, summary, sizeof(summary));
 			apply_doc_pre(r, nd, &pre, summary);
 			json_unref(pre.changes);
+			/* An ACME certificate's order may start now. */
+			if (r->status == 200 && config_certs_acme(cc))
+				acme_kick();
 		} else {
 			apply_doc(r, nd, summary, -1, NULL, 200);
 		}

@@ -85,6 +85,8 @@ E2E_TESTS += tests/e2e/test_90_acme_http01.py tests/e2e/test_91_acme_alpn_renew.
 	tests/e2e/test_92_acme_restart.py
 # ARI (RFC 9773): a proxy in front of pebble offers renewalInfo.
 E2E_TESTS += tests/e2e/test_93_acme_ari.py
+# A new site with an ACME certificate as one PATCH /config.
+E2E_TESTS += tests/e2e/test_99_config_acme.py
 E2E_HELPERS += tests/e2e/acmeutil.py
 EXTRA_DIST += tests/bench/benchlib.py tests/bench/compress_cost.py tests/bench/policy.sh \
 	tests/bench/policy_cost.py tests/bench/tls.sh

@@ -96,7 +96,7 @@ def test_every_error_at_once_and_nothing_changes(api, gh, origin):
     r = api.patch("/config", [{"op": "add", "path": "/certificates/-", "value": {
         "name": "x", "self_signed": {"names": ["a.test"]}, "certificate": "pem"}}])
     assert problem_fields(r) == [("certificates[0]",
-                                  "self_signed, or certificate and private_key: not both")]
+                                  "self_signed, acme, or certificate and private_key: only one")]
     r = api.patch("/config", [{"op": "add", "path": "/certificates/-", "value": {
         "name": "x", "certificate": "not a certificate"}}])
     assert r.status_code == 422

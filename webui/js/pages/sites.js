@@ -3,9 +3,9 @@
 // listeners, origin and certificate to create or reuse, shows that plan,
 // and then makes everything, the certificate too (an "add" on
 // /certificates/-), in one revision (one PATCH /config, a JSON Patch). A
-// certificate from an ACME account is requested held back (delay_s) just
-// before, the site's revision made, then the order started (/renew), so its
-// challenge finds the listeners. The Sites view lists the routes that have
+// certificate from an ACME account is an "acme" item of that patch, its
+// order held back (delay_s) and started (/renew) once the PATCH answered,
+// so its challenge finds the listeners. The Sites view lists the routes that have
 // host names, with their listeners, origin, TLS state (with the ACME order's
 // status or the CA's problem), live request rate and errors, with search and
 // paging.
@@ -58,6 +58,9 @@ export function sitePlan(v, refs, routes) {
       const account = v.cert_mode.slice(5);
       const challenge = v.acme_challenge || 'http-01';
       cert = { name, acme: true, account, challenge, names: hosts };
+      // in the same PATCH too: its stand-in, the held order, the site
+      ops.push({ op: 'add', path: '/certificates/-', value: { name,
+        acme: { names: hosts, account, challenge, delay_s: ACME_HOLD_S } } });
       steps.push(`Request certificate ${name} from ACME account ${account} for ${hosts.join(', ')} (${challenge}: ` +
         (challenge === 'http-01' ? 'the CA connects to port 80 of these names' : 'the CA connects to port 443 of these names') +
         '; a self-signed stand-in serves until it is issued)');
@@ -114,7 +117,9 @@ export function sitePlan(v, refs, routes) {
 
 // An error of the whole-document PATCH at the form field it concerns.
 function siteField(path) {
-  if (/\.match\.hosts/.test(path) || /^certificates\[\d+\]\.self_signed/.test(path)) return 'hosts';
+  if (/\.match\.hosts/.test(path) || /^certificates\[\d+\]\.(self_signed|acme\.names)/.test(path)) return 'hosts';
+  if (/^certificates\[\d+\]\.acme\.challenge/.test(path)) return 'acme_challenge';
+  if (/^certificates\[\d+\]\.acme/.test(path)) return 'cert_mode';
   if (/^certificates\[\d+\]\.private_key/.test(path)) return 'key_pem';
   if (/^certificates\[\d+\]\.certificate/.test(path)) return 'cert_pem';
   if (/servers\[\d+\]\.address/.test(path)) return 'servers';
@@ -205,21 +210,10 @@ async function renderNew(main, ctx) {
     const btn = preview.querySelector('button');
     btn.disabled = true;
     notice.replaceChildren();
-    let made = null; // an ACME order held back, withdrawn if the site fails
     try {
       const c = plan.cert;
-      if (c && c.acme) {
-        try {
-          await api('POST', '/certificates/acme', { name: c.name, names: c.names, account: c.account, challenge: c.challenge, delay_s: ACME_HOLD_S });
-          made = c.name;
-        } catch (err) {
-          const fe = (err.fieldErrors || []).map((e) => ({ field: /names/.test(e.field) ? 'hosts' : '', message: e.message }));
-          throw Object.assign(err, { fieldErrors: fe.length ? fe : [{ field: '', message: err.message }] });
-        }
-      }
       const res = await api('PATCH', '/config', plan.ops, { full: true });
       const rev = res.headers.get('X-Config-Revision');
-      made = null;
       // The site serves: the ACME order may start (its challenge needs
       // the listeners just made).
       if (c && c.acme) await api('POST', '/certificates/' + seg(c.name) + '/renew');
@@ -227,7 +221,6 @@ async function renderNew(main, ctx) {
         (c && c.acme ? ` Certificate ${c.name} requested from ACME account ${c.account}.` : ''));
       ctx.go('#/sites');
     } catch (err) {
-      if (made) await api('DELETE', '/certificates/' + seg(made)).catch(() => null);
       btn.disabled = false;
       if (err.fieldErrors && err.fieldErrors.length) {
         form.showError({ message: err.message, fieldErrors: err.fieldErrors.map((e) => ({ field: siteField(e.field) || e.field, message: e.message })) });

@@ -2,6 +2,10 @@
 
   report.py --parse-wrk FILE     prints "rps<TAB>p50_ms<TAB>p99_ms<TAB>errors"
                                  from one `wrk --latency` output
+  report.py --per-request "U0 S0 F0" "U1 S1 F1" RPS SECONDS
+                                 prints "cpu_us<TAB>user_us<TAB>sys_us<TAB>
+                                 minflt" per request from two samples of
+                                 utime, stime (clock ticks) and minor faults
   report.py --report RAW [--note TEXT]
                                  prints the Markdown table of medians per
                                  proxy from run.sh's raw.tsv, with ratios to
@@ -9,6 +13,7 @@
 """
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -36,6 +41,20 @@ def parse_wrk(text):
     return rps, to_ms(lat["50"]), to_ms(lat["99"]), errors
 
 
+def per_request(before, after, rps, seconds, hz=None):
+    """CPU microseconds (all, user, system) and minor faults per request
+    between two "utime stime minflt" samples; empty fields if no requests."""
+    hz = hz or os.sysconf("SC_CLK_TCK")
+    u0, s0, f0 = (int(x) for x in before.split())
+    u1, s1, f1 = (int(x) for x in after.split())
+    n = float(rps) * float(seconds)
+    if n <= 0:
+        return "\t\t\t"
+    us = 1e6 / hz / n
+    return "%.2f\t%.2f\t%.2f\t%.3f" % (((u1 - u0) + (s1 - s0)) * us, (u1 - u0) * us,
+                                       (s1 - s0) * us, (f1 - f0) / n)
+
+
 def report(raw, note):
     rows = {}
     with open(raw) as f:
@@ -45,29 +64,34 @@ def report(raw, note):
             proxy = parts[1]
             rows.setdefault(proxy, [])
             if parts[2]:
-                cpu = parts[7] if len(parts) > 7 and parts[7] else "nan"
-                rows[proxy].append([float(x) for x in parts[2:7]] + [float(cpu)])
+                extra = [float(parts[i]) if len(parts) > i and parts[i] else float("nan")
+                         for i in range(7, 11)]
+                rows[proxy].append([float(x) for x in parts[2:7]] + extra)
     med = {}
     for proxy, rs in rows.items():
         if rs:
             med[proxy] = [statistics.median(col) for col in zip(*rs)] + [len(rs)]
-    out = ["| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | errors | CPU µs/req | req/s vs nginx"
+    out = ["| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | errors | CPU µs/req"
+           " | user µs/req | system µs/req | minor faults/req | req/s vs nginx"
            " | p99 vs nginx | RSS vs nginx | CPU/req vs nginx | rounds |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+           "| ---: | ---: | ---: |"]
     base = med.get("nginx")
     for proxy in ("gatehoused", "nginx", "haproxy"):
         if proxy not in rows:
             continue
         if proxy not in med:
-            out.append("| %s | not measured (did not proxy) | | | | | | | | | | 0 |" % proxy)
+            out.append("| %s | not measured (did not proxy) | | | | | | | | | | | | | 0 |"
+                       % proxy)
             continue
-        rps, p50, p99, errs, hwm, cpu, n = med[proxy]
+        rps, p50, p99, errs, hwm, cpu, user, system, faults, n = med[proxy]
 
         def ratio(i):
             return "%.2f" % (med[proxy][i] / base[i]) if base and base[i] else "n/a"
-        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %.1f | %s | %s | %s | %s | %d |" % (
-            proxy, rps, p50, p99, hwm / 1024.0, errs, cpu, ratio(0), ratio(2), ratio(4),
-            ratio(5), n))
+        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %.1f | %.1f | %.1f | %.3f | %s | %s"
+                   " | %s | %s | %d |" % (
+                       proxy, rps, p50, p99, hwm / 1024.0, errs, cpu, user, system, faults,
+                       ratio(0), ratio(2), ratio(4), ratio(5), n))
     if note:
         out.append("")
         out.append("Medians over rounds; " + note + ".")
@@ -78,11 +102,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--parse-wrk")
     ap.add_argument("--report")
+    ap.add_argument("--per-request", nargs=4, metavar=("BEFORE", "AFTER", "RPS", "SECONDS"))
     ap.add_argument("--note", default="")
     a = ap.parse_args()
     if a.parse_wrk:
         with open(a.parse_wrk) as f:
             print("%.2f\t%.3f\t%.3f\t%d" % parse_wrk(f.read()))
+    elif a.per_request:
+        print(per_request(*a.per_request))
     elif a.report:
         report(a.report, a.note)
     else:

@@ -7,7 +7,9 @@
 # connections alive. wrk (pinned to WRK_CPU) drives small keep-alive
 # requests. Rounds are interleaved (g, n, h, g, n, h, ...) and the report
 # gives medians: requests/s, p50 and p99 latency (wrk --latency), peak RSS
-# (VmHWM of the proxy's processes, summed) and each proxy's ratio to nginx.
+# (VmHWM of the proxy's processes, summed), the proxy's CPU per request split
+# into user and system microseconds, its minor page faults per request
+# (/proc/PID/stat fields 14, 15 and 10) and each proxy's ratio to nginx.
 #
 # Usage: tests/bench/run.sh [GATEHOUSED]   (default: builds build-bench/)
 # Then runs tls.sh and l4.sh with the same daemon (BENCH=http: skip them).
@@ -49,7 +51,17 @@ fi
 
 bench_workdir gh-bench
 raw="$OUT/raw.tsv"
-printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\tcpu_us_per_req\n' >"$raw"
+printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\tcpu_us_per_req\tuser_us_per_req\tsys_us_per_req\tminflt_per_req\n' >"$raw"
+
+# proc_cpu PID: "utime stime minflt" (clock ticks, ticks, faults) of PID and
+# its children, summed (/proc/PID/stat fields 14, 15 and 10; counted after
+# the ")" that ends field 2, which may hold spaces).
+proc_cpu() {
+	local p
+	for p in "$1" $(pgrep -P "$1" || true); do
+		sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true
+	done | awk '{u += $12; s += $13; f += $8} END {printf "%d %d %d\n", u, s, f}'
+}
 
 wait_port() { wait_url "http://127.0.0.1:$1/"; }
 
@@ -93,17 +105,19 @@ for round in $(seq 1 "$ROUNDS"); do
 		fi
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
 		    "http://127.0.0.1:$PROXY_PORT/" >/dev/null
-		t0=$(cpu_ticks "$proxy_pid")
+		c0=$(proc_cpu "$proxy_pid")
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
 		    "http://127.0.0.1:$PROXY_PORT/" >"$work/wrk.out"
-		t1=$(cpu_ticks "$proxy_pid")
+		c1=$(proc_cpu "$proxy_pid")
 		hwm=$(hwm_kb "$proxy_pid")
 		row=$(/usr/bin/python3 "$here/report.py" --parse-wrk "$work/wrk.out")
-		# CPU microseconds the proxy spent per request served.
-		cpu_us=$(/usr/bin/python3 -c "import os,sys; t=int(sys.argv[1]); r=float(sys.argv[2]); d=float(sys.argv[3]); print('%.2f' % (t * 1e6 / os.sysconf('SC_CLK_TCK') / (r * d)) if r > 0 else '')" \
-		    "$((t1 - t0))" "$(echo "$row" | cut -f1)" "$DURATION")
-		printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" "$cpu_us" >>"$raw"
-		echo "round $round: $proxy $(echo "$row" | tr '\t' ' ') ${hwm}kB"
+		# The proxy's CPU microseconds per request served (all, user,
+		# system) and its minor page faults per request.
+		cpu=$(/usr/bin/python3 "$here/report.py" --per-request "$c0" "$c1" \
+		    "$(echo "$row" | cut -f1)" "$DURATION")
+		printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" "$cpu" >>"$raw"
+		echo "round $round: $proxy $(echo "$row" | tr '\t' ' ') ${hwm}kB" \
+		    "cpu/user/sys us, faults per request: $(echo "$cpu" | tr '\t' ' ')"
 		stop_proxy
 	done
 done

@@ -3,7 +3,9 @@
  *
  * A ring is an array of slots indexed by seq % cap. The slots are
  * allocated on the first push, so a daemon that never logs a request
- * pays nothing.
+ * pays nothing. A slot holds a text line or, in a ring with a formatter,
+ * a record; log_ring_since() copies them under the lock and formats the
+ * copies after it.
  */
 #include "log_ring.h"
 
@@ -13,7 +15,7 @@
 
 struct slot {
 	uint64_t seq;
-	char *text;
+	char *text; /* a line (NUL terminated) or a record */
 	size_t len;
 };
 
@@ -22,39 +24,83 @@ static struct ring {
 	struct slot *slots;
 	size_t cap;
 	uint64_t last;
+	log_ring_fmt fmt; /* NULL: the slots hold text */
 } rings[LOG_RING__N] = {
 	[LOG_RING_ACCESS] = { PTHREAD_MUTEX_INITIALIZER, NULL,
-	    LOG_RING_ACCESS_CAP, 0 },
+	    LOG_RING_ACCESS_CAP, 0, NULL },
 	[LOG_RING_DAEMON] = { PTHREAD_MUTEX_INITIALIZER, NULL,
-	    LOG_RING_DAEMON_CAP, 0 },
+	    LOG_RING_DAEMON_CAP, 0, NULL },
 };
+
+/* Puts <data> (owned) in the next slot; frees it if out of memory. */
+static void
+ring_put(struct ring *rg, char *data, size_t len, log_ring_fmt fmt)
+{
+	struct slot *s;
+	char *old;
+
+	pthread_mutex_lock(&rg->mu);
+	if (rg->slots == NULL &&
+	    (rg->slots = calloc(rg->cap, sizeof(*rg->slots))) == NULL) {
+		pthread_mutex_unlock(&rg->mu);
+		free(data);
+		return;
+	}
+	rg->fmt = fmt;
+	rg->last++;
+	s = &rg->slots[rg->last % rg->cap];
+	old = s->text;
+	s->seq = rg->last;
+	s->text = data;
+	s->len = len;
+	pthread_mutex_unlock(&rg->mu);
+	free(old);
+}
 
 void
 log_ring_push(enum log_ring_id id, const char *text, size_t len)
 {
-	struct ring *rg = &rings[id];
-	struct slot *s;
-	char *copy, *old = NULL;
+	char *copy;
 
 	if ((copy = malloc(len + 1)) == NULL)
 		return;
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	pthread_mutex_lock(&rg->mu);
-	if (rg->slots == NULL &&
-	    (rg->slots = calloc(rg->cap, sizeof(*rg->slots))) == NULL) {
-		pthread_mutex_unlock(&rg->mu);
-		free(copy);
-		return;
+	ring_put(&rings[id], copy, len, NULL);
+}
+
+void
+log_ring_push_rec(enum log_ring_id id, void *rec, size_t len, log_ring_fmt fmt)
+{
+	ring_put(&rings[id], rec, len, fmt);
+}
+
+/* Replaces the record copies in v[0..n) by their lines; a line that
+ * cannot be allocated ends the list there. Returns how many are left.
+ */
+static size_t
+lines_format(struct log_ring_line *v, size_t n, log_ring_fmt fmt)
+{
+	char buf[LOG_RING_LINE_MAX];
+	size_t i, len; /* at the end: the lines left */
+	char *text;
+
+	for (i = 0; i < n; i++) {
+		len = fmt(v[i].text, v[i].len, buf);
+		if (len > 0 && buf[len - 1] == '\n')
+			len--;
+		if ((text = malloc(len + 1)) == NULL)
+			break;
+		memcpy(text, buf, len);
+		text[len] = '\0';
+		free(v[i].text);
+		v[i].text = text;
+		v[i].len = len;
 	}
-	rg->last++;
-	s = &rg->slots[rg->last % rg->cap];
-	old = s->text;
-	s->seq = rg->last;
-	s->text = copy;
-	s->len = len;
-	pthread_mutex_unlock(&rg->mu);
-	free(old);
+	len = i;
+	for (; i < n; i++)
+		free(v[i].text);
+	return len;
 }
 
 struct log_ring_line *
@@ -62,6 +108,7 @@ log_ring_since(enum log_ring_id id, uint64_t after, size_t max, size_t *n)
 {
 	struct ring *rg = &rings[id];
 	struct log_ring_line *v;
+	log_ring_fmt fmt;
 	uint64_t first, seq;
 	size_t i = 0;
 
@@ -79,18 +126,24 @@ log_ring_since(enum log_ring_id id, uint64_t after, size_t max, size_t *n)
 		pthread_mutex_unlock(&rg->mu);
 		return NULL;
 	}
-	/* Copies of the lines, so the lock is not held while they are read. */
+	/* Copies of the slots, so the lock is not held while they are read
+	 * or formatted (a text line with its NUL).
+	 */
+	fmt = rg->fmt;
 	for (seq = first; seq <= rg->last; seq++) {
 		const struct slot *s = &rg->slots[seq % rg->cap];
+		size_t len = s->len + (fmt == NULL);
 
-		if ((v[i].text = malloc(s->len + 1)) == NULL)
+		if ((v[i].text = malloc(len)) == NULL)
 			break;
-		memcpy(v[i].text, s->text, s->len + 1);
+		memcpy(v[i].text, s->text, len);
 		v[i].len = s->len;
 		v[i].seq = s->seq;
 		i++;
 	}
 	pthread_mutex_unlock(&rg->mu);
+	if (fmt != NULL)
+		i = lines_format(v, i, fmt);
 	*n = i;
 	return v;
 }

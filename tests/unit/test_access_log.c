@@ -3,7 +3,10 @@
  * from the in-memory ring: every line is valid JSON whatever bytes the
  * client sent (quotes, backslashes, controls, bytes above 0x7e), numbers
  * are exact at their extremes, the time is UTC to the millisecond, and a
- * path longer than the line still gives a closed object.
+ * path longer than the line still gives a closed object. The ring keeps a
+ * record and formats it when read: every key comes out in its order,
+ * optional keys only when the request had them, and the file gets the
+ * very same line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +19,10 @@
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
 #include <cmocka.h>
 #include <jansson.h>
+#include <unistd.h>
 
 #include "access_log.h"
+#include "cfg.h"
 #include "conn.h"
 #include "log_ring.h"
 
@@ -157,6 +162,114 @@ test_long_path_truncated(void **state)
 	free(t);
 }
 
+/* The newest line of the ring, with the time cut off (the caller frees). */
+static char *
+last_line_after_time(void)
+{
+	struct log_ring_line *v;
+	size_t n;
+	char *rest;
+
+	v = log_ring_since(LOG_RING_ACCESS, 0, 1, &n);
+	assert_int_equal(n, 1);
+	assert_true(v[0].len > 36);
+	assert_memory_equal(v[0].text, "{\"time\":\"", 9);
+	rest = strdup(v[0].text + 9 + 24);
+	log_ring_lines_free(v, n);
+	return rest;
+}
+
+static void
+test_every_key_in_order(void **state)
+{
+	static struct conn c;
+	static struct req r;
+	struct cfg_route route = { 0 };
+	struct cfg_server server = { 0 };
+	char *rest;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	http_msg_init(&r.msg);
+	c.req = &r;
+	snprintf(c.peer, sizeof(c.peer), "192.0.2.7");
+	snprintf(r.client.text, sizeof(r.client.text), "203.0.113.9");
+	r.client.from_xff = true;
+	r.msg.method_name = span(&r.msg, "POST", 4);
+	r.msg.target = span(&r.msg, "/a?b", 4);
+	assert_int_equal(http_msg_add_header(&r.msg, span(&r.msg, "host", 4),
+	                     span(&r.msg, "app.test", 8)),
+	    0);
+	route.name = "r1";
+	server.label = "127.0.0.1:8081";
+	r.route = &route;
+	r.server = &server;
+	r.decision = ""; /* present though empty */
+	r.user = "al\"ice";
+	r.encoding = "gzip";
+	r.request_id = str_cstr("abc");
+	r.status = 201;
+	r.bytes_in = 1;
+	r.bytes_out = 2;
+	r.upstream_ms = 3;
+	access_log_request(&c);
+	rest = last_line_after_time();
+	assert_string_equal(rest,
+	    "\",\"client\":\"203.0.113.9\",\"peer\":\"192.0.2.7\","
+	    "\"method\":\"POST\",\"host\":\"app.test\",\"path\":\"/a\","
+	    "\"status\":201,\"bytes_in\":1,\"bytes_out\":2,\"route\":\"r1\","
+	    "\"decision\":\"\",\"user\":\"al\\\"ice\",\"encoding\":\"gzip\","
+	    "\"server\":\"127.0.0.1:8081\",\"request_id\":\"abc\","
+	    "\"upstream_ms\":3,\"total_ms\":0}");
+	free(rest);
+
+	/* Without the optional ones, and with no head at all. */
+	http_msg_fini(&r.msg);
+	memset(&r, 0, sizeof(r));
+	http_msg_init(&r.msg);
+	r.status = 400;
+	access_log_request(&c);
+	rest = last_line_after_time();
+	assert_string_equal(rest,
+	    "\",\"client\":\"192.0.2.7\",\"method\":\"\",\"host\":\"\","
+	    "\"path\":\"\",\"status\":400,\"bytes_in\":0,\"bytes_out\":0,"
+	    "\"route\":\"\",\"server\":\"\",\"upstream_ms\":0,"
+	    "\"total_ms\":0}");
+	free(rest);
+	http_msg_fini(&r.msg);
+}
+
+/* With a log file open, the file gets the ring's line and a newline. */
+static void
+test_file_line_is_ring_line(void **state)
+{
+	char path[] = "/tmp/test_access_log.XXXXXX", got[8192];
+	struct log_ring_line *v;
+	json_t *j;
+	size_t n;
+	ssize_t len;
+	int fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_int_equal(access_log_open(path), 0);
+	assert_true(access_log_enabled());
+	j = log_one("/f\x01le?x", 8, "file.test", 7, 1);
+	json_decref(j);
+	access_log_close();
+	len = read(fd, got, sizeof(got));
+	(void)close(fd);
+	(void)unlink(path);
+	v = log_ring_since(LOG_RING_ACCESS, 0, 1, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal((size_t)len, v[0].len + 1);
+	assert_memory_equal(got, v[0].text, v[0].len);
+	assert_int_equal(got[len - 1], '\n');
+	assert_non_null(strstr(v[0].text, "\"path\":\"/f\\u0001le\""));
+	log_ring_lines_free(v, n);
+}
+
 int
 main(void)
 {
@@ -165,6 +278,8 @@ main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_number_extremes),
 		cmocka_unit_test(test_long_path_truncated),
+		cmocka_unit_test(test_every_key_in_order),
+		cmocka_unit_test(test_file_line_is_ring_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -149,7 +149,8 @@ ex_compress(struct json *pol, const struct cfg_compress *cz,
 	}
 	json_set(pol, "compress", p);
 	json_set(p, "encoding",
-	    json_new_str(compress_enc_name(compress_accept_choose(&acc))));
+	    json_new_str(compress_enc_name(compress_accept_choose_offered(&acc,
+	        cz->offer))));
 	json_set(p, "min_bytes", json_new_int((int64_t)cz->min_bytes));
 }
 

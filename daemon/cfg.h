@@ -285,7 +285,12 @@ struct cfg_compress {
 	const char **types; /* array of ntypes */
 	size_t ntypes;
 	uint64_t min_bytes; /* known lengths below it are sent as they are */
+	unsigned offer;     /* CFG_COMPRESS_OFFER() of the codings offered */
+	int gzip_level;     /* 1..9 */
+	int br_level;       /* brotli's quality, 0..11 */
 };
+/* The bit of enum compress_enc <enc> (compress.h) in cfg_compress.offer. */
+#define CFG_COMPRESS_OFFER(enc) (1u << (unsigned)(enc))
 
 struct cfg_route {
 	int64_t id;

@@ -6,8 +6,10 @@
  * checked again (cv_check(CV_MEDIA_RANGE)), lower-cased, and a whole
  * type ("text/" and a star) is kept as "text/", so that compress.c
  * matches it with one prefix comparison. An empty list compresses nothing: no
- * struct at all. Errors name the route and field:
- * "routes[app].compress.types[1]".
+ * struct at all. The codings offered (NULL or empty: both), gzip's level
+ * and brotli's quality (NULL: their defaults) are checked again too.
+ * Errors name the route and field: "routes[app].compress.types[1]",
+ * "routes[app].compress.gzip_level".
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,8 +19,67 @@
 #include "cfg.h"
 #include "cfg_field.h"
 #include "cfg_value.h"
+#include "compress.h"
 #include "err.h"
 #include "store.h"
+
+/* Column <f> of route row <s>: its default when NULL; -1 with <e> when
+ * out of its range.
+ */
+static int
+cz_int(struct store_stmt *s, int f, const char *route, int *out, struct err *e)
+{
+	const struct cf_field *d = &cf_kinds[CK_ROUTE].f[f];
+	char path[sizeof(e->field)];
+	int64_t v;
+
+	v = store_col_is_null(s, f) ? d->def : store_col_int64(s, f);
+	if (v < d->min || v > d->max) {
+		snprintf(path, sizeof(path), "routes[%s].compress.%s", route,
+		    d->key);
+		return err_set(e, path, "must be %lld to %lld",
+		    (long long)d->min, (long long)d->max);
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* The codings offered, from the JSON array of route row <s>. */
+static int
+cz_offer(struct store *st, struct store_stmt *s, const char *route,
+    unsigned *offer, struct err *e)
+{
+	const struct cf_field *f = &cf_kinds[CK_ROUTE].f[RF_COMPRESS_CODINGS];
+	char path[sizeof(e->field)];
+	struct store_stmt *q;
+	enum store_step_result rc;
+	int i;
+
+	*offer = 0;
+	if (!store_col_is_null(s, RF_COMPRESS_CODINGS)) {
+		if ((q = store_prepare(st, "SELECT value FROM json_each(?1)",
+		         e)) == NULL)
+			return -1;
+		store_bind_text(q, 1, store_col_text(s, RF_COMPRESS_CODINGS));
+		while ((rc = store_step(q, e)) == STORE_ROW) {
+			if ((i = cf_enum_index(f, store_col_text(q, 0))) < 0) {
+				store_finalize(q);
+				snprintf(path, sizeof(path),
+				    "routes[%s].compress.codings", route);
+				return err_set(e, path,
+				    "must list \"gzip\", \"br\" or both");
+			}
+			*offer |= CFG_COMPRESS_OFFER(COMPRESS_GZIP + i);
+		}
+		store_finalize(q);
+		if (rc != STORE_DONE)
+			return -1;
+	}
+	if (*offer == 0)
+		*offer = CFG_COMPRESS_OFFER(COMPRESS_GZIP) |
+		    CFG_COMPRESS_OFFER(COMPRESS_BR);
+	return 0;
+}
 
 int
 cfg_compress_route(struct store *st, struct cfg *c, struct cfg_route *r,
@@ -46,6 +107,11 @@ cfg_compress_route(struct store *st, struct cfg *c, struct cfg_route *r,
 	cz->min_bytes = store_col_is_null(s, RF_COMPRESS_MIN_BYTES)
 	    ? (uint64_t)cf_kinds[CK_ROUTE].f[RF_COMPRESS_MIN_BYTES].def
 	    : (uint64_t)store_col_int64(s, RF_COMPRESS_MIN_BYTES);
+	if (cz_int(s, RF_COMPRESS_GZIP_LEVEL, r->name, &cz->gzip_level, e) !=
+	        0 ||
+	    cz_int(s, RF_COMPRESS_BR_LEVEL, r->name, &cz->br_level, e) != 0 ||
+	    cz_offer(st, s, r->name, &cz->offer, e) != 0)
+		return -1;
 	if ((q = store_prepare(st, "SELECT value, type FROM json_each(?1)",
 	         e)) == NULL)
 		return -1;
@@ -108,8 +174,9 @@ cfg_compress_dump(FILE *f, const struct cfg_route *r)
 
 	if (r->compress == NULL)
 		return;
-	fprintf(f, " compress=%llu",
-	    (unsigned long long)r->compress->min_bytes);
+	fprintf(f, " compress=%llu,offer=%u,gzip=%d,br=%d",
+	    (unsigned long long)r->compress->min_bytes, r->compress->offer,
+	    r->compress->gzip_level, r->compress->br_level);
 	for (i = 0; i < r->compress->ntypes; i++)
 		fprintf(f, ",%s", r->compress->types[i]);
 }

@@ -29,6 +29,8 @@ static const char *const retry_ons[] = { "connect_error", "timeout", "reset",
 /* Order as enum cfg_server_state (cfg.h). */
 static const char *const server_states[] = { "active", "drain", "disabled",
 	NULL };
+/* Order as enum compress_enc - 1 (compress.h). */
+static const char *const compress_codings[] = { "gzip", "br", NULL };
 static const char *const hc_methods[] = { "GET", "HEAD", "OPTIONS", NULL };
 static const char *const acl_defaults[] = { "deny", "allow", NULL };
 static const char *const acl_satisfy[] = { "any", "all", NULL };
@@ -487,6 +489,20 @@ static const struct cf_field route_f[RF__N] = {
 		.vtype = CV_HEADER_SETTABLE,
 		.doc = "headers of its 2xx answer copied to the request "
 		       "(first removed from the client's)" },
+	[RF_COMPRESS_CODINGS] = { .key = "codings",
+		.column = "compress_codings", .type = F_LIST,
+		.parent = RF_COMPRESS, .max = 2, .enums = compress_codings,
+		.doc = "the codings offered, of the client's Accept-Encoding: "
+		       "\"gzip\", \"br\"; empty: both" },
+	[RF_COMPRESS_GZIP_LEVEL] = { .key = "gzip_level",
+		.column = "compress_gzip_level", .type = F_INT,
+		.parent = RF_COMPRESS, .min = 1, .max = 9, .def = 5,
+		.doc = "gzip's level: 1 fastest, 9 smallest" },
+	[RF_COMPRESS_BR_LEVEL] = { .key = "br_level",
+		.column = "compress_br_level", .type = F_INT,
+		.parent = RF_COMPRESS, .min = 0, .max = 11, .def = 3,
+		.doc = "brotli's quality: 0 fastest, 11 smallest (10 and 11 "
+		       "are slow and use several MB a stream)" },
 };
 
 static const struct cf_field certificate_f[CEF__N] = {

@@ -16,6 +16,7 @@
 
 struct compress_stream {
 	const struct compress_codec *codec;
+	size_t reserve; /* the codec's at the route's level */
 	void *st;
 	struct compress_mem mem;
 	bool dirty; /* input taken since the last flush */
@@ -160,10 +161,24 @@ compress_accept_parse(struct compress_accept *a, const char *p, size_t len)
 enum compress_enc
 compress_accept_choose(const struct compress_accept *a)
 {
+	return compress_accept_choose_offered(a,
+	    CFG_COMPRESS_OFFER(COMPRESS_GZIP) |
+	        CFG_COMPRESS_OFFER(COMPRESS_BR));
+}
+
+enum compress_enc
+compress_accept_choose_offered(const struct compress_accept *a, unsigned offer)
+{
 	int star = a->star < 0 ? 0 : a->star;
 	int gz = a->gzip >= 0 ? a->gzip : star;
 	int br = a->br >= 0 ? a->br : star;
-	int best = gz > br ? gz : br;
+	int best;
+
+	if (!(offer & CFG_COMPRESS_OFFER(COMPRESS_GZIP)))
+		gz = 0;
+	if (!(offer & CFG_COMPRESS_OFFER(COMPRESS_BR)))
+		br = 0;
+	best = gz > br ? gz : br;
 
 	if (best <= 0 || a->identity > best)
 		return COMPRESS_IDENTITY;
@@ -220,7 +235,7 @@ compress_decide(const struct cfg_compress *cz,
 	    resp->content_length < cz->min_bytes)
 		return COMPRESS_IDENTITY;
 	*vary = true;
-	return compress_accept_choose(acc);
+	return compress_accept_choose_offered(acc, cz->offer);
 }
 
 /* ---- memory ---- */
@@ -270,10 +285,12 @@ compress_response_head(struct conn *c, const struct http_msg *m)
 	const struct http_msg *q = &r->msg;
 	struct compress_accept acc;
 	const struct compress_codec *codec;
+	const struct cfg_compress *cz = r->route->compress;
 	struct compress_stream *z;
 	enum compress_enc enc;
+	size_t reserve;
 	bool vary;
-	int i = -1;
+	int i = -1, level;
 
 	compress_accept_init(&acc);
 	while ((i = http_msg_find(q, "accept-encoding", (size_t)(i + 1))) >=
@@ -282,12 +299,14 @@ compress_response_head(struct conn *c, const struct http_msg *m)
 
 		compress_accept_parse(&acc, v.p, v.len);
 	}
-	enc = compress_decide(r->route->compress, &acc,
-	    (r->flags & REQ_F_HEAD_METHOD) != 0, m, &vary);
+	enc = compress_decide(cz, &acc, (r->flags & REQ_F_HEAD_METHOD) != 0, m,
+	    &vary);
 	if (enc == COMPRESS_IDENTITY || r->discard || r->comp != NULL)
 		return vary ? COMPRESS_HEAD_VARY : 0;
 	codec = enc == COMPRESS_GZIP ? &compress_gzip : &compress_br;
-	if (worker_reserved + codec->reserve > COMPRESS_WORKER_BUDGET) {
+	level = enc == COMPRESS_GZIP ? cz->gzip_level : cz->br_level;
+	reserve = codec->reserve(level);
+	if (worker_reserved + reserve > COMPRESS_WORKER_BUDGET) {
 		stats_inc(STAT_COMPRESS_OVER_BUDGET);
 		return COMPRESS_HEAD_VARY;
 	}
@@ -296,14 +315,15 @@ compress_response_head(struct conn *c, const struct http_msg *m)
 		return COMPRESS_HEAD_VARY;
 	}
 	z->codec = codec;
+	z->reserve = reserve;
 	z->st = z->codec->open(&z->mem,
-	    (m->flags & HTTP_MSG_F_HAS_LENGTH) ? m->content_length : 0);
+	    (m->flags & HTTP_MSG_F_HAS_LENGTH) ? m->content_length : 0, level);
 	if (z->st == NULL) {
 		free(z);
 		stats_inc(STAT_COMPRESS_NO_MEMORY);
 		return COMPRESS_HEAD_VARY;
 	}
-	worker_reserved += codec->reserve;
+	worker_reserved += reserve;
 	r->comp = z;
 	r->encoding = compress_enc_name(enc);
 	stats_inc(enc == COMPRESS_GZIP ? STAT_COMPRESS_GZIP : STAT_COMPRESS_BR);
@@ -441,6 +461,6 @@ compress_free(struct compress_stream *z)
 	if (!z->finished)
 		stats_inc(STAT_COMPRESS_ABORTED);
 	z->codec->close(z->st);
-	worker_reserved -= z->codec->reserve;
+	worker_reserved -= z->reserve;
 	free(z);
 }

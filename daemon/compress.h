@@ -62,6 +62,11 @@ void compress_accept_parse(struct compress_accept *a, const char *p,
  * itself is named with a higher q.
  */
 enum compress_enc compress_accept_choose(const struct compress_accept *a);
+/* The same among the codings of <offer> (CFG_COMPRESS_OFFER() bits, cfg.h)
+ * only: a coding not offered is never chosen.
+ */
+enum compress_enc
+compress_accept_choose_offered(const struct compress_accept *a, unsigned offer);
 
 /* ---- the decision ---- */
 
@@ -151,11 +156,13 @@ typedef int (*compress_out_fn)(void *arg, const uint8_t *p, size_t n);
 
 struct compress_codec {
 	enum compress_enc enc;
-	size_t reserve; /* the most one stream allocates, whatever the body */
-	/* A new state whose allocations go through <m>; <size> is the body
-	 * length when known (else 0). NULL: out of memory.
+	int min_level, max_level; /* the levels it takes */
+	/* The most one stream at <level> allocates, whatever the body. */
+	size_t (*reserve)(int level);
+	/* A new state at <level> whose allocations go through <m>; <size> is
+	 * the body length when known (else 0). NULL: out of memory.
 	 */
-	void *(*open)(struct compress_mem *m, uint64_t size);
+	void *(*open)(struct compress_mem *m, uint64_t size, int level);
 	/* Compresses <n> bytes of <in> then does <op>, handing every output
 	 * piece to <out>. 0, or -1 (codec error, memory, or <out> said so).
 	 */

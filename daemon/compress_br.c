@@ -2,12 +2,13 @@
  * compress_br.c: the brotli codec of compress.h, on libbrotlienc (the
  * only brotli/encode.h user).
  *
- * Quality 3 with a 64 KiB window (lgwin 16), text mode, and the body
- * length as a size hint when known. The encoder allocates through the
- * stream's compress_mem, so its memory is counted, but never refused:
- * libbrotlienc 1.0.9 ends the process when an allocation fails. Its
- * bound is these settings': 657 KB at most whatever the body (quality 4
- * would take 986 KB, a 256 KiB window at quality 4 1.4 MB), BR_RESERVE.
+ * The route's quality (0-11, default 3) with a 64 KiB window (lgwin 16),
+ * text mode, and the body length as a size hint when known. The encoder
+ * allocates through the stream's compress_mem, so its memory is counted,
+ * but never refused: libbrotlienc 1.0.9 ends the process when an
+ * allocation fails. Its bound is these settings': at quality 3 657 KB at
+ * most whatever the body, and br_reserves[] has every quality's (a
+ * 256 KiB window at quality 4 would take 1.4 MB).
  */
 #include <stdint.h>
 #include <string.h>
@@ -20,7 +21,23 @@
 #define BR_LGWIN     16
 #define BR_OUT_BYTES 16384
 #define BR_SLICE     16384
-#define BR_RESERVE   (700u * 1024u) /* measured: 656953 bytes */
+/* The most one stream allocates at each quality, whatever the body:
+ * measured peaks (tests/unit/test_compress.c checks them) rounded up.
+ */
+static const size_t br_reserves[12] = {
+	180u * 1024u,  /* 0: 175 111 */
+	200u * 1024u,  /* 1: 191 527 */
+	680u * 1024u,  /* 2: 652 240 */
+	700u * 1024u,  /* 3: 657 728 */
+	4800u * 1024u, /* 4: 4 681 871 (a 1 MiB-bucket hash for large hints) */
+	1040u * 1024u, /* 5: 1 011 855 */
+	1040u * 1024u, /* 6: 1 011 855 */
+	1040u * 1024u, /* 7: 1 011 855 */
+	1040u * 1024u, /* 8: 1 011 855 */
+	1850u * 1024u, /* 9: 1 798 287 */
+	2000u * 1024u, /* 10: 1 810 032 */
+	2640u * 1024u, /* 11: 2 399 888 */
+};
 
 static void *
 br_alloc(void *opaque, size_t n)
@@ -40,8 +57,16 @@ struct br {
 	size_t pending; /* input taken since the last flush */
 };
 
+static size_t
+br_reserve(int level)
+{
+	if (level < 0 || level > 11)
+		level = BR_QUALITY;
+	return br_reserves[level];
+}
+
 static void *
-br_open(struct compress_mem *m, uint64_t size)
+br_open(struct compress_mem *m, uint64_t size, int level)
 {
 	struct br *b;
 
@@ -56,7 +81,7 @@ br_open(struct compress_mem *m, uint64_t size)
 		return NULL;
 	}
 	if (!BrotliEncoderSetParameter(b->s, BROTLI_PARAM_QUALITY,
-	        BR_QUALITY) ||
+	        (uint32_t)level) ||
 	    !BrotliEncoderSetParameter(b->s, BROTLI_PARAM_LGWIN, BR_LGWIN) ||
 	    !BrotliEncoderSetParameter(b->s, BROTLI_PARAM_MODE,
 	        BROTLI_MODE_TEXT) ||
@@ -144,7 +169,9 @@ br_close(void *st)
 
 const struct compress_codec compress_br = {
 	.enc = COMPRESS_BR,
-	.reserve = BR_RESERVE,
+	.min_level = 0,
+	.max_level = 11,
+	.reserve = br_reserve,
 	.open = br_open,
 	.run = br_run,
 	.close = br_close,

@@ -2,8 +2,11 @@
  * compress_gzip.c: the gzip codec of compress.h, on zlib (the only zlib.h
  * user).
  *
- * deflate at level 5 with a 16 KiB window (windowBits 14) and memLevel 7:
- * 134 KiB a stream (GZ_RESERVE), allocated at open through the stream's
+ * deflate at the route's level (1-9, default 5) with a 16 KiB window
+ * (windowBits 14) and memLevel 7: 134 KiB a stream at every level (zlib's
+ * memory depends on the window and memLevel only; GZ_RESERVE, checked at
+ * each level by tests/unit/test_compress.c), allocated at open through the
+ * stream's
  * compress_mem, so nothing is allocated after the response head. The
  * gzip wrapper (windowBits + 16) writes the header and CRC trailer.
  */
@@ -13,7 +16,6 @@
 
 #include "compress.h"
 
-#define GZ_LEVEL     5
 #define GZ_WBITS     14
 #define GZ_MEMLEVEL  7
 #define GZ_OUT_BYTES 16384
@@ -42,8 +44,15 @@ gz_free(voidpf opaque, voidpf p)
 	compress_mem_free(g->mem, p);
 }
 
+static size_t
+gz_reserve(int level)
+{
+	(void)level;
+	return GZ_RESERVE;
+}
+
 static void *
-gz_open(struct compress_mem *m, uint64_t size)
+gz_open(struct compress_mem *m, uint64_t size, int level)
 {
 	struct gz *g;
 
@@ -56,8 +65,8 @@ gz_open(struct compress_mem *m, uint64_t size)
 	g->z.zalloc = gz_alloc;
 	g->z.zfree = gz_free;
 	g->z.opaque = g;
-	if (deflateInit2(&g->z, GZ_LEVEL, Z_DEFLATED, GZ_WBITS + 16,
-	        GZ_MEMLEVEL, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&g->z, level, Z_DEFLATED, GZ_WBITS + 16, GZ_MEMLEVEL,
+	        Z_DEFAULT_STRATEGY) != Z_OK) {
 		compress_mem_free(m, g);
 		return NULL;
 	}
@@ -112,7 +121,9 @@ gz_close(void *st)
 
 const struct compress_codec compress_gzip = {
 	.enc = COMPRESS_GZIP,
-	.reserve = GZ_RESERVE,
+	.min_level = 1,
+	.max_level = 9,
+	.reserve = gz_reserve,
 	.open = gz_open,
 	.run = gz_run,
 	.close = gz_close,

@@ -22,6 +22,7 @@ SCHEMA_SQL += schema/0035_compress.sql
 SCHEMA_SQL += schema/0033_acme_ari.sql
 SCHEMA_SQL += schema/0036_forward_auth.sql
 SCHEMA_SQL += schema/0037_listener_error_pages.sql
+SCHEMA_SQL += schema/0040_compress_settings.sql
 EXTRA_DIST += $(SCHEMA_SQL) schema/embed.sh schema/README.md
 BUILT_SOURCES += schema/schema.c
 CLEANFILES += schema/schema.c

@@ -4,7 +4,10 @@ A route with "compress": {"types": [...], "min_bytes": N} sends responses
 of those types gzip or br, as the client's Accept-Encoding asks (q-values,
 br on a tie), chunked and streamed, with Vary: Accept-Encoding and a weak
 ETag; never already-encoded, ranged, no-transform, HEAD, 204/304 or short
-responses. Every compressed body here is checked by decompressing it."""
+responses. The codings offered ("codings"), gzip's level and brotli's
+quality are the route's: a level changes the output's size, a coding not
+offered is never sent, and the bounds are refused with the field. Every
+compressed body here is checked by decompressing it."""
 
 import json
 import socket
@@ -19,6 +22,7 @@ from apiclient import problem_fields, start_api, wait_port
 from backends import gen_text, parse_responses, raw_exchange, sha256
 
 TYPES = ["text/*", "application/json"]
+DEFAULTS = {"min_bytes": 1024, "codings": [], "gzip_level": 5, "br_level": 3}
 
 
 def fetch(port, path, ae=None, method="GET", version="1.1", extra=b""):
@@ -63,9 +67,13 @@ def base(api, origin, compress={"types": TYPES}):
 def test_api_shape_default_and_off(gh, api, origin):
     base(api, origin)
     r = api.get("/routes/r").json()
-    assert r["compress"] == {"types": TYPES, "min_bytes": 1024}
+    assert r["compress"] == dict(DEFAULTS, types=TYPES)
     r = api.ok("PATCH", "/routes/r", {"compress": {"min_bytes": 10}}).json()
-    assert r["compress"] == {"types": TYPES, "min_bytes": 10}
+    assert r["compress"] == dict(DEFAULTS, types=TYPES, min_bytes=10)
+    r = api.ok("PATCH", "/routes/r", {"compress": {
+        "codings": ["gzip"], "gzip_level": 9, "br_level": 11}}).json()
+    assert r["compress"] == dict(DEFAULTS, types=TYPES, min_bytes=10,
+                                 codings=["gzip"], gzip_level=9, br_level=11)
     r = api.ok("PATCH", "/routes/r", {"compress": None}).json()
     assert r["compress"] is None
     cfg = api.get("/config").json()
@@ -82,6 +90,14 @@ def test_api_shape_default_and_off(gh, api, origin):
     ({"types": ["text/*"], "min_bytes": -1}, "compress.min_bytes"),
     ({"types": ["text/*"], "min_bytes": 1 << 31}, "compress.min_bytes"),
     ({"min_bytes": 10}, "compress.types"),
+    ({"types": ["text/*"], "gzip_level": 0}, "compress.gzip_level"),
+    ({"types": ["text/*"], "gzip_level": 10}, "compress.gzip_level"),
+    ({"types": ["text/*"], "gzip_level": "9"}, "compress.gzip_level"),
+    ({"types": ["text/*"], "br_level": -1}, "compress.br_level"),
+    ({"types": ["text/*"], "br_level": 12}, "compress.br_level"),
+    ({"types": ["text/*"], "codings": ["deflate"]}, "compress.codings[0]"),
+    ({"types": ["text/*"], "codings": ["gzip", "br", "gzip"]}, "compress.codings"),
+    ({"types": ["text/*"], "codings": "gzip"}, "compress.codings"),
 ])
 def test_bad_values_refused(gh, api, origin, bad, field):
     api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1",
@@ -92,6 +108,68 @@ def test_bad_values_refused(gh, api, origin, bad, field):
                              "compress": bad})
     assert r.status_code == 422, r.text
     assert problem_fields(r)[0][0].endswith(field), r.text
+
+
+@pytest.mark.parametrize("field,lo,hi", [("gzip_level", 1, 9), ("br_level", 0, 11)])
+def test_level_bounds(gh, api, origin, field, lo, hi):
+    """The bounds are taken, one past them refused with the field and its
+    range, and nothing changes."""
+    base(api, origin)
+    for v in (lo, hi):
+        r = api.ok("PATCH", "/routes/r", {"compress": {"types": TYPES, field: v}}).json()
+        assert r["compress"][field] == v
+    rev = api.revision()
+    for v in (lo - 1, hi + 1):
+        r = api.patch("/routes/r", {"compress": {"types": TYPES, field: v}})
+        assert r.status_code == 422, r.text
+        got = problem_fields(r)
+        assert len(got) == 1 and got[0][0].endswith("compress." + field), got
+        assert got[0][1] == "%d is out of range %d..%d" % (v, lo, hi), got
+    assert api.revision() == rev
+    assert api.get("/routes/r").json()["compress"][field] == hi
+
+
+@pytest.mark.parametrize("ae,field,levels", [
+    ("gzip", "gzip_level", (1, 9)),
+    ("br", "br_level", (0, 11)),
+])
+def test_level_changes_the_output(gh, api, origin, ae, field, levels):
+    """The same body at the lowest and highest level: both decode to the
+    origin's bytes, the highest is smaller."""
+    port = base(api, origin)
+    sizes = []
+    for level in levels:
+        api.ok("PATCH", "/routes/r", {"compress": {"types": TYPES, field: level}})
+        resp = fetch(port, "/_text?n=200000", ae)
+        assert resp.header("content-encoding") == ae
+        assert decode(resp) == gen_text(200000)
+        sizes.append(len(resp.body))
+    assert sizes[1] < sizes[0] * 0.97, sizes  # 9537 -> 8988 (gzip)
+
+
+@pytest.mark.parametrize("codings,ae,want", [
+    (["gzip"], "gzip, br", "gzip"),
+    (["gzip"], "br", None),
+    (["gzip"], "*", "gzip"),
+    (["br"], "gzip", None),
+    (["br"], "gzip;q=1, br;q=0.1", "br"),
+    (["br", "gzip"], "gzip, br", "br"),
+    ([], "gzip;q=1, br;q=0.5", "gzip"),
+])
+def test_coding_not_offered_never_used(gh, api, origin, codings, ae, want):
+    port = base(api, origin, {"types": TYPES, "codings": codings})
+    resp = fetch(port, "/_text?n=5000", ae)
+    assert resp.header("content-encoding") == want, (codings, ae, resp.headers)
+    assert resp.header("vary") == "Accept-Encoding"
+    assert decode(resp) == gen_text(5000)
+    ex = api.ok("POST", "/explain", {"listener": "l", "host": "app.test", "path": "/x",
+                                     "headers": {"Accept-Encoding": ae}}, status=200)
+    assert ex.json()["policies"]["compress"]["encoding"] == (want or "identity")
+    g = api.get("/stats").json()["global"]
+    if want != "br":
+        assert g["compress_br"] == 0
+    if want != "gzip":
+        assert g["compress_gzip"] == 0
 
 
 def test_gzip_content_length_origin(gh, api, origin):

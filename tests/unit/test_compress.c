@@ -2,8 +2,9 @@
  * test_compress.c: response compression (daemon/compress.c and its
  * codecs): Accept-Encoding parsing and the choice, the decision for a
  * response head, type patterns, the head lines, the media range check,
- * and each codec's memory within its reserve, whatever the body, with
- * gzip output that inflates back.
+ * each codec's memory within its reserve at every level, whatever the
+ * body, with gzip output that inflates back, a higher level giving a
+ * smaller output, and a coding the route does not offer never chosen.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,7 +105,9 @@ test_accept_bad_members_skipped(void **state)
 /* ---- responses ---- */
 
 static const char *types[] = { "text/", "application/json" };
-static const struct cfg_compress cz = { types, 2, 1024 };
+#define BOTH \
+	(CFG_COMPRESS_OFFER(COMPRESS_GZIP) | CFG_COMPRESS_OFFER(COMPRESS_BR))
+static const struct cfg_compress cz = { types, 2, 1024, BOTH, 5, 3 };
 
 /* A 200 response of <ct> with Content-Length <len> (0: chunked). */
 static void
@@ -308,6 +311,14 @@ body(size_t n)
 /* <n> bytes of body() through <c> in pieces of <piece>, flushed after
  * every <every> pieces (as compress_flush() after a callback's pieces).
  */
+static int level_gz = 5, level_br = 3; /* the defaults */
+
+static int
+level_of(const struct compress_codec *c)
+{
+	return c == &compress_gzip ? level_gz : level_br;
+}
+
 static void
 run_codec_every(const struct compress_codec *c, size_t n, size_t piece,
     size_t every, struct sink *out, struct compress_mem *m)
@@ -318,7 +329,7 @@ run_codec_every(const struct compress_codec *c, size_t n, size_t piece,
 
 	memset(m, 0, sizeof(*m));
 	memset(out, 0, sizeof(*out));
-	st = c->open(m, 0);
+	st = c->open(m, 0, level_of(c));
 	assert_non_null(st);
 	for (i = 0; i < n; i += piece) {
 		assert_int_equal(c->run(st, in + i,
@@ -334,7 +345,7 @@ run_codec_every(const struct compress_codec *c, size_t n, size_t piece,
 	    0);
 	c->close(st);
 	assert_int_equal(m->used, 0); /* everything given back */
-	assert_true(m->peak <= c->reserve);
+	assert_true(m->peak <= c->reserve(level_of(c)));
 	/* Compressed, unless every byte was flushed on its own. */
 	assert_true(out->len > 0 && (piece * every == 1 || out->len < n / 2));
 	free(in);
@@ -416,7 +427,7 @@ test_brotli_memory(void **state)
 	memset(&m, 0, sizeof(m));
 	memset(&out, 0, sizeof(out));
 	{
-		void *st = compress_br.open(&m, 0);
+		void *st = compress_br.open(&m, 0, 3);
 
 		assert_int_equal(compress_br.run(st, NULL, 0, COMPRESS_OP_FLUSH,
 		                     sink_out, &out),
@@ -451,6 +462,87 @@ test_gzip_cap_refuses(void **state)
 	}
 }
 
+/* The choice among the codings a route offers. */
+static void
+test_offered_only(void **state)
+{
+	static const struct {
+		const char *ae;
+		unsigned offer;
+		enum compress_enc want;
+	} cases[] = {
+		{ "gzip, br", BOTH, COMPRESS_BR },
+		{ "gzip, br", CFG_COMPRESS_OFFER(COMPRESS_GZIP),
+		    COMPRESS_GZIP },
+		{ "gzip, br", CFG_COMPRESS_OFFER(COMPRESS_BR), COMPRESS_BR },
+		{ "br", CFG_COMPRESS_OFFER(COMPRESS_GZIP), COMPRESS_IDENTITY },
+		{ "gzip", CFG_COMPRESS_OFFER(COMPRESS_BR), COMPRESS_IDENTITY },
+		{ "*", CFG_COMPRESS_OFFER(COMPRESS_GZIP), COMPRESS_GZIP },
+		{ "br;q=1, gzip;q=0.1", CFG_COMPRESS_OFFER(COMPRESS_GZIP),
+		    COMPRESS_GZIP },
+		{ "br, gzip;q=0", CFG_COMPRESS_OFFER(COMPRESS_GZIP),
+		    COMPRESS_IDENTITY },
+	};
+	struct compress_accept a;
+	struct cfg_compress only = cz;
+	struct http_msg m;
+	size_t i;
+	bool vary;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		compress_accept_init(&a);
+		compress_accept_parse(&a, cases[i].ae, strlen(cases[i].ae));
+		assert_int_equal(compress_accept_choose_offered(&a,
+		                     cases[i].offer),
+		    cases[i].want);
+		/* and through the decision, which varies either way */
+		only.offer = cases[i].offer;
+		resp(&m, "text/html", 5000);
+		assert_int_equal(compress_decide(&only, &a, false, &m, &vary),
+		    cases[i].want);
+		assert_true(vary);
+	}
+}
+
+/* Every level of both codecs: memory within its reserve, whatever the
+ * body; the lowest level's output larger than the highest's.
+ */
+static void
+test_levels(void **state)
+{
+	const struct compress_codec *codecs[] = { &compress_gzip,
+		&compress_br };
+	struct compress_mem m;
+	struct sink out;
+	size_t c, lo = 0, hi = 0, n;
+	int l;
+
+	(void)state;
+	for (c = 0; c < 2; c++) {
+		for (l = codecs[c]->min_level; l <= codecs[c]->max_level; l++) {
+			if (codecs[c] == &compress_gzip)
+				level_gz = l;
+			else
+				level_br = l;
+			n = l >= 10 ? 300000 : 1000000;
+			run_codec(codecs[c], n, 16384, &out, &m);
+			free(out.p);
+			run_codec_every(codecs[c], n, 1000, 64, &out, &m);
+			free(out.p);
+			run_codec(codecs[c], 200000, 65536, &out, &m);
+			if (l == codecs[c]->min_level)
+				lo = out.len;
+			if (l == codecs[c]->max_level)
+				hi = out.len;
+			free(out.p);
+		}
+		assert_true(hi < lo);
+	}
+	level_gz = 5;
+	level_br = 3;
+}
+
 int
 main(void)
 {
@@ -463,6 +555,8 @@ main(void)
 		cmocka_unit_test(test_gzip_roundtrip_and_memory),
 		cmocka_unit_test(test_brotli_memory),
 		cmocka_unit_test(test_gzip_cap_refuses),
+		cmocka_unit_test(test_offered_only),
+		cmocka_unit_test(test_levels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,12 @@
+-- 0040_compress_settings.sql: compression settings the user sets (were
+-- fixed in daemon/compress*.c).
+-- Per route (the "compress" object): the codings offered (a JSON array of
+-- "gzip" and "br"; NULL or empty: both), the gzip level (1-9; NULL: 5)
+-- and the brotli quality (0-11; NULL: 3).
+ALTER TABLE routes ADD COLUMN compress_codings TEXT
+	CHECK (compress_codings IS NULL OR
+	       (json_valid(compress_codings) AND json_type(compress_codings) = 'array'));
+ALTER TABLE routes ADD COLUMN compress_gzip_level INTEGER
+	CHECK (compress_gzip_level IS NULL OR compress_gzip_level BETWEEN 1 AND 9);
+ALTER TABLE routes ADD COLUMN compress_br_level INTEGER
+	CHECK (compress_br_level IS NULL OR compress_br_level BETWEEN 0 AND 11);

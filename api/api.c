@@ -76,6 +76,8 @@ static const struct api_endpoint endpoints[] = {
 	{ "POST",   "/api/v1/revisions/:n/restore", rev_restore,         0, 0 },
 	{ "GET",    "/api/v1/settings/revisions",   rev_settings_get,    0, 0 },
 	{ "PUT",    "/api/v1/settings/revisions",   rev_settings_put,    0, 0 },
+	{ "GET",    "/api/v1/settings/compression", compress_settings_ep_get, 0, 0 },
+	{ "PUT",    "/api/v1/settings/compression", compress_settings_ep_put, 0, 0 },
 	{ "GET",    "/api/v1/listeners",            res_list,            0, L },
 	{ "POST",   "/api/v1/listeners",            res_create,          0, L },
 	{ "GET",    "/api/v1/listeners/:id",        res_get,             0, L },

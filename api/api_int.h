@@ -425,6 +425,9 @@ void rev_diff(struct api_req *r);
 void rev_restore(struct api_req *r);
 void rev_settings_get(struct api_req *r);
 void rev_settings_put(struct api_req *r);
+/* api_compress.c: GET, PUT /settings/compression. */
+void compress_settings_ep_get(struct api_req *r);
+void compress_settings_ep_put(struct api_req *r);
 
 /* ---- api_certs.c: certificates (never their keys) and TLS posture ---- */
 void certs_list(struct api_req *r);

@@ -18,6 +18,8 @@ API_SOURCES += api/api_acme_accounts.c api/api_acme_certs.c \
 	api/api_acme_metrics.c api/acme_db.c
 # Storing a certificate: uploads, self-signed and ACME alike.
 API_SOURCES += api/cert_store.c
+# The daemon's compression setting (GET, PUT /settings/compression).
+API_SOURCES += api/api_compress.c
 API_SOURCES += api/api_access.c api/api_explain.c
 nodist_gatehoused_SOURCES = api/openapi_json.c
 EXTRA_DIST += api/openapi.json api/embed.sh

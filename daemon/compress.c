@@ -4,6 +4,7 @@
  */
 #include "compress.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,8 +276,23 @@ compress_mem_free(struct compress_mem *m, void *q)
 
 /* ---- the data plane ---- */
 
-/* The reserve of this worker's open streams (COMPRESS_WORKER_BUDGET). */
+/* The reserve of this worker's open streams, and the most it may be
+ * (set by the admin thread, read by every worker).
+ */
 static _Thread_local size_t worker_reserved;
+static _Atomic size_t worker_budget = COMPRESS_WORKER_BUDGET;
+
+void
+compress_set_worker_budget(size_t bytes)
+{
+	atomic_store_explicit(&worker_budget, bytes, memory_order_relaxed);
+}
+
+size_t
+compress_worker_budget(void)
+{
+	return atomic_load_explicit(&worker_budget, memory_order_relaxed);
+}
 
 unsigned
 compress_response_head(struct conn *c, const struct http_msg *m)
@@ -306,7 +322,7 @@ compress_response_head(struct conn *c, const struct http_msg *m)
 	codec = enc == COMPRESS_GZIP ? &compress_gzip : &compress_br;
 	level = enc == COMPRESS_GZIP ? cz->gzip_level : cz->br_level;
 	reserve = codec->reserve(level);
-	if (worker_reserved + reserve > COMPRESS_WORKER_BUDGET) {
+	if (worker_reserved + reserve > compress_worker_budget()) {
 		stats_inc(STAT_COMPRESS_OVER_BUDGET);
 		return COMPRESS_HEAD_VARY;
 	}

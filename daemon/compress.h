@@ -132,9 +132,26 @@ void compress_free(struct compress_stream *z);
 
 /* The compressor memory one worker may hold at once, counted by the
  * codecs' reserve: a response that would go over it is sent as it is
- * (stat compress_over_budget).
+ * (stat compress_over_budget). This is its default; the user sets it (PUT
+ * /settings/compression, api/api_compress.c), and every worker reads the
+ * new value at its next decision.
  */
 #define COMPRESS_WORKER_BUDGET (64u * 1024u * 1024u)
+#define COMPRESS_BUDGET_MIN    (1024ll * 1024ll)
+#define COMPRESS_BUDGET_MAX    (16ll * 1024ll * 1024ll * 1024ll)
+void compress_set_worker_budget(size_t bytes);
+size_t compress_worker_budget(void);
+
+/* compress_settings.c: the budget in the store. get: the stored value
+ * (the default when the row is missing); set: checks it (-1 with <e> at
+ * "worker_budget_bytes" when out of range), stores it inside the caller's
+ * transaction or on its own, and sets it; load: get, then set it.
+ */
+struct store;
+struct err;
+int compress_settings_get(struct store *st, int64_t *budget, struct err *e);
+int compress_settings_set(struct store *st, int64_t budget, struct err *e);
+int compress_settings_load(struct store *st, struct err *e);
 
 /* What one stream's codec has allocated. */
 struct compress_mem {

@@ -95,4 +95,5 @@ libcore_a_SOURCES += daemon/tmpl.c daemon/tmpl.h daemon/cfg_policy.c \
 # Response compression: Accept-Encoding, the decision, the stream
 # (compress.c), one shim per library (zlib, libbrotlienc), the compile.
 libcore_a_SOURCES += daemon/compress.c daemon/compress.h \
-	daemon/compress_gzip.c daemon/compress_br.c daemon/cfg_compress.c
+	daemon/compress_gzip.c daemon/compress_br.c daemon/cfg_compress.c \
+	daemon/compress_settings.c

@@ -33,6 +33,7 @@
 #include "api.h"
 #include "balance.h"
 #include "cfg.h"
+#include "compress.h"
 #include "config.h"
 #include "err.h"
 #include "health.h"
@@ -403,6 +404,9 @@ main(int argc, char **argv)
 		fatalx("private keys: %s", err_str(&e, buf, sizeof(buf)));
 	if (balance_secret_load(main_store, &e) != 0)
 		fatalx("sticky cookie secret: %s",
+		    err_str(&e, buf, sizeof(buf)));
+	if (compress_settings_load(main_store, &e) != 0)
+		fatalx("compression settings: %s",
 		    err_str(&e, buf, sizeof(buf)));
 	if (o.user != NULL) {
 		if (privdrop(o.user, o.db, &e) == -1)

@@ -9,7 +9,12 @@ reserve, 700 KiB a brotli stream): the responses past it go uncompressed
 daemon's resident memory grows by less than the budget plus the
 connections' own buffers (not checked in a sanitizer build, whose
 quarantine keeps freed memory), and once they are done every stream is freed
-(a second round gets the same number compressed: nothing leaked)."""
+(a second round gets the same number compressed: nothing leaked).
+
+The budget is the user's (PUT /settings/compression, worker_budget_bytes,
+1 MiB to 16 GiB, refused past its bounds with the field): a smaller one
+compresses fewer at once, a route's higher brotli quality (a larger
+reserve a stream) fewer again, and it holds after a restart."""
 
 import threading
 import time
@@ -18,7 +23,7 @@ import zlib
 import brotli
 import pytest
 
-from apiclient import start_api, wait_port
+from apiclient import problem_fields, restart_api, start_api, wait_port
 from backends import gen_text, parse_responses, raw_exchange
 
 N = 120               # > 64 MiB / 700 KiB = 93 brotli streams
@@ -47,8 +52,8 @@ def one(port, out, i):
     out[i] = parse_responses(data)[0]
 
 
-def round_of(gh, api, port):
-    out = [None] * N
+def round_of(gh, api, port, n=N):
+    out = [None] * n
     peak = [rss_kb(gh.pid)]
     done = threading.Event()
 
@@ -60,7 +65,7 @@ def round_of(gh, api, port):
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     threads = [threading.Thread(target=one, args=(port, out, i))
-               for i in range(N)]
+               for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -127,3 +132,57 @@ def test_many_concurrent_streams_within_budget(gh, api, origin):
     assert stat(api, "compress_br") == 1 + encs["br"] + encs2["br"]
     # no growth from one round to the next beyond noise
     assert sanitized or (peak2 - peak) * 1024 < 16 * 1024 * 1024, (peak, peak2)
+
+
+BUDGET_MIN, BUDGET_MAX = 1 << 20, 16 << 30
+
+
+def test_budget_is_the_users(gh, api, origin):
+    assert api.get("/settings/compression").json() == {"worker_budget_bytes": BUDGET}
+    rev = api.revision()
+    # the bounds are taken; one past them, and other shapes, are refused
+    # at the field, and leave the value as it was
+    for v in (BUDGET_MIN, BUDGET_MAX):
+        r = api.ok("PUT", "/settings/compression", {"worker_budget_bytes": v})
+        assert r.json() == {"worker_budget_bytes": v}
+    for body, field, msg in [
+            ({"worker_budget_bytes": BUDGET_MIN - 1}, "worker_budget_bytes",
+             "%d is out of range %d..%d" % (BUDGET_MIN - 1, BUDGET_MIN, BUDGET_MAX)),
+            ({"worker_budget_bytes": BUDGET_MAX + 1}, "worker_budget_bytes",
+             "%d is out of range %d..%d" % (BUDGET_MAX + 1, BUDGET_MIN, BUDGET_MAX)),
+            ({"worker_budget_bytes": "64M"}, "worker_budget_bytes", "must be an integer"),
+            ({"budget": 1 << 26}, "budget", None)]:
+        r = api.put("/settings/compression", body)
+        assert r.status_code == 422, r.text
+        got = problem_fields(r)
+        assert got[0][0] == field and (msg is None or got[0][1] == msg), got
+    assert api.get("/settings/compression").json() == {"worker_budget_bytes": BUDGET_MAX}
+    assert api.revision() == rev, "a daemon setting records no revision"
+
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1",
+                                  "port": 0}, status=201)
+    api.ok("POST", "/origins", {"name": "o", "servers": [
+        {"address": "127.0.0.1", "port": origin.port}]}, status=201)
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "compress": {"types": ["text/*"]}},
+           status=201)
+    port = wait_port(api, gh, "l")
+    # 8 brotli streams at quality 3 (700 KiB each) fit at once
+    small = 8 * BR_RESERVE
+    api.ok("PUT", "/settings/compression", {"worker_budget_bytes": small})
+    encs, _ = round_of(gh, api, port, 20)
+    assert 4 <= encs.get("br", 0) <= 8, encs
+    assert stat(api, "compress_over_budget") == encs.get(None, 0)
+    # quality 4 reserves 4800 KiB a stream: one at a time
+    api.ok("PATCH", "/routes/r", {"compress": {"types": ["text/*"], "br_level": 4}})
+    over = stat(api, "compress_over_budget")
+    encs, _ = round_of(gh, api, port, 10)
+    assert encs.get("br", 0) == 1, encs
+    assert stat(api, "compress_over_budget") - over == 9
+    # kept across a restart, and in force before the first PUT
+    gh.stop()
+    restart_api(gh, api)
+    assert api.get("/settings/compression").json() == {"worker_budget_bytes": small}
+    port = wait_port(api, gh, "l")
+    encs, _ = round_of(gh, api, port, 10)
+    assert encs.get("br", 0) == 1, encs

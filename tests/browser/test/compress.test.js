@@ -1,7 +1,9 @@
 // compress.test.js: a route's compression turned on from its page: a bad
 // content type gets its field error next to the field, a good one is
 // saved and a request made by the test comes back gzip; turned off again
-// from the same form.
+// from the same form. The codings offered, gzip's level and brotli's
+// quality are set there too: a level past its bound gets its field error,
+// and with only gzip offered a client that prefers br gets gzip.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,7 +70,7 @@ describe('compression in the web UI', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
     const got = await call('GET', '/routes/app');
-    assert.deepEqual(got.body.compress, { types: ['text/*', 'application/json'], min_bytes: 10 });
+    assert.deepEqual(got.body.compress, { types: ['text/*', 'application/json'], min_bytes: 10, codings: [], gzip_level: 5, br_level: 3 });
 
     const st = await call('GET', '/status');
     const port = st.body.listeners.find((l) => l.name === 'public').port;
@@ -77,6 +79,28 @@ describe('compression in the web UI', () => {
     assert.equal(res.headers['content-encoding'], 'gzip');
     assert.equal(res.headers.vary, 'Accept-Encoding');
     assert.match(zlib.gunzipSync(res.body).toString(), /^hello from the origin: GET \/x/);
+
+    // the codings offered and the levels, from the same form
+    await goto('#/routes/app', 'Route app');
+    await page.locator('summary').filter({ hasText: 'Compression' }).click();
+    await page.getByLabel('Codings offered', { exact: true }).selectOption(['gzip']);
+    await page.getByLabel('gzip level (1 fastest to 9 smallest)', { exact: true }).fill('10');
+    await page.getByLabel('Brotli quality (0 fastest to 11 smallest)', { exact: true }).fill('11');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const lerr = page.locator('[data-field="compress.gzip_level"] .field-error');
+    await lerr.waitFor();
+    assert.match(await lerr.textContent(), /9/);
+    await shot(page, 'compress-02-level-error');
+    await page.getByLabel('gzip level (1 fastest to 9 smallest)', { exact: true }).fill('9');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Routes' }).waitFor();
+    const lv = await call('GET', '/routes/app');
+    assert.deepEqual(lv.body.compress, { types: ['text/*', 'application/json'], min_bytes: 10, codings: ['gzip'], gzip_level: 9, br_level: 11 });
+    const onlyGzip = await getRaw(port, '/x', { Host: 'app.test', 'Accept-Encoding': 'br, gzip;q=0.5' });
+    assert.equal(onlyGzip.headers['content-encoding'], 'gzip');
+    assert.match(zlib.gunzipSync(onlyGzip.body).toString(), /^hello from the origin: GET \/x/);
+    const brOnly = await getRaw(port, '/x', { Host: 'app.test', 'Accept-Encoding': 'br' });
+    assert.equal(brOnly.headers['content-encoding'], undefined);
 
     // and off again from the same form
     await goto('#/routes/app', 'Route app');

@@ -227,6 +227,13 @@ export const COLLECTIONS = {
           { key: 'compress.types', label: 'Content types', type: 'list', required: true, placeholder: 'text/*, application/json', show: (v) => isHttp(v) && !!v._compress,
             help: 'Media types, or type/* for a whole type. Already-encoded, ranged and no-transform responses are never compressed.' },
           numberField('Route', 'compress.min_bytes', 'Smallest response compressed (bytes)', { show: (v) => isHttp(v) && !!v._compress }),
+          ...(schemaProp('Route', 'compress.codings') ? [
+            { key: 'compress.codings', label: 'Codings offered', type: 'multiselect', options: schemaEnum('Route', 'compress.codings', ['gzip', 'br']),
+              show: (v) => isHttp(v) && !!v._compress, help: 'None selected: both. A client that accepts only codings not offered gets the response as it is.' },
+            numberField('Route', 'compress.gzip_level', 'gzip level (1 fastest to 9 smallest)', { show: (v) => isHttp(v) && !!v._compress }),
+            numberField('Route', 'compress.br_level', 'Brotli quality (0 fastest to 11 smallest)', { show: (v) => isHttp(v) && !!v._compress,
+              help: 'Above 4 brotli is much slower, and each stream reserves more of the worker\'s compressor budget (API: /settings/compression).' }),
+          ] : []),
         ] : []),
         ...(schemaProp('Route', 'forward_auth') ? [
           { type: 'section', label: 'Forward auth', fold: true, show: (v) => isHttp(v) && answer(v) === 'origin' },

@@ -7,11 +7,34 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+
+/* Monotonic milliseconds from the coarse clock (no system call; a few
+ * ms of resolution is plenty for read timeouts of seconds).
+ */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The event pending with a timer of <ms> (it restarts at every read). */
+static void
+sockread_arm(struct sockread *r, uint32_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_add(&r->ev, &tv);
+	r->armed_ms = ms;
+}
 
 static void
 sockread_update(struct sockread *r)
@@ -20,10 +43,37 @@ sockread_update(struct sockread *r)
 
 	if (!r->has_ev)
 		return;
-	if (want)
-		event_add(&r->ev, r->has_tmo ? &r->tmo : NULL);
-	else
+	if (want && r->has_tmo) {
+		r->last_ms = mono_ms();
+		sockread_arm(r, r->tmo_ms);
+	} else if (want) {
+		/* Keeps a pending timer: it is dropped when it fires. */
+		event_add(&r->ev, NULL);
+	} else {
 		event_del(&r->ev);
+		r->armed_ms = 0;
+	}
+}
+
+/* The timer fired: the timeout, or an early wake-up of a lazily moved
+ * deadline. Returns true when it is the timeout.
+ */
+static bool
+sockread_expired(struct sockread *r)
+{
+	uint64_t now, deadline;
+
+	if (!r->has_tmo) {
+		(void)event_remove_timer(&r->ev);
+		r->armed_ms = 0;
+		return false;
+	}
+	now = mono_ms();
+	deadline = r->last_ms + r->tmo_ms;
+	if (now + SOCKREAD_TMO_SLACK_MS >= deadline)
+		return true;
+	sockread_arm(r, (uint32_t)(deadline - now));
+	return false;
 }
 
 static void
@@ -45,7 +95,8 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 	int nv, i;
 
 	if (!(what & EV_READ)) {
-		sockread_fail(r, BEV_EVENT_TIMEOUT);
+		if (sockread_expired(r))
+			sockread_fail(r, BEV_EVENT_TIMEOUT);
 		return;
 	}
 	if (r->in == NULL && (r->in = evbuffer_new()) == NULL) {
@@ -69,6 +120,8 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
 		return;
 	}
+	if (r->has_tmo)
+		r->last_ms = mono_ms(); /* libevent restarted the timer too */
 	left = (size_t)n;
 	for (i = 0; i < nv && left > 0; i++) {
 		if (v[i].iov_len > left)
@@ -168,18 +221,18 @@ sockread_disable(struct sockread *r)
 void
 sockread_set_timeout(struct sockread *r, unsigned ms)
 {
-	bool had = r->has_tmo;
-
 	r->has_tmo = ms != 0;
-	r->tmo.tv_sec = ms / 1000;
-	r->tmo.tv_usec = (ms % 1000) * 1000;
-	/* event_add() with no timeout keeps a pending one; deleting and
-	 * adding the event again would cost an epoll_ctl.
+	r->tmo_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	if (!r->has_tmo)
+		return; /* a pending timer is dropped when it fires */
+	r->last_ms = mono_ms();
+	/* A pending timer of at most <ms> fires no later than the new
+	 * deadline, and sockread_expired() then re-arms it for the rest.
 	 */
-	if (had && !r->has_tmo && r->has_ev)
-		(void)event_remove_timer(&r->ev);
-	else if (r->has_tmo)
-		sockread_update(r);
+	if (!r->has_ev || !r->enabled || r->suspended ||
+	    (r->armed_ms != 0 && r->armed_ms <= r->tmo_ms))
+		return;
+	sockread_arm(r, r->tmo_ms);
 }
 
 void

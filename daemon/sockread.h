@@ -36,7 +36,9 @@ struct sockread {
 	struct evbuffer *in; /* where the bytes go: borrowed, or owned */
 	uint32_t chunk;      /* at least this much space for one read */
 	uint32_t high;       /* stop reading while <in> holds this; 0: never */
-	struct timeval tmo;  /* read timeout when has_tmo */
+	uint32_t tmo_ms;     /* read timeout when has_tmo */
+	uint32_t armed_ms;   /* interval of the pending timer; 0: none */
+	uint64_t last_ms;    /* monotonic ms: last read or timeout set */
 	bool has_ev;         /* set up by sockread_init(), until fini */
 	bool own_in;         /* created at a read, freed by sockread_trim() */
 	bool has_tmo;
@@ -62,8 +64,17 @@ void sockread_fini(struct sockread *r);
 
 void sockread_enable(struct sockread *r);
 void sockread_disable(struct sockread *r);
-/* Read timeout, restarted by every read: <ms>, or none when <ms> is 0. */
+/* Read timeout, restarted by every read: <ms>, or none when <ms> is 0.
+ * The timer is moved lazily: a call arms it only when nothing is armed or
+ * the armed interval is longer than <ms>; otherwise the pending timer
+ * fires no later than the new deadline, and when it fires early (the
+ * deadline moved, or the timeout was removed) it is re-armed for what is
+ * left, or dropped. So a keep-alive connection switching between its
+ * request and idle timeouts costs no timer work per request. A timeout
+ * is reported when less than SOCKREAD_TMO_SLACK_MS of it is left.
+ */
 void sockread_set_timeout(struct sockread *r, unsigned ms);
+#define SOCKREAD_TMO_SLACK_MS 10
 /* Stop reading while the evbuffer holds <high> bytes or more (0: never). */
 void sockread_set_high(struct sockread *r, size_t high);
 /* The owner consumed input: read again if <high> had suspended it. */

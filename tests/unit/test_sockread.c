@@ -1,6 +1,7 @@
 /*
  * test_sockread.c: reading a socket pair into an evbuffer: one readv per
- * readiness, EOF, the read timeout and the high-water suspension.
+ * readiness, EOF, the read timeout (moved lazily, restarted by reads) and
+ * the high-water suspension.
  */
 #include <sys/socket.h>
 
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
@@ -142,13 +144,87 @@ test_timeout(void **state)
 	event_base_loop(f->base, EVLOOP_ONCE);
 	assert_int_equal(f->what, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
 	assert_false(f->rd.enabled);
-	/* Removing the timeout keeps the event reading, without a timer. */
+	/* Removing the timeout keeps the event reading; the timer left
+	 * pending is dropped when it fires, without a timeout.
+	 */
 	f->what = 0;
 	sockread_set_timeout(&f->rd, 10);
 	sockread_enable(&f->rd);
 	sockread_set_timeout(&f->rd, 0);
 	assert_true(event_pending(&f->rd.ev, EV_READ, NULL));
+	event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(f->what, 0);
+	assert_true(f->rd.enabled);
+	assert_true(event_pending(&f->rd.ev, EV_READ, NULL));
 	assert_false(event_pending(&f->rd.ev, EV_TIMEOUT, NULL));
+	assert_int_equal(f->rd.armed_ms, 0);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A longer timeout does not re-arm the timer: the shorter one fires
+ * early, finds time left and re-arms for it, and the timeout comes at the
+ * new deadline, not before. A shorter one re-arms at once.
+ */
+static void
+test_timeout_moved_lazily(void **state)
+{
+	struct fix *f = *state;
+	uint64_t t0;
+	int turns = 0;
+
+	sockread_set_timeout(&f->rd, 30);
+	sockread_enable(&f->rd);
+	assert_int_equal(f->rd.armed_ms, 30);
+	t0 = now_ms();
+	sockread_set_timeout(&f->rd, 200);
+	assert_int_equal(f->rd.armed_ms, 30); /* not moved */
+	while (f->what == 0 && turns++ < 10)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(f->what, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
+	assert_true(turns >= 2); /* the early wake-up, then the timeout */
+	assert_true(now_ms() - t0 >= 200 - SOCKREAD_TMO_SLACK_MS - 5);
+
+	/* Shorter: armed right away, and it fires at its own deadline. */
+	f->what = 0;
+	sockread_set_timeout(&f->rd, 500);
+	sockread_enable(&f->rd);
+	sockread_set_timeout(&f->rd, 20);
+	assert_int_equal(f->rd.armed_ms, 20);
+	t0 = now_ms();
+	event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(f->what, BEV_EVENT_READING | BEV_EVENT_TIMEOUT);
+	assert_true(now_ms() - t0 < 400);
+}
+
+/* Reads restart the timeout: a peer sending every 20 ms is never timed
+ * out by a 60 ms timeout, though the timer was armed only once.
+ */
+static void
+test_timeout_restarted_by_reads(void **state)
+{
+	struct fix *f = *state;
+	int i;
+
+	sockread_set_timeout(&f->rd, 60);
+	sockread_enable(&f->rd);
+	for (i = 0; i < 6; i++) {
+		struct timespec ts = { 0, 20 * 1000000 };
+
+		nanosleep(&ts, NULL);
+		assert_int_equal(write(f->sv[1], "x", 1), 1);
+		event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		assert_int_equal(f->what, 0);
+	}
+	assert_int_equal(f->reads, 6);
+	assert_int_equal(evbuffer_get_length(f->in), 6);
 }
 
 /* An owned input buffer exists only while bytes wait. */
@@ -186,6 +262,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disable_and_high_water,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_moved_lazily,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_restarted_by_reads,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owned_input, setup,
 		    teardown),
 	};

@@ -221,7 +221,9 @@ void conn_read_enable(struct conn *c, bool on);
 /* Read idle timeout, restarted by each read; 0: none. */
 void conn_read_timeout(struct conn *c, unsigned ms);
 
-/* Frees the request blocks worker <w> keeps for reuse (at its exit). */
+/* Frees the request blocks and the spare output stage worker <w> keeps
+ * for reuse (at its exit).
+ */
 void conn_req_cache_free(struct worker *w);
 
 /* Called by upstream.c / proxy.c. */

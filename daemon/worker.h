@@ -21,6 +21,7 @@ struct conn;
 struct upstream_pools;
 struct access_log;
 struct l4_worker;
+struct evbuffer;
 struct udp_listener;
 struct accept_gauge;
 
@@ -65,6 +66,8 @@ struct worker {
 	/* owned: request blocks idle connections gave back (conn.c) */
 	struct req *req_cache[WORKER_REQ_CACHE];
 	unsigned nreq_cache;
+	/* owned: an empty output stage an idle connection gave back */
+	struct evbuffer *stage_spare;
 };
 
 /* Creates <n> workers (not started). Thread: main, once. */

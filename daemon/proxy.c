@@ -55,6 +55,11 @@ struct sb {
 static void
 sb_add(struct sb *b, const char *p, size_t n)
 {
+	if (!b->fail && b->len + n <= b->w->scratch_cap) { /* the usual */
+		memcpy(b->w->scratch + b->len, p, n);
+		b->len += n;
+		return;
+	}
 	if (b->fail || worker_scratch(b->w, b->len + n) == -1) {
 		b->fail = true;
 		return;

@@ -657,6 +657,50 @@ test_reasons(void **state)
 	}
 }
 
+/* Every byte value inside a header name: accepted exactly when it is a
+ * tchar (RFC 9110 5.6.2), refused with 400 otherwise (the name check is a
+ * byte table: each of its 256 entries is looked at here).
+ */
+static void
+test_header_name_bytes(void **state)
+{
+	static const char tchars[] = "!#$%&'*+-.^_`|~0123456789"
+	                             "abcdefghijklmnopqrstuvwxyz"
+	                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	unsigned b;
+
+	(void)state;
+	for (b = 0; b < 256; b++) {
+		struct counter c = { 0 };
+		struct http_msg m;
+		struct http1_parser *p;
+		char raw[64];
+		size_t used, n;
+		/* ':' ends the name: "X" with the value "Y: v". */
+		bool tchar =
+		    b == ':' || (b != 0 && strchr(tchars, (int)b) != NULL);
+		enum http1_status st;
+
+		n = (size_t)snprintf(raw, sizeof(raw),
+		    "GET / HTTP/1.1\r\nHost: a\r\nXZY: v\r\n\r\n");
+		*strchr(raw, 'Z') = (char)b;
+		http_msg_init(&m);
+		p = http1_new(HTTP1_REQUEST, NULL, &count_cb, &c, &m);
+		assert_non_null(p);
+		st = http1_feed(p, raw, n, &used);
+		if (tchar) {
+			assert_true(st == HTTP1_PAUSED || st == HTTP1_OK);
+			assert_int_equal(m.nhdrs, 2);
+		} else {
+			if (st != HTTP1_ERROR)
+				fail_msg("byte 0x%02x accepted in a name", b);
+			assert_int_equal(http1_error_status(p), 400);
+		}
+		http1_free(p);
+		http_msg_fini(&m);
+	}
+}
+
 int
 main(void)
 {
@@ -668,6 +712,7 @@ main(void)
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_upgrade_refused),
 		cmocka_unit_test(test_default_limits),
+		cmocka_unit_test(test_header_name_bytes),
 	};
 	size_t ncases = NELEM(cases), i;
 	int rc;

@@ -52,8 +52,14 @@ rw_action_of(struct str name)
 {
 	size_t i;
 
+	if (name.len == 0)
+		return RW_PASS;
+	/* The names are lowercase and start with a letter: a first byte
+	 * that differs (in either case) skips the strncasecmp().
+	 */
 	for (i = 0; i < sizeof(rw_rules) / sizeof(rw_rules[0]); i++)
 		if (rw_rules[i].len == name.len &&
+		    rw_rules[i].name[0] == (name.p[0] | 0x20) &&
 		    strncasecmp(rw_rules[i].name, name.p, name.len) == 0)
 			return rw_rules[i].act;
 	return RW_PASS;

@@ -178,6 +178,15 @@ test_hop(void **state)
 	assert_false(rewrite_is_hop(STR_LIT("host")));
 	assert_false(rewrite_is_hop(STR_LIT("x-forwarded-for")));
 	assert_false(rewrite_is_hop(STR_LIT("")));
+	/* The first byte is compared before the rest, in either case. */
+	assert_true(rewrite_is_hop(STR_LIT("tE")));
+	assert_true(rewrite_is_hop(STR_LIT("KEEP-ALIVE")));
+	assert_true(rewrite_is_hop(STR_LIT("Proxy-Authorization")));
+	assert_false(rewrite_is_hop(STR_LIT("xonnection")));
+	assert_false(rewrite_is_hop(STR_LIT("Connectiom")));
+	assert_false(rewrite_is_hop(STR_LIT("#onnection")));
+	assert_false(rewrite_is_hop(STR_LIT("\x03onnection"))); /* 'c' ^ 0x60 */
+	assert_false(rewrite_is_hop(STR_LIT("x")));
 }
 
 int

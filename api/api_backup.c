@@ -14,7 +14,9 @@
  * copies the live database to <dir>/pre-restore-<UTC time>.db, swaps every
  * table's rows in one transaction with a revision row "restored from a
  * backup" numbered above both histories, compiles again inside the
- * transaction, commits and publishes. Sessions of users whose account
+ * transaction (with the restored sticky cookie secret loaded before,
+ * balance_secret.c: the compile signs the servers' cookie values with
+ * it), commits and publishes. Sessions of users whose account
  * changed end; tokens are rows like the rest and follow the backup.
  */
 #include <sys/stat.h>
@@ -31,6 +33,7 @@
 #include "api.h"
 #include "api_int.h"
 #include "backup.h"
+#include "balance.h"
 #include "cfg.h"
 #include "json.h"
 #include "kek.h"
@@ -247,12 +250,20 @@ bk_apply(struct api_req *r, struct store *live, struct store *img,
 {
 	int64_t old_rev = store_revision(live), rev;
 	struct cfg *c = NULL;
+	bool secret = false;
+	struct err e2;
 
 	*cfgp = NULL;
 	if (store_replace_begin(live, img, e) != 0)
 		return -1;
 	if ((rev = bk_revision(r, live, old_rev, e)) < 0)
 		goto fail;
+	/* The restored sticky cookie secret (made here if the backup has
+	 * none) signs the servers' cookie values of the compile.
+	 */
+	if (balance_secret_load(live, e) != 0)
+		goto fail;
+	secret = true;
 	if ((c = cfg_compile(live, e)) == NULL)
 		goto fail;
 	if (store_commit(live, e) != 0)
@@ -263,6 +274,11 @@ bk_apply(struct api_req *r, struct store *live, struct store *img,
 fail:
 	cfg_unref(c);
 	store_replace_end(live);
+	/* The rows rolled back: their secret is the live one again. */
+	if (secret && balance_secret_load(live, &e2) != 0)
+		log_warnx("restore: the sticky cookie secret did not load back:"
+		          " %s",
+		    e2.msg);
 	return -1;
 }
 

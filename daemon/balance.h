@@ -78,8 +78,9 @@ const struct cfg_server *balance_server(struct conn *c, const int64_t *avoid,
 
 /* The sticky cookie's value of a server, and whether one is signed by
  * this appliance's secret (balance_secret.c). balance_secret_load()
- * reads the secret from the database, making it the first time: once,
- * before the first snapshot is compiled. 0 or -1 + <e>.
+ * reads the secret from the database, making it the first time, and
+ * makes it the live one: before the first snapshot is compiled, and
+ * after a restore. 0 or -1 + <e> (the live secret unchanged).
  */
 struct store;
 struct err;

@@ -14,12 +14,21 @@
  *
  * K is 32 random bytes made at the first start and kept in the secrets
  * table (schema 0038) as 64 hex digits, sealed with the key-encryption
- * key (kek.c) like private keys. balance_secret_load() runs once in main
- * before the first snapshot is compiled; K is only read after that. A
- * value that does not open (the database moved without its KEK) stops
- * the start, as a private key does; deleting the row makes a new K (the
- * cookies issued before then no longer check).
+ * key (kek.c) like private keys. balance_secret_load() runs in main
+ * before the first snapshot is compiled, and again on the admin thread
+ * after a restore (api_backup.c) replaced the row, before the restored
+ * snapshot is published. A value that does not open (the database moved
+ * without its KEK) stops the start, as a private key does; deleting the
+ * row makes a new K (the cookies issued before then no longer check).
+ *
+ * Workers read K while the admin thread may load another: each K is its
+ * own allocation, published with one atomic pointer store (release) and
+ * read with one load (acquire), so a worker signs with the old K or the
+ * new one, never half of each. A K replaced stays allocated (a worker
+ * may still be hashing with it), chained to the new one: 40 bytes per
+ * restore, for the process's lifetime.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +44,22 @@
 #define SECRET_NAME "sticky_cookie"
 #define SECRET_LEN  32
 
-static unsigned char sticky_key[SECRET_LEN];
+struct sticky_key {
+	unsigned char k[SECRET_LEN];
+	struct sticky_key *prev; /* the one it replaced, kept */
+};
+
+/* Before the first load (unit tests): all zero bytes. */
+static struct sticky_key sticky_none;
+static _Atomic(struct sticky_key *) sticky_cur = &sticky_none;
+
+/* Makes <k> the live secret; the one before stays allocated. */
+static void
+sticky_publish(struct sticky_key *k)
+{
+	k->prev = atomic_load_explicit(&sticky_cur, memory_order_relaxed);
+	atomic_store_explicit(&sticky_cur, k, memory_order_release);
+}
 
 static int
 hexdigit(int c)
@@ -77,11 +101,11 @@ tohex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* The stored secret opened into sticky_key: 1 when there is one, 0 when
+/* The stored secret opened into <key>: 1 when there is one, 0 when
  * there is none, -1 + <e> (also when it does not open).
  */
 static int
-secret_read(struct store *st, struct err *e)
+secret_read(struct store *st, unsigned char *key, struct err *e)
 {
 	struct store_stmt *s;
 	const void *blob;
@@ -99,8 +123,7 @@ secret_read(struct store *st, struct err *e)
 	    (blob = store_col_blob(s, 0, &n)) != NULL && n > 0) {
 		err_clear(&oe);
 		bad = kek_open(blob, (size_t)n, &plain, &pn, &oe) != 0;
-		if (!bad &&
-		    balance_unhex(plain, pn, sticky_key, SECRET_LEN) != 0) {
+		if (!bad && balance_unhex(plain, pn, key, SECRET_LEN) != 0) {
 			bad = true;
 			snprintf(oe.msg, sizeof(oe.msg), "not 64 hex digits");
 		}
@@ -120,43 +143,61 @@ int
 balance_secret_load(struct store *st, struct err *e)
 {
 	struct store_stmt *s;
+	struct sticky_key *k;
 	unsigned char *sealed = NULL;
 	size_t sn = 0;
 	char hex[2 * SECRET_LEN + 1];
 	int r;
 
 	err_clear(e);
-	if ((r = secret_read(st, e)) != 0)
-		return r < 0 ? -1 : 0;
-	if (gnutls_rnd(GNUTLS_RND_KEY, sticky_key, SECRET_LEN) != 0)
-		return err_set(e, "", "no random bytes for the sticky secret");
-	tohex(sticky_key, SECRET_LEN, hex);
-	if (kek_seal(hex, strlen(hex), &sealed, &sn, e) != 0) {
-		gnutls_memset(hex, 0, sizeof(hex));
-		return -1;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return err_set(e, "", "out of memory");
+	if ((r = secret_read(st, k->k, e)) != 0) {
+		if (r < 0) {
+			gnutls_memset(k->k, 0, SECRET_LEN);
+			free(k);
+			return -1;
+		}
+		sticky_publish(k);
+		return 0;
 	}
+	if (gnutls_rnd(GNUTLS_RND_KEY, k->k, SECRET_LEN) != 0) {
+		free(k);
+		return err_set(e, "", "no random bytes for the sticky secret");
+	}
+	tohex(k->k, SECRET_LEN, hex);
+	r = kek_seal(hex, strlen(hex), &sealed, &sn, e);
 	gnutls_memset(hex, 0, sizeof(hex));
+	if (r != 0)
+		goto fail;
 	s = store_prepare(st,
 	    "INSERT INTO secrets (name, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 	    e);
-	if (s == NULL) {
-		free(sealed);
-		return -1;
-	}
+	if (s == NULL)
+		goto fail;
 	store_bind_text(s, 1, SECRET_NAME);
 	store_bind_blob(s, 2, sealed, (int)sn);
 	r = store_step(s, e) == STORE_DONE ? 0 : -1;
 	store_finalize(s);
+	if (r != 0)
+		goto fail;
 	free(sealed);
-	if (r == 0)
-		log_info("made the sticky cookie secret");
-	return r;
+	sticky_publish(k);
+	log_info("made the sticky cookie secret");
+	return 0;
+fail:
+	free(sealed);
+	gnutls_memset(k->k, 0, SECRET_LEN);
+	free(k);
+	return -1;
 }
 
 static void
 sticky_mac(const char *what, const void *p, size_t n, unsigned char out[8])
 {
+	const struct sticky_key *k =
+	    atomic_load_explicit(&sticky_cur, memory_order_acquire);
 	unsigned char in[96], d[32];
 	size_t ln = strlen(what) + 1;
 
@@ -165,8 +206,8 @@ sticky_mac(const char *what, const void *p, size_t n, unsigned char out[8])
 		n = sizeof(in) - ln;
 	memcpy(in, what, ln);
 	memcpy(in + ln, p, n);
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, sticky_key, SECRET_LEN, in,
-	        ln + n, d) != 0)
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, k->k, SECRET_LEN, in, ln + n,
+	        d) != 0)
 		memset(d, 0, sizeof(d)); /* never: SHA-256 is always there */
 	memcpy(out, d, 8);
 }

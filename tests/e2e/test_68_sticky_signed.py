@@ -6,12 +6,15 @@ forged or altered value is ignored (the balance chooses, a new cookie is
 set) and counted as sticky_cookie_bad; a genuine value of a server since
 removed is ignored without being counted. The same cookie names the same
 server after a restart; a new secret (the row deleted) makes every old
-cookie a forgery.
+cookie a forgery. A restore brings the backup's secret back live, without
+a restart.
 """
 
 import http.client
 
 from apiclient import restart_api, start_api, wait_port
+
+PASS = "correct horse battery staple"
 
 
 def get(port, cookie=None):
@@ -128,3 +131,42 @@ def test_secret_kept_across_restarts_and_sealed(gh, origin_factory):
     backend, setc = get(port, ck["a"])
     assert setc is not None and setc != ck[backend]
     assert bad(api) == 1
+
+
+def test_restored_secret_is_live_without_restart(gh, origin_factory):
+    """A restore brings the backup's secret back, and it signs at once."""
+    backends = [origin_factory(n) for n in ("a", "b")]
+    api, port = setup_sticky(gh, backends)
+    ck = cookies_by_server(port)  # signed with the first secret
+    r = api.post("/backup", {"passphrase": PASS})
+    assert r.status_code == 200, r.text
+    blob = r.content
+
+    # another secret, as after a rebuild: the old cookies are forgeries
+    gh.stop()
+    gh.proc = None
+    gh.sql("DELETE FROM secrets")
+    restart_api(gh, api)
+    port = wait_port(api, gh, "l")
+    ck2 = cookies_by_server(port)
+    assert ck2["a"] != ck["a"]
+    backend, setc = get(port, ck["a"])
+    assert setc == ck2[backend]
+    assert bad(api) == 1
+
+    pid = gh.proc.pid
+    r = api.req("POST", "/restore", raw=blob, ctype=None,
+                headers={"Content-Type": "application/octet-stream",
+                         "X-Backup-Passphrase": PASS})
+    assert r.status_code == 200, r.text
+    port = wait_port(api, gh, "l")
+    # the backup's cookies stick again, without a restart
+    for backend, cookie in ck.items():
+        assert get(port, cookie) == (backend, None), backend
+    assert bad(api) == 1
+    assert cookies_by_server(port) == ck
+    # and the secret made since is gone: its cookies are forgeries now
+    backend, setc = get(port, ck2["b"])
+    assert setc == ck[backend]
+    assert bad(api) == 2
+    assert gh.proc.pid == pid and gh.proc.poll() is None

@@ -50,6 +50,10 @@ class ARIProxy:
         self.orders = []
         self.refuse_replaces = False
         self.windows = []
+        # Set to an Event: the first renewalInfo answer waits for it (at
+        # most 25 s, below the daemon's 30 s), so the first certificate
+        # stays as it is until the test has seen it.
+        self.hold = None
         self.port = free_port()
         proxy = self
 
@@ -83,6 +87,8 @@ class ARIProxy:
                                 return
                 if self.command == "GET" and self.path.startswith("/ari/"):
                     proxy.asked.append(self.path[5:])
+                    if proxy.hold is not None and len(proxy.asked) == 1:
+                        proxy.hold.wait(25)
                     w = proxy.windows[min(len(proxy.asked), len(proxy.windows)) - 1]
                     doc = {"suggestedWindow": {"start": rfc3339(w[0]), "end": rfc3339(w[1])}}
                     # Retry-After with the good windows only: after a bad
@@ -158,6 +164,14 @@ def ari_id(pem):
     return b64url(bytes.fromhex(keyid.group(1).replace(":", ""))) + "." + b64url(s)
 
 
+def wait_until_asked(proxy, n, timeout=30):
+    """Polls until the daemon asked for <n> renewal windows."""
+    deadline = time.monotonic() + timeout
+    while len(proxy.asked) < n:
+        assert time.monotonic() < deadline, proxy.asked
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def env(gh, tmp_path):
     gh.extra_env["GATEHOUSE_ACME_RETRY_S"] = "1"
@@ -182,15 +196,22 @@ def env(gh, tmp_path):
 
 def test_renews_inside_the_ca_window(env, gh):
     api, pebble, proxy = env
-    now = time.time()
-    # First window: open now, closing in 4 s (renew within it); then a
-    # window far ahead for the certificate that replaces it.
-    far = (int(now) + 40 * 86400, int(now) + 42 * 86400)
-    proxy.windows = [(int(now) - 60, int(now) + 4), far]
+    # The first certificate is valid only until its window is answered
+    # (the renewal can follow within a second): the proxy holds that
+    # answer until the test has seen it, so a slow poll cannot miss it.
+    proxy.hold = threading.Event()
     r = api.post("/certificates/acme", {"name": "site", "names": ["ari.example.test"],
                                         "account": "ari"})
     assert r.status_code == 202, r.text
-    first = wait_acme(api, "site", ("valid",))
+    first = wait_acme(api, "site", ("valid",), pred=lambda c: c["acme"]["issued"] == 1)
+    assert first["acme"]["renewal_window"] is None, first["acme"]
+    wait_until_asked(proxy, 1)
+    # First window: open now, closing in 4 s (renew within it); then a
+    # window far ahead for the certificate that replaces it.
+    now = time.time()
+    far = (int(now) + 40 * 86400, int(now) + 42 * 86400)
+    proxy.windows = [(int(now) - 60, int(now) + 4), far]
+    proxy.hold.set()
     gh.wait_for(r"acme: site: renewal due", timeout=30)
     c = wait_acme(api, "site", ("valid",), timeout=60,
                   pred=lambda c: c["acme"]["issued"] == 2 and

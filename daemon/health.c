@@ -6,9 +6,11 @@
  * with the expected range, all within the timeout. <fall> failures in a
  * row mark the server down, <rise> successes mark it up again; a newly
  * checked server starts up, so a change never holds traffic back. Each
- * transition is logged once. States sit in a fixed open-addressed table
- * keyed by server id that is never resized or emptied, so workers read it
- * with plain atomic loads and no lock.
+ * transition is logged once. States sit in a table keyed by server id
+ * that grows with the configuration and is never emptied (idtab.h), so
+ * workers read it with a lock-free probe and atomic loads; a slot also
+ * points to its server's check (the checker thread's own), so applying a
+ * snapshot finds each server's check without a walk of the list.
  */
 #include "health.h"
 
@@ -29,20 +31,22 @@
 
 #include "cfg.h"
 #include "check.h"
+#include "idtab.h"
 #include "log.h"
 #include "server_live.h"
 #include "stats.h"
 #include "tls.h"
 
-#define HEALTH_SLOTS    8192 /* servers ever checked; power of two */
 #define HEALTH_MAX_LINE 512
 
+struct hcheck;
+
 struct hslot {
-	_Atomic int64_t id; /* 0: free */
-	_Atomic int state;  /* enum health_state */
+	_Atomic int state; /* enum health_state */
 	_Atomic uint64_t checks, failures;
 	_Atomic int64_t changed_at;
-	char last_error[96]; /* under health_mu */
+	char last_error[96];  /* under health_mu */
+	struct hcheck *check; /* the checker thread's; NULL: none */
 };
 
 struct hcheck {
@@ -66,7 +70,8 @@ struct hcheck {
 	struct hcheck *next;
 };
 
-static struct hslot health_slots[HEALTH_SLOTS];
+static struct idtab health_tab =
+    IDTAB_INIT("health states", sizeof(struct hslot));
 static pthread_mutex_t health_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct cfg *health_pending; /* ref held; under health_mu */
 static struct event_base *health_base;
@@ -78,27 +83,11 @@ static struct hcheck *health_checks; /* checker thread only */
 static struct hslot *
 slot_find(int64_t id, bool create)
 {
-	size_t h = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ull >> 51) &
-	    (HEALTH_SLOTS - 1);
-	size_t i;
-	int64_t cur, zero;
+	struct hslot *s = idtab_get(&health_tab, id);
 
-	for (i = 0; i < HEALTH_SLOTS; i++, h = (h + 1) & (HEALTH_SLOTS - 1)) {
-		cur = atomic_load(&health_slots[h].id);
-		if (cur == id)
-			return &health_slots[h];
-		if (cur != 0)
-			continue;
-		if (!create)
-			return NULL;
-		zero = 0;
-		if (atomic_compare_exchange_strong(&health_slots[h].id, &zero,
-		        id))
-			return &health_slots[h];
-		if (zero == id)
-			return &health_slots[h];
-	}
-	return NULL;
+	if (s == NULL && create)
+		s = idtab_add(&health_tab, id);
+	return s;
 }
 
 bool
@@ -389,10 +378,10 @@ health_apply(evutil_socket_t fd, short what, void *arg)
 		for (j = 0; j < o->nservers; j++) {
 			const struct cfg_server *s = &o->servers[j];
 
-			for (k = health_checks; k != NULL; k = k->next)
-				if (k->id == s->id)
-					break;
-			if (k == NULL) {
+			/* No slot (refused, counted): no check either. */
+			if ((slot = slot_find(s->id, true)) == NULL)
+				continue;
+			if ((k = slot->check) == NULL) {
 				if ((k = calloc(1, sizeof(*k))) == NULL)
 					continue;
 				k->id = s->id;
@@ -407,8 +396,8 @@ health_apply(evutil_socket_t fd, short what, void *arg)
 				}
 				k->next = health_checks;
 				health_checks = k;
-				if ((slot = slot_find(k->id, true)) != NULL)
-					atomic_store(&slot->state, HEALTH_UP);
+				slot->check = k;
+				atomic_store(&slot->state, HEALTH_UP);
 				/* Spread the first checks over 100 ms. */
 				tv.tv_sec = 0;
 				tv.tv_usec = (suseconds_t)(k->id % 100) * 1000;
@@ -425,8 +414,10 @@ health_apply(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		*pp = k->next;
-		if ((slot = slot_find(k->id, false)) != NULL)
+		if ((slot = slot_find(k->id, false)) != NULL) {
 			atomic_store(&slot->state, HEALTH_UNCHECKED);
+			slot->check = NULL;
+		}
 		hcheck_free(k);
 	}
 	cfg_unref(c);
@@ -442,10 +433,13 @@ static void *
 health_main(void *arg)
 {
 	struct hcheck *k;
+	struct hslot *slot;
 
 	event_base_loop(health_base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while ((k = health_checks) != NULL) {
 		health_checks = k->next;
+		if ((slot = slot_find(k->id, false)) != NULL)
+			slot->check = NULL;
 		hcheck_free(k);
 	}
 	return NULL;

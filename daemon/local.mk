@@ -35,6 +35,9 @@ CORE_NET_SOURCES += daemon/balance_key.c daemon/balance_queue.c \
 	daemon/balance_passive.c daemon/balance_retry.c daemon/server_live.c \
 	daemon/server_live.h daemon/cfg_balance.c daemon/balance_secret.c
 
+# Per-id state shared by threads, growing, read without a lock.
+CORE_NET_SOURCES += daemon/idtab.c daemon/idtab.h
+
 # Forward auth: a subrequest to an auth service decides a request.
 CORE_NET_SOURCES += daemon/fwdauth.c daemon/fwdauth.h
 

@@ -2,11 +2,15 @@
  * server_live.c: per-server live state shared by the workers
  * (server_live.h).
  *
- * An open-addressed table of slots keyed by server id, never resized or
- * emptied (as health.c's): a slot is claimed once with a compare-and-swap
- * and then only its counters change. The EWMA gives each new sample a
- * weight of 1/4 and is updated with a compare-and-swap loop, so two
- * workers' samples are both counted.
+ * Slots sit in a growing table keyed by id (idtab.c, as health.c's):
+ * workers find them with a lock-free probe and change only their
+ * atomics. The publisher makes the slots of every server, origin and
+ * route with retries of a snapshot before the workers get it
+ * (server_live_prepare()), so the request path only looks them up; an
+ * id it has no slot for (a route created since the last full compile)
+ * is added on its first use, under the table's mutex, once. The EWMA
+ * gives each new sample a weight of 1/4 and is updated with a
+ * compare-and-swap loop, so two workers' samples are both counted.
  */
 #include "server_live.h"
 
@@ -15,11 +19,10 @@
 #include <time.h>
 
 #include "cfg.h"
-
-#define LIVE_SLOTS 8192 /* servers ever seen; power of two */
+#include "cfg_rseq.h"
+#include "idtab.h"
 
 struct live_slot {
-	_Atomic int64_t id; /* 0: free */
 	_Atomic unsigned inflight;
 	_Atomic uint64_t ewma_us;
 	_Atomic uint64_t sampled_us; /* when the last sample came */
@@ -32,35 +35,24 @@ struct live_slot {
 	_Atomic uint64_t ejections;
 };
 
-static struct live_slot live_slots[LIVE_SLOTS];
+/* Origins' queues and routes' retry budgets share the table: their ids
+ * with bit 62 or 61 set never meet a server id. A budget slot's inflight
+ * holds what is spent (0: full), so a new slot starts full.
+ */
+#define LIVE_ORIGIN (1ll << 62)
+#define LIVE_ROUTE  (1ll << 61)
+
+static struct idtab live_tab =
+    IDTAB_INIT("server live state", sizeof(struct live_slot));
 
 static struct live_slot *
 live_find(int64_t id, bool create)
 {
-	size_t h = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ull >> 51) &
-	    (LIVE_SLOTS - 1);
-	size_t i;
-	int64_t cur, zero;
+	struct live_slot *s = idtab_get(&live_tab, id);
 
-	if (id <= 0)
-		return NULL; /* 0 marks a free slot */
-	for (i = 0; i < LIVE_SLOTS; i++, h = (h + 1) & (LIVE_SLOTS - 1)) {
-		cur = atomic_load_explicit(&live_slots[h].id,
-		    memory_order_acquire);
-		if (cur == id)
-			return &live_slots[h];
-		if (cur != 0)
-			continue;
-		if (!create)
-			return NULL;
-		zero = 0;
-		if (atomic_compare_exchange_strong(&live_slots[h].id, &zero,
-		        id))
-			return &live_slots[h];
-		if (zero == id)
-			return &live_slots[h];
-	}
-	return NULL;
+	if (s == NULL && create)
+		s = idtab_add(&live_tab, id);
+	return s;
 }
 
 uint64_t
@@ -189,6 +181,35 @@ server_live_since(int64_t id)
 }
 
 void
+server_live_prepare(const struct cfg *c)
+{
+	struct cfg_rseq_it it;
+	const struct cfg_route *r;
+	size_t i, j;
+
+	/* A route write's snapshot shares its base's origins, prepared
+	 * when the base was published.
+	 */
+	if (c->base != NULL)
+		return;
+	for (i = 0; i < c->norigins; i++) {
+		(void)live_find(c->origins[i].id | LIVE_ORIGIN, true);
+		for (j = 0; j < c->origins[i].nservers; j++)
+			(void)live_find(c->origins[i].servers[j].id, true);
+	}
+	it = cfg_rseq_begin(&c->routes);
+	while ((r = cfg_rseq_next(&it)) != NULL)
+		if (r->retry_attempts > 0)
+			(void)live_find(r->id | LIVE_ROUTE, true);
+}
+
+size_t
+server_live_count(void)
+{
+	return idtab_count(&live_tab);
+}
+
+void
 server_live_reconcile(const struct cfg *c)
 {
 	uint64_t now = server_live_now_us();
@@ -209,11 +230,6 @@ server_live_reconcile(const struct cfg *c)
 				atomic_store(&s->since_us, now);
 		}
 }
-
-/* Origins' queues share the table: their ids with bit 62 set never meet
- * a server id.
- */
-#define LIVE_ORIGIN (1ll << 62)
 
 bool
 server_live_queue_enter(int64_t origin_id, unsigned max)
@@ -295,11 +311,6 @@ server_live_eject(int64_t id, unsigned base_s, uint64_t now)
 	atomic_fetch_add(&s->ejections, 1);
 	return secs;
 }
-
-/* Routes' budgets: ids with bit 61 set. The slot's inflight holds what
- * is spent (0: full), so a new slot starts full.
- */
-#define LIVE_ROUTE (1ll << 61)
 
 void
 server_live_budget_add(int64_t route_id, unsigned n)

@@ -2,9 +2,11 @@
  * server_live.h: the live state of every origin server, shared by all
  * workers: requests in flight and a latency EWMA.
  *
- * Like health states, it sits in a fixed table keyed by the server's
- * stable id, outlives every snapshot and is read and written with
- * relaxed atomics only (no lock on the request path). In flight counts
+ * Like health states, it sits in a table keyed by the server's stable
+ * id that grows with the configuration (idtab.h), outlives every
+ * snapshot and is read and written with relaxed atomics only; the
+ * publisher makes the slots of a snapshot before workers get it, so the
+ * request path only looks them up (no lock). In flight counts
  * origin connections owned by a request (upstream.c), tunnels included;
  * the EWMA is the time from sending a request head to the response head,
  * learnt from every response (proxy.c).
@@ -13,6 +15,7 @@
 #define GH_SERVER_LIVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* A latency sample older than this no longer counts: a server that got
@@ -50,6 +53,13 @@ void server_live_restart(int64_t id);
 uint64_t server_live_since(int64_t id);
 
 struct cfg;
+/* Makes the slots of every server, origin and route with retries of
+ * <c>, before the workers get it. Thread: the publisher.
+ */
+void server_live_prepare(const struct cfg *c);
+/* Ids with a slot (servers, origins' queues, routes' budgets). */
+size_t server_live_count(void);
+
 /* Takes note of every server of <c>: a server new to the table, or
  * active again after drain or disabled, starts its slow start now.
  * Thread: the publisher.

@@ -107,4 +107,5 @@ STAT(CONN_PER_CLIENT_PROXY, "conn_per_client_proxy", "connections from a trusted
 STAT(FWDAUTH_ALLOWED,      "fwdauth_allowed",      "requests a route's forward auth service let through (2xx)")
 STAT(FWDAUTH_DENIED,       "fwdauth_denied",       "requests answered with the forward auth service's own answer (401, 403, 302, ...)")
 STAT(FWDAUTH_ERRORS,       "fwdauth_errors",       "requests answered 502 or 504: the forward auth service was unreachable, timed out or answered badly")
+STAT(LIVE_STATE_REFUSED,   "live_state_refused",   "servers, origins or routes left without shared live state (in flight, latency, ejections, health, retry budget): the table's limit or memory ran out (logged once)")
 /* clang-format on */

@@ -367,6 +367,7 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 		return gen;
 	}
 	listener_prepare(c, nworkers);
+	server_live_prepare(c);
 	pthread_mutex_lock(&pub_mu);
 	old = pub_cfg;
 	pub_cfg = c;

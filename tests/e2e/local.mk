@@ -87,6 +87,8 @@ E2E_TESTS += tests/e2e/test_90_acme_http01.py tests/e2e/test_91_acme_alpn_renew.
 E2E_TESTS += tests/e2e/test_93_acme_ari.py
 # A new site with an ACME certificate as one PATCH /config.
 E2E_TESTS += tests/e2e/test_99_config_acme.py
+# Live state (health, in flight, ejections) of 20,000 servers (idtab.c).
+E2E_TESTS += tests/e2e/test_94_live_state_20k.py
 E2E_HELPERS += tests/e2e/acmeutil.py
 EXTRA_DIST += tests/bench/benchlib.py tests/bench/compress_cost.py tests/bench/policy.sh \
 	tests/bench/policy_cost.py tests/bench/tls.sh

@@ -502,6 +502,7 @@ test_offered_only(void **state)
 		assert_int_equal(compress_decide(&only, &a, false, &m, &vary),
 		    cases[i].want);
 		assert_true(vary);
+		http_msg_fini(&m);
 	}
 }
 

@@ -280,6 +280,7 @@ compress_mem_free(struct compress_mem *m, void *q)
  * (set by the admin thread, read by every worker).
  */
 static _Thread_local size_t worker_reserved;
+static _Thread_local size_t worker_peak; /* its high-water mark */
 static _Atomic size_t worker_budget = COMPRESS_WORKER_BUDGET;
 
 void
@@ -340,6 +341,12 @@ compress_response_head(struct conn *c, const struct http_msg *m)
 		return COMPRESS_HEAD_VARY;
 	}
 	worker_reserved += reserve;
+	if (worker_reserved > worker_peak) {
+		/* stat compress_reserved_peak: what the budget guarantees */
+		count(STAT_COMPRESS_RESERVED_PEAK,
+		    worker_reserved - worker_peak);
+		worker_peak = worker_reserved;
+	}
 	r->comp = z;
 	r->encoding = compress_enc_name(enc);
 	stats_inc(enc == COMPRESS_GZIP ? STAT_COMPRESS_GZIP : STAT_COMPRESS_BR);

@@ -132,7 +132,8 @@ void compress_free(struct compress_stream *z);
 
 /* The compressor memory one worker may hold at once, counted by the
  * codecs' reserve: a response that would go over it is sent as it is
- * (stat compress_over_budget). This is its default; the user sets it (PUT
+ * (stat compress_over_budget; stat compress_reserved_peak is the most it
+ * held). This is its default; the user sets it (PUT
  * /settings/compression, api/api_compress.c), and every worker reads the
  * new value at its next decision.
  */

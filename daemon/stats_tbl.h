@@ -101,6 +101,7 @@ STAT(COMPRESS_BYTES_IN,    "compress_bytes_in",    "response body bytes taken by
 STAT(COMPRESS_BYTES_OUT,   "compress_bytes_out",   "compressed body bytes they gave (before chunk framing)")
 STAT(COMPRESS_NO_MEMORY,   "compress_no_memory",   "responses sent uncompressed: no memory for a compressor")
 STAT(COMPRESS_OVER_BUDGET, "compress_over_budget", "responses sent uncompressed: the worker's compressors held their memory budget")
+STAT(COMPRESS_RESERVED_PEAK, "compress_reserved_peak", "the most compressor memory (reserve) each worker held at once, summed over the workers: each within the budget")
 STAT(COMPRESS_FAILED,      "compress_failed",      "compressed responses cut short: the compressor failed (connection closed)")
 STAT(COMPRESS_ABORTED,     "compress_aborted",     "compressed responses whose client or origin went away before the end (state freed)")
 STAT(CONN_PER_CLIENT_PROXY, "conn_per_client_proxy", "connections from a trusted proxy not counted in max_connections_per_client (their clients are known per request)")

@@ -4,8 +4,11 @@
 N clients at once fetch a slow, streamed (chunked) text response with
 Accept-Encoding: br, so that N compressors would be open together. The
 worker's compressors stay within COMPRESS_WORKER_BUDGET (64 MiB of
-reserve, 700 KiB a brotli stream): the responses past it go uncompressed
-(compress_over_budget), every response decodes to the origin's bytes, the
+reserve, 700 KiB a brotli stream): the most they held at once
+(compress_reserved_peak) is within it, and most of it was used; the
+responses past it go uncompressed (compress_over_budget). How many are
+compressed in all is not bounded by the fit: a stream that ends before
+the last one starts gives its reserve back; every response decodes to the origin's bytes, the
 daemon's resident memory grows by less than the budget plus the
 connections' own buffers (not checked in a sanitizer build, whose
 quarantine keeps freed memory), and once they are done every stream is freed
@@ -110,8 +113,11 @@ def test_many_concurrent_streams_within_budget(gh, api, origin):
 
     encs, peak = round_of(gh, api, port)
     fit = BUDGET // BR_RESERVE
-    assert encs.get("br", 0) <= fit, encs
-    assert encs.get("br", 0) >= fit // 2, encs  # most of the budget used
+    held = stat(api, "compress_reserved_peak")
+    assert held <= BUDGET, (held, encs)  # what the budget guarantees
+    assert held >= (fit // 2) * BR_RESERVE, (held, encs)  # most of it used
+    assert held % BR_RESERVE == 0, held  # only q3 br streams overlapped
+    assert encs.get("br", 0) >= fit // 2, encs
     assert encs.get(None, 0) == N - encs.get("br", 0), encs
     assert stat(api, "compress_over_budget") == encs.get(None, 0)
     grown = (peak - base) * 1024
@@ -127,8 +133,10 @@ def test_many_concurrent_streams_within_budget(gh, api, origin):
     encs2, peak2 = round_of(gh, api, port)
     print("compress memory: rss %d kB, peaks %d, %d kB, %s, %s" % (
         base, peak, peak2, encs, encs2))
-    assert encs2.get("br", 0) == encs.get("br", 0) or \
-        abs(encs2.get("br", 0) - encs.get("br", 0)) <= 2, (encs, encs2)
+    # every reserve was given back: as many fit again, and the most
+    # held at once is still within the budget
+    assert encs2.get("br", 0) >= fit // 2, (encs, encs2)
+    assert stat(api, "compress_reserved_peak") <= BUDGET
     assert stat(api, "compress_br") == 1 + encs["br"] + encs2["br"]
     # no growth from one round to the next beyond noise
     assert sanitized or (peak2 - peak) * 1024 < 16 * 1024 * 1024, (peak, peak2)
@@ -171,18 +179,19 @@ def test_budget_is_the_users(gh, api, origin):
     small = 8 * BR_RESERVE
     api.ok("PUT", "/settings/compression", {"worker_budget_bytes": small})
     encs, _ = round_of(gh, api, port, 20)
-    assert 4 <= encs.get("br", 0) <= 8, encs
+    held = stat(api, "compress_reserved_peak")
+    assert 4 * BR_RESERVE <= held <= small, (held, encs)
+    assert encs.get("br", 0) >= 4 and encs.get(None, 0) > 0, encs
     assert stat(api, "compress_over_budget") == encs.get(None, 0)
-    # quality 4 reserves 4800 KiB a stream: one at a time
+    # quality 4 reserves 4800 KiB a stream: one at a time (a fresh
+    # process, so that the high-water mark is this round's), with the
+    # budget kept across the restart and in force before any PUT
     api.ok("PATCH", "/routes/r", {"compress": {"types": ["text/*"], "br_level": 4}})
-    over = stat(api, "compress_over_budget")
-    encs, _ = round_of(gh, api, port, 10)
-    assert encs.get("br", 0) == 1, encs
-    assert stat(api, "compress_over_budget") - over == 9
-    # kept across a restart, and in force before the first PUT
     gh.stop()
     restart_api(gh, api)
     assert api.get("/settings/compression").json() == {"worker_budget_bytes": small}
     port = wait_port(api, gh, "l")
     encs, _ = round_of(gh, api, port, 10)
-    assert encs.get("br", 0) == 1, encs
+    assert stat(api, "compress_reserved_peak") == 4800 * 1024, encs
+    assert encs.get("br", 0) >= 1 and encs.get(None, 0) >= 5, encs
+    assert stat(api, "compress_over_budget") == encs.get(None, 0)

@@ -20,8 +20,11 @@ words and numbers from a fixed seed), text/html, Content-Length. Cases:
   gzip, br   compress on, the client accepts that coding only
   s1         compress on, a 100 B answer (below min_bytes: the decision)
   s1-bare    the bare route, the same 100 B answer
+  gzip-1, gzip-9, br-0, br-4, br-9, br-11
+             the route's gzip_level or br_level set to that (the rows
+             above use the defaults, gzip 5 and br 3)
 
-Usage: tests/bench/compress_cost.py GATEHOUSED [N [SIZE]]
+Usage: [CASES="gzip br-11"] tests/bench/compress_cost.py GATEHOUSED [N [SIZE]]
 """
 import os
 import random
@@ -66,7 +69,7 @@ def origin(bodies):
     return bench_origin(answer)
 
 
-def setup(binary, work, oport, pport, compress):
+def setup(binary, work, oport, pport, compress, levels):
     db, kek = fresh_db(binary, work)
     c = sqlite3.connect(db, isolation_level=None)
     c.execute("PRAGMA foreign_keys=ON")
@@ -76,8 +79,10 @@ def setup(binary, work, oport, pport, compress):
     c.execute("INSERT INTO origins (name) VALUES ('o')")
     c.execute("INSERT INTO servers (origin_id, address, port) VALUES (1, '127.0.0.1', ?)", (oport,))
     if compress:
-        c.execute("INSERT INTO routes (name, listener_id, origin_id, compress_types, compress_min_bytes) "
-                  "VALUES ('r', 1, 1, '[\"text/*\",\"application/json\"]', 1024)")
+        c.execute("INSERT INTO routes (name, listener_id, origin_id, compress_types, compress_min_bytes, "
+                  "compress_gzip_level, compress_br_level) "
+                  "VALUES ('r', 1, 1, '[\"text/*\",\"application/json\"]', 1024, ?, ?)",
+                  (levels.get("gzip"), levels.get("br")))
     else:
         c.execute("INSERT INTO routes (name, listener_id, origin_id) VALUES ('r', 1, 1)")
     c.close()
@@ -113,13 +118,19 @@ def read_response(s, buf):
     return head, buf[:n], buf[n:]
 
 
-CASES = {  # name: (route compresses, path, Accept-Encoding or None)
+CASES = {  # name: (route compresses, path, Accept-Encoding or None[, levels])
     "identity": (False, "/page", "gzip, br"),
     "off-by-ae": (True, "/page", None),
     "gzip": (True, "/page", "gzip"),
     "br": (True, "/page", "br"),
     "s1-bare": (False, "/small", "gzip, br"),
     "s1": (True, "/small", "gzip, br"),
+    "gzip-1": (True, "/page", "gzip", {"gzip": 1}),
+    "gzip-9": (True, "/page", "gzip", {"gzip": 9}),
+    "br-0": (True, "/page", "br", {"br": 0}),
+    "br-4": (True, "/page", "br", {"br": 4}),
+    "br-9": (True, "/page", "br", {"br": 9}),
+    "br-11": (True, "/page", "br", {"br": 11}),
 }
 
 
@@ -140,9 +151,10 @@ def inclusive(out):
 
 
 def run(binary, work, oport, case, n):
-    compress, path, ae = CASES[case]
+    compress, path, ae = CASES[case][:3]
+    levels = CASES[case][3] if len(CASES[case]) > 3 else {}
     pport = free_port()
-    db, kek = setup(binary, work, oport, pport, compress)
+    db, kek = setup(binary, work, oport, pport, compress, levels)
     out = os.path.join(work, "cg.%s.%d" % (case, n))
     p = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
                           binary, "--db", db, "--kek", kek, "--workers", "1",
@@ -182,8 +194,9 @@ def main():
         size, len(zlib.compress(bodies["page"], 6))))
     print("| case | response path (upstream_process) per request | compression per request | body bytes sent |")
     print("|---|---|---|---|")
+    only = os.environ.get("CASES", "").split()
     with tempfile.TemporaryDirectory() as work:
-        for case in CASES:
+        for case in (only or CASES):
             got, head, wire = run(binary, work, oport, case, n)
             enc = b"content-encoding: " in head.lower()
             z = sum(got[f] for f in FUNCS[1:])

@@ -15,7 +15,9 @@
 # Then runs tls.sh and l4.sh with the same daemon (BENCH=http: skip them).
 # Environment: ROUNDS (5), DURATION (10 s), WARMUP (2 s), CONNECTIONS (50),
 # PROXY_CPU (0), ORIGIN_CPU (1), WRK_CPU (1, or 2 with > 2 CPUs),
-# PROXY_PORT, ORIGIN_PORT (free ports), OUT (tests/bench/out).
+# PROXY_PORT, ORIGIN_PORT (free ports), OUT (tests/bench/out), PERF=1:
+# `perf record -e cpu-clock -C PROXY_CPU -g` during each measured run, to
+# OUT/perf.PROXY.ROUND.data (`perf report -i ... --sort dso,sym`).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -106,8 +108,19 @@ for round in $(seq 1 "$ROUNDS"); do
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
 		    "http://127.0.0.1:$PROXY_PORT/" >/dev/null
 		c0=$(proc_cpu "$proxy_pid")
+		perf_pid=
+		if [ -n "${PERF:-}" ]; then
+			# Where the proxy's CPU goes, kernel included (VMs
+			# have no hardware counters: sample the CPU clock).
+			mkdir -p "$OUT"
+			perf record -q -e cpu-clock -C "$PROXY_CPU" -g \
+			    -o "$OUT/perf.$proxy.$round.data" -- sleep "$DURATION" \
+			    >/dev/null 2>&1 &
+			perf_pid=$!
+		fi
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
 		    "http://127.0.0.1:$PROXY_PORT/" >"$work/wrk.out"
+		[ -z "$perf_pid" ] || wait "$perf_pid" || true
 		c1=$(proc_cpu "$proxy_pid")
 		hwm=$(hwm_kb "$proxy_pid")
 		row=$(/usr/bin/python3 "$here/report.py" --parse-wrk "$work/wrk.out")

@@ -82,8 +82,12 @@ void sockread_drained(struct sockread *r);
 /* The input buffer; NULL when owned and nothing was read since a trim. */
 struct evbuffer *sockread_input(const struct sockread *r);
 size_t sockread_pending(const struct sockread *r);
-/* Frees an owned input buffer that is empty. */
+/* Lets go of an owned input buffer that is empty: the thread keeps one
+ * for the next owned sockread that reads, and frees the others.
+ */
 void sockread_trim(struct sockread *r);
+/* Frees the buffer the calling thread kept (at the thread's exit). */
+void sockread_thread_fini(void);
 /* Is the event set up (a plain socket), as opposed to zeroed? */
 bool sockread_active(const struct sockread *r);
 

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "publish.h"
 #include "server_live.h"
+#include "sockread.h"
 #include "stats.h"
 #include "upstream.h"
 
@@ -216,6 +217,7 @@ worker_main(void *arg)
 	w->l4 = NULL;
 	upstream_pools_free(w->pools);
 	w->pools = NULL;
+	sockread_thread_fini();
 	cfg_unref(w->cur);
 	w->cur = NULL;
 	return NULL;

@@ -65,33 +65,34 @@ def report(raw, note):
             rows.setdefault(proxy, [])
             if parts[2]:
                 extra = [float(parts[i]) if len(parts) > i and parts[i] else float("nan")
-                         for i in range(7, 11)]
+                         for i in range(7, 12)]
                 rows[proxy].append([float(x) for x in parts[2:7]] + extra)
     med = {}
     for proxy, rs in rows.items():
         if rs:
             med[proxy] = [statistics.median(col) for col in zip(*rs)] + [len(rs)]
     out = ["| proxy | req/s | p50 ms | p99 ms | peak RSS MiB | errors | CPU µs/req"
-           " | user µs/req | system µs/req | minor faults/req | req/s vs nginx"
+           " | user µs/req | system µs/req | minor faults/req | origin CPU µs/req"
+           " | req/s vs nginx"
            " | p99 vs nginx | RSS vs nginx | CPU/req vs nginx | rounds |",
            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-           "| ---: | ---: | ---: |"]
+           "| ---: | ---: | ---: | ---: |"]
     base = med.get("nginx")
     for proxy in ("gatehoused", "nginx", "haproxy"):
         if proxy not in rows:
             continue
         if proxy not in med:
-            out.append("| %s | not measured (did not proxy) | | | | | | | | | | | | | 0 |"
+            out.append("| %s | not measured (did not proxy) | | | | | | | | | | | | | | 0 |"
                        % proxy)
             continue
-        rps, p50, p99, errs, hwm, cpu, user, system, faults, n = med[proxy]
+        rps, p50, p99, errs, hwm, cpu, user, system, faults, origin, n = med[proxy]
 
         def ratio(i):
             return "%.2f" % (med[proxy][i] / base[i]) if base and base[i] else "n/a"
-        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %.1f | %.1f | %.1f | %.3f | %s | %s"
-                   " | %s | %s | %d |" % (
+        out.append("| %s | %.0f | %.3f | %.3f | %.1f | %d | %.1f | %.1f | %.1f | %.3f | %.1f"
+                   " | %s | %s | %s | %s | %d |" % (
                        proxy, rps, p50, p99, hwm / 1024.0, errs, cpu, user, system, faults,
-                       ratio(0), ratio(2), ratio(4), ratio(5), n))
+                       origin, ratio(0), ratio(2), ratio(4), ratio(5), n))
     if note:
         out.append("")
         out.append("Medians over rounds; " + note + ".")

@@ -9,7 +9,10 @@
 # gives medians: requests/s, p50 and p99 latency (wrk --latency), peak RSS
 # (VmHWM of the proxy's processes, summed), the proxy's CPU per request split
 # into user and system microseconds, its minor page faults per request
-# (/proc/PID/stat fields 14, 15 and 10) and each proxy's ratio to nginx.
+# (/proc/PID/stat fields 14, 15 and 10), the origin's CPU per request (its
+# worker shares WRK_CPU with wrk: on two CPUs that CPU is the bottleneck,
+# so what a proxy makes the origin do costs throughput) and each proxy's
+# ratio to nginx.
 #
 # Usage: tests/bench/run.sh [GATEHOUSED]   (default: builds build-bench/)
 # Then runs tls.sh and l4.sh with the same daemon (BENCH=http: skip them).
@@ -53,7 +56,7 @@ fi
 
 bench_workdir gh-bench
 raw="$OUT/raw.tsv"
-printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\tcpu_us_per_req\tuser_us_per_req\tsys_us_per_req\tminflt_per_req\n' >"$raw"
+printf 'round\tproxy\trps\tp50_ms\tp99_ms\terrors\thwm_kb\tcpu_us_per_req\tuser_us_per_req\tsys_us_per_req\tminflt_per_req\torigin_cpu_us_per_req\n' >"$raw"
 
 # proc_cpu PID: "utime stime minflt" (clock ticks, ticks, faults) of PID and
 # its children, summed (/proc/PID/stat fields 14, 15 and 10; counted after
@@ -118,19 +121,24 @@ for round in $(seq 1 "$ROUNDS"); do
 			    >/dev/null 2>&1 &
 			perf_pid=$!
 		fi
+		o0=$(proc_cpu "$(cat "$work/origin.pid")")
 		taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
 		    "http://127.0.0.1:$PROXY_PORT/" >"$work/wrk.out"
 		[ -z "$perf_pid" ] || wait "$perf_pid" || true
 		c1=$(proc_cpu "$proxy_pid")
+		o1=$(proc_cpu "$(cat "$work/origin.pid")")
 		hwm=$(hwm_kb "$proxy_pid")
 		row=$(/usr/bin/python3 "$here/report.py" --parse-wrk "$work/wrk.out")
 		# The proxy's CPU microseconds per request served (all, user,
 		# system) and its minor page faults per request.
 		cpu=$(/usr/bin/python3 "$here/report.py" --per-request "$c0" "$c1" \
 		    "$(echo "$row" | cut -f1)" "$DURATION")
-		printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" "$cpu" >>"$raw"
+		# The origin's (master and worker) CPU microseconds per request.
+		ocpu=$(/usr/bin/python3 "$here/report.py" --per-request "$o0" "$o1" \
+		    "$(echo "$row" | cut -f1)" "$DURATION" | cut -f1)
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$row" "$hwm" "$cpu" "$ocpu" >>"$raw"
 		echo "round $round: $proxy $(echo "$row" | tr '\t' ' ') ${hwm}kB" \
-		    "cpu/user/sys us, faults per request: $(echo "$cpu" | tr '\t' ' ')"
+		    "cpu/user/sys us, faults per request: $(echo "$cpu" | tr '\t' ' '), origin cpu us: $ocpu"
 		stop_proxy
 	done
 done

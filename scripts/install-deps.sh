@@ -16,7 +16,7 @@ build_pkgs=(libevent-dev libgnutls28-dev gnutls-bin libsqlite3-dev sqlite3
 test_pkgs=(python3 python3-pytest python3-requests python3-brotli curl openssl passwd sslscan hey
 	pebble
 	util-linux)
-bench_pkgs=(nginx-light haproxy wrk util-linux procps)
+bench_pkgs=(nginx-light haproxy wrk util-linux procps iproute2 linux-perf)
 browser_pkgs=(chromium)
 vm_pkgs=(debhelper dh-autoreconf devscripts lintian dpkg-dev fakeroot adduser
 	mmdebstrap debian-archive-keyring e2fsprogs fdisk extlinux syslinux-common

@@ -9,7 +9,9 @@
 # the three most frequent calls.
 #
 # Usage: tests/bench/syscalls.sh [GATEHOUSED]   (default: builds build-bench/)
-# Environment: REQUESTS (3000), OUT (tests/bench/out).
+# Environment: REQUESTS (3000), PROXIES ("gatehoused nginx haproxy"),
+# OUT (tests/bench/out). The origin's worker is traced too: its system calls
+# per request behind each proxy are the last column.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -73,8 +75,8 @@ EOF
 }
 
 report="$OUT/syscalls.tsv"
-printf 'proxy\tsize\tsyscalls_per_request\ttop_calls\n' >"$report"
-for proxy in gatehoused nginx haproxy; do
+printf 'proxy\tsize\tsyscalls_per_request\ttop_calls\torigin_syscalls_per_request\n' >"$report"
+for proxy in ${PROXIES:-gatehoused nginx haproxy}; do
 	start_proxy "$proxy"
 	wait_url "http://127.0.0.1:$PROXY_PORT/small" || { echo "$proxy did not start"; continue; }
 	for path in small big; do
@@ -84,15 +86,21 @@ for proxy in gatehoused nginx haproxy; do
 		for p in "$proxy_pid" $(pgrep -P "$proxy_pid" || true); do attach+=(-p "$p"); done
 		strace -c -f "${attach[@]}" -o "$work/strace.$proxy.$path" 2>/dev/null &
 		spid=$!
+		strace -c -p "$(pgrep -P "$(cat "$work/origin.pid")" | head -1)" \
+		    -o "$work/ostrace.$proxy.$path" 2>/dev/null &
+		opid=$!
 		sleep 1
 		client "/$path" "$REQUESTS"
-		kill -INT "$spid"
+		kill -INT "$spid" "$opid"
 		wait "$spid" || true
-		per=$(awk -v n="$REQUESTS" '/ total$/ {printf "%.2f", $(NF-2) / n}' "$work/strace.$proxy.$path")
+		wait "$opid" || true
+		per=$(awk -v n="$REQUESTS" '/ total$/ {printf "%.2f", $4 / n}' "$work/strace.$proxy.$path")
 		top3=$(awk -v n="$REQUESTS" '$NF != "total" && $1 ~ /^[0-9.]+$/ && NF >= 5 {printf "%s %.2f\n", $NF, $4 / n}' \
 		    "$work/strace.$proxy.$path" | sort -k2 -nr | head -3 | paste -sd, -)
-		printf '%s\t%s\t%s\t%s\n' "$proxy" "$path" "$per" "$top3" >>"$report"
+		oper=$(awk -v n="$REQUESTS" '/ total$/ {printf "%.2f", $4 / n}' "$work/ostrace.$proxy.$path")
+		printf '%s\t%s\t%s\t%s\t%s\n' "$proxy" "$path" "$per" "$top3" "$oper" >>"$report"
 		cp "$work/strace.$proxy.$path" "$OUT/strace.$proxy.$path.txt"
+		cp "$work/ostrace.$proxy.$path" "$OUT/strace.origin-behind-$proxy.$path.txt"
 	done
 	stop_proxy_at "http://127.0.0.1:$PROXY_PORT/small"
 done

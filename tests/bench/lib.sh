@@ -146,11 +146,18 @@ gh_build() {
 # KEY=VALUE words; the proxy listens on $PROXY_PORT and forwards to
 # 127.0.0.1:$ORIGIN_PORT; files go under $work.
 #
+# fwd=1 (default: $FORWARDED): nginx and HAProxy send the origin the
+# headers gatehoused adds to every request (X-Forwarded-For, -Proto and
+# -Host, the client's Host kept), so that all three send the same head.
+# Without it they send none of them, and the origin parses less per request
+# behind them (origin_cost.sh, doc/performance.md).
+#
 # nginx_conf FILE [conns=4096] [rlimit=N] [keepalive=64] [backlog=N]
 #            [body_temp=1] [master=off] [tls=on|off (session tickets)]
-#            [stream=MODULE.so (layer 4, load_module'd)]
+#            [stream=MODULE.so (layer 4, load_module'd)] [fwd=1]
 nginx_conf() {
 	local file=$1 conns=4096 rlimit="" keepalive=64 backlog="" body_temp="" master="" tls="" stream="" kv
+	local fwd=${FORWARDED:-}
 	shift
 	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
 	local listen="listen 127.0.0.1:$PROXY_PORT${backlog:+ backlog=$backlog}"
@@ -200,6 +207,17 @@ EOC
 			proxy_pass http://origin;
 			proxy_http_version 1.1;
 			proxy_set_header Connection "";
+EOC
+		# (proxy_set_header is inherited only by a level with none.)
+		if [ -n "$fwd" ]; then
+			cat <<'EOC'
+			proxy_set_header Host $http_host;
+			proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+			proxy_set_header X-Forwarded-Proto $scheme;
+			proxy_set_header X-Forwarded-Host $http_host;
+EOC
+		fi
+		cat <<EOC
 		}
 	}
 }
@@ -210,8 +228,10 @@ EOC
 # haproxy_cfg FILE [mode=http|tcp] [maxconn=N (global)] [fe_maxconn=N]
 #             [ulimit=N] [timeout=30s] [keepalive_timeout=T]
 #             [server_maxconn=N] [tls=on|off (session tickets)] [splice=1]
+#             [fwd=1]
 haproxy_cfg() {
 	local file=$1 mode=http maxconn="" fe_maxconn="" ulimit="" timeout=30s keepalive_timeout="" server_maxconn="" tls="" splice="" kv
+	local fwd=${FORWARDED:-}
 	shift
 	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
 	{
@@ -244,6 +264,11 @@ haproxy_cfg() {
 			echo "	bind 127.0.0.1:$PROXY_PORT ssl crt $work/haproxy.pem alpn http/1.1$([ "$tls" = off ] && echo " no-tls-tickets")"
 		else
 			echo "	bind 127.0.0.1:$PROXY_PORT"
+		fi
+		if [ -n "$fwd" ] && [ "$mode" = http ]; then
+			echo "	option forwardfor"
+			echo "	http-request set-header X-Forwarded-Proto %[ssl_fc,iif(https,http)]"
+			echo "	http-request set-header X-Forwarded-Host %[req.hdr(host)]"
 		fi
 		echo "	default_backend be"
 		echo "backend be"

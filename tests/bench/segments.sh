@@ -21,6 +21,8 @@
 #   acks_*               of those, segments without data
 #   delayed_acks         TcpExtDelayedACKs (the delayed-ACK timer fired)
 #   origin_opens         origin connections opened
+#   origin_conns_used    the proxy's origin connections that sent a request
+#                        (open at the end of the interval)
 #   resp_bytes_to_client, req_bytes_to_origin   bytes per request
 #   {origin,wrk,proxy}_{cpu_us,cswitch,syscalls,wakeups}   CPU (ticks of
 #                        /proc/PID/stat), context switches, system calls

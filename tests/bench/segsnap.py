@@ -34,7 +34,8 @@ PROCS = ("origin", "wrk", "proxy")
 def header():
     cols = ["requests", "segs", "segs_client_pair", "segs_origin_pair",
             "acks_client_pair", "acks_origin_pair", "delayed_acks",
-            "origin_opens", "resp_bytes_to_client", "req_bytes_to_origin"]
+            "origin_opens", "origin_conns_used", "resp_bytes_to_client",
+            "req_bytes_to_origin"]
     for n in PROCS:
         cols += [n + "_cpu_us", n + "_cswitch", n + "_syscalls",
                  n + "_wakeups"]
@@ -121,8 +122,11 @@ def diff(argv):
     kb, sb, pb, tids = load(after, pport, oport)
     k = {x: kb[x] - ka.get(x, 0) for x in kb}
     cl = dict(segs=0, data=0, recv=0, sent=0)
-    obytes = 0
+    obytes = used = 0
     for key, s in sb.items():
+        if s["role"] == "oc" and s["bytes_sent"] != sa.get(
+                key, dict(bytes_sent=0))["bytes_sent"]:
+            used += 1
         p = sa.get(key)
         if p is None:
             continue  # opened inside the interval
@@ -145,6 +149,7 @@ def diff(argv):
            "%.3f" % (osegs / n), "%.3f" % ((cl["segs"] - cl["data"]) / n),
            "%.3f" % ((osegs - (data - cl["data"])) / n),
            "%.3f" % (k["TcpExtDelayedACKs"] / n), "%.4f" % (opens / n),
+           "%d" % used,
            "%.0f" % (cl["sent"] / n),
            # exact only when every origin connection lived throughout
            "%.0f" % (obytes / n) if opens == 0 else ""]

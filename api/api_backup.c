@@ -35,6 +35,7 @@
 #include "backup.h"
 #include "balance.h"
 #include "cfg.h"
+#include "compress.h"
 #include "json.h"
 #include "kek.h"
 #include "log.h"
@@ -415,6 +416,10 @@ restore_post(struct api_req *r)
 		log_warnx("admin api: restored revision %" PRId64
 		          " not taken by every worker within %u ms",
 		    rev, BK_PUBLISH_MS);
+	/* The daemon's settings the backup carried take effect too. */
+	if (compress_settings_load(live, &e) != 0)
+		log_warnx("admin api: restored compression settings: %s",
+		    e.msg);
 	bk_sessions(live, users, nusers);
 	log_info("admin api: revision %" PRId64
 	         " restored from a backup by %s from %s; previous state in %s",

@@ -195,3 +195,31 @@ def test_budget_is_the_users(gh, api, origin):
     assert stat(api, "compress_reserved_peak") == 4800 * 1024, encs
     assert encs.get("br", 0) >= 1 and encs.get(None, 0) >= 5, encs
     assert stat(api, "compress_over_budget") == encs.get(None, 0)
+
+
+def test_budget_follows_a_restore(gh, api, origin):
+    """A backup carries the budget; a restore through the API puts it in
+    force at once (the workers use the restored value, not the live one)."""
+    api.ok("POST", "/listeners", {"name": "l", "address": "127.0.0.1",
+                                  "port": 0}, status=201)
+    api.ok("POST", "/origins", {"name": "o", "servers": [
+        {"address": "127.0.0.1", "port": origin.port}]}, status=201)
+    api.ok("POST", "/routes", {"name": "r", "listener": "l", "origin": "o",
+                               "compress": {"types": ["text/*"]}},
+           status=201)
+    small = 4 * BR_RESERVE
+    api.ok("PUT", "/settings/compression", {"worker_budget_bytes": small})
+    r = api.post("/backup", {"passphrase": "correct horse battery staple"})
+    assert r.status_code == 200, r.text
+    api.ok("PUT", "/settings/compression", {"worker_budget_bytes": BUDGET_MAX})
+    r = api.req("POST", "/restore", raw=r.content, ctype=None, headers={
+        "Content-Type": "application/octet-stream",
+        "X-Backup-Passphrase": "correct horse battery staple"})
+    assert r.status_code == 200, r.text
+    assert api.get("/settings/compression").json() == {"worker_budget_bytes": small}
+    port = wait_port(api, gh, "l")
+    encs, _ = round_of(gh, api, port, 12)
+    held = stat(api, "compress_reserved_peak")
+    # with the live value (16 GiB) all 12 would have been held at once
+    assert BR_RESERVE <= held <= small, (held, encs)
+    assert encs.get(None, 0) > 0 and stat(api, "compress_over_budget") == encs[None], encs

@@ -288,10 +288,14 @@ access_log_request(const struct conn *c)
 {
 	const struct req *r = c->req;
 	const struct http_msg *m = &c->req->msg;
+	union {
+		struct access_rec ar;
+		char b[LOG_RING_INLINE];
+	} small;
 	struct access_rec *ar;
 	struct str f[AR__N], target = STR_NULL;
 	uint32_t present = 0;
-	size_t i, total = 0;
+	size_t i, total = 0, size;
 	char *p;
 
 	memset(f, 0, sizeof(f));
@@ -335,7 +339,10 @@ access_log_request(const struct conn *c)
 			f[i].len = ACCESS_LINE_MAX;
 		total += f[i].len;
 	}
-	if ((ar = malloc(sizeof(*ar) + total)) == NULL)
+	size = sizeof(*ar) + total;
+	if (size <= sizeof(small))
+		ar = &small.ar; /* the ring copies it into its slot */
+	else if ((ar = malloc(size)) == NULL)
 		return;
 	gettimeofday(&ar->tv, NULL);
 	ar->upstream_ms = r->upstream_ms;
@@ -353,11 +360,14 @@ access_log_request(const struct conn *c)
 	}
 	if (access_fd != -1) {
 		char line[ACCESS_LINE_MAX];
-		size_t n = access_log_format(ar, sizeof(*ar) + total, line);
+		size_t n = access_log_format(ar, size, line);
 
 		(void)!write(access_fd, line, n);
 	}
-	/* The ring owns the record now; the API formats it when read. */
-	log_ring_push_rec(LOG_RING_ACCESS, ar, sizeof(*ar) + total,
-	    access_log_format);
+	/* The ring keeps the record; the API formats it when read. */
+	if (ar == &small.ar)
+		log_ring_push_rec_copy(LOG_RING_ACCESS, ar, size,
+		    access_log_format);
+	else
+		log_ring_push_rec(LOG_RING_ACCESS, ar, size, access_log_format);
 }

@@ -4,19 +4,22 @@
  * A ring is an array of slots indexed by seq % cap. The slots are
  * allocated on the first push, so a daemon that never logs a request
  * pays nothing. A slot holds a text line or, in a ring with a formatter,
- * a record; log_ring_since() copies them under the lock and formats the
- * copies after it.
+ * a record (a small one in the slot itself); log_ring_since() copies them under
+ * the lock and formats the copies after it.
  */
 #include "log_ring.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct slot {
 	uint64_t seq;
-	char *text; /* a line (NUL terminated) or a record */
+	char *text; /* a line (NUL terminated) or a record; may be <inl> */
 	size_t len;
+	/* A small record is copied here: no malloc and free per push. */
+	char inl[LOG_RING_INLINE];
 };
 
 static struct ring {
@@ -49,9 +52,39 @@ ring_put(struct ring *rg, char *data, size_t len, log_ring_fmt fmt)
 	rg->fmt = fmt;
 	rg->last++;
 	s = &rg->slots[rg->last % rg->cap];
-	old = s->text;
+	old = s->text != s->inl ? s->text : NULL;
 	s->seq = rg->last;
 	s->text = data;
+	s->len = len;
+	pthread_mutex_unlock(&rg->mu);
+	free(old);
+}
+
+/* Copies <rec> (<len> bytes, with a NUL after them if <nul>; at most
+ * LOG_RING_INLINE in all) into the next slot.
+ */
+static void
+ring_put_inline(struct ring *rg, const void *rec, size_t len, bool nul,
+    log_ring_fmt fmt)
+{
+	struct slot *s;
+	char *old;
+
+	pthread_mutex_lock(&rg->mu);
+	if (rg->slots == NULL &&
+	    (rg->slots = calloc(rg->cap, sizeof(*rg->slots))) == NULL) {
+		pthread_mutex_unlock(&rg->mu);
+		return;
+	}
+	rg->fmt = fmt;
+	rg->last++;
+	s = &rg->slots[rg->last % rg->cap];
+	old = s->text != s->inl ? s->text : NULL;
+	s->seq = rg->last;
+	memcpy(s->inl, rec, len);
+	if (nul)
+		s->inl[len] = '\0';
+	s->text = s->inl;
 	s->len = len;
 	pthread_mutex_unlock(&rg->mu);
 	free(old);
@@ -62,6 +95,10 @@ log_ring_push(enum log_ring_id id, const char *text, size_t len)
 {
 	char *copy;
 
+	if (len + 1 <= LOG_RING_INLINE) {
+		ring_put_inline(&rings[id], text, len, true, NULL);
+		return;
+	}
 	if ((copy = malloc(len + 1)) == NULL)
 		return;
 	memcpy(copy, text, len);
@@ -73,6 +110,22 @@ void
 log_ring_push_rec(enum log_ring_id id, void *rec, size_t len, log_ring_fmt fmt)
 {
 	ring_put(&rings[id], rec, len, fmt);
+}
+
+void
+log_ring_push_rec_copy(enum log_ring_id id, const void *rec, size_t len,
+    log_ring_fmt fmt)
+{
+	char *copy;
+
+	if (len <= LOG_RING_INLINE) {
+		ring_put_inline(&rings[id], rec, len, false, fmt);
+		return;
+	}
+	if ((copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, rec, len);
+	ring_put(&rings[id], copy, len, fmt);
 }
 
 /* Replaces the record copies in v[0..n) by their lines; a line that

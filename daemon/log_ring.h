@@ -24,6 +24,10 @@
 #define LOG_RING_DAEMON_CAP 2000u
 /* The longest line a formatter may produce, newline included. */
 #define LOG_RING_LINE_MAX 4096u
+/* Records and lines (with their NUL) up to this size are copied into the
+ * ring's slot itself: no malloc and free per push.
+ */
+#define LOG_RING_INLINE 160u
 
 enum log_ring_id {
 	LOG_RING_ACCESS = 0,
@@ -51,6 +55,11 @@ typedef size_t (*log_ring_fmt)(const void *rec, size_t len, char *buf);
  * either records of one formatter or text lines, not both.
  */
 void log_ring_push_rec(enum log_ring_id id, void *rec, size_t len,
+    log_ring_fmt fmt);
+/* The same with a copy of <rec>: into the slot itself when it is at most
+ * LOG_RING_INLINE bytes (no allocation per push), else malloc'ed.
+ */
+void log_ring_push_rec_copy(enum log_ring_id id, const void *rec, size_t len,
     log_ring_fmt fmt);
 
 /* The lines with seq > <after>, oldest first, at most the <max> newest

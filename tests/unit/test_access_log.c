@@ -270,6 +270,52 @@ test_file_line_is_ring_line(void **state)
 	log_ring_lines_free(v, n);
 }
 
+/* Past the ring's capacity, with records small enough for a slot and
+ * larger ones in turn (each kind replacing the other): the newest lines
+ * read back whole, and nothing leaks or is freed twice (ASan).
+ */
+static void
+test_ring_wraps_mixed_sizes(void **state)
+{
+	static char longpath[400];
+	struct log_ring_line *v;
+	size_t n, i;
+	char text[300];
+
+	(void)state;
+	memset(longpath, 'p', sizeof(longpath));
+	longpath[0] = '/';
+	for (i = 0; i < LOG_RING_ACCESS_CAP + 3; i++) {
+		json_t *j = i % 2 == 0
+		    ? log_one("/s", 2, "h", i, 0)
+		    : log_one(longpath, sizeof(longpath), "h", i, 0);
+
+		assert_int_equal(json_integer_value(json_object_get(j,
+		                     "bytes_out")),
+		    i);
+		json_decref(j);
+	}
+	v = log_ring_since(LOG_RING_ACCESS, 0, 2, &n);
+	assert_int_equal(n, 2);
+	/* The last one (i even) is short, the one before long. */
+	assert_non_null(strstr(v[0].text, "\"path\":\"/ppp"));
+	assert_non_null(strstr(v[1].text, "\"path\":\"/s\""));
+	log_ring_lines_free(v, n);
+
+	/* Text lines too: short ones in the slot, long ones allocated. */
+	memset(text, 'd', sizeof(text));
+	for (i = 0; i < LOG_RING_DAEMON_CAP + 3; i++)
+		log_ring_push(LOG_RING_DAEMON, text,
+		    i % 2 == 0 ? 10 : sizeof(text));
+	v = log_ring_since(LOG_RING_DAEMON, 0, 2, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].len, sizeof(text));
+	assert_int_equal(strlen(v[0].text), sizeof(text));
+	assert_int_equal(v[1].len, 10);
+	assert_int_equal(strlen(v[1].text), 10);
+	log_ring_lines_free(v, n);
+}
+
 int
 main(void)
 {
@@ -280,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_long_path_truncated),
 		cmocka_unit_test(test_every_key_in_order),
 		cmocka_unit_test(test_file_line_is_ring_line),
+		cmocka_unit_test(test_ring_wraps_mixed_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /*
- * sockread.c: one readv(2) per readiness into reserved evbuffer space.
+ * sockread.c: one readv(2) per readiness into reserved evbuffer space
+ * (and, for TLS, one decoder call on what it read).
  */
 #include "sockread.h"
 
@@ -59,6 +60,9 @@ sockread_update(struct sockread *r)
 		event_del(&r->ev);
 		r->armed_ms = 0;
 	}
+	/* An end the decoder found waits for reading to be wanted. */
+	if (want && r->ended != 0)
+		event_active(&r->ev, EV_READ, 1);
 }
 
 /* The timer fired: the timeout, or an early wake-up of a lazily moved
@@ -99,7 +103,16 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	size_t left;
 	int nv, i;
+	struct evbuffer *dst;
+	size_t before;
+	short end;
 
+	if (r->ended != 0) {
+		end = r->ended;
+		r->ended = 0;
+		sockread_fail(r, end);
+		return;
+	}
 	if (!(what & EV_READ)) {
 		if (sockread_expired(r))
 			sockread_fail(r, BEV_EVENT_TIMEOUT);
@@ -113,7 +126,15 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	if ((nv = evbuffer_reserve_space(r->in, (ev_ssize_t)r->chunk, v, 2)) <
+	dst = r->in;
+	if (r->decode != NULL) {
+		if (r->raw == NULL && (r->raw = evbuffer_new()) == NULL) {
+			sockread_fail(r, BEV_EVENT_ERROR);
+			return;
+		}
+		dst = r->raw;
+	}
+	if ((nv = evbuffer_reserve_space(dst, (ev_ssize_t)r->chunk, v, 2)) <
 	    1) {
 		sockread_fail(r, BEV_EVENT_ERROR);
 		return;
@@ -138,7 +159,21 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 			v[i].iov_len = left;
 		left -= v[i].iov_len;
 	}
-	(void)evbuffer_commit_space(r->in, v, i);
+	(void)evbuffer_commit_space(dst, v, i);
+	if (r->decode != NULL) {
+		before = evbuffer_get_length(r->in);
+		end = r->decode(r->arg, r->raw, r->in);
+		if (evbuffer_get_length(r->in) == before) {
+			if (end != 0)
+				sockread_fail(r, end);
+			return; /* a handshake, or a partial record */
+		}
+		if (end != 0) {
+			/* After the owner has had what came before it. */
+			r->ended = end;
+			event_active(&r->ev, EV_READ, 1);
+		}
+	}
 	if (r->high != 0 && evbuffer_get_length(r->in) >= r->high) {
 		r->suspended = true;
 		sockread_update(r);
@@ -181,6 +216,15 @@ sockread_fini(struct sockread *r)
 	if (r->own_in && r->in != NULL)
 		evbuffer_free(r->in);
 	r->in = NULL;
+	if (r->raw != NULL)
+		evbuffer_free(r->raw);
+	r->raw = NULL;
+}
+
+void
+sockread_set_decoder(struct sockread *r, sockread_decode_fn decode)
+{
+	r->decode = decode;
 }
 
 struct evbuffer *
@@ -204,6 +248,10 @@ sockread_trim(struct sockread *r)
 		else
 			evbuffer_free(r->in);
 		r->in = NULL;
+	}
+	if (r->raw != NULL && evbuffer_get_length(r->raw) == 0) {
+		evbuffer_free(r->raw);
+		r->raw = NULL;
 	}
 }
 

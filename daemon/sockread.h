@@ -13,6 +13,14 @@
  * timeout come as BEV_EVENT_READING | BEV_EVENT_EOF / _ERROR / _TIMEOUT
  * to on_event(), after reading has been disabled, as a bufferevent does.
  * Both callbacks may free the owner (and with it the sockread).
+ *
+ * With a decoder (sockread_set_decoder(), TLS), the readv fills a second
+ * buffer, <raw>, and the decoder turns what it holds into the bytes of
+ * <in> (decrypted records); on_read() runs when <in> grew, and the high
+ * mark looks at <in>. An end the decoder finds (a close_notify, a TLS
+ * error) reaches on_event() on the next turn of the loop, after the
+ * owner has had the bytes that came before it, or when reading is
+ * enabled again.
  */
 #ifndef GH_SOCKREAD_H
 #define GH_SOCKREAD_H
@@ -31,16 +39,25 @@
 struct event_base;
 struct evbuffer;
 
+/* Turns the bytes read into <raw> into bytes of <in>: 0, or
+ * BEV_EVENT_EOF (the peer ended the stream) or BEV_EVENT_ERROR.
+ */
+typedef short (*sockread_decode_fn)(void *arg, struct evbuffer *raw,
+    struct evbuffer *in);
+
 struct sockread {
-	struct event ev;     /* EV_READ | EV_PERSIST on the fd, when has_ev */
-	struct evbuffer *in; /* where the bytes go: borrowed, or owned */
-	uint32_t chunk;      /* at least this much space for one read */
-	uint32_t high;       /* stop reading while <in> holds this; 0: never */
-	uint32_t tmo_ms;     /* read timeout when has_tmo */
-	uint32_t armed_ms;   /* interval of the pending timer; 0: none */
-	uint64_t last_ms;    /* monotonic ms: last read or timeout set */
-	bool has_ev;         /* set up by sockread_init(), until fini */
-	bool own_in;         /* created at a read, freed by sockread_trim() */
+	struct event ev;      /* EV_READ | EV_PERSIST on the fd, when has_ev */
+	struct evbuffer *in;  /* where the bytes go: borrowed, or owned */
+	struct evbuffer *raw; /* owned, lazy: read, not yet decoded */
+	sockread_decode_fn decode; /* NULL: bytes go straight to <in> */
+	short ended;       /* BEV_EVENT_EOF/ERROR the decoder found, not told */
+	uint32_t chunk;    /* at least this much space for one read */
+	uint32_t high;     /* stop reading while <in> holds this; 0: never */
+	uint32_t tmo_ms;   /* read timeout when has_tmo */
+	uint32_t armed_ms; /* interval of the pending timer; 0: none */
+	uint64_t last_ms;  /* monotonic ms: last read or timeout set */
+	bool has_ev;       /* set up by sockread_init(), until fini */
+	bool own_in;       /* created at a read, freed by sockread_trim() */
 	bool has_tmo;
 	bool enabled;   /* the owner wants bytes */
 	bool suspended; /* <in> reached <high> */
@@ -57,6 +74,8 @@ struct sockread {
 int sockread_init(struct sockread *r, struct event_base *base, int fd,
     struct evbuffer *in, size_t chunk, void (*on_read)(void *),
     void (*on_event)(void *, short), void *arg);
+/* Reads through <decode> from now on (see the top). */
+void sockread_set_decoder(struct sockread *r, sockread_decode_fn decode);
 /* Frees the event; the fd and the evbuffer are the owner's. NULL-safe,
  * and safe on a zeroed struct.
  */
@@ -82,8 +101,9 @@ void sockread_drained(struct sockread *r);
 /* The input buffer; NULL when owned and nothing was read since a trim. */
 struct evbuffer *sockread_input(const struct sockread *r);
 size_t sockread_pending(const struct sockread *r);
-/* Lets go of an owned input buffer that is empty: the thread keeps one
- * for the next owned sockread that reads, and frees the others.
+/* Lets go of an owned input buffer that is empty (the thread keeps one
+ * for the next owned sockread that reads, and frees the others), and
+ * frees <raw> when it is empty.
  */
 void sockread_trim(struct sockread *r);
 /* Frees the buffer the calling thread kept (at the thread's exit). */

@@ -1,14 +1,17 @@
 /*
  * test_sockread.c: reading a socket pair into an evbuffer: one readv per
  * readiness, EOF, the read timeout (moved lazily, restarted by reads) and
- * the high-water suspension.
+ * the high-water suspension; with a decoder, an end it finds told after
+ * the bytes before it.
  */
 #include <sys/socket.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,12 +32,17 @@ struct fix {
 	int sv[2];
 	int reads;
 	short what;
+	bool pause; /* on_read() disables reading */
 };
 
 static void
 on_read(void *arg)
 {
-	((struct fix *)arg)->reads++;
+	struct fix *f = arg;
+
+	f->reads++;
+	if (f->pause)
+		sockread_disable(&f->rd);
 }
 
 static void
@@ -313,6 +321,92 @@ test_owned_input_reused(void **state)
 	close(sv[1]);
 }
 
+/* A decoder of lines: each complete line goes to <in> in capitals,
+ * "END" ends the stream, "BAD" is an error; a partial line waits.
+ */
+static short
+dec_lines(void *arg, struct evbuffer *raw, struct evbuffer *in)
+{
+	size_t n;
+	char *line;
+
+	while ((line = evbuffer_readln(raw, &n, EVBUFFER_EOL_LF)) != NULL) {
+		short end = strcmp(line, "END") == 0 ? BEV_EVENT_EOF
+		    : strcmp(line, "BAD") == 0       ? BEV_EVENT_ERROR
+		                                     : 0;
+
+		for (size_t i = 0; i < n; i++)
+			line[i] = (char)(line[i] >= 'a' && line[i] <= 'z'
+			        ? line[i] - 'a' + 'A'
+			        : line[i]);
+		if (end == 0)
+			evbuffer_add_printf(in, "%s\n", line);
+		free(line);
+		if (end != 0)
+			return end;
+	}
+	return 0;
+}
+
+static void
+test_decoder(void **state)
+{
+	struct fix *f = *state;
+
+	sockread_set_decoder(&f->rd, dec_lines);
+	sockread_enable(&f->rd);
+	assert_int_equal(write(f->sv[1], "ab\nc", 4), 4);
+	loop_once(f);
+	assert_int_equal(f->reads, 1);
+	assert_int_equal(evbuffer_get_length(f->in), 3); /* "AB\n" */
+	assert_int_equal(evbuffer_get_length(f->rd.raw), 1);
+	/* Nothing decoded (a partial line): no call. */
+	assert_int_equal(write(f->sv[1], "d", 1), 1);
+	loop_once(f);
+	assert_int_equal(f->reads, 1);
+	/* Bytes and the end in one read: the bytes first, the end after,
+	 * and only while reading is wanted.
+	 */
+	f->pause = true;
+	assert_int_equal(write(f->sv[1], "\nEND\n", 5), 5);
+	loop_once(f);
+	assert_int_equal(f->reads, 2);
+	assert_memory_equal(evbuffer_pullup(f->in, -1), "AB\nCD\n", 6);
+	assert_int_equal(f->what, 0);
+	loop_once(f);
+	assert_int_equal(f->what, 0); /* disabled: it waits */
+	f->pause = false;
+	sockread_enable(&f->rd);
+	loop_once(f);
+	assert_int_equal(f->what, BEV_EVENT_READING | BEV_EVENT_EOF);
+	assert_int_equal(f->reads, 2);
+	assert_false(f->rd.enabled);
+}
+
+/* An end with no bytes before it is told at once; the high mark looks
+ * at the decoded bytes.
+ */
+static void
+test_decoder_error_and_high(void **state)
+{
+	struct fix *f = *state;
+
+	sockread_set_decoder(&f->rd, dec_lines);
+	sockread_set_high(&f->rd, 4);
+	sockread_enable(&f->rd);
+	assert_int_equal(write(f->sv[1], "abcd\n", 5), 5);
+	loop_once(f);
+	assert_int_equal(f->reads, 1);
+	assert_true(f->rd.suspended);
+	evbuffer_drain(f->in, evbuffer_get_length(f->in));
+	sockread_drained(&f->rd);
+	assert_false(f->rd.suspended);
+	assert_int_equal(write(f->sv[1], "BAD\n", 4), 4);
+	loop_once(f);
+	assert_int_equal(f->reads, 1);
+	assert_int_equal(f->what, BEV_EVENT_READING | BEV_EVENT_ERROR);
+}
+
 int
 main(void)
 {
@@ -330,6 +424,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_owned_input_reused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_decoder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decoder_error_and_high,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,47 +99,48 @@ conn_sock_event_cb(void *arg, short what)
 void
 conn_read_enable(struct conn *c, bool on)
 {
-	if (sockread_active(&c->rd)) {
-		if (on)
-			sockread_enable(&c->rd);
-		else
-			sockread_disable(&c->rd);
-	} else if (c->bev != NULL) {
-		if (on)
-			bufferevent_enable(c->bev, EV_READ);
-		else
-			bufferevent_disable(c->bev, EV_READ);
-	}
+	if (on)
+		sockread_enable(&c->rd);
+	else
+		sockread_disable(&c->rd);
 }
 
 void
 conn_read_timeout(struct conn *c, unsigned ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	if (sockread_active(&c->rd))
-		sockread_set_timeout(&c->rd, ms);
-	else if (c->bev != NULL)
-		bufferevent_set_timeouts(c->bev, ms != 0 ? &tv : NULL, NULL);
+	sockread_set_timeout(&c->rd, ms);
 }
 
-/* https listeners: TLS over the socket bufferevent, with the credentials
- * of the snapshot the connection holds (c->cfg). NULL when <bev> is freed.
- */
-static struct bufferevent *
-conn_tls_wrap(struct conn *c, struct bufferevent *bev)
+static short
+conn_tls_decode(void *arg, struct evbuffer *raw, struct evbuffer *in)
 {
-	const struct cfg_listener *l;
+	struct conn *c = arg;
 
-	l = cfg_listener_by_id(c->cfg, c->acc.lid);
-	if (bev == NULL || l == NULL || l->proto != CFG_PROTO_HTTPS)
-		return bev;
+	return tls_conn_recv(c->tls, raw, in);
+}
+
+/* https listeners: the session, with the credentials of the snapshot the
+ * connection holds (c->cfg), reading through the sockread and writing
+ * through a socket bufferevent kept for the connection's life (the
+ * session queues there what the socket does not take). 0, or -1.
+ */
+static int
+conn_tls_new(struct conn *c, const struct cfg_listener *l)
+{
 	if (l->tls == NULL) { /* no default certificate: nothing to serve */
 		stats_inc(STAT_TLS_HANDSHAKE_FAILED);
-		bufferevent_free(bev);
-		return NULL;
+		return -1;
 	}
-	return tls_server_wrap(bev, l->tls, c->peer, &c->tls);
+	if ((c->bev = bufferevent_socket_new(c->w->base, c->fd, 0)) == NULL)
+		return -1;
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
+	c->tls = tls_server_conn_new(l->tls, c->fd,
+	    bufferevent_get_output(c->bev), c->peer);
+	if (c->tls == NULL)
+		return -1;
+	sockread_set_decoder(&c->rd, conn_tls_decode);
+	return 0;
 }
 
 static void
@@ -196,9 +197,7 @@ conn_bev(struct conn *c)
 struct evbuffer *
 conn_input(struct conn *c)
 {
-	if (c->flags & CONN_F_PLAIN)
-		return sockread_input(&c->rd);
-	return c->bev != NULL ? bufferevent_get_input(c->bev) : NULL;
+	return sockread_input(&c->rd);
 }
 
 size_t
@@ -257,43 +256,26 @@ conn_new(struct worker *w, struct accept_ref *ref, int fd,
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->fd = fd;
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
+	/* The fd is ours, we read it (sockread.h) into a buffer that
+	 * exists only while bytes wait. Plain: a bufferevent exists only
+	 * while output is queued. TLS: the sockread decrypts (tls.h).
+	 */
 	l = cfg_listener_by_id(c->cfg, c->acc.lid);
-	if (l != NULL && l->proto == CFG_PROTO_HTTPS) {
-		/* TLS: a filter over a socket bufferevent, which owns the fd
-		 * and reads through GnuTLS.
-		 */
-		c->bev =
-		    bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL)
-			(void)close(fd);
-		c->bev = conn_tls_wrap(c, c->bev);
-	} else {
-		/* Plain: the fd is ours, we read it (sockread.h) into a
-		 * buffer that exists only while bytes wait, and a
-		 * bufferevent exists only while output is queued.
-		 */
+	if (sockread_init(&c->rd, w->base, fd, NULL, CONN_READ_CHUNK,
+	        conn_sock_read_cb, conn_sock_event_cb, c) == -1)
+		c->flags |= CONN_F_DEAD; /* freed below */
+	else if (l == NULL || l->proto != CFG_PROTO_HTTPS)
 		c->flags |= CONN_F_PLAIN;
-		if (sockread_init(&c->rd, w->base, fd, NULL, CONN_READ_CHUNK,
-		        conn_sock_read_cb, conn_sock_event_cb, c) == -1)
-			c->flags |= CONN_F_DEAD; /* freed below */
-	}
-	if ((c->bev == NULL && !(c->flags & CONN_F_PLAIN)) ||
-	    (c->flags & CONN_F_DEAD) || (l = conn_listener(c)) == NULL) {
+	else if (conn_tls_new(c, l) == -1)
+		c->flags |= CONN_F_DEAD;
+	if ((c->flags & CONN_F_DEAD) || (l = conn_listener(c)) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
 		c->flags &= ~CONN_F_DEAD;
 		conn_close(c);
 		return;
 	}
-	if (c->flags & CONN_F_PLAIN) {
-		sockread_set_high(&c->rd, CONN_READ_HIGH);
-		sockread_enable(&c->rd);
-	} else {
-		bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb,
-		    conn_event_cb, c);
-		bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW_WATER, 0);
-		bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
-		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	}
+	sockread_set_high(&c->rd, CONN_READ_HIGH);
+	sockread_enable(&c->rd);
 	if (l->nproxy_from > 0 &&
 	    l4_cidr_any(l->proxy_from, l->nproxy_from, sa))
 		c->flags |= CONN_F_PROXY_HDR;
@@ -444,10 +426,10 @@ conn_free(struct conn *c)
 	}
 	conn_req_free(c, false);
 	sockread_fini(&c->rd); /* before the fd is closed */
+	tls_conn_free(c->tls); /* before the bufferevent it queues on */
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
-	if (c->flags & CONN_F_PLAIN)
-		(void)close(c->fd);
+	(void)close(c->fd);
 	if (c->stage != NULL)
 		evbuffer_free(c->stage);
 	if (c->tmr != NULL)
@@ -486,13 +468,12 @@ conn_idle_trim(struct conn *c)
 			evbuffer_free(c->stage);
 		c->stage = NULL;
 	}
-	if (!(c->flags & CONN_F_PLAIN))
-		return;
-	if (c->bev != NULL && conn_output_pending(c) == 0) {
+	sockread_trim(&c->rd);
+	if ((c->flags & CONN_F_PLAIN) && c->bev != NULL &&
+	    conn_output_pending(c) == 0) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
-	sockread_trim(&c->rd);
 }
 
 bool
@@ -508,7 +489,15 @@ conn_leave(struct conn *c)
 		return true;
 	}
 	if (c->busy == 0) {
+		/* Held while flushing: a failed write closes the connection,
+		 * and it is freed here.
+		 */
+		c->busy++;
 		conn_flush(c);
+		if (--c->busy == 0 && (c->flags & CONN_F_DEAD)) {
+			conn_free(c);
+			return true;
+		}
 		conn_idle_trim(c);
 	}
 	return false;
@@ -562,10 +551,16 @@ conn_flush(struct conn *c)
 	if (c->stage == NULL || evbuffer_get_length(c->stage) == 0 ||
 	    (c->flags & CONN_F_DEAD))
 		return;
+	/* TLS: records, written or queued by the session (tls.h). */
+	if (c->tls != NULL) {
+		if (tls_conn_send(c->tls, c->stage) == -1)
+			conn_close(c);
+		return;
+	}
 	/* Plain socket, nothing queued ahead: write now. What the kernel
 	 * does not take goes to the bufferevent, which waits for POLLOUT.
 	 */
-	if ((c->flags & CONN_F_PLAIN) && conn_output_pending(c) == 0)
+	if (conn_output_pending(c) == 0)
 		(void)evbuffer_write(c->stage, c->fd);
 	if (evbuffer_get_length(c->stage) == 0 || conn_bev(c) == NULL)
 		return;
@@ -590,16 +585,10 @@ conn_close(struct conn *c)
 static void
 conn_linger(struct conn *c)
 {
-	struct bufferevent *under;
 	struct evbuffer *in = conn_input(c);
-	int fd = c->fd;
 
-	if (!(c->flags & CONN_F_PLAIN)) {
-		under = bufferevent_get_underlying(c->bev);
-		fd = bufferevent_getfd(under != NULL ? under : c->bev);
-	}
 	c->flags |= CONN_F_CLOSING;
-	if (fd == -1 || shutdown(fd, SHUT_WR) == -1) {
+	if (shutdown(c->fd, SHUT_WR) == -1) {
 		conn_close(c);
 		return;
 	}
@@ -608,10 +597,7 @@ conn_linger(struct conn *c)
 	 */
 	if (in != NULL)
 		evbuffer_drain(in, evbuffer_get_length(in));
-	if (sockread_active(&c->rd))
-		sockread_set_high(&c->rd, 0);
-	else
-		bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	sockread_set_high(&c->rd, 0);
 	conn_read_enable(c, true);
 	if (c->bev != NULL)
 		bufferevent_disable(c->bev, EV_WRITE);
@@ -639,11 +625,11 @@ conn_finish(struct conn *c)
 	conn_flush(c);
 	if (c->flags & CONN_F_DEAD)
 		return;
-	if (conn_output_pending(c) > 0)
-		return;
+	/* TLS: our side ends with a close_notify, behind what is queued. */
 	tls_conn_close_notify(c->tls);
-	if (tls_conn_unsent(c->tls) == 0)
-		conn_linger(c);
+	if (conn_output_pending(c) > 0)
+		return; /* the write callback comes back when it is sent */
+	conn_linger(c);
 }
 
 void

@@ -56,7 +56,7 @@ enum conn_flag {
 	CONN_F_DRAIN = 1u << 4,  /* shutting down: close after this request */
 	CONN_F_LINGER = 1u << 5, /* output sent; reading the rest, then close */
 	CONN_F_PROXY_HDR = 1u << 6, /* a PROXY header must come first */
-	CONN_F_PLAIN = 1u << 7, /* no TLS: fd ours, sockread reads, bev lazy */
+	CONN_F_PLAIN = 1u << 7,     /* no TLS: the bufferevent is lazy */
 };
 
 enum req_flag {
@@ -138,13 +138,14 @@ struct conn {
 	struct accept_ref acc; /* the listener slot (accept.c); acc.lid: the
 	                        * listener's id */
 	struct cfg *cfg;       /* ref held: snapshot at accept */
-	/* owned: TLS: the session's filter, for the connection's life;
+	/* owned: what the socket has not taken yet (the fd is ours). TLS:
+	 * for the connection's life (the session queues records there);
 	 * plain: only while output waits for the socket (NULL when idle)
 	 */
 	struct bufferevent *bev;
-	struct sockread rd;     /* plain sockets: our reads (zeroed: TLS) */
+	struct sockread rd;     /* our reads (TLS: decrypted, tls.h) */
 	struct evbuffer *stage; /* owned: output not yet handed on; lazy */
-	struct tls_conn *tls;   /* https: the session, owned by bev */
+	struct tls_conn *tls;   /* owned: https: the session */
 	struct event *tmr;      /* owned: header deadline, linger; lazy */
 	/* owned: the request's state, from its first byte until the
 	 * connection is idle at the end of a callback (conn_leave()); NULL

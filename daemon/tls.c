@@ -1,20 +1,27 @@
 /*
- * tls.c: GnuTLS sessions as libevent bufferevent filters.
+ * tls.c: GnuTLS sessions for client connections and towards origins.
  *
- * libevent 2.1 has no GnuTLS bufferevent, so a TLS connection is a
- * bufferevent_filter over the socket bufferevent. GnuTLS reads ciphertext
- * from the socket bufferevent's input and writes it to its output through
- * push/pull functions on those evbuffers; the filters turn records into
- * plaintext on the way in and plaintext into records on the way out. The
- * handshake is driven from the filters (input for servers, output then
- * input for clients) and never blocks.
+ * Server sessions (an https listener's clients) have no bufferevent:
+ * the owner's sockread reads ciphertext into a buffer and calls
+ * tls_conn_recv(), whose pull function takes from that buffer; the
+ * handshake runs there, then every complete record is decrypted into
+ * the owner's input. tls_conn_send() encrypts plaintext corked, and the
+ * push function writes the records straight to the socket when nothing
+ * is queued, else queues them on the owner's socket bufferevent.
+ *
+ * Client sessions (towards origins): libevent 2.1 has no GnuTLS
+ * bufferevent, so a session is a bufferevent_filter over the socket
+ * bufferevent. GnuTLS reads ciphertext from the socket bufferevent's
+ * input and writes it to its output through push/pull functions on those
+ * evbuffers; the filters turn records into plaintext on the way in and
+ * plaintext into records on the way out. The handshake is driven from the
+ * filters (output then input) and never blocks.
  *
  * The filter machinery of libevent cannot report an error or an EOF by
  * itself, nor does it call the filter again when bytes are left behind in
- * the socket buffer, so each connection has a "kick" event: it delivers
+ * the socket buffer, so each filter has a "kick" event: it delivers
  * EOF/error to the owner's event callback, flushes output held during the
- * handshake, re-reads ciphertext left behind by back-pressure, and tells a
- * closing owner when the last ciphertext byte left (tls_conn_unsent()).
+ * handshake and re-reads ciphertext left behind by back-pressure.
  *
  * SNI: one credentials object per certificate per listener; the
  * post-ClientHello hook picks it by name (exact SAN, then wildcard SAN,
@@ -115,7 +122,6 @@ enum tls_flag {
 	TLS_F_FAILED = 1u << 2,
 	TLS_F_EOF = 1u << 3,      /* close_notify or EOF seen */
 	TLS_F_REPORTED = 1u << 4, /* EOF/error told to the owner */
-	TLS_F_WANT_DRAIN = 1u << 5,
 	TLS_F_FINISHED = 1u << 6, /* the socket reached EOF */
 	TLS_F_BYE = 1u << 7,      /* close_notify sent */
 	TLS_F_SNI = 1u << 8,      /* sni[] holds the client's name */
@@ -147,11 +153,19 @@ struct tls_conn {
 	unsigned magic;
 	unsigned flags; /* TLS_F_* */
 	gnutls_session_t s;
-	struct bufferevent *bev;   /* the filter (owns us) */
-	struct bufferevent *under; /* the socket bufferevent */
-	struct evbuffer *uin, *uout;
-	struct evbuffer_cb_entry *uout_cb, *in_cb;
-	struct event *kick;
+	int fd; /* servers: the socket written to directly; clients: -1 */
+	/* clients: the filter (owns us) and the socket bufferevent under it */
+	struct bufferevent *bev, *under;
+	/* ciphertext in: clients: under's input; servers: the sockread's
+	 * buffer during tls_conn_recv(), else NULL
+	 */
+	struct evbuffer *uin;
+	/* ciphertext the socket did not take yet: clients: under's output;
+	 * servers: the owner's queue (borrowed)
+	 */
+	struct evbuffer *uout;
+	struct evbuffer_cb_entry *in_cb;
+	struct event *kick; /* clients only */
 	const struct tls_server *ts;
 	char label[128];
 	char *verify_name;
@@ -491,16 +505,13 @@ tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
 	size_t skip, len;
 	int i, fd;
 
-	/* A server session after its handshake with nothing queued writes
-	 * the records straight to the socket (the corked head and body in
-	 * one writev): queued in the socket bufferevent they would cost
-	 * adding POLLOUT, a wake-up and removing it again for every answer.
-	 * What the kernel does not take is queued as before.
+	/* A server session with nothing queued writes the records straight
+	 * to the socket (the corked head and body in one writev): queued
+	 * behind a bufferevent they would cost adding POLLOUT, a wake-up and
+	 * removing it again for every answer. What the kernel does not take
+	 * is queued, and the owner's bufferevent writes it.
 	 */
-	if ((t->flags & (TLS_F_SERVER | TLS_F_HS_DONE)) ==
-	        (TLS_F_SERVER | TLS_F_HS_DONE) &&
-	    evbuffer_get_length(t->uout) == 0 &&
-	    (fd = bufferevent_getfd(t->under)) != -1) {
+	if ((fd = t->fd) != -1 && evbuffer_get_length(t->uout) == 0) {
 		w = writev(fd, (const struct iovec *)iov, n);
 		if (w < 0)
 			w = 0; /* EAGAIN, or an error the bufferevent reports */
@@ -524,7 +535,7 @@ static ssize_t
 tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 {
 	struct tls_conn *t = p;
-	int n = evbuffer_remove(t->uin, buf, len);
+	int n = t->uin != NULL ? evbuffer_remove(t->uin, buf, len) : 0;
 
 	if (n > 0)
 		return n;
@@ -539,7 +550,8 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 {
 	struct tls_conn *t = p;
 
-	return evbuffer_get_length(t->uin) > 0 || (t->flags & TLS_F_FINISHED);
+	return (t->uin != NULL && evbuffer_get_length(t->uin) > 0) ||
+	    (t->flags & TLS_F_FINISHED);
 }
 
 /* ---- SNI ---- */
@@ -730,13 +742,11 @@ tls_client_hello_cb(gnutls_session_t s)
 /* ---- the connection ---- */
 
 static void
-tls_conn_free(void *arg)
+tls_conn_destroy(void *arg)
 {
 	struct tls_conn *t = arg;
 
 	CHECK_OBJ(t, TLS_CONN_MAGIC);
-	if (t->uout_cb != NULL)
-		evbuffer_remove_cb_entry(t->uout, t->uout_cb);
 	if (t->in_cb != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_input(t->bev),
 		    t->in_cb);
@@ -749,10 +759,15 @@ tls_conn_free(void *arg)
 	free(t);
 }
 
+/* Clients: the filter's deferred work (tls_kick_cb()). Servers have no
+ * kick: their owner hears of everything from tls_conn_recv() and
+ * tls_conn_send().
+ */
 static void
 tls_kick(struct tls_conn *t)
 {
-	event_active(t->kick, EV_WRITE, 0);
+	if (t->kick != NULL)
+		event_active(t->kick, EV_WRITE, 0);
 }
 
 static void
@@ -814,7 +829,8 @@ tls_handshake_done(struct tls_conn *t)
 	} else {
 		stats_inc(STAT_UP_TLS_HANDSHAKES);
 	}
-	if (evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
+	if (t->bev != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
 		tls_kick(t);
 }
 
@@ -975,13 +991,13 @@ tls_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tls_conn *t = arg;
 	struct bufferevent *bev = t->bev;
-	bufferevent_data_cb rcb, wcb;
+	bufferevent_data_cb rcb;
 	bufferevent_event_cb ecb;
 	void *cbarg;
 	size_t before;
 
 	CHECK_OBJ(t, TLS_CONN_MAGIC);
-	bufferevent_getcb(bev, &rcb, &wcb, &ecb, &cbarg);
+	bufferevent_getcb(bev, &rcb, NULL, &ecb, &cbarg);
 	if ((t->flags & TLS_F_EOF) && !(t->flags & TLS_F_REPORTED) &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
 		/* Plaintext that came with the close_notify goes first; the
@@ -1019,31 +1035,9 @@ tls_kick_cb(evutil_socket_t fd, short what, void *arg)
 		before = evbuffer_get_length(bufferevent_get_input(bev));
 		bufferevent_flush(bev, EV_READ, BEV_NORMAL);
 		if (evbuffer_get_length(bufferevent_get_input(bev)) > before &&
-		    rcb != NULL) {
-			if (t->flags & TLS_F_WANT_DRAIN)
-				tls_kick(t);
+		    rcb != NULL)
 			rcb(bev, cbarg);
-			return;
-		}
 	}
-	if ((t->flags & TLS_F_WANT_DRAIN) &&
-	    evbuffer_get_length(t->uout) == 0) {
-		t->flags &= ~TLS_F_WANT_DRAIN;
-		if (wcb != NULL)
-			wcb(bev, cbarg);
-	}
-}
-
-/* The socket buffer drained: a closing owner may be waiting for it. */
-static void
-tls_uout_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct tls_conn *t = arg;
-
-	if ((t->flags & TLS_F_WANT_DRAIN) && info->n_deleted > 0 &&
-	    evbuffer_get_length(buf) == 0)
-		tls_kick(t);
 }
 
 /* The owner consumed plaintext: ciphertext held back may now fit. */
@@ -1059,7 +1053,7 @@ tls_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 }
 
 static struct tls_conn *
-tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
+tls_conn_new(unsigned flags, const char *label)
 {
 	struct tls_conn *t;
 
@@ -1067,15 +1061,13 @@ tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
 		return NULL;
 	t->magic = TLS_CONN_MAGIC;
 	t->flags = flags;
-	t->under = under;
-	t->uin = bufferevent_get_input(under);
-	t->uout = bufferevent_get_output(under);
+	t->fd = -1;
 	snprintf(t->label, sizeof(t->label), "%s", label);
 	if (gnutls_init(&t->s,
 	        ((flags & TLS_F_SERVER) ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 	            GNUTLS_NONBLOCK) < 0) {
-		t->s = NULL;
-		goto fail;
+		free(t);
+		return NULL;
 	}
 	gnutls_session_set_ptr(t->s, t);
 	gnutls_transport_set_ptr(t->s, t);
@@ -1087,19 +1079,11 @@ tls_conn_new(struct bufferevent *under, unsigned flags, const char *label)
 	            ? gnutls_alpn_set_protocols(t->s, tls_alpn_server, 2,
 	                  GNUTLS_ALPN_SERVER_PRECEDENCE)
 	            : gnutls_alpn_set_protocols(t->s, &tls_alpn_http11, 1, 0)) <
-	    0)
-		goto fail;
-	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb, t);
-	if (t->kick == NULL)
-		goto fail;
+	    0) {
+		tls_conn_destroy(t);
+		return NULL;
+	}
 	return t;
-fail:
-	if (t->s != NULL)
-		gnutls_deinit(t->s);
-	if (t->kick != NULL)
-		event_free(t->kick);
-	free(t);
-	return NULL;
 }
 
 /* Puts the filter over <under>; on failure frees <t> and <under>. */
@@ -1108,43 +1092,50 @@ tls_conn_attach(struct tls_conn *t, struct bufferevent *under)
 {
 	struct bufferevent *bev;
 
+	t->under = under;
+	t->uin = bufferevent_get_input(under);
+	t->uout = bufferevent_get_output(under);
+	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb, t);
+	if (t->kick == NULL) {
+		tls_conn_destroy(t);
+		bufferevent_free(under);
+		return NULL;
+	}
 	/* Deferred callbacks: the filter would otherwise call the owner's
 	 * write callback from inside bufferevent_write(), which the owners
 	 * (like every socket bufferevent user) do not expect.
 	 */
 	bev = bufferevent_filter_new(under, tls_filter_in, tls_filter_out,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, tls_conn_free, t);
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, tls_conn_destroy,
+	    t);
 	if (bev == NULL) {
-		tls_conn_free(t);
+		tls_conn_destroy(t);
 		bufferevent_free(under);
 		return NULL;
 	}
 	t->bev = bev;
 	bufferevent_setwatermark(under, EV_WRITE, TLS_UNDER_WLOW,
 	    TLS_UNDER_WHIGH);
-	t->uout_cb = evbuffer_add_cb(t->uout, tls_uout_cb, t);
 	t->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), tls_in_cb, t);
-	if (t->uout_cb == NULL || t->in_cb == NULL) {
+	if (t->in_cb == NULL) {
 		bufferevent_free(bev); /* frees <t> and <under> */
 		return NULL;
 	}
 	return bev;
 }
 
-struct bufferevent *
-tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
-    const char *peer, struct tls_conn **out)
+struct tls_conn *
+tls_server_conn_new(const struct tls_server *ts, int fd, struct evbuffer *queue,
+    const char *peer)
 {
-	struct bufferevent *bev;
 	struct tls_conn *t;
 	struct err e;
 
-	*out = NULL;
 	if (tls_ready(&e) != 0 ||
-	    (t = tls_conn_new(under, TLS_F_SERVER, peer)) == NULL) {
-		bufferevent_free(under);
+	    (t = tls_conn_new(TLS_F_SERVER, peer)) == NULL)
 		return NULL;
-	}
+	t->fd = fd;
+	t->uout = queue;
 	t->ts = ts;
 	if (gnutls_priority_set(t->s, tls_g.server) < 0 ||
 	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
@@ -1153,8 +1144,7 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 	    (tls_g.tickets &&
 	        gnutls_session_ticket_enable_server(t->s, &ts->ticket_key) <
 	            0)) {
-		tls_conn_free(t);
-		bufferevent_free(under);
+		tls_conn_destroy(t);
 		return NULL;
 	}
 	gnutls_db_set_cache_expiration(t->s, TLS_TICKET_SECS);
@@ -1165,10 +1155,131 @@ tls_server_wrap(struct bufferevent *under, const struct tls_server *ts,
 		    ts->auth == TLS_CLIENT_AUTH_REQUIRED ? GNUTLS_CERT_REQUIRE
 		                                         : GNUTLS_CERT_REQUEST);
 	}
-	/* <t> is freed with the filter: set *out only once it exists. */
-	if ((bev = tls_conn_attach(t, under)) != NULL)
-		*out = t;
-	return bev;
+	return t;
+}
+
+void
+tls_conn_free(struct tls_conn *t)
+{
+	if (t == NULL)
+		return;
+	ASSERT(t->bev == NULL); /* a filter's session goes with the filter */
+	tls_conn_destroy(t);
+}
+
+short
+tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, struct evbuffer *in)
+{
+	char buf[TLS_READ_CHUNK];
+	size_t seen = SIZE_MAX, left;
+	short end = 0;
+	ssize_t n;
+
+	CHECK_OBJ(t, TLS_CONN_MAGIC);
+	if (t->flags & (TLS_F_FAILED | TLS_F_EOF)) {
+		evbuffer_drain(raw, evbuffer_get_length(raw));
+		return (t->flags & TLS_F_FAILED) ? BEV_EVENT_ERROR
+		                                 : BEV_EVENT_EOF;
+	}
+	t->uin = raw;
+	if (!(t->flags & TLS_F_HS_DONE)) {
+		int r = tls_handshake(t);
+
+		if (r != 0) {
+			t->uin = NULL;
+			return r > 0 ? 0 : BEV_EVENT_ERROR;
+		}
+	}
+	/* Every record <raw> completes. GnuTLS pulls up to a record's worth
+	 * at a time and answers AGAIN after a post-handshake message (a TLS
+	 * 1.3 KeyUpdate or ticket) too: go on while <raw> shrinks.
+	 */
+	while (end == 0) {
+		/* A stack buffer, then a copy: reserving 16 KiB in <in> for
+		 * every small record costs a large allocation each time.
+		 */
+		n = gnutls_record_recv(t->s, buf, sizeof(buf));
+		if (n > 0) {
+			if (evbuffer_add(in, buf, (size_t)n) != 0) {
+				tls_fail(t, GNUTLS_E_MEMORY_ERROR);
+				end = BEV_EVENT_ERROR;
+			}
+			continue;
+		}
+		if (n == GNUTLS_E_AGAIN) {
+			left = evbuffer_get_length(raw);
+			if (left > 0 && left < seen) {
+				seen = left;
+				continue;
+			}
+			break;
+		}
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == 0) {
+			t->flags |= TLS_F_EOF; /* close_notify */
+			end = BEV_EVENT_EOF;
+			break;
+		}
+		if (n == GNUTLS_E_REHANDSHAKE ||
+		    n == GNUTLS_E_GOT_APPLICATION_DATA ||
+		    !gnutls_error_is_fatal((int)n))
+			continue;
+		tls_fail(t, (int)n);
+		end = BEV_EVENT_ERROR;
+	}
+	t->uin = NULL;
+	return end;
+}
+
+int
+tls_conn_send(struct tls_conn *t, struct evbuffer *src)
+{
+	struct evbuffer_iovec v[8];
+	size_t len, round;
+	ssize_t r;
+	int nv, i;
+
+	CHECK_OBJ(t, TLS_CONN_MAGIC);
+	if ((t->flags & TLS_F_FAILED) || !(t->flags & TLS_F_HS_DONE)) {
+		evbuffer_drain(src, evbuffer_get_length(src));
+		return (t->flags & TLS_F_FAILED) ? -1 : 0;
+	}
+	/* Corked: the pieces of one batch (a head and its body) leave as
+	 * full records, in one push. Batches bound the cork buffer. tls_push()
+	 * never answers EAGAIN (it queues), so neither do these.
+	 */
+	while (evbuffer_get_length(src) > 0) {
+		gnutls_record_cork(t->s);
+		nv = evbuffer_peek(src, TLS_WRITE_BATCH, NULL, v, 8);
+		if (nv > 8)
+			nv = 8;
+		for (i = 0, round = 0; i < nv && round < TLS_WRITE_BATCH; i++) {
+			len = v[i].iov_len;
+			if (len > TLS_WRITE_BATCH - round)
+				len = TLS_WRITE_BATCH - round;
+			do
+				r = gnutls_record_send(t->s, v[i].iov_base,
+				    len);
+			while (r == GNUTLS_E_INTERRUPTED);
+			if (r < 0) {
+				tls_fail(t, (int)r);
+				return -1;
+			}
+			round += (size_t)r;
+			if ((size_t)r < len)
+				break;
+		}
+		evbuffer_drain(src, round);
+		do
+			r = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
+		while (r == GNUTLS_E_INTERRUPTED);
+		if (r < 0) {
+			tls_fail(t, (int)r);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 struct bufferevent *
@@ -1178,7 +1289,7 @@ tls_client_wrap(struct bufferevent *under, const struct tls_client *tc,
 	struct tls_conn *t;
 	struct err e;
 
-	if (tls_ready(&e) != 0 || (t = tls_conn_new(under, 0, label)) == NULL) {
+	if (tls_ready(&e) != 0 || (t = tls_conn_new(0, label)) == NULL) {
 		bufferevent_free(under);
 		return NULL;
 	}
@@ -1188,14 +1299,14 @@ tls_client_wrap(struct bufferevent *under, const struct tls_client *tc,
 	    (tc->sni != NULL &&
 	        gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, tc->sni,
 	            strlen(tc->sni)) < 0)) {
-		tls_conn_free(t);
+		tls_conn_destroy(t);
 		bufferevent_free(under);
 		return NULL;
 	}
 	if (tc->verify) {
 		if (verify_name != NULL &&
 		    (t->verify_name = strdup(verify_name)) == NULL) {
-			tls_conn_free(t);
+			tls_conn_destroy(t);
 			bufferevent_free(under);
 			return NULL;
 		}
@@ -1214,19 +1325,6 @@ const char *
 tls_conn_peer_fingerprint(const struct tls_conn *t)
 {
 	return t != NULL && t->fp[0] != '\0' ? t->fp : NULL;
-}
-
-size_t
-tls_conn_unsent(struct tls_conn *t)
-{
-	size_t n;
-
-	if (t == NULL)
-		return 0;
-	n = evbuffer_get_length(t->uout);
-	if (n > 0)
-		t->flags |= TLS_F_WANT_DRAIN;
-	return n;
 }
 
 void

@@ -1,14 +1,19 @@
 /*
- * tls.h: TLS on libevent bufferevents (tls.c is the only user of GnuTLS
- * sessions).
+ * tls.h: TLS for connections (tls.c is the only user of GnuTLS sessions).
  *
- * A TLS connection is a bufferevent filter over the socket bufferevent:
- * callers keep reading and writing plaintext on the bufferevent they get
- * back, and the handshake runs non-blocking inside the event loop. The
- * credentials (struct tls_server per https listener, struct tls_client per
- * TLS origin) are built at snapshot compile time and freed with the
- * snapshot's arena; a connection must hold a reference to the snapshot
- * whose credentials it uses for as long as it lives.
+ * Client connections (the https listeners') carry no bufferevent filter:
+ * their owner reads the socket with sockread.c, whose decoder is
+ * tls_conn_recv() (ciphertext in, plaintext out), and writes plaintext
+ * with tls_conn_send(), which writes the records straight to the socket
+ * or queues them on the owner's bufferevent. Sessions towards origins
+ * (tls_client_wrap()) are a bufferevent filter over the socket
+ * bufferevent: callers keep reading and writing plaintext on the
+ * bufferevent they get back. Either way the handshake runs non-blocking
+ * inside the event loop. The credentials (struct tls_server per https
+ * listener, struct tls_client per TLS origin) are built at snapshot
+ * compile time and freed with the snapshot's arena; a connection must
+ * hold a reference to the snapshot whose credentials it uses for as long
+ * as it lives.
  *
  * Protocol posture, the same everywhere: TLS 1.2 and 1.3 only, AEAD
  * ciphers only (AES-GCM, ChaCha20-Poly1305), ECDHE key exchange only;
@@ -25,6 +30,7 @@
 #include "err.h"
 
 struct bufferevent;
+struct evbuffer;
 struct tls_server;
 struct tls_client;
 struct tls_conn;
@@ -73,13 +79,33 @@ void tls_client_free(void *tc);
  */
 uint64_t tls_client_key(const struct tls_client *tc);
 
-/* Wraps the socket bufferevent <under> for a TLS server session. The
- * result owns <under> (freeing it frees both); on failure (NULL) <under>
- * has been freed. <peer> names the client in debug logs. <*out> is the
- * session, valid while the result is.
+/* A server session on the socket <fd> (the caller's, which it reads and
+ * closes). Records go straight to <fd> while <queue> is empty, else to
+ * the end of <queue>: the output of the caller's socket bufferevent on
+ * <fd>, which writes them once the socket takes them. <peer> names the
+ * client in debug logs. NULL: no memory. Freed by tls_conn_free().
  */
-struct bufferevent *tls_server_wrap(struct bufferevent *under,
-    const struct tls_server *ts, const char *peer, struct tls_conn **out);
+struct tls_conn *tls_server_conn_new(const struct tls_server *ts, int fd,
+    struct evbuffer *queue, const char *peer);
+/* Frees a session of tls_server_conn_new(). NULL-safe. */
+void tls_conn_free(struct tls_conn *t);
+
+/* The decoder of the session's sockread (sockread_decode_fn): runs the
+ * handshake on the ciphertext in <raw>, then moves every record it
+ * completes, decrypted, to the end of <in>. 0, or BEV_EVENT_EOF (the
+ * client's close_notify), or BEV_EVENT_ERROR (a TLS error, counted and
+ * logged as tls_handshake_failed, tls_client_cert_refused). <in> may have
+ * grown either way.
+ */
+short tls_conn_recv(struct tls_conn *t, struct evbuffer *raw,
+    struct evbuffer *in);
+
+/* Encrypts all of <src> (drained) as records, corked in batches of 64
+ * KiB: written to the socket, or queued (see tls_server_conn_new()).
+ * Before the handshake is done the bytes are dropped. 0, or -1 (a TLS
+ * error: the session is unusable).
+ */
+int tls_conn_send(struct tls_conn *t, struct evbuffer *src);
 
 /* Wraps <under> (connecting or connected to an origin server) for a TLS
  * client session. <verify_name> is checked against the certificate when
@@ -96,16 +122,10 @@ struct bufferevent *tls_client_wrap(struct bufferevent *under,
 const char *tls_conn_peer_subject(const struct tls_conn *t);
 const char *tls_conn_peer_fingerprint(const struct tls_conn *t);
 
-/* Ciphertext not yet written to the socket. When it is not 0, the
- * bufferevent's write callback runs once more when it reaches 0 (so a
- * closing connection can wait for it). NULL-safe (0).
- */
-size_t tls_conn_unsent(struct tls_conn *t);
-
-/* Ends our side of the session with a close_notify alert, once, after the
- * handshake and unless it failed; the alert joins the unsent ciphertext
- * (tls_conn_unsent()). Call when all plaintext has been written. Never
- * blocks. NULL-safe.
+/* Ends our side of a server session with a close_notify alert, once,
+ * after the handshake and unless it failed; the alert is written like a
+ * record of tls_conn_send(). Call when all plaintext has been written.
+ * Never blocks. NULL-safe.
  */
 void tls_conn_close_notify(struct tls_conn *t);
 

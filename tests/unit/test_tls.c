@@ -1,7 +1,9 @@
 /*
- * test_tls.c: the GnuTLS bufferevent filter, server and client over a
- * socketpair inside one event loop: handshake and data both ways (a
- * megabyte, with back-pressure on the reader), SNI selection (exact over
+ * test_tls.c: a server session read through sockread.c (tls_conn_recv()
+ * as its decoder, tls_conn_send() to write) and a client session as a
+ * bufferevent filter, over a socketpair inside one event loop: handshake
+ * and data both ways (a megabyte, with back-pressure on the reader; a
+ * close_notify after it), SNI selection (exact over
  * wildcard, default for unknown names and none), origin verification
  * failures (wrong CA, wrong name) reported as an error event and counted,
  * client certificates required, optional and forwarded, the peer's close
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* cmocka.h needs stdarg.h, stddef.h and setjmp.h first. */
 #include <cmocka.h>
@@ -24,14 +27,20 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "sockread.h"
 #include "stats.h"
 #include "tls.h"
 #include "x509.h"
 
+/* A client (a filter bufferevent), or a server: the fd, a sockread that
+ * decrypts, a socket bufferevent for what the socket does not take.
+ */
 struct side {
 	struct bufferevent *bev;
 	struct evbuffer *got;
 	struct tls_conn *tc;
+	struct sockread rd; /* servers */
+	int fd;             /* servers */
 	bool eof, err;
 	size_t pause_at; /* stop reading at this many bytes (0: never) */
 };
@@ -116,10 +125,74 @@ side_init(struct side *s, struct bufferevent *bev)
 }
 
 static void
+srv_read(void *arg)
+{
+	struct side *s = arg;
+
+	evbuffer_add_buffer(s->got, sockread_input(&s->rd));
+	if (s->pause_at != 0 && evbuffer_get_length(s->got) >= s->pause_at)
+		sockread_disable(&s->rd);
+}
+
+static void
+srv_event(void *arg, short what)
+{
+	side_event(NULL, what, arg);
+}
+
+static short
+srv_decode(void *arg, struct evbuffer *raw, struct evbuffer *in)
+{
+	struct side *s = arg;
+
+	return tls_conn_recv(s->tc, raw, in);
+}
+
+static void
+srv_init(struct side *s, int fd, const struct tls_server *ts)
+{
+	s->fd = fd;
+	s->got = evbuffer_new();
+	s->bev = bufferevent_socket_new(base, fd, 0);
+	assert_non_null(s->bev);
+	bufferevent_setcb(s->bev, NULL, NULL, side_event, s);
+	s->tc =
+	    tls_server_conn_new(ts, fd, bufferevent_get_output(s->bev), "test");
+	assert_non_null(s->tc);
+	assert_int_equal(sockread_init(&s->rd, base, fd, NULL, 16 * 1024,
+	                     srv_read, srv_event, s),
+	    0);
+	sockread_set_decoder(&s->rd, srv_decode);
+	sockread_enable(&s->rd);
+}
+
+static void
+side_write(struct side *s, const void *p, size_t n)
+{
+	struct evbuffer *b;
+
+	if (!sockread_active(&s->rd)) {
+		assert_int_equal(bufferevent_write(s->bev, p, n), 0);
+		return;
+	}
+	b = evbuffer_new();
+	evbuffer_add(b, p, n);
+	assert_int_equal(tls_conn_send(s->tc, b), 0);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	evbuffer_free(b);
+}
+
+static void
 side_fini(struct side *s)
 {
+	if (sockread_active(&s->rd)) {
+		sockread_fini(&s->rd);
+		tls_conn_free(s->tc);
+	}
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
+	if (s->fd > 0)
+		close(s->fd);
 	evbuffer_free(s->got);
 	memset(s, 0, sizeof(*s));
 }
@@ -171,8 +244,7 @@ connect_pair(struct side *srv, struct side *cli, const struct tls_server *ts,
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	evutil_make_socket_nonblocking(sv[0]);
 	evutil_make_socket_nonblocking(sv[1]);
-	u = bufferevent_socket_new(base, sv[0], BEV_OPT_CLOSE_ON_FREE);
-	side_init(srv, tls_server_wrap(u, ts, "test", &srv->tc));
+	srv_init(srv, sv[0], ts);
 	u = bufferevent_socket_new(base, sv[1], BEV_OPT_CLOSE_ON_FREE);
 	side_init(cli,
 	    tls_client_wrap(u, tc, verify_name, "origin t server x"));
@@ -214,13 +286,13 @@ test_data_both_ways(void **state)
 	srv.pause_at = n / 3; /* back-pressure: stop reading for a while */
 	assert_true(run_until(got_n, &srv, &cli, n / 3));
 	assert_false(srv.err || cli.err);
-	bufferevent_enable(srv.bev, EV_READ);
+	sockread_enable(&srv.rd);
 	srv.pause_at = 0;
 	assert_true(run_until(got_n, &srv, &cli, n));
 	assert_int_equal(evbuffer_get_length(srv.got), n);
 	p = evbuffer_pullup(srv.got, -1);
 	assert_memory_equal(p, big, n);
-	bufferevent_write(srv.bev, big, n);
+	side_write(&srv, big, n);
 	assert_true(run_until(got_n, &cli, &srv, n));
 	assert_int_equal(evbuffer_get_length(cli.got), n);
 	assert_memory_equal(evbuffer_pullup(cli.got, -1), big, n);
@@ -401,12 +473,41 @@ test_peer_close_is_eof(void **state)
 	connect_pair(&srv, &cli, ts, tc, "a.test");
 	bufferevent_write(cli.bev, "hello", 5);
 	assert_true(run_until(got_n, &srv, &cli, 5));
-	bufferevent_write(srv.bev, "bye", 3);
+	side_write(&srv, "bye", 3);
 	assert_true(run_until(got_n, &cli, &srv, 3));
 	assert_false(any_error(&srv, &cli, 0));
 	side_fini(&srv);
 	assert_true(run_until(got_eof, &cli, &srv, 0));
 	side_fini(&cli);
+	tls_client_free(tc);
+	tls_server_free(ts);
+}
+
+/* The server's close_notify ends the client's stream after the bytes
+ * before it, while the socket stays open.
+ */
+static void
+test_close_notify_is_eof(void **state)
+{
+	struct tls_server *ts = server3(TLS_CLIENT_AUTH_NONE, NULL);
+	struct err e;
+	struct tls_client *tc =
+	    tls_client_new(cert_a.cert, true, "a.test", NULL, NULL, &e);
+	struct side srv, cli;
+	uint64_t before = stats_get(STAT_TLS_CLOSE_NOTIFY);
+
+	connect_pair(&srv, &cli, ts, tc, "a.test");
+	bufferevent_write(cli.bev, "hello", 5);
+	assert_true(run_until(got_n, &srv, &cli, 5));
+	side_write(&srv, "bye", 3);
+	tls_conn_close_notify(srv.tc);
+	tls_conn_close_notify(srv.tc); /* once */
+	assert_int_equal(stats_get(STAT_TLS_CLOSE_NOTIFY), before + 1);
+	assert_true(run_until(got_eof, &cli, &srv, 0));
+	assert_false(cli.err);
+	assert_int_equal(evbuffer_get_length(cli.got), 3);
+	side_fini(&cli);
+	side_fini(&srv);
 	tls_client_free(tc);
 	tls_server_free(ts);
 }
@@ -421,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_client_auth),
 		cmocka_unit_test(test_credential_refusals),
 		cmocka_unit_test(test_peer_close_is_eof),
+		cmocka_unit_test(test_close_notify_is_eof),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1204,6 +1204,14 @@ tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, struct evbuffer *in)
 				tls_fail(t, GNUTLS_E_MEMORY_ERROR);
 				end = BEV_EVENT_ERROR;
 			}
+			/* GnuTLS pulls a record's header, then exactly its
+			 * body: with <raw> empty and no plaintext left in
+			 * GnuTLS, one more call would only answer AGAIN (a
+			 * pull and a few thousand instructions).
+			 */
+			if (evbuffer_get_length(raw) == 0 &&
+			    gnutls_record_check_pending(t->s) == 0)
+				break;
 			continue;
 		}
 		if (n == GNUTLS_E_AGAIN) {

@@ -112,11 +112,12 @@ conn_read_timeout(struct conn *c, unsigned ms)
 }
 
 static short
-conn_tls_decode(void *arg, struct evbuffer *raw, struct evbuffer *in)
+conn_tls_decode(void *arg, struct evbuffer *raw, const char *p, size_t n,
+    size_t *used, struct evbuffer *in)
 {
 	struct conn *c = arg;
 
-	return tls_conn_recv(c->tls, raw, in);
+	return tls_conn_recv(c->tls, raw, p, n, used, in);
 }
 
 /* https listeners: the session, with the credentials of the snapshot the

@@ -1,6 +1,7 @@
 /*
  * sockread.c: one readv(2) per readiness into reserved evbuffer space
- * (and, for TLS, one decoder call on what it read).
+ * (for TLS: one read(2) into a scratch buffer, and one decoder call on
+ * what it read).
  */
 #include "sockread.h"
 
@@ -94,6 +95,60 @@ sockread_fail(struct sockread *r, short what)
 	r->on_event(r->arg, (short)(BEV_EVENT_READING | what));
 }
 
+/* The end of a read: suspend at the high mark, then tell the owner. */
+static void
+sockread_got(struct sockread *r)
+{
+	if (r->high != 0 && evbuffer_get_length(r->in) >= r->high) {
+		r->suspended = true;
+		sockread_update(r);
+	}
+	r->on_read(r->arg);
+}
+
+/* With a decoder: one read into the thread's scratch buffer, handed to
+ * the decoder as it is (after what <raw> kept from before); only what it
+ * leaves, the start of a record, is copied to <raw>. A connection thus
+ * allocates nothing for its ciphertext between records.
+ */
+static void
+sockread_decode(struct sockread *r, int fd)
+{
+	static _Thread_local char scratch[SOCKREAD_SCRATCH];
+	size_t before, used = 0;
+	ssize_t n;
+	short end;
+
+	n = read(fd, scratch,
+	    r->chunk < sizeof(scratch) ? r->chunk : sizeof(scratch));
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
+		return;
+	}
+	if (r->has_tmo)
+		r->last_ms = mono_ms(); /* libevent restarted the timer too */
+	before = evbuffer_get_length(r->in);
+	end = r->decode(r->arg, r->raw, scratch, (size_t)n, &used, r->in);
+	if (end == 0 && used < (size_t)n &&
+	    ((r->raw == NULL && (r->raw = evbuffer_new()) == NULL) ||
+	        evbuffer_add(r->raw, scratch + used, (size_t)n - used) != 0))
+		end = BEV_EVENT_ERROR;
+	if (evbuffer_get_length(r->in) == before) {
+		if (end != 0)
+			sockread_fail(r, end);
+		return; /* a handshake, or a partial record */
+	}
+	if (end != 0) {
+		/* After the owner has had what came before it. */
+		r->ended = end;
+		event_active(&r->ev, EV_READ, 1);
+	}
+	sockread_got(r);
+}
+
 static void
 sockread_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -103,8 +158,6 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	size_t left;
 	int nv, i;
-	struct evbuffer *dst;
-	size_t before;
 	short end;
 
 	if (r->ended != 0) {
@@ -126,15 +179,11 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	dst = r->in;
 	if (r->decode != NULL) {
-		if (r->raw == NULL && (r->raw = evbuffer_new()) == NULL) {
-			sockread_fail(r, BEV_EVENT_ERROR);
-			return;
-		}
-		dst = r->raw;
+		sockread_decode(r, fd);
+		return;
 	}
-	if ((nv = evbuffer_reserve_space(dst, (ev_ssize_t)r->chunk, v, 2)) <
+	if ((nv = evbuffer_reserve_space(r->in, (ev_ssize_t)r->chunk, v, 2)) <
 	    1) {
 		sockread_fail(r, BEV_EVENT_ERROR);
 		return;
@@ -159,26 +208,8 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 			v[i].iov_len = left;
 		left -= v[i].iov_len;
 	}
-	(void)evbuffer_commit_space(dst, v, i);
-	if (r->decode != NULL) {
-		before = evbuffer_get_length(r->in);
-		end = r->decode(r->arg, r->raw, r->in);
-		if (evbuffer_get_length(r->in) == before) {
-			if (end != 0)
-				sockread_fail(r, end);
-			return; /* a handshake, or a partial record */
-		}
-		if (end != 0) {
-			/* After the owner has had what came before it. */
-			r->ended = end;
-			event_active(&r->ev, EV_READ, 1);
-		}
-	}
-	if (r->high != 0 && evbuffer_get_length(r->in) >= r->high) {
-		r->suspended = true;
-		sockread_update(r);
-	}
-	r->on_read(r->arg);
+	(void)evbuffer_commit_space(r->in, v, i);
+	sockread_got(r);
 }
 
 int

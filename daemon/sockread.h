@@ -14,13 +14,15 @@
  * to on_event(), after reading has been disabled, as a bufferevent does.
  * Both callbacks may free the owner (and with it the sockread).
  *
- * With a decoder (sockread_set_decoder(), TLS), the readv fills a second
- * buffer, <raw>, and the decoder turns what it holds into the bytes of
- * <in> (decrypted records); on_read() runs when <in> grew, and the high
- * mark looks at <in>. An end the decoder finds (a close_notify, a TLS
- * error) reaches on_event() on the next turn of the loop, after the
- * owner has had the bytes that came before it, or when reading is
- * enabled again.
+ * With a decoder (sockread_set_decoder(), TLS), one read(2) per readiness
+ * fills a scratch buffer of the thread (SOCKREAD_SCRATCH at most), and
+ * the decoder turns those bytes, after the ones <raw> kept from earlier
+ * reads, into bytes of <in> (decrypted records); what it leaves (the
+ * start of a record) is kept in <raw>, which exists only while it holds
+ * some. on_read() runs when <in> grew, and the high mark looks at <in>.
+ * An end the decoder finds (a close_notify, a TLS error) reaches
+ * on_event() on the next turn of the loop, after the owner has had the
+ * bytes that came before it, or when reading is enabled again.
  */
 #ifndef GH_SOCKREAD_H
 #define GH_SOCKREAD_H
@@ -39,16 +41,20 @@
 struct event_base;
 struct evbuffer;
 
-/* Turns the bytes read into <raw> into bytes of <in>: 0, or
- * BEV_EVENT_EOF (the peer ended the stream) or BEV_EVENT_ERROR.
+#define SOCKREAD_SCRATCH (16 * 1024)
+
+/* Turns bytes into bytes of <in>: first those of <raw> (NULL: none),
+ * which it drains as it uses them, then the <n> just read at <p>, of
+ * which it uses the first <*used> (the rest goes to the end of <raw>).
+ * 0, or BEV_EVENT_EOF (the peer ended the stream) or BEV_EVENT_ERROR.
  */
 typedef short (*sockread_decode_fn)(void *arg, struct evbuffer *raw,
-    struct evbuffer *in);
+    const char *p, size_t n, size_t *used, struct evbuffer *in);
 
 struct sockread {
 	struct event ev;      /* EV_READ | EV_PERSIST on the fd, when has_ev */
 	struct evbuffer *in;  /* where the bytes go: borrowed, or owned */
-	struct evbuffer *raw; /* owned, lazy: read, not yet decoded */
+	struct evbuffer *raw; /* owned: read, not yet decoded; NULL: none */
 	sockread_decode_fn decode; /* NULL: bytes go straight to <in> */
 	short ended;       /* BEV_EVENT_EOF/ERROR the decoder found, not told */
 	uint32_t chunk;    /* at least this much space for one read */

@@ -156,10 +156,12 @@ struct tls_conn {
 	int fd; /* servers: the socket written to directly; clients: -1 */
 	/* clients: the filter (owns us) and the socket bufferevent under it */
 	struct bufferevent *bev, *under;
-	/* ciphertext in: clients: under's input; servers: the sockread's
-	 * buffer during tls_conn_recv(), else NULL
+	/* ciphertext in: clients: under's input; servers: during
+	 * tls_conn_recv(), what the sockread kept (or NULL), then <span>
 	 */
 	struct evbuffer *uin;
+	const char *span;
+	size_t nspan;
 	/* ciphertext the socket did not take yet: clients: under's output;
 	 * servers: the owner's queue (borrowed)
 	 */
@@ -539,6 +541,13 @@ tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 
 	if (n > 0)
 		return n;
+	if (t->nspan > 0) {
+		n = (int)(len < t->nspan ? len : t->nspan);
+		memcpy(buf, t->span, (size_t)n);
+		t->span += n;
+		t->nspan -= (size_t)n;
+		return n;
+	}
 	if (t->flags & TLS_F_FINISHED)
 		return 0;
 	gnutls_transport_set_errno(t->s, EAGAIN);
@@ -551,7 +560,7 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 	struct tls_conn *t = p;
 
 	return (t->uin != NULL && evbuffer_get_length(t->uin) > 0) ||
-	    (t->flags & TLS_F_FINISHED);
+	    t->nspan > 0 || (t->flags & TLS_F_FINISHED);
 }
 
 /* ---- SNI ---- */
@@ -1167,8 +1176,16 @@ tls_conn_free(struct tls_conn *t)
 	tls_conn_destroy(t);
 }
 
+/* Ciphertext GnuTLS has not pulled yet. */
+static size_t
+tls_unpulled(const struct tls_conn *t)
+{
+	return (t->uin != NULL ? evbuffer_get_length(t->uin) : 0) + t->nspan;
+}
+
 short
-tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, struct evbuffer *in)
+tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, const char *p,
+    size_t np, size_t *used, struct evbuffer *in)
 {
 	char buf[TLS_READ_CHUNK];
 	size_t seen = SIZE_MAX, left;
@@ -1176,18 +1193,22 @@ tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, struct evbuffer *in)
 	ssize_t n;
 
 	CHECK_OBJ(t, TLS_CONN_MAGIC);
+	*used = np;
 	if (t->flags & (TLS_F_FAILED | TLS_F_EOF)) {
-		evbuffer_drain(raw, evbuffer_get_length(raw));
+		if (raw != NULL)
+			evbuffer_drain(raw, evbuffer_get_length(raw));
 		return (t->flags & TLS_F_FAILED) ? BEV_EVENT_ERROR
 		                                 : BEV_EVENT_EOF;
 	}
 	t->uin = raw;
+	t->span = p;
+	t->nspan = np;
 	if (!(t->flags & TLS_F_HS_DONE)) {
 		int r = tls_handshake(t);
 
 		if (r != 0) {
-			t->uin = NULL;
-			return r > 0 ? 0 : BEV_EVENT_ERROR;
+			end = r > 0 ? 0 : BEV_EVENT_ERROR;
+			goto out;
 		}
 	}
 	/* Every record <raw> completes. GnuTLS pulls up to a record's worth
@@ -1205,17 +1226,17 @@ tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, struct evbuffer *in)
 				end = BEV_EVENT_ERROR;
 			}
 			/* GnuTLS pulls a record's header, then exactly its
-			 * body: with <raw> empty and no plaintext left in
-			 * GnuTLS, one more call would only answer AGAIN (a
-			 * pull and a few thousand instructions).
+			 * body: with nothing left to pull and no plaintext
+			 * left in GnuTLS, one more call would only answer
+			 * AGAIN (a pull and a few thousand instructions).
 			 */
-			if (evbuffer_get_length(raw) == 0 &&
+			if (tls_unpulled(t) == 0 &&
 			    gnutls_record_check_pending(t->s) == 0)
 				break;
 			continue;
 		}
 		if (n == GNUTLS_E_AGAIN) {
-			left = evbuffer_get_length(raw);
+			left = tls_unpulled(t);
 			if (left > 0 && left < seen) {
 				seen = left;
 				continue;
@@ -1236,7 +1257,12 @@ tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, struct evbuffer *in)
 		tls_fail(t, (int)n);
 		end = BEV_EVENT_ERROR;
 	}
+out:
+	/* What GnuTLS did not pull stays with the sockread. */
+	*used = np - t->nspan;
 	t->uin = NULL;
+	t->span = NULL;
+	t->nspan = 0;
 	return end;
 }
 

@@ -91,14 +91,16 @@ struct tls_conn *tls_server_conn_new(const struct tls_server *ts, int fd,
 void tls_conn_free(struct tls_conn *t);
 
 /* The decoder of the session's sockread (sockread_decode_fn): runs the
- * handshake on the ciphertext in <raw>, then moves every record it
- * completes, decrypted, to the end of <in>. 0, or BEV_EVENT_EOF (the
+ * handshake on the ciphertext of <raw> (NULL: none) then the <np> bytes
+ * at <p>, then moves every record they complete, decrypted, to the end
+ * of <in>; <*used>: the bytes of <p> it took (GnuTLS pulls a record at a
+ * time, the rest waits for the next read). 0, or BEV_EVENT_EOF (the
  * client's close_notify), or BEV_EVENT_ERROR (a TLS error, counted and
- * logged as tls_handshake_failed, tls_client_cert_refused). <in> may have
- * grown either way.
+ * logged as tls_handshake_failed, tls_client_cert_refused). <in> may
+ * have grown either way.
  */
-short tls_conn_recv(struct tls_conn *t, struct evbuffer *raw,
-    struct evbuffer *in);
+short tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, const char *p,
+    size_t np, size_t *used, struct evbuffer *in);
 
 /* Encrypts all of <src> (drained) as records, corked in batches of 64
  * KiB: written to the socket, or queued (see tls_server_conn_new()).

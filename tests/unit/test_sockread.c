@@ -325,27 +325,42 @@ test_owned_input_reused(void **state)
  * "END" ends the stream, "BAD" is an error; a partial line waits.
  */
 static short
-dec_lines(void *arg, struct evbuffer *raw, struct evbuffer *in)
+dec_lines(void *arg, struct evbuffer *raw, const char *p, size_t n,
+    size_t *used, struct evbuffer *in)
 {
-	size_t n;
+	struct evbuffer *b = evbuffer_new();
+	size_t len, keep;
+	short end = 0;
 	char *line;
 
-	while ((line = evbuffer_readln(raw, &n, EVBUFFER_EOL_LF)) != NULL) {
-		short end = strcmp(line, "END") == 0 ? BEV_EVENT_EOF
-		    : strcmp(line, "BAD") == 0       ? BEV_EVENT_ERROR
-		                                     : 0;
-
-		for (size_t i = 0; i < n; i++)
+	if (raw != NULL)
+		evbuffer_add_buffer(b, raw);
+	evbuffer_add(b, p, n);
+	while (end == 0 &&
+	    (line = evbuffer_readln(b, &len, EVBUFFER_EOL_LF)) != NULL) {
+		end = strcmp(line, "END") == 0 ? BEV_EVENT_EOF
+		    : strcmp(line, "BAD") == 0 ? BEV_EVENT_ERROR
+		                               : 0;
+		for (size_t i = 0; i < len; i++)
 			line[i] = (char)(line[i] >= 'a' && line[i] <= 'z'
 			        ? line[i] - 'a' + 'A'
 			        : line[i]);
 		if (end == 0)
 			evbuffer_add_printf(in, "%s\n", line);
 		free(line);
-		if (end != 0)
-			return end;
 	}
-	return 0;
+	/* A partial line: the sockread keeps it (the tail of <p>), or it
+	 * goes back to <raw> when it began there.
+	 */
+	keep = evbuffer_get_length(b);
+	if (keep <= n) {
+		*used = n - keep;
+	} else {
+		*used = n;
+		evbuffer_add_buffer(raw, b);
+	}
+	evbuffer_free(b);
+	return end;
 }
 
 static void
@@ -364,6 +379,7 @@ test_decoder(void **state)
 	assert_int_equal(write(f->sv[1], "d", 1), 1);
 	loop_once(f);
 	assert_int_equal(f->reads, 1);
+	assert_int_equal(evbuffer_get_length(f->rd.raw), 2);
 	/* Bytes and the end in one read: the bytes first, the end after,
 	 * and only while reading is wanted.
 	 */

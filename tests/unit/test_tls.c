@@ -141,11 +141,12 @@ srv_event(void *arg, short what)
 }
 
 static short
-srv_decode(void *arg, struct evbuffer *raw, struct evbuffer *in)
+srv_decode(void *arg, struct evbuffer *raw, const char *p, size_t n,
+    size_t *used, struct evbuffer *in)
 {
 	struct side *s = arg;
 
-	return tls_conn_recv(s->tc, raw, in);
+	return tls_conn_recv(s->tc, raw, p, n, used, in);
 }
 
 static void

@@ -57,6 +57,8 @@ EXTRA_DIST += tests/bench/l4.sh tests/bench/l4load.py
 # TLS suites (test_35..39) and their helper.
 E2E_TESTS += tests/e2e/test_35_tls_sni.py tests/e2e/test_36_tls_origin.py tests/e2e/test_37_tls_client_auth.py tests/e2e/test_38_tls_scan.py tests/e2e/test_39_tls_api.py tests/e2e/test_40_tls_clients.py tests/e2e/test_41_publish_order.py tests/e2e/test_42_accept.py
 E2E_HELPERS += tests/e2e/tlsutil.py
+# TLS client connections read through sockread.c.
+E2E_TESTS += tests/e2e/test_72_tls_read.py
 # The accept path (accept.c): max_connections, counters per worker.
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py
 E2E_TESTS += tests/e2e/test_43_conn_addr.py

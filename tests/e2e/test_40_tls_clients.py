@@ -17,13 +17,13 @@ from tlsutil import add_cert, make_ca, make_leaf
 REQ = b"GET /x HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n"
 
 
-def start_tls(gh, origin, tmp_path, client_auth=False):
+def start_tls(gh, origin, tmp_path, client_auth=False, **listener_cols):
     ca = make_ca(tmp_path)
     a = make_leaf(tmp_path, "a.test", ca, dns=["a.test"])
     d = make_leaf(tmp_path, "default.test", ca, dns=["default.test"])
     add_cert(gh, "a", a)
     did = add_cert(gh, "def", d)
-    gh.add_listener("l", protocol="https", default_certificate_id=did)
+    gh.add_listener("l", protocol="https", default_certificate_id=did, **listener_cols)
     gh.add_origin("o", [(origin.host, origin.port)])
     if client_auth:
         client_ca = make_ca(tmp_path, "Client CA")

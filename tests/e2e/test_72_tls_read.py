@@ -1,8 +1,9 @@
 """TLS client connections are read through sockread.c (doc/design.md): the
 handshake runs inside the listener's header time, a request and the
 client's close_notify that arrive together are answered before the
-connection ends, a TLS 1.3 KeyUpdate keeps the connection serving, and a
-client that resets the connection mid-request is closed cleanly."""
+connection ends, pipelined requests in one record are all answered, a TLS
+1.3 KeyUpdate keeps the connection serving, and a client that resets the
+connection mid-request is closed cleanly."""
 
 import socket
 import ssl
@@ -84,6 +85,19 @@ def test_request_and_close_notify_together(gh, origin, tmp_path):
     assert notified  # and the server's close_notify after the answer
 
 
+def test_pipelined_in_one_record(gh, origin, tmp_path):
+    """Three requests in one TLS record are answered in order, as three in
+    one plain segment are."""
+    _, port, api = start_tls(gh, origin, tmp_path)
+    sock, obj, inc, out = memory_tls(port)
+    with sock:
+        obj.write(REQ + REQ + REQ.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        sock.sendall(out.read())
+        got, notified = read_all(sock, obj, inc)
+    assert got.count(b"HTTP/1.1 200") == 3, got
+    assert notified
+
+
 def test_key_update(gh, origin, tmp_path):
     """openssl s_client sends a KeyUpdate (update_requested) on a line
     "K"; the server answers with its own and keeps serving."""
@@ -98,7 +112,10 @@ def test_key_update(gh, origin, tmp_path):
             time.sleep(0.5)
             p.stdin.write(line)
             p.stdin.flush()
-        out, err = p.communicate(timeout=20)
+        # Not an EOF on stdin (s_client would quit at once): the server
+        # closes after the second answer (Connection: close).
+        p.wait(timeout=20)
+        out, err = p.stdout.read(), p.stderr.read()
     finally:
         p.kill()
     assert b"KEYUPDATE" in err + out, err

@@ -423,6 +423,41 @@ test_decoder_error_and_high(void **state)
 	assert_int_equal(f->what, BEV_EVENT_READING | BEV_EVENT_ERROR);
 }
 
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A read through the decoder moves the lazy deadline as a plain one
+ * does: the early timer (100 ms armed, 600 ms wanted) finds the deadline
+ * counted from the last read, not from when it was set.
+ */
+static void
+test_decoded_reads_restart_timeout(void **state)
+{
+	struct fix *f = *state;
+
+	sockread_set_decoder(&f->rd, dec_lines);
+	sockread_set_timeout(&f->rd, 100);
+	sockread_enable(&f->rd);
+	sockread_set_timeout(&f->rd, 600); /* the 100 ms timer stays */
+	assert_int_equal(write(f->sv[1], "a\n", 2), 2);
+	loop_once(f);
+	sleep_ms(180);
+	loop_once(f); /* early: re-armed for the rest */
+	sleep_ms(120);
+	assert_int_equal(write(f->sv[1], "b\n", 2), 2);
+	loop_once(f); /* t = 300: the deadline is now 900 */
+	sleep_ms(450);
+	loop_once(f); /* t = 750: early again */
+	assert_int_equal(f->what, 0);
+	assert_int_equal(f->reads, 2);
+	assert_int_equal(evbuffer_get_length(f->in), 4);
+}
+
 int
 main(void)
 {
@@ -443,6 +478,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decoder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decoder_error_and_high,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_decoded_reads_restart_timeout, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -197,6 +197,6 @@ acme_chal_http_answer(struct conn *c, struct str path)
 		r->bytes_out += (uint64_t)n;
 	}
 	r->status = (uint16_t)status;
-	r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+	(void)req_to(r, REQ_OUT_DONE);
 	return true;
 }

@@ -120,7 +120,7 @@ retry_next(struct conn *c, unsigned bits, bool other_only)
 
 	if (rt == NULL || rt->retry_attempts == 0 || r->server == NULL ||
 	    r->retries >= rt->retry_attempts || (rt->retry_on & bits) == 0 ||
-	    (r->flags & (REQ_F_RESP_STARTED | REQ_F_UPGRADE)) != 0 ||
+	    req_out_started(r) || (r->flags & REQ_F_UPGRADE) != 0 ||
 	    ((r->flags & REQ_F_HAS_BODY) &&
 	        !(r->flags & REQ_F_BODY_BUFFERED)) ||
 	    (r->msg.method & RETRY_IDEMPOTENT) == 0)

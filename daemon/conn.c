@@ -4,7 +4,9 @@
  * States: IDLE (waiting for a request) -> HEAD (bytes of a head arrived;
  * the header deadline runs) -> ACTIVE (routed; proxy.c forwards it) ->
  * back to IDLE when both the request and the response are complete, or
- * TUNNEL after a 101. Pipelined requests wait in the input buffer: the
+ * TUNNEL after a 101. The request's own progress (its head, body and
+ * response) is struct req's two states (req.h), moved by req_to() where
+ * each event is seen. Pipelined requests wait in the input buffer: the
  * parser stops after each message and resumes only once the previous
  * response is fully queued, so answers go out in order. Every libevent
  * callback brackets its work with conn_enter()/conn_leave(); the struct is
@@ -50,11 +52,10 @@
 #include "upstream.h"
 #include "worker.h"
 
-#define CONN_FEED_MAX      (64 * 1024)
-#define CONN_READ_HIGH     (256 * 1024)
-#define CONN_LINGER_MS     2000u
-#define CONN_REQ_CACHE_BUF 4096 /* head buffer a cached request keeps */
-#define CONN_STAGE_MAX     (64 * 1024)
+#define CONN_FEED_MAX  (64 * 1024)
+#define CONN_READ_HIGH (256 * 1024)
+#define CONN_LINGER_MS 2000u
+#define CONN_STAGE_MAX (64 * 1024)
 /* Space reserved for one read (a 16 KiB evbuffer chain with its header). */
 #define CONN_READ_CHUNK (16 * 1024 - 128)
 
@@ -308,97 +309,31 @@ conn_peer_storage(const struct conn *c, struct sockaddr_storage *ss)
 		memcpy(ss, &c->peer_sa.in4, sizeof(c->peer_sa.in4));
 }
 
-/* The request's state for the next request: allocated on its first byte.
+/* The request's state for the next request: taken on its first byte.
  * 0, or -1 (no memory).
  */
 static int
 conn_req_new(struct conn *c)
 {
-	struct req *r;
-
-	if (c->req != NULL)
-		return 0;
-	if (c->w->nreq_cache > 0) {
-		/* A block an idle connection gave back: zeroed up to its
-		 * parser, which is between messages, and its head buffer.
-		 */
-		r = c->w->req_cache[--c->w->nreq_cache];
-		http1_set_arg(r->parser, c);
-		c->req = r;
-		return 0;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if (c->req == NULL &&
+	    (c->req = req_take(c->w, &conn_limits, &conn_cbs, c)) == NULL)
 		return -1;
-	http_msg_init(&r->msg);
-	r->parser =
-	    http1_new(HTTP1_REQUEST, &conn_limits, &conn_cbs, c, &r->msg);
-	if (r->parser == NULL) {
-		free(r);
-		return -1;
-	}
-	c->req = r;
 	return 0;
 }
 
-/* Whatever one request owns, then the fields themselves up to (not
- * including) the parser and head buffer, which the next request reuses.
- */
-static void
-conn_req_clear(struct req *r)
-{
-	fwdauth_free(r->fa); /* before the snapshot its TLS settings are in */
-	upstream_release(r->up, false);
-	compress_free(r->comp);
-	cfg_unref(r->cfg);
-	free(r->head_copy);
-	if (r->body_buf != NULL)
-		evbuffer_free(r->body_buf);
-	memset(r, 0, offsetof(struct req, msg));
-}
-
-static void
-conn_req_destroy(struct req *r)
-{
-	http1_free(r->parser);
-	http_msg_fini(&r->msg);
-	free(r);
-}
-
-/* <reuse>: the connection is idle between requests, so the block can go
- * to the worker's cache for the next request of any connection (malloc
- * and free of the block, parser and head buffers cost more than the rest
- * of a small request's bookkeeping). A cached block holds no more than a
- * small head buffer; the cache is bounded, so idle connections still hold
- * no request state.
- */
+/* <reuse>: the connection is idle between requests (req_give()). */
 static void
 conn_req_free(struct conn *c, bool reuse)
 {
 	struct req *r = c->req;
-	struct worker *w = c->w;
 
-	if (r == NULL)
-		return;
-	conn_req_clear(r);
 	c->req = NULL;
-	if (reuse && w->nreq_cache < WORKER_REQ_CACHE && !w->draining &&
-	    !http1_in_message(r->parser)) {
-		if (r->msg.cap > CONN_REQ_CACHE_BUF) {
-			http_msg_fini(&r->msg);
-			http_msg_init(&r->msg);
-		}
-		http1_set_arg(r->parser, NULL);
-		w->req_cache[w->nreq_cache++] = r;
-		return;
-	}
-	conn_req_destroy(r);
+	req_give(c->w, r, reuse);
 }
 
 void
-conn_req_cache_free(struct worker *w)
+conn_stage_spare_free(struct worker *w)
 {
-	while (w->nreq_cache > 0)
-		conn_req_destroy(w->req_cache[--w->nreq_cache]);
 	if (w->stage_spare != NULL) {
 		evbuffer_free(w->stage_spare);
 		w->stage_spare = NULL;
@@ -418,10 +353,10 @@ conn_free(struct conn *c)
 		connlimit_release(c->climit_sa != NULL ? c->climit_sa : &ss);
 	}
 	free(c->climit_sa);
-	if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
-	    !(r->flags & REQ_F_RESP_DONE)) {
-		if (r->status == 0 || !(r->flags & REQ_F_RESP_STARTED))
+	if (r != NULL && req_active(r) && !req_out_done(r)) {
+		if (r->status == 0 || !req_out_started(r))
 			r->status = 499; /* client went away first */
+		(void)req_to(r, REQ_OUT_ABORT);
 		stats_inc(STAT_REQ_CLIENT_ABORT);
 		access_log_request(c);
 	}
@@ -451,7 +386,7 @@ conn_idle_trim(struct conn *c)
 {
 	if (c->state != CONN_S_IDLE ||
 	    (c->flags & (CONN_F_CLOSING | CONN_F_DEAD)) ||
-	    (c->req != NULL && (c->req->flags & REQ_F_ACTIVE)))
+	    (c->req != NULL && req_active(c->req)))
 		return;
 	conn_req_free(c, true);
 	if (c->tmr != NULL) {
@@ -658,7 +593,7 @@ conn_local(struct conn *c, int status, bool close)
 	if (close)
 		r->flags |= REQ_F_CLOSE;
 	proxy_write_local(c, status, (r->flags & REQ_F_CLOSE) != 0);
-	r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+	(void)req_to(r, REQ_OUT_DONE);
 }
 
 void
@@ -672,16 +607,16 @@ conn_respond_error(struct conn *c, int status, bool close)
 		return;
 	}
 	r = c->req;
-	if (r->flags & REQ_F_RESP_STARTED) {
+	if (req_out_started(r)) {
 		conn_finish(c);
 		return;
 	}
-	r->flags |= REQ_F_ACTIVE;
 	if (r->t_start.tv_sec == 0)
 		clock_gettime(CLOCK_MONOTONIC, &r->t_start);
 	conn_local(c, status, close);
 	if (close) {
-		r->flags |= REQ_F_REQ_DONE;
+		if (!req_in_done(r))
+			(void)req_to(r, REQ_IN_DONE); /* no more is read */
 		conn_req_end(c);
 	}
 }
@@ -700,7 +635,7 @@ conn_on_head(void *arg, struct http_msg *m)
 	stats_inc(STAT_REQ_TOTAL);
 	conn_disarm(c);
 	c->state = CONN_S_ACTIVE;
-	r->flags |= REQ_F_ACTIVE;
+	(void)req_to(r, REQ_IN_BODY);
 	r->cfg = cfg_ref(c->w->cur);
 	if ((r->listener = cfg_listener_by_id(r->cfg, c->acc.lid)) == NULL) {
 		/* The listener was removed: finish this one request under
@@ -787,11 +722,11 @@ conn_on_head(void *arg, struct http_msg *m)
 	    host.len > 0) {
 		stats_inc(STAT_REQ_REDIRECT_HTTPS);
 		proxy_write_redirect(c, host, t.path, t.query);
-		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+		(void)req_to(r, REQ_OUT_DONE);
 		return 0; /* a body, if any, is read and dropped */
 	}
 	if (access_admit(c) || ratelimit_admit(c)) { /* 401, 403 or 429 */
-		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+		(void)req_to(r, REQ_OUT_DONE);
 		return 0; /* a body, if any, is read and dropped */
 	}
 	if (respond_route(c, host, &t) != 0)
@@ -808,7 +743,7 @@ conn_on_head(void *arg, struct http_msg *m)
 		(void)conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	if (r->flags & REQ_F_HAS_BODY) {
 		conn_read_timeout(c, r->route->idle_ms);
-		r->flags |= REQ_F_BUFFERING; /* proxy_request_body() starts */
+		(void)req_to(r, REQ_IN_HOLD); /* proxy_request_body() starts */
 		return 0;
 	}
 	(void)proxy_start(c);
@@ -825,9 +760,10 @@ conn_on_body(void *arg, const char *p, size_t n)
 	if (r->route != NULL && r->route->max_body_bytes != 0 &&
 	    r->body_in > r->route->max_body_bytes) {
 		stats_inc(STAT_REQ_BODY_TOO_BIG);
-		if (!(r->flags & REQ_F_RESP_STARTED)) {
+		if (!req_out_started(r)) {
 			upstream_release(r->up, false);
-			r->flags &= ~REQ_F_BUFFERING;
+			if (r->in == REQ_IN_HOLD)
+				(void)req_to(r, REQ_IN_BODY); /* dropped */
 			conn_local(c, 413, true);
 		}
 		r->flags |= REQ_F_CLOSE;
@@ -842,10 +778,12 @@ conn_on_complete(void *arg)
 	struct conn *c = arg;
 	struct req *r = c->req;
 
-	r->flags |= REQ_F_REQ_DONE;
+	bool held = r->in == REQ_IN_HOLD;
+
+	(void)req_to(r, REQ_IN_DONE);
 	if (r->flags & REQ_F_HAS_BODY)
 		conn_read_timeout(c, 0);
-	proxy_request_end(c);
+	proxy_request_end(c, held);
 	return 0;
 }
 
@@ -893,7 +831,7 @@ conn_req_end(struct conn *c)
 	/* The block itself goes when the connection is idle at the end of
 	 * the callback (conn_idle_trim()); a pipelined request reuses it.
 	 */
-	conn_req_clear(r);
+	req_clear(r);
 	c->nreqs++;
 	if (close) {
 		conn_finish(c);
@@ -917,14 +855,14 @@ conn_req_finish_if_done(struct conn *c)
 
 	if (c->flags & (CONN_F_DEAD | CONN_F_CLOSING))
 		return;
-	if (!(r->flags & REQ_F_RESP_DONE))
+	if (!req_out_done(r))
 		return;
-	if (!(r->flags & REQ_F_REQ_DONE)) {
+	if (!req_in_done(r)) {
 		/* Answered before the body was read: it is not worth
 		 * reading; close once the answer is out.
 		 */
 		if (r->flags & REQ_F_CLOSE) {
-			r->flags |= REQ_F_REQ_DONE;
+			(void)req_to(r, REQ_IN_DONE);
 			conn_req_end(c);
 		}
 		return;
@@ -1062,14 +1000,13 @@ conn_process(struct conn *c)
 			break;
 		}
 		r = c->req; /* NULL while idle */
-		if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
-		    (r->flags & REQ_F_REQ_DONE)) {
-			if (!(r->flags & REQ_F_RESP_DONE))
+		if (r != NULL && req_active(r) && req_in_done(r)) {
+			if (!req_out_done(r))
 				break; /* pipelined bytes wait their turn */
 			conn_req_end(c);
 			continue;
 		}
-		if (r != NULL && (r->flags & REQ_F_ACTIVE) &&
+		if (r != NULL && req_active(r) &&
 		    proxy_upstream_backlogged(c)) {
 			c->flags |= CONN_F_READ_PAUSED;
 			conn_read_enable(c, false);
@@ -1109,21 +1046,23 @@ conn_process(struct conn *c)
 			/* The rest of the input is tunnel data, sent on once
 			 * the origin agrees (101).
 			 */
-			r->flags |= REQ_F_REQ_DONE;
-			if (r->flags & REQ_F_RESP_DONE) {
+			if (!req_in_done(r))
+				(void)req_to(r, REQ_IN_DONE);
+			if (req_out_done(r)) {
 				r->flags |= REQ_F_CLOSE;
 				conn_req_end(c);
 			}
 			break;
 		}
 		/* HTTP1_ERROR */
-		if (r->flags & REQ_F_RESP_STARTED) {
+		if (req_out_started(r)) {
 			/* Refused by a callback that already answered, or a
 			 * broken body mid-proxy: nothing more is read.
 			 */
 			r->flags |= REQ_F_CLOSE;
-			if (r->flags & REQ_F_RESP_DONE) {
-				r->flags |= REQ_F_REQ_DONE;
+			if (req_out_done(r)) {
+				if (!req_in_done(r))
+					(void)req_to(r, REQ_IN_DONE);
 				conn_req_end(c);
 			} else {
 				conn_finish(c);
@@ -1188,7 +1127,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 			upstream_resume_read(c->req->up);
 			proxy_tunnel_from_upstream(c);
 		}
-	} else if (c->req != NULL && (c->req->flags & REQ_F_ACTIVE)) {
+	} else if (c->req != NULL && req_active(c->req)) {
 		proxy_on_client_drained(c);
 	}
 	conn_leave(c);
@@ -1218,7 +1157,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		/* The request body stalled. */
 		stats_inc(STAT_REQ_HEADER_TIMEOUT);
 		upstream_release(r->up, false);
-		if (!(r->flags & REQ_F_RESP_STARTED)) {
+		if (!req_out_started(r)) {
 			conn_local(c, 408, true);
 			conn_finish(c);
 		} else {
@@ -1227,9 +1166,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		goto out;
 	}
 	/* EOF or error from the client. */
-	if (c->state == CONN_S_ACTIVE && (r->flags & REQ_F_REQ_DONE) &&
-	    !(r->flags & REQ_F_RESP_DONE) && (what & BEV_EVENT_EOF) &&
-	    !(r->flags & REQ_F_UPGRADE)) {
+	if (c->state == CONN_S_ACTIVE && req_in_done(r) && !req_out_done(r) &&
+	    (what & BEV_EVENT_EOF) && !(r->flags & REQ_F_UPGRADE)) {
 		/* A half-close after a complete request: let the answer
 		 * come, then close.
 		 */

@@ -1,5 +1,6 @@
 /*
- * conn.h: a client connection and the request running on it.
+ * conn.h: a client connection, the transport of the requests on it
+ * (struct req, req.h).
  *
  * A struct conn is owned by its worker (listed in w->conns) from accept
  * until conn_close(), which is the only way it ends. It holds the snapshot
@@ -29,6 +30,7 @@
 #include "cfg.h"
 #include "client_addr.h"
 #include "http_msg.h"
+#include "req.h"
 #include "sockread.h"
 
 #define CONN_MAGIC 0x434f4e4eu /* "CONN" */
@@ -57,65 +59,6 @@ enum conn_flag {
 	CONN_F_LINGER = 1u << 5, /* output sent; reading the rest, then close */
 	CONN_F_PROXY_HDR = 1u << 6, /* a PROXY header must come first */
 	CONN_F_PLAIN = 1u << 7,     /* no TLS: the bufferevent is lazy */
-};
-
-enum req_flag {
-	REQ_F_ACTIVE = 1u << 0,
-	REQ_F_HEAD_METHOD = 1u << 1,  /* HEAD: the response has no body */
-	REQ_F_REQ_DONE = 1u << 2,     /* request message fully read */
-	REQ_F_RESP_DONE = 1u << 3,    /* response fully queued to the client */
-	REQ_F_RESP_STARTED = 1u << 4, /* response head queued to the client */
-	REQ_F_CHUNK_OUT = 1u << 5,    /* chunk-encode the response body */
-	REQ_F_CHUNK_UP = 1u << 6,     /* chunk-encode the request body */
-	REQ_F_CLOSE = 1u << 7,        /* close the connection after this */
-	REQ_F_UPGRADE = 1u << 8,      /* client asked to upgrade */
-	REQ_F_HAS_BODY = 1u << 9,     /* request carries a body */
-	REQ_F_CLIENT_11 = 1u << 10,   /* client speaks HTTP/1.1 */
-	REQ_F_RETRIED = 1u << 11,     /* already retried once */
-	REQ_F_LOCAL = 1u << 12,       /* answered by the proxy itself */
-	REQ_F_BUFFERING = 1u << 13,   /* body held back until complete or big */
-	REQ_F_BODY_BUFFERED = 1u << 14, /* whole body in body_buf: sent with a
-	                                 * Content-Length, can be resent */
-};
-
-struct compress_stream;
-
-struct req {
-	struct cfg *cfg;                            /* ref held */
-	const struct cfg_listener *listener;        /* borrowed from cfg */
-	const struct cfg_route *route;              /* borrowed from cfg */
-	const struct cfg_server *server;            /* borrowed from cfg */
-	struct upstream_conn *up;                   /* owned while attached */
-	struct stats_obj *rstats, *ostats, *sstats; /* borrowed, global */
-	unsigned flags;                             /* REQ_F_* */
-	uint16_t status;
-	uint64_t bytes_in, bytes_out, body_in;
-	struct timespec t_start, t_up;
-	int64_t upstream_ms;
-	unsigned retries; /* balance_retry(): tries after the first */
-	int64_t tried[4]; /* balance_retry(): servers tried, newest last */
-	char *head_copy;  /* owned: request head, kept for one retry */
-	size_t head_copy_len, head_copy_cap;
-	struct evbuffer *body_buf; /* owned: request body held back */
-	struct client_addr client; /* behind trusted proxies (client_addr.h) */
-	const char *decision;      /* a policy that answered: for the log */
-	const char *user;          /* basic auth user let in (snapshot's) */
-	struct str request_id;     /* route request_id: the client's or rid[] */
-	char rid[33];
-	bool discard; /* the origin's body is dropped (respond_intercept()) */
-	/* balance_retry_status(): the server a dropped answer is retried on */
-	const struct cfg_server *retry_to;
-	struct compress_stream *comp; /* owned: compressing (compress.h) */
-	const char *encoding;         /* "gzip", "br": for the log */
-	struct fwdauth *fa;    /* owned: the route's forward auth (fwdauth.h) */
-	bool rl_passed;        /* let in by the route's rate limit, with */
-	unsigned rl_remaining; /* this many requests left (ratelimit.h) */
-
-	/* Kept from one request to the next (pipelined, or in the same
-	 * callback): everything above is zeroed by each request's end.
-	 */
-	struct http_msg msg;         /* owned: current request head */
-	struct http1_parser *parser; /* owned */
 };
 
 /* A client's address: TCP listeners see IPv4 and IPv6 only, so 28 bytes
@@ -222,10 +165,10 @@ void conn_read_enable(struct conn *c, bool on);
 /* Read idle timeout, restarted by each read; 0: none. */
 void conn_read_timeout(struct conn *c, unsigned ms);
 
-/* Frees the request blocks and the spare output stage worker <w> keeps
- * for reuse (at its exit).
+/* Frees the spare output stage worker <w> keeps for reuse (at its
+ * exit).
  */
-void conn_req_cache_free(struct worker *w);
+void conn_stage_spare_free(struct worker *w);
 
 /* Called by upstream.c / proxy.c. */
 void conn_resume_read(struct conn *c);

@@ -218,7 +218,7 @@ fa_pass_answer(struct fwdauth *fa, struct conn *c)
 	size_t i, blen = evbuffer_get_length(fa->body);
 	int bad = b == NULL;
 
-	if (!(r->flags & REQ_F_REQ_DONE))
+	if (!req_in_done(r))
 		r->flags |= REQ_F_CLOSE; /* the body is not read on */
 	if (!bad)
 		bad |=
@@ -326,7 +326,9 @@ fa_done(struct fwdauth *fa, int status)
 	fa->state = FA_ANSWERED;
 	if (r->body_buf != NULL)
 		evbuffer_drain(r->body_buf, evbuffer_get_length(r->body_buf));
-	r->flags &= ~(REQ_F_BUFFERING | REQ_F_BODY_BUFFERED);
+	if (r->in == REQ_IN_HOLD)
+		(void)req_to(r, REQ_IN_BODY); /* read and dropped */
+	r->flags &= ~REQ_F_BODY_BUFFERED;
 	if (status == 0) {
 		stats_inc(STAT_FWDAUTH_DENIED);
 		r->decision = "forward_auth";
@@ -334,11 +336,11 @@ fa_done(struct fwdauth *fa, int status)
 	} else {
 		stats_inc(STAT_FWDAUTH_ERRORS);
 		r->decision = "forward_auth_error";
-		if (!(r->flags & REQ_F_REQ_DONE))
+		if (!req_in_done(r))
 			r->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, status, (r->flags & REQ_F_CLOSE) != 0);
 	}
-	r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+	(void)req_to(r, REQ_OUT_DONE);
 	if (fa->paused)
 		conn_resume_read(c);
 	conn_req_finish_if_done(c);
@@ -445,7 +447,7 @@ fa_start(struct conn *c, const struct cfg_forward_auth *cf)
 		stats_inc(STAT_REQ_NO_MEMORY);
 		r->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, 503, true);
-		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+		(void)req_to(r, REQ_OUT_DONE);
 		conn_req_finish_if_done(c);
 		return -1;
 	}
@@ -531,7 +533,7 @@ fwdauth_hold(struct conn *c)
 	/* A large body waits with the rest of the request: no more reads
 	 * until the answer (conn_resume_read() then).
 	 */
-	if ((r->flags & REQ_F_BUFFERING) && !(c->flags & CONN_F_READ_PAUSED)) {
+	if (r->in == REQ_IN_HOLD && !(c->flags & CONN_F_READ_PAUSED)) {
 		c->flags |= CONN_F_READ_PAUSED;
 		conn_read_enable(c, false);
 		r->fa->paused = true;

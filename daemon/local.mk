@@ -25,7 +25,7 @@ CORE_STORE_SOURCES += daemon/cfg_field.c daemon/cfg_field.h \
 
 # Snapshots, workers, listeners, connections, proxying.
 CORE_NET_SOURCES = daemon/access.c daemon/access.h daemon/ratelimit.c daemon/ratelimit.h daemon/access_log.c daemon/access_log.h daemon/balance.c \
-	daemon/balance.h daemon/client_addr.c daemon/client_addr.h daemon/conn.c \
+	daemon/balance.h daemon/client_addr.c daemon/client_addr.h daemon/conn.c daemon/req.c daemon/req.h \
 	daemon/conn.h daemon/listener.c daemon/listener.h daemon/privdrop.c \
 	daemon/privdrop.h daemon/proxy.c daemon/proxy.h daemon/publish.h \
 	daemon/stats.c daemon/stats.h daemon/stats_tbl.h daemon/upstream.c \

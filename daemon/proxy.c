@@ -264,7 +264,7 @@ fail_status(struct conn *c, int status, enum stat_id id)
 	if (r->sstats != NULL)
 		stats_add(&r->sstats->errors, 1);
 	upstream_release(r->up, false);
-	if (r->flags & REQ_F_RESP_STARTED) {
+	if (req_out_started(r)) {
 		/* Never fake a complete response: the client sees the
 		 * connection end early.
 		 */
@@ -272,10 +272,10 @@ fail_status(struct conn *c, int status, enum stat_id id)
 		conn_finish(c);
 		return;
 	}
-	if (!(r->flags & REQ_F_REQ_DONE))
+	if (!req_in_done(r))
 		r->flags |= REQ_F_CLOSE;
 	proxy_write_local(c, status, (r->flags & REQ_F_CLOSE) != 0);
-	r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+	(void)req_to(r, REQ_OUT_DONE);
 	conn_req_finish_if_done(c);
 }
 
@@ -303,6 +303,7 @@ send_head(struct conn *c, bool fresh)
 	if (upstream_attach(c, &proxy_upstream_ops, r->server, rt->connect_ms,
 	        rt->idle_ms, fresh) == -1)
 		return -1;
+	(void)req_to(r, REQ_OUT_WAIT);
 	if (upstream_write(r->up, r->head_copy, r->head_copy_len) == -1)
 		return -1;
 	if (r->flags & REQ_F_BODY_BUFFERED) {
@@ -319,11 +320,22 @@ send_head(struct conn *c, bool fresh)
 	return 0;
 }
 
+/* The origin failed before answering: the request goes again (a retry
+ * whose connect failed at once is still retrying).
+ */
+static void
+proxy_retrying(struct req *r)
+{
+	if (r->out != REQ_OUT_RETRY)
+		(void)req_to(r, REQ_OUT_RETRY);
+}
+
 int
 proxy_resend(struct conn *c, const struct cfg_server *s)
 {
 	struct req *r = c->req;
 
+	proxy_retrying(r);
 	r->server = s;
 	r->sstats = stats_obj_cached(STATS_SERVER, s->id);
 	if (r->sstats != NULL)
@@ -353,7 +365,7 @@ proxy_start(struct conn *c)
 		stats_inc(STAT_REQ_NO_MEMORY);
 		r->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, 503, true);
-		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+		(void)req_to(r, REQ_OUT_DONE);
 		return -1;
 	}
 	/* Keep the head: a pooled connection the origin closed under us
@@ -364,7 +376,7 @@ proxy_start(struct conn *c)
 			stats_inc(STAT_REQ_NO_MEMORY);
 			r->flags |= REQ_F_CLOSE;
 			proxy_write_local(c, 503, true);
-			r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE;
+			(void)req_to(r, REQ_OUT_DONE);
 			return -1;
 		}
 		r->head_copy = copy;
@@ -379,7 +391,7 @@ proxy_start(struct conn *c)
 		fail_status(c, 502, STAT_UP_CONNECT_FAILED);
 		return -1;
 	}
-	if ((r->flags & REQ_F_BUFFERING) && r->body_buf != NULL) {
+	if (r->in == REQ_IN_HOLD && r->body_buf != NULL) {
 		/* Part of a large body was held back: send it on and
 		 * stream the rest.
 		 */
@@ -387,12 +399,13 @@ proxy_start(struct conn *c)
 		size_t n = evbuffer_get_length(held);
 		unsigned char *p = evbuffer_pullup(held, -1);
 
-		r->flags &= ~REQ_F_BUFFERING;
+		(void)req_to(r, REQ_IN_BODY);
 		if (n > 0 && p != NULL)
 			(void)proxy_request_body(c, (const char *)p, n);
 		evbuffer_drain(held, n);
 	}
-	r->flags &= ~REQ_F_BUFFERING;
+	if (r->in == REQ_IN_HOLD)
+		(void)req_to(r, REQ_IN_BODY);
 	return 0;
 }
 
@@ -407,11 +420,12 @@ body_no_memory(struct conn *c)
 
 	stats_inc(STAT_REQ_NO_MEMORY);
 	r->flags |= REQ_F_CLOSE;
-	if (!(r->flags & REQ_F_RESP_STARTED)) {
+	if (!req_out_started(r)) {
 		upstream_release(r->up, false);
-		r->flags &= ~REQ_F_BUFFERING;
+		if (r->in == REQ_IN_HOLD)
+			(void)req_to(r, REQ_IN_BODY); /* dropped */
 		proxy_write_local(c, 503, true);
-		r->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+		(void)req_to(r, REQ_OUT_DONE);
 	}
 	return -1;
 }
@@ -424,7 +438,7 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 	char line[24];
 	int len;
 
-	if (r->flags & REQ_F_BUFFERING) {
+	if (r->in == REQ_IN_HOLD) {
 		if (r->body_buf == NULL &&
 		    (r->body_buf = evbuffer_new()) == NULL)
 			return body_no_memory(c);
@@ -450,11 +464,11 @@ proxy_request_body(struct conn *c, const char *p, size_t n)
 }
 
 void
-proxy_request_end(struct conn *c)
+proxy_request_end(struct conn *c, bool held)
 {
 	struct req *r = c->req;
 
-	if (r->flags & REQ_F_BUFFERING) {
+	if (held) {
 		/* The whole body is here: it goes out in one piece with a
 		 * Content-Length, chunked or not.
 		 */
@@ -463,7 +477,7 @@ proxy_request_end(struct conn *c)
 			(void)body_no_memory(c);
 			return;
 		}
-		r->flags &= ~(REQ_F_BUFFERING | REQ_F_CHUNK_UP);
+		r->flags &= ~REQ_F_CHUNK_UP;
 		r->flags |= REQ_F_BODY_BUFFERED;
 		(void)proxy_start(c);
 		return;
@@ -639,7 +653,7 @@ copy:
 	}
 	client_write(c, c->w->scratch, b.len);
 	r->status = m->status;
-	r->flags |= REQ_F_RESP_STARTED;
+	(void)req_to(r, REQ_OUT_HEAD);
 }
 
 int
@@ -708,12 +722,12 @@ proxy_on_response_complete(struct conn *c)
 		compress_finish(c);
 	if (r->flags & REQ_F_CHUNK_OUT)
 		client_write(c, "0\r\n\r\n", 5);
-	r->flags |= REQ_F_RESP_DONE;
+	(void)req_to(r, REQ_OUT_DONE);
 	/* The origin connection is reusable only when the whole request
 	 * went out and nothing is left over.
 	 */
-	upstream_release(u, (r->flags & REQ_F_REQ_DONE) != 0);
-	if (!(r->flags & REQ_F_REQ_DONE))
+	upstream_release(u, req_in_done(r));
+	if (!req_in_done(r))
 		r->flags |= REQ_F_CLOSE; /* the rest of the body is unread */
 	conn_req_finish_if_done(c);
 }
@@ -754,7 +768,8 @@ proxy_on_upgrade(struct conn *c)
 	client_write(c, c->w->scratch, b.len);
 	conn_flush(c); /* the 101 goes out before any tunnel byte */
 	r->status = 101;
-	r->flags |= REQ_F_RESP_STARTED | REQ_F_CLOSE;
+	r->flags |= REQ_F_CLOSE;
+	(void)req_to(r, REQ_OUT_TUNNEL);
 	stats_inc(STAT_UPGRADES);
 	c->state = CONN_S_TUNNEL;
 	upstream_start_tunnel(u);
@@ -794,11 +809,12 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 	    !(u->flags & UPSTREAM_F_GOT_BYTES) &&
 	    (!(r->flags & REQ_F_HAS_BODY) ||
 	        (r->flags & REQ_F_BODY_BUFFERED)) &&
-	    !(r->flags &
-	        (REQ_F_RETRIED | REQ_F_RESP_STARTED | REQ_F_UPGRADE)) &&
+	    !(r->flags & (REQ_F_RETRIED | REQ_F_UPGRADE)) &&
+	    !req_out_started(r) &&
 	    (why == UPSTREAM_FAIL_CLOSED || why == UPSTREAM_FAIL_CONNECT)) {
 		r->flags |= REQ_F_RETRIED;
 		upstream_release(u, false);
+		proxy_retrying(r);
 		if (send_head(c, true) == 0)
 			return;
 		why = UPSTREAM_FAIL_CONNECT;
@@ -822,6 +838,7 @@ proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
 		if (r->sstats != NULL)
 			stats_add(&r->sstats->errors, 1);
 		r->server = balance_server(c, avoid, 1);
+		proxy_retrying(r);
 		if (r->server != NULL && send_head(c, true) == 0) {
 			r->sstats =
 			    stats_obj_cached(STATS_SERVER, r->server->id);
@@ -895,6 +912,17 @@ proxy_tunnel_from_upstream(struct conn *c)
 		upstream_pause_read(u);
 }
 
+/* One side of the tunnel ended: so does the exchange. */
+static void
+proxy_tunnel_end(struct req *r)
+{
+	r->flags |= REQ_F_CLOSE;
+	if (!req_in_done(r))
+		(void)req_to(r, REQ_IN_DONE);
+	if (!req_out_done(r))
+		(void)req_to(r, REQ_OUT_DONE);
+}
+
 void
 proxy_tunnel_upstream_eof(struct conn *c)
 {
@@ -902,7 +930,7 @@ proxy_tunnel_upstream_eof(struct conn *c)
 	if (c->req->up != NULL)
 		proxy_tunnel_from_upstream(c);
 	upstream_release(c->req->up, false);
-	c->req->flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
+	proxy_tunnel_end(c->req);
 	conn_finish(c);
 }
 
@@ -917,6 +945,6 @@ proxy_tunnel_client_eof(struct conn *c)
 		(void)bufferevent_flush(u->bev, EV_WRITE, BEV_FLUSH);
 		upstream_release(u, false);
 	}
-	c->req->flags |= REQ_F_RESP_DONE | REQ_F_REQ_DONE | REQ_F_CLOSE;
+	proxy_tunnel_end(c->req);
 	conn_close(c);
 }

@@ -36,11 +36,12 @@ struct cfg_server;
  */
 int proxy_resend(struct conn *c, const struct cfg_server *s);
 /* Request body bytes (de-chunked) and the end of the request body. While
- * REQ_F_BUFFERING they are held back; proxy_start() is called when the
- * body is complete or passes PROXY_BODY_BUFFER.
+ * the request is REQ_IN_HOLD they are held back; proxy_start() is called
+ * when the body is complete (<held>: it was held whole) or passes
+ * PROXY_BODY_BUFFER.
  */
 int proxy_request_body(struct conn *c, const char *p, size_t n);
-void proxy_request_end(struct conn *c);
+void proxy_request_end(struct conn *c, bool held);
 
 /* Is the origin's send queue above the high-water mark? */
 bool proxy_upstream_backlogged(struct conn *c);

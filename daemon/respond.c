@@ -317,7 +317,7 @@ respond_intercept(struct conn *c, const struct http_msg *m)
 		c->req->flags |= REQ_F_CLOSE;
 	if (!respond_page_write(c, m->status, pg, ""))
 		return false;
-	c->req->flags |= REQ_F_RESP_STARTED;
+	(void)req_to(c->req, REQ_OUT_HEAD);
 	c->req->discard = true;
 	c->req->decision = "error_page";
 	return true;
@@ -410,7 +410,7 @@ respond_route(struct conn *c, struct str host, const struct target *t)
 		c->req->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, 503, true);
 	}
-	c->req->flags |= REQ_F_RESP_STARTED | REQ_F_RESP_DONE | REQ_F_LOCAL;
+	(void)req_to(c->req, REQ_OUT_DONE);
 	return 1;
 }
 

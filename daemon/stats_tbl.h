@@ -19,6 +19,7 @@ STAT(REQ_NOT_IMPL,         "req_not_implemented",  "requests refused: method or 
 STAT(REQ_HEADER_TIMEOUT,   "req_header_timeout",   "client connections timed out reading a request head (408)")
 STAT(REQ_CLIENT_ABORT,     "req_client_abort",     "requests abandoned by the client before the response ended")
 STAT(REQ_NO_MEMORY,        "req_no_memory",        "requests failed: out of memory (503)")
+STAT(REQ_BAD_TRANSITION,   "req_bad_transition",   "request state changes refused: a bug, logged (req.c)")
 STAT(UP_CONNECT_FAILED,    "upstream_connect_failed", "origin connections refused or unreachable (502)")
 STAT(UP_CONNECT_TIMEOUT,   "upstream_connect_timeout", "origin connects timed out (504)")
 STAT(UP_RESPONSE_TIMEOUT,  "upstream_response_timeout", "origin responses timed out (504)")

@@ -32,6 +32,7 @@
 #include "listener.h"
 #include "log.h"
 #include "publish.h"
+#include "req.h"
 #include "server_live.h"
 #include "sockread.h"
 #include "stats.h"
@@ -315,7 +316,8 @@ workers_shutdown(unsigned timeout_ms)
 		event_free(workers[i].deadline_ev);
 		event_base_free(workers[i].base);
 		free(workers[i].scratch);
-		conn_req_cache_free(&workers[i]);
+		req_cache_free(&workers[i]);
+		conn_stage_spare_free(&workers[i]);
 	}
 	listener_close_all();
 	pthread_mutex_lock(&pub_mu);

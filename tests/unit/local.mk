@@ -164,3 +164,9 @@ tests_unit_test_acme_ari_SOURCES = tests/unit/test_acme_ari.c api/json.c
 tests_unit_test_acme_ari_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_acme_ari_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/msg_build.h
+
+# A request's progress states and their transition table (daemon/req.c).
+UNIT_TESTS += tests/unit/test_req
+tests_unit_test_req_SOURCES = tests/unit/test_req.c
+tests_unit_test_req_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_req_LDADD = $(UNIT_LDADD_COMMON) $(CMOCKA_LIBS)

@@ -279,10 +279,49 @@ fail_status(struct conn *c, int status, enum stat_id id)
 	conn_req_finish_if_done(c);
 }
 
+static int proxy_on_response_head(void *owner, struct http_msg *m);
+static int proxy_on_response_body(void *owner, const char *p, size_t n);
+static void proxy_on_response_complete(void *owner);
+static void proxy_on_upgrade(void *owner);
+static void proxy_on_upstream_fail(void *owner, enum upstream_fail why);
+static void proxy_on_upstream_drained(void *owner);
+static bool proxy_client_backlogged(void *owner);
+static void proxy_tunnel_upstream_eof(void *owner);
+
+/* The owner is the client connection: held across each event. */
+static void
+proxy_enter(void *owner)
+{
+	conn_enter(owner);
+}
+
+static void
+proxy_leave(void *owner)
+{
+	(void)conn_leave(owner);
+}
+
+static bool
+proxy_holds(void *owner, const struct upstream_conn *u)
+{
+	const struct conn *c = owner;
+
+	return !(c->flags & CONN_F_DEAD) && c->req->up == u;
+}
+
+static void
+proxy_tunnel_data(void *owner)
+{
+	proxy_tunnel_from_upstream(owner);
+}
+
 /* How an origin connection reports to the client request that owns it
  * (upstream.h); the functions are below and in the tunnel code.
  */
 static const struct upstream_owner_ops proxy_upstream_ops = {
+	.enter = proxy_enter,
+	.leave = proxy_leave,
+	.holds = proxy_holds,
 	.on_head = proxy_on_response_head,
 	.on_body = proxy_on_response_body,
 	.on_complete = proxy_on_response_complete,
@@ -290,7 +329,7 @@ static const struct upstream_owner_ops proxy_upstream_ops = {
 	.on_fail = proxy_on_upstream_fail,
 	.on_drained = proxy_on_upstream_drained,
 	.backlogged = proxy_client_backlogged,
-	.tunnel_data = proxy_tunnel_from_upstream,
+	.tunnel_data = proxy_tunnel_data,
 	.tunnel_eof = proxy_tunnel_upstream_eof,
 };
 
@@ -299,9 +338,11 @@ send_head(struct conn *c, bool fresh)
 {
 	struct req *r = c->req;
 	const struct cfg_route *rt = r->route;
+	const struct upstream_owner own = { c, &proxy_upstream_ops, &r->up,
+		r->cfg };
 
-	if (upstream_attach(c, &proxy_upstream_ops, r->server, rt->connect_ms,
-	        rt->idle_ms, fresh) == -1)
+	if (upstream_attach(c->w, &own, r->server, rt->connect_ms, rt->idle_ms,
+	        fresh) == -1)
 		return -1;
 	(void)req_to(r, REQ_OUT_WAIT);
 	if (upstream_write(r->up, r->head_copy, r->head_copy_len) == -1)
@@ -494,10 +535,10 @@ proxy_upstream_backlogged(struct conn *c)
 	    upstream_pending(c->req->up) > PROXY_HIGH_WATER;
 }
 
-bool
-proxy_client_backlogged(struct conn *c)
+static bool
+proxy_client_backlogged(void *owner)
 {
-	return conn_output_pending(c) > PROXY_HIGH_WATER;
+	return conn_output_pending(owner) > PROXY_HIGH_WATER;
 }
 
 void
@@ -511,9 +552,11 @@ proxy_on_client_drained(struct conn *c)
 	upstream_process(u);
 }
 
-void
-proxy_on_upstream_drained(struct conn *c)
+static void
+proxy_on_upstream_drained(void *owner)
 {
+	struct conn *c = owner;
+
 	if (c->state == CONN_S_TUNNEL) {
 		conn_read_enable(c, true);
 		proxy_tunnel_from_client(c);
@@ -656,9 +699,10 @@ copy:
 	(void)req_to(r, REQ_OUT_HEAD);
 }
 
-int
-proxy_on_response_head(struct conn *c, struct http_msg *m)
+static int
+proxy_on_response_head(void *owner, struct http_msg *m)
 {
+	struct conn *c = owner;
 	struct req *r = c->req;
 
 	if (c->flags & CONN_F_DEAD)
@@ -688,9 +732,10 @@ proxy_on_response_head(struct conn *c, struct http_msg *m)
 	return 0;
 }
 
-int
-proxy_on_response_body(struct conn *c, const char *p, size_t n)
+static int
+proxy_on_response_body(void *owner, const char *p, size_t n)
 {
+	struct conn *c = owner;
 	struct req *r = c->req;
 	char line[24];
 	int len;
@@ -712,9 +757,10 @@ proxy_on_response_body(struct conn *c, const char *p, size_t n)
 	return 0;
 }
 
-void
-proxy_on_response_complete(struct conn *c)
+static void
+proxy_on_response_complete(void *owner)
 {
+	struct conn *c = owner;
 	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 
@@ -732,9 +778,10 @@ proxy_on_response_complete(struct conn *c)
 	conn_req_finish_if_done(c);
 }
 
-void
-proxy_on_upgrade(struct conn *c)
+static void
+proxy_on_upgrade(void *owner)
 {
+	struct conn *c = owner;
 	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 	const struct http_msg *m = &u->resp;
@@ -782,9 +829,10 @@ proxy_on_upgrade(struct conn *c)
 		proxy_tunnel_from_upstream(c);
 }
 
-void
-proxy_on_upstream_fail(struct conn *c, enum upstream_fail why)
+static void
+proxy_on_upstream_fail(void *owner, enum upstream_fail why)
 {
+	struct conn *c = owner;
 	struct req *r = c->req;
 	struct upstream_conn *u = r->up;
 	int64_t avoid[1];
@@ -923,9 +971,11 @@ proxy_tunnel_end(struct req *r)
 		(void)req_to(r, REQ_OUT_DONE);
 }
 
-void
-proxy_tunnel_upstream_eof(struct conn *c)
+static void
+proxy_tunnel_upstream_eof(void *owner)
 {
+	struct conn *c = owner;
+
 	/* The origin is done: flush what it sent, then close. */
 	if (c->req->up != NULL)
 		proxy_tunnel_from_upstream(c);

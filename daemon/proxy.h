@@ -45,23 +45,14 @@ void proxy_request_end(struct conn *c, bool held);
 
 /* Is the origin's send queue above the high-water mark? */
 bool proxy_upstream_backlogged(struct conn *c);
-/* Is the client's send queue above the high-water mark? */
-bool proxy_client_backlogged(struct conn *c);
 /* The client's send queue drained: read from the origin again. */
 void proxy_on_client_drained(struct conn *c);
 
-/* Called by upstream.c, through the proxy's struct upstream_owner_ops. */
-int proxy_on_response_head(struct conn *c, struct http_msg *m);
-int proxy_on_response_body(struct conn *c, const char *p, size_t n);
-void proxy_on_response_complete(struct conn *c);
-void proxy_on_upgrade(struct conn *c);
-void proxy_on_upstream_fail(struct conn *c, enum upstream_fail why);
-void proxy_on_upstream_drained(struct conn *c);
-
-/* Tunnel mode (after a 101). */
+/* Tunnel mode (after a 101), from the client's side. What the origin
+ * says comes through the proxy's struct upstream_owner_ops (proxy.c).
+ */
 void proxy_tunnel_from_client(struct conn *c);
 void proxy_tunnel_from_upstream(struct conn *c);
-void proxy_tunnel_upstream_eof(struct conn *c);
 void proxy_tunnel_client_eof(struct conn *c);
 
 /* Writes the proxy's own short response (404, 502, ...) to the client.

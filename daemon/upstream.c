@@ -6,8 +6,9 @@
  * weighted round-robin state per origin. Pools are created and dropped by
  * upstream_pools_reconcile() when the worker takes a snapshot; idle
  * connections of a server that went away are closed then. A busy
- * connection belongs to exactly one request (conn->req.up); its events are
- * turned into calls to proxy.c.
+ * connection belongs to exactly one owner (upstream.h): its events become
+ * calls of the owner's struct upstream_owner_ops, bracketed by the owner's
+ * enter/leave, and nothing else of the owner is read here.
  */
 #include "upstream.h"
 
@@ -29,7 +30,6 @@
 #include "balance.h"
 #include "cfg.h"
 #include "check.h"
-#include "conn.h"
 #include "health.h"
 #include "http1.h"
 #include "log.h"
@@ -321,16 +321,17 @@ static void
 upstream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream_conn *u = arg;
-	struct conn *c = u->owner;
+	const struct upstream_owner_ops *ops = u->ops;
+	void *o = u->owner;
 
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
-	if (c == NULL)
+	if (o == NULL)
 		return;
-	conn_enter(c);
-	u->ops->on_fail(c,
+	ops->enter(o);
+	ops->on_fail(o,
 	    (u->flags & UPSTREAM_F_CONNECTED) ? UPSTREAM_FAIL_RESPONSE_TIMEOUT
 	                                      : UPSTREAM_FAIL_CONNECT_TIMEOUT);
-	conn_leave(c);
+	ops->leave(o);
 }
 
 static struct upstream_conn *
@@ -404,7 +405,7 @@ upstream_sock_event_cb(void *arg, short what)
  * credentials the session uses) until it is freed. -1: <u> was freed.
  */
 static int
-upstream_tls(struct upstream_conn *u, struct conn *c,
+upstream_tls(struct upstream_conn *u, struct cfg *cfg,
     const struct cfg_server *s)
 {
 	const struct cfg_origin *o = s->origin;
@@ -421,7 +422,7 @@ upstream_tls(struct upstream_conn *u, struct conn *c,
 		upstream_free(u);
 		return -1;
 	}
-	u->tls_cfg = cfg_ref(c->req->cfg);
+	u->tls_cfg = cfg_ref(cfg);
 	u->tls_key = tls_client_key(o->tls);
 	bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
 	    upstream_event_cb, u);
@@ -429,11 +430,11 @@ upstream_tls(struct upstream_conn *u, struct conn *c,
 }
 
 int
-upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
+upstream_attach(struct worker *w, const struct upstream_owner *own,
     const struct cfg_server *s, unsigned connect_ms, unsigned idle_ms,
     bool fresh)
 {
-	struct upstream_pools *p = c->w->pools;
+	struct upstream_pools *p = w->pools;
 	struct upstream_conn *u = NULL;
 	struct upool *pl;
 	struct timeval tv;
@@ -452,7 +453,7 @@ upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
 		    upstream_event_cb, u);
 		stats_inc(STAT_UP_CONN_REUSED);
 	} else {
-		if ((u = upstream_new(c->w, &s->sa, s->salen, s->id)) == NULL)
+		if ((u = upstream_new(w, &s->sa, s->salen, s->id)) == NULL)
 			return -1;
 		if (bufferevent_socket_connect(u->bev,
 		        (const struct sockaddr *)&s->sa, (int)s->salen) == -1) {
@@ -461,9 +462,9 @@ upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
 		}
 		/* Plain: our reads, enabled once connected. */
 		if (s->origin->tls != NULL) {
-			if (upstream_tls(u, c, s) == -1)
+			if (upstream_tls(u, own->cfg, s) == -1)
 				return -1;
-		} else if (sockread_init(&u->rd, c->w->base,
+		} else if (sockread_init(&u->rd, w->base,
 		               bufferevent_getfd(u->bev),
 		               bufferevent_get_input(u->bev),
 		               UPSTREAM_READ_CHUNK, upstream_sock_read_cb,
@@ -475,9 +476,12 @@ upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
 		ms_to_tv(connect_ms, &tv);
 		evtimer_add(u->tmr, &tv);
 	}
-	u->owner = c;
-	u->ops = ops;
+	u->owner = own->arg;
+	u->ops = own->ops;
+	u->slot = own->slot;
 	u->idle_ms = idle_ms;
+	u->response_ms = 0;
+	u->head_req = false;
 	if (u->flags & UPSTREAM_F_REUSED)
 		http1_next(u->parser); /* paused after the last response */
 	u->flags &= ~(UPSTREAM_F_GOT_BYTES | UPSTREAM_F_KEEPALIVE |
@@ -493,7 +497,7 @@ upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
 	en = bufferevent_get_enabled(u->bev);
 	if ((en & want) != want)
 		bufferevent_enable(u->bev, (short)(~en & want));
-	c->req->up = u;
+	*u->slot = u;
 	server_live_begin(s->id);
 	return 0;
 }
@@ -537,11 +541,12 @@ upstream_release(struct upstream_conn *u, bool reuse)
 		return;
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
 	if (u->owner != NULL) {
-		u->owner->req->up = NULL;
+		*u->slot = NULL;
 		server_live_end(u->server_id);
 	}
 	u->owner = NULL;
 	u->ops = NULL;
+	u->slot = NULL;
 	evtimer_del(u->tmr);
 	pl = upool_find(u->w->pools, u->server_id);
 	if (!reuse || !(u->flags & UPSTREAM_F_KEEPALIVE) ||
@@ -628,6 +633,8 @@ upstream_expect_response(struct upstream_conn *u, unsigned ms,
 	struct timeval tv;
 
 	http1_set_head_response(u->parser, head_request);
+	u->head_req = head_request;
+	u->response_ms = ms;
 	if (u->flags & UPSTREAM_F_CONNECTED || u->flags & UPSTREAM_F_REUSED) {
 		ms_to_tv(ms, &tv);
 		evtimer_add(u->tmr, &tv);
@@ -692,19 +699,19 @@ upstream_process(struct upstream_conn *u)
 {
 	struct evbuffer *in = bufferevent_get_input(u->bev);
 	struct evbuffer_iovec v;
-	struct conn *c = u->owner;
+	const struct upstream_owner_ops *ops = u->ops;
+	void *o = u->owner;
 	enum http1_status st;
 	size_t used, n;
-	bool head_req;
 
-	while (c != NULL && !(c->flags & CONN_F_DEAD) && c->req->up == u) {
+	while (o != NULL && ops->holds(o, u)) {
 		if (u->flags & UPSTREAM_F_TUNNEL) {
-			u->ops->tunnel_data(c);
+			ops->tunnel_data(o);
 			return;
 		}
 		if (evbuffer_get_length(in) == 0)
 			return;
-		if (u->ops->backlogged(c)) {
+		if (ops->backlogged(o)) {
 			upstream_pause_read(u);
 			return;
 		}
@@ -714,7 +721,7 @@ upstream_process(struct upstream_conn *u)
 		                                  : v.iov_len;
 		u->flags |= UPSTREAM_F_GOT_BYTES;
 		st = http1_feed(u->parser, v.iov_base, n, &used);
-		if (c->flags & CONN_F_DEAD || c->req->up != u)
+		if (!ops->holds(o, u))
 			return;
 		evbuffer_drain(in, used);
 		switch (st) {
@@ -724,21 +731,20 @@ upstream_process(struct upstream_conn *u)
 			if (u->resp.status < 200) {
 				/* An interim response: the final one follows.
 				 */
-				head_req = c->req->flags & REQ_F_HEAD_METHOD;
 				http1_next(u->parser);
-				http1_set_head_response(u->parser, head_req);
+				http1_set_head_response(u->parser, u->head_req);
 				break;
 			}
-			u->ops->on_complete(c);
+			ops->on_complete(o);
 			return;
 		case HTTP1_UPGRADE:
-			u->ops->on_upgrade(c);
+			ops->on_upgrade(o);
 			return;
 		case HTTP1_ERROR:
 			log_debug("upstream %lld: bad response: %s",
 			    (long long)u->server_id,
 			    http1_error_reason(u->parser));
-			u->ops->on_fail(c, UPSTREAM_FAIL_BAD_RESPONSE);
+			ops->on_fail(o, UPSTREAM_FAIL_BAD_RESPONSE);
 			return;
 		}
 	}
@@ -748,44 +754,47 @@ static void
 upstream_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct upstream_conn *u = arg;
-	struct conn *c = u->owner;
+	const struct upstream_owner_ops *ops = u->ops;
+	void *o = u->owner;
 
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
-	if (c == NULL)
+	if (o == NULL)
 		return;
-	conn_enter(c);
+	ops->enter(o);
 	upstream_process(u);
-	conn_leave(c);
+	ops->leave(o);
 }
 
 static void
 upstream_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct upstream_conn *u = arg;
-	struct conn *c = u->owner;
+	const struct upstream_owner_ops *ops = u->ops;
+	void *o = u->owner;
 
-	if (c == NULL)
+	if (o == NULL)
 		return;
-	conn_enter(c);
-	u->ops->on_drained(c);
-	conn_leave(c);
+	ops->enter(o);
+	ops->on_drained(o);
+	ops->leave(o);
 }
 
 static void
 upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct upstream_conn *u = arg;
-	struct conn *c = u->owner;
+	const struct upstream_owner_ops *ops = u->ops;
+	void *o = u->owner;
 	struct timeval tv;
 	enum http1_status st;
 	int one = 1;
 
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
-	if (c == NULL) {
+	if (o == NULL) {
 		upstream_idle_cb(bev, arg);
 		return;
 	}
-	conn_enter(c);
+	ops->enter(o);
 	if (what & BEV_EVENT_CONNECTED) {
 		u->flags |= UPSTREAM_F_CONNECTED;
 		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
@@ -793,38 +802,38 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (sockread_active(&u->rd))
 			sockread_enable(&u->rd);
 		evtimer_del(u->tmr);
-		if (c->req->route != NULL) {
-			ms_to_tv(c->req->route->response_ms, &tv);
+		if (u->response_ms > 0) {
+			ms_to_tv(u->response_ms, &tv);
 			evtimer_add(u->tmr, &tv);
 		}
 		goto out;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		u->ops->on_fail(c, UPSTREAM_FAIL_IDLE_TIMEOUT);
+		ops->on_fail(o, UPSTREAM_FAIL_IDLE_TIMEOUT);
 		goto out;
 	}
 	if (!(u->flags & UPSTREAM_F_CONNECTED) &&
 	    !(u->flags & UPSTREAM_F_REUSED)) {
-		u->ops->on_fail(c, UPSTREAM_FAIL_CONNECT);
+		ops->on_fail(o, UPSTREAM_FAIL_CONNECT);
 		goto out;
 	}
 	if (u->flags & UPSTREAM_F_TUNNEL) {
-		u->ops->tunnel_eof(c);
+		ops->tunnel_eof(o);
 		goto out;
 	}
 	/* EOF or error after connect: drain what is buffered first. */
 	upstream_process(u);
-	if (c->flags & CONN_F_DEAD || c->req->up != u)
+	if (!ops->holds(o, u))
 		goto out;
 	if (what & BEV_EVENT_EOF) {
 		st = http1_finish(u->parser);
 		if (st == HTTP1_PAUSED && u->resp.status >= 200) {
 			u->flags &= ~UPSTREAM_F_KEEPALIVE;
-			u->ops->on_complete(c);
+			ops->on_complete(o);
 			goto out;
 		}
 	}
-	u->ops->on_fail(c, UPSTREAM_FAIL_CLOSED);
+	ops->on_fail(o, UPSTREAM_FAIL_CLOSED);
 out:
-	conn_leave(c);
+	ops->leave(o);
 }

@@ -3,7 +3,9 @@
  * pools, and the choice of server (smooth weighted round-robin).
  *
  * An upstream_conn is owned by its worker's pool while idle and by one
- * request (conn->req.up) while busy. Pools are keyed by the server's
+ * owner while busy: a client request (proxy.c) or a forward auth check
+ * (fwdauth.c), each through its own struct upstream_owner_ops. upstream.c
+ * knows nothing else of its owner. Pools are keyed by the server's
  * stable id and bind address, so they survive snapshot swaps; a server
  * that leaves the configuration has its idle connections closed.
  */
@@ -27,7 +29,6 @@
 struct cfg;
 struct cfg_origin;
 struct cfg_server;
-struct conn;
 struct worker;
 struct upstream_pools;
 struct http1_parser;
@@ -58,15 +59,18 @@ struct upstream_conn {
 	struct bufferevent *bev; /* owned: connects, writes */
 	struct sockread rd;      /* plain: our reads (zeroed: TLS) */
 	struct event *tmr;       /* owned: connect / response deadline */
-	struct conn *owner;      /* borrowed; NULL while idle */
+	void *owner;             /* borrowed, opaque; NULL while idle */
 	const struct upstream_owner_ops *ops; /* the owner's, while attached */
+	struct upstream_conn **slot;          /* the owner's pointer to it */
 	struct http_msg resp;                 /* owned */
 	struct http1_parser *parser;          /* owned */
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	unsigned idle_ms;    /* body idle timeout of the request */
-	struct cfg *tls_cfg; /* ref held: TLS credentials' snapshot */
-	uint64_t tls_key;    /* tls_client_key() of its settings; 0 */
+	unsigned idle_ms;     /* body idle timeout of the request */
+	unsigned response_ms; /* the head's deadline once connected */
+	bool head_req;        /* the request was HEAD: no body follows */
+	struct cfg *tls_cfg;  /* ref held: TLS credentials' snapshot */
+	uint64_t tls_key;     /* tls_client_key() of its settings; 0 */
 	TAILQ_ENTRY(upstream_conn) link; /* in the pool while idle */
 };
 
@@ -88,36 +92,60 @@ const struct cfg_server *upstream_pick(struct upstream_pools *p,
     const struct cfg_origin *o, const int64_t *avoid, size_t navoid);
 
 /* What an origin connection tells its owner, and asks it: every call
- * from upstream.c into the code that owns the request goes through this
- * table (proxy.c's proxy_upstream_ops for a client request today). Each
- * callback runs inside conn_enter()/conn_leave() of the owner.
+ * from upstream.c into the code that owns it goes through this table
+ * (proxy.c's for a client request, fwdauth.c's for an auth check), with
+ * the opaque <owner> given to upstream_attach().
+ *
+ * Contract: each event is bracketed by enter(owner) ... leave(owner); the
+ * owner must stay valid between the two even if it lets go of the
+ * connection or ends inside (conn_enter()/conn_leave() give that for a
+ * client connection). After any call that may have let go, upstream.c
+ * asks holds(owner, u) and stops when it is false: <u> may be freed, and
+ * is never touched again. The owner lets go only with upstream_release(),
+ * and always before the memory of its pointer (the attach's <slot>) goes.
  */
 struct upstream_owner_ops {
+	void (*enter)(void *owner);
+	void (*leave)(void *owner);
+	/* Does <owner> still hold <u> and want its events? (Compares the
+	 * pointer only: <u> may be freed.)
+	 */
+	bool (*holds)(void *owner, const struct upstream_conn *u);
 	/* The response head; 0 to go on, -1 to refuse it (bad response). */
-	int (*on_head)(struct conn *c, struct http_msg *m);
+	int (*on_head)(void *owner, struct http_msg *m);
 	/* <n> bytes of response body; 0, or -1 to stop. */
-	int (*on_body)(struct conn *c, const char *p, size_t n);
-	void (*on_complete)(struct conn *c); /* the response is complete */
-	void (*on_upgrade)(struct conn *c);  /* 101: bytes both ways now */
-	void (*on_fail)(struct conn *c, enum upstream_fail why);
-	void (*on_drained)(struct conn *c); /* the origin took what waited */
+	int (*on_body)(void *owner, const char *p, size_t n);
+	void (*on_complete)(void *owner); /* the response is complete */
+	void (*on_upgrade)(void *owner);  /* 101: bytes both ways now */
+	void (*on_fail)(void *owner, enum upstream_fail why);
+	void (*on_drained)(void *owner); /* the origin took what waited */
 	/* Should the origin's reading pause (the owner's output is full)? */
-	bool (*backlogged)(struct conn *c);
-	void (*tunnel_data)(struct conn *c); /* tunnel: origin bytes wait */
-	void (*tunnel_eof)(struct conn *c);  /* tunnel: the origin ended */
+	bool (*backlogged)(void *owner);
+	void (*tunnel_data)(void *owner); /* tunnel: origin bytes wait */
+	void (*tunnel_eof)(void *owner);  /* tunnel: the origin ended */
 };
 
-/* Gives request <c> a connection to <s>: an idle pooled one unless
- * <fresh>, else a new connect; the connection reports to <ops>. Sets
- * c->req.up. Returns 0, or -1 when no connection could even be started
- * (the caller answers 502).
+/* Who a connection works for, given to upstream_attach(). */
+struct upstream_owner {
+	void *arg;                            /* passed to every op */
+	const struct upstream_owner_ops *ops; /* static */
+	struct upstream_conn **slot; /* the owner's pointer: set by attach,
+	                              * NULL again by upstream_release() */
+	struct cfg *cfg; /* the snapshot a TLS session's credentials are
+	                  * in: a new TLS connection keeps a reference */
+};
+
+/* Gives <own> a connection of worker <w> to <s>: an idle pooled one
+ * unless <fresh>, else a new connect; the connection reports to
+ * own->ops. Sets *own->slot. Returns 0, or -1 when no connection could
+ * even be started (the caller answers 502).
  */
-int upstream_attach(struct conn *c, const struct upstream_owner_ops *ops,
+int upstream_attach(struct worker *w, const struct upstream_owner *own,
     const struct cfg_server *s, unsigned connect_ms, unsigned idle_ms,
     bool fresh);
 
-/* Detaches <u> from its request: back to the pool when <reuse> and the
- * response allowed it, else closed. NULL-safe.
+/* Detaches <u> from its owner (*slot = NULL): back to the pool when
+ * <reuse> and the response allowed it, else closed. NULL-safe.
  */
 void upstream_release(struct upstream_conn *u, bool reuse);
 
@@ -129,7 +157,10 @@ int upstream_write(struct upstream_conn *u, const void *p, size_t n);
 size_t upstream_pending(struct upstream_conn *u);
 void upstream_pause_read(struct upstream_conn *u);
 void upstream_resume_read(struct upstream_conn *u);
-/* The request is on its way: the head must come within <ms>. */
+/* The request is on its way: the head must come within <ms> of the
+ * connection being up; <head_request>: it was HEAD (no body follows any
+ * head, interim ones included).
+ */
 void upstream_expect_response(struct upstream_conn *u, unsigned ms,
     bool head_request);
 /* After a 101: bytes both ways, no parsing. */

@@ -1,18 +1,20 @@
 /*
  * fwdauth.c: forward auth subrequests (fwdauth.h).
  *
- * One check is one connection to a server of the auth origin, closed after
- * the answer (Connection: close): the keep-alive pools of upstream.c
- * belong to client requests. The check owns its bufferevent, timer and
- * parser; the request owns the check (req->fa) and frees it at its end,
- * which ends a check still running (a client that went away).
+ * A check is an owner of an origin connection like a client request
+ * (upstream.h): upstream_attach() with the check's own ops gives it an
+ * idle keep-alive connection of the worker's pool to the chosen auth
+ * server, or a new one, with the route's connect, response and idle
+ * timeouts; the answer's end gives the connection back to the pool when
+ * the service kept it open, so a client's checks share one connection. A
+ * pooled connection the service had closed is retried once on a fresh
+ * one. The request owns the check (req->fa) and frees it at its end,
+ * which closes the connection of a check still running (a client that
+ * went away). The owner given to upstream.c is the client connection,
+ * which conn_enter()/conn_leave() keep alive across each event; the ops
+ * find the check as c->req->fa.
  */
 #include "fwdauth.h"
-
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,6 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
 
 #include "cfg.h"
 #include "check.h"
@@ -30,10 +30,8 @@
 #include "log.h"
 #include "proxy.h"
 #include "rewrite.h"
-#include "server_live.h"
 #include "stats.h"
 #include "target.h"
-#include "tls.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -51,55 +49,16 @@ struct fwdauth {
 	struct conn *c;                     /* borrowed: the request's */
 	const struct cfg_forward_auth *cfg; /* borrowed from the request's */
 	const struct cfg_route *route;
-	int64_t server_id; /* counted in server_live while asking */
-	struct bufferevent *bev;
-	struct event *tmr;
-	struct http1_parser *parser;
-	struct http_msg resp;
+	const struct cfg_server *server; /* the auth server asked */
+	struct upstream_conn *up;        /* owned while asking */
+	char *head; /* owned: the subrequest, for a retry */
+	size_t head_len;
 	struct evbuffer *body; /* the answer's body (not 2xx) */
-	bool connected, live, paused, too_big;
+	bool paused, too_big, retried;
 	char *extra; /* copied headers, "Name: value\r\n" each */
 	size_t extra_len;
 	char user[128]; /* a copied Remote-User: the access log's user */
 };
-
-static const struct http1_limits fa_limits = {
-	.max_request_line = HTTP1_DEF_MAX_REQUEST_LINE,
-	.max_header_bytes = 64 * 1024,
-	.max_headers = 200,
-};
-
-static void fa_read_cb(struct bufferevent *bev, void *arg);
-static void fa_event_cb(struct bufferevent *bev, short what, void *arg);
-
-static void
-fa_ms_tv(unsigned ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-}
-
-/* Ends the subrequest's I/O (the state stays). */
-static void
-fa_close(struct fwdauth *fa)
-{
-	if (fa->bev != NULL) {
-		bufferevent_free(fa->bev);
-		fa->bev = NULL;
-	}
-	if (fa->tmr != NULL) {
-		event_free(fa->tmr);
-		fa->tmr = NULL;
-	}
-	if (fa->parser != NULL) {
-		http1_free(fa->parser);
-		fa->parser = NULL;
-	}
-	if (fa->live) {
-		server_live_end(fa->server_id);
-		fa->live = false;
-	}
-}
 
 void
 fwdauth_free(struct fwdauth *fa)
@@ -107,32 +66,14 @@ fwdauth_free(struct fwdauth *fa)
 	if (fa == NULL)
 		return;
 	CHECK_OBJ(fa, FWDAUTH_MAGIC);
-	fa_close(fa);
-	http_msg_fini(&fa->resp);
+	upstream_release(fa->up, false); /* a check still running */
 	if (fa->body != NULL)
 		evbuffer_free(fa->body);
+	free(fa->head);
 	free(fa->extra);
 	fa->magic = 0;
 	free(fa);
 }
-
-static int
-fa_on_body(void *arg, const char *p, size_t n)
-{
-	struct fwdauth *fa = arg;
-
-	if (fa->resp.status >= 200 && fa->resp.status < 300)
-		return 0; /* a 2xx's body is not used */
-	if (evbuffer_get_length(fa->body) + n > FWDAUTH_BODY_MAX) {
-		fa->too_big = true;
-		return -1;
-	}
-	return evbuffer_add(fa->body, p, n);
-}
-
-static const struct http1_callbacks fa_cbs = {
-	.on_body = fa_on_body,
-};
 
 /* The client's header <name> is not passed to the auth service. */
 static bool
@@ -191,8 +132,7 @@ fa_head(struct conn *c, const struct cfg_forward_auth *cf, char **out)
 	           "X-Forwarded-Proto: %s\r\n"
 	           "X-Forwarded-Host: %.*s\r\n"
 	           "X-Forwarded-Uri: %.*s%.*s\r\n"
-	           "X-Forwarded-For: %s\r\n"
-	           "Connection: close\r\n\r\n",
+	           "X-Forwarded-For: %s\r\n\r\n",
 	           (int)m->method_name.len, m->buf + m->method_name.off,
 	           r->listener->proto == CFG_PROTO_HTTPS ? "https" : "http",
 	           (int)host.len, host.p, (int)t.path.len, t.path.p,
@@ -207,12 +147,11 @@ fa_head(struct conn *c, const struct cfg_forward_auth *cf, char **out)
 	return n;
 }
 
-/* Gives the client the auth service's answer (not 2xx) as it came. */
+/* Gives the client the auth service's answer <m> (not 2xx) as it came. */
 static void
-fa_pass_answer(struct fwdauth *fa, struct conn *c)
+fa_pass_answer(struct fwdauth *fa, struct conn *c, const struct http_msg *m)
 {
 	struct req *r = c->req;
-	const struct http_msg *m = &fa->resp;
 	struct evbuffer *b = evbuffer_new();
 	struct str name, reason = http_msg_str(m, m->reason);
 	size_t i, blen = evbuffer_get_length(fa->body);
@@ -258,11 +197,10 @@ fa_pass_answer(struct fwdauth *fa, struct conn *c)
 		evbuffer_free(b);
 }
 
-/* The copy_headers of a 2xx answer, kept for fwdauth_request(). */
+/* The copy_headers of a 2xx answer <m>, kept for fwdauth_request(). */
 static int
-fa_copy(struct fwdauth *fa)
+fa_copy(struct fwdauth *fa, const struct http_msg *m)
 {
-	const struct http_msg *m = &fa->resp;
 	struct evbuffer *b = evbuffer_new();
 	struct str name, v;
 	size_t i;
@@ -294,7 +232,7 @@ fa_copy(struct fwdauth *fa)
 	return bad ? -1 : 0;
 }
 
-/* The check is over: <status> 0 for the answer in fa->resp, else the
+/* The check is over: <status> 0 for the answer on fa->up, else the
  * proxy's own 502 or 504. Acts on the request; <fa> may be freed by it.
  */
 static void
@@ -302,16 +240,20 @@ fa_done(struct fwdauth *fa, int status)
 {
 	struct conn *c = fa->c;
 	struct req *r = c->req;
+	const struct http_msg *m = fa->up != NULL ? &fa->up->resp : NULL;
 	bool allowed =
-	    status == 0 && fa->resp.status >= 200 && fa->resp.status < 300;
+	    status == 0 && m != NULL && m->status >= 200 && m->status < 300;
 
-	fa_close(fa);
-	if (allowed && fa_copy(fa) != 0) {
+	if (allowed && fa_copy(fa, m) != 0) {
 		allowed = false;
 		status = 502;
 	}
 	conn_enter(c);
 	if (allowed) {
+		/* The answer is read whole: its connection goes back to the
+		 * pool when the service keeps it open.
+		 */
+		upstream_release(fa->up, true);
 		fa->state = FA_ALLOWED;
 		stats_inc(STAT_FWDAUTH_ALLOWED);
 		/* before reading more of a held body: proxy_start() sends
@@ -329,10 +271,10 @@ fa_done(struct fwdauth *fa, int status)
 	if (r->in == REQ_IN_HOLD)
 		(void)req_to(r, REQ_IN_BODY); /* read and dropped */
 	r->flags &= ~REQ_F_BODY_BUFFERED;
-	if (status == 0) {
+	if (status == 0 && m != NULL) {
 		stats_inc(STAT_FWDAUTH_DENIED);
 		r->decision = "forward_auth";
-		fa_pass_answer(fa, c);
+		fa_pass_answer(fa, c, m);
 	} else {
 		stats_inc(STAT_FWDAUTH_ERRORS);
 		r->decision = "forward_auth_error";
@@ -340,6 +282,8 @@ fa_done(struct fwdauth *fa, int status)
 			r->flags |= REQ_F_CLOSE;
 		proxy_write_local(c, status, (r->flags & REQ_F_CLOSE) != 0);
 	}
+	/* A whole answer leaves its connection reusable; a failure not. */
+	upstream_release(fa->up, status == 0);
 	(void)req_to(r, REQ_OUT_DONE);
 	if (fa->paused)
 		conn_resume_read(c);
@@ -355,93 +299,173 @@ fa_fail(struct fwdauth *fa, int status, const char *why)
 	fa_done(fa, status);
 }
 
-static void
-fa_timer_cb(evutil_socket_t fd, short what, void *arg)
+static const struct upstream_owner_ops fa_upstream_ops;
+
+/* Asks fa->server: a pooled connection unless <fresh>. 0, or -1 when no
+ * connection could even be started.
+ */
+static int
+fa_send(struct fwdauth *fa, bool fresh)
 {
-	struct fwdauth *fa = arg;
-
-	(void)fd;
-	(void)what;
-	CHECK_OBJ(fa, FWDAUTH_MAGIC);
-	fa_fail(fa, 504,
-	    fa->connected ? "no answer in time" : "connect timed out");
-}
-
-static void
-fa_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct fwdauth *fa = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_iovec v;
-	enum http1_status st;
-	size_t used;
-
-	CHECK_OBJ(fa, FWDAUTH_MAGIC);
-	while (evbuffer_peek(in, -1, NULL, &v, 1) >= 1 && v.iov_len > 0) {
-		st = http1_feed(fa->parser, v.iov_base, v.iov_len, &used);
-		evbuffer_drain(in, used);
-		if (st == HTTP1_OK)
-			continue;
-		if (st == HTTP1_PAUSED && fa->resp.status < 200) {
-			http1_next(fa->parser); /* 1xx: the answer follows */
-			continue;
-		}
-		if (st == HTTP1_PAUSED) {
-			fa_done(fa, 0);
-			return;
-		}
-		fa_fail(fa, 502,
-		    fa->too_big ? "answer body too large"
-		                : http1_error_reason(fa->parser));
-		return;
-	}
-}
-
-static void
-fa_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct fwdauth *fa = arg;
+	struct conn *c = fa->c;
 	const struct cfg_route *rt = fa->route;
-	struct timeval tv;
+	const struct upstream_owner own = { c, &fa_upstream_ops, &fa->up,
+		c->req->cfg };
 
-	CHECK_OBJ(fa, FWDAUTH_MAGIC);
-	if (what & BEV_EVENT_CONNECTED) {
-		fa->connected = true;
-		evtimer_del(fa->tmr);
-		if (rt->response_ms > 0) {
-			fa_ms_tv(rt->response_ms, &tv);
-			evtimer_add(fa->tmr, &tv);
-		}
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {
-		fa_read_cb(bev, fa); /* what is still buffered */
-		if (fa->magic != FWDAUTH_MAGIC || fa->parser == NULL)
-			return; /* answered */
-		if (http1_finish(fa->parser) == HTTP1_PAUSED &&
-		    fa->resp.status >= 200) {
-			fa_done(fa, 0);
-			return;
-		}
-		fa_fail(fa, 502, "closed before answering");
-		return;
-	}
-	fa_fail(fa, 502,
-	    fa->connected ? "connection failed" : "connect failed");
+	if (upstream_attach(c->w, &own, fa->server, rt->connect_ms, rt->idle_ms,
+	        fresh) == -1)
+		return -1;
+	if (upstream_write(fa->up, fa->head, fa->head_len) == -1)
+		return -1;
+	upstream_expect_response(fa->up, rt->response_ms, false);
+	return 0;
 }
+
+/* The ops' owner is the client connection; the check is its request's. */
+static struct fwdauth *
+fa_of(void *owner)
+{
+	struct conn *c = owner;
+
+	return c->req->fa;
+}
+
+static void
+fa_enter(void *owner)
+{
+	conn_enter(owner);
+}
+
+static void
+fa_leave(void *owner)
+{
+	(void)conn_leave(owner);
+}
+
+static bool
+fa_holds(void *owner, const struct upstream_conn *u)
+{
+	const struct conn *c = owner;
+
+	return !(c->flags & CONN_F_DEAD) && c->req != NULL &&
+	    c->req->fa != NULL && c->req->fa->up == u;
+}
+
+static int
+fa_on_head(void *owner, struct http_msg *m)
+{
+	/* 1xx: the answer follows (upstream.c); a 101 was not asked for */
+	return m->status == 101 ? -1 : 0;
+}
+
+static int
+fa_on_body(void *owner, const char *p, size_t n)
+{
+	struct fwdauth *fa = fa_of(owner);
+	unsigned st = fa->up->resp.status;
+
+	if (st >= 200 && st < 300)
+		return 0; /* a 2xx's body is not used */
+	if (evbuffer_get_length(fa->body) + n > FWDAUTH_BODY_MAX) {
+		fa->too_big = true;
+		return -1;
+	}
+	return evbuffer_add(fa->body, p, n);
+}
+
+static void
+fa_on_complete(void *owner)
+{
+	fa_done(fa_of(owner), 0);
+}
+
+static void
+fa_on_fail(void *owner, enum upstream_fail why)
+{
+	struct fwdauth *fa = fa_of(owner);
+	struct upstream_conn *u = fa->up;
+
+	/* A pooled connection the service had closed: once more, on a
+	 * fresh one.
+	 */
+	if (u != NULL && (u->flags & UPSTREAM_F_REUSED) &&
+	    !(u->flags & UPSTREAM_F_GOT_BYTES) && !fa->retried &&
+	    (why == UPSTREAM_FAIL_CLOSED || why == UPSTREAM_FAIL_CONNECT)) {
+		fa->retried = true;
+		upstream_release(u, false);
+		if (fa_send(fa, true) == 0)
+			return;
+		why = UPSTREAM_FAIL_CONNECT;
+	}
+	switch (why) {
+	case UPSTREAM_FAIL_CONNECT:
+		fa_fail(fa, 502, "connect failed");
+		break;
+	case UPSTREAM_FAIL_CONNECT_TIMEOUT:
+		fa_fail(fa, 504, "connect timed out");
+		break;
+	case UPSTREAM_FAIL_RESPONSE_TIMEOUT:
+		fa_fail(fa, 504, "no answer in time");
+		break;
+	case UPSTREAM_FAIL_IDLE_TIMEOUT:
+		fa_fail(fa, 504, "answer stalled");
+		break;
+	case UPSTREAM_FAIL_BAD_RESPONSE:
+		fa_fail(fa, 502,
+		    fa->too_big ? "answer body too large" : "bad answer");
+		break;
+	case UPSTREAM_FAIL_CLOSED:
+		fa_fail(fa, 502, "closed before answering");
+		break;
+	}
+}
+
+static void
+fa_on_upgrade(void *owner)
+{
+	fa_on_fail(owner, UPSTREAM_FAIL_BAD_RESPONSE);
+}
+
+static void
+fa_on_drained(void *owner)
+{
+	(void)owner; /* the subrequest is one small head */
+}
+
+static bool
+fa_backlogged(void *owner)
+{
+	(void)owner; /* an answer body is bounded (FWDAUTH_BODY_MAX) */
+	return false;
+}
+
+static void
+fa_tunnel_eof(void *owner)
+{
+	fa_on_fail(owner, UPSTREAM_FAIL_CLOSED); /* never a tunnel */
+}
+
+static const struct upstream_owner_ops fa_upstream_ops = {
+	.enter = fa_enter,
+	.leave = fa_leave,
+	.holds = fa_holds,
+	.on_head = fa_on_head,
+	.on_body = fa_on_body,
+	.on_complete = fa_on_complete,
+	.on_upgrade = fa_on_upgrade,
+	.on_fail = fa_on_fail,
+	.on_drained = fa_on_drained,
+	.backlogged = fa_backlogged,
+	.tunnel_data = fa_on_drained,
+	.tunnel_eof = fa_tunnel_eof,
+};
 
 /* Starts the check of the request of <c>. 0, or -1 after answering. */
 static int
 fa_start(struct conn *c, const struct cfg_forward_auth *cf)
 {
 	struct req *r = c->req;
-	const struct cfg_origin *o = cf->origin;
-	const struct cfg_server *s;
 	struct fwdauth *fa;
-	struct timeval tv;
-	char *head = NULL, label[256];
-	size_t n;
-	int one = 1;
 
 	if ((fa = calloc(1, sizeof(*fa))) == NULL) {
 		stats_inc(STAT_REQ_NO_MEMORY);
@@ -455,59 +479,21 @@ fa_start(struct conn *c, const struct cfg_forward_auth *cf)
 	fa->c = c;
 	fa->cfg = cf;
 	fa->route = r->route;
-	http_msg_init(&fa->resp);
 	r->fa = fa;
 	if ((fa->body = evbuffer_new()) == NULL ||
-	    (fa->parser = http1_new(HTTP1_RESPONSE, &fa_limits, &fa_cbs, fa,
-	         &fa->resp)) == NULL ||
-	    (fa->tmr = evtimer_new(c->w->base, fa_timer_cb, fa)) == NULL ||
-	    (n = fa_head(c, cf, &head)) == 0) {
+	    (fa->head_len = fa_head(c, cf, &fa->head)) == 0) {
 		stats_inc(STAT_REQ_NO_MEMORY);
 		fa_done(fa, 503);
 		return -1;
 	}
-	if ((s = upstream_choose(c->w->pools, o, NULL)) == NULL) {
-		free(head);
+	if ((fa->server = upstream_choose(c->w->pools, cf->origin, NULL)) ==
+	    NULL) {
 		fa_fail(fa, 502, "no usable server");
 		return -1;
 	}
-	fa->server_id = s->id;
-	fa->bev = bufferevent_socket_new(c->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (fa->bev != NULL)
-		bufferevent_setcb(fa->bev, fa_read_cb, NULL, fa_event_cb, fa);
-	if (fa->bev == NULL ||
-	    bufferevent_socket_connect(fa->bev, (const struct sockaddr *)&s->sa,
-	        (int)s->salen) == -1) {
-		free(head);
+	if (fa_send(fa, false) == -1) {
 		fa_fail(fa, 502, "connect failed");
 		return -1;
-	}
-	(void)setsockopt(bufferevent_getfd(fa->bev), IPPROTO_TCP, TCP_NODELAY,
-	    &one, sizeof(one));
-	if (o->tls != NULL) {
-		snprintf(label, sizeof(label), "origin %s server %s", o->name,
-		    s->label);
-		fa->bev = tls_client_wrap(fa->bev, o->tls,
-		    o->tls_sni != NULL ? o->tls_sni : s->address, label);
-		if (fa->bev == NULL) {
-			free(head);
-			fa_fail(fa, 502, "TLS setup failed");
-			return -1;
-		}
-	}
-	server_live_begin(s->id);
-	fa->live = true;
-	bufferevent_setcb(fa->bev, fa_read_cb, NULL, fa_event_cb, fa);
-	bufferevent_enable(fa->bev, EV_READ | EV_WRITE);
-	if (bufferevent_write(fa->bev, head, n) == -1) {
-		free(head);
-		fa_fail(fa, 502, "no memory for the subrequest");
-		return -1;
-	}
-	free(head);
-	if (r->route->connect_ms > 0) {
-		fa_ms_tv(r->route->connect_ms, &tv);
-		evtimer_add(fa->tmr, &tv);
 	}
 	return 0;
 }

@@ -5,7 +5,10 @@
  * Before a routed request goes to its origin, a subrequest asks the auth
  * service: GET <path> to a server of the route's forward_auth.origin,
  * chosen by that origin's balancing and health like any request to it,
- * over its TLS-to-origin settings, on the worker's event loop. It carries
+ * over its TLS-to-origin settings, on the worker's event loop and its
+ * keep-alive pool of origin connections (upstream_attach(): a client's
+ * checks share one connection while the service keeps it open; a pooled
+ * connection the service closed is retried once on a new one). It carries
  * the client's headers (Cookie, Authorization, ...; not hop-by-hop ones,
  * not framing, not the client's X-Forwarded-*, not the copy_headers
  * names) and X-Forwarded-Method, -Proto, -Host, -Uri and -For (the client

@@ -9,7 +9,12 @@ It decides by the request it is sent:
   anything else               302 to the login page (Location with the
                               X-Forwarded-* values) and a Set-Cookie
 Every request head is recorded (`requests`: dicts of lower-case header
-names to values, plus "_path" and "_method")."""
+names to values, plus "_path" and "_method"); `connections` counts the
+connections accepted. Answers keep the connection open (HTTP/1.1) unless
+`close_answers` is set (each answer says Connection: close and the
+connection ends); with `drop_reused` set, a request that comes on a
+connection already used is read and the connection closed without an
+answer (a service whose keep-alive time ran out as the proxy reused it)."""
 
 import http.server
 import threading
@@ -23,13 +28,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def setup(self):
+        super().setup()
+        self.nreq = 0
+        with self.server.svc.lock:
+            self.server.svc.connections += 1
+
     def do_GET(self):
         svc = self.server.svc
+        self.nreq += 1
         seen = {k.lower(): v for k, v in self.headers.items()}
         seen["_path"] = self.path
         seen["_method"] = self.command
         seen["_remote_user_count"] = len(self.headers.get_all("Remote-User") or [])
         svc.requests.append(seen)
+        if svc.drop_reused and self.nreq > 1:
+            self.close_connection = True
+            return
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
         if u.path == "/slow":
@@ -56,6 +71,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for k, v in headers:
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
+        if self.server.svc.close_answers:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
@@ -63,6 +80,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class AuthService:
     def __init__(self):
         self.requests = []
+        self.connections = 0
+        self.close_answers = False
+        self.drop_reused = False
+        self.lock = threading.Lock()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.svc = self

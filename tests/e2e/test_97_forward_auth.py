@@ -5,6 +5,7 @@ client's own values of those headers removed first); any other answer goes
 back to the client as the service gave it; a request body waits and then
 reaches the origin whole."""
 
+import http.client
 import json
 
 import pytest
@@ -138,6 +139,54 @@ def test_keepalive_each_request_asked(gh, api, origin, authsvc):
     got = [r.status for r in parse_responses(data)]
     assert got == [200, 200, 302, 200], got
     assert len(authsvc.requests) == 4
+    assert authsvc.connections == 1  # a denial keeps the connection too
+
+
+def checks(port, n, cookie="session=good"):
+    """<n> sequential requests on one client connection: their statuses."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    got = []
+    for i in range(n):
+        conn.request("GET", "/seq/%d" % i,
+                     headers={"Host": "app.test", "Cookie": cookie})
+        r = conn.getresponse()
+        r.read()
+        got.append(r.status)
+    conn.close()
+    return got
+
+
+def test_checks_share_one_pooled_connection(gh, api, origin, authsvc):
+    port = make_route(gh, api, origin, authsvc)
+    assert checks(port, 20) == [200] * 20
+    assert len(authsvc.requests) == 20
+    assert authsvc.connections == 1
+    a = authsvc.requests[-1]
+    assert "connection" not in a  # keep-alive: HTTP/1.1's default
+    assert stat(api, "fwdauth_allowed") == 20
+
+
+def test_connection_close_answer_not_reused(gh, api, origin, authsvc):
+    authsvc.close_answers = True
+    port = make_route(gh, api, origin, authsvc)
+    assert checks(port, 5) == [200] * 5
+    assert authsvc.connections == 5
+    assert stat(api, "fwdauth_errors") == 0
+
+
+def test_closed_pooled_connection_retried(gh, api, origin, authsvc):
+    """The service closes a kept connection when the next check comes on
+    it: that check goes again on a new connection, and the client never
+    sees it."""
+    authsvc.drop_reused = True
+    port = make_route(gh, api, origin, authsvc)
+    before = len(origin.requests)
+    assert checks(port, 5) == [200] * 5
+    assert authsvc.connections == 5
+    assert len(authsvc.requests) == 9  # 4 dropped on a reused connection
+    assert len(origin.requests) == before + 5
+    assert stat(api, "fwdauth_errors") == 0
+    assert stat(api, "fwdauth_allowed") == 5
 
 
 def test_access_log_user_and_decision(gh, api, origin, authsvc):

@@ -57,33 +57,36 @@ bool req_bad_abort = REQ_STRICT;
 #define B(s) (1u << (s))
 
 /* clang-format off */
-static const struct {
-	const char *name;
-	unsigned from; /* states it may be entered from */
-} req_tbl[REQ_S__N] = {
-	[REQ_IN_HEAD]    = { "in_head",    0 },
-	[REQ_IN_BODY]    = { "in_body",    B(REQ_IN_HEAD) | B(REQ_IN_HOLD) },
-	[REQ_IN_HOLD]    = { "in_hold",    B(REQ_IN_BODY) },
-	[REQ_IN_DONE]    = { "in_done",    B(REQ_IN_HEAD) | B(REQ_IN_BODY) |
-	                                   B(REQ_IN_HOLD) },
-	[REQ_OUT_NONE]   = { "out_none",   0 },
-	[REQ_OUT_WAIT]   = { "out_wait",   B(REQ_OUT_NONE) | B(REQ_OUT_RETRY) },
-	[REQ_OUT_RETRY]  = { "out_retry",  B(REQ_OUT_WAIT) },
-	[REQ_OUT_HEAD]   = { "out_head",   B(REQ_OUT_WAIT) },
-	[REQ_OUT_TUNNEL] = { "out_tunnel", B(REQ_OUT_WAIT) },
-	[REQ_OUT_DONE]   = { "out_done",   B(REQ_OUT_NONE) | B(REQ_OUT_WAIT) |
-	                                   B(REQ_OUT_RETRY) | B(REQ_OUT_HEAD) |
-	                                   B(REQ_OUT_TUNNEL) },
-	[REQ_OUT_ABORT]  = { "out_abort",  B(REQ_OUT_NONE) | B(REQ_OUT_WAIT) |
-	                                   B(REQ_OUT_RETRY) | B(REQ_OUT_HEAD) |
-	                                   B(REQ_OUT_TUNNEL) },
+const uint16_t req_from[REQ_S__N] = {
+	[REQ_IN_HEAD]    = 0,
+	[REQ_IN_BODY]    = B(REQ_IN_HEAD) | B(REQ_IN_HOLD),
+	[REQ_IN_HOLD]    = B(REQ_IN_BODY),
+	[REQ_IN_DONE]    = B(REQ_IN_HEAD) | B(REQ_IN_BODY) | B(REQ_IN_HOLD),
+	[REQ_OUT_NONE]   = 0,
+	[REQ_OUT_WAIT]   = B(REQ_OUT_NONE) | B(REQ_OUT_RETRY),
+	[REQ_OUT_RETRY]  = B(REQ_OUT_WAIT),
+	[REQ_OUT_HEAD]   = B(REQ_OUT_WAIT),
+	[REQ_OUT_TUNNEL] = B(REQ_OUT_WAIT),
+	[REQ_OUT_DONE]   = B(REQ_OUT_NONE) | B(REQ_OUT_WAIT) | B(REQ_OUT_RETRY) |
+	                   B(REQ_OUT_HEAD) | B(REQ_OUT_TUNNEL),
+	[REQ_OUT_ABORT]  = B(REQ_OUT_NONE) | B(REQ_OUT_WAIT) | B(REQ_OUT_RETRY) |
+	                   B(REQ_OUT_HEAD) | B(REQ_OUT_TUNNEL),
+};
+
+static const char *const req_names[REQ_S__N] = {
+	[REQ_IN_HEAD] = "in_head",     [REQ_IN_BODY] = "in_body",
+	[REQ_IN_HOLD] = "in_hold",     [REQ_IN_DONE] = "in_done",
+	[REQ_OUT_NONE] = "out_none",   [REQ_OUT_WAIT] = "out_wait",
+	[REQ_OUT_RETRY] = "out_retry", [REQ_OUT_HEAD] = "out_head",
+	[REQ_OUT_TUNNEL] = "out_tunnel", [REQ_OUT_DONE] = "out_done",
+	[REQ_OUT_ABORT] = "out_abort",
 };
 /* clang-format on */
 
 const char *
 req_state_name(enum req_state s)
 {
-	return (unsigned)s < REQ_S__N ? req_tbl[s].name : "?";
+	return (unsigned)s < REQ_S__N ? req_names[s] : "?";
 }
 
 bool
@@ -92,30 +95,20 @@ req_allowed(enum req_state from, enum req_state to)
 	if ((unsigned)from >= REQ_S__N || (unsigned)to >= REQ_S__N ||
 	    (from < REQ_OUT_NONE) != (to < REQ_OUT_NONE))
 		return false;
-	return (req_tbl[to].from & B(from)) != 0;
+	return (req_from[to] & B(from)) != 0;
 }
 
-static void
-req_bad(const struct req *r, enum req_state from, enum req_state to)
+bool
+req_refuse(const struct req *r, enum req_state to)
 {
+	enum req_state from = to < REQ_OUT_NONE ? r->in : r->out;
+
 	stats_inc(STAT_REQ_BAD_TRANSITION);
 	log_warnx("BUG: request state %s -> %s refused (in %s, out %s)",
 	    req_state_name(from), req_state_name(to), req_state_name(r->in),
 	    req_state_name(r->out));
 	if (req_bad_abort)
 		abort();
-}
-
-bool
-req_to(struct req *r, enum req_state to)
-{
-	enum req_state *st = to < REQ_OUT_NONE ? &r->in : &r->out;
-
-	if ((unsigned)to < REQ_S__N && (req_tbl[to].from & B(*st)) != 0) {
-		*st = to;
-		return true;
-	}
-	req_bad(r, *st, to);
 	return false;
 }
 

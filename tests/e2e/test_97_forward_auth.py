@@ -164,6 +164,7 @@ def test_checks_share_one_pooled_connection(gh, api, origin, authsvc):
     a = authsvc.requests[-1]
     assert "connection" not in a  # keep-alive: HTTP/1.1's default
     assert stat(api, "fwdauth_allowed") == 20
+    assert stat(api, "req_bad_transition") == 0
 
 
 def test_connection_close_answer_not_reused(gh, api, origin, authsvc):
@@ -187,6 +188,7 @@ def test_closed_pooled_connection_retried(gh, api, origin, authsvc):
     assert len(origin.requests) == before + 5
     assert stat(api, "fwdauth_errors") == 0
     assert stat(api, "fwdauth_allowed") == 5
+    assert stat(api, "req_bad_transition") == 0
 
 
 def test_access_log_user_and_decision(gh, api, origin, authsvc):

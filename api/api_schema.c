@@ -137,6 +137,8 @@ schema_field(const struct cf_kind *k, int i)
 		    cf_kinds[f->ref].one, f->doc != NULL ? "; " : "",
 		    f->doc != NULL ? f->doc : "");
 		json_set(s, "description", json_new_str(doc));
+		if ((f->flags & F_READONLY) != 0) /* a token's owner */
+			json_set(s, "readOnly", json_new_bool(true));
 		return s;
 	default:
 		s = schema_string(f);

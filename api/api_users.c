@@ -7,6 +7,12 @@
  * name, and neither is part of a configuration revision. The last admin
  * user cannot be deleted or demoted.
  *
+ * Rows are read and written by the field tables (cfg_field.c, CK_USER and
+ * CK_TOKEN, doc/config-model.md): cf_select_sql() reads every field, and
+ * the writable ones (a column, not read-only) are inserted or updated
+ * from the request; this file adds only what is not a field (the
+ * password's hash, the token's hash, who made it and its owner).
+ *
  * A token belongs to the user who made it (or to the owner of the token
  * that made it) and is deleted with that user. New passwords follow
  * api_passwd.c; changing one's own asks for the current one, and any
@@ -25,69 +31,182 @@
 #include "store.h"
 #include "x509.h"
 
-#define USERS_COLS "id, name, role, created_at"
-#define TOKENS_COLS                                           \
-	"id, name, role, created_at, created_by, expires_at," \
-	" (SELECT u.name FROM users u WHERE u.id = owner_id)"
+/* ---- rows by the tables (cfg_field.c: CK_USER, CK_TOKEN) ---- */
 
-static struct json *
-row_json(struct store_stmt *s, bool token)
+/* A field the code writes from a request: a column, not the id, not
+ * read-only (created_at, created_by, owner are the code's own).
+ */
+static bool
+col_writable(const struct cf_field *f)
 {
-	struct json *o = json_new_obj();
+	return f->column != NULL && f->type != F_ID &&
+	    (f->flags & F_READONLY) == 0 && f->parent < 0;
+}
 
-	json_set(o, "id", json_new_int(store_col_int64(s, 0)));
-	json_set(o, "name", json_new_str(store_col_text(s, 1)));
-	json_set(o, "role", json_new_str(store_col_text(s, 2)));
-	json_set(o, "created_at", json_new_int(store_col_int64(s, 3)));
-	if (token) {
-		json_set(o, "created_by", json_new_str(store_col_text(s, 4)));
-		json_set(o, "expires_at",
-		    store_col_is_null(s, 5)
-		        ? json_new_null()
-		        : json_new_int(store_col_int64(s, 5)));
-		json_set(o, "owner",
-		    store_col_is_null(s, 6)
-		        ? json_new_null()
-		        : json_new_str(store_col_text(s, 6)));
+/* One row of <k>, read with cf_select_sql() (column i is field i), as
+ * JSON: every top-level field with a column that is not write-only, by
+ * its type; NULL is null (a token that never expires, a token without
+ * an owner).
+ */
+static struct json *
+row_json(const struct cf_kind *k, struct store_stmt *s)
+{
+	struct json *o = json_new_obj(), *v;
+	const struct cf_field *f;
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		f = &k->f[i];
+		if (f->column == NULL || f->parent >= 0 ||
+		    (f->flags & F_WRITEONLY) != 0)
+			continue;
+		if (store_col_is_null(s, (int)i))
+			v = json_new_null();
+		else if (f->type == F_ID || f->type == F_INT)
+			v = json_new_int(store_col_int64(s, (int)i));
+		else if (f->type == F_BOOL)
+			v = json_new_bool(store_col_int64(s, (int)i) != 0);
+		else
+			v = json_new_str(store_col_text(s, (int)i));
+		json_set(o, f->key, v);
 	}
 	return o;
 }
 
-static void
-list(struct api_req *r, const char *table, bool token)
+/* "SELECT <every field> FROM <table> t<tail>", F_REF columns as names. */
+static struct store_stmt *
+select_rows(const struct cf_kind *k, const char *tail, struct err *e)
 {
-	char sql[256];
+	char sql[1024];
+	size_t n;
+
+	if (cf_select_sql(k, true, NULL, sql, sizeof(sql)) != 0) {
+		err_set(e, "", "internal: select too long");
+		return NULL;
+	}
+	n = strlen(sql);
+	snprintf(sql + n, sizeof(sql) - n, "%s", tail);
+	return store_prepare(api_store(), sql, e);
+}
+
+/* Binds the writable fields of <item> as ?1.. in table order: the value,
+ * else the default, else NULL (a nullable field). Returns the number of
+ * the next parameter.
+ */
+static int
+bind_cols(const struct cf_kind *k, const struct json *item,
+    struct store_stmt *s)
+{
+	const struct cf_field *f;
+	const struct json *v;
+	int p = 1;
+	size_t i;
+
+	for (i = 0; i < k->n; i++) {
+		f = &k->f[i];
+		if (!col_writable(f))
+			continue;
+		v = json_get(item, f->key);
+		if (v != NULL && json_is_nil(v))
+			v = NULL;
+		if (v == NULL && (f->flags & F_NULLABLE) != 0)
+			store_bind_null(s, p);
+		else if (f->type == F_BOOL)
+			store_bind_int64(s, p,
+			    v == NULL ? f->def : (int64_t)json_bool(v));
+		else if (f->type == F_INT)
+			store_bind_int64(s, p,
+			    v == NULL ? f->def : json_int(v));
+		else
+			store_bind_text(s, p,
+			    v != NULL ? json_str(v) : f->def_str);
+		p++;
+	}
+	return p;
+}
+
+/* A write of <item>'s writable fields: "INSERT INTO <table> (<columns>,
+ * <extra>) VALUES (?1, .., <values>)", or with <update> "UPDATE
+ * <table> SET <column> = ?1, .., <extra> WHERE id = ?", where <extra>
+ * and <values> (may be NULL) number their parameters "?": the caller
+ * binds them, and the id last, from the returned *<next> on.
+ */
+static struct store_stmt *
+write_row(const struct cf_kind *k, const struct json *item, bool update,
+    const char *extra, const char *values, int *next, struct err *e)
+{
+	char cols[512], vals[256], sql[1024];
+	struct store_stmt *s;
+	size_t i, ac = 0, av = 0;
+	int p = 1;
+
+	cols[0] = vals[0] = '\0';
+	for (i = 0; i < k->n; i++) {
+		if (!col_writable(&k->f[i]))
+			continue;
+		if (update)
+			ac += (size_t)snprintf(cols + ac, sizeof(cols) - ac,
+			    "%s%s = ?%d", p > 1 ? ", " : "", k->f[i].column, p);
+		else {
+			ac += (size_t)snprintf(cols + ac, sizeof(cols) - ac,
+			    "%s%s", p > 1 ? ", " : "", k->f[i].column);
+			av += (size_t)snprintf(vals + av, sizeof(vals) - av,
+			    "%s?%d", p > 1 ? ", " : "", p);
+		}
+		p++;
+		if (ac >= sizeof(cols) || av >= sizeof(vals)) {
+			err_set(e, "", "internal: too many columns");
+			return NULL;
+		}
+	}
+	if (update)
+		snprintf(sql, sizeof(sql), "UPDATE %s SET %s%s%s WHERE id = ?",
+		    k->table, cols, extra != NULL ? ", " : "",
+		    extra != NULL ? extra : "");
+	else
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO %s (%s%s%s) VALUES (%s%s%s)", k->table, cols,
+		    extra != NULL ? ", " : "", extra != NULL ? extra : "", vals,
+		    values != NULL ? ", " : "", values != NULL ? values : "");
+	if ((s = store_prepare(api_store(), sql, e)) != NULL)
+		*next = bind_cols(k, item, s);
+	return s;
+}
+
+static void
+list(struct api_req *r, enum cf_kind_id kind)
+{
+	const struct cf_kind *k = &cf_kinds[kind];
 	struct store_stmt *s;
 	struct json *out;
 	struct err e;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY id",
-	    token ? TOKENS_COLS : USERS_COLS, table);
-	if ((s = store_prepare(api_store(), sql, &e)) == NULL) {
+	if ((s = select_rows(k, " ORDER BY t.id", &e)) == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		return;
 	}
 	out = json_new_arr();
 	while (store_step(s, &e) == STORE_ROW)
-		json_append(out, row_json(s, token));
+		json_append(out, row_json(k, s));
 	store_finalize(s);
 	api_reply_json(r, 200, out);
 }
 
 /* The row addressed by r->param (id or name), or NULL after a 404. */
 static struct json *
-find(struct api_req *r, const char *table, bool token)
+find(struct api_req *r, enum cf_kind_id kind)
 {
-	char sql[256], *end;
+	const struct cf_kind *k = &cf_kinds[kind];
+	char *end;
 	struct store_stmt *s;
 	struct json *o = NULL;
 	long long id = strtoll(r->param, &end, 10);
 	bool by_id = *end == '\0';
 	struct err e;
 
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1",
-	    token ? TOKENS_COLS : USERS_COLS, table, by_id ? "id" : "name");
-	if ((s = store_prepare(api_store(), sql, &e)) == NULL) {
+	s = select_rows(k, by_id ? " WHERE t.id = ?1" : " WHERE t.name = ?1",
+	    &e);
+	if (s == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		return NULL;
 	}
@@ -96,11 +215,11 @@ find(struct api_req *r, const char *table, bool token)
 	else
 		store_bind_text(s, 1, r->param);
 	if (store_step(s, &e) == STORE_ROW)
-		o = row_json(s, token);
+		o = row_json(k, s);
 	store_finalize(s);
 	if (o == NULL)
 		api_reply_problem(r, 404,
-		    token ? "no such token" : "no such user", NULL);
+		    kind == CK_TOKEN ? "no such token" : "no such user", NULL);
 	return o;
 }
 
@@ -145,13 +264,13 @@ admins_other_than(int64_t id)
 void
 auth_users_list(struct api_req *r)
 {
-	list(r, "users", false);
+	list(r, CK_USER);
 }
 
 void
 auth_users_get(struct api_req *r)
 {
-	struct json *o = find(r, "users", false);
+	struct json *o = find(r, CK_USER);
 
 	if (o != NULL)
 		api_reply_json(r, 200, o);
@@ -184,6 +303,7 @@ auth_users_create(struct api_req *r)
 	struct store_stmt *s;
 	struct json *b;
 	struct err e;
+	int p;
 
 	err_clear(&e);
 	if ((b = api_req_json(r)) == NULL)
@@ -198,20 +318,17 @@ auth_users_create(struct api_req *r)
 		api_reply_problem(r, 503, "cannot hash the password", NULL);
 		goto out;
 	}
-	s = store_prepare(api_store(),
-	    "INSERT INTO users (name, password_hash, role) VALUES (?1, ?2, ?3)",
+	s = write_row(&cf_kinds[CK_USER], b, false, "password_hash", "?", &p,
 	    &e);
 	if (s == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		goto out;
 	}
-	store_bind_text(s, 1, name);
-	store_bind_text(s, 2, hash);
-	store_bind_text(s, 3, role != NULL ? role : "admin");
+	store_bind_text(s, p, hash);
 	if (write_one(r, s, &e) == 0) {
 		snprintf(r->param, sizeof(r->param), "%s", name);
 		json_unref(b);
-		if ((b = find(r, "users", false)) != NULL)
+		if ((b = find(r, CK_USER)) != NULL)
 			api_reply_json(r, 201, b);
 		return;
 	}
@@ -232,9 +349,10 @@ user_update(struct api_req *r, bool merge)
 	char hash[160], old_hash[160] = "";
 	int64_t id;
 	struct err e;
+	int p;
 
 	err_clear(&e);
-	if ((cur = find(r, "users", false)) == NULL)
+	if ((cur = find(r, CK_USER)) == NULL)
 		return;
 	id = json_int(json_get(cur, "id"));
 	if ((b = api_req_json(r)) == NULL)
@@ -277,18 +395,14 @@ user_update(struct api_req *r, bool merge)
 		api_reply_problem(r, 503, "cannot hash the password", NULL);
 		goto out;
 	}
-	s = store_prepare(api_store(),
-	    "UPDATE users SET name = ?2, role = ?3,"
-	    " password_hash = coalesce(?4, password_hash) WHERE id = ?1",
-	    &e);
+	s = write_row(&cf_kinds[CK_USER], m, true,
+	    "password_hash = coalesce(?, password_hash)", NULL, &p, &e);
 	if (s == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		goto out;
 	}
-	store_bind_int64(s, 1, id);
-	store_bind_text(s, 2, name);
-	store_bind_text(s, 3, role);
-	store_bind_text(s, 4, pw != NULL ? hash : NULL);
+	store_bind_text(s, p, pw != NULL ? hash : NULL);
+	store_bind_int64(s, p + 1, id);
 	if (write_one(r, s, &e) == 0) {
 		if (pw != NULL) {
 			auth_sessions_drop_user(id, r);
@@ -296,7 +410,7 @@ user_update(struct api_req *r, bool merge)
 		}
 		snprintf(r->param, sizeof(r->param), "%" PRId64, id);
 		json_unref(cur);
-		if ((cur = find(r, "users", false)) != NULL)
+		if ((cur = find(r, CK_USER)) != NULL)
 			api_reply_json(r, 200, json_ref(cur));
 	}
 	goto out;
@@ -340,7 +454,7 @@ delete_row(struct api_req *r, const char *table, int64_t id)
 void
 auth_users_delete(struct api_req *r)
 {
-	struct json *cur = find(r, "users", false);
+	struct json *cur = find(r, CK_USER);
 	int64_t id;
 
 	if (cur == NULL)
@@ -361,13 +475,13 @@ auth_users_delete(struct api_req *r)
 void
 auth_tokens_list(struct api_req *r)
 {
-	list(r, "tokens", true);
+	list(r, CK_TOKEN);
 }
 
 void
 auth_tokens_get(struct api_req *r)
 {
-	struct json *o = find(r, "tokens", true);
+	struct json *o = find(r, CK_TOKEN);
 
 	if (o != NULL)
 		api_reply_json(r, 200, o);
@@ -419,6 +533,7 @@ auth_tokens_create(struct api_req *r)
 	int64_t exp = 0;
 	bool has_exp = false;
 	struct err e;
+	int p;
 
 	err_clear(&e);
 	if ((b = api_req_json(r)) == NULL)
@@ -433,27 +548,21 @@ auth_tokens_create(struct api_req *r)
 	}
 	snprintf(tok, sizeof(tok), "gh_%s", raw);
 	x509_sha256_hex(tok, strlen(tok), hash);
-	s = store_prepare(api_store(),
-	    "INSERT INTO tokens (name, role, token_hash, created_by, expires_at,"
-	    " owner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	    &e);
+	if (has_exp) /* expires_in, as the time it ends */
+		json_set(b, "expires_at", json_new_int(exp));
+	s = write_row(&cf_kinds[CK_TOKEN], b, false,
+	    "token_hash, created_by, owner_id", "?, ?, ?", &p, &e);
 	if (s == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		goto out;
 	}
-	store_bind_text(s, 1, name);
-	store_bind_text(s, 2, role != NULL ? role : "viewer");
-	store_bind_text(s, 3, hash);
-	store_bind_text(s, 4, r->actor);
-	if (has_exp)
-		store_bind_int64(s, 5, exp);
-	else
-		store_bind_null(s, 5);
-	store_bind_int64(s, 6, r->self_id);
+	store_bind_text(s, p, hash);
+	store_bind_text(s, p + 1, r->actor);
+	store_bind_int64(s, p + 2, r->self_id);
 	if (write_one(r, s, &e) != 0)
 		goto out;
 	snprintf(r->param, sizeof(r->param), "%s", name);
-	if ((o = find(r, "tokens", true)) != NULL) {
+	if ((o = find(r, CK_TOKEN)) != NULL) {
 		json_set(o, "token", json_new_str(tok));
 		api_reply_json(r, 201, o);
 	}
@@ -470,9 +579,10 @@ token_update(struct api_req *r, bool merge)
 	int64_t id, exp = 0;
 	bool has_exp = false;
 	struct err e;
+	int p;
 
 	err_clear(&e);
-	if ((cur = find(r, "tokens", true)) == NULL)
+	if ((cur = find(r, CK_TOKEN)) == NULL)
 		return;
 	id = json_int(json_get(cur, "id"));
 	if ((b = api_req_json(r)) == NULL)
@@ -488,25 +598,16 @@ token_update(struct api_req *r, bool merge)
 	}
 	if (token_body(m, false, &name, &role, &exp, &has_exp, &e) != 0)
 		goto invalid;
-	s = store_prepare(api_store(),
-	    "UPDATE tokens SET name = ?2, role = ?3, expires_at = ?4"
-	    " WHERE id = ?1",
-	    &e);
+	s = write_row(&cf_kinds[CK_TOKEN], m, true, NULL, NULL, &p, &e);
 	if (s == NULL) {
 		api_reply_problem(r, 500, e.msg, NULL);
 		goto out;
 	}
-	store_bind_int64(s, 1, id);
-	store_bind_text(s, 2, name);
-	store_bind_text(s, 3, role != NULL ? role : "viewer");
-	if (has_exp)
-		store_bind_int64(s, 4, exp);
-	else
-		store_bind_null(s, 4);
+	store_bind_int64(s, p, id);
 	if (write_one(r, s, &e) == 0) {
 		snprintf(r->param, sizeof(r->param), "%" PRId64, id);
 		json_unref(cur);
-		if ((cur = find(r, "tokens", true)) != NULL)
+		if ((cur = find(r, CK_TOKEN)) != NULL)
 			api_reply_json(r, 200, json_ref(cur));
 	}
 	goto out;
@@ -533,7 +634,7 @@ auth_tokens_patch(struct api_req *r)
 void
 auth_tokens_delete(struct api_req *r)
 {
-	struct json *cur = find(r, "tokens", true);
+	struct json *cur = find(r, CK_TOKEN);
 
 	if (cur == NULL)
 		return;

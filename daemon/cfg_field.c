@@ -647,8 +647,9 @@ static const struct cf_field token_f[TF__N] = {
 	[TF_CREATED_BY] = { .key = "created_by", .column = "created_by",
 		.type = F_STR, .parent = -1, .flags = F_READONLY,
 		.max = 128, .doc = "who made it" },
-	[TF_OWNER] = { .key = "owner", .type = F_STR, .parent = -1,
-		.flags = F_READONLY | F_NULLABLE | F_NOCOL, .max = CV_NAME_MAX,
+	[TF_OWNER] = { .key = "owner", .column = "owner_id", .type = F_REF,
+		.parent = -1, .flags = F_READONLY | F_NULLABLE,
+		.max = CV_NAME_MAX, .ref = CK_USER,
 		.doc = "the user the token belongs to: it acts with the lower "
 		       "of its own role and the owner's, and is deleted with "
 		       "the owner" },

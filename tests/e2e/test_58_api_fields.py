@@ -106,3 +106,37 @@ def test_unknown_certificate_reference(gh, api, origin):
     assert r.status_code == 422
     assert problem_fields(r)[0][0] == "default_certificate"
     assert api.revision() == rev
+
+
+def test_users_and_tokens_read_and_written_by_their_tables(gh, api):
+    """Users and tokens are read and written from the field tables
+    (api_users.c): every property of the served User and Token schemas
+    but the write-only ones is in an answer (null when a nullable one is
+    unset), defaults fill what a PUT leaves out, a PATCH keeps the rest."""
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+
+    def shown(name):
+        return {k for k, v in schemas[name]["properties"].items() if not v.get("writeOnly")}
+
+    t = api.ok("POST", "/tokens", {"name": "ci", "expires_in": 600}, status=201).json()
+    assert set(t) == shown("Token") | {"token"}, t
+    assert t["role"] == schemas["Token"]["properties"]["role"]["default"] == "viewer"
+    assert t["owner"] == "admin" and t["created_by"], t
+    assert t["expires_at"] > 0
+    p = api.ok("PATCH", "/tokens/ci", {"role": "admin"}).json()
+    assert (p["role"], p["expires_at"]) == ("admin", t["expires_at"]), p
+    p = api.ok("PUT", "/tokens/ci", {"name": "ci2", "owner": "nobody", "created_at": 1}).json()
+    assert (p["name"], p["role"], p["expires_at"]) == ("ci2", "viewer", None), p
+    assert (p["owner"], p["created_at"]) == ("admin", t["created_at"]), p  # read-only
+    assert [x for x in api.get("/tokens").json() if x["name"] == "ci2"] == [p]
+
+    u = api.ok("POST", "/users", {"name": "bob", "password": "bob-password-1234",
+                                  "role": "viewer"}, status=201).json()
+    assert set(u) == shown("User"), u
+    u = api.ok("PATCH", "/users/bob", {"name": "bobby"}).json()
+    assert (u["name"], u["role"]) == ("bobby", "viewer"), u
+    u = api.ok("PUT", "/users/bobby", {"name": "bobby"}).json()
+    assert u["role"] == schemas["User"]["properties"]["role"]["default"] == "admin", u
+    assert api.get("/users/%d" % u["id"]).json() == u
+    r = api.post("/users", {"name": "bobby", "password": "bob-password-1234"})
+    assert r.status_code == 409 and problem_fields(r) == [("name", "is already used")], r.text

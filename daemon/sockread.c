@@ -106,6 +106,25 @@ sockread_got(struct sockread *r)
 	r->on_read(r->arg);
 }
 
+/* After a read(2) or readv(2) that returned <n>: false when there is
+ * nothing to hand on (no bytes yet, or the end or an error, told to the
+ * owner); true with bytes, the read timeout's start moved.
+ */
+static bool
+sockread_took(struct sockread *r, ssize_t n)
+{
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return false;
+	if (n <= 0) {
+		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
+		return false;
+	}
+	if (r->has_tmo)
+		r->last_ms = mono_ms(); /* libevent restarted the timer too */
+	return true;
+}
+
 /* With a decoder: one read into the thread's scratch buffer, handed to
  * the decoder as it is (after what <raw> kept from before); only what it
  * leaves, the start of a record, is copied to <raw>. A connection thus
@@ -121,15 +140,8 @@ sockread_decode(struct sockread *r, int fd)
 
 	n = read(fd, scratch,
 	    r->chunk < sizeof(scratch) ? r->chunk : sizeof(scratch));
-	if (n == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (!sockread_took(r, n))
 		return;
-	if (n <= 0) {
-		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
-		return;
-	}
-	if (r->has_tmo)
-		r->last_ms = mono_ms(); /* libevent restarted the timer too */
 	before = evbuffer_get_length(r->in);
 	end = r->decode(r->arg, r->raw, scratch, (size_t)n, &used, r->in);
 	if (end == 0 && used < (size_t)n &&
@@ -193,15 +205,8 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 		iov[i].iov_len = v[i].iov_len;
 	}
 	n = readv(fd, iov, nv);
-	if (n == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if (!sockread_took(r, n))
 		return;
-	if (n <= 0) {
-		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
-		return;
-	}
-	if (r->has_tmo)
-		r->last_ms = mono_ms(); /* libevent restarted the timer too */
 	left = (size_t)n;
 	for (i = 0; i < nv && left > 0; i++) {
 		if (v[i].iov_len > left)

@@ -33,6 +33,8 @@ idle_close=S it closes keep-alive connections idle for S seconds.
 
 import base64
 import hashlib
+import http.client
+import http.server
 import json
 import socket
 import struct
@@ -454,6 +456,60 @@ def closed_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+class StatusOrigin:
+    """A small origin on http.server (HTTP/1.1 keep-alive, a thread per
+    connection) on 127.0.0.1:0, for tests that need only status codes: every
+    GET, HEAD and OPTIONS gets an empty answer with the status status(method,
+    path) returns. By default that is `code` (the test may change it) and
+    the request is counted in `hits`; a subclass overrides status() to
+    answer by path. With a name, every answer carries "X-Backend: <name>"."""
+
+    def __init__(self, name=None, code=200):
+        self.name, self.code, self.hits = name, code, 0
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                self.send_response(outer.status(self.command, self.path))
+                if outer.name is not None:
+                    self.send_header("X-Backend", outer.name)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_HEAD = do_OPTIONS = do_GET
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def status(self, method, path):
+        self.hits += 1
+        return self.code
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def status_of(port, host="s.test", timeout=10):
+    """One GET / with Host <host> on a new connection to <port>
+    -> (status, its X-Backend header or None)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", "/", headers={"Host": host})
+        r = c.getresponse()
+        r.read()
+        return r.status, r.getheader("X-Backend")
+    finally:
+        c.close()
 
 
 class BlackHole:

@@ -2,53 +2,29 @@
 back when it passes again, and when every server fails they are all
 tried. Settings through the admin API, with field errors."""
 
-import http.server
-import threading
 import time
 
 import pytest
 
 from apiclient import problem_fields, start_api, wait_port
+from backends import StatusOrigin
 from conftest import curl
 
 
-class Switchable:
+class Switchable(StatusOrigin):
     """An origin whose /hc answers 200 or 503 at the test's will."""
 
     def __init__(self, name):
         self.healthy = True
-        self.hits = 0
         self.methods = []  # of the checks
-        outer = self
+        super().__init__(name)
 
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                if self.path == "/hc":
-                    outer.methods.append(self.command)
-                    code = 200 if outer.healthy else 503
-                else:
-                    code = 200
-                    outer.hits += 1
-                self.send_response(code)
-                self.send_header("X-Backend", name)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_HEAD = do_OPTIONS = do_GET
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.srv.daemon_threads = True
-        self.port = self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()
+    def status(self, method, path):
+        if path == "/hc":
+            self.methods.append(method)
+            return 200 if self.healthy else 503
+        self.hits += 1
+        return 200
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ max_ejected_percent of the servers.
 """
 
 import http.client
-import http.server
 import threading
 import time
 
 from apiclient import problem_fields, start_api, wait_port
-from backends import closed_port
+from backends import StatusOrigin, closed_port, status_of
 
 
 def get(conn, cookie=None):
@@ -108,47 +107,6 @@ def test_sticky_breaks_on_down_server(gh, origin_factory):
     conn.close()
 
 
-class Status:
-    """An origin answering every request with <code> (changeable)."""
-
-    def __init__(self, name, code=200):
-        self.code, self.hits = code, 0
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                outer.hits += 1
-                self.send_response(outer.code)
-                self.send_header("X-Backend", name)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.srv.daemon_threads = True
-        self.port = self.srv.server_address[1]
-        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-
-
-def status_of(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("GET", "/", headers={"Host": "s.test"})
-        r = c.getresponse()
-        r.read()
-        return r.status, r.getheader("X-Backend")
-    finally:
-        c.close()
-
-
 def passive_setup(gh, servers, **ph):
     api = start_api(gh)
     api.ok("POST", "/origins", {"name": "o", "passive_health": dict({
@@ -162,7 +120,7 @@ def passive_setup(gh, servers, **ph):
 
 
 def test_passive_health_ejects_and_backs_off(gh):
-    servers = [Status("a"), Status("b"), Status("bad", 503)]
+    servers = [StatusOrigin("a"), StatusOrigin("b"), StatusOrigin("bad", 503)]
     try:
         api, port = passive_setup(gh, servers)
         assert api.get("/origins/o").json()["passive_health"]["failure_statuses"] == [502, 503, 504]
@@ -193,7 +151,7 @@ def test_passive_health_ejects_and_backs_off(gh):
 
 
 def test_passive_health_max_ejected_percent(gh):
-    servers = [Status("a", 503), Status("b", 503), Status("c", 503)]
+    servers = [StatusOrigin("a", 503), StatusOrigin("b", 503), StatusOrigin("c", 503)]
     try:
         api, port = passive_setup(gh, servers, eject_s=60)
         got = [status_of(port) for _ in range(40)]

@@ -24,18 +24,7 @@ hard=$(ulimit -Hn)
 [ "$hard" = unlimited ] || [ "$conns" -le "$hard" ] || conns=$hard
 hconns=$(( ${N:-10000} + 50 )) # HAProxy warns when 2 fds each do not fit
 
-cat >"$work/origin.conf" <<EOC
-worker_processes 1;
-worker_rlimit_nofile $conns;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections $conns; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$ORIGIN_PORT backlog=4096; root $work/www; } }
-EOC
-nginx -c "$work/origin.conf" -e "$work/origin.err" &
-pids+=("$!")
-wait_url "http://127.0.0.1:$ORIGIN_PORT/small"
+start_origin rlimit="$conns" conns="$conns" backlog=4096 serve=root
 
 nginx_conf "$work/nginx.conf" rlimit="$conns" conns="$conns" keepalive=16 backlog=4096
 haproxy_cfg "$work/haproxy.cfg" maxconn="$hconns" fe_maxconn="$hconns" ulimit="$conns" \

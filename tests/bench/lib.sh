@@ -4,8 +4,9 @@
 #                        $pids, which the scripts append to) and $OUT
 # free_port              a free loopback TCP port
 # wait_url URL [ARGS]    until curl gets an answer from URL (10 s)
-# start_origin           nginx on $ORIGIN_CPU serving a small fixed answer
-#                        on $ORIGIN_PORT (keep-alive)
+# origin_conf FILE [OPTS]   the origin nginx's configuration (below)
+# start_origin [OPTS]    nginx (on $ORIGIN_CPU when set) serving a small
+#                        fixed answer on $ORIGIN_PORT (keep-alive)
 # cpu_ticks PID, hwm_kb PID   CPU ticks and peak RSS of PID and children
 
 free_port() {
@@ -41,36 +42,76 @@ wait_url() {
 # What a proxied answer from start_origin's nginx contains.
 if [ -n "${BODY_BYTES:-}" ]; then ORIGIN_MARK=bbbbbbbb; else ORIGIN_MARK="hello from the origin"; fi
 
-start_origin() {
-	# BODY_BYTES=N: every answer is a file of N bytes instead.
-	# ORIGIN_PORTS="P1 P2 ...": listen on each of these instead of $ORIGIN_PORT.
-	local loc='location / { default_type text/plain; return 200 "hello from the origin\n"; }'
-	local ports=${ORIGIN_PORTS:-$ORIGIN_PORT} listens="" p
-	for p in $ports; do listens="$listens listen 127.0.0.1:$p reuseport;"; done
-	if [ -n "${BODY_BYTES:-}" ]; then
+# nginx_main NAME CONNS [MASTER] [RLIMIT]: prints the main context of an
+# nginx configuration (the origin's or the proxy's): one worker of CONNS
+# connections, in the foreground, its pid and error log $work/NAME.pid and
+# .err; MASTER (off) for master_process, RLIMIT for worker_rlimit_nofile.
+nginx_main() {
+	echo "worker_processes 1;"
+	[ -z "${3:-}" ] || echo "master_process $3;"
+	[ -z "${4:-}" ] || echo "worker_rlimit_nofile $4;"
+	echo "daemon off;"
+	echo "pid $work/$1.pid;"
+	echo "error_log $work/$1.err warn;"
+	echo "events { worker_connections $2; }"
+}
+
+# origin_conf FILE [conns=4096] [serve=hello|body|root] [master=off]
+#             [rlimit=N] [backlog=N] [log=len]
+# The origin's nginx configuration, one place for every script: one worker,
+# keep-alive without limit, listening on each of ${ORIGIN_PORTS:-$ORIGIN_PORT}.
+#   serve=hello  every answer is "hello from the origin" (22 bytes; the
+#                default without BODY_BYTES)
+#   serve=body   every answer is $work/www/body, BODY_BYTES bytes, written
+#                here (the default with BODY_BYTES)
+#   serve=root   the files under $work/www by path (the caller writes them)
+#   log=len      each request head's length to $work/origin.log
+#                (origin_cost.sh); otherwise no access log
+origin_conf() {
+	local file=$1 conns=4096 serve=hello master="" rlimit="" backlog="" log="" kv p
+	[ -z "${BODY_BYTES:-}" ] || serve=body
+	shift
+	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
+	local loc
+	case "$serve" in
+	hello) loc='location / { default_type text/plain; return 200 "hello from the origin\n"; }' ;;
+	body)
 		mkdir -p "$work/www"
 		head -c "$BODY_BYTES" /dev/zero | tr '\0' b >"$work/www/body"
-		loc="location / { default_type text/plain; root $work/www; try_files /body =404; }"
-	fi
-	cat >"$work/origin.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $work/tmp-origin;
-	keepalive_requests 1000000;
-	server {
-		$listens
-		$loc
-	}
+		loc="location / { default_type text/plain; root $work/www; try_files /body =404; }" ;;
+	root) loc="root $work/www;" ;;
+	*) echo "origin_conf: serve is hello, body or root" >&2; return 2 ;;
+	esac
+	{
+		nginx_main origin "$conns" "$master" "$rlimit"
+		echo "http {"
+		if [ "$log" = len ]; then
+			echo '	log_format len $request_length;'
+			echo "	access_log $work/origin.log len;"
+		else
+			echo "	access_log off;"
+		fi
+		echo "	client_body_temp_path $work/tmp-origin;"
+		echo "	keepalive_requests 1000000;"
+		echo "	server {"
+		for p in ${ORIGIN_PORTS:-$ORIGIN_PORT}; do
+			echo "		listen 127.0.0.1:$p reuseport${backlog:+ backlog=$backlog};"
+		done
+		echo "		$loc"
+		echo "	}"
+		echo "}"
+	} >"$file"
 }
-EOF
-	taskset -c "$ORIGIN_CPU" nginx -c "$work/origin.conf" -e "$work/origin.err" &
+
+# start_origin [OPTS]: origin_conf's $work/origin.conf with OPTS, served by
+# nginx (pinned to $ORIGIN_CPU when it is set) until the script ends.
+start_origin() {
+	local pin=() p
+	[ -z "${ORIGIN_CPU:-}" ] || pin=(taskset -c "$ORIGIN_CPU")
+	origin_conf "$work/origin.conf" "$@"
+	"${pin[@]}" nginx -c "$work/origin.conf" -e "$work/origin.err" &
 	pids+=("$!")
-	for p in $ports; do
+	for p in ${ORIGIN_PORTS:-$ORIGIN_PORT}; do
 		wait_url "http://127.0.0.1:$p/" || {
 			echo "bench: origin nginx did not start" >&2
 			cat "$work/origin.err" >&2
@@ -163,13 +204,7 @@ nginx_conf() {
 	local listen="listen 127.0.0.1:$PROXY_PORT${backlog:+ backlog=$backlog}"
 	{
 		[ -z "$stream" ] || echo "load_module $stream;"
-		echo "worker_processes 1;"
-		[ -z "$master" ] || echo "master_process $master;"
-		[ -z "$rlimit" ] || echo "worker_rlimit_nofile $rlimit;"
-		echo "daemon off;"
-		echo "pid $work/nginx.pid;"
-		echo "error_log $work/nginx.err warn;"
-		echo "events { worker_connections $conns; }"
+		nginx_main nginx "$conns" "$master" "$rlimit"
 		if [ -n "$stream" ]; then
 			cat <<EOC
 stream {

@@ -33,25 +33,7 @@ OUT=${OUT:-$here/out}
 command -v valgrind >/dev/null || { echo "origin_cost.sh: needs valgrind" >&2; exit 1; }
 gh_build origin_cost.sh "${1:-}"
 bench_workdir gh-origin-cost
-mkdir -p "$work/www"
-head -c "$BODY_BYTES" /dev/zero | tr '\0' b >"$work/www/body"
-cat >"$work/origin.conf" <<EOF
-worker_processes 1;
-master_process off;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections 1024; }
-http {
-	log_format len \$request_length;
-	access_log $work/origin.log len;
-	keepalive_requests 1000000;
-	server {
-		listen 127.0.0.1:$ORIGIN_PORT;
-		location / { default_type text/plain; root $work/www; try_files /body =404; }
-	}
-}
-EOF
+origin_conf "$work/origin.conf" master=off conns=1024 log=len
 nginx_conf "$work/nginx.conf" conns=1024 keepalive=16
 haproxy_cfg "$work/haproxy.cfg"
 gh_new_db

@@ -28,21 +28,7 @@ mkdir -p "$OUT" "$work/www"
 head -c 100 /dev/zero | tr '\0' 'a' >"$work/www/small"
 head -c 16384 /dev/zero | tr '\0' 'b' >"$work/www/big"
 
-cat >"$work/origin.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/origin.pid;
-error_log $work/origin.err warn;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	server { listen 127.0.0.1:$ORIGIN_PORT; root $work/www; }
-}
-EOF
-nginx -c "$work/origin.conf" -e "$work/origin.err" &
-pids+=("$!")
-wait_url "http://127.0.0.1:$ORIGIN_PORT/small"
+start_origin conns=1024 serve=root
 
 nginx_conf "$work/nginx.conf" conns=1024 keepalive=16
 haproxy_cfg "$work/haproxy.cfg"

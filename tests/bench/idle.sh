@@ -35,12 +35,8 @@ gh_bench_db
 report="$OUT/idle.tsv"
 printf 'proxy\trss_at_start_kib\tbytes_per_idle_conn\n' >"$report"
 for proxy in ${PROXIES:-gatehoused nginx haproxy}; do
-	case $proxy in
-	gatehoused) cmd=("$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off --log-level warn) ;;
-	nginx) cmd=(nginx -c "$work/nginx.conf" -e "$work/nginx.err") ;;
-	haproxy) cmd=(haproxy -db -f "$work/haproxy.cfg") ;;
-	esac
-	line=$(/usr/bin/python3 "$here/idle.py" "$PROXY_PORT" -- "${cmd[@]}" 2>>"$work/$proxy.err" | tail -1) || { grep -v NOTICE "$work/$proxy.err" | tail -3 >&2; line="failed"; }
+	proxy_cmd "$proxy"
+	line=$(/usr/bin/python3 "$here/idle.py" "$PROXY_PORT" -- "${proxy_argv[@]}" 2>>"$work/$proxy.err" | tail -1) || { grep -v NOTICE "$work/$proxy.err" | tail -3 >&2; line="failed"; }
 	printf '%s\t%s\n' "$proxy" "$line" >>"$report"
 	sleep 1
 done

@@ -7,6 +7,7 @@
 # origin_conf FILE [OPTS]   the origin nginx's configuration (below)
 # start_origin [OPTS]    nginx (on $ORIGIN_CPU when set) serving a small
 #                        fixed answer on $ORIGIN_PORT (keep-alive)
+# start_proxy NAME       gatehoused, nginx or haproxy (on $PROXY_CPU when set)
 # cpu_ticks PID, hwm_kb PID   CPU ticks and peak RSS of PID and children
 
 free_port() {
@@ -118,6 +119,33 @@ start_origin() {
 			exit 1
 		}
 	done
+}
+
+# proxy_cmd NAME: sets proxy_argv to the command that runs NAME (gatehoused,
+# nginx or haproxy) in the foreground with one worker: gatehoused on $gh_db
+# (gh_bench_db), nginx on $work/nginx.conf (nginx_conf), HAProxy on
+# $work/haproxy.cfg (haproxy_cfg).
+proxy_cmd() {
+	case "$1" in
+	gatehoused)
+		proxy_argv=("$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off
+			--log-level warn) ;;
+	nginx) proxy_argv=(nginx -c "$work/nginx.conf" -e "$work/nginx.err") ;;
+	haproxy) proxy_argv=(haproxy -db -f "$work/haproxy.cfg") ;;
+	*) echo "proxy_cmd: no proxy '$1'" >&2; return 2 ;;
+	esac
+}
+
+# start_proxy NAME: starts proxy_cmd's NAME in the background, pinned to
+# $PROXY_CPU when it is set, its stderr appended to $work/NAME.err; sets
+# proxy_pid (also added to $pids). Stop it with stop_proxy_at.
+start_proxy() {
+	local pin=()
+	[ -z "${PROXY_CPU:-}" ] || pin=(taskset -c "$PROXY_CPU")
+	proxy_cmd "$1"
+	"${pin[@]}" "${proxy_argv[@]}" 2>>"$work/$1.err" &
+	proxy_pid=$!
+	pids+=("$proxy_pid")
 }
 
 cpu_ticks() {

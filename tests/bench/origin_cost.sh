@@ -39,18 +39,6 @@ haproxy_cfg "$work/haproxy.cfg"
 gh_new_db
 gh_bench_db
 
-start_proxy() {
-	case "$1" in
-	gatehoused)
-		"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off \
-		    --log-level warn 2>>"$work/gatehoused.err" & ;;
-	nginx) nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
-	haproxy) haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
-	esac
-	proxy_pid=$!
-	pids+=("$proxy_pid")
-}
-
 # origin_run PROXY N: the origin's instructions for N requests through PROXY.
 origin_run() {
 	local out="$work/cg.$1.$2" vpid

@@ -41,18 +41,7 @@ OUT=${OUT:-$here/out}
 bash "$top/scripts/install-deps.sh" bench
 command -v sqlite3 >/dev/null || bash "$top/scripts/install-deps.sh" build
 
-gh=${1:-}
-if [ -z "$gh" ]; then
-	gh="$top/build-bench/gatehoused"
-	(
-		cd "$top"
-		[ -x configure ] || ./autogen.sh >/dev/null 2>&1
-		mkdir -p build-bench && cd build-bench
-		[ -f Makefile ] || ../configure >configure.out 2>&1
-		make -j"$ncpu" gatehoused >build.out 2>&1
-	) || { echo "run.sh: building gatehoused failed (see build-bench/build.out)" >&2; exit 1; }
-fi
-[ -x "$gh" ] || { echo "run.sh: no gatehoused at $gh" >&2; exit 1; }
+gh_build run.sh "${1:-}"
 
 bench_workdir gh-bench
 raw="$OUT/raw.tsv"
@@ -78,20 +67,6 @@ nginx_conf "$work/nginx.conf" body_temp=1
 haproxy_cfg "$work/haproxy.cfg" maxconn=4096 server_maxconn=1000
 gh_new_db
 gh_bench_db
-
-# start_proxy NAME: starts it pinned to PROXY_CPU; sets proxy_pid.
-start_proxy() {
-	case "$1" in
-	gatehoused)
-		taskset -c "$PROXY_CPU" "$gh" --db "$gh_db" --workers 1 --access-log off \
-		    --admin-listen off --log-level warn 2>>"$work/gatehoused.err" & ;;
-	nginx)
-		taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
-	haproxy)
-		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
-	esac
-	proxy_pid=$!
-}
 
 stop_proxy() { stop_proxy_at "http://127.0.0.1:$PROXY_PORT/"; }
 

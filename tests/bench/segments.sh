@@ -66,20 +66,6 @@ haproxy_cfg "$work/haproxy.cfg" maxconn=4096 server_maxconn=1000
 gh_new_db
 gh_bench_db
 
-start_proxy() {
-	case "$1" in
-	gatehoused)
-		taskset -c "$PROXY_CPU" "$gh" --db "$gh_db" --workers 1 --access-log off \
-		    --admin-listen off --log-level warn 2>>"$work/gatehoused.err" & ;;
-	nginx)
-		taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
-	haproxy)
-		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
-	esac
-	proxy_pid=$!
-	pids+=("$proxy_pid")
-}
-
 # snap FILE NAME=PID[,PID...]...: the counters segsnap.py reads, taken with
 # cat and ss only, so that the two snapshots bracket what perf counted.
 snap() {

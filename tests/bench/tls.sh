@@ -68,11 +68,12 @@ wait_tls() { wait_url "$url" -k; }
 start_origin
 
 # -- the proxies --------------------------------------------------------------
-# write_configs on|off: session resumption (tickets) on or off in all three.
+# write_configs on|off: session resumption (tickets) on or off in all three
+# (gatehoused reads GATEHOUSE_TLS_TICKETS, exported for start_proxy).
 # wrk resumes TLS sessions when it reconnects, so the handshakes row turns
 # resumption off everywhere: every connection is a full handshake.
 write_configs() {
-	gh_tickets=$1
+	export GATEHOUSE_TLS_TICKETS=$1
 	nginx_conf "$work/nginx.conf" body_temp=1 tls="$1"
 	haproxy_cfg "$work/haproxy.cfg" maxconn=4096 server_maxconn=1000 tls="$1"
 }
@@ -84,19 +85,6 @@ INSERT INTO certificates (name, certificate_pem, private_key_pem)
 EOF
 gh_bench_db https bench
 
-start_proxy() {
-	case "$1" in
-	gatehoused)
-		GATEHOUSE_TLS_TICKETS=$gh_tickets taskset -c "$PROXY_CPU" "$gh" --db "$gh_db" \
-		    --workers 1 --access-log off --admin-listen off --log-level warn \
-		    2>>"$work/gatehoused.err" & ;;
-	nginx)
-		taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
-	haproxy)
-		taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
-	esac
-	proxy_pid=$!
-}
 stop_proxy() { stop_proxy_at "$url" -k; }
 
 # run_wrk ROUND PROXY TEST [wrk args]: one measurement into $raw.

@@ -12,7 +12,9 @@
 # (/proc/PID/stat fields 14, 15 and 10), the origin's CPU per request (its
 # worker shares WRK_CPU with wrk: on two CPUs that CPU is the bottleneck,
 # so what a proxy makes the origin do costs throughput) and each proxy's
-# ratio to nginx.
+# ratios to nginx: the median of its per-round ratios (each round against
+# the nginx round next to it, robust to a round that drifted) with their
+# range, and the ratio of the medians beside it (doc/performance.md).
 #
 # Usage: tests/bench/run.sh [GATEHOUSED]   (default: builds build-bench/)
 # Then runs tls.sh and l4.sh with the same daemon (BENCH=http: skip them).

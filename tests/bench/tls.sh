@@ -14,8 +14,9 @@
 # upstream keep-alive. The three proxies offer the same protocol posture:
 # TLS 1.2/1.3, ECDHE, AEAD. The certificate is made by certtool at run
 # time (KEY=ecdsa for ECDSA P-256, the default, or KEY=rsa for RSA 2048).
-# Rounds are interleaved (g, n, h, g, ...); the report gives each proxy's
-# median and its ratio to nginx, and writes $OUT/tls.tsv (raw) and
+# Rounds are interleaved (g, n, h, g, ...); the report (report.py, as
+# run.sh's) gives each proxy's median, the median of its per-round ratios to
+# nginx and the ratio of the medians, and writes $OUT/tls.tsv (raw) and
 # $OUT/tls.md (the table for doc/performance.md).
 #
 # Usage: tests/bench/tls.sh [GATEHOUSED]  (default: build-bench/gatehoused,
@@ -143,23 +144,4 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # -- report: medians and the ratio to nginx ------------------------------------
-/usr/bin/python3 - "$raw" "$OUT/tls.md" "$KEY" <<'EOF'
-import statistics, sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
-med = {}
-for r in rows:
-    if r[3]:
-        med.setdefault((r[2], r[1]), []).append(float(r[3]))
-lines = ["| test (%s certificate) | gatehoused | nginx | HAProxy | gatehoused / nginx |" % sys.argv[3],
-         "| --- | ---: | ---: | ---: | ---: |"]
-for test in ("tls-keepalive", "tls-handshakes", "hey-handshakes"):
-    m = {p: statistics.median(v) for (t, p), v in med.items() if t == test}
-    if not m:
-        continue
-    g, n, h = m.get("gatehoused"), m.get("nginx"), m.get("haproxy")
-    fmt = lambda v: "%.0f" % v if v else "-"
-    ratio = "%.2fx" % (g / n) if g and n else "-"
-    lines.append("| %s (req/s) | %s | %s | %s | %s |" % (test, fmt(g), fmt(n), fmt(h), ratio))
-open(sys.argv[2], "w").write("\n".join(lines) + "\n")
-print("\n".join(lines))
-EOF
+/usr/bin/python3 "$here/report.py" --tls-report "$raw" "$KEY" | tee "$OUT/tls.md"

@@ -17,6 +17,9 @@ the callgrind files there (for callgrind_annotate), TLS=1: the client speaks
 TLS 1.3 to the proxy (ECDSA P-256, session tickets on, as tls.sh's
 keep-alive row); the requests then also count record encryption.
 STRACE=1 counts system calls per request instead (strace -f -c).
+OUT=DIR also writes the figures to DIR/cpu_cost.tsv (cpu_cost_tls.tsv with
+TLS=1, cpu_cost_strace.tsv or cpu_cost_tls_strace.tsv with STRACE=1): a
+line "proxy<TAB>per request" each, for dataplane.sh.
 """
 import os
 import shutil
@@ -204,6 +207,14 @@ def main():
                     for f in os.listdir(d):
                         shutil.copy(os.path.join(d, f), os.path.join(keep, "%s.%d.%s" % (proxy, n, f)))
             res[proxy] = (per[1] - per[0]) / (n2 - n1)
+        out = os.environ.get("OUT")
+        if out:
+            os.makedirs(out, exist_ok=True)
+            name = "cpu_cost%s%s.tsv" % ("_tls" if TLS else "", "_strace" if STRACE else "")
+            with open(os.path.join(out, name), "w") as f:
+                f.write("proxy\t%s_per_request\n" % ("syscalls" if STRACE else "instructions"))
+                for proxy in proxies:
+                    f.write("%s\t%.2f\n" % (proxy, res[proxy]))
         base = res.get("nginx")
         print("| proxy | %s per 100 B request%s | against nginx |"
               % ("system calls" if STRACE else "instructions", " over TLS 1.3" if TLS else ""))

@@ -82,6 +82,8 @@ EXTRA_DIST += tests/bench/routes.sh tests/bench/route_cost.c tests/bench/config.
 	tests/bench/config.py
 EXTRA_DIST += tests/bench/syscalls.sh tests/bench/idle.sh tests/bench/idle.py tests/bench/cpu_cost.py
 EXTRA_DIST += tests/bench/segments.sh tests/bench/segsnap.py tests/bench/origin_cost.sh
+# Issue 10's Done-when lines in one run, one table.
+EXTRA_DIST += tests/bench/dataplane.sh tests/bench/dataplane.py
 
 # ACME suites (test_90..92) against Debian's pebble, and their helper.
 E2E_TESTS += tests/e2e/test_90_acme_http01.py tests/e2e/test_91_acme_alpn_renew.py \

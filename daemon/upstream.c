@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -45,6 +46,10 @@
  * so a 16 KiB answer and its head come in one readv(2).
  */
 #define UPSTREAM_READ_CHUNK (64 * 1024 - 128)
+/* A response deadline this close is taken as reached (the coarse clock
+ * and an early wake-up, as sockread's SOCKREAD_TMO_SLACK_MS).
+ */
+#define UPSTREAM_TMR_SLACK_MS 10
 
 TAILQ_HEAD(upstream_list, upstream_conn);
 
@@ -318,15 +323,82 @@ upstream_free(struct upstream_conn *u)
 }
 
 static void
+ms_to_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+/* Monotonic milliseconds from the coarse clock (no system call). */
+static uint64_t
+up_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* <tmr> pending for <ms> from <now>. */
+static void
+upstream_tmr_arm(struct upstream_conn *u, uint64_t now, unsigned ms)
+{
+	struct timeval tv;
+
+	ms_to_tv(ms, &tv);
+	evtimer_add(u->tmr, &tv);
+	u->tmr_at = now + ms;
+}
+
+static void
+upstream_tmr_stop(struct upstream_conn *u)
+{
+	evtimer_del(u->tmr);
+	u->tmr_at = 0;
+}
+
+/* The response head is due within <ms>. The timer is moved lazily, as
+ * sockread's read timeout is: it is armed only when none is pending that
+ * fires no later than the new deadline, and the head's arrival or the
+ * release only clears the deadline. A timer that fires early re-arms for
+ * what is left, or does nothing when no head is awaited; so a keep-alive
+ * origin connection in steady use arms it about once per <ms>, not
+ * twice (add and delete) per request.
+ */
+static void
+upstream_response_deadline(struct upstream_conn *u, unsigned ms)
+{
+	uint64_t now = up_mono_ms();
+
+	u->resp_deadline = now + ms;
+	if (u->tmr_at != 0 && u->tmr_at <= u->resp_deadline)
+		return;
+	upstream_tmr_arm(u, now, ms);
+}
+
+static void
 upstream_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct upstream_conn *u = arg;
 	const struct upstream_owner_ops *ops = u->ops;
 	void *o = u->owner;
+	uint64_t now;
 
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	u->tmr_at = 0;
 	if (o == NULL)
 		return;
+	if (u->flags & (UPSTREAM_F_CONNECTED | UPSTREAM_F_REUSED)) {
+		/* The response timer: early, or left from a head that came. */
+		if (u->resp_deadline == 0)
+			return;
+		now = up_mono_ms();
+		if (now + UPSTREAM_TMR_SLACK_MS < u->resp_deadline) {
+			upstream_tmr_arm(u, now,
+			    (unsigned)(u->resp_deadline - now));
+			return;
+		}
+	}
 	ops->enter(o);
 	ops->on_fail(o,
 	    (u->flags & UPSTREAM_F_CONNECTED) ? UPSTREAM_FAIL_RESPONSE_TIMEOUT
@@ -359,13 +431,6 @@ upstream_new(struct worker *w, const struct sockaddr_storage *sa,
 	bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
 	    upstream_event_cb, u);
 	return u;
-}
-
-static void
-ms_to_tv(unsigned ms, struct timeval *tv)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
 }
 
 /* Reads: our sockread on plain sockets, the bufferevent under TLS. */
@@ -437,7 +502,6 @@ upstream_attach(struct worker *w, const struct upstream_owner *own,
 	struct upstream_pools *p = w->pools;
 	struct upstream_conn *u = NULL;
 	struct upool *pl;
-	struct timeval tv;
 	short en, want;
 
 	pl = upool_find(p, s->id);
@@ -473,14 +537,14 @@ upstream_attach(struct worker *w, const struct upstream_owner *own,
 			return -1;
 		}
 		stats_inc(STAT_UP_CONN_OPENED);
-		ms_to_tv(connect_ms, &tv);
-		evtimer_add(u->tmr, &tv);
+		upstream_tmr_arm(u, up_mono_ms(), connect_ms);
 	}
 	u->owner = own->arg;
 	u->ops = own->ops;
 	u->slot = own->slot;
 	u->idle_ms = idle_ms;
 	u->response_ms = 0;
+	u->resp_deadline = 0;
 	u->head_req = false;
 	if (u->flags & UPSTREAM_F_REUSED)
 		http1_next(u->parser); /* paused after the last response */
@@ -547,7 +611,10 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	u->owner = NULL;
 	u->ops = NULL;
 	u->slot = NULL;
-	evtimer_del(u->tmr);
+	/* A pending response timer stays: it finds no owner, or a later
+	 * request's deadline, when it fires.
+	 */
+	u->resp_deadline = 0;
 	pl = upool_find(u->w->pools, u->server_id);
 	if (!reuse || !(u->flags & UPSTREAM_F_KEEPALIVE) ||
 	    !(u->flags & UPSTREAM_F_RESP_DONE) ||
@@ -630,15 +697,11 @@ void
 upstream_expect_response(struct upstream_conn *u, unsigned ms,
     bool head_request)
 {
-	struct timeval tv;
-
 	http1_set_head_response(u->parser, head_request);
 	u->head_req = head_request;
 	u->response_ms = ms;
-	if (u->flags & UPSTREAM_F_CONNECTED || u->flags & UPSTREAM_F_REUSED) {
-		ms_to_tv(ms, &tv);
-		evtimer_add(u->tmr, &tv);
-	}
+	if (u->flags & UPSTREAM_F_CONNECTED || u->flags & UPSTREAM_F_REUSED)
+		upstream_response_deadline(u, ms);
 	/* else: the connect timer runs; the response timer starts once
 	 * connected (upstream_event_cb).
 	 */
@@ -649,7 +712,8 @@ void
 upstream_start_tunnel(struct upstream_conn *u)
 {
 	u->flags |= UPSTREAM_F_TUNNEL;
-	evtimer_del(u->tmr);
+	upstream_tmr_stop(u);
+	u->resp_deadline = 0;
 	upstream_read_timeout(u, u->idle_ms);
 }
 
@@ -661,9 +725,9 @@ up_on_head(void *arg, struct http_msg *m)
 	u->flags |= UPSTREAM_F_GOT_BYTES;
 	if (m->status >= 200 || m->status == 101) {
 		/* The head is here: from now on only the body idle
-		 * timeout applies.
+		 * timeout applies (a pending timer finds no deadline).
 		 */
-		evtimer_del(u->tmr);
+		u->resp_deadline = 0;
 		upstream_read_timeout(u, u->idle_ms);
 	}
 	if (u->owner == NULL)
@@ -785,7 +849,6 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct upstream_conn *u = arg;
 	const struct upstream_owner_ops *ops = u->ops;
 	void *o = u->owner;
-	struct timeval tv;
 	enum http1_status st;
 	int one = 1;
 
@@ -801,11 +864,9 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		    TCP_NODELAY, &one, sizeof(one));
 		if (sockread_active(&u->rd))
 			sockread_enable(&u->rd);
-		evtimer_del(u->tmr);
-		if (u->response_ms > 0) {
-			ms_to_tv(u->response_ms, &tv);
-			evtimer_add(u->tmr, &tv);
-		}
+		upstream_tmr_stop(u); /* the connect timer */
+		if (u->response_ms > 0)
+			upstream_response_deadline(u, u->response_ms);
 		goto out;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {

@@ -59,6 +59,8 @@ struct upstream_conn {
 	struct bufferevent *bev; /* owned: connects, writes */
 	struct sockread rd;      /* plain: our reads (zeroed: TLS) */
 	struct event *tmr;       /* owned: connect / response deadline */
+	uint64_t resp_deadline;  /* monotonic ms for the head; 0: none */
+	uint64_t tmr_at;         /* monotonic ms <tmr> fires; 0: not pending */
 	void *owner;             /* borrowed, opaque; NULL while idle */
 	const struct upstream_owner_ops *ops; /* the owner's, while attached */
 	struct upstream_conn **slot;          /* the owner's pointer to it */

@@ -87,6 +87,13 @@ struct http1_parser {
 	size_t sc_nlines;   /* header lines */
 	unsigned sc_empty;  /* leading empty lines */
 
+	/* A head that lies whole in the buffer being fed is copied into the
+	 * message at once, and its spans become offsets from <hbase>, the
+	 * buffer's start (<hlen> bytes copied); NULL: each span is appended.
+	 */
+	const char *hbase;
+	size_t hlen;
+
 	/* The header being assembled from llhttp's partial spans. */
 	enum hdr_state hs;
 	struct http_span name, value;
@@ -249,10 +256,11 @@ scan_count(struct http1_parser *p, size_t n)
 /* Scans the head bytes in <buf> (stopping at the end of the head) for what
  * llhttp would accept but we refuse, and for the size limits. Line content
  * is skipped with memchr(), so a head costs little more than a copy.
- * Returns 0 or -1 with the error set.
+ * Returns 0 with <*end> the bytes scanned (up to the head's last LF when
+ * it ends here), or -1 with the error set.
  */
 static int
-scan_head(struct http1_parser *p, const char *buf, size_t n)
+scan_head(struct http1_parser *p, const char *buf, size_t n, size_t *end)
 {
 	size_t i = 0;
 
@@ -292,6 +300,7 @@ scan_head(struct http1_parser *p, const char *buf, size_t n)
 			i++;
 		}
 	}
+	*end = i;
 	return 0;
 }
 
@@ -303,8 +312,18 @@ span_add(struct http1_parser *p, struct http_span *s, const char *at,
 {
 	int64_t off;
 
-	if ((off = http_msg_append(p->m, at, len)) < 0)
+	if (p->hbase != NULL && at >= p->hbase &&
+	    (size_t)(at - p->hbase) + len <= p->hlen) {
+		/* Already copied with the whole head. llhttp reports one
+		 * span of a buffer once (a value broken by a line is
+		 * refused before), so a span goes on where it stopped.
+		 */
+		off = at - p->hbase;
+		if (s->len != 0 && (int64_t)s->off + s->len != off)
+			return fail(p, 400, "broken span in message head");
+	} else if ((off = http_msg_append(p->m, at, len)) < 0) {
 		return fail(p, 500, "out of memory");
+	}
 	if (s->len == 0)
 		s->off = (uint32_t)off;
 	s->len += (uint32_t)len;
@@ -750,6 +769,8 @@ parser_rewind(struct http1_parser *p)
 {
 	http_msg_reset(p->m);
 	p->rs = RS_RUN;
+	p->hbase = NULL;
+	p->hlen = 0;
 	p->sc = SC_LINE_START;
 	p->sc_first_done = p->started = false;
 	p->sc_line = p->sc_hbytes = p->sc_nlines = 0;
@@ -830,6 +851,8 @@ http1_feed(struct http1_parser *p, const char *buf, size_t n, size_t *used)
 {
 	llhttp_errno_t e;
 	const char *pos;
+	size_t hend;
+	bool fresh;
 
 	CHECK_OBJ(p, HTTP1_MAGIC);
 	*used = 0;
@@ -838,9 +861,25 @@ http1_feed(struct http1_parser *p, const char *buf, size_t n, size_t *used)
 	ASSERT(p->rs == RS_RUN); /* http1_next() after PAUSED/UPGRADE */
 	if (n == 0)
 		return HTTP1_OK;
-	if (p->sc != SC_DONE && scan_head(p, buf, n) < 0) {
-		p->rs = RS_ERROR;
-		return HTTP1_ERROR;
+	if (p->sc != SC_DONE) {
+		/* No span of this message was taken from an earlier buffer. */
+		fresh = p->m->len == 0;
+		if (scan_head(p, buf, n, &hend) < 0) {
+			p->rs = RS_ERROR;
+			return HTTP1_ERROR;
+		}
+		/* The whole head is here (the usual case): one copy instead
+		 * of one per span.
+		 */
+		if (fresh && p->sc == SC_DONE) {
+			if (http_msg_append(p->m, buf, hend) < 0) {
+				fail(p, 500, "out of memory");
+				p->rs = RS_ERROR;
+				return HTTP1_ERROR;
+			}
+			p->hbase = buf;
+			p->hlen = hend;
+		}
 	}
 	/* A value may go on at the start of this buffer only if the last
 	 * span stopped at the end of the previous one.
@@ -849,6 +888,7 @@ http1_feed(struct http1_parser *p, const char *buf, size_t n, size_t *used)
 	p->v_at_end = false;
 	p->feed_end = buf + n;
 	e = llhttp_execute(&p->ll, buf, n);
+	p->hbase = NULL; /* <buf> is the caller's again */
 	switch (e) {
 	case HPE_OK:
 		*used = n;

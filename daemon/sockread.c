@@ -1,13 +1,15 @@
 /*
- * sockread.c: one readv(2) per readiness into reserved evbuffer space
- * (for TLS: one read(2) into a scratch buffer, and one decoder call on
- * what it read).
+ * sockread.c: one read(2) per readiness into a block of the thread's that
+ * the input buffer then refers to (or a readv(2) into reserved evbuffer
+ * space when the input holds bytes); for TLS: one read(2) into a scratch
+ * buffer, and one decoder call on what it read.
  */
 #include "sockread.h"
 
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +45,55 @@ sockread_arm(struct sockread *r, uint32_t ms)
  * than the read). Freed by sockread_thread_fini().
  */
 static __thread struct evbuffer *spare_in;
+
+/* Read blocks, in two sizes (a client's reads, an origin's): a read into
+ * an empty input buffer lands in a block that the buffer then refers to
+ * (evbuffer_add_reference), and the block comes back here when libevent
+ * lets go of the bytes, wherever they went (drained, or moved to an output
+ * buffer and written). An evbuffer chain of 16 or 64 KiB reserved and
+ * freed per read cost more in malloc() and free() than the read's own
+ * work; a block from here costs a pointer, and a reference chain one small
+ * allocation. Blocks never leave the thread that read into them (a
+ * worker's buffers are its own).
+ */
+#define SOCKREAD_BLK_KEEP 2 /* kept per size, per thread */
+
+static const size_t blk_size[2] = { 16 * 1024, 64 * 1024 };
+
+static __thread void *blk_free[2][SOCKREAD_BLK_KEEP];
+static __thread unsigned blk_nfree[2];
+static __thread bool blk_done; /* sockread_thread_fini() ran */
+
+/* The size class for reads of <chunk> bytes, or -1: too large. */
+static int
+blk_class(uint32_t chunk)
+{
+	return chunk <= blk_size[0] ? 0 : chunk <= blk_size[1] ? 1 : -1;
+}
+
+static void *
+blk_get(int cls)
+{
+	if (blk_nfree[cls] > 0)
+		return blk_free[cls][--blk_nfree[cls]];
+	return malloc(blk_size[cls]);
+}
+
+static void
+blk_put(void *b, int cls)
+{
+	if (!blk_done && blk_nfree[cls] < SOCKREAD_BLK_KEEP)
+		blk_free[cls][blk_nfree[cls]++] = b;
+	else
+		free(b);
+}
+
+/* libevent's cleanup of a reference chain: the bytes are let go of. */
+static void
+blk_unref(const void *data, size_t len, void *extra)
+{
+	blk_put((void *)(uintptr_t)data, (int)(uintptr_t)extra);
+}
 
 static void
 sockread_update(struct sockread *r)
@@ -161,6 +212,33 @@ sockread_decode(struct sockread *r, int fd)
 	sockread_got(r);
 }
 
+/* One read into a block of the thread's, which the empty input buffer
+ * then refers to: nothing allocated for the bytes, none copied.
+ */
+static void
+sockread_block(struct sockread *r, int fd, int cls)
+{
+	void *b;
+	ssize_t n;
+
+	if ((b = blk_get(cls)) == NULL) {
+		sockread_fail(r, BEV_EVENT_ERROR);
+		return;
+	}
+	n = read(fd, b, r->chunk);
+	if (n <= 0)
+		blk_put(b, cls);
+	if (!sockread_took(r, n))
+		return;
+	if (evbuffer_add_reference(r->in, b, (size_t)n, blk_unref,
+	        (void *)(uintptr_t)cls) != 0) {
+		blk_put(b, cls);
+		sockread_fail(r, BEV_EVENT_ERROR);
+		return;
+	}
+	sockread_got(r);
+}
+
 static void
 sockread_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -169,7 +247,7 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 	struct iovec iov[2];
 	ssize_t n;
 	size_t left;
-	int nv, i;
+	int nv, i, cls;
 	short end;
 
 	if (r->ended != 0) {
@@ -195,6 +273,12 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 		sockread_decode(r, fd);
 		return;
 	}
+	if (evbuffer_get_length(r->in) == 0 &&
+	    (cls = blk_class(r->chunk)) >= 0) {
+		sockread_block(r, fd, cls);
+		return;
+	}
+	/* Bytes wait in the input: append after them, in place. */
 	if ((nv = evbuffer_reserve_space(r->in, (ev_ssize_t)r->chunk, v, 2)) <
 	    1) {
 		sockread_fail(r, BEV_EVENT_ERROR);
@@ -294,9 +378,17 @@ sockread_trim(struct sockread *r)
 void
 sockread_thread_fini(void)
 {
+	int cls;
+
 	if (spare_in != NULL) {
 		evbuffer_free(spare_in);
 		spare_in = NULL;
+	}
+	/* A block let go of after this is freed at once. */
+	blk_done = true;
+	for (cls = 0; cls < 2; cls++) {
+		while (blk_nfree[cls] > 0)
+			free(blk_free[cls][--blk_nfree[cls]]);
 	}
 }
 

@@ -5,8 +5,12 @@
  * (ioctl(FIONREAD)) before every read and then reads at most 4 KiB: two
  * system calls per read and several turns of the loop for a 16 KiB
  * answer. A sockread is one persistent EV_READ event on the fd whose
- * callback reads with one readv(2) straight into up to <chunk> bytes of
- * space reserved at the end of the evbuffer, then calls the owner.
+ * callback reads up to <chunk> bytes with one system call, then calls the
+ * owner: into an empty evbuffer, with read(2) into a block of the
+ * thread's that the evbuffer then refers to (the block comes back to the
+ * thread when libevent lets go of its bytes); after bytes that wait,
+ * with readv(2) into space reserved at the end of the evbuffer. A thread
+ * that reads through sockreads calls sockread_thread_fini() at its end.
  *
  * The owner keeps its bufferevent for writing (and connecting); the
  * bufferevent's own reading is never enabled. EOF, errors and the read

@@ -59,7 +59,8 @@ E2E_TESTS += tests/e2e/test_35_tls_sni.py tests/e2e/test_36_tls_origin.py tests/
 E2E_HELPERS += tests/e2e/tlsutil.py
 # TLS client connections read through sockread.c.
 E2E_TESTS += tests/e2e/test_72_tls_read.py
-# What a keep-alive connection reuses: the origin's lazy response timer.
+# What a keep-alive connection reuses: the origin's lazy response timer,
+# the worker's read blocks.
 E2E_TESTS += tests/e2e/test_75_keepalive_reuse.py
 # The accept path (accept.c): max_connections, counters per worker.
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py

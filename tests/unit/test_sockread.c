@@ -1,8 +1,8 @@
 /*
- * test_sockread.c: reading a socket pair into an evbuffer: one readv per
- * readiness, EOF, the read timeout (moved lazily, restarted by reads) and
- * the high-water suspension; with a decoder, an end it finds told after
- * the bytes before it.
+ * test_sockread.c: reading a socket pair into an evbuffer: one read per
+ * readiness (into a reused block of the thread's), EOF, the read timeout
+ * (moved lazily, restarted by reads) and the high-water suspension; with a
+ * decoder, an end it finds told after the bytes before it.
  */
 #include <sys/socket.h>
 
@@ -275,6 +275,61 @@ test_owned_input(void **state)
 	sockread_thread_fini();
 }
 
+static void
+assert_bytes(struct evbuffer *b, const char *want)
+{
+	size_t n = strlen(want);
+
+	assert_int_equal(evbuffer_get_length(b), n);
+	assert_memory_equal(evbuffer_pullup(b, -1), want, n);
+}
+
+static void
+send_str(struct fix *f, const char *s)
+{
+	assert_int_equal(write(f->sv[1], s, strlen(s)), (ssize_t)strlen(s));
+	loop_once(f);
+}
+
+/* A read into an empty input lands in a block of the thread's that the
+ * input refers to. The block comes back when libevent lets go of its
+ * bytes, wherever they went, and a read into it again shows only its own
+ * bytes; while any of its bytes are still held, nothing reuses it.
+ */
+static void
+test_read_blocks(void **state)
+{
+	struct fix *f = *state;
+	struct evbuffer *moved = evbuffer_new();
+	int i;
+
+	assert_non_null(moved);
+	sockread_enable(&f->rd);
+	send_str(f, "first answer");
+	assert_int_equal(f->reads, 1);
+	/* The bytes move on, as a tunnel moves them, still in their block. */
+	evbuffer_add_buffer(moved, f->in);
+	send_str(f, "second");
+	assert_bytes(f->in, "second");
+	assert_bytes(moved, "first answer");
+	evbuffer_free(moved); /* its block goes back to the thread */
+	/* Bytes wait in the input: the next read goes after them. */
+	evbuffer_drain(f->in, 3);
+	send_str(f, "+more");
+	assert_bytes(f->in, "ond+more");
+	evbuffer_drain(f->in, evbuffer_get_length(f->in));
+	/* Blocks taken and given back many times: each read shows its own
+	 * bytes only, never the tail of a longer earlier one.
+	 */
+	for (i = 0; i < 8; i++) {
+		send_str(f, i % 2 ? "a much longer line than the other" : "xy");
+		assert_bytes(f->in,
+		    i % 2 ? "a much longer line than the other" : "xy");
+		evbuffer_drain(f->in, evbuffer_get_length(f->in));
+	}
+	assert_int_equal(f->reads, 11);
+}
+
 /* A trimmed buffer is kept for the thread's next read, by any owned
  * sockread; with one kept already, another trimmed one is freed.
  */
@@ -472,6 +527,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_restarted_by_reads,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owned_input, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_blocks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_owned_input_reused, setup,
 		    teardown),

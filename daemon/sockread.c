@@ -30,13 +30,23 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The event pending with a timer of <ms> (it restarts at every read). */
+/* The event pending with a timer of <ms> from now, which reads do not
+ * restart. libevent 2.1 keeps the interval of a persistent event's
+ * timeout (ev_io_timeout in struct event) and, when it is set, adds the
+ * timer again at every activation: an event_add() per read. Cleared, the
+ * timer stays at its deadline whatever is read; sockread_expired() then
+ * finds the deadline the reads moved (last_ms) and re-arms for the rest.
+ * When the timer fires libevent takes the whole event out, and the
+ * callback puts it back (test_sockread checks both).
+ */
 static void
 sockread_arm(struct sockread *r, uint32_t ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	event_add(&r->ev, &tv);
+	r->ev.ev_.ev_io.ev_timeout.tv_sec = 0;
+	r->ev.ev_.ev_io.ev_timeout.tv_usec = 0;
 	r->armed_ms = ms;
 }
 
@@ -117,17 +127,18 @@ sockread_update(struct sockread *r)
 		event_active(&r->ev, EV_READ, 1);
 }
 
-/* The timer fired: the timeout, or an early wake-up of a lazily moved
- * deadline. Returns true when it is the timeout.
+/* The timer fired (libevent took the event out): the timeout, or an
+ * early wake-up of a lazily moved deadline, after which reading goes on.
+ * Returns true when it is the timeout.
  */
 static bool
 sockread_expired(struct sockread *r)
 {
 	uint64_t now, deadline;
 
+	r->armed_ms = 0;
 	if (!r->has_tmo) {
-		(void)event_remove_timer(&r->ev);
-		r->armed_ms = 0;
+		event_add(&r->ev, NULL); /* reading, without a timer */
 		return false;
 	}
 	now = mono_ms();
@@ -260,6 +271,15 @@ sockread_cb(evutil_socket_t fd, short what, void *arg)
 		if (sockread_expired(r))
 			sockread_fail(r, BEV_EVENT_TIMEOUT);
 		return;
+	}
+	if (what & EV_TIMEOUT) {
+		/* Bytes with the timer in one call (libevent 2.1 drops a
+		 * read activation when the timer fires, so this is for a
+		 * libevent that does not): the event is out; wait again as
+		 * after any read.
+		 */
+		r->armed_ms = 0;
+		sockread_update(r);
 	}
 	if (r->in == NULL) {
 		r->in = spare_in;

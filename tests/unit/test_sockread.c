@@ -248,6 +248,64 @@ test_timeout_restarted_by_reads(void **state)
 	assert_true(now_ms() - last >= 400 - SOCKREAD_TMO_SLACK_MS - 5);
 }
 
+/* Reads do not restart libevent's timer (no event_add per read): it
+ * stays at its deadline. When it fires, early, libevent has taken the
+ * whole event out and the sockread puts it back, also when the bytes and
+ * the timer come in the same turn, and when no timeout is set any more.
+ */
+static void
+test_timer_left_by_reads(void **state)
+{
+	struct fix *f = *state;
+	struct timeval a, b;
+	long moved;
+	int i;
+
+	sockread_set_timeout(&f->rd, 400);
+	sockread_enable(&f->rd);
+	assert_true(event_pending(&f->rd.ev, EV_TIMEOUT, &a));
+	usleep(60 * 1000);
+	assert_int_equal(write(f->sv[1], "x", 1), 1);
+	loop_once(f);
+	assert_int_equal(f->reads, 1);
+	assert_true(event_pending(&f->rd.ev, EV_READ, NULL));
+	assert_true(event_pending(&f->rd.ev, EV_TIMEOUT, &b));
+	moved = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_usec - a.tv_usec) / 1000;
+	assert_true(moved > -10 && moved < 30); /* restarted: about 60 */
+
+	/* Bytes waiting when an early timer fires (libevent 2.1 drops the
+	 * read activation then): read on the next turn, and wait again.
+	 */
+	sockread_disable(&f->rd);
+	sockread_set_timeout(&f->rd, 30);
+	sockread_enable(&f->rd);
+	sockread_set_timeout(&f->rd, 400);
+	assert_int_equal(write(f->sv[1], "y", 1), 1);
+	usleep(60 * 1000);
+	for (i = 0; i < 3 && f->reads < 2; i++)
+		loop_once(f);
+	assert_int_equal(f->reads, 2);
+	assert_int_equal(f->what, 0);
+	assert_true(event_pending(&f->rd.ev, EV_READ, NULL));
+	assert_int_equal(write(f->sv[1], "z", 1), 1);
+	loop_once(f);
+	assert_int_equal(f->reads, 3);
+
+	/* The timer fires with no timeout set: reading goes on. */
+	sockread_disable(&f->rd);
+	sockread_set_timeout(&f->rd, 20);
+	sockread_enable(&f->rd);
+	sockread_set_timeout(&f->rd, 0);
+	event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(f->what, 0);
+	assert_true(event_pending(&f->rd.ev, EV_READ, NULL));
+	assert_false(event_pending(&f->rd.ev, EV_TIMEOUT, NULL));
+	assert_int_equal(write(f->sv[1], "w", 1), 1);
+	loop_once(f);
+	assert_int_equal(f->reads, 4);
+	assert_int_equal(evbuffer_get_length(f->in), 4);
+}
+
 /* An owned input buffer exists only while bytes wait. */
 static void
 test_owned_input(void **state)
@@ -526,6 +584,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_restarted_by_reads,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timer_left_by_reads, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_owned_input, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_blocks, setup,

@@ -34,10 +34,12 @@
 #include "idtab.h"
 #include "log.h"
 #include "server_live.h"
+#include "sockread.h"
 #include "stats.h"
 #include "tls.h"
 
 #define HEALTH_MAX_LINE 512
+#define HEALTH_READ     (16 * 1024) /* a read; TLS: a record */
 
 struct hcheck;
 
@@ -61,7 +63,11 @@ struct hcheck {
 	unsigned ok_run, fail_run;
 	struct event *tick;           /* owned: next check */
 	struct event *deadline;       /* owned: timeout of a running check */
-	struct bufferevent *bev;      /* owned while a check runs */
+	struct bufferevent *bev;      /* owned while a check runs: connects,
+	                               * writes (TLS: records) */
+	struct sockread rd;           /* reads while a check runs */
+	struct tls_conn *sess;        /* owned while a TLS check runs */
+	bool sent;                    /* TLS: the request went */
 	struct cfg *cfg;              /* ref held when the origin uses TLS */
 	struct cfg *run_cfg;          /* ref held by a running TLS check */
 	const struct tls_client *tls; /* borrowed from cfg; NULL: plain */
@@ -155,16 +161,29 @@ set_state(struct hcheck *k, enum health_state st, const char *why)
 	}
 }
 
+/* Ends the connection of a check (TLS: with a close_notify). */
+static void
+check_close(struct hcheck *k)
+{
+	sockread_fini(&k->rd); /* before the bufferevent closes the fd */
+	if (k->sess != NULL) {
+		tls_conn_close_notify(k->sess);
+		tls_conn_free(k->sess); /* before the queue it writes to */
+		k->sess = NULL;
+	}
+	if (k->bev != NULL) {
+		bufferevent_free(k->bev);
+		k->bev = NULL;
+	}
+}
+
 static void
 check_end(struct hcheck *k, const char *error)
 {
 	struct hslot *s = slot_find(k->id, true);
 	struct timeval tv;
 
-	if (k->bev != NULL) {
-		bufferevent_free(k->bev);
-		k->bev = NULL;
-	}
+	check_close(k);
 	event_del(k->deadline);
 	cfg_unref(k->run_cfg);
 	k->run_cfg = NULL;
@@ -223,17 +242,58 @@ check_read(struct bufferevent *bev, void *arg)
 	check_end(k, NULL);
 }
 
+/* TLS: the first call sends the ClientHello, the one after the
+ * handshake the request. -1: a TLS error (logged and counted).
+ */
+static int
+check_tls_send(struct hcheck *k)
+{
+	struct evbuffer *b;
+	int r = -1;
+
+	if (k->sent)
+		return 0;
+	if ((b = evbuffer_new()) == NULL)
+		return -1;
+	if (evbuffer_add(b, k->request, strlen(k->request)) == 0 &&
+	    (r = tls_conn_send(k->sess, b)) == 0 && evbuffer_get_length(b) == 0)
+		k->sent = true;
+	evbuffer_free(b);
+	return r;
+}
+
+static short
+check_decode(void *arg, struct evbuffer *raw, const char *p, size_t n,
+    size_t *used, struct evbuffer *in)
+{
+	struct hcheck *k = arg;
+	short end = tls_conn_recv(k->sess, raw, p, n, used, in);
+
+	if (end == 0 && !k->sent && tls_conn_established(k->sess) &&
+	    check_tls_send(k) == -1)
+		end = BEV_EVENT_ERROR;
+	return end;
+}
+
 static void
 check_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct hcheck *k = arg;
 	char why[96];
 
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) {
+		sockread_enable(&k->rd);
+		if (k->sess != NULL && check_tls_send(k) == -1)
+			check_end(k, "TLS handshake failed");
 		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
+		/* A TLS error leaves no errno worth showing. */
 		snprintf(why, sizeof(why), "%s",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		    (what & BEV_EVENT_READING) && k->sess != NULL &&
+		            !tls_conn_established(k->sess)
+		        ? "TLS handshake failed"
+		        : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		check_end(k, why);
 		return;
 	}
@@ -247,6 +307,22 @@ check_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+check_sock_read(void *arg)
+{
+	struct hcheck *k = arg;
+
+	check_read(k->bev, k);
+}
+
+static void
+check_sock_event(void *arg, short what)
+{
+	struct hcheck *k = arg;
+
+	check_event(k->bev, what, k);
+}
+
+static void
 check_start(evutil_socket_t fd, short what, void *arg)
 {
 	struct hcheck *k = arg;
@@ -257,12 +333,16 @@ check_start(evutil_socket_t fd, short what, void *arg)
 		check_end(k, "out of memory");
 		return;
 	}
-	bufferevent_setcb(k->bev, check_read, NULL, check_event, k);
+	bufferevent_setcb(k->bev, NULL, NULL, check_event, k);
 	tv.tv_sec = k->timeout_ms / 1000;
 	tv.tv_usec = (k->timeout_ms % 1000) * 1000;
 	event_add(k->deadline, &tv);
+	/* Read by a sockread, enabled once connected (TLS: decrypted). */
 	if (bufferevent_socket_connect(k->bev, (struct sockaddr *)&k->sa,
-	        (int)k->salen) == -1) {
+	        (int)k->salen) == -1 ||
+	    sockread_init(&k->rd, health_base, bufferevent_getfd(k->bev),
+	        bufferevent_get_input(k->bev), HEALTH_READ, check_sock_read,
+	        check_sock_event, k) == -1) {
 		check_end(k, "connect failed");
 		return;
 	}
@@ -273,22 +353,24 @@ check_start(evutil_socket_t fd, short what, void *arg)
 		snprintf(label, sizeof(label),
 		    "health check of origin %s server %s", k->origin, k->label);
 		k->run_cfg = cfg_ref(k->cfg);
-		k->bev = tls_client_wrap(k->bev, k->tls, k->verify_name, label);
-		if (k->bev == NULL) {
+		k->sent = false;
+		k->sess = tls_client_conn_new(k->tls, bufferevent_getfd(k->bev),
+		    bufferevent_get_output(k->bev), k->verify_name, label);
+		if (k->sess == NULL) {
 			check_end(k, "TLS setup failed");
 			return;
 		}
-		bufferevent_setcb(k->bev, check_read, NULL, check_event, k);
+		sockread_set_decoder(&k->rd, check_decode);
+	} else {
+		bufferevent_write(k->bev, k->request, strlen(k->request));
 	}
-	bufferevent_write(k->bev, k->request, strlen(k->request));
-	bufferevent_enable(k->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(k->bev, EV_WRITE);
 }
 
 static void
 hcheck_free(struct hcheck *k)
 {
-	if (k->bev != NULL)
-		bufferevent_free(k->bev);
+	check_close(k);
 	event_free(k->tick);
 	event_free(k->deadline);
 	free(k->label);
@@ -442,6 +524,7 @@ health_main(void *arg)
 			slot->check = NULL;
 		hcheck_free(k);
 	}
+	sockread_thread_fini(); /* checks read through sockreads */
 	return NULL;
 }
 

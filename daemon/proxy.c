@@ -937,7 +937,7 @@ proxy_tunnel_from_client(struct conn *c)
 	if (u == NULL || in == NULL)
 		return;
 	c->req->bytes_in += evbuffer_get_length(in);
-	if (tunnel_move(in, bufferevent_get_output(u->bev)))
+	if (tunnel_move(in, upstream_output(u)))
 		conn_read_enable(c, false);
 }
 
@@ -990,9 +990,10 @@ proxy_tunnel_client_eof(struct conn *c)
 	struct upstream_conn *u = c->req->up;
 
 	if (u != NULL) {
-		/* Hand the origin what is left, then let it go. */
+		/* Hand the origin what is left, then let it go (a TLS
+		 * origin's session sends it before its close_notify).
+		 */
 		proxy_tunnel_from_client(c);
-		(void)bufferevent_flush(u->bev, EV_WRITE, BEV_FLUSH);
 		upstream_release(u, false);
 	}
 	proxy_tunnel_end(c->req);

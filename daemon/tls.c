@@ -1,27 +1,21 @@
 /*
  * tls.c: GnuTLS sessions for client connections and towards origins.
  *
- * Server sessions (an https listener's clients) have no bufferevent:
- * the owner's sockread reads ciphertext into a buffer and calls
+ * Server sessions (an https listener's clients) have no bufferevent
+ * filter: the owner's sockread reads ciphertext into a buffer and calls
  * tls_conn_recv(), whose pull function takes from that buffer; the
  * handshake runs there, then every complete record is decrypted into
  * the owner's input. tls_conn_send() encrypts plaintext corked, and the
  * push function writes the records straight to the socket when nothing
  * is queued, else queues them on the owner's socket bufferevent.
  *
- * Client sessions (towards origins): libevent 2.1 has no GnuTLS
- * bufferevent, so a session is a bufferevent_filter over the socket
- * bufferevent. GnuTLS reads ciphertext from the socket bufferevent's
- * input and writes it to its output through push/pull functions on those
- * evbuffers; the filters turn records into plaintext on the way in and
- * plaintext into records on the way out. The handshake is driven from the
- * filters (output then input) and never blocks.
- *
- * The filter machinery of libevent cannot report an error or an EOF by
- * itself, nor does it call the filter again when bytes are left behind in
- * the socket buffer, so each filter has a "kick" event: it delivers
- * EOF/error to the owner's event callback, flushes output held during the
- * handshake and re-reads ciphertext left behind by back-pressure.
+ * Client sessions (towards origins) work the same way: the owner's
+ * sockread decrypts through tls_conn_recv() and tls_conn_send() writes.
+ * The client speaks first: its first tls_conn_send(), once the socket is
+ * connected, sends the ClientHello and keeps the plaintext, and
+ * tls_conn_recv() runs the handshake on the server's answer; the owner
+ * sends what it kept once tls_conn_established(). So there is one
+ * record-reading loop, tls_conn_recv()'s, for both kinds of session.
  *
  * SNI: one credentials object per certificate per listener; the
  * post-ClientHello hook picks it by name (exact SAN, then wildcard SAN,
@@ -35,8 +29,8 @@
  * counted as tls_sni_fallback). GnuTLS refuses to override server_name by
  * its id (0, "cannot be overridden"), but keeps session extension ids in
  * 16 bits after that check: registering id 0x10000 is how the handler is
- * installed (checked at start; tls_server_wrap() works without it, with
- * GnuTLS's own refusal).
+ * installed (checked at start; sessions work without it, with GnuTLS's
+ * own refusal).
  *
  * Session tickets: each tls_server encrypts them with its own key, derived
  * from the process-wide master key and its client-authentication policy
@@ -73,8 +67,6 @@
 #define TLS_CONN_MAGIC  0x544c5343u /* "TLSC" */
 #define TLS_READ_CHUNK  (16 * 1024 + 256)
 #define TLS_WRITE_BATCH (64 * 1024)
-#define TLS_UNDER_WLOW  (32 * 1024)
-#define TLS_UNDER_WHIGH (256 * 1024)
 #define TLS_TICKET_SECS 3600
 #define TLS_SNI_EXT_ID  0x10000 /* server_name (0), see the top */
 
@@ -120,12 +112,10 @@ enum tls_flag {
 	TLS_F_SERVER = 1u << 0,
 	TLS_F_HS_DONE = 1u << 1,
 	TLS_F_FAILED = 1u << 2,
-	TLS_F_EOF = 1u << 3,      /* close_notify or EOF seen */
-	TLS_F_REPORTED = 1u << 4, /* EOF/error told to the owner */
-	TLS_F_FINISHED = 1u << 6, /* the socket reached EOF */
-	TLS_F_BYE = 1u << 7,      /* close_notify sent */
-	TLS_F_SNI = 1u << 8,      /* sni[] holds the client's name */
-	TLS_F_SNI_ODD = 1u << 9,  /* ...which is not a host name */
+	TLS_F_EOF = 1u << 3,     /* close_notify seen */
+	TLS_F_BYE = 1u << 7,     /* close_notify sent */
+	TLS_F_SNI = 1u << 8,     /* sni[] holds the client's name */
+	TLS_F_SNI_ODD = 1u << 9, /* ...which is not a host name */
 };
 
 struct tls_entry {
@@ -153,22 +143,16 @@ struct tls_conn {
 	unsigned magic;
 	unsigned flags; /* TLS_F_* */
 	gnutls_session_t s;
-	int fd; /* servers: the socket written to directly; clients: -1 */
-	/* clients: the filter (owns us) and the socket bufferevent under it */
-	struct bufferevent *bev, *under;
-	/* ciphertext in: clients: under's input; servers: during
-	 * tls_conn_recv(), what the sockread kept (or NULL), then <span>
+	int fd; /* the socket, written to directly while <uout> is empty */
+	/* ciphertext in, during tls_conn_recv(): what the sockread kept (or
+	 * NULL), then <span>
 	 */
 	struct evbuffer *uin;
 	const char *span;
 	size_t nspan;
-	/* ciphertext the socket did not take yet: clients: under's output;
-	 * servers: the owner's queue (borrowed)
-	 */
+	/* ciphertext the socket did not take yet: the owner's queue */
 	struct evbuffer *uout;
-	struct evbuffer_cb_entry *in_cb;
-	struct event *kick; /* clients only */
-	const struct tls_server *ts;
+	const struct tls_server *ts; /* servers */
 	char label[128];
 	char *verify_name;
 	char sni[256];
@@ -497,7 +481,7 @@ tls_client_key(const struct tls_client *tc)
 	return tc != NULL ? tc->key : 0;
 }
 
-/* ---- transport: GnuTLS <-> the socket bufferevent's evbuffers ---- */
+/* ---- transport: GnuTLS <-> the socket, the sockread, the queue ---- */
 
 static ssize_t
 tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
@@ -507,7 +491,7 @@ tls_push(gnutls_transport_ptr_t p, const giovec_t *iov, int n)
 	size_t skip, len;
 	int i, fd;
 
-	/* A server session with nothing queued writes the records straight
+	/* A session with nothing queued writes the records straight
 	 * to the socket (the corked head and body in one writev): queued
 	 * behind a bufferevent they would cost adding POLLOUT, a wake-up and
 	 * removing it again for every answer. What the kernel does not take
@@ -548,8 +532,6 @@ tls_pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 		t->nspan -= (size_t)n;
 		return n;
 	}
-	if (t->flags & TLS_F_FINISHED)
-		return 0;
 	gnutls_transport_set_errno(t->s, EAGAIN);
 	return -1;
 }
@@ -560,7 +542,7 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 	struct tls_conn *t = p;
 
 	return (t->uin != NULL && evbuffer_get_length(t->uin) > 0) ||
-	    t->nspan > 0 || (t->flags & TLS_F_FINISHED);
+	    t->nspan > 0;
 }
 
 /* ---- SNI ---- */
@@ -751,32 +733,14 @@ tls_client_hello_cb(gnutls_session_t s)
 /* ---- the connection ---- */
 
 static void
-tls_conn_destroy(void *arg)
+tls_conn_destroy(struct tls_conn *t)
 {
-	struct tls_conn *t = arg;
-
 	CHECK_OBJ(t, TLS_CONN_MAGIC);
-	if (t->in_cb != NULL)
-		evbuffer_remove_cb_entry(bufferevent_get_input(t->bev),
-		    t->in_cb);
-	if (t->kick != NULL)
-		event_free(t->kick);
 	if (t->s != NULL)
 		gnutls_deinit(t->s);
 	free(t->verify_name);
 	t->magic = 0;
 	free(t);
-}
-
-/* Clients: the filter's deferred work (tls_kick_cb()). Servers have no
- * kick: their owner hears of everything from tls_conn_recv() and
- * tls_conn_send().
- */
-static void
-tls_kick(struct tls_conn *t)
-{
-	if (t->kick != NULL)
-		event_active(t->kick, EV_WRITE, 0);
 }
 
 static void
@@ -811,7 +775,6 @@ tls_fail(struct tls_conn *t, int r)
 	} else {
 		log_debug("%s: TLS: %s", t->label, gnutls_strerror(r));
 	}
-	tls_kick(t);
 }
 
 static void
@@ -838,9 +801,6 @@ tls_handshake_done(struct tls_conn *t)
 	} else {
 		stats_inc(STAT_UP_TLS_HANDSHAKES);
 	}
-	if (t->bev != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
-		tls_kick(t);
 }
 
 /* 0: done, 1: in progress, -1: failed (reported). */
@@ -862,203 +822,6 @@ tls_handshake(struct tls_conn *t)
 		tls_fail(t, r);
 		return -1;
 	}
-}
-
-static enum bufferevent_filter_result
-tls_filter_in(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
-    enum bufferevent_flush_mode mode, void *arg)
-{
-	struct tls_conn *t = arg;
-	char buf[TLS_READ_CHUNK];
-	bool got = false;
-	size_t seen = SIZE_MAX;
-	ssize_t n;
-
-	if (mode == BEV_FINISHED)
-		t->flags |= TLS_F_FINISHED;
-	if (t->flags & (TLS_F_FAILED | TLS_F_EOF)) {
-		evbuffer_drain(src, evbuffer_get_length(src));
-		return BEV_ERROR;
-	}
-	if (!(t->flags & TLS_F_HS_DONE)) {
-		int r = tls_handshake(t);
-
-		if (r != 0)
-			return r > 0 ? BEV_NEED_MORE : BEV_ERROR;
-	}
-	/* Everything GnuTLS can decrypt now, ignoring <lim>: bytes left in
-	 * GnuTLS or the socket buffer would not be looked at again until
-	 * more arrive.
-	 */
-	for (;;) {
-		/* A stack buffer, then a copy: reserving 16 KiB in <dst> for
-		 * every small record costs a large allocation each time.
-		 */
-		n = gnutls_record_recv(t->s, buf, sizeof(buf));
-		if (n > 0) {
-			if (evbuffer_add(dst, buf, (size_t)n) != 0) {
-				tls_fail(t, GNUTLS_E_MEMORY_ERROR);
-				break;
-			}
-			got = true;
-			continue;
-		}
-		if (n == GNUTLS_E_AGAIN) {
-			/* Also returned after a post-handshake message (a
-			 * TLS 1.3 ticket): go on while records are consumed.
-			 */
-			size_t left = evbuffer_get_length(t->uin);
-
-			if (left > 0 && left < seen) {
-				seen = left;
-				continue;
-			}
-			break;
-		}
-		if (n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n == 0) {
-			t->flags |= TLS_F_EOF;
-			tls_kick(t);
-			break;
-		}
-		if (n == GNUTLS_E_REHANDSHAKE ||
-		    n == GNUTLS_E_GOT_APPLICATION_DATA ||
-		    !gnutls_error_is_fatal((int)n))
-			continue;
-		tls_fail(t, (int)n);
-		break;
-	}
-	return got ? BEV_OK : BEV_NEED_MORE;
-}
-
-static enum bufferevent_filter_result
-tls_filter_out(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
-    enum bufferevent_flush_mode mode, void *arg)
-{
-	struct tls_conn *t = arg;
-	struct evbuffer_iovec v[8];
-	size_t budget = TLS_WRITE_BATCH, sent = 0;
-	ssize_t r;
-	int nv, i;
-
-	if (t->flags & TLS_F_FAILED) {
-		evbuffer_drain(src, evbuffer_get_length(src));
-		return BEV_ERROR;
-	}
-	if (!(t->flags & TLS_F_HS_DONE)) {
-		if (t->flags & TLS_F_SERVER)
-			return BEV_NEED_MORE; /* the client speaks first */
-		if (tls_handshake(t) != 0)
-			return BEV_NEED_MORE;
-	}
-	if (lim > 0 && (size_t)lim < budget)
-		budget = (size_t)lim;
-	gnutls_record_cork(t->s);
-	while (sent < budget && evbuffer_get_length(src) > 0) {
-		size_t round = 0, len;
-		bool stop = false;
-
-		nv =
-		    evbuffer_peek(src, (ev_ssize_t)(budget - sent), NULL, v, 8);
-		if (nv > 8)
-			nv = 8;
-		for (i = 0; i < nv && sent + round < budget; i++) {
-			len = v[i].iov_len;
-			if (len > budget - sent - round)
-				len = budget - sent - round;
-			r = gnutls_record_send(t->s, v[i].iov_base, len);
-			if (r < 0 && r != GNUTLS_E_AGAIN &&
-			    r != GNUTLS_E_INTERRUPTED) {
-				evbuffer_drain(src, round);
-				tls_fail(t, (int)r);
-				return BEV_ERROR;
-			}
-			if (r <= 0 || (size_t)r < len) {
-				if (r > 0)
-					round += (size_t)r;
-				stop = true;
-				break;
-			}
-			round += (size_t)r;
-		}
-		evbuffer_drain(src, round);
-		sent += round;
-		if (stop || round == 0)
-			break;
-	}
-	r = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
-	if (r < 0 && r != GNUTLS_E_AGAIN) {
-		tls_fail(t, (int)r);
-		return BEV_ERROR;
-	}
-	return sent > 0 ? BEV_OK : BEV_NEED_MORE;
-}
-
-static void
-tls_kick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct tls_conn *t = arg;
-	struct bufferevent *bev = t->bev;
-	bufferevent_data_cb rcb;
-	bufferevent_event_cb ecb;
-	void *cbarg;
-	size_t before;
-
-	CHECK_OBJ(t, TLS_CONN_MAGIC);
-	bufferevent_getcb(bev, &rcb, NULL, &ecb, &cbarg);
-	if ((t->flags & TLS_F_EOF) && !(t->flags & TLS_F_REPORTED) &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
-		/* Plaintext that came with the close_notify goes first; the
-		 * EOF follows once it has been read (tls_in_cb() kicks).
-		 */
-		if ((bufferevent_get_enabled(bev) & EV_READ) && rcb != NULL) {
-			struct evbuffer *in = bufferevent_get_input(bev);
-
-			before = evbuffer_get_length(in);
-			bufferevent_incref(bev);
-			rcb(bev, cbarg);
-			if (evbuffer_get_length(in) < before)
-				tls_kick(t);     /* progress: try again */
-			bufferevent_decref(bev); /* may free <t> */
-		}
-		return;
-	}
-	if ((t->flags & (TLS_F_FAILED | TLS_F_EOF)) &&
-	    !(t->flags & TLS_F_REPORTED)) {
-		t->flags |= TLS_F_REPORTED;
-		if (ecb != NULL)
-			ecb(bev,
-			    BEV_EVENT_READING |
-			        ((t->flags & TLS_F_FAILED) ? BEV_EVENT_ERROR
-			                                   : BEV_EVENT_EOF),
-			    cbarg);
-		return; /* the owner may have freed us */
-	}
-	if ((t->flags & TLS_F_HS_DONE) && !(t->flags & TLS_F_FAILED) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)
-		bufferevent_flush(bev, EV_WRITE, BEV_NORMAL);
-	if (!(t->flags & (TLS_F_FAILED | TLS_F_EOF)) &&
-	    evbuffer_get_length(t->uin) > 0 &&
-	    (bufferevent_get_enabled(bev) & EV_READ)) {
-		before = evbuffer_get_length(bufferevent_get_input(bev));
-		bufferevent_flush(bev, EV_READ, BEV_NORMAL);
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > before &&
-		    rcb != NULL)
-			rcb(bev, cbarg);
-	}
-}
-
-/* The owner consumed plaintext: ciphertext held back may now fit. */
-static void
-tls_in_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	struct tls_conn *t = arg;
-
-	if (info->n_deleted > 0 &&
-	    (evbuffer_get_length(t->uin) > 0 ||
-	        ((t->flags & TLS_F_EOF) && evbuffer_get_length(buf) == 0)))
-		tls_kick(t);
 }
 
 static struct tls_conn *
@@ -1093,44 +856,6 @@ tls_conn_new(unsigned flags, const char *label)
 		return NULL;
 	}
 	return t;
-}
-
-/* Puts the filter over <under>; on failure frees <t> and <under>. */
-static struct bufferevent *
-tls_conn_attach(struct tls_conn *t, struct bufferevent *under)
-{
-	struct bufferevent *bev;
-
-	t->under = under;
-	t->uin = bufferevent_get_input(under);
-	t->uout = bufferevent_get_output(under);
-	t->kick = event_new(bufferevent_get_base(under), -1, 0, tls_kick_cb, t);
-	if (t->kick == NULL) {
-		tls_conn_destroy(t);
-		bufferevent_free(under);
-		return NULL;
-	}
-	/* Deferred callbacks: the filter would otherwise call the owner's
-	 * write callback from inside bufferevent_write(), which the owners
-	 * (like every socket bufferevent user) do not expect.
-	 */
-	bev = bufferevent_filter_new(under, tls_filter_in, tls_filter_out,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, tls_conn_destroy,
-	    t);
-	if (bev == NULL) {
-		tls_conn_destroy(t);
-		bufferevent_free(under);
-		return NULL;
-	}
-	t->bev = bev;
-	bufferevent_setwatermark(under, EV_WRITE, TLS_UNDER_WLOW,
-	    TLS_UNDER_WHIGH);
-	t->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), tls_in_cb, t);
-	if (t->in_cb == NULL) {
-		bufferevent_free(bev); /* frees <t> and <under> */
-		return NULL;
-	}
-	return bev;
 }
 
 struct tls_conn *
@@ -1170,10 +895,8 @@ tls_server_conn_new(const struct tls_server *ts, int fd, struct evbuffer *queue,
 void
 tls_conn_free(struct tls_conn *t)
 {
-	if (t == NULL)
-		return;
-	ASSERT(t->bev == NULL); /* a filter's session goes with the filter */
-	tls_conn_destroy(t);
+	if (t != NULL)
+		tls_conn_destroy(t);
 }
 
 /* Ciphertext GnuTLS has not pulled yet. */
@@ -1275,9 +998,18 @@ tls_conn_send(struct tls_conn *t, struct evbuffer *src)
 	int nv, i;
 
 	CHECK_OBJ(t, TLS_CONN_MAGIC);
-	if ((t->flags & TLS_F_FAILED) || !(t->flags & TLS_F_HS_DONE)) {
+	if (t->flags & TLS_F_FAILED) {
 		evbuffer_drain(src, evbuffer_get_length(src));
-		return (t->flags & TLS_F_FAILED) ? -1 : 0;
+		return -1;
+	}
+	if (!(t->flags & TLS_F_HS_DONE)) {
+		if (t->flags & TLS_F_SERVER) {
+			evbuffer_drain(src, evbuffer_get_length(src));
+			return 0;
+		}
+		/* A client speaks first; <src> waits for the handshake. */
+		if ((r = tls_handshake(t)) != 0)
+			return r < 0 ? -1 : 0;
 	}
 	/* Corked: the pieces of one batch (a head and its body) leave as
 	 * full records, in one push. Batches bound the cork buffer. tls_push()
@@ -1316,37 +1048,37 @@ tls_conn_send(struct tls_conn *t, struct evbuffer *src)
 	return 0;
 }
 
-struct bufferevent *
-tls_client_wrap(struct bufferevent *under, const struct tls_client *tc,
+struct tls_conn *
+tls_client_conn_new(const struct tls_client *tc, int fd, struct evbuffer *queue,
     const char *verify_name, const char *label)
 {
 	struct tls_conn *t;
 	struct err e;
 
-	if (tls_ready(&e) != 0 || (t = tls_conn_new(0, label)) == NULL) {
-		bufferevent_free(under);
+	if (tls_ready(&e) != 0 || (t = tls_conn_new(0, label)) == NULL)
 		return NULL;
-	}
+	t->fd = fd;
+	t->uout = queue;
 	if (gnutls_priority_set(t->s, tls_g.client) < 0 ||
 	    gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, tc->cred) <
 	        0 ||
 	    (tc->sni != NULL &&
 	        gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, tc->sni,
-	            strlen(tc->sni)) < 0)) {
+	            strlen(tc->sni)) < 0) ||
+	    (tc->verify && verify_name != NULL &&
+	        (t->verify_name = strdup(verify_name)) == NULL)) {
 		tls_conn_destroy(t);
-		bufferevent_free(under);
 		return NULL;
 	}
-	if (tc->verify) {
-		if (verify_name != NULL &&
-		    (t->verify_name = strdup(verify_name)) == NULL) {
-			tls_conn_destroy(t);
-			bufferevent_free(under);
-			return NULL;
-		}
+	if (tc->verify)
 		gnutls_session_set_verify_cert(t->s, t->verify_name, 0);
-	}
-	return tls_conn_attach(t, under);
+	return t;
+}
+
+bool
+tls_conn_established(const struct tls_conn *t)
+{
+	return (t->flags & (TLS_F_HS_DONE | TLS_F_FAILED)) == TLS_F_HS_DONE;
 }
 
 const char *

@@ -1,16 +1,14 @@
 /*
  * tls.h: TLS for connections (tls.c is the only user of GnuTLS sessions).
  *
- * Client connections (the https listeners') carry no bufferevent filter:
- * their owner reads the socket with sockread.c, whose decoder is
+ * A session carries no bufferevent filter, on either side: its owner (a
+ * client connection of an https listener, a connection to a TLS origin,
+ * a TLS health check) reads the socket with sockread.c, whose decoder is
  * tls_conn_recv() (ciphertext in, plaintext out), and writes plaintext
  * with tls_conn_send(), which writes the records straight to the socket
- * or queues them on the owner's bufferevent. Sessions towards origins
- * (tls_client_wrap()) are a bufferevent filter over the socket
- * bufferevent: callers keep reading and writing plaintext on the
- * bufferevent they get back. Either way the handshake runs non-blocking
- * inside the event loop. The credentials (struct tls_server per https
- * listener, struct tls_client per TLS origin) are built at snapshot
+ * or queues them on the owner's bufferevent. The handshake runs
+ * non-blocking inside the event loop. The credentials (struct tls_server per
+ * https listener, struct tls_client per TLS origin) are built at snapshot
  * compile time and freed with the snapshot's arena; a connection must
  * hold a reference to the snapshot whose credentials it uses for as long
  * as it lives.
@@ -29,7 +27,6 @@
 
 #include "err.h"
 
-struct bufferevent;
 struct evbuffer;
 struct tls_server;
 struct tls_client;
@@ -87,7 +84,9 @@ uint64_t tls_client_key(const struct tls_client *tc);
  */
 struct tls_conn *tls_server_conn_new(const struct tls_server *ts, int fd,
     struct evbuffer *queue, const char *peer);
-/* Frees a session of tls_server_conn_new(). NULL-safe. */
+/* Frees a session of tls_server_conn_new() or tls_client_conn_new().
+ * NULL-safe.
+ */
 void tls_conn_free(struct tls_conn *t);
 
 /* The decoder of the session's sockread (sockread_decode_fn): runs the
@@ -95,28 +94,39 @@ void tls_conn_free(struct tls_conn *t);
  * at <p>, then moves every record they complete, decrypted, to the end
  * of <in>; <*used>: the bytes of <p> it took (GnuTLS pulls a record at a
  * time, the rest waits for the next read). 0, or BEV_EVENT_EOF (the
- * client's close_notify), or BEV_EVENT_ERROR (a TLS error, counted and
- * logged as tls_handshake_failed, tls_client_cert_refused). <in> may
- * have grown either way.
+ * peer's close_notify), or BEV_EVENT_ERROR (a TLS error, counted and
+ * logged: for server sessions as tls_handshake_failed,
+ * tls_client_cert_refused; for client sessions see
+ * tls_client_conn_new()). <in> may have grown either way.
  */
 short tls_conn_recv(struct tls_conn *t, struct evbuffer *raw, const char *p,
     size_t np, size_t *used, struct evbuffer *in);
 
 /* Encrypts all of <src> (drained) as records, corked in batches of 64
  * KiB: written to the socket, or queued (see tls_server_conn_new()).
- * Before the handshake is done the bytes are dropped. 0, or -1 (a TLS
- * error: the session is unusable).
+ * Before the handshake is done, a server session drops the bytes, and a
+ * client session runs its handshake (the first call sends the
+ * ClientHello) and leaves <src> as it is: the caller sends it again once
+ * tls_conn_established(). 0, or -1 (a TLS error, counted and logged as
+ * by tls_conn_recv(): the session is unusable).
  */
 int tls_conn_send(struct tls_conn *t, struct evbuffer *src);
 
-/* Wraps <under> (connecting or connected to an origin server) for a TLS
- * client session. <verify_name> is checked against the certificate when
- * the settings verify (the SNI name, else the server's address); <label>
- * ("origin web server 127.0.0.1:8443") prefixes the log line of a failed
- * verification. Ownership of <under> as for tls_server_wrap().
+/* A client session towards an origin server on the socket <fd> (the
+ * caller's, connecting or connected, which it reads and closes); records
+ * are written as for tls_server_conn_new(). The first tls_conn_send()
+ * after the socket is connected starts the handshake. <verify_name> is
+ * checked against the certificate when <tc> verifies (the SNI name, else
+ * the server's address); <label> ("origin web server 127.0.0.1:8443")
+ * prefixes the log line of a failure (counted as
+ * upstream_tls_verify_failed, upstream_tls_failed). NULL: no memory.
+ * Freed by tls_conn_free().
  */
-struct bufferevent *tls_client_wrap(struct bufferevent *under,
-    const struct tls_client *tc, const char *verify_name, const char *label);
+struct tls_conn *tls_client_conn_new(const struct tls_client *tc, int fd,
+    struct evbuffer *queue, const char *verify_name, const char *label);
+
+/* Is the handshake done, and the session not failed? */
+bool tls_conn_established(const struct tls_conn *t);
 
 /* After the handshake: the verified client certificate's subject DN and
  * SHA-256 fingerprint (lowercase hex), or NULL. NULL-safe.
@@ -124,7 +134,7 @@ struct bufferevent *tls_client_wrap(struct bufferevent *under,
 const char *tls_conn_peer_subject(const struct tls_conn *t);
 const char *tls_conn_peer_fingerprint(const struct tls_conn *t);
 
-/* Ends our side of a server session with a close_notify alert, once,
+/* Ends our side of a session with a close_notify alert, once,
  * after the handshake and unless it failed; the alert is written like a
  * record of tls_conn_send(). Call when all plaintext has been written.
  * Never blocks. NULL-safe.

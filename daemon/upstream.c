@@ -311,6 +311,20 @@ upstream_free(struct upstream_conn *u)
 		return;
 	CHECK_OBJ(u, UPSTREAM_MAGIC);
 	sockread_fini(&u->rd); /* before the bufferevent closes the fd */
+	if (u->tls != NULL) {
+		/* What waits goes (a tunnel's last bytes), then our
+		 * close_notify; neither blocks.
+		 */
+		if (tls_conn_established(u->tls) && u->tls_out != NULL &&
+		    evbuffer_get_length(u->tls_out) > 0)
+			(void)tls_conn_send(u->tls, u->tls_out);
+		tls_conn_close_notify(u->tls);
+		tls_conn_free(u->tls); /* before the queue it writes to */
+	}
+	if (u->tls_out != NULL)
+		evbuffer_free(u->tls_out);
+	if (u->tls_ev != NULL)
+		event_free(u->tls_ev);
 	if (u->bev != NULL)
 		bufferevent_free(u->bev);
 	if (u->tmr != NULL)
@@ -433,17 +447,10 @@ upstream_new(struct worker *w, const struct sockaddr_storage *sa,
 	return u;
 }
 
-/* Reads: our sockread on plain sockets, the bufferevent under TLS. */
 static void
 upstream_read_timeout(struct upstream_conn *u, unsigned ms)
 {
-	struct timeval tv;
-
-	ms_to_tv(ms, &tv);
-	if (sockread_active(&u->rd))
-		sockread_set_timeout(&u->rd, ms);
-	else
-		bufferevent_set_timeouts(u->bev, ms != 0 ? &tv : NULL, NULL);
+	sockread_set_timeout(&u->rd, ms);
 }
 
 static void
@@ -465,9 +472,66 @@ upstream_sock_event_cb(void *arg, short what)
 	upstream_event_cb(u->bev, what, u);
 }
 
-/* TLS origins: the connecting socket bufferevent goes under a TLS
- * client filter; the connection keeps the request's snapshot (whose
- * credentials the session uses) until it is freed. -1: <u> was freed.
+/* TLS: plaintext was queued; it is encrypted once the current
+ * callback is over (a head and its body leave as one write).
+ */
+static void
+upstream_tls_added(struct evbuffer *b, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct upstream_conn *u = arg;
+
+	if (info->n_added > 0)
+		event_active(u->tls_ev, EV_WRITE, 0);
+}
+
+/* TLS: encrypts what waits, once the handshake is done (before, the
+ * handshake's end comes back here: upstream_tls_decode()).
+ */
+static void
+upstream_tls_out_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct upstream_conn *u = arg;
+	size_t before;
+
+	CHECK_OBJ(u, UPSTREAM_MAGIC);
+	if (!(u->flags & UPSTREAM_F_CONNECTED) ||
+	    !tls_conn_established(u->tls) ||
+	    evbuffer_get_length(u->tls_out) == 0)
+		return;
+	before = upstream_pending(u);
+	if (tls_conn_send(u->tls, u->tls_out) == -1) {
+		upstream_event_cb(u->bev, BEV_EVENT_WRITING | BEV_EVENT_ERROR,
+		    u);
+		return;
+	}
+	/* Records the socket took at once pass no bufferevent, whose write
+	 * callback would tell the owner that what held it back has gone.
+	 */
+	if (before > PROXY_LOW_WATER && upstream_pending(u) <= PROXY_LOW_WATER)
+		upstream_write_cb(u->bev, u);
+}
+
+/* TLS: the sockread's decoder. */
+static short
+upstream_tls_decode(void *arg, struct evbuffer *raw, const char *p, size_t n,
+    size_t *used, struct evbuffer *in)
+{
+	struct upstream_conn *u = arg;
+	short end = tls_conn_recv(u->tls, raw, p, n, used, in);
+
+	/* The handshake may have ended: what waited for it goes. */
+	if (end == 0 && evbuffer_get_length(u->tls_out) > 0 &&
+	    tls_conn_established(u->tls))
+		event_active(u->tls_ev, EV_WRITE, 0);
+	return end;
+}
+
+/* TLS origins: a client session on the connecting socket, read through
+ * the sockread's decoder, writing records to the socket or behind the
+ * bufferevent's queue; the owners' plaintext waits in tls_out. The
+ * connection keeps the request's snapshot (whose credentials the session
+ * uses) until it is freed. 0, or -1 (no memory).
  */
 static int
 upstream_tls(struct upstream_conn *u, struct cfg *cfg,
@@ -475,22 +539,20 @@ upstream_tls(struct upstream_conn *u, struct cfg *cfg,
 {
 	const struct cfg_origin *o = s->origin;
 	char label[256];
-	int one = 1;
 
-	(void)setsockopt(bufferevent_getfd(u->bev), IPPROTO_TCP, TCP_NODELAY,
-	    &one, sizeof(one));
 	snprintf(label, sizeof(label), "origin %s server %s", o->name,
 	    s->label);
-	u->bev = tls_client_wrap(u->bev, o->tls,
+	u->tls = tls_client_conn_new(o->tls, bufferevent_getfd(u->bev),
+	    bufferevent_get_output(u->bev),
 	    o->tls_sni != NULL ? o->tls_sni : s->address, label);
-	if (u->bev == NULL) {
-		upstream_free(u);
+	u->tls_out = evbuffer_new();
+	u->tls_ev = event_new(u->w->base, -1, 0, upstream_tls_out_cb, u);
+	if (u->tls == NULL || u->tls_out == NULL || u->tls_ev == NULL ||
+	    evbuffer_add_cb(u->tls_out, upstream_tls_added, u) == NULL)
 		return -1;
-	}
+	sockread_set_decoder(&u->rd, upstream_tls_decode);
 	u->tls_cfg = cfg_ref(cfg);
 	u->tls_key = tls_client_key(o->tls);
-	bufferevent_setcb(u->bev, upstream_read_cb, upstream_write_cb,
-	    upstream_event_cb, u);
 	return 0;
 }
 
@@ -502,7 +564,7 @@ upstream_attach(struct worker *w, const struct upstream_owner *own,
 	struct upstream_pools *p = w->pools;
 	struct upstream_conn *u = NULL;
 	struct upool *pl;
-	short en, want;
+	short en;
 
 	pl = upool_find(p, s->id);
 	if (pl != NULL && (u = TAILQ_FIRST(&pl->idle)) != NULL &&
@@ -519,20 +581,15 @@ upstream_attach(struct worker *w, const struct upstream_owner *own,
 	} else {
 		if ((u = upstream_new(w, &s->sa, s->salen, s->id)) == NULL)
 			return -1;
+		/* Our reads, enabled once connected (TLS: decrypted). */
 		if (bufferevent_socket_connect(u->bev,
-		        (const struct sockaddr *)&s->sa, (int)s->salen) == -1) {
-			upstream_free(u);
-			return -1;
-		}
-		/* Plain: our reads, enabled once connected. */
-		if (s->origin->tls != NULL) {
-			if (upstream_tls(u, own->cfg, s) == -1)
-				return -1;
-		} else if (sockread_init(&u->rd, w->base,
-		               bufferevent_getfd(u->bev),
-		               bufferevent_get_input(u->bev),
-		               UPSTREAM_READ_CHUNK, upstream_sock_read_cb,
-		               upstream_sock_event_cb, u) == -1) {
+		        (const struct sockaddr *)&s->sa, (int)s->salen) == -1 ||
+		    sockread_init(&u->rd, w->base, bufferevent_getfd(u->bev),
+		        bufferevent_get_input(u->bev), UPSTREAM_READ_CHUNK,
+		        upstream_sock_read_cb, upstream_sock_event_cb,
+		        u) == -1 ||
+		    (s->origin->tls != NULL &&
+		        upstream_tls(u, own->cfg, s) == -1)) {
 			upstream_free(u);
 			return -1;
 		}
@@ -552,15 +609,14 @@ upstream_attach(struct worker *w, const struct upstream_owner *own,
 	    UPSTREAM_F_RESP_DONE);
 	upstream_read_timeout(u, 0);
 	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_LOW_WATER, 0);
-	/* Enable only what is not enabled yet: enabling EV_WRITE again on
-	 * a pooled connection would poll for POLLOUT with nothing to send
-	 * (two epoll_ctl calls and a wakeup per request). A plain
-	 * connection's bufferevent never reads (sockread.h).
+	/* Enable writing only when it is not enabled yet: enabling EV_WRITE
+	 * again on a pooled connection would poll for POLLOUT with nothing
+	 * to send (two epoll_ctl calls and a wakeup per request). The
+	 * bufferevent never reads (sockread.h).
 	 */
-	want = sockread_active(&u->rd) ? EV_WRITE : EV_READ | EV_WRITE;
 	en = bufferevent_get_enabled(u->bev);
-	if ((en & want) != want)
-		bufferevent_enable(u->bev, (short)(~en & want));
+	if (!(en & EV_WRITE))
+		bufferevent_enable(u->bev, EV_WRITE);
 	*u->slot = u;
 	server_live_begin(s->id);
 	return 0;
@@ -622,17 +678,14 @@ upstream_release(struct upstream_conn *u, bool reuse)
 	    pl->salen != u->salen || memcmp(&pl->sa, &u->sa, u->salen) != 0 ||
 	    pl->nidle >= UPSTREAM_IDLE_MAX ||
 	    evbuffer_get_length(bufferevent_get_input(u->bev)) != 0 ||
-	    evbuffer_get_length(bufferevent_get_output(u->bev)) != 0) {
+	    upstream_pending(u) != 0) {
 		upstream_free(u);
 		return;
 	}
 	bufferevent_setcb(u->bev, upstream_idle_cb, NULL,
 	    upstream_idle_event_cb, u);
 	upstream_read_timeout(u, UPSTREAM_IDLE_MS);
-	if (sockread_active(&u->rd))
-		sockread_enable(&u->rd);
-	else
-		bufferevent_enable(u->bev, EV_READ);
+	sockread_enable(&u->rd);
 	/* Newest first: the warmest connection is reused first and the
 	 * coldest ones age out.
 	 */
@@ -646,7 +699,9 @@ upstream_write(struct upstream_conn *u, const void *p, size_t n)
 	struct evbuffer *out = bufferevent_get_output(u->bev);
 	ssize_t w;
 
-	if ((u->flags & UPSTREAM_F_CONNECTED) && u->tls_cfg == NULL &&
+	if (u->tls != NULL) /* encrypted once the callback is over */
+		return n > 0 ? evbuffer_add(u->tls_out, p, n) : 0;
+	if ((u->flags & UPSTREAM_F_CONNECTED) &&
 	    evbuffer_get_length(out) == 0 && n > 0) {
 		w = send(bufferevent_getfd(u->bev), p, n,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -664,33 +719,27 @@ upstream_write(struct upstream_conn *u, const void *p, size_t n)
 struct evbuffer *
 upstream_output(struct upstream_conn *u)
 {
-	return bufferevent_get_output(u->bev);
+	return u->tls != NULL ? u->tls_out : bufferevent_get_output(u->bev);
 }
 
 size_t
 upstream_pending(struct upstream_conn *u)
 {
-	return evbuffer_get_length(bufferevent_get_output(u->bev));
+	return evbuffer_get_length(bufferevent_get_output(u->bev)) +
+	    (u->tls != NULL ? evbuffer_get_length(u->tls_out) : 0);
 }
 
 void
 upstream_pause_read(struct upstream_conn *u)
 {
-	if (sockread_active(&u->rd))
-		sockread_disable(&u->rd);
-	else
-		bufferevent_disable(u->bev, EV_READ);
+	sockread_disable(&u->rd);
 }
 
 void
 upstream_resume_read(struct upstream_conn *u)
 {
-	if (sockread_active(&u->rd)) {
-		if (u->flags & UPSTREAM_F_CONNECTED)
-			sockread_enable(&u->rd);
-	} else {
-		bufferevent_enable(u->bev, EV_READ);
-	}
+	if (u->flags & UPSTREAM_F_CONNECTED)
+		sockread_enable(&u->rd);
 }
 
 void
@@ -862,11 +911,15 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 		u->flags |= UPSTREAM_F_CONNECTED;
 		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
 		    TCP_NODELAY, &one, sizeof(one));
-		if (sockread_active(&u->rd))
-			sockread_enable(&u->rd);
+		sockread_enable(&u->rd);
 		upstream_tmr_stop(u); /* the connect timer */
 		if (u->response_ms > 0)
 			upstream_response_deadline(u, u->response_ms);
+		/* TLS: the ClientHello goes; the request waits for the
+		 * handshake's end, under the same response deadline.
+		 */
+		if (u->tls != NULL && tls_conn_send(u->tls, u->tls_out) == -1)
+			ops->on_fail(o, UPSTREAM_FAIL_CLOSED);
 		goto out;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {

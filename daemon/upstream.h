@@ -32,6 +32,7 @@ struct cfg_server;
 struct worker;
 struct upstream_pools;
 struct http1_parser;
+struct tls_conn;
 
 enum upstream_fail {
 	UPSTREAM_FAIL_CONNECT = 0,      /* refused, unreachable: 502 */
@@ -55,13 +56,16 @@ struct upstream_conn {
 	unsigned magic;
 	unsigned flags; /* UPSTREAM_F_* */
 	int64_t server_id;
-	struct worker *w;        /* borrowed */
-	struct bufferevent *bev; /* owned: connects, writes */
-	struct sockread rd;      /* plain: our reads (zeroed: TLS) */
-	struct event *tmr;       /* owned: connect / response deadline */
-	uint64_t resp_deadline;  /* monotonic ms for the head; 0: none */
-	uint64_t tmr_at;         /* monotonic ms <tmr> fires; 0: not pending */
-	void *owner;             /* borrowed, opaque; NULL while idle */
+	struct worker *w;         /* borrowed */
+	struct bufferevent *bev;  /* owned: connects, writes (TLS: records) */
+	struct sockread rd;       /* our reads (TLS: decrypted, tls.h) */
+	struct event *tmr;        /* owned: connect / response deadline */
+	uint64_t resp_deadline;   /* monotonic ms for the head; 0: none */
+	uint64_t tmr_at;          /* monotonic ms <tmr> fires; 0: not pending */
+	struct tls_conn *tls;     /* owned: TLS origins' session; NULL */
+	struct evbuffer *tls_out; /* owned, TLS: plaintext to encrypt */
+	struct event *tls_ev;     /* owned, TLS: encrypts tls_out */
+	void *owner;              /* borrowed, opaque; NULL while idle */
 	const struct upstream_owner_ops *ops; /* the owner's, while attached */
 	struct upstream_conn **slot;          /* the owner's pointer to it */
 	struct http_msg resp;                 /* owned */

@@ -1,13 +1,13 @@
 /*
- * test_tls.c: a server session read through sockread.c (tls_conn_recv()
- * as its decoder, tls_conn_send() to write) and a client session as a
- * bufferevent filter, over a socketpair inside one event loop: handshake
- * and data both ways (a megabyte, with back-pressure on the reader; a
- * close_notify after it), SNI selection (exact over
- * wildcard, default for unknown names and none), origin verification
- * failures (wrong CA, wrong name) reported as an error event and counted,
- * client certificates required, optional and forwarded, the peer's close
- * as EOF, and credential refusals.
+ * test_tls.c: a server session and a client session, each read through
+ * sockread.c (tls_conn_recv() as its decoder, tls_conn_send() to write),
+ * over a socketpair inside one event loop: handshake and data both ways (a
+ * megabyte, written by the client before the handshake, with back-pressure
+ * on the reader), SNI selection (exact over wildcard, default for unknown
+ * names and none), origin verification failures (wrong CA, wrong name)
+ * reported as an error event and counted, client certificates required,
+ * optional and forwarded, the peer's close as EOF, either side's
+ * close_notify as EOF, and credential refusals.
  */
 #include <sys/socket.h>
 
@@ -32,15 +32,17 @@
 #include "tls.h"
 #include "x509.h"
 
-/* A client (a filter bufferevent), or a server: the fd, a sockread that
- * decrypts, a socket bufferevent for what the socket does not take.
+/* A server or a client: the fd, a sockread that decrypts, a socket
+ * bufferevent for what the socket does not take; a client keeps what it
+ * writes before the handshake is done in <pending>.
  */
 struct side {
 	struct bufferevent *bev;
 	struct evbuffer *got;
+	struct evbuffer *pending; /* clients */
 	struct tls_conn *tc;
-	struct sockread rd; /* servers */
-	int fd;             /* servers */
+	struct sockread rd;
+	int fd;
 	bool eof, err;
 	size_t pause_at; /* stop reading at this many bytes (0: never) */
 };
@@ -93,17 +95,6 @@ group_teardown(void **state)
 }
 
 static void
-side_read(struct bufferevent *bev, void *arg)
-{
-	struct side *s = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	evbuffer_add_buffer(s->got, in);
-	if (s->pause_at != 0 && evbuffer_get_length(s->got) >= s->pause_at)
-		bufferevent_disable(bev, EV_READ);
-}
-
-static void
 side_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct side *s = arg;
@@ -112,16 +103,6 @@ side_event(struct bufferevent *bev, short what, void *arg)
 		s->eof = true;
 	if (what & BEV_EVENT_ERROR)
 		s->err = true;
-}
-
-static void
-side_init(struct side *s, struct bufferevent *bev)
-{
-	assert_non_null(bev);
-	s->bev = bev;
-	s->got = evbuffer_new();
-	bufferevent_setcb(bev, side_read, NULL, side_event, s);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
 static void
@@ -149,52 +130,74 @@ srv_decode(void *arg, struct evbuffer *raw, const char *p, size_t n,
 	return tls_conn_recv(s->tc, raw, p, n, used, in);
 }
 
+/* A client sends what it kept once the handshake is done. */
+static short
+cli_decode(void *arg, struct evbuffer *raw, const char *p, size_t n,
+    size_t *used, struct evbuffer *in)
+{
+	struct side *s = arg;
+	short end = tls_conn_recv(s->tc, raw, p, n, used, in);
+
+	if (end == 0 && evbuffer_get_length(s->pending) > 0 &&
+	    tls_conn_established(s->tc) &&
+	    tls_conn_send(s->tc, s->pending) == -1)
+		end = BEV_EVENT_ERROR;
+	return end;
+}
+
+/* <ts>: a server; else a client of <tc> checking <verify_name>. */
 static void
-srv_init(struct side *s, int fd, const struct tls_server *ts)
+side_init(struct side *s, int fd, const struct tls_server *ts,
+    const struct tls_client *tc, const char *verify_name)
 {
 	s->fd = fd;
 	s->got = evbuffer_new();
 	s->bev = bufferevent_socket_new(base, fd, 0);
 	assert_non_null(s->bev);
 	bufferevent_setcb(s->bev, NULL, NULL, side_event, s);
-	s->tc =
-	    tls_server_conn_new(ts, fd, bufferevent_get_output(s->bev), "test");
+	if (ts != NULL) {
+		s->tc = tls_server_conn_new(ts, fd,
+		    bufferevent_get_output(s->bev), "test");
+	} else {
+		s->pending = evbuffer_new();
+		s->tc =
+		    tls_client_conn_new(tc, fd, bufferevent_get_output(s->bev),
+		        verify_name, "origin t server x");
+	}
 	assert_non_null(s->tc);
 	assert_int_equal(sockread_init(&s->rd, base, fd, NULL, 16 * 1024,
 	                     srv_read, srv_event, s),
 	    0);
-	sockread_set_decoder(&s->rd, srv_decode);
+	sockread_set_decoder(&s->rd, ts != NULL ? srv_decode : cli_decode);
 	sockread_enable(&s->rd);
 }
 
+/* A client's bytes wait for the handshake: the first write starts it. */
 static void
 side_write(struct side *s, const void *p, size_t n)
 {
-	struct evbuffer *b;
+	struct evbuffer *b = s->pending != NULL ? s->pending : evbuffer_new();
 
-	if (!sockread_active(&s->rd)) {
-		assert_int_equal(bufferevent_write(s->bev, p, n), 0);
-		return;
-	}
-	b = evbuffer_new();
 	evbuffer_add(b, p, n);
 	assert_int_equal(tls_conn_send(s->tc, b), 0);
-	assert_int_equal(evbuffer_get_length(b), 0);
-	evbuffer_free(b);
+	if (s->pending == NULL) {
+		assert_int_equal(evbuffer_get_length(b), 0);
+		evbuffer_free(b);
+	}
 }
 
 static void
 side_fini(struct side *s)
 {
-	if (sockread_active(&s->rd)) {
-		sockread_fini(&s->rd);
-		tls_conn_free(s->tc);
-	}
+	sockread_fini(&s->rd);
+	tls_conn_free(s->tc);
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
 	if (s->fd > 0)
 		close(s->fd);
 	evbuffer_free(s->got);
+	if (s->pending != NULL)
+		evbuffer_free(s->pending);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -238,17 +241,14 @@ connect_pair(struct side *srv, struct side *cli, const struct tls_server *ts,
     const struct tls_client *tc, const char *verify_name)
 {
 	int sv[2];
-	struct bufferevent *u;
 
 	memset(srv, 0, sizeof(*srv));
 	memset(cli, 0, sizeof(*cli));
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	evutil_make_socket_nonblocking(sv[0]);
 	evutil_make_socket_nonblocking(sv[1]);
-	srv_init(srv, sv[0], ts);
-	u = bufferevent_socket_new(base, sv[1], BEV_OPT_CLOSE_ON_FREE);
-	side_init(cli,
-	    tls_client_wrap(u, tc, verify_name, "origin t server x"));
+	side_init(srv, sv[0], ts, NULL, NULL);
+	side_init(cli, sv[1], NULL, tc, verify_name);
 }
 
 static struct tls_server *
@@ -283,7 +283,7 @@ test_data_both_ways(void **state)
 		big[i] = (char)(i * 7 + i / 251);
 	connect_pair(&srv, &cli, ts, tc, "a.test");
 	/* the client writes first: that starts its handshake */
-	bufferevent_write(cli.bev, big, n);
+	side_write(&cli, big, n);
 	srv.pause_at = n / 3; /* back-pressure: stop reading for a while */
 	assert_true(run_until(got_n, &srv, &cli, n / 3));
 	assert_false(srv.err || cli.err);
@@ -322,7 +322,7 @@ handshake_ok(struct tls_server *ts, const char *trust, const char *sni,
 
 	assert_non_null(tc);
 	connect_pair(&srv, &cli, ts, tc, verify_name);
-	bufferevent_write(cli.bev, "ping", 4);
+	side_write(&cli, "ping", 4);
 	run_until(got_n, &srv, &cli, 4);
 	ok = !srv.err && !cli.err && evbuffer_get_length(srv.got) == 4;
 	side_fini(&cli);
@@ -388,7 +388,7 @@ client_auth_ok(struct tls_server *ts, const struct pair *cc, char *subject,
 
 	assert_non_null(tc);
 	connect_pair(&srv, &cli, ts, tc, "a.test");
-	bufferevent_write(cli.bev, "ping", 4);
+	side_write(&cli, "ping", 4);
 	run_until(got_n, &srv, &cli, 4);
 	ok = !srv.err && !cli.err && evbuffer_get_length(srv.got) == 4;
 	snprintf(subject, len, "%s",
@@ -472,7 +472,7 @@ test_peer_close_is_eof(void **state)
 	struct side srv, cli;
 
 	connect_pair(&srv, &cli, ts, tc, "a.test");
-	bufferevent_write(cli.bev, "hello", 5);
+	side_write(&cli, "hello", 5);
 	assert_true(run_until(got_n, &srv, &cli, 5));
 	side_write(&srv, "bye", 3);
 	assert_true(run_until(got_n, &cli, &srv, 3));
@@ -498,7 +498,7 @@ test_close_notify_is_eof(void **state)
 	uint64_t before = stats_get(STAT_TLS_CLOSE_NOTIFY);
 
 	connect_pair(&srv, &cli, ts, tc, "a.test");
-	bufferevent_write(cli.bev, "hello", 5);
+	side_write(&cli, "hello", 5);
 	assert_true(run_until(got_n, &srv, &cli, 5));
 	side_write(&srv, "bye", 3);
 	tls_conn_close_notify(srv.tc);
@@ -507,6 +507,66 @@ test_close_notify_is_eof(void **state)
 	assert_true(run_until(got_eof, &cli, &srv, 0));
 	assert_false(cli.err);
 	assert_int_equal(evbuffer_get_length(cli.got), 3);
+	side_fini(&cli);
+	side_fini(&srv);
+	tls_client_free(tc);
+	tls_server_free(ts);
+}
+
+/* A client's bytes wait for its handshake, and its close_notify ends the
+ * server's stream after them while the socket stays open.
+ */
+static void
+test_client_waits_then_close_notify(void **state)
+{
+	struct tls_server *ts = server3(TLS_CLIENT_AUTH_NONE, NULL);
+	struct err e;
+	struct tls_client *tc =
+	    tls_client_new(cert_a.cert, true, "a.test", NULL, NULL, &e);
+	struct side srv, cli;
+
+	connect_pair(&srv, &cli, ts, tc, "a.test");
+	assert_false(tls_conn_established(cli.tc));
+	side_write(&cli, "early", 5);
+	assert_int_equal(evbuffer_get_length(cli.pending), 5); /* kept */
+	assert_true(run_until(got_n, &srv, &cli, 5));
+	assert_true(tls_conn_established(cli.tc));
+	assert_int_equal(evbuffer_get_length(cli.pending), 0);
+	side_write(&cli, "late", 4); /* at once now */
+	assert_int_equal(evbuffer_get_length(cli.pending), 0);
+	tls_conn_close_notify(cli.tc);
+	assert_true(run_until(got_eof, &srv, &cli, 0));
+	assert_false(srv.err);
+	assert_int_equal(evbuffer_get_length(srv.got), 9);
+	assert_memory_equal(evbuffer_pullup(srv.got, -1), "earlylate", 9);
+	side_fini(&cli);
+	side_fini(&srv);
+	tls_client_free(tc);
+	tls_server_free(ts);
+}
+
+/* A client whose handshake failed refuses to send, and is not
+ * established; nothing it kept reached the server.
+ */
+static void
+test_client_failed_refuses(void **state)
+{
+	struct tls_server *ts = server3(TLS_CLIENT_AUTH_NONE, NULL);
+	struct err e;
+	struct tls_client *tc =
+	    tls_client_new(cert_d.cert, true, "a.test", NULL, NULL, &e);
+	struct side srv, cli;
+	struct evbuffer *b = evbuffer_new();
+
+	connect_pair(&srv, &cli, ts, tc, "a.test");
+	side_write(&cli, "secret", 6);
+	assert_true(run_until(got_eof, &cli, &srv, 0));
+	assert_true(cli.err);
+	assert_false(tls_conn_established(cli.tc));
+	evbuffer_add(b, "x", 1);
+	assert_int_equal(tls_conn_send(cli.tc, b), -1);
+	assert_int_equal(evbuffer_get_length(srv.got), 0);
+	evbuffer_free(b);
 	side_fini(&cli);
 	side_fini(&srv);
 	tls_client_free(tc);
@@ -524,6 +584,8 @@ main(void)
 		cmocka_unit_test(test_credential_refusals),
 		cmocka_unit_test(test_peer_close_is_eof),
 		cmocka_unit_test(test_close_notify_is_eof),
+		cmocka_unit_test(test_client_waits_then_close_notify),
+		cmocka_unit_test(test_client_failed_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

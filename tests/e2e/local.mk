@@ -62,6 +62,8 @@ E2E_TESTS += tests/e2e/test_72_tls_read.py
 # What a keep-alive connection reuses: the origin's lazy response timer,
 # the worker's read blocks.
 E2E_TESTS += tests/e2e/test_75_keepalive_reuse.py
+# TLS origin connections read through sockread.c.
+E2E_TESTS += tests/e2e/test_44_origin_tls_read.py
 # The accept path (accept.c): max_connections, counters per worker.
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py
 E2E_TESTS += tests/e2e/test_43_conn_addr.py

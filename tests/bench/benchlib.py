@@ -12,18 +12,26 @@ import time
 S1_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"a" * 100
 
 
-def origin(answer=S1_ANSWER):
+def origin(answer=S1_ANSWER, ctx=None):
     """A keep-alive origin on a free loopback port, answering each request
-    with <answer>: bytes, or a function of the request head giving them.
-    -> its port."""
+    with <answer>: bytes, or a function of the request head giving them;
+    with <ctx> (an ssl.SSLContext), over TLS. -> its port."""
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
     ls.listen(16)
 
     def serve(s):
         buf = b""
+        if ctx is not None:
+            try:
+                s = ctx.wrap_socket(s, server_side=True)
+            except OSError:
+                return
         while True:
-            d = s.recv(65536)
+            try:
+                d = s.recv(65536)
+            except OSError:
+                return
             if not d:
                 return
             buf += d

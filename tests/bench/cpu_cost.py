@@ -16,6 +16,8 @@ Environment: PROXIES (default "gatehoused nginx haproxy"), KEEP=DIR keeps
 the callgrind files there (for callgrind_annotate), TLS=1: the client speaks
 TLS 1.3 to the proxy (ECDSA P-256, session tickets on, as tls.sh's
 keep-alive row); the requests then also count record encryption.
+ORIGIN_TLS=1: the origin speaks TLS (the same certificate) and every proxy
+re-encrypts to it over its pooled connection, verification off.
 STRACE=1 counts system calls per request instead (strace -f -c).
 OUT=DIR also writes the figures to DIR/cpu_cost.tsv (cpu_cost_tls.tsv with
 TLS=1, cpu_cost_strace.tsv or cpu_cost_tls_strace.tsv with STRACE=1): a
@@ -47,6 +49,7 @@ def origin():
 
 
 TLS = os.environ.get("TLS") == "1"
+ORIGIN_TLS = os.environ.get("ORIGIN_TLS") == "1"
 STRACE = os.environ.get("STRACE") == "1"
 
 
@@ -83,7 +86,8 @@ def gh_setup(binary, work, oport, pport):
                   "VALUES ('l', '127.0.0.1', ?, 'https', 1)", (pport,))
     else:
         c.execute("INSERT INTO listeners (name, address, port) VALUES ('l', '127.0.0.1', ?)", (pport,))
-    c.execute("INSERT INTO origins (name) VALUES ('o')")
+    c.execute("INSERT INTO origins (name, tls_enabled, tls_verify) VALUES ('o', ?, 0)",
+              (int(ORIGIN_TLS),))
     c.execute("INSERT INTO servers (origin_id, address, port) VALUES (1, '127.0.0.1', ?)", (oport,))
     c.execute("INSERT INTO routes (name, listener_id, origin_id) VALUES ('r', 1, 1)")
     c.close()
@@ -102,16 +106,37 @@ def lib_conf(func, path, work, oport, pport, *opts):
                             ORIGIN_PORT=str(oport)), check=True)
 
 
+def sed(path, old, new):
+    with open(path) as f:
+        text = f.read()
+    assert old in text, (path, old)
+    with open(path, "w") as f:
+        f.write(text.replace(old, new))
+
+
+def origin_tls(work):
+    """origin() behind TLS (the bench certificate)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(work, "cert.pem"), os.path.join(work, "key.pem"))
+    return bench_origin(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                        b"Content-Length: 100\r\n\r\n" + BODY, ctx)
+
+
 def nginx_setup(work, oport, pport):
     conf = os.path.join(work, "nginx.conf")
     lib_conf("nginx_conf", conf, work, oport, pport, "conns=1024", "keepalive=16",
              "master=off", *(["tls=on"] if TLS else []))
+    if ORIGIN_TLS:
+        sed(conf, "proxy_pass http://origin;", "proxy_pass https://origin;")
     return ["nginx", "-c", conf, "-e", os.path.join(work, "nginx.err")]
 
 
 def haproxy_setup(work, oport, pport):
     conf = os.path.join(work, "haproxy.cfg")
     lib_conf("haproxy_cfg", conf, work, oport, pport, *(["tls=on"] if TLS else []))
+    if ORIGIN_TLS:
+        sed(conf, "\tserver origin 127.0.0.1:%d" % oport,
+            "\tserver origin 127.0.0.1:%d ssl verify none" % oport)
     return ["haproxy", "-db", "-f", conf]
 
 
@@ -183,12 +208,12 @@ def main():
     n1, n2 = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) > 3 else (200, 1200)
     proxies = os.environ.get("PROXIES", "gatehoused nginx haproxy").split()
     keep = os.environ.get("KEEP")
-    oport = origin()
     res = {}
     with tempfile.TemporaryDirectory() as work:
         os.chmod(work, 0o755)
-        if TLS:
+        if TLS or ORIGIN_TLS:
             make_cert(work)
+        oport = origin_tls(work) if ORIGIN_TLS else origin()
         for proxy in proxies:
             per = []
             for n in (n1, n2):
@@ -216,8 +241,9 @@ def main():
                 for proxy in proxies:
                     f.write("%s\t%.2f\n" % (proxy, res[proxy]))
         base = res.get("nginx")
-        print("| proxy | %s per 100 B request%s | against nginx |"
-              % ("system calls" if STRACE else "instructions", " over TLS 1.3" if TLS else ""))
+        print("| proxy | %s per 100 B request%s%s | against nginx |"
+              % ("system calls" if STRACE else "instructions", " over TLS 1.3" if TLS else "",
+                 ", TLS to the origin" if ORIGIN_TLS else ""))
         print("| --- | ---: | ---: |")
         for proxy in proxies:
             print(("| %s | %.2f | %s |" if STRACE else "| %s | %.0f | %s |") % (proxy, res[proxy],

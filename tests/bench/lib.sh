@@ -68,12 +68,19 @@ nginx_main() {
 #   serve=root   the files under $work/www by path (the caller writes them)
 #   log=len      each request head's length to $work/origin.log
 #                (origin_cost.sh); otherwise no access log
+#   tls=1        HTTPS (TLS 1.2/1.3) with a self-signed ECDSA P-256
+#                certificate for 127.0.0.1, $work/origin.crt and .key
 origin_conf() {
-	local file=$1 conns=4096 serve=hello master="" rlimit="" backlog="" log="" kv p
+	local file=$1 conns=4096 serve=hello master="" rlimit="" backlog="" log="" tls="" kv p
 	[ -z "${BODY_BYTES:-}" ] || serve=body
 	shift
 	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
 	local loc
+	if [ -n "$tls" ] && [ ! -f "$work/origin.crt" ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -subj /CN=origin.test -addext subjectAltName=IP:127.0.0.1 -days 2 \
+		    -keyout "$work/origin.key" -out "$work/origin.crt" 2>/dev/null
+	fi
 	case "$serve" in
 	hello) loc='location / { default_type text/plain; return 200 "hello from the origin\n"; }' ;;
 	body)
@@ -96,8 +103,13 @@ origin_conf() {
 		echo "	keepalive_requests 1000000;"
 		echo "	server {"
 		for p in ${ORIGIN_PORTS:-$ORIGIN_PORT}; do
-			echo "		listen 127.0.0.1:$p reuseport${backlog:+ backlog=$backlog};"
+			echo "		listen 127.0.0.1:$p reuseport${backlog:+ backlog=$backlog}${tls:+ ssl};"
 		done
+		if [ -n "$tls" ]; then
+			echo "		ssl_certificate $work/origin.crt;"
+			echo "		ssl_certificate_key $work/origin.key;"
+			echo "		ssl_protocols TLSv1.2 TLSv1.3;"
+		fi
 		echo "		$loc"
 		echo "	}"
 		echo "}"
@@ -107,13 +119,14 @@ origin_conf() {
 # start_origin [OPTS]: origin_conf's $work/origin.conf with OPTS, served by
 # nginx (pinned to $ORIGIN_CPU when it is set) until the script ends.
 start_origin() {
-	local pin=() p
+	local pin=() p scheme=http
 	[ -z "${ORIGIN_CPU:-}" ] || pin=(taskset -c "$ORIGIN_CPU")
+	case " $* " in *" tls=1 "*) scheme=https ;; esac
 	origin_conf "$work/origin.conf" "$@"
 	"${pin[@]}" nginx -c "$work/origin.conf" -e "$work/origin.err" &
 	pids+=("$!")
 	for p in ${ORIGIN_PORTS:-$ORIGIN_PORT}; do
-		wait_url "http://127.0.0.1:$p/" || {
+		wait_url "$scheme://127.0.0.1:$p/" -k || {
 			echo "bench: origin nginx did not start" >&2
 			cat "$work/origin.err" >&2
 			exit 1

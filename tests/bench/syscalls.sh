@@ -12,6 +12,10 @@
 # Environment: REQUESTS (3000), PROXIES ("gatehoused nginx haproxy"),
 # OUT (tests/bench/out). The origin's worker is traced too: its system calls
 # per request behind each proxy are the last column.
+# ORIGIN_TLS=1: the origin serves HTTPS (a self-signed ECDSA certificate,
+# TLS 1.2/1.3) and every proxy re-encrypts to it over pooled connections,
+# verification off (gatehoused tls_verify 0, nginx's default, HAProxy
+# "verify none"); the table goes to syscalls-origin-tls.tsv.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -28,12 +32,17 @@ mkdir -p "$OUT" "$work/www"
 head -c 100 /dev/zero | tr '\0' 'a' >"$work/www/small"
 head -c 16384 /dev/zero | tr '\0' 'b' >"$work/www/big"
 
-start_origin conns=1024 serve=root
+start_origin conns=1024 serve=root ${ORIGIN_TLS:+tls=1}
 
 nginx_conf "$work/nginx.conf" conns=1024 keepalive=16
 haproxy_cfg "$work/haproxy.cfg"
 gh_new_db
 gh_bench_db
+if [ -n "${ORIGIN_TLS:-}" ]; then
+	sed -i 's#proxy_pass http://origin;#proxy_pass https://origin;#' "$work/nginx.conf"
+	sed -i '/^\tserver origin /s/$/ ssl verify none/' "$work/haproxy.cfg"
+	sqlite3 "$gh_db" "UPDATE origins SET tls_enabled = 1, tls_verify = 0;"
+fi
 
 start_proxy() {
 	case "$1" in
@@ -60,7 +69,7 @@ for _ in range(n):
 EOF
 }
 
-report="$OUT/syscalls.tsv"
+report="$OUT/syscalls${ORIGIN_TLS:+-origin-tls}.tsv"
 printf 'proxy\tsize\tsyscalls_per_request\ttop_calls\torigin_syscalls_per_request\n' >"$report"
 for proxy in ${PROXIES:-gatehoused nginx haproxy}; do
 	start_proxy "$proxy"

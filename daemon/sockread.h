@@ -45,7 +45,7 @@
 struct event_base;
 struct evbuffer;
 
-#define SOCKREAD_SCRATCH (16 * 1024)
+#define SOCKREAD_SCRATCH (64 * 1024)
 
 /* Turns bytes into bytes of <in>: first those of <raw> (NULL: none),
  * which it drains as it uses them, then the <n> just read at <p>, of

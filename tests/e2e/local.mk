@@ -63,7 +63,7 @@ E2E_TESTS += tests/e2e/test_72_tls_read.py
 # the worker's read blocks.
 E2E_TESTS += tests/e2e/test_75_keepalive_reuse.py
 # TLS origin connections read through sockread.c.
-E2E_TESTS += tests/e2e/test_44_origin_tls_read.py
+E2E_TESTS += tests/e2e/test_44_origin_tls_read.py tests/e2e/test_45_fwdauth_tls.py
 # The accept path (accept.c): max_connections, counters per worker.
 E2E_TESTS += tests/e2e/test_46_max_connections.py tests/e2e/test_47_worker_counters.py
 E2E_TESTS += tests/e2e/test_43_conn_addr.py

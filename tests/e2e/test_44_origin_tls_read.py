@@ -1,7 +1,8 @@
 """Connections to TLS origins are read through sockread.c and the TLS
 decoder, as client connections are (doc/design.md, doc/tls.md): large
 answers arrive whole, with Content-Length and chunked, and a large upload
-leaves whole; the TLS connection is pooled and reused; an origin's
+leaves whole, and a client that reads slowly pauses the origin's reads
+without losing a byte; the TLS connection is pooled and reused; an origin's
 close_notify on a pooled connection drops it at once and is answered with
 ours, so the next request opens a new connection; an origin that drops TCP
 mid-body gives the client a truncated answer and is counted; an origin
@@ -149,6 +150,35 @@ def test_large_answers_whole(gh, be, pki):
                 assert r.header("transfer-encoding") == "chunked"
     assert be.accepted == 1 and be.handshakes == 1
     assert counters(api)["upstream_tls_handshakes"] == 1
+
+
+def test_slow_client_pauses_origin(gh, be, pki):
+    """8 MiB to a client that reads nothing for a second: the proxy's
+    output fills, reading from the TLS origin pauses (records left in the
+    socket and in the connection's raw buffer), then resumes as the client
+    drains; the answer arrives whole."""
+    start(gh, be.host, be.port, pki[0])
+    n = 8 * MIB
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", gh.ports["l"]))
+    s.sendall(b"GET /_gen?n=%d HTTP/1.1\r\nHost: app.test\r\n"
+              b"Connection: close\r\n\r\n" % n)
+    time.sleep(1.0)
+    data = bytearray()
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    head, _, body = bytes(data).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:200]
+    want = [ln.split(b": ", 1)[1].decode() for ln in head.split(b"\r\n")
+            if ln.lower().startswith(b"x-body-sha256:")]
+    assert len(body) == n
+    assert [sha256(body)] == want
 
 
 def test_large_upload_whole(gh, be, pki, tmp_path):

@@ -2,8 +2,9 @@
  * worker.c: data-plane threads and the snapshot handoff (publish.h).
  *
  * The publisher (main thread on SIGHUP, the admin thread on an API write)
- * stores the newest snapshot under pub_mu and pokes every worker's
- * handoff event. Each worker takes a reference to it, swaps its own `cur`,
+ * stores the newest snapshot under pub_mu and pokes every worker (an
+ * eventfd: the worker's event base has no lock, so no other thread may
+ * touch its events). Each worker takes a reference to it, swaps its own `cur`,
  * reconciles its listener wrappers (new sockets first, then the removed
  * ones) and acknowledges the generation. publish_cfg() waits for every
  * acknowledgement before it closes retired sockets and returns, so the
@@ -12,6 +13,7 @@
  */
 #include "worker.h"
 
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -111,9 +114,8 @@ worker_reconcile(struct worker *w)
 }
 
 static void
-worker_handoff(evutil_socket_t fd, short what, void *arg)
+worker_handoff(struct worker *w)
 {
-	struct worker *w = arg;
 	struct cfg *new = NULL, *old;
 	int64_t gen = 0;
 
@@ -153,11 +155,12 @@ worker_stop_loop(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-worker_begin_drain(evutil_socket_t fd, short what, void *arg)
+worker_begin_drain(struct worker *w)
 {
-	struct worker *w = arg;
+	struct timeval tv = { w->drain_ms / 1000, (w->drain_ms % 1000) * 1000 };
 	struct conn *c, *next;
 
+	event_add(w->deadline_ev, &tv);
 	w->draining = true;
 	worker_reconcile(w); /* stops accepting everywhere */
 	upstream_pools_free_idle(w->pools);
@@ -167,6 +170,37 @@ worker_begin_drain(evutil_socket_t fd, short what, void *arg)
 	}
 	if (w->nconns == 0)
 		event_base_loopbreak(w->base);
+}
+
+/* Another thread asked for <what> (WORKER_POKE_*). */
+static void
+worker_poke(struct worker *w, unsigned what)
+{
+	uint64_t one = 1;
+
+	atomic_fetch_or(&w->pokes, what);
+	if (write(w->poke_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_warn("worker %u: eventfd write", w->idx);
+}
+
+static void
+worker_poked(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t n;
+	unsigned asked;
+
+	CHECK_OBJ(w, WORKER_MAGIC);
+	/* Read before taking the bits: a poke after the exchange then
+	 * leaves the eventfd readable, and comes back next turn.
+	 */
+	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		log_warn("worker %u: eventfd read", w->idx);
+	asked = atomic_exchange(&w->pokes, 0);
+	if (asked & WORKER_POKE_HANDOFF)
+		worker_handoff(w);
+	if ((asked & WORKER_POKE_DRAIN) && !w->draining)
+		worker_begin_drain(w);
 }
 
 void
@@ -200,7 +234,7 @@ worker_main(void *arg)
 	struct conn *c;
 	struct wlistener *wl;
 
-	worker_handoff(-1, 0, w);
+	worker_handoff(w);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_abort(c);
@@ -226,7 +260,9 @@ worker_main(void *arg)
 
 /* epoll with libevent's change list: an event added and removed within
  * one loop turn costs no epoll_ctl at all. Safe because no fd is ever
- * dup()ed here.
+ * dup()ed here. No lock: only the worker's thread touches its base (other
+ * threads poke its eventfd), so event_add, event_del and each loop turn
+ * skip a mutex pair, and libevent adds no notification fd of its own.
  */
 static struct event_base *
 worker_base_new(void)
@@ -236,7 +272,8 @@ worker_base_new(void)
 
 	if ((ec = event_config_new()) == NULL)
 		return NULL;
-	(void)event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	(void)event_config_set_flag(ec,
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST | EVENT_BASE_FLAG_NOLOCK);
 	b = event_base_new_with_config(ec);
 	event_config_free(ec);
 	return b;
@@ -259,15 +296,14 @@ workers_init(unsigned n)
 		TAILQ_INIT(&w->conns);
 		if ((w->base = worker_base_new()) == NULL)
 			fatalx("worker %u: event_base_new failed", i);
-		w->handoff_ev =
-		    event_new(w->base, -1, EV_PERSIST, worker_handoff, w);
-		w->shutdown_ev =
-		    event_new(w->base, -1, 0, worker_begin_drain, w);
+		if ((w->poke_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+			fatal("worker %u: eventfd", i);
+		w->poke_ev = event_new(w->base, w->poke_fd,
+		    EV_READ | EV_PERSIST, worker_poked, w);
 		w->deadline_ev = evtimer_new(w->base, worker_stop_loop, w);
-		if (w->handoff_ev == NULL || w->shutdown_ev == NULL ||
-		    w->deadline_ev == NULL)
+		if (w->poke_ev == NULL || w->deadline_ev == NULL)
 			fatalx("worker %u: event_new failed", i);
-		event_add(w->handoff_ev, NULL);
+		event_add(w->poke_ev, NULL);
 		if ((w->pools = upstream_pools_new(w)) == NULL)
 			fatalx("worker %u: upstream pools", i);
 		if ((w->l4 = l4_worker_new(w)) == NULL)
@@ -301,18 +337,17 @@ workers_start(void)
 void
 workers_shutdown(unsigned timeout_ms)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	unsigned i;
 
 	for (i = 0; i < nworkers; i++) {
-		event_add(workers[i].deadline_ev, &tv);
-		event_active(workers[i].shutdown_ev, EV_READ, 0);
+		workers[i].drain_ms = timeout_ms; /* before the poke */
+		worker_poke(&workers[i], WORKER_POKE_DRAIN);
 	}
 	for (i = 0; i < nworkers; i++)
 		pthread_join(workers[i].thread, NULL);
 	for (i = 0; i < nworkers; i++) {
-		event_free(workers[i].handoff_ev);
-		event_free(workers[i].shutdown_ev);
+		event_free(workers[i].poke_ev);
+		close(workers[i].poke_fd);
 		event_free(workers[i].deadline_ev);
 		event_base_free(workers[i].base);
 		free(workers[i].scratch);
@@ -385,7 +420,7 @@ publish_cfg(struct cfg *c, unsigned timeout_ms)
 	cfg_unref(old);
 	if (workers_started) {
 		for (i = 0; i < nworkers; i++)
-			event_active(workers[i].handoff_ev, EV_READ, 0);
+			worker_poke(&workers[i], WORKER_POKE_HANDOFF);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += timeout_ms / 1000;
 		ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;

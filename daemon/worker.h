@@ -39,6 +39,9 @@ struct wlistener {
 
 TAILQ_HEAD(conn_list, conn);
 
+#define WORKER_POKE_HANDOFF 0x1u /* a snapshot was published */
+#define WORKER_POKE_DRAIN   0x2u /* stop accepting, finish, exit */
+
 #define WORKER_REQ_CACHE 16
 
 struct req;
@@ -47,9 +50,15 @@ struct worker {
 	unsigned magic;
 	unsigned idx;
 	pthread_t thread;
-	struct event_base *base;   /* owned */
-	struct event *handoff_ev;  /* owned; poked by publish_cfg() */
-	struct event *shutdown_ev; /* owned; poked by worker_shutdown() */
+	struct event_base *base; /* owned */
+	/* Other threads ask for a handoff or a drain by setting a bit of
+	 * <pokes> and writing to <poke_fd>; nothing else of the worker's
+	 * base is theirs to touch (it has no lock).
+	 */
+	int poke_fd;               /* owned; an eventfd */
+	struct event *poke_ev;     /* owned; reads poke_fd */
+	_Atomic unsigned pokes;    /* WORKER_POKE_* not yet seen */
+	unsigned drain_ms;         /* written before a WORKER_POKE_DRAIN */
 	struct event *deadline_ev; /* owned; hard stop of the drain */
 	struct cfg *cur;           /* ref held: newest snapshot taken */
 	int64_t cur_gen;

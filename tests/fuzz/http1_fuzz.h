@@ -101,6 +101,7 @@ fz_on_head(void *arg, struct http_msg *m)
 {
 	struct fz *f = arg;
 	char buf[128];
+	size_t spans, i;
 
 	FUZZ_CHECK(m == f->m);
 	FUZZ_CHECK(!f->in_msg);
@@ -153,8 +154,15 @@ fz_on_head(void *arg, struct http_msg *m)
 	f->flags = m->flags;
 	f->cl = m->content_length;
 	f->status = m->status;
+	/* The bytes the spans cover, not the buffer's length: a head that
+	 * came whole is copied with its separators, a head cut over reads
+	 * span by span (http1.c), and both must log alike.
+	 */
+	spans = m->method_name.len + m->target.len + m->reason.len;
+	for (i = 0; i < m->nhdrs; i++)
+		spans += m->hdrs[i].name.len + m->hdrs[i].value.len;
 	snprintf(buf, sizeof(buf), "H%x,%u,%x,%zu,%zu;", m->flags, m->status,
-	    m->method, m->nhdrs, m->len);
+	    m->method, m->nhdrs, spans);
 	fz_log(f, buf);
 	return 0;
 }

@@ -24,7 +24,7 @@ static const struct rw_rule {
 	const char *name;
 	size_t len;
 	enum rw_action act;
-} rw_rules[] = {
+} rw_rules[] = { /* sorted by length (rw_action_of()) */
 #define RW(n, a) { n, sizeof(n) - 1, a }
 	RW("te", RW_HOP),
 	RW("host", RW_HOST),
@@ -54,14 +54,18 @@ rw_action_of(struct str name)
 
 	if (name.len == 0)
 		return RW_PASS;
-	/* The names are lowercase and start with a letter: a first byte
-	 * that differs (in either case) skips the strncasecmp().
+	/* The table is sorted by length: the search stops at the first
+	 * longer name. The names are lowercase and start with a letter: a
+	 * first byte that differs (in either case) skips the comparison.
 	 */
-	for (i = 0; i < sizeof(rw_rules) / sizeof(rw_rules[0]); i++)
+	for (i = 0; i < sizeof(rw_rules) / sizeof(rw_rules[0]); i++) {
+		if (rw_rules[i].len > name.len)
+			break;
 		if (rw_rules[i].len == name.len &&
 		    rw_rules[i].name[0] == (name.p[0] | 0x20) &&
-		    strncasecmp(rw_rules[i].name, name.p, name.len) == 0)
+		    str_caseeq(name, str_make(rw_rules[i].name, name.len)))
 			return rw_rules[i].act;
+	}
 	return RW_PASS;
 }
 

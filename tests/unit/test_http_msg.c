@@ -1,8 +1,10 @@
 /*
  * test_http_msg.c: message heads: buffer spans, header lookups, reuse.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -139,10 +141,41 @@ test_append_limits(void **state)
 	http_msg_fini(&m);
 }
 
+/* str_caseeq() against the C locale's tolower(), byte pair by byte
+ * pair: only ASCII letters match their other case; and every byte of
+ * the length counts, a NUL too.
+ */
+static void
+test_caseeq(void **state)
+{
+	unsigned a, b;
+
+	(void)state;
+	for (a = 0; a < 256; a++) {
+		for (b = 0; b < 256; b++) {
+			char x[2] = { (char)a, 'k' }, y[2] = { (char)b, 'K' };
+			bool want = a == b ||
+			    (a < 128 && b < 128 &&
+			        tolower((int)a) == tolower((int)b));
+
+			if (str_caseeq(str_make(x, 2), str_make(y, 2)) != want)
+				fail_msg("bytes %u and %u", a, b);
+		}
+	}
+	assert_true(str_caseeq(STR_LIT("X-Forwarded-FOR"),
+	    STR_LIT("x-forwarded-for")));
+	assert_false(str_caseeq(STR_LIT("host"), STR_LIT("hosts")));
+	assert_true(str_caseeq(STR_NULL, STR_LIT("")));
+	assert_false(str_caseeq(str_make("a\0b", 3), str_make("a\0c", 3)));
+	assert_true(str_caseeq_cstr(STR_LIT("Content-Length"),
+	    "content-length"));
+}
+
 int
 main(void)
 {
 	static const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_caseeq),
 		cmocka_unit_test(test_spans_survive_growth),
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_reset_keeps_allocations),

@@ -187,6 +187,12 @@ test_hop(void **state)
 	assert_false(rewrite_is_hop(STR_LIT("#onnection")));
 	assert_false(rewrite_is_hop(STR_LIT("\x03onnection"))); /* 'c' ^ 0x60 */
 	assert_false(rewrite_is_hop(STR_LIT("x")));
+	/* Every length of the table, the search stopping at longer names. */
+	assert_true(rewrite_is_hop(STR_LIT("Trailer")));
+	assert_true(rewrite_is_hop(STR_LIT("Content-Length")));
+	assert_true(rewrite_is_hop(STR_LIT("Proxy-Connection")));
+	assert_false(rewrite_is_hop(STR_LIT("Proxy-Authorizatio")));
+	assert_false(rewrite_is_hop(STR_LIT("Proxy-Authorizationx")));
 }
 
 int

@@ -691,6 +691,9 @@ conn_on_head(void *arg, struct http_msg *m)
 	 * (proxy.c forwards it as Host). Routes match the normalised path.
 	 */
 	if ((st = reqcheck_head(m, &t, &rc, &why)) == 0) {
+		/* proxy.c does not normalise it again */
+		if (!rc.changed)
+			r->flags |= REQ_F_PATH_NORMAL;
 		host = rc.host;
 		r->route = route_match(r->listener, host, rc.path, m->method);
 		st = reqcheck_route(m, r->listener, r->route, &rc, &why);

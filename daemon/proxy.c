@@ -212,10 +212,12 @@ build_request_head(struct conn *c)
 	memset(&rq, 0, sizeof(rq));
 	rq.m = m;
 	rq.path = t.path;
-	/* conn_on_head() refused what does not normalise */
+	/* conn_on_head() refused what does not normalise, and said when the
+	 * path is in normal form already (the usual case).
+	 */
 	if (cfg_route_pathnorm(r->route, r->listener) ==
 	        CFG_PATHNORM_FORWARD_NORMALIZED &&
-	    t.form != TARGET_ASTERISK &&
+	    t.form != TARGET_ASTERISK && !(r->flags & REQ_F_PATH_NORMAL) &&
 	    norm_path(t.path, npath, sizeof(npath), &n) == NORM_OK)
 		rq.path = str_make(npath, n);
 	rq.path = respond_rewrite_path(r->route, rq.path, rpath, sizeof(rpath));

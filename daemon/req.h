@@ -80,6 +80,8 @@ enum req_flag {
 	REQ_F_RETRIED = 1u << 7,       /* already retried once */
 	REQ_F_BODY_BUFFERED = 1u << 8, /* whole body in body_buf: sent with a
 	                                * Content-Length, can be resent */
+	REQ_F_PATH_NORMAL = 1u << 9,   /* the path is in normal form already
+	                                * (reqcheck_head() found it so) */
 };
 
 struct req {

@@ -310,7 +310,7 @@ access_log_request(const struct conn *c)
 		target = http_msg_str(m, m->target);
 	}
 	if (m->buf != NULL)
-		f[AR_HOST] = http_msg_get(m, "host");
+		f[AR_HOST] = http_msg_host(m);
 	for (i = 0; i < target.len && target.p[i] != '?'; i++)
 		;
 	f[AR_PATH] = str_make(target.p, i);

@@ -110,8 +110,7 @@ fa_head(struct conn *c, const struct cfg_forward_auth *cf, char **out)
 	memset(&t, 0, sizeof(t));
 	(void)target_parse(http_msg_str(m, m->target), false,
 	    m->method == CFG_M_OPTIONS, &t, NULL);
-	host =
-	    t.form == TARGET_ABSOLUTE ? t.authority : http_msg_get(m, "host");
+	host = t.form == TARGET_ABSOLUTE ? t.authority : http_msg_host(m);
 	if (host.len == 0 && r->server != NULL)
 		host = str_cstr(r->server->label);
 	ntok = rewrite_conn_tokens(m, tok, REWRITE_MAX_CONN_TOKENS);

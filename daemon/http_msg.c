@@ -46,6 +46,7 @@ http_msg_reset(struct http_msg *m)
 	memset(&m->reason, 0, sizeof(m->reason));
 	m->content_length = 0;
 	m->nhdrs = 0;
+	m->host1 = 0;
 	m->len = 0;
 }
 
@@ -91,6 +92,9 @@ http_msg_add_header(struct http_msg *m, struct http_span name,
 	m->hdrs[m->nhdrs].name = name;
 	m->hdrs[m->nhdrs].value = value;
 	m->nhdrs++;
+	if (m->host1 == 0 && name.len == 4 &&
+	    str_caseeq(http_msg_str(m, name), STR_LIT("host")))
+		m->host1 = m->nhdrs;
 	return 0;
 }
 

@@ -53,7 +53,8 @@ struct http_msg {
 	uint64_t content_length;      /* valid with HTTP_MSG_F_HAS_LENGTH */
 	struct http_hdr *hdrs;        /* owned array */
 	size_t nhdrs, hcap;
-	char *buf; /* owned */
+	size_t host1; /* index + 1 of the first Host header; 0: none */
+	char *buf;    /* owned */
 	size_t len, cap;
 };
 
@@ -84,6 +85,15 @@ static inline struct str
 http_msg_hvalue(const struct http_msg *m, size_t i)
 {
 	return http_msg_str(m, m->hdrs[i].value);
+}
+
+/* Value of the first Host header, or STR_NULL (kept by
+ * http_msg_add_header(): no search).
+ */
+static inline struct str
+http_msg_host(const struct http_msg *m)
+{
+	return m->host1 != 0 ? http_msg_hvalue(m, m->host1 - 1) : STR_NULL;
 }
 
 /* First header named <name> (case-insensitive); returns its index or -1. */

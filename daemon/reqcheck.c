@@ -26,7 +26,7 @@ reqcheck_head(const struct http_msg *m, const struct target *t,
 		}
 	}
 	/* A Host value must be valid even where the authority wins. */
-	hv = http_msg_get(m, "host");
+	hv = http_msg_host(m);
 	if (hv.p != NULL &&
 	    (e = norm_host(hv, hbuf, sizeof(hbuf), &n)) != NORM_OK) {
 		*why = "invalid Host";

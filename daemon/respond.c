@@ -81,7 +81,7 @@ respond_tmpl_ctx_msg(const struct conn *c, struct tmpl_ctx *x)
 
 	for (i = 0; i < t.len && t.p[i] != '?'; i++)
 		;
-	respond_tmpl_ctx(c, http_msg_get(m, "host"), str_make(t.p, i), x);
+	respond_tmpl_ctx(c, http_msg_host(m), str_make(t.p, i), x);
 }
 
 void

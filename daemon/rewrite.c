@@ -229,7 +229,7 @@ rewrite_request_head(const struct rewrite_req *rq, char *buf, size_t cap)
 	size_t ntok, i;
 	char num[32];
 
-	host = rq->absolute ? rq->authority : http_msg_get(m, "host");
+	host = rq->absolute ? rq->authority : http_msg_host(m);
 	ntok = rewrite_conn_tokens(m, tok, REWRITE_MAX_CONN_TOKENS);
 
 	rw_str(&o, http_msg_str(m, m->method_name));

@@ -84,6 +84,34 @@ test_lookups(void **state)
 	assert_true(http_msg_has_token(&m, "cache-control", "max-age=0"));
 	assert_false(http_msg_has_token(&m, "absent", "x"));
 	assert_false(http_msg_has_token(&m, "x-empty", ""));
+	assert_true(str_eq(http_msg_host(&m), STR_LIT("a.test")));
+	http_msg_fini(&m);
+}
+
+/* The first Host header is kept as it is added, whatever its case and
+ * place, and forgotten by a reset.
+ */
+static void
+test_host(void **state)
+{
+	struct http_msg m;
+
+	(void)state;
+	http_msg_init(&m);
+	assert_null(http_msg_host(&m).p);
+	add(&m, "Hostx", "no");
+	add(&m, "Hos", "no");
+	add(&m, "hOsT", "first.test");
+	add(&m, "Host", "second.test");
+	assert_true(str_eq(http_msg_host(&m), STR_LIT("first.test")));
+	assert_true(str_eq(http_msg_host(&m), http_msg_get(&m, "host")));
+	http_msg_reset(&m);
+	assert_null(http_msg_host(&m).p);
+	add(&m, "Accept", "*/*");
+	assert_null(http_msg_host(&m).p);
+	add(&m, "HOST", "");
+	assert_non_null(http_msg_host(&m).p);
+	assert_int_equal(http_msg_host(&m).len, 0);
 	http_msg_fini(&m);
 }
 
@@ -178,6 +206,7 @@ main(void)
 		cmocka_unit_test(test_caseeq),
 		cmocka_unit_test(test_spans_survive_growth),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_reset_keeps_allocations),
 		cmocka_unit_test(test_append_limits),
 	};

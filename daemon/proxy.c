@@ -52,7 +52,20 @@ struct sb {
 	bool fail;
 };
 
-static void
+/* sb_add() when the scratch buffer must grow first, or failed. */
+static void __attribute__((noinline))
+sb_add_grow(struct sb *b, const char *p, size_t n)
+{
+	if (b->fail || worker_scratch(b->w, b->len + n) == -1) {
+		b->fail = true;
+		return;
+	}
+	memcpy(b->w->scratch + b->len, p, n);
+	b->len += n;
+}
+
+/* Inline: a head is a dozen small pieces, most of constant length. */
+static inline void
 sb_add(struct sb *b, const char *p, size_t n)
 {
 	if (!b->fail && b->len + n <= b->w->scratch_cap) { /* the usual */
@@ -60,12 +73,7 @@ sb_add(struct sb *b, const char *p, size_t n)
 		b->len += n;
 		return;
 	}
-	if (b->fail || worker_scratch(b->w, b->len + n) == -1) {
-		b->fail = true;
-		return;
-	}
-	memcpy(b->w->scratch + b->len, p, n);
-	b->len += n;
+	sb_add_grow(b, p, n);
 }
 
 static void

@@ -58,7 +58,7 @@ nginx_main() {
 }
 
 # origin_conf FILE [conns=4096] [serve=hello|body|root] [master=off]
-#             [rlimit=N] [backlog=N] [log=len]
+#             [rlimit=N] [backlog=N] [log=len] [tls=1]
 # The origin's nginx configuration, one place for every script: one worker,
 # keep-alive without limit, listening on each of ${ORIGIN_PORTS:-$ORIGIN_PORT}.
 #   serve=hello  every answer is "hello from the origin" (22 bytes; the
@@ -68,19 +68,14 @@ nginx_main() {
 #   serve=root   the files under $work/www by path (the caller writes them)
 #   log=len      each request head's length to $work/origin.log
 #                (origin_cost.sh); otherwise no access log
-#   tls=1        HTTPS (TLS 1.2/1.3) with a self-signed ECDSA P-256
-#                certificate for 127.0.0.1, $work/origin.crt and .key
+#   tls=1        HTTPS only (TLS 1.2/1.3), with a self-signed ECDSA P-256
+#                certificate for 127.0.0.1 made here ($work/origin.crt)
 origin_conf() {
 	local file=$1 conns=4096 serve=hello master="" rlimit="" backlog="" log="" tls="" kv p
 	[ -z "${BODY_BYTES:-}" ] || serve=body
 	shift
 	for kv in "$@"; do local "${kv%%=*}=${kv#*=}"; done
 	local loc
-	if [ -n "$tls" ] && [ ! -f "$work/origin.crt" ]; then
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		    -subj /CN=origin.test -addext subjectAltName=IP:127.0.0.1 -days 2 \
-		    -keyout "$work/origin.key" -out "$work/origin.crt" 2>/dev/null
-	fi
 	case "$serve" in
 	hello) loc='location / { default_type text/plain; return 200 "hello from the origin\n"; }' ;;
 	body)
@@ -90,6 +85,11 @@ origin_conf() {
 	root) loc="root $work/www;" ;;
 	*) echo "origin_conf: serve is hello, body or root" >&2; return 2 ;;
 	esac
+	if [ -n "$tls" ] && [ ! -s "$work/origin.crt" ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		    -subj /CN=origin.test -addext subjectAltName=IP:127.0.0.1 -days 2 \
+		    -keyout "$work/origin.key" -out "$work/origin.crt" 2>/dev/null
+	fi
 	{
 		nginx_main origin "$conns" "$master" "$rlimit"
 		echo "http {"

@@ -20,7 +20,8 @@ ORIGIN_TLS=1: the origin speaks TLS (the same certificate) and every proxy
 re-encrypts to it over its pooled connection, verification off.
 STRACE=1 counts system calls per request instead (strace -f -c).
 OUT=DIR also writes the figures to DIR/cpu_cost.tsv (cpu_cost_tls.tsv with
-TLS=1, cpu_cost_strace.tsv or cpu_cost_tls_strace.tsv with STRACE=1): a
+TLS=1, cpu_cost_strace.tsv or cpu_cost_tls_strace.tsv with STRACE=1;
+_origin_tls before _strace with ORIGIN_TLS=1): a
 line "proxy<TAB>per request" each, for dataplane.sh.
 """
 import os
@@ -235,7 +236,9 @@ def main():
         out = os.environ.get("OUT")
         if out:
             os.makedirs(out, exist_ok=True)
-            name = "cpu_cost%s%s.tsv" % ("_tls" if TLS else "", "_strace" if STRACE else "")
+            name = "cpu_cost%s%s%s.tsv" % ("_tls" if TLS else "",
+                                           "_origin_tls" if ORIGIN_TLS else "",
+                                           "_strace" if STRACE else "")
             with open(os.path.join(out, name), "w") as f:
                 f.write("proxy\t%s_per_request\n" % ("syscalls" if STRACE else "instructions"))
                 for proxy in proxies:

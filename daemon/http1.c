@@ -306,7 +306,7 @@ scan_head(struct http1_parser *p, const char *buf, size_t n, size_t *end)
 
 /* ---- llhttp callbacks ------------------------------------------------- */
 
-static int
+static inline int
 span_add(struct http1_parser *p, struct http_span *s, const char *at,
     size_t len)
 {

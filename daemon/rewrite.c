@@ -142,7 +142,7 @@ struct rw_out {
 	size_t cap, len;
 };
 
-static void
+static inline void
 rw_add(struct rw_out *o, const char *p, size_t n)
 {
 	if (n > 0 && o->len + n <= o->cap)
@@ -150,19 +150,19 @@ rw_add(struct rw_out *o, const char *p, size_t n)
 	o->len += n;
 }
 
-static void
+static inline void
 rw_str(struct rw_out *o, struct str s)
 {
 	rw_add(o, s.p, s.len);
 }
 
-static void
+static inline void
 rw_cstr(struct rw_out *o, const char *s)
 {
 	rw_add(o, s, strlen(s));
 }
 
-static void
+static inline void
 rw_hdr(struct rw_out *o, const char *name, struct str value)
 {
 	rw_cstr(o, name);

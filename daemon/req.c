@@ -142,21 +142,35 @@ req_take(struct worker *w, const struct http1_limits *lim,
 void
 req_clear(struct req *r)
 {
+	char *head_copy = NULL;
+	size_t head_copy_cap = 0;
+
 	fwdauth_free(r->fa); /* before the snapshot its TLS settings are in */
 	upstream_release(r->up, false);
 	compress_free(r->comp);
 	cfg_unref(r->cfg);
-	free(r->head_copy);
+	/* A small head copy's buffer stays for the next request (one
+	 * malloc and free fewer per request), a large one goes.
+	 */
+	if (r->head_copy_cap <= REQ_CACHE_BUF) {
+		head_copy = r->head_copy;
+		head_copy_cap = r->head_copy_cap;
+	} else {
+		free(r->head_copy);
+	}
 	if (r->body_buf != NULL)
 		evbuffer_free(r->body_buf);
 	memset(r, 0, offsetof(struct req, msg));
 	r->in = REQ_IN_HEAD;
 	r->out = REQ_OUT_NONE;
+	r->head_copy = head_copy;
+	r->head_copy_cap = head_copy_cap;
 }
 
 static void
 req_destroy(struct req *r)
 {
+	free(r->head_copy);
 	http1_free(r->parser);
 	http_msg_fini(&r->msg);
 	free(r);

@@ -188,7 +188,7 @@ def test_first_start_password_file_goes_once_changed(gh, api):
     assert r.status_code == 200, r.text
     assert not os.path.exists(path)
     assert sess.get("/session").json()["must_change_password"] is False
-    assert gh.log_has(r"first-start password changed, removed .*admin-password")
+    gh.wait_for(r"first-start password changed, removed .*admin-password")
     login(api.base, "admin", "a-new-admin-pass")
     # A restart does not bring it back.
     gh.stop()

@@ -45,7 +45,7 @@ CORE_NET_SOURCES += daemon/fwdauth.c daemon/fwdauth.h
 CORE_NET_SOURCES += daemon/accept.c daemon/accept.h
 
 # Reading plain sockets: one readv per readiness, no FIONREAD.
-CORE_NET_SOURCES += daemon/sockread.c daemon/sockread.h
+CORE_NET_SOURCES += daemon/sockread.c daemon/sockread.h daemon/clock.h
 
 # Per-minute counts of the last 24 hours, for the dashboard (issue 14).
 CORE_NET_SOURCES += daemon/history.c daemon/history.h

@@ -18,17 +18,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-/* Monotonic milliseconds from the coarse clock (no system call; a few
- * ms of resolution is plenty for read timeouts of seconds).
- */
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#include "clock.h"
 
 /* The event pending with a timer of <ms> from now, which reads do not
  * restart. libevent 2.1 keeps the interval of a persistent event's
@@ -113,7 +103,7 @@ sockread_update(struct sockread *r)
 	if (!r->has_ev)
 		return;
 	if (want && r->has_tmo) {
-		r->last_ms = mono_ms();
+		r->last_ms = clock_coarse_ms();
 		sockread_arm(r, r->tmo_ms);
 	} else if (want) {
 		/* Keeps a pending timer: it is dropped when it fires. */
@@ -141,7 +131,7 @@ sockread_expired(struct sockread *r)
 		event_add(&r->ev, NULL); /* reading, without a timer */
 		return false;
 	}
-	now = mono_ms();
+	now = clock_coarse_ms();
 	deadline = r->last_ms + r->tmo_ms;
 	if (now + SOCKREAD_TMO_SLACK_MS >= deadline)
 		return true;
@@ -182,8 +172,8 @@ sockread_took(struct sockread *r, ssize_t n)
 		sockread_fail(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
 		return false;
 	}
-	if (r->has_tmo)
-		r->last_ms = mono_ms(); /* libevent restarted the timer too */
+	if (r->has_tmo) /* libevent restarted the timer too */
+		r->last_ms = clock_coarse_ms();
 	return true;
 }
 
@@ -443,7 +433,7 @@ sockread_set_timeout(struct sockread *r, unsigned ms)
 	r->tmo_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
 	if (!r->has_tmo)
 		return; /* a pending timer is dropped when it fires */
-	r->last_ms = mono_ms();
+	r->last_ms = clock_coarse_ms();
 	/* A pending timer of at most <ms> fires no later than the new
 	 * deadline, and sockread_expired() then re-arms it for the rest.
 	 */

@@ -31,6 +31,7 @@
 #include "balance.h"
 #include "cfg.h"
 #include "check.h"
+#include "clock.h"
 #include "health.h"
 #include "http1.h"
 #include "log.h"
@@ -343,16 +344,6 @@ ms_to_tv(unsigned ms, struct timeval *tv)
 	tv->tv_usec = (ms % 1000) * 1000;
 }
 
-/* Monotonic milliseconds from the coarse clock (no system call). */
-static uint64_t
-up_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* <tmr> pending for <ms> from <now>. */
 static void
 upstream_tmr_arm(struct upstream_conn *u, uint64_t now, unsigned ms)
@@ -382,7 +373,7 @@ upstream_tmr_stop(struct upstream_conn *u)
 static void
 upstream_response_deadline(struct upstream_conn *u, unsigned ms)
 {
-	uint64_t now = up_mono_ms();
+	uint64_t now = clock_coarse_ms();
 
 	u->resp_deadline = now + ms;
 	if (u->tmr_at != 0 && u->tmr_at <= u->resp_deadline)
@@ -406,7 +397,7 @@ upstream_timer_cb(evutil_socket_t fd, short what, void *arg)
 		/* The response timer: early, or left from a head that came. */
 		if (u->resp_deadline == 0)
 			return;
-		now = up_mono_ms();
+		now = clock_coarse_ms();
 		if (now + UPSTREAM_TMR_SLACK_MS < u->resp_deadline) {
 			upstream_tmr_arm(u, now,
 			    (unsigned)(u->resp_deadline - now));
@@ -594,7 +585,7 @@ upstream_attach(struct worker *w, const struct upstream_owner *own,
 			return -1;
 		}
 		stats_inc(STAT_UP_CONN_OPENED);
-		upstream_tmr_arm(u, up_mono_ms(), connect_ms);
+		upstream_tmr_arm(u, clock_coarse_ms(), connect_ms);
 	}
 	u->owner = own->arg;
 	u->ops = own->ops;

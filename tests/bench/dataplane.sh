@@ -37,7 +37,7 @@ source "$here/lib.sh"
 OUT=${OUT:-$here/out/dataplane}
 export ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-10}
 # Each step sets what it measures; nothing of the caller's may change it.
-unset BODY_BYTES FORWARDED PROXIES BENCH SEQ TLS STRACE KEEP PERF
+unset BODY_BYTES FORWARDED PROXIES BENCH SEQ TLS ORIGIN_TLS STRACE KEEP PERF
 gh_build dataplane.sh "${1:-}"
 gh=$(realpath "$gh")
 mkdir -p "$OUT"

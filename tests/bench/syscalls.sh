@@ -44,17 +44,6 @@ if [ -n "${ORIGIN_TLS:-}" ]; then
 	sqlite3 "$gh_db" "UPDATE origins SET tls_enabled = 1, tls_verify = 0;"
 fi
 
-start_proxy() {
-	case "$1" in
-	gatehoused)
-		"$gh" --db "$gh_db" --workers 1 --access-log off --admin-listen off \
-		    --log-level warn 2>>"$work/gatehoused.err" & ;;
-	nginx) nginx -c "$work/nginx.conf" -e "$work/nginx.err" & ;;
-	haproxy) haproxy -db -f "$work/haproxy.cfg" 2>>"$work/haproxy.err" & ;;
-	esac
-	proxy_pid=$!
-}
-
 # client PATH N: N sequential keep-alive GETs on one connection.
 client() {
 	python3 - "$PROXY_PORT" "$1" "$2" <<'EOF'

@@ -32,6 +32,16 @@ done
 [ $# -eq 1 ] || { sed -n '2,22p' "$0"; exit 2; }
 out=$(realpath -m "$1")
 [ "$(id -u)" -eq 0 ] || { echo "build-image.sh: run as root" >&2; exit 1; }
+# Every tool the steps below run, checked before a minute of mmdebstrap.
+missing=()
+for c in mmdebstrap mkfs.vfat mcopy syslinux mkfs.ext4 sfdisk qemu-img; do
+	command -v "$c" >/dev/null || missing+=("$c")
+done
+[ -f /usr/lib/syslinux/mbr/mbr.bin ] || missing+=(/usr/lib/syslinux/mbr/mbr.bin)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "build-image.sh: missing ${missing[*]}; run scripts/install-deps.sh vm" >&2
+	exit 1
+fi
 mirror=${GH_MIRROR:-http://deb.debian.org/debian}
 secmirror=${GH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 boot_mb=64

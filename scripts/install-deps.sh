@@ -19,7 +19,7 @@ test_pkgs=(python3 python3-pytest python3-requests python3-brotli curl openssl p
 bench_pkgs=(nginx-light haproxy wrk util-linux procps iproute2 linux-perf)
 browser_pkgs=(chromium)
 vm_pkgs=(debhelper dh-autoreconf devscripts lintian dpkg-dev fakeroot adduser
-	mmdebstrap debian-archive-keyring e2fsprogs fdisk extlinux syslinux-common
+	mmdebstrap debian-archive-keyring e2fsprogs fdisk dosfstools mtools syslinux extlinux syslinux-common
 	qemu-system-x86 qemu-utils systemd)
 
 want=()
